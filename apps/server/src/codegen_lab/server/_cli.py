@@ -1,0 +1,306 @@
+"""The `codegen-lab` command.
+
+Built-in commands: `serve`, `toolkits`, `config`. Each installed library adds its own click group as a
+subcommand through the entry-point group `codegen_lab.cli`; a group is imported only when it is run (or when
+`--help` lists it), so `codegen-lab serve` pays nothing for the others.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
+from importlib.metadata import EntryPoint, entry_points
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import click
+from codegen_lab.mcp_core import CodegenLabError, Settings, SettingsError, UsageError, load_settings
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+__all__ = ["CLI_ENTRY_POINT_GROUP", "cli", "main"]
+
+CLI_ENTRY_POINT_GROUP = "codegen_lab.cli"
+"""A library mounts its click group as `codegen-lab NAME` by declaring, in its pyproject.toml:
+
+```toml
+[project.entry-points."codegen_lab.cli"]
+rules = "codegen_lab.rule_engine.cli:cli"
+```
+"""
+
+_BUILTIN_COMMANDS = ("serve", "toolkits", "config")
+_LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)
+
+
+class _Cli(click.Group):
+    """The root group: built-in commands plus the installed libraries' groups, each imported on first use."""
+
+    def _plugins(self) -> dict[str, EntryPoint]:
+        found = {entry_point.name: entry_point for entry_point in entry_points(group=CLI_ENTRY_POINT_GROUP)}
+        return {name: found[name] for name in sorted(found) if name not in _BUILTIN_COMMANDS}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *self._plugins()]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            return command
+        entry_point = self._plugins().get(cmd_name)
+        if entry_point is None:
+            return None
+        package = entry_point.dist.name if entry_point.dist is not None else "an unknown package"
+        try:
+            loaded: object = entry_point.load()
+        except Exception as exc:
+            raise click.ClickException(
+                f"the command {cmd_name!r} from {package} failed to load ({entry_point.value}): "
+                f"{type(exc).__name__}: {exc}"
+            ) from exc
+        if not isinstance(loaded, click.Command):
+            raise click.ClickException(
+                f"the command {cmd_name!r} from {package} is {type(loaded).__name__}, not a click command"
+            )
+        return loaded
+
+
+def _version_message() -> str:
+    from importlib.metadata import version  # noqa: PLC0415
+    from platform import python_version  # noqa: PLC0415
+
+    return (
+        f"codegen-lab {version('codegen-lab-server')} "
+        f"(mcp-core {version('codegen-lab-mcp-core')}, mcp {version('mcp')}, Python {python_version()})"
+    )
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(_version_message())
+        ctx.exit()
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the versions of codegen-lab, mcp-core, the MCP SDK and Python, and exit.",
+)
+def cli() -> None:
+    """Codegen Lab: tools for AI-assisted Python development, served over the Model Context Protocol."""
+
+
+def _root_option[F: Callable[..., Any]](fn: F) -> F:
+    return click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Workspace root the tools work in (default: CODEGEN_LAB_ROOT, else the current directory).",
+    )(fn)
+
+
+def _format_option[F: Callable[..., Any]](fn: F) -> F:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="text for people, json for programs.",
+    )(fn)
+
+
+class _CallerError(click.ClickException):
+    """A Codegen Lab `UsageError`: the command was called wrongly (exit code 2)."""
+
+    exit_code = 2
+
+
+@contextmanager
+def _reported_errors() -> Generator[None]:
+    """Show Codegen Lab's errors as a message and an exit code (2: called wrongly, 1: failed), not a traceback."""
+    try:
+        yield
+    except UsageError as exc:
+        raise _CallerError(str(exc)) from exc
+    except CodegenLabError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _settings(**overrides: object) -> Settings:
+    return load_settings(overrides=overrides)
+
+
+@cli.command()
+@click.option(
+    "--transport",
+    type=click.Choice(["stdio", "http"]),
+    default="stdio",
+    show_default=True,
+    help="stdio for a client that starts the server; http for Streamable HTTP.",
+)
+@click.option("--host", default=None, help="Address to bind with --transport http (default: 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to bind with --transport http (default: 8765).")
+@click.option(
+    "--stateless",
+    is_flag=True,
+    help="With --transport http: no sessions, plain JSON answers, for running several replicas behind a load balancer.",
+)
+@click.option("--allow-remote", is_flag=True, help="Allow --host to be an address other than loopback.")
+@click.option("--log-level", type=_LOG_LEVELS, default=None, help="Log level on stderr (default: INFO).")
+@_root_option
+def serve(
+    transport: Literal["stdio", "http"],
+    host: str | None,
+    port: int | None,
+    stateless: bool,
+    allow_remote: bool,
+    log_level: str | None,
+    root: Path | None,
+) -> None:
+    """Run the MCP server (stdio by default). Logs go to stderr."""
+    from codegen_lab.server._app import configure_logging, create_server  # noqa: PLC0415
+
+    with _reported_errors():
+        settings = _settings(root=root, host=host, port=port, log_level=log_level)
+        configure_logging(settings.log_level)
+        if transport == "http" and not allow_remote and not _is_loopback(settings.host):
+            raise SettingsError(
+                [
+                    f"host = {settings.host!r}: not a loopback address; the server has no authentication yet, "
+                    "so it binds 127.0.0.1, ::1 or localhost unless --allow-remote is given"
+                ]
+            )
+        server = create_server(settings)
+        _run(server, settings, transport=transport, stateless=stateless)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _run(server: MCPServer, settings: Settings, *, transport: Literal["stdio", "http"], stateless: bool) -> None:
+    import logging  # noqa: PLC0415
+
+    import anyio  # noqa: PLC0415
+
+    logger = logging.getLogger("codegen_lab.server")
+    if transport == "stdio":
+        logger.info("serving over stdio, workspace root %s", settings.root)
+        anyio.run(server.run_stdio_async)
+        return
+    logger.info(
+        "serving Streamable HTTP on http://%s:%d/mcp%s, workspace root %s",
+        settings.host,
+        settings.port,
+        " (stateless, JSON answers)" if stateless else "",
+        settings.root,
+    )
+    try:
+        anyio.run(
+            lambda: server.run_streamable_http_async(
+                host=settings.host, port=settings.port, stateless_http=stateless, json_response=stateless
+            )
+        )
+    except KeyboardInterrupt:
+        logger.info("stopped")
+
+
+@cli.command()
+@_format_option
+@_root_option
+def toolkits(output_format: str, root: Path | None) -> None:
+    """List the toolkits this server loads, with their tools, resources and prompts."""
+    import anyio  # noqa: PLC0415
+
+    from codegen_lab.server._app import configure_logging, create_server  # noqa: PLC0415
+
+    with _reported_errors():
+        settings = _settings(root=root)
+        configure_logging("WARNING")
+        server = create_server(settings)
+        report = anyio.run(_describe, server)
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    _print_toolkits(report)
+
+
+async def _describe(server: MCPServer) -> dict[str, Any]:
+    """Ask the composed server itself, as a client would: `server_info` plus each tool's description."""
+    result = await server.call_tool("server_info", {})
+    info: dict[str, Any] = getattr(result, "structured_content", None) or {}
+    descriptions = {tool.name: tool.description or "" for tool in await server.list_tools()}
+    for toolkit in info.get("toolkits", []):
+        toolkit["tools"] = [{"name": name, "description": descriptions.get(name, "")} for name in toolkit["tools"]]
+    return {"workspace_root": info.get("workspace_root"), "toolkits": info.get("toolkits", [])}
+
+
+def _print_toolkits(report: dict[str, Any]) -> None:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=f"Toolkits for {report['workspace_root']}", title_justify="left")
+    table.add_column("toolkit", style="bold")
+    table.add_column("package")
+    table.add_column("tools")
+    table.add_column("resources and prompts")
+    for toolkit in report["toolkits"]:
+        package = f"{toolkit['package']} {toolkit['version'] or ''}".strip() if toolkit["package"] else "-"
+        tools = "\n".join(f"{tool['name']}: {_first_line(tool['description'])}" for tool in toolkit["tools"])
+        others = "\n".join([*toolkit["resources"], *(f"prompt {name}" for name in toolkit["prompts"])])
+        table.add_row(toolkit["name"], package, tools or "-", others or "-")
+    Console().print(table)
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else ""
+
+
+@cli.command()
+@click.option(
+    "--client",
+    "clients",
+    type=click.Choice(["cursor", "claude-desktop", "claude-code"]),
+    multiple=True,
+    help="Which client to configure; repeat for several (default: all).",
+)
+@click.option(
+    "--transport",
+    type=click.Choice(["stdio", "http"]),
+    default="stdio",
+    show_default=True,
+    help="stdio: the client starts the server; http: the client connects to a running `serve --transport http`.",
+)
+@_format_option
+@_root_option
+def config(
+    clients: tuple[str, ...], transport: Literal["stdio", "http"], output_format: str, root: Path | None
+) -> None:
+    """Print ready-to-paste configuration for Cursor, Claude Desktop and Claude Code."""
+    from codegen_lab.server._clients import client_configs, render_text  # noqa: PLC0415
+
+    with _reported_errors():
+        settings = _settings(root=root)
+        configs = client_configs(settings, clients=clients or None, transport=transport)
+    if output_format == "json":
+        click.echo(json.dumps([entry.as_json() for entry in configs], indent=2))
+        return
+    click.echo(render_text(configs))
+
+
+def main() -> None:
+    """Run the `codegen-lab` command."""
+    cli(prog_name="codegen-lab")

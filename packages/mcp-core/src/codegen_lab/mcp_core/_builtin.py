@@ -1,0 +1,129 @@
+"""The built-in `server` toolkit: what this server is, what it serves, and for how long it has run."""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+from mcp_types import ToolAnnotations
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
+from pydantic import BaseModel
+
+from codegen_lab.mcp_core._toolkit import Toolkit
+
+if TYPE_CHECKING:
+    from codegen_lab.mcp_core._settings import Settings
+
+__all__ = ["ServerInfo", "ToolkitInfo", "server_toolkit"]
+
+OWN_PACKAGE = "codegen-lab-mcp-core"
+INFO_URI = "codegen-lab://server/info"
+
+
+class ToolkitInfo(BaseModel):
+    """One loaded toolkit and what it serves."""
+
+    name: str
+    package: str | None
+    version: str | None
+    description: str
+    tools: list[str]
+    resources: list[str]
+    prompts: list[str]
+
+
+class ServerInfo(BaseModel):
+    """What `server_info` reports."""
+
+    name: str
+    version: str
+    packages: dict[str, str]
+    """Installed version of each package the server is made of: the SDK, mcp-core, and each toolkit's package."""
+    toolkits: list[ToolkitInfo]
+    protocol_versions: list[str]
+    """The MCP protocol revisions this server speaks, oldest first."""
+    workspace_root: str
+    uptime_seconds: float
+    python: str
+
+
+@dataclass(slots=True)
+class ServerInfoReport:
+    """Builds `ServerInfo`; the parts that do not change are computed on the first call, not at start-up."""
+
+    settings: Settings
+    started: float
+    packages: tuple[str, ...]
+    server_name: str
+    toolkits: tuple[Toolkit, ...] = ()
+    _static: ServerInfo | None = field(default=None, init=False)
+
+    def own_version(self) -> str:
+        """The version of the first of `packages` (the application), else of mcp-core."""
+        return _version_of(self.packages[0] if self.packages else OWN_PACKAGE) or "0"
+
+    def build(self) -> ServerInfo:
+        """The report, with the uptime as of now."""
+        if self._static is None:
+            self._static = self._build_static()
+        return self._static.model_copy(update={"uptime_seconds": round(time.monotonic() - self.started, 3)})
+
+    def _build_static(self) -> ServerInfo:
+        distributions = ["mcp", OWN_PACKAGE, *self.packages]
+        distributions += [toolkit.package for toolkit in self.toolkits if toolkit.package]
+        packages = {name: found for name in dict.fromkeys(distributions) if (found := _version_of(name))}
+        return ServerInfo(
+            name=self.server_name,
+            version=self.own_version(),
+            packages=packages,
+            toolkits=[
+                ToolkitInfo(
+                    name=toolkit.name,
+                    package=toolkit.package,
+                    version=packages.get(toolkit.package) if toolkit.package else None,
+                    description=toolkit.description,
+                    tools=[tool.name for tool in toolkit.tools],
+                    resources=[resource.uri for resource in toolkit.resources],
+                    prompts=[prompt.name for prompt in toolkit.prompts],
+                )
+                for toolkit in self.toolkits
+            ],
+            protocol_versions=[*HANDSHAKE_PROTOCOL_VERSIONS, *MODERN_PROTOCOL_VERSIONS],
+            workspace_root=str(self.settings.root),
+            uptime_seconds=0.0,
+            python=platform.python_version(),
+        )
+
+
+def _version_of(distribution: str) -> str | None:
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return None
+
+
+def server_toolkit(report: ServerInfoReport) -> Toolkit:
+    """The built-in `server` toolkit: the tool `server_info` and the resource `codegen-lab://server/info`."""
+    toolkit = Toolkit(
+        "server",
+        description="What this server is: versions, toolkits and their tools, protocol versions, root, uptime.",
+        package=OWN_PACKAGE,
+    )
+
+    @toolkit.tool(
+        title="Server information",
+        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    )
+    def info() -> ServerInfo:
+        """Report this server: the version of each loaded package, the toolkits and their tools, the MCP protocol versions it serves, the workspace root and the uptime."""  # noqa: E501
+        return report.build()
+
+    @toolkit.resource(INFO_URI, name="server-info", title="Server information", mime_type="application/json")
+    def info_resource() -> str:
+        """The same report as the `server_info` tool, as JSON."""
+        return report.build().model_dump_json(indent=2)
+
+    return toolkit

@@ -1,0 +1,191 @@
+"""Settings: defaults, then `[tool.codegen-lab]` in the workspace's pyproject.toml, then `CODEGEN_LAB_*` variables.
+
+Each value remembers where it came from, so that a bad one is reported with its source: the file and key, or
+the environment variable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from codegen_lab.mcp_core.errors import SettingsError
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
+__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+
+logger = logging.getLogger(__name__)
+
+ENV_PREFIX = "CODEGEN_LAB_"
+"""Environment variables that start with this set a field: `CODEGEN_LAB_LOG_LEVEL=DEBUG`."""
+
+_TOOL_TABLE = "codegen-lab"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+ToolkitName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class Settings(BaseModel):
+    """Settings of a Codegen Lab server.
+
+    Set them in `[tool.codegen-lab]` of the workspace's `pyproject.toml` (keys in kebab-case, as `log-level`),
+    or with `CODEGEN_LAB_<FIELD>` environment variables (lists as `a,b` or a JSON array), which win over the file.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    root: Path = Field(default_factory=Path.cwd)
+    """The workspace root: the folder the tools work in. Relative paths in tool arguments resolve against it."""
+
+    include: tuple[ToolkitName, ...] | None = None
+    """Only these toolkits load (the built-in `server` toolkit always does). None loads every installed one."""
+
+    exclude: tuple[ToolkitName, ...] = ()
+    """These toolkits do not load, even when installed or included."""
+
+    log_level: LogLevel = "INFO"
+    """Level of the log written to stderr."""
+
+    host: str = "127.0.0.1"
+    """Address the Streamable HTTP transport binds."""
+
+    port: int = Field(default=8765, ge=1, le=65535)
+    """Port the Streamable HTTP transport binds."""
+
+    @field_validator("root")
+    @classmethod
+    def _root_is_a_folder(cls, value: Path) -> Path:
+        resolved = value.expanduser().resolve()
+        if not resolved.is_dir():
+            raise ValueError(f"{resolved} is not an existing folder")
+        return resolved
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    def wants(self, toolkit: str) -> bool:
+        """Whether the toolkit named `toolkit` should load under `include` and `exclude`."""
+        if toolkit in self.exclude:
+            return False
+        return self.include is None or toolkit in self.include
+
+
+@dataclass(frozen=True, slots=True)
+class _Sourced:
+    value: object
+    source: str
+
+
+def load_settings(
+    root: Path | str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+) -> Settings:
+    """Read the settings of the workspace at `root`, from its pyproject.toml, the environment and `overrides`.
+
+    Args:
+        root: The workspace root (default: `overrides["root"]`, else `CODEGEN_LAB_ROOT`, else the current
+            directory). Its `pyproject.toml` is read when it exists.
+        environ: The environment to read `CODEGEN_LAB_*` variables from (default: `os.environ`).
+        overrides: Values that win over every other source, such as command-line options; None values are skipped.
+
+    Returns:
+        The validated settings.
+
+    Raises:
+        SettingsError: When the pyproject.toml cannot be read or a value is invalid; the message names each
+            bad field, its value and its source.
+    """
+    env = os.environ if environ is None else environ
+    given = {key: value for key, value in (overrides or {}).items() if value is not None}
+    if root is not None:
+        given["root"] = root
+    raw: dict[str, _Sourced] = {}
+
+    if f"{ENV_PREFIX}ROOT" in env:
+        raw["root"] = _Sourced(env[f"{ENV_PREFIX}ROOT"], f"environment variable {ENV_PREFIX}ROOT")
+    if "root" in given:
+        raw["root"] = _Sourced(given["root"], "the caller's arguments")
+    root_path = Path(str(raw["root"].value)) if "root" in raw else Path.cwd()
+
+    pyproject = root_path / "pyproject.toml"
+    if pyproject.is_file():
+        raw.update(_from_pyproject(pyproject))
+    raw.update(_from_environment(env))
+    raw.update({key: _Sourced(value, "the caller's arguments") for key, value in given.items()})
+
+    try:
+        return Settings.model_validate({key: sourced.value for key, sourced in raw.items()})
+    except ValidationError as exc:
+        raise SettingsError([_describe(error, raw) for error in exc.errors()]) from None
+
+
+def _from_pyproject(path: Path) -> dict[str, _Sourced]:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError([f"{path}: not valid TOML: {exc}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError([f"{path}: cannot be read: {exc}"]) from None
+    tool: object = document.get("tool", {})
+    table: object = cast("dict[str, object]", tool).get(_TOOL_TABLE) if isinstance(tool, dict) else None
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        raise SettingsError([f"{path}: [tool.{_TOOL_TABLE}] must be a table, not {type(table).__name__}"])
+    entries: dict[str, Any] = table  # pyright: ignore[reportUnknownVariableType]
+    if "root" in entries:
+        raise SettingsError([f"{path} [tool.{_TOOL_TABLE}] root: the root is the folder of this file; remove the key"])
+    return {
+        key.replace("-", "_"): _Sourced(value, f"{path} [tool.{_TOOL_TABLE}] {key}") for key, value in entries.items()
+    }
+
+
+def _from_environment(env: Mapping[str, str]) -> dict[str, _Sourced]:
+    found: dict[str, _Sourced] = {}
+    for variable, text in env.items():
+        if not variable.startswith(ENV_PREFIX) or variable == f"{ENV_PREFIX}ROOT":
+            continue
+        field = variable.removeprefix(ENV_PREFIX).lower()
+        if field not in Settings.model_fields:
+            # Other components read their own CODEGEN_LAB_* variables; an unknown one is not an error here.
+            logger.debug("ignoring %s: not a server setting", variable)
+            continue
+        value: object = _split_list(text) if field in {"include", "exclude"} else text
+        found[field] = _Sourced(value, f"environment variable {variable}")
+    return found
+
+
+def _split_list(text: str) -> object:
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return text  # validation then reports it as not a list, naming the variable
+    return [item.strip() for item in stripped.split(",") if item.strip()]
+
+
+def _describe(error: ErrorDetails, raw: Mapping[str, _Sourced]) -> str:
+    field = str(error["loc"][0]) if error["loc"] else "(settings)"
+    sourced = raw.get(field)
+    source = sourced.source if sourced is not None else "the defaults"
+    if error["type"] == "extra_forbidden":
+        known = ", ".join(name.replace("_", "-") for name in Settings.model_fields)
+        return f"{field.replace('_', '-')} (from {source}) is not a setting; known settings: {known}"
+    where = ".".join(str(part) for part in error["loc"])
+    value = sourced.value if sourced is not None else error.get("input")
+    return f"{where} = {value!r} (from {source}): {error['msg']}"

@@ -1,0 +1,262 @@
+"""Toolkit: a named bundle of tools, resources, resource templates and prompts that knows nothing of transports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from codegen_lab.mcp_core.errors import DuplicateNameError, ToolkitError
+
+if TYPE_CHECKING:
+    from mcp_types import ToolAnnotations
+
+__all__ = ["PromptSpec", "ResourceSpec", "ToolSpec", "Toolkit"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_TEMPLATE_PARAMETER = re.compile(r"{[^}]+}")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool as its toolkit declared it."""
+
+    fn: Callable[..., Any]
+    name: str
+    title: str | None = None
+    description: str | None = None
+    annotations: ToolAnnotations | None = None
+    structured_output: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceSpec:
+    """A resource, or a resource template when its URI has `{parameters}`."""
+
+    fn: Callable[..., Any]
+    uri: str
+    name: str
+    title: str | None = None
+    description: str | None = None
+    mime_type: str | None = None
+
+    @property
+    def is_template(self) -> bool:
+        """Whether the URI has parameters, which makes this a resource template."""
+        return _TEMPLATE_PARAMETER.search(self.uri) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSpec:
+    """A prompt as its toolkit declared it."""
+
+    fn: Callable[..., Any]
+    name: str
+    title: str | None = None
+    description: str | None = None
+
+
+class Toolkit:
+    """A named bundle of tools, resources, resource templates and prompts.
+
+    Declare members with decorators shaped like `MCPServer`'s; `build_server` composes toolkits into one server.
+    Every tool name carries the toolkit's namespace: a function `lint` in the toolkit `rules` becomes the tool
+    `rules_lint` (a name that already starts with `rules_` is kept).
+
+    Example:
+        ```python
+        rules = Toolkit("rules", description="Read and lint AI-assistant rule files.")
+
+
+        @rules.tool()
+        def lint(path: str) -> list[str]:
+            "Lint the rule file at `path`."
+            return []
+        ```
+
+    Args:
+        name: The toolkit's name, also the entry-point name it is installed under: lowercase letters, digits, `_`.
+        namespace: The prefix of its tool names (default: the name).
+        description: One line on what the toolkit is for.
+        instructions: Guidance for the model on using these tools, joined into the server's instructions.
+        package: The distribution that ships the toolkit, for version reports (discovery fills it in).
+
+    Raises:
+        ToolkitError: When the name or namespace is not lowercase letters, digits and `_`.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        namespace: str | None = None,
+        description: str = "",
+        instructions: str | None = None,
+        package: str | None = None,
+    ) -> None:
+        for label, value in (("name", name), ("namespace", namespace or name)):
+            if not _NAME.match(value):
+                raise ToolkitError(
+                    f"toolkit {label} {value!r} must start with a lowercase letter and hold only a-z, 0-9 and _"
+                )
+        self.name = name
+        self.namespace = namespace or name
+        self.description = description
+        self.instructions = instructions
+        self.package = package
+        self._tools: dict[str, ToolSpec] = {}
+        self._resources: dict[str, ResourceSpec] = {}
+        self._prompts: dict[str, PromptSpec] = {}
+
+    def __repr__(self) -> str:
+        return f"Toolkit({self.name!r}, tools={list(self._tools)!r})"
+
+    @property
+    def label(self) -> str:
+        """The toolkit's name with its package, as errors show it: `'rules' (codegen-lab-rule-engine)`."""
+        return f"{self.name!r}" + (f" ({self.package})" if self.package else "")
+
+    @property
+    def tools(self) -> tuple[ToolSpec, ...]:
+        """The declared tools, in declaration order."""
+        return tuple(self._tools.values())
+
+    @property
+    def resources(self) -> tuple[ResourceSpec, ...]:
+        """The declared resources and resource templates, in declaration order."""
+        return tuple(self._resources.values())
+
+    @property
+    def prompts(self) -> tuple[PromptSpec, ...]:
+        """The declared prompts, in declaration order."""
+        return tuple(self._prompts.values())
+
+    def tool_name(self, name: str) -> str:
+        """The namespaced tool name for `name`: `lint` becomes `rules_lint` in the `rules` toolkit."""
+        prefix = f"{self.namespace}_"
+        return name if name.startswith(prefix) else f"{prefix}{name}"
+
+    def add_tool(
+        self,
+        fn: Callable[..., Any],
+        name: str | None = None,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: ToolAnnotations | None = None,
+        structured_output: bool | None = None,
+    ) -> ToolSpec:
+        """Declare `fn` as a tool; see `tool` for the arguments.
+
+        Raises:
+            DuplicateNameError: When this toolkit already has a tool of that name.
+        """
+        spec = ToolSpec(
+            fn=fn,
+            name=self.tool_name(name or fn.__name__),
+            title=title,
+            description=description,
+            annotations=annotations,
+            structured_output=structured_output,
+        )
+        if spec.name in self._tools:
+            raise DuplicateNameError("tool", spec.name, self.label, self.label)
+        self._tools[spec.name] = spec
+        return spec
+
+    def tool(
+        self,
+        name: str | None = None,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        annotations: ToolAnnotations | None = None,
+        structured_output: bool | None = None,
+    ) -> Callable[[_F], _F]:
+        """Declare the decorated function as a tool.
+
+        Args:
+            name: The tool's name before the namespace prefix (default: the function's name).
+            title: A human-readable title.
+            description: What the tool does (default: the function's docstring).
+            annotations: Hints for clients: read-only, destructive, idempotent, open-world.
+            structured_output: Whether the result is structured (default: from the return annotation).
+
+        Returns:
+            A decorator that declares the function and returns it unchanged.
+        """
+        if callable(name):
+            raise TypeError("use @toolkit.tool() with parentheses")
+
+        def decorator(fn: _F) -> _F:
+            self.add_tool(
+                fn,
+                name,
+                title=title,
+                description=description,
+                annotations=annotations,
+                structured_output=structured_output,
+            )
+            return fn
+
+        return decorator
+
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+    ) -> Callable[[_F], _F]:
+        """Declare the decorated function as a resource, or a resource template when `uri` has `{parameters}`.
+
+        Args:
+            uri: The resource's URI, such as `codegen-lab://server/info` or `codegen-lab://rules/{name}`.
+            name: The resource's name (default: the function's name).
+            title: A human-readable title.
+            description: What the resource holds (default: the function's docstring).
+            mime_type: The content's MIME type.
+
+        Returns:
+            A decorator that declares the function and returns it unchanged.
+        """
+
+        def decorator(fn: _F) -> _F:
+            spec = ResourceSpec(
+                fn=fn, uri=uri, name=name or fn.__name__, title=title, description=description, mime_type=mime_type
+            )
+            if uri in self._resources:
+                raise DuplicateNameError("resource", uri, self.label, self.label)
+            self._resources[uri] = spec
+            return fn
+
+        return decorator
+
+    def prompt(
+        self, name: str | None = None, *, title: str | None = None, description: str | None = None
+    ) -> Callable[[_F], _F]:
+        """Declare the decorated function as a prompt.
+
+        Args:
+            name: The prompt's name (default: the function's name with `_` as `-`).
+            title: A human-readable title.
+            description: What the prompt is for (default: the function's docstring).
+
+        Returns:
+            A decorator that declares the function and returns it unchanged.
+        """
+        if callable(name):
+            raise TypeError("use @toolkit.prompt() with parentheses")
+
+        def decorator(fn: _F) -> _F:
+            spec = PromptSpec(fn=fn, name=name or fn.__name__.replace("_", "-"), title=title, description=description)
+            if spec.name in self._prompts:
+                raise DuplicateNameError("prompt", spec.name, self.label, self.label)
+            self._prompts[spec.name] = spec
+            return fn
+
+        return decorator
