@@ -67,6 +67,24 @@ class _Cli(click.Group):
             )
         return loaded
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands; one whose package fails to load is listed as such, and the rest still show."""
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows: list[tuple[str, str]] = []
+        for name in names:
+            try:
+                command = self.get_command(ctx, name)
+            except click.ClickException as exc:
+                rows.append((name, f"(unavailable: {exc.message})"))
+                continue
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 def _version_message() -> str:
     from importlib.metadata import version  # noqa: PLC0415

@@ -5,7 +5,7 @@ A library adds tools to the server by shipping a `Toolkit` under the entry-point
 toolkit, into one `MCPServer`.
 """
 
-from importlib.metadata import version
+from importlib.metadata import version as _version
 
 from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
@@ -59,4 +59,4 @@ __all__ = [
     "map_exception",
 ]
 
-__version__ = version("codegen-lab-mcp-core")
+__version__ = _version("codegen-lab-mcp-core")

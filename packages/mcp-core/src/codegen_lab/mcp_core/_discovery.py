@@ -40,11 +40,15 @@ def installed_toolkits() -> dict[str, EntryPoint]:
 
     Raises:
         DuplicateNameError: When two distributions install a toolkit under the same name.
+        ToolkitError: When a distribution installs a toolkit under the reserved name `server`.
     """
     found: dict[str, EntryPoint] = {}
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         if entry_point.name == BUILTIN_TOOLKIT:
-            raise DuplicateNameError("toolkit", BUILTIN_TOOLKIT, "'server' (built in)", _label(entry_point))
+            raise ToolkitError(
+                f"toolkit {_label(entry_point)}: the name {BUILTIN_TOOLKIT!r} is reserved for the built-in "
+                f"toolkit; {_package(entry_point)} must install its toolkit under another name"
+            )
         previous = found.get(entry_point.name)
         if previous is not None:
             raise DuplicateNameError("toolkit", entry_point.name, _label(previous), _label(entry_point))

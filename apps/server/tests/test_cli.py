@@ -1,0 +1,165 @@
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codegen_lab.server import CLI_ENTRY_POINT_GROUP, cli
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version_names_every_part() -> None:
+    code, out, _ = run("--version")
+    assert code == 0
+    assert out.startswith(f"codegen-lab {version('codegen-lab-server')} (mcp-core {version('codegen-lab-mcp-core')}")
+    assert f"mcp {version('mcp')}" in out
+
+
+def test_toolkits_as_json(tmp_path: Path) -> None:
+    code, out, _ = run("toolkits", "--format", "json", "--root", str(tmp_path))
+    assert code == 0
+    report = json.loads(out)
+    assert report["workspace_root"] == str(tmp_path.resolve())
+    server = report["toolkits"][0]
+    assert server["name"] == "server"
+    assert server["tools"][0]["name"] == "server_info"
+    assert server["tools"][0]["description"].startswith("Report this server")
+    assert server["resources"] == ["codegen-lab://server/info"]
+
+
+def test_toolkits_as_a_table(tmp_path: Path) -> None:
+    code, out, _ = run("toolkits", "--root", str(tmp_path))
+    assert code == 0
+    assert "server_info" in out
+    assert "codegen-lab-mcp-core" in out
+
+
+def test_a_bad_setting_stops_with_its_source_and_exit_code_2(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.codegen-lab]\nport = "x"\n', encoding="utf-8")
+    code, out, err = run("serve", "--root", str(tmp_path))
+    assert code == 2
+    assert out == ""
+    assert "invalid codegen-lab settings" in err
+    assert f"port = 'x' (from {tmp_path / 'pyproject.toml'} [tool.codegen-lab] port)" in err
+
+
+def test_include_of_a_missing_toolkit_stops_the_start(tmp_path: Path) -> None:
+    code, _, err = run("serve", "--root", str(tmp_path), env={"CODEGEN_LAB_INCLUDE": "nope"})
+    assert code == 2
+    assert "no toolkit named 'nope' is installed" in err
+
+
+def test_a_non_loopback_bind_needs_allow_remote(tmp_path: Path) -> None:
+    code, _, err = run("serve", "--transport", "http", "--host", "0.0.0.0", "--root", str(tmp_path))
+    assert code == 2
+    assert "host = '0.0.0.0': not a loopback address" in err
+    assert "--allow-remote" in err
+
+
+def test_a_missing_root_is_a_clear_error(tmp_path: Path) -> None:
+    code, _, err = run("toolkits", "--root", str(tmp_path / "nowhere"))
+    assert code == 2
+    assert "nowhere" in err
+    assert "is not an existing folder" in err
+
+
+@pytest.mark.parametrize("client", ["cursor", "claude-desktop", "claude-code"])
+def test_config_for_each_client_starts_this_server(tmp_path: Path, client: str) -> None:
+    code, out, _ = run("config", "--client", client, "--format", "json", "--root", str(tmp_path))
+    assert code == 0
+    (entry,) = json.loads(out)
+    assert entry["client"] == client
+    server = entry["config"]["mcpServers"]["codegen-lab"]
+    command = [server["command"], *server["args"]]
+    assert Path(command[0]).is_absolute()
+    assert command[-3:] == ["serve", "--root", str(tmp_path.resolve())]
+    if client == "claude-code":
+        assert server["type"] == "stdio"
+        assert entry["file"] == str(tmp_path.resolve() / ".mcp.json")
+        assert entry["command"][:3] == ["claude", "mcp", "add"]
+        assert entry["command"][-len(command) :] == command
+    if client == "cursor":
+        assert entry["file"] == str(tmp_path.resolve() / ".cursor" / "mcp.json")
+
+
+def test_config_over_http_points_at_the_url(tmp_path: Path) -> None:
+    code, out, _ = run(
+        "config",
+        "--transport",
+        "http",
+        "--client",
+        "cursor",
+        "--client",
+        "claude-code",
+        "--format",
+        "json",
+        "--root",
+        str(tmp_path),
+    )
+    assert code == 0
+    cursor, claude = json.loads(out)
+    assert cursor["config"]["mcpServers"]["codegen-lab"] == {"url": "http://127.0.0.1:8765/mcp"}
+    assert claude["config"]["mcpServers"]["codegen-lab"] == {"type": "http", "url": "http://127.0.0.1:8765/mcp"}
+
+
+def test_config_as_text_is_paste_ready_json(tmp_path: Path) -> None:
+    code, out, _ = run("config", "--client", "cursor", "--root", str(tmp_path))
+    assert code == 0
+    heading, *body = out.strip().splitlines()
+    assert heading == f"# Cursor: add to {tmp_path.resolve() / '.cursor' / 'mcp.json'}"
+    json_lines = [line for line in body if not line.startswith("#")]
+    assert "codegen-lab" in json.loads("\n".join(json_lines))["mcpServers"]
+
+
+def test_a_library_group_mounts_as_a_subcommand_when_installed(install_cli: object) -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    assert "greet" in out
+    code, out, _ = run("greet", "hello", "--name", "Ada")
+    assert (code, out) == (0, "hello Ada\n")
+
+
+def test_a_broken_library_group_names_its_package(install_cli: object) -> None:
+    code, _, err = run("broken")
+    assert code == 1
+    assert "the command 'broken' from broken-cli-plugin failed to load" in err
+
+
+@pytest.fixture
+def install_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    (site / "greet_plugin.py").write_text(
+        textwrap.dedent(
+            """
+            import click
+
+            @click.group()
+            def greet():
+                "Greetings."
+
+            @greet.command()
+            @click.option("--name")
+            def hello(name):
+                click.echo(f"hello {name}")
+            """
+        ),
+        encoding="utf-8",
+    )
+    for name, target in (("greet-cli-plugin", "greet = greet_plugin:greet"), ("broken-cli-plugin", "broken = nope:x")):
+        dist_info = site / f"{name.replace('-', '_')}-1.0.dist-info"
+        dist_info.mkdir()
+        (dist_info / "METADATA").write_text(f"Metadata-Version: 2.4\nName: {name}\nVersion: 1.0\n", encoding="utf-8")
+        (dist_info / "entry_points.txt").write_text(f"[{CLI_ENTRY_POINT_GROUP}]\n{target}\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    yield
+    sys.modules.pop("greet_plugin", None)
