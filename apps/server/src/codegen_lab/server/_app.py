@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from codegen_lab.mcp_core import build_server, discover_toolkits
 
 if TYPE_CHECKING:
-    from codegen_lab.mcp_core import Settings
     from mcp.server.mcpserver import MCPServer
+
+    from codegen_lab.mcp_core import Settings
 
 __all__ = ["APP_PACKAGE", "configure_logging", "create_server"]
 

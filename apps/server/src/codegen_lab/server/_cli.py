@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
+
 from codegen_lab.mcp_core import CodegenLabError, Settings, SettingsError, UsageError, load_settings
 
 if TYPE_CHECKING:

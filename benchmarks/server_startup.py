@@ -1,0 +1,179 @@
+"""Cold start, call throughput and peak memory of `codegen-lab serve`, against a bare MCPServer.
+
+The baseline is a bare `mcp.server.mcpserver.MCPServer` with one trivial tool (bare_server.py beside this file),
+run by the same Python in the same run. The two are measured interleaved, round by round, alternating which
+goes first, and the script prints medians and the ratios that the targets are about:
+
+- cold start: spawn to the first `tools/list` answer over stdio; server CPU (user + system) and wall time;
+- peak RSS of the server process;
+- calls per second of `server_info` against the bare server's trivial tool, over one stdio session.
+
+Run: `uv run --all-packages python benchmarks/server_startup.py [--rounds 15] [--calls 400]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).parent
+TARGETS = {"cold_cpu": 1.05, "peak_rss": 1.10, "calls_per_second": 0.80}
+
+
+@dataclass
+class Variant:
+    name: str
+    command: list[str]
+    tool: str
+    cold_cpu: list[float] = field(default_factory=list)
+    cold_wall: list[float] = field(default_factory=list)
+    cold_rss: list[float] = field(default_factory=list)
+    calls_per_second: list[float] = field(default_factory=list)
+    calls_rss: list[float] = field(default_factory=list)
+
+
+class Session:
+    """One server process spoken to over stdio, one JSON-RPC line at a time."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir()
+        )
+        self.next_id = 0
+
+    def send(self, method: str, params: dict[str, Any] | None = None, *, notify: bool = False) -> None:
+        message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            message["params"] = params
+        if not notify:
+            self.next_id += 1
+            message["id"] = self.next_id
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message).encode() + b"\n")
+        self.process.stdin.flush()
+
+    def answer(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        while True:
+            line = self.process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the server closed stdout (exit {self.process.poll()})")
+            message = json.loads(line)
+            if "id" in message:
+                if "error" in message:
+                    raise RuntimeError(f"error answer: {message['error']}")
+                return message
+
+    def handshake(self) -> None:
+        self.send(
+            "initialize",
+            {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "bench", "version": "0"}},
+        )
+        self.answer()
+        self.send("notifications/initialized", notify=True)
+
+    def close(self) -> tuple[float, float]:
+        """End the session; the server's CPU seconds (user + system) and peak RSS in MiB."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.process.returncode = os.waitstatus_to_exitcode(status)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def cold_start(variant: Variant) -> None:
+    session = Session(variant.command)
+    session.handshake()
+    session.send("tools/list")
+    tools = session.answer()["result"]["tools"]
+    wall = time.perf_counter() - session.started
+    assert any(tool["name"] == variant.tool for tool in tools), f"{variant.name} does not serve {variant.tool}"
+    cpu, rss = session.close()
+    variant.cold_cpu.append(cpu)
+    variant.cold_wall.append(wall)
+    variant.cold_rss.append(rss)
+
+
+def throughput(variant: Variant, calls: int) -> None:
+    session = Session(variant.command)
+    session.handshake()
+    for _ in range(20):  # warm up: the first call of server_info reads the package versions
+        session.send("tools/call", {"name": variant.tool, "arguments": {}})
+        session.answer()
+    started = time.perf_counter()
+    for _ in range(calls):
+        session.send("tools/call", {"name": variant.tool, "arguments": {}})
+        result = session.answer()["result"]
+        assert not result.get("isError"), result
+    variant.calls_per_second.append(calls / (time.perf_counter() - started))
+    _, rss = session.close()
+    variant.calls_rss.append(rss)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=400)
+    args = parser.parse_args()
+
+    script = Path(sys.executable).parent / "codegen-lab"
+    ours_command = [str(script)] if script.is_file() else [sys.executable, "-m", "codegen_lab.server"]
+    root = tempfile.mkdtemp(prefix="codegen-lab-bench-")
+    bare = Variant("bare MCPServer", [sys.executable, str(HERE / "bare_server.py")], "ping")
+    ours = Variant("codegen-lab serve", [*ours_command, "serve", "--root", root], "server_info")
+
+    toolkits = json.loads(subprocess.check_output([*ours_command, "toolkits", "--format", "json", "--root", root]))
+    print(f"Python {sys.version.split()[0]}; toolkits loaded: {', '.join(t['name'] for t in toolkits['toolkits'])}")
+    print(f"{args.rounds} rounds, interleaved; {args.calls} sequential calls per throughput run\n")
+
+    for round_number in range(args.rounds):
+        order = (bare, ours) if round_number % 2 == 0 else (ours, bare)
+        for variant in order:
+            cold_start(variant)
+        for variant in order:
+            throughput(variant, args.calls)
+        print(f"  round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+
+    def median(values: list[float]) -> float:
+        return statistics.median(values)
+
+    rows = [
+        ("cold start CPU (s)", median(bare.cold_cpu), median(ours.cold_cpu), "cold_cpu"),
+        ("cold start wall (s)", median(bare.cold_wall), median(ours.cold_wall), None),
+        ("peak RSS, cold start (MiB)", median(bare.cold_rss), median(ours.cold_rss), "peak_rss"),
+        ("peak RSS, after calls (MiB)", median(bare.calls_rss), median(ours.calls_rss), None),
+        (
+            "calls/s (server_info vs trivial)",
+            median(bare.calls_per_second),
+            median(ours.calls_per_second),
+            "calls_per_second",
+        ),
+    ]
+    print(f"{'median':34} {'bare':>10} {'codegen-lab':>12} {'ratio':>7}  target")
+    failures = 0
+    for label, base, value, target_key in rows:
+        ratio = value / base
+        target = ""
+        if target_key is not None:
+            limit = TARGETS[target_key]
+            met = ratio >= limit if target_key == "calls_per_second" else ratio <= limit
+            failures += not met
+            target = f"{'>=' if target_key == 'calls_per_second' else '<='} {limit:.2f} {'ok' if met else 'MISSED'}"
+        print(f"{label:34} {base:10.3f} {value:12.3f} {ratio:7.3f}  {target}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
