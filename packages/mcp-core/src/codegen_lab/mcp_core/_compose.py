@@ -13,7 +13,8 @@ from mcp.server.mcpserver.tools import Tool
 
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
-from codegen_lab.mcp_core.errors import DuplicateNameError, map_exception
+from codegen_lab.mcp_core._mapping import map_exception
+from codegen_lab.mcp_core.errors import DuplicateNameError
 
 if TYPE_CHECKING:
     from mcp.server.context import LifespanContextT, RequestT
