@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,6 +133,8 @@ def load_settings(
 
 
 def _from_pyproject(path: Path) -> dict[str, _Sourced]:
+    import tomllib  # noqa: PLC0415 (only when there is a pyproject.toml to read)
+
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from codegen_lab.mcp_core.errors import DuplicateNameError, ToolkitError
 
@@ -19,8 +18,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _TEMPLATE_PARAMETER = re.compile(r"{[^}]+}")
 
 
-@dataclass(frozen=True, slots=True)
-class ToolSpec:
+class ToolSpec(NamedTuple):
     """A tool as its toolkit declared it."""
 
     fn: Callable[..., Any]
@@ -31,8 +29,7 @@ class ToolSpec:
     structured_output: bool | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceSpec:
+class ResourceSpec(NamedTuple):
     """A resource, or a resource template when its URI has `{parameters}`."""
 
     fn: Callable[..., Any]
@@ -48,8 +45,7 @@ class ResourceSpec:
         return _TEMPLATE_PARAMETER.search(self.uri) is not None
 
 
-@dataclass(frozen=True, slots=True)
-class PromptSpec:
+class PromptSpec(NamedTuple):
     """A prompt as its toolkit declared it."""
 
     fn: Callable[..., Any]
