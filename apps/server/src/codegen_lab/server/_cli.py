@@ -7,7 +7,6 @@ subcommand through the entry-point group `codegen_lab.cli`; a group is imported 
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable, Generator
 from contextlib import contextmanager
@@ -202,6 +201,8 @@ def serve(
 
 
 def _is_loopback(host: str) -> bool:
+    import ipaddress  # noqa: PLC0415
+
     if host == "localhost":
         return True
     try:
