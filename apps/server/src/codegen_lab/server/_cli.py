@@ -276,17 +276,13 @@ def _print_toolkits(report: dict[str, Any]) -> None:
     table.add_column("toolkit", style="bold")
     table.add_column("package")
     table.add_column("tools")
-    table.add_column("resources and prompts")
+    table.add_column("resources and prompts", overflow="fold")
     for toolkit in report["toolkits"]:
         package = f"{toolkit['package']} {toolkit['version'] or ''}".strip() if toolkit["package"] else "-"
-        tools = "\n".join(f"{tool['name']}: {_first_line(tool['description'])}" for tool in toolkit["tools"])
+        tools = "\n".join(tool["name"] for tool in toolkit["tools"])
         others = "\n".join([*toolkit["resources"], *(f"prompt {name}" for name in toolkit["prompts"])])
-        table.add_row(toolkit["name"], package, tools or "-", others or "-")
+        table.add_row(f"{toolkit['name']}\n[dim]{toolkit['description']}[/]", package, tools or "-", others or "-")
     Console().print(table)
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 @cli.command()

@@ -6,18 +6,31 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from codegen_lab.rule_engine._formats import RuleFormat, format_for, formats
 
-if TYPE_CHECKING:
-    from pathspec import PathSpec
-
-__all__ = ["Discovered", "SKIPPED_FOLDERS", "discover"]
+__all__ = ["SKIPPED_FOLDERS", "Discovered", "discover"]
 
 SKIPPED_FOLDERS = frozenset(
-    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".nox", ".mypy_cache",
-     ".pytest_cache", ".ruff_cache", "site-packages", ".eggs", "dist", "build"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        "node_modules",
+        ".venv",
+        "venv",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        "site-packages",
+        ".eggs",
+        "dist",
+        "build",
+    }
 )
 
 
@@ -34,13 +47,23 @@ class Discovered:
     """Every file under the root that is not ignored, relative to the root with `/` separators."""
 
 
-def discover(root: Path, *, only: Path | None = None, rule_formats: tuple[RuleFormat, ...] | None = None) -> Discovered:
-    """Every rule file under `root`, honouring `.gitignore` files, skipping dependency and virtual environment
-    folders, and never following a symbolic link out of the root.
+def discover(
+    root: Path,
+    *,
+    only: Path | None = None,
+    loose: bool = False,
+    rule_formats: tuple[RuleFormat, ...] | None = None,
+) -> Discovered:
+    """Every rule file under `root`.
+
+    `.gitignore` files are honoured, dependency and virtual environment folders skipped, and no symbolic link
+    is followed out of the root.
 
     Args:
         root: The repository root.
         only: A folder under the root to search instead of all of it (rules still get their place from `root`).
+        loose: Also read `*.mdc` and `.cursorrules` files wherever they sit, as Cursor rules (for a folder that
+            someone asked to lint explicitly).
         rule_formats: The formats to recognise (default: the built-in and installed ones).
     """
     available = rule_formats or formats()
@@ -51,7 +74,7 @@ def discover(root: Path, *, only: Path | None = None, rule_formats: tuple[RuleFo
         relpath = path.relative_to(root).as_posix()
         found.files += 1
         found.paths.append(relpath)
-        fmt = format_for(relpath, available)
+        fmt = format_for(relpath, available) or (_loose_format(relpath, available) if loose else None)
         if fmt is not None:
             found.rules.append((path, fmt))
         elif "/.cursor/rules/" in f"/{relpath}" and relpath.endswith(".md"):
@@ -60,7 +83,7 @@ def discover(root: Path, *, only: Path | None = None, rule_formats: tuple[RuleFo
 
 
 def _walk(root: Path, start: Path) -> Iterator[Path]:
-    specs: list[tuple[str, PathSpec]] = []
+    specs: list[tuple[str, Any]] = []
     _add_gitignore(root, root, specs)
     if start != root:
         # The .gitignore files of the folders between the root and the start folder count too.
@@ -69,7 +92,7 @@ def _walk(root: Path, start: Path) -> Iterator[Path]:
     yield from _walk_folder(start, root, specs)
 
 
-def _walk_folder(folder: Path, root: Path, specs: list[tuple[str, PathSpec]]) -> Iterator[Path]:
+def _walk_folder(folder: Path, root: Path, specs: list[tuple[str, Any]]) -> Iterator[Path]:
     try:
         entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
     except OSError:
@@ -99,7 +122,7 @@ def _walk_folder(folder: Path, root: Path, specs: list[tuple[str, PathSpec]]) ->
             yield path
 
 
-def _add_gitignore(folder: Path, root: Path, specs: list[tuple[str, PathSpec]]) -> None:
+def _add_gitignore(folder: Path, root: Path, specs: list[tuple[str, Any]]) -> None:
     ignore = folder / ".gitignore"
     if not ignore.is_file():
         return
@@ -121,3 +144,9 @@ def _ignored(relpath: str, is_dir: bool, specs: list[tuple[str, Any]]) -> bool:
         if spec.match_file(local + "/" if is_dir else local):
             return True
     return False
+
+
+def _loose_format(relpath: str, available: tuple[RuleFormat, ...]) -> RuleFormat | None:
+    """For a file outside the usual places: `.mdc` is a Cursor rule, `.cursorrules` the legacy one."""
+    wanted = "cursor-mdc" if relpath.endswith(".mdc") else "cursorrules" if relpath.endswith(".cursorrules") else None
+    return next((fmt for fmt in available if fmt.name == wanted), None)

@@ -49,7 +49,7 @@ class Document:
 
     @property
     def newline(self) -> str:
-        """The file's line ending: `\\r\\n` when its first line ends so, else `\\n`."""
+        """The file's line ending: CRLF when its first line ends so, else LF."""
         return "\r\n" if self.lines and self.lines[0].endswith("\r\n") else "\n"
 
     @property
@@ -162,7 +162,7 @@ def read_value(span: FieldSpan, *, keep_quotes: bool = False) -> TolerantValue:
 
     With `keep_quotes`, quotes stay part of the text, as Cursor reads `globs`.
     """
-    unquote = (lambda text: text) if keep_quotes else _unquote
+    unquote = _as_written if keep_quotes else _unquote
     inline = _strip_comment(span.inline).strip()
     items = [line.strip() for line in span.continuation if line.strip() and not line.strip().startswith("#")]
     if not inline and items and all(item.startswith("-") for item in items):
@@ -220,6 +220,10 @@ def _strip_comment(text: str) -> str:
             quote = char
         elif char == "#" and (index == 0 or text[index - 1] in " \t"):
             return text[:index]
+    return text
+
+
+def _as_written(text: str) -> str:
     return text
 
 

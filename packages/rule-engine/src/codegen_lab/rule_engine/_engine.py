@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,8 +101,21 @@ class RuleEngine:
         self._matcher: CompiledRules | None = None
 
     @classmethod
-    def load(cls, root: Path | str, *, only: Path | str | None = None) -> RuleEngine:
+    def load(
+        cls,
+        root: Path | str,
+        *,
+        only: Path | str | None = None,
+        loose: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> RuleEngine:
         """Discover and read every rule under `root` (or under the folder `only`, inside the root).
+
+        Args:
+            root: The repository root.
+            only: A folder inside the root to search instead of all of it.
+            loose: Also read `*.mdc` and `.cursorrules` files that sit outside `.cursor/rules`.
+            progress: Called with (files read, files to read) as the rules are read.
 
         Raises:
             RuleEngineUsageError: When `root` is not a folder or `only` is outside it.
@@ -113,8 +126,12 @@ class RuleEngine:
         only_path = resolve_inside(root_path, only) if only is not None else None
         if only_path is not None and not only_path.is_dir():
             raise RuleEngineUsageError(f"{str(only)!r} is not a folder under {root_path}")
-        found = discover(root_path, only=only_path)
-        rules = [read_rule(path, root_path, fmt) for path, fmt in found.rules]
+        found = discover(root_path, only=only_path, loose=loose)
+        rules: list[Rule] = []
+        for path, fmt in found.rules:
+            rules.append(read_rule(path, root_path, fmt))
+            if progress is not None:
+                progress(len(rules), len(found.rules))
         return cls(root_path, rules, ignored=found.ignored, repository_paths=found.paths)
 
     @property
@@ -198,7 +215,9 @@ class RuleEngine:
         for rule in ordered:
             heading = f"# Rule: {rule.name} ({rule.relpath}, {rule.type})"
             parts.append(f"{heading}\n\n{self._rule_text(rule).strip()}\n")
-        requested = [rule for rule in self.rules if rule.type is RuleType.AGENT_REQUESTED and rule.relpath not in chosen]
+        requested = [
+            rule for rule in self.rules if rule.type is RuleType.AGENT_REQUESTED and rule.relpath not in chosen
+        ]
         if requested:
             listed = "\n".join(f"- {rule.name} ({rule.relpath}): {rule.description}" for rule in requested)
             parts.append(f"# Rules available on request\n\n{listed}\n")
@@ -259,4 +278,3 @@ def _capped(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + f"\n\n[... cut at {limit:,} characters of {len(text):,}]"
-

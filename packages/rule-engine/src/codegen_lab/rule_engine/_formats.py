@@ -41,13 +41,30 @@ class Interpretation:
 class RuleFormat(Protocol):
     """A kind of rule file."""
 
-    name: str
-    """A short identifier, such as `cursor-mdc`."""
-    title: str
-    glob_key: str | None
-    """The frontmatter key that holds the file patterns (`globs`, `applyTo`, `paths`), if the format has one."""
-    known_keys: frozenset[str]
-    expects_frontmatter: bool
+    @property
+    def name(self) -> str:
+        """A short identifier, such as `cursor-mdc`."""
+        ...
+
+    @property
+    def title(self) -> str:
+        """A name for people, such as `Cursor rule (.mdc)`."""
+        ...
+
+    @property
+    def glob_key(self) -> str | None:
+        """The frontmatter key that holds the file patterns (`globs`, `applyTo`, `paths`), if there is one."""
+        ...
+
+    @property
+    def known_keys(self) -> frozenset[str]:
+        """The frontmatter keys the assistant reads."""
+        ...
+
+    @property
+    def expects_frontmatter(self) -> bool:
+        """Whether a file of this format without frontmatter deserves a warning."""
+        ...
 
     def claims(self, relpath: str) -> bool:
         """Whether the file at `relpath` (relative to the root, `/` separators) is a rule of this format."""
@@ -185,40 +202,72 @@ def builtin_formats() -> tuple[RuleFormat, ...]:
     """The formats this package knows, most specific first."""
     return (
         _Cursor(
-            "cursor-mdc", "Cursor rule (.mdc)", re.compile(_NESTED + r"\.cursor/rules/(?:[^/]+/)*[^/]+\.mdc"),
-            "scope", "globs", _CURSOR_KEYS, expects_frontmatter=True,
+            "cursor-mdc",
+            "Cursor rule (.mdc)",
+            re.compile(_NESTED + r"\.cursor/rules/(?:[^/]+/)*[^/]+\.mdc"),
+            "scope",
+            "globs",
+            _CURSOR_KEYS,
+            expects_frontmatter=True,
         ),
         _Cursor(
-            "cursor-rule-md", "Cursor rule (RULE.md)", re.compile(_NESTED + r"\.cursor/rules/(?:[^/]+/)*[^/]+/RULE\.md"),
-            "scope", "globs", _CURSOR_KEYS, expects_frontmatter=True, name_from_folder=True,
+            "cursor-rule-md",
+            "Cursor rule (RULE.md)",
+            re.compile(_NESTED + r"\.cursor/rules/(?:[^/]+/)*[^/]+/RULE\.md"),
+            "scope",
+            "globs",
+            _CURSOR_KEYS,
+            expects_frontmatter=True,
+            name_from_folder=True,
         ),
         _Format("cursorrules", "Cursor legacy (.cursorrules)", re.compile(_NESTED + r"\.cursorrules"), "scope"),
         _Format("agents-md", "AGENTS.md", re.compile(_NESTED + r"AGENTS\.md"), "scope"),
         _Format(
-            "claude-rules", "Claude Code rule (.claude/rules)",
-            re.compile(_NESTED + r"\.claude/rules/(?:[^/]+/)*[^/]+\.md"), "scope", "paths",
+            "claude-rules",
+            "Claude Code rule (.claude/rules)",
+            re.compile(_NESTED + r"\.claude/rules/(?:[^/]+/)*[^/]+\.md"),
+            "scope",
+            "paths",
             frozenset({"paths", "description"}),
         ),
         _Format("claude-md", "CLAUDE.md", re.compile(_NESTED + r"(?:\.claude/)?CLAUDE(?:\.local)?\.md"), "scope"),
         _Format("copilot", "Copilot instructions", re.compile(r"\.github/copilot-instructions\.md"), None),
         _Copilot(
-            "copilot-scoped", "Copilot path instructions",
-            re.compile(r"\.github/instructions/(?:[^/]+/)*[^/]+\.instructions\.md"), None, "applyTo",
-            frozenset({"applyTo", "description", "excludeAgent"}), expects_frontmatter=True,
+            "copilot-scoped",
+            "Copilot path instructions",
+            re.compile(r"\.github/instructions/(?:[^/]+/)*[^/]+\.instructions\.md"),
+            None,
+            "applyTo",
+            frozenset({"applyTo", "description", "excludeAgent"}),
+            expects_frontmatter=True,
         ),
         _Windsurf(
-            "windsurf", "Windsurf rule", re.compile(_NESTED + r"\.windsurf/rules/(?:[^/]+/)*[^/]+\.md"), "scope",
-            "globs", frozenset({"trigger", "globs", "description"}), expects_frontmatter=True,
+            "windsurf",
+            "Windsurf rule",
+            re.compile(_NESTED + r"\.windsurf/rules/(?:[^/]+/)*[^/]+\.md"),
+            "scope",
+            "globs",
+            frozenset({"trigger", "globs", "description"}),
+            expects_frontmatter=True,
         ),
         _Format("windsurfrules", "Windsurf legacy (.windsurfrules)", re.compile(_NESTED + r"\.windsurfrules"), "scope"),
         _Format(
-            "cline", "Cline rule", re.compile(_NESTED + r"\.clinerules(?:/(?:[^/]+/)*[^/]+\.(?:md|txt))?"), "scope",
-            "paths", frozenset({"paths", "description"}),
+            "cline",
+            "Cline rule",
+            re.compile(_NESTED + r"\.clinerules(?:/(?:[^/]+/)*[^/]+\.(?:md|txt))?"),
+            "scope",
+            "paths",
+            frozenset({"paths", "description"}),
         ),
         _Format("gemini-md", "GEMINI.md", re.compile(_NESTED + r"GEMINI\.md"), "scope"),
         _Kiro(
-            "kiro", "Kiro steering", re.compile(r"\.kiro/steering/(?:[^/]+/)*[^/]+\.md"), None, "fileMatchPattern",
-            frozenset({"inclusion", "fileMatchPattern", "description", "name"}), expects_frontmatter=False,
+            "kiro",
+            "Kiro steering",
+            re.compile(r"\.kiro/steering/(?:[^/]+/)*[^/]+\.md"),
+            None,
+            "fileMatchPattern",
+            frozenset({"inclusion", "fileMatchPattern", "description", "name"}),
+            expects_frontmatter=False,
         ),
     )
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from codegen_lab.rule_engine._document import Document, parse_document, read_value
 from codegen_lab.rule_engine._formats import RuleFormat
@@ -17,8 +17,10 @@ __all__ = ["Frontmatter", "read_frontmatter", "read_rule", "rule_from_text"]
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _AT_FILE = re.compile(r"(?:^|[\s(\[])@((?:\.{1,2}/)?[\w.-]+(?:/[\w.-]+)*)(?![\w(/.-])")
 _FILE_SUFFIXES = frozenset(
-    "md mdc txt py pyi ts tsx js jsx mjs cjs json jsonc yaml yml toml ini cfg env sh go rs java kt rb php cs c h "
-    "cc cpp hpp swift sql html css scss vue svelte astro graphql proto lock".split()
+    (
+        "md mdc txt py pyi ts tsx js jsx mjs cjs json jsonc yaml yml toml ini cfg env sh go rs java kt rb php cs c h"
+        " cc cpp hpp swift sql html css scss vue svelte astro graphql proto lock"
+    ).split()
 )
 _MDC_LINK = re.compile(r"\]\(mdc:([^)\s]+)\)")
 
@@ -53,7 +55,8 @@ def read_frontmatter(document: Document) -> Frontmatter:
     if not isinstance(loaded, dict):
         kind = type(loaded).__name__
         return Frontmatter(document, ParseMode.TOLERANT, _tolerant(document), f"the frontmatter is a {kind}", 2)
-    data: dict[str, Any] = {str(key): value for key, value in loaded.items()}  # pyright: ignore[reportUnknownVariableType]
+    mapping = cast("dict[object, Any]", loaded)
+    data: dict[str, Any] = {str(key): value for key, value in mapping.items()}
     return Frontmatter(document, ParseMode.YAML, data)
 
 
