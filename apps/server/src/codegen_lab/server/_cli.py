@@ -274,14 +274,14 @@ def _print_toolkits(report: dict[str, Any]) -> None:
 
     table = Table(title=f"Toolkits for {report['workspace_root']}", title_justify="left")
     table.add_column("toolkit", style="bold")
-    table.add_column("package")
+    table.add_column("package", no_wrap=True)
     table.add_column("tools")
     table.add_column("resources and prompts", overflow="fold")
     for toolkit in report["toolkits"]:
         package = f"{toolkit['package']} {toolkit['version'] or ''}".strip() if toolkit["package"] else "-"
         tools = "\n".join(tool["name"] for tool in toolkit["tools"])
         others = "\n".join([*toolkit["resources"], *(f"prompt {name}" for name in toolkit["prompts"])])
-        table.add_row(f"{toolkit['name']}\n[dim]{toolkit['description']}[/]", package, tools or "-", others or "-")
+        table.add_row(toolkit["name"], package, tools or "-", others or "-")
     Console().print(table)
 
 

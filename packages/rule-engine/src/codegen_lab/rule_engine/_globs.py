@@ -73,7 +73,12 @@ def globs_from_span(span: FieldSpan | None, *, keep_quotes: bool) -> Globs:
     read = read_value(span, keep_quotes=keep_quotes)
     shape = GlobShape.BLOCK if read.block_list else GlobShape.FLOW if read.flow_list else None
     value = str(read.value).lower() if isinstance(read.value, bool) else read.value
-    return normalise_globs(value, shape=shape, quoted=read.quoted)
+    globs = normalise_globs(value, shape=shape, quoted=read.quoted)
+    if keep_quotes or not read.quoted:
+        return globs
+    # `"a", "b"`: each pattern of a comma-separated string may be quoted on its own.
+    patterns = tuple(dict.fromkeys(normalise_pattern(pattern.strip("\"'")) for pattern in globs.patterns))
+    return Globs(patterns, globs.shape, separator=globs.separator, quoted=True)
 
 
 def render_globs(globs: Globs) -> list[str]:
