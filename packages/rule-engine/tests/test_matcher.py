@@ -6,8 +6,8 @@ from wcmatch import glob
 
 from codegen_lab.rule_engine import CompiledRules, glob_flags, scoped_pattern
 
-SEGMENT = st.sampled_from(["src", "lib", "a", "b", "tests", ".hidden", "node"])
-NAME = st.sampled_from(["x.py", "y.ts", "z.tsx", "README.md", "Makefile", "a.test.ts", ".env", "w.d.ts"])
+SEGMENT = st.sampled_from(["src", "lib", "a", "b", "tests", ".hidden", "node", "web"])
+NAME = st.sampled_from(["x.py", "y.ts", "z.tsx", "README.md", "Makefile", "a.test.ts", ".env", "w.d.ts", ".py", "py"])
 PATH = st.builds(lambda folders, name: "/".join([*folders, name]), st.lists(SEGMENT, max_size=4), NAME)
 PATTERN = st.sampled_from(
     [

@@ -47,12 +47,20 @@ class PatternMatch:
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     regex: re.Pattern[str]
-    owners: tuple[tuple[int, str, bool], ...]
-    """(rule index, the rule's pattern, negated) for every rule that uses this expansion."""
+    positive: tuple[tuple[int, str], ...]
+    """(rule index, the rule's pattern) for every rule that uses this expansion to include paths."""
+    negative: tuple[tuple[int, str], ...]
+    """The same for the rules that use it to exclude paths (`!pattern`)."""
+
+
+_Key = tuple[str | None, str | None]
 
 
 class CompiledRules:
     """The patterns of many rules, compiled once; `match(path)` gives every rule pattern that matches.
+
+    Expansions are bucketed by the literal first folder they require (`src` for `src/**/*.py`) and by the
+    extension (`.py`), so a path is tested against few of them.
 
     Args:
         rules: For each rule, its scope folder (`""` for the root) and its patterns.
@@ -63,7 +71,7 @@ class CompiledRules:
         from wcmatch import glob  # noqa: PLC0415
 
         flags = glob.GLOBSTAR | glob.DOTGLOB
-        owners: dict[str, list[tuple[int, str, bool]]] = {}
+        owners: dict[str, tuple[list[tuple[int, str]], list[tuple[int, str]]]] = {}
         for index, (scope, patterns) in enumerate(rules):
             for written in patterns:
                 negated = written.startswith("!")
@@ -75,42 +83,60 @@ class CompiledRules:
                 except (ValueError, RuntimeError):  # an unbalanced or runaway brace: match it literally
                     expansions = [scoped_pattern(body, scope)]
                 for expansion in dict.fromkeys(expansions):
-                    owners.setdefault(expansion, []).append((index, written, negated))
-        self._by_suffix: dict[str, list[_Compiled]] = {}
-        self._anywhere: list[_Compiled] = []
-        for expansion, users in owners.items():
+                    users = owners.setdefault(expansion, ([], []))
+                    users[1 if negated else 0].append((index, written))
+        self._buckets: dict[_Key, list[_Compiled]] = {}
+        for expansion, (positive, negative) in owners.items():
             (regex,), _ = glob.translate(expansion, flags=flags)
-            compiled = _Compiled(re.compile(regex), tuple(users))
-            suffix = _required_suffix(expansion)
-            if suffix is None:
-                self._anywhere.append(compiled)
-            else:
-                self._by_suffix.setdefault(suffix, []).append(compiled)
+            compiled = _Compiled(re.compile(regex), tuple(positive), tuple(negative))
+            self._buckets.setdefault((_required_folder(expansion), _required_suffix(expansion)), []).append(compiled)
         self.size = len(owners)
         """How many distinct patterns (after brace expansion) were compiled."""
 
+    def _candidates(self, path: str) -> list[_Compiled]:
+        slash = path.find("/")
+        folder = path[:slash] if slash > 0 else None
+        base = path[path.rfind("/") + 1 :]
+        dot = base.rfind(".")
+        suffix = base[dot:] if dot >= 0 else None
+        buckets = self._buckets
+        found: list[_Compiled] = []
+        for key in dict.fromkeys(((None, None), (None, suffix), (folder, None), (folder, suffix))):
+            bucket = buckets.get(key)
+            if bucket:
+                found.extend(bucket)
+        return found
+
     def match(self, path: str) -> list[PatternMatch]:
         """Every rule pattern that matches `path` (relative to the root, `/` separators)."""
-        base = path.rsplit("/", 1)[-1]
-        dot = base.rfind(".")
-        candidates = self._by_suffix.get(base[dot:], ()) if dot >= 0 else ()
         found: list[PatternMatch] = []
-        for group in (candidates, self._anywhere):
-            for compiled in group:
-                if compiled.regex.match(path) is not None:
-                    found.extend(PatternMatch(rule, pattern, negated) for rule, pattern, negated in compiled.owners)
+        for compiled in self._candidates(path):
+            if compiled.regex.match(path) is not None:
+                found.extend(PatternMatch(rule, pattern, False) for rule, pattern in compiled.positive)
+                found.extend(PatternMatch(rule, pattern, True) for rule, pattern in compiled.negative)
         return found
 
     def attached(self, path: str) -> dict[int, str]:
         """The rules whose patterns attach them to `path`: a positive pattern matched and no negated one did."""
         positive: dict[int, str] = {}
         excluded: set[int] = set()
-        for hit in self.match(path):
-            if hit.negated:
-                excluded.add(hit.rule)
-            else:
-                positive.setdefault(hit.rule, hit.pattern)
-        return {rule: pattern for rule, pattern in positive.items() if rule not in excluded}
+        for compiled in self._candidates(path):
+            if compiled.regex.match(path) is not None:
+                for rule, pattern in compiled.positive:
+                    positive.setdefault(rule, pattern)
+                for rule, _ in compiled.negative:
+                    excluded.add(rule)
+        if excluded:
+            return {rule: pattern for rule, pattern in positive.items() if rule not in excluded}
+        return positive
+
+
+def _required_folder(pattern: str) -> str | None:
+    """The literal first folder a matching path must start with (`src` for `src/**/*.py`), if there is one."""
+    if "/" not in pattern:
+        return None
+    first = pattern.split("/", 1)[0]
+    return None if not first or any(char in first for char in "*?[]{}!\\") else first
 
 
 def _required_suffix(pattern: str) -> str | None:
