@@ -120,3 +120,44 @@ def test_list_and_render(make_repo: MakeRepo) -> None:
     rendered = json.loads(out)
     assert rendered["rules"] == [".cursor/rules/python.mdc"]
     assert "Typed." in rendered["text"]
+
+
+def test_watch_lints_again_when_a_rule_changes(make_repo: MakeRepo) -> None:
+    import subprocess
+    import sys
+
+    root = make_repo(REPO)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "codegen_lab.rule_engine.cli",
+            "watch",
+            "--root",
+            str(root),
+            "--format",
+            "json",
+            "--interval",
+            "0.1",
+            "--max-runs",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    try:
+        first = json.loads(process.stdout.readline())
+        assert first["run"] == 1
+        assert first["summary"]["errors"] == 1
+        (root / ".cursor/rules/bad.mdc").write_text("---\nalwaysApply: true\n---\nFixed.\n", encoding="utf-8")
+        second = json.loads(process.stdout.readline())
+        assert second["run"] == 2
+        assert second["changed"] == [".cursor/rules/bad.mdc"]
+        assert second["summary"]["errors"] == 0
+        assert process.wait(timeout=30) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate()

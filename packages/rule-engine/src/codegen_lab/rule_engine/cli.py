@@ -1,4 +1,4 @@
-"""`codegen-lab rules ...` (and `codegen-lab-rules ...`): list, show, which, lint, render, revert."""
+"""`codegen-lab rules ...` (and `codegen-lab-rules ...`): list, show, which, lint, render, migrate, revert, watch."""
 
 from __future__ import annotations
 
@@ -275,10 +275,46 @@ def render(paths: tuple[str, ...], request: str | None, max_chars: int, root: Pa
 
 
 @cli.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    help="The format to write: cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro or cline.",
+)
+@click.option("--from", "sources", multiple=True, help="Only rules of this format (repeatable), e.g. cursorrules.")
+@click.option("--write", is_flag=True, help="Write the files (atomically, with backups that `revert` restores).")
+@click.option("--remove-sources", is_flag=True, help="Also delete the files the rules came from.")
+@_root_option
+@_format_option
+def migrate(
+    target: str, sources: tuple[str, ...], write: bool, remove_sources: bool, root: Path | None, output_format: str
+) -> None:
+    """Move rules to another assistant's format: a dry-run diff and a loss report unless --write is given."""
+    from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415
+
+    with _reported():
+        plan = plan_migration(_engine(root), target, sources=sources or None, remove_sources=remove_sources)
+        written = plan.apply() if write else []
+    if output_format == "json":
+        _emit({**plan.as_json(), "written": written})
+        return
+    if not write:
+        click.echo(plan.diff(), nl=False)
+    for loss in plan.losses:
+        click.echo(f"loss: {loss.rule}: {loss.message}", err=True)
+    if write:
+        for path in written:
+            click.echo(f"wrote {path}")
+        click.echo("undo with: codegen-lab rules revert", err=True)
+    else:
+        click.echo(f"dry run: {len(plan.files)} files would be written; add --write to write them", err=True)
+
+
+@cli.command()
 @_root_option
 @_format_option
 def revert(root: Path | None, output_format: str) -> None:
-    """Take back the last change `lint --fix` (or a migration) made under the root."""
+    """Take back the last change `lint --fix` or `migrate --write` made under the root."""
     from codegen_lab.rule_engine._write import revert_last  # noqa: PLC0415
 
     with _reported():
@@ -290,6 +326,54 @@ def revert(root: Path | None, output_format: str) -> None:
         click.echo(f"restored {path}")
 
 
+@cli.command()
+@click.option(
+    "--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Seconds between looks."
+)
+@click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after this many lint runs.")
+@click.option("--format", "output_format", type=_FORMATS, default="text", help="text, or json: one JSON line a run.")
+@_root_option
+def watch(interval: float, max_runs: int | None, output_format: str, root: Path | None) -> None:
+    """Lint the rules now, then again whenever a rule file is added, changed or removed (Ctrl-C stops)."""
+    import time  # noqa: PLC0415
+
+    from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
+    from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
+
+    base = (root or Path.cwd()).resolve()
+    seen: dict[str, tuple[int, int]] | None = None
+    runs = 0
+    try:
+        while max_runs is None or runs < max_runs:
+            with _reported():
+                engine = RuleEngine.load(base)
+            current = {rule.relpath: _stamp(rule.path) for rule in engine.rules}
+            if current != seen:
+                changed = sorted(
+                    k for k in current.keys() | (seen or {}).keys() if current.get(k) != (seen or {}).get(k)
+                )
+                report = run_lint(engine)
+                runs += 1
+                if output_format == "json":
+                    click.echo(json.dumps({"run": runs, "changed": changed, **report.as_json()}), nl=True)
+                else:
+                    click.echo(f"--- run {runs}: {len(changed)} rule files changed")
+                    _print_report(report)
+                seen = current
+                continue
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, -1)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
 def _version() -> str:
     from importlib.metadata import version  # noqa: PLC0415
 
@@ -299,3 +383,7 @@ def _version() -> str:
 def main() -> None:
     """Run `codegen-lab-rules`."""
     cli(prog_name="codegen-lab-rules")
+
+
+if __name__ == "__main__":
+    main()

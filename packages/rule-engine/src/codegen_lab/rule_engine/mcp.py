@@ -77,6 +77,24 @@ def create_toolkit(settings: Settings) -> Toolkit:
         rules = sorted({rule.relpath for path in paths for rule in loaded.rules_for(path)})
         return {"rules": rules, "text": loaded.render(paths, request)}
 
+    @toolkit.tool(
+        title="Migrate rules",
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False),
+    )
+    def migrate(to: str, write: bool = False, sources: list[str] | None = None) -> dict[str, Any]:
+        """Move the workspace's rules to another assistant's format, as a dry run unless `write` is true.
+
+        `to` is one of cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline; `sources` limits
+        the migration to rules of those formats. The result has the files' text, a unified diff and what the
+        target cannot express. Written files are replaced atomically, with backups that `codegen-lab rules revert`
+        restores.
+        """
+        from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415
+
+        plan = plan_migration(engine(), to, sources=sources)
+        written = plan.apply() if write else []
+        return {**plan.as_json(), "written": written}
+
     @toolkit.resource("codegen-lab://rules/index", name="rules-index", mime_type="application/json")
     def index() -> str:
         """Every rule in the workspace, as JSON."""
