@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from codegen_lab.rule_engine import RuleEngine, RuleType
+import pytest
+
+from codegen_lab.rule_engine import FORMAT_ENTRY_POINT_GROUP, RuleEngine, RuleType, formats
 
 EVERY_LAYOUT = {
     ".cursor/rules/python.mdc": "---\nglobs: '**/*.py'\n---\npy\n",
@@ -99,3 +102,57 @@ def test_a_md_file_in_cursor_rules_is_not_a_rule_but_is_reported(make_repo: Make
     engine = RuleEngine.load(make_repo({".cursor/rules/notes.md": "n\n", ".cursor/rules/a.mdc": "a\n"}))
     assert [rule.relpath for rule in engine.rules] == [".cursor/rules/a.mdc"]
     assert [path.name for path in engine.ignored] == ["notes.md"]
+
+
+ZED_FORMAT = """
+import re
+from codegen_lab.rule_engine import Interpretation, normalise_globs
+
+
+class ZedRules:
+    name = "zed"
+    title = "Zed rules"
+    glob_key = None
+    known_keys = frozenset()
+    expects_frontmatter = False
+
+    def claims(self, relpath):
+        return relpath == ".rules" or relpath.endswith("/.rules")
+
+    def scope(self, relpath):
+        return relpath.rsplit("/", 1)[0] if "/" in relpath else ""
+
+    def rule_name(self, relpath):
+        return "zed"
+
+    def interpret(self, data, spans):
+        return Interpretation(None, normalise_globs(None), always_apply=True)
+
+
+zed = ZedRules()
+"""
+
+
+def test_a_custom_format_plugs_in_through_an_entry_point(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site-packages"
+    (site / "zed_format-1.0.dist-info").mkdir(parents=True)
+    (site / "zed_format.py").write_text(ZED_FORMAT, encoding="utf-8")
+    (site / "zed_format-1.0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.4\nName: zed-format\nVersion: 1.0\n", encoding="utf-8"
+    )
+    (site / "zed_format-1.0.dist-info" / "entry_points.txt").write_text(
+        f"[{FORMAT_ENTRY_POINT_GROUP}]\nzed = zed_format:zed\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    formats.cache_clear()
+    try:
+        engine = RuleEngine.load(make_repo({".rules": "Zed says hi.\n", "pkg/.rules": "nested\n"}))
+        assert [(rule.relpath, rule.format, rule.type, rule.scope) for rule in engine.rules] == [
+            (".rules", "zed", RuleType.ALWAYS, ""),
+            ("pkg/.rules", "zed", RuleType.ALWAYS, "pkg"),
+        ]
+    finally:
+        formats.cache_clear()
+        sys.modules.pop("zed_format", None)

@@ -71,3 +71,16 @@ async def test_list_render_resources_and_the_prompt(make_repo: MakeRepo) -> None
     assert isinstance(one, TextResourceContents)
     assert one.text.startswith("Typed Python.")
     assert "Be brief." in str(prompt.messages[0].content)
+
+
+async def test_migrate_is_a_dry_run_unless_asked(make_repo: MakeRepo) -> None:
+    root = make_repo(REPO)
+    async with Client(server_for(root)) as client:
+        dry = (await client.call_tool("rules_migrate", {"to": "windsurf"})).structured_content or {}
+        assert not (root / ".windsurf").exists()
+        assert "+++ b/.windsurf/rules/python.md" in dry["diff"]
+        wet = (await client.call_tool("rules_migrate", {"to": "windsurf", "write": True})).structured_content or {}
+        bad = await client.call_tool("rules_migrate", {"to": "zed"})
+    assert sorted(wet["written"]) == [".windsurf/rules/core.md", ".windsurf/rules/python.md"]
+    assert (root / ".windsurf/rules/python.md").is_file()
+    assert bad.is_error
