@@ -73,3 +73,9 @@ def test_resources_templates_and_prompts() -> None:
         kit.resource("codegen-lab://rules/index")(index)
     with pytest.raises(DuplicateNameError, match="prompt 'apply-rules'"):
         kit.prompt("apply-rules")(apply_rules)
+
+
+def test_an_empty_namespace_leaves_tool_names_as_they_are() -> None:
+    kit = Toolkit("codegen", namespace="")
+    kit.add_tool(lambda: 1, "generate_code")
+    assert kit.tools[0].name == "generate_code"

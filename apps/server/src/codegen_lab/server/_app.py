@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from codegen_lab.mcp_core import build_server, discover_toolkits
+from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit, build_server, discover_toolkits
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from codegen_lab.mcp_core import Settings
+    from codegen_lab.mcp_core.llm import LLMService
 
 __all__ = ["APP_PACKAGE", "configure_logging", "create_server"]
 
@@ -44,4 +45,84 @@ def create_server(settings: Settings) -> MCPServer:
     from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
 
     llm = LLMService.from_settings(settings)
-    return build_server(settings, discover_toolkits(settings), packages=[APP_PACKAGE], llm=llm)
+    toolkits = [codegen_toolkit(settings, llm), *discover_toolkits(settings)]
+    return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm)
+
+
+def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
+    """The composition root's own tools and prompts, which wire the rule engine and the LLM service together.
+
+    Tools `generate_code` and `review_code`; prompts `write-tests` and `review`.
+    """
+    toolkit = Toolkit(
+        "codegen",
+        namespace="",
+        description="Code from the project's rules and an LLM, validated; reviews against the rules.",
+        package=APP_PACKAGE,
+    )
+
+    @toolkit.tool(
+        "generate_code",
+        title="Generate code",
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True),
+    )
+    async def generate(
+        task: str, target_path: str, ctx: Context, context_paths: list[str] | None = None, write: bool = False
+    ) -> dict[str, Any]:
+        """Write the Python file `target_path` for `task`, following the project rules that apply to it.
+
+        The rules of the target and of the `context_paths` (whose text the prompt also carries) go to the LLM. The
+        code is validated (syntax, ruff with the security rules, forbidden calls); the file is written only when
+        `write` is true and validation passed, atomically, with a backup that `codegen-lab rules revert` restores.
+        """
+        from codegen_lab.server._codegen import generate_code  # noqa: PLC0415
+
+        received = 0
+
+        async def progress(text: str) -> None:
+            nonlocal received
+            received += len(text)
+            await ctx.report_progress(received, None, "the LLM is writing")
+
+        result = await generate_code(
+            settings,
+            llm,
+            task=task,
+            target_path=target_path,
+            context_paths=context_paths,
+            write=write,
+            session=ctx.session,
+            on_text=progress,
+        )
+        return result.as_json()
+
+    @toolkit.tool("review_code", title="Review code", annotations=ToolAnnotations(read_only_hint=True))
+    async def review(path: str, ctx: Context) -> dict[str, Any]:
+        """Review the file at `path` against the project rules that apply to it and the linters.
+
+        LLM-assisted when an LLM is available, static otherwise; `mode` in the result says which.
+        """
+        from codegen_lab.server._codegen import review_code  # noqa: PLC0415
+
+        return (await review_code(settings, llm, path=path, session=ctx.session)).as_json()
+
+    @toolkit.prompt("write-tests", title="Write tests")
+    def write_tests(path: str) -> str:
+        """Write pytest tests for a file, following the project's rules."""
+        from codegen_lab.rule_engine import RuleEngine  # noqa: PLC0415
+
+        rules = RuleEngine.load(settings.root).render([path])
+        return (
+            f"Write pytest tests for {path}: one behaviour per test, names that say the behaviour, no network, clock "
+            f"or randomness. Run them and keep only tests that pass.\n\n{rules}"
+        )
+
+    @toolkit.prompt("review", title="Review a file")
+    def review_prompt(path: str) -> str:
+        """Review a file against the project's rules."""
+        from codegen_lab.rule_engine import RuleEngine  # noqa: PLC0415
+
+        rules = RuleEngine.load(settings.root).render([path])
+        return f"Review {path} against these project rules; list each problem with its line and a fix.\n\n{rules}"
+
+    return toolkit

@@ -32,7 +32,7 @@ rules = "codegen_lab.rule_engine.cli:cli"
 ```
 """
 
-_BUILTIN_COMMANDS = ("serve", "toolkits", "config", "cache")
+_BUILTIN_COMMANDS = ("serve", "toolkits", "config", "cache", "generate", "review")
 _LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)
 
 
@@ -315,6 +315,88 @@ def config(
         click.echo(json.dumps([entry.as_json() for entry in configs], indent=2))
         return
     click.echo(render_text(configs))
+
+
+@cli.command()
+@click.option("--task", required=True, help="What the code should do.")
+@click.option("--target", "target_path", required=True, help="The Python file to write, relative to the root.")
+@click.option("--context", "context_paths", multiple=True, help="A file whose text and rules go into the prompt.")
+@click.option("--write", is_flag=True, help="Write the file when the code passes validation (atomically, backed up).")
+@_format_option
+@_root_option
+def generate(
+    task: str, target_path: str, context_paths: tuple[str, ...], write: bool, output_format: str, root: Path | None
+) -> None:
+    """Write code for TASK into TARGET with the LLM, following the project's rules, and validate it."""
+    import anyio  # noqa: PLC0415
+
+    from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+    from codegen_lab.server._app import configure_logging  # noqa: PLC0415
+    from codegen_lab.server._codegen import generate_code  # noqa: PLC0415
+
+    async def stream(text: str) -> None:
+        if output_format == "text":
+            click.echo(text, nl=False, err=True)
+
+    with _reported_errors():
+        settings = _settings(root=root)
+        configure_logging("WARNING")
+        llm = LLMService.from_settings(settings)
+        result = anyio.run(
+            lambda: generate_code(
+                settings,
+                llm,
+                task=task,
+                target_path=target_path,
+                context_paths=list(context_paths),
+                write=write,
+                on_text=stream,
+            )
+        )
+    if output_format == "json":
+        click.echo(json.dumps(result.as_json(), indent=2))
+    else:
+        click.echo(f"\n--- {result.target} (rules: {', '.join(result.rules) or 'none'})", err=True)
+        click.echo(result.code, nl=False)
+        _echo_validation(result.validation.as_json())
+        if result.note:
+            click.echo(result.note, err=True)
+    if not result.validation.passed:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("path")
+@_format_option
+@_root_option
+def review(path: str, output_format: str, root: Path | None) -> None:
+    """Review PATH against the project rules that apply to it and the linters (with the LLM when configured)."""
+    import anyio  # noqa: PLC0415
+
+    from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+    from codegen_lab.server._app import configure_logging  # noqa: PLC0415
+    from codegen_lab.server._codegen import review_code  # noqa: PLC0415
+
+    with _reported_errors():
+        settings = _settings(root=root)
+        configure_logging("WARNING")
+        llm = LLMService.from_settings(settings)
+        result = anyio.run(lambda: review_code(settings, llm, path=path))
+    if output_format == "json":
+        click.echo(json.dumps(result.as_json(), indent=2))
+        return
+    click.echo(f"{result.path} ({result.mode} review; rules: {', '.join(result.rules) or 'none'})")
+    click.echo(result.review)
+
+
+def _echo_validation(report: dict[str, Any]) -> None:
+    if report["passed"]:
+        click.echo("validation: passed (syntax, ruff with security rules, forbidden calls)", err=True)
+        return
+    if report["syntax_error"]:
+        click.echo(f"validation: syntax error at {report['syntax_error']}", err=True)
+    for item in [*report["lint"], *report["policy"]]:
+        click.echo(f"validation: line {item['line']}: {item.get('code', 'policy')} {item['message']}", err=True)
 
 
 @cli.group()

@@ -74,7 +74,8 @@ class Toolkit:
 
     Args:
         name: The toolkit's name, also the entry-point name it is installed under: lowercase letters, digits, `_`.
-        namespace: The prefix of its tool names (default: the name).
+        namespace: The prefix of its tool names (default: the name; `""` for none, as the composition root's own
+            tools such as `generate_code` have).
         description: One line on what the toolkit is for.
         instructions: Guidance for the model on using these tools, joined into the server's instructions.
         package: The distribution that ships the toolkit, for version reports (discovery fills it in).
@@ -92,13 +93,13 @@ class Toolkit:
         instructions: str | None = None,
         package: str | None = None,
     ) -> None:
-        for label, value in (("name", name), ("namespace", namespace or name)):
-            if not _NAME.match(value):
+        for label, value in (("name", name), ("namespace", name if namespace is None else namespace)):
+            if not _NAME.match(value) and not (label == "namespace" and value == ""):
                 raise ToolkitError(
                     f"toolkit {label} {value!r} must start with a lowercase letter and hold only a-z, 0-9 and _"
                 )
         self.name = name
-        self.namespace = namespace or name
+        self.namespace = name if namespace is None else namespace
         self.description = description
         self.instructions = instructions
         self.package = package
@@ -131,7 +132,7 @@ class Toolkit:
 
     def tool_name(self, name: str) -> str:
         """The namespaced tool name for `name`: `lint` becomes `rules_lint` in the `rules` toolkit."""
-        prefix = f"{self.namespace}_"
+        prefix = f"{self.namespace}_" if self.namespace else ""
         return name if name.startswith(prefix) else f"{prefix}{name}"
 
     def add_tool(

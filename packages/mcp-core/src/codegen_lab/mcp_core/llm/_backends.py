@@ -88,8 +88,8 @@ class AnthropicBackend:
         }
         if request.system:
             arguments["system"] = request.system
-        if request.temperature is not None:
-            arguments["temperature"] = request.temperature
+        # The Messages API of the installed SDK takes no temperature (current models choose their own sampling);
+        # the request's temperature is for backends that have one, such as the client's model.
         if request.stop:
             arguments["stop_sequences"] = list(request.stop)
         started = time.perf_counter()

@@ -1,0 +1,295 @@
+"""The seed's loop: the rules that apply, an LLM, validation of what comes back, and a careful write.
+
+`generate_code` gathers the rules for the target and its context files (and only those), asks the LLM, extracts
+the code, validates it (syntax, ruff with the security rules, a policy of forbidden calls) and writes it only
+when asked, atomically, with a backup that `codegen-lab rules revert` restores. `review_code` checks a file
+against its rules and the linters, with the LLM when one is available and statically otherwise.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from codegen_lab.mcp_core.errors import UsageError
+
+if TYPE_CHECKING:
+    from codegen_lab.mcp_core import Settings
+    from codegen_lab.mcp_core.llm import LLMService, StreamCallback
+
+__all__ = ["GenerationResult", "ReviewResult", "generate_code", "review_code", "validate_code"]
+
+CONTEXT_CAP = 40_000
+"""Characters of each context file (and of the target's current text) put in the prompt."""
+FORBIDDEN_CALLS = {
+    "eval": "evaluates arbitrary text as code",
+    "exec": "runs arbitrary text as code",
+    "os.system": "runs a shell command",
+    "os.popen": "runs a shell command",
+    "pickle.loads": "unpickling runs arbitrary code",
+    "marshal.loads": "loads arbitrary code objects",
+    "__import__": "imports a module chosen at run time",
+}
+_FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)
+_SYSTEM = (
+    "You are a careful Python engineer. Follow the project rules below. Answer with the complete new content of "
+    "the target file in one ```python fenced block, and nothing after the block."
+)
+
+
+@dataclass
+class Validation:
+    """What the checks found in generated code."""
+
+    syntax_error: str | None = None
+    lint: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    policy: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+
+    @property
+    def passed(self) -> bool:
+        """No syntax error, no ruff finding and no forbidden call."""
+        return self.syntax_error is None and not self.lint and not self.policy
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as JSON."""
+        return {"passed": self.passed, "syntax_error": self.syntax_error, "lint": self.lint, "policy": self.policy}
+
+
+@dataclass
+class GenerationResult:
+    """What `generate_code` produced."""
+
+    target: str
+    code: str
+    validation: Validation
+    rules: list[str]
+    llm: dict[str, Any]
+    written: bool = False
+    note: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """The result as JSON."""
+        return {
+            "target": self.target,
+            "code": self.code,
+            "validation": self.validation.as_json(),
+            "rules": self.rules,
+            "llm": self.llm,
+            "written": self.written,
+            "note": self.note,
+        }
+
+
+@dataclass
+class ReviewResult:
+    """What `review_code` found."""
+
+    path: str
+    mode: str
+    """`llm` when an LLM reviewed the file, `static` when only the rules and linters did."""
+    rules: list[str]
+    validation: Validation
+    review: str
+    llm: dict[str, Any] | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The result as JSON."""
+        return {
+            "path": self.path,
+            "mode": self.mode,
+            "rules": self.rules,
+            "validation": self.validation.as_json(),
+            "review": self.review,
+            "llm": self.llm,
+        }
+
+
+def validate_code(code: str, filename: str = "generated.py") -> Validation:
+    """Syntax (ast), ruff (with the security rules) and the forbidden-call policy."""
+    validation = Validation()
+    try:
+        tree = ast.parse(code, filename=filename)
+    except SyntaxError as exc:
+        validation.syntax_error = f"line {exc.lineno}: {exc.msg}"
+        return validation
+    validation.lint = _ruff(code, filename)
+    validation.policy = _policy(tree)
+    return validation
+
+
+def _ruff(code: str, filename: str) -> list[dict[str, Any]]:
+    from ruff.__main__ import find_ruff_bin  # noqa: PLC0415
+
+    completed = subprocess.run(  # noqa: S603 (the ruff binary, arguments as a list)
+        [
+            find_ruff_bin(),
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "E9,F,B,S",
+            "--output-format",
+            "json",
+            "--stdin-filename",
+            filename,
+            "-",
+        ],
+        input=code,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if completed.returncode not in (0, 1):
+        return [{"code": "ruff", "line": None, "message": completed.stderr.strip()[:500]}]
+    findings: list[dict[str, Any]] = json.loads(completed.stdout or "[]")
+    return [{"code": f["code"], "line": f["location"]["row"], "message": f["message"]} for f in findings]
+
+
+def _policy(tree: ast.AST) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = _dotted(node.func)
+            if name in FORBIDDEN_CALLS:
+                found.append({"call": name, "line": node.lineno, "message": f"{name}: {FORBIDDEN_CALLS[name]}"})
+            shell = any(k.arg == "shell" and isinstance(k.value, ast.Constant) and k.value.value for k in node.keywords)
+            if name is not None and name.startswith("subprocess.") and shell:
+                found.append({"call": name, "line": node.lineno, "message": f"{name} with shell=True"})
+    return found
+
+
+def _dotted(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _read_capped(path: Path) -> str:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return text if len(text) <= CONTEXT_CAP else text[:CONTEXT_CAP] + "\n# [... cut]\n"
+
+
+async def generate_code(
+    settings: Settings,
+    llm: LLMService,
+    *,
+    task: str,
+    target_path: str,
+    context_paths: list[str] | None = None,
+    write: bool = False,
+    session: Any = None,
+    on_text: StreamCallback | None = None,
+) -> GenerationResult:
+    """Write (or rewrite) `target_path` for `task`, following the project's rules.
+
+    Raises:
+        UsageError: When a path is outside the root or a context file does not exist.
+        LLMUnavailableError: When no LLM could answer.
+    """
+    from codegen_lab.mcp_core.llm import CompletionRequest, Message  # noqa: PLC0415
+    from codegen_lab.rule_engine import RuleEngine  # noqa: PLC0415
+
+    engine = RuleEngine.load(settings.root)
+    target = engine.relative(target_path)
+    if not target.endswith(".py"):
+        raise UsageError(f"target_path {target_path!r} is not a Python file", hint="Give a path ending in .py")
+    context = [engine.relative(path) for path in context_paths or []]
+    for relpath in context:
+        if not (engine.root / relpath).is_file():
+            raise UsageError(f"context path {relpath!r} is not a file under {engine.root}")
+    rules = sorted({rule.relpath for path in [target, *context] for rule in engine.rules_for(path)})
+    parts = [f"# Task\n\n{task.strip()}", f"# Target file: {target}"]
+    current = engine.root / target
+    if current.is_file():
+        parts.append(f"## Its current content\n\n```python\n{_read_capped(current)}\n```")
+    parts.extend(
+        f"## Context file: {relpath}\n\n```\n{_read_capped(engine.root / relpath)}\n```" for relpath in context
+    )
+    rules_text = engine.render([target, *context])
+    request = CompletionRequest(
+        system=f"{_SYSTEM}\n\n# Project rules\n\n{rules_text}",
+        messages=(Message("user", "\n\n".join(parts)),),
+        max_tokens=4096,
+        temperature=0.0,
+    )
+    completion = await llm.complete(request, tool="generate_code", session=session, on_text=on_text)
+    blocks = _FENCE.findall(completion.text)
+    code = (blocks[0] if blocks else completion.text).strip("\n") + "\n"
+    validation = validate_code(code, target)
+    llm_info = {
+        "backend": completion.backend,
+        "model": completion.model,
+        "cached": completion.cached,
+        "notes": list(completion.notes),
+    }
+    result = GenerationResult(target, code, validation, rules, llm_info)
+    if write and validation.passed:
+        from codegen_lab.rule_engine import ChangeSet  # noqa: PLC0415
+
+        with ChangeSet(engine.root, f"generate_code {target}") as change:
+            change.write(current, code)
+        result.written = True
+        result.note = "written atomically; `codegen-lab rules revert` restores the previous file"
+    elif write:
+        result.note = "not written: the code did not pass validation"
+    return result
+
+
+async def review_code(settings: Settings, llm: LLMService, *, path: str, session: Any = None) -> ReviewResult:
+    """Review the file at `path` against the rules that apply to it and the linters; with the LLM when possible.
+
+    Raises:
+        UsageError: When the path is outside the root or not a file.
+    """
+    from codegen_lab.mcp_core.llm import CompletionRequest, LLMUnavailableError, Message  # noqa: PLC0415
+    from codegen_lab.rule_engine import RuleEngine  # noqa: PLC0415
+
+    engine = RuleEngine.load(settings.root)
+    relpath = engine.relative(path)
+    file = engine.root / relpath
+    if not file.is_file():
+        raise UsageError(f"path {path!r} is not a file under {engine.root}")
+    code = _read_capped(file)
+    validation = validate_code(code, relpath) if relpath.endswith(".py") else Validation()
+    rules = [rule.relpath for rule in engine.rules_for(relpath)]
+    static = _static_review(relpath, rules, validation)
+    if not llm.available(session):
+        return ReviewResult(relpath, "static", rules, validation, static + "\n(no LLM available: static review)")
+    request = CompletionRequest(
+        system="You review code against the project's rules. List concrete problems with line numbers, then fixes. "
+        f"Be brief.\n\n# Project rules\n\n{engine.render([relpath])}",
+        messages=(Message("user", f"# File: {relpath}\n\n```\n{code}\n```\n\n# Linter findings\n\n{static}"),),
+        max_tokens=2048,
+        temperature=0.0,
+    )
+    try:
+        completion = await llm.complete(request, tool="review_code", session=session)
+    except LLMUnavailableError as exc:
+        return ReviewResult(relpath, "static", rules, validation, f"{static}\n({exc}; static review)")
+    llm_info = {
+        "backend": completion.backend,
+        "model": completion.model,
+        "cached": completion.cached,
+        "notes": list(completion.notes),
+    }
+    return ReviewResult(relpath, "llm", rules, validation, completion.text, llm_info)
+
+
+def _static_review(relpath: str, rules: list[str], validation: Validation) -> str:
+    lines = [f"{relpath}: {len(rules)} rules apply ({', '.join(rules) or 'none'})."]
+    if validation.syntax_error:
+        lines.append(f"- syntax error at {validation.syntax_error}")
+    lines += [f"- line {item['line']}: {item['code']} {item['message']}" for item in validation.lint]
+    lines += [f"- line {item['line']}: forbidden call {item['message']}" for item in validation.policy]
+    if len(lines) == 1:
+        lines.append("- the linters found nothing")
+    return "\n".join(lines)
