@@ -218,8 +218,10 @@ def _run(server: MCPServer, settings: Settings, *, transport: Literal["stdio", "
 
     logger = logging.getLogger("codegen_lab.server")
     if transport == "stdio":
+        from codegen_lab.mcp_core import serve_stdio  # noqa: PLC0415
+
         logger.info("serving over stdio, workspace root %s", settings.root)
-        anyio.run(server.run_stdio_async)
+        anyio.run(lambda: serve_stdio(server, max_message_bytes=settings.max_message_bytes))
         return
     logger.info(
         "serving Streamable HTTP on http://%s:%d/mcp%s, workspace root %s",

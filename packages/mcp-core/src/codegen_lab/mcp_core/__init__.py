@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     )
     from codegen_lab.mcp_core._mapping import map_exception
     from codegen_lab.mcp_core._settings import ENV_PREFIX, Settings, load_settings
+    from codegen_lab.mcp_core._stdio import check_message, serve_stdio
     from codegen_lab.mcp_core._toolkit import PromptSpec, ResourceSpec, Toolkit, ToolSpec
     from codegen_lab.mcp_core.errors import (
         CodegenLabError,
@@ -63,10 +64,12 @@ __all__ = [
     "UsageError",
     "__version__",
     "build_server",
+    "check_message",
     "discover_toolkits",
     "installed_toolkits",
     "load_settings",
     "map_exception",
+    "serve_stdio",
 ]
 
 _HOMES = {
@@ -84,6 +87,8 @@ _HOMES = {
     "ENV_PREFIX": "codegen_lab.mcp_core._settings",
     "Settings": "codegen_lab.mcp_core._settings",
     "load_settings": "codegen_lab.mcp_core._settings",
+    "check_message": "codegen_lab.mcp_core._stdio",
+    "serve_stdio": "codegen_lab.mcp_core._stdio",
     "PromptSpec": "codegen_lab.mcp_core._toolkit",
     "ResourceSpec": "codegen_lab.mcp_core._toolkit",
     "ToolSpec": "codegen_lab.mcp_core._toolkit",

@@ -63,6 +63,9 @@ class Settings(BaseModel):
     port: int = Field(default=8765, ge=1, le=65535)
     """Port the Streamable HTTP transport binds."""
 
+    max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    """A message from the client over this many bytes is refused with an error, unread."""
+
     llm_order: tuple[Literal["anthropic", "sampling"], ...] = ("anthropic", "sampling")
     """Which LLM backends to try, in order: the Anthropic API (when a key is set), then the client's own model."""
 

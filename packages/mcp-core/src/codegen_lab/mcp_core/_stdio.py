@@ -1,0 +1,232 @@
+"""The stdio transport, guarded: every request whose id can be read gets an answer, and nothing else reaches stdout.
+
+The SDK drops some malformed requests without an answer (parameters of the wrong type, a message without a
+method, `jsonrpc` other than "2.0", a batch), which leaves a client waiting forever. Each line from stdin is
+checked here first: a bad request is answered with a JSON-RPC error carrying its id (or `null` when no id can be
+read), a line over the size limit is discarded unparsed, and the rest goes to the SDK. While serving, file
+descriptor 1 points at stderr and 0 at the null device, so a library that prints or reads cannot touch the wire.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import anyio
+import mcp_types
+from mcp.server.stdio import stdio_server
+from mcp.shared.message import SessionMessage
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+__all__ = ["DEFAULT_MAX_MESSAGE_BYTES", "check_message", "serve_stdio"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+"""Lines longer than this are refused without being parsed."""
+
+_ID_NEAR_START = re.compile(rb'"id"\s*:\s*(-?\d{1,19}|"(?:[^"\\]|\\.){0,200}")')
+_VALID_ID_TYPES = (str, int)
+
+
+def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
+
+
+def _readable_id(message: dict[str, Any]) -> tuple[bool, Any]:
+    """(whether the message has a usable id, the id or None)."""
+    if "id" not in message:
+        return False, None
+    request_id = message["id"]
+    if isinstance(request_id, bool) or not isinstance(request_id, _VALID_ID_TYPES):
+        return True, None
+    if isinstance(request_id, str):
+        try:
+            request_id.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no answer could carry it back
+            return True, None
+    return True, request_id
+
+
+def check_message(line: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> tuple[list[dict[str, Any]], bool]:
+    """Check one line from the client before the SDK sees it.
+
+    Returns:
+        The JSON-RPC error answers to send (with the request's id when it can be read, else `null`), and whether
+        the line goes on to the SDK. A malformed notification gets no answer (JSON-RPC forbids one) and is dropped.
+    """
+    if len(line) > max_bytes:
+        found = _ID_NEAR_START.search(line[:4096])
+        request_id = json.loads(found.group(1)) if found else None
+        message = f"Invalid Request: the message is over the limit of {max_bytes:,} bytes"
+        return [_error(request_id, mcp_types.INVALID_REQUEST, message)], False
+    stripped = line.strip()
+    if not stripped:
+        return [], False
+    try:
+        message = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return [_error(None, mcp_types.PARSE_ERROR, "Parse error: the line is not JSON")], False
+    if isinstance(message, list):
+        batch: list[Any] = message  # pyright: ignore[reportUnknownVariableType]
+        ids = [_readable_id(item)[1] for item in batch if isinstance(item, dict)]  # pyright: ignore[reportUnknownArgumentType]
+        readable = [request_id for request_id in ids if request_id is not None] or [None]
+        return [
+            _error(i, mcp_types.INVALID_REQUEST, "Invalid Request: batches are not supported") for i in readable
+        ], False
+    if not isinstance(message, dict):
+        return [_error(None, mcp_types.INVALID_REQUEST, "Invalid Request: a message must be a JSON object")], False
+    data: dict[str, Any] = message  # pyright: ignore[reportUnknownVariableType]
+    has_id, request_id = _readable_id(data)
+    if has_id and request_id is None and "method" in data:
+        return [_error(None, mcp_types.INVALID_REQUEST, "Invalid Request: id must be a string or an integer")], False
+    problem = _envelope_problem(data, has_id)
+    if problem is None:
+        return [], True
+    if not has_id:
+        logger.warning("dropped a malformed notification: %s", problem)
+        return [], False
+    code = mcp_types.INVALID_PARAMS if problem.startswith("params") else mcp_types.INVALID_REQUEST
+    prefix = "Invalid params" if code == mcp_types.INVALID_PARAMS else "Invalid Request"
+    return [_error(request_id, code, f"{prefix}: {problem}")], False
+
+
+def _envelope_problem(message: dict[str, Any], has_id: bool) -> str | None:
+    if message.get("jsonrpc") != "2.0":
+        return 'jsonrpc must be "2.0"'
+    if "method" in message:
+        if not isinstance(message["method"], str):
+            return "method must be a string"
+        if "params" in message and not isinstance(message["params"], dict):
+            return "params must be an object"
+        return None
+    if has_id and ("result" in message or "error" in message):
+        return None  # a response to one of our requests
+    return "a request needs a method"
+
+
+def _divert_standard_streams() -> tuple[BinaryIO, BinaryIO, Any]:
+    """Private duplicates of fd 0 and 1 for the wire; fd 0 then reads the null device and fd 1 writes stderr."""
+    wire_in = os.dup(0)
+    wire_out = os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+
+    def restore() -> None:
+        with suppress(OSError):
+            os.dup2(wire_in, 0)
+            os.dup2(wire_out, 1)
+
+    return os.fdopen(wire_in, "rb", buffering=0), os.fdopen(wire_out, "wb"), restore
+
+
+@asynccontextmanager
+async def _guarded_streams(max_bytes: int) -> AsyncGenerator[tuple[Any, Any]]:
+    stdin_raw, stdout_raw, restore = _divert_standard_streams()
+    sys.stdout = sys.stderr  # print() in a library goes to the log, not the wire
+    upstream_send, upstream_receive = anyio.create_memory_object_stream[str](0)
+    reader = _LineReader(stdin_raw, max_bytes)
+    stdout = anyio.wrap_file(_text(stdout_raw))
+    lines: Any = _AsyncLines(upstream_receive)  # the SDK only iterates it
+    try:
+        async with upstream_receive, stdio_server(stdin=lines, stdout=stdout) as (read, write):
+
+            async def pump() -> None:
+                async with upstream_send:
+                    while True:
+                        line = await anyio.to_thread.run_sync(reader.next, abandon_on_cancel=True)
+                        if line is None:
+                            return
+                        answers, forward = check_message(line, max_bytes=max_bytes)
+                        for answer in answers:
+                            await write.send(SessionMessage(mcp_types.jsonrpc_message_adapter.validate_python(answer)))
+                        if forward:
+                            await upstream_send.send(line.decode("utf-8", errors="replace"))
+
+            async with anyio.create_task_group() as group:
+                group.start_soon(pump)
+                yield read, write
+                group.cancel_scope.cancel()
+    finally:
+        sys.stdout = sys.__stdout__
+        restore()
+
+
+def _text(raw: BinaryIO) -> Any:
+    import io  # noqa: PLC0415
+
+    return io.TextIOWrapper(raw, encoding="utf-8", write_through=True)  # pyright: ignore[reportArgumentType]
+
+
+class _LineReader:
+    """Lines from a binary stream, never holding more than `limit` bytes of one line in memory."""
+
+    def __init__(self, raw: BinaryIO, limit: int) -> None:
+        self._raw = raw
+        self._limit = limit
+        self._buffer = b""
+        self._eof = False
+
+    def next(self) -> bytes | None:
+        """The next line (a line over the limit comes back cut at limit + 1 bytes); None at the end."""
+        while True:
+            newline = self._buffer.find(b"\n")
+            if newline >= 0:
+                line, self._buffer = self._buffer[: newline + 1], self._buffer[newline + 1 :]
+                return line
+            if len(self._buffer) > self._limit:
+                head = self._buffer[: self._limit + 1]
+                self._skip_rest()
+                return head
+            if self._eof:
+                line, self._buffer = self._buffer, b""
+                return line or None
+            chunk = self._raw.read(65536)
+            if not chunk:
+                self._eof = True
+            self._buffer += chunk
+
+    def _skip_rest(self) -> None:
+        self._buffer = b""
+        while True:
+            chunk = self._raw.read(65536)
+            if not chunk:
+                self._eof = True
+                return
+            newline = chunk.find(b"\n")
+            if newline >= 0:
+                self._buffer = chunk[newline + 1 :]
+                return
+
+
+class _AsyncLines:
+    """What the SDK's stdio reader iterates: the lines that passed the checks."""
+
+    def __init__(self, receive: Any) -> None:
+        self._receive = receive
+
+    def __aiter__(self) -> _AsyncLines:
+        return self
+
+    async def __anext__(self) -> str:
+        try:
+            return await self._receive.receive()
+        except anyio.EndOfStream:
+            raise StopAsyncIteration from None
+
+
+async def serve_stdio(server: MCPServer, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
+    """Run `server` over stdin and stdout, with the guard in front of the SDK."""
+    lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
+    async with _guarded_streams(max_message_bytes) as (read, write):
+        await lowlevel.run(read, write, lowlevel.create_initialization_options())
