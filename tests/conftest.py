@@ -48,12 +48,18 @@ def http_server(tmp_path: Path, codegen_lab: list[str]) -> Iterator[Callable[...
     """Start `codegen-lab serve --transport http` on a free loopback port; every server started is stopped after."""
     started: list[HttpServer] = []
 
-    def start(*extra: str) -> HttpServer:
+    def start(*extra: str, env: dict[str, str] | None = None) -> HttpServer:
         port = _free_port()
         log = tmp_path / f"server-{port}.log"
         command = [*codegen_lab, "serve", "--transport", "http", "--port", str(port), "--root", str(tmp_path), *extra]
         with log.open("wb") as sink:
-            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(env or {})},
+            )
         server = HttpServer(process, f"http://127.0.0.1:{port}/mcp", log)
         started.append(server)
         deadline = time.monotonic() + 60

@@ -58,11 +58,24 @@ def test_include_of_a_missing_toolkit_stops_the_start(tmp_path: Path) -> None:
     assert "no toolkit named 'nope' is installed" in err
 
 
-def test_a_non_loopback_bind_needs_allow_remote(tmp_path: Path) -> None:
+def test_a_non_loopback_bind_needs_allow_remote_and_a_token(tmp_path: Path) -> None:
     code, _, err = run("serve", "--transport", "http", "--host", "0.0.0.0", "--root", str(tmp_path))
     assert code == 2
     assert "host = '0.0.0.0': not a loopback address" in err
-    assert "--allow-remote" in err
+    assert "--allow-remote and at least one token" in err
+    code, _, err = run(
+        "serve",
+        "--transport",
+        "http",
+        "--host",
+        "0.0.0.0",
+        "--allow-remote",
+        "--root",
+        str(tmp_path),
+        env={"CODEGEN_LAB_HTTP_TOKENS": ""},
+    )
+    assert code == 2
+    assert "at least one token" in err
 
 
 def test_a_missing_root_is_a_clear_error(tmp_path: Path) -> None:

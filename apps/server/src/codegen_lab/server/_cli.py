@@ -171,7 +171,9 @@ def _settings(**overrides: object) -> Settings:
     is_flag=True,
     help="With --transport http: no sessions, plain JSON answers, for running several replicas behind a load balancer.",
 )
-@click.option("--allow-remote", is_flag=True, help="Allow --host to be an address other than loopback.")
+@click.option(
+    "--allow-remote", is_flag=True, help="Allow --host to be an address other than loopback (needs a token too)."
+)
 @click.option("--log-level", type=_LOG_LEVELS, default=None, help="Log level on stderr (default: INFO).")
 @_root_option
 def serve(
@@ -187,17 +189,22 @@ def serve(
     from codegen_lab.server._app import configure_logging, create_server  # noqa: PLC0415
 
     with _reported_errors():
+        import os  # noqa: PLC0415
+
+        from codegen_lab.mcp_core import load_tokens  # noqa: PLC0415
+
         settings = _settings(root=root, host=host, port=port, log_level=log_level)
         configure_logging(settings.log_level)
-        if transport == "http" and not allow_remote and not _is_loopback(settings.host):
+        tokens = load_tokens(settings, os.environ) if transport == "http" else {}
+        if transport == "http" and not _is_loopback(settings.host) and not (allow_remote and tokens):
             raise SettingsError(
                 [
-                    f"host = {settings.host!r}: not a loopback address; the server has no authentication yet, "
-                    "so it binds 127.0.0.1, ::1 or localhost unless --allow-remote is given"
+                    f"host = {settings.host!r}: not a loopback address; binding it needs --allow-remote and at least "
+                    "one token (CODEGEN_LAB_HTTP_TOKENS=write:TOKEN or the http-tokens-file setting)"
                 ]
             )
         server = create_server(settings)
-        _run(server, settings, transport=transport, stateless=stateless)
+        _run(server, settings, transport=transport, stateless=stateless, tokens=tokens)
 
 
 def _is_loopback(host: str) -> bool:
@@ -211,7 +218,14 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _run(server: MCPServer, settings: Settings, *, transport: Literal["stdio", "http"], stateless: bool) -> None:
+def _run(
+    server: MCPServer,
+    settings: Settings,
+    *,
+    transport: Literal["stdio", "http"],
+    stateless: bool,
+    tokens: dict[str, Literal["read", "write"]],
+) -> None:
     import logging  # noqa: PLC0415
 
     import anyio  # noqa: PLC0415
@@ -223,19 +237,18 @@ def _run(server: MCPServer, settings: Settings, *, transport: Literal["stdio", "
         logger.info("serving over stdio, workspace root %s", settings.root)
         anyio.run(lambda: serve_stdio(server, max_message_bytes=settings.max_message_bytes))
         return
+    from codegen_lab.mcp_core import serve_http  # noqa: PLC0415
+
     logger.info(
-        "serving Streamable HTTP on http://%s:%d/mcp%s, workspace root %s",
+        "serving Streamable HTTP on http://%s:%d/mcp%s%s, workspace root %s",
         settings.host,
         settings.port,
         " (stateless, JSON answers)" if stateless else "",
+        f", {len(tokens)} bearer tokens" if tokens else ", no authentication (loopback only)",
         settings.root,
     )
     try:
-        anyio.run(
-            lambda: server.run_streamable_http_async(
-                host=settings.host, port=settings.port, stateless_http=stateless, json_response=stateless
-            )
-        )
+        anyio.run(lambda: serve_http(server, settings, stateless=stateless, tokens=tokens))
     except KeyboardInterrupt:
         logger.info("stopped")
 

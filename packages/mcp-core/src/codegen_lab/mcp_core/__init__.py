@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         discover_toolkits,
         installed_toolkits,
     )
+    from codegen_lab.mcp_core._http import BearerAuth, http_app, load_tokens, serve_http
     from codegen_lab.mcp_core._mapping import map_exception
     from codegen_lab.mcp_core._settings import ENV_PREFIX, Settings, load_settings
     from codegen_lab.mcp_core._stdio import check_message, serve_stdio
@@ -45,6 +46,7 @@ __all__ = [
     "BUILTIN_TOOLKIT",
     "ENTRY_POINT_GROUP",
     "ENV_PREFIX",
+    "BearerAuth",
     "CodegenLabError",
     "Context",
     "DuplicateNameError",
@@ -66,9 +68,12 @@ __all__ = [
     "build_server",
     "check_message",
     "discover_toolkits",
+    "http_app",
     "installed_toolkits",
     "load_settings",
+    "load_tokens",
     "map_exception",
+    "serve_http",
     "serve_stdio",
 ]
 
@@ -78,6 +83,10 @@ _HOMES = {
     "ServerInfo": "codegen_lab.mcp_core._builtin",
     "ToolkitInfo": "codegen_lab.mcp_core._builtin",
     "build_server": "codegen_lab.mcp_core._compose",
+    "BearerAuth": "codegen_lab.mcp_core._http",
+    "http_app": "codegen_lab.mcp_core._http",
+    "load_tokens": "codegen_lab.mcp_core._http",
+    "serve_http": "codegen_lab.mcp_core._http",
     "BUILTIN_TOOLKIT": "codegen_lab.mcp_core._discovery",
     "ENTRY_POINT_GROUP": "codegen_lab.mcp_core._discovery",
     "ToolkitFactory": "codegen_lab.mcp_core._discovery",

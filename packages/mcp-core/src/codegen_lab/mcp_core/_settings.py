@@ -63,6 +63,15 @@ class Settings(BaseModel):
     port: int = Field(default=8765, ge=1, le=65535)
     """Port the Streamable HTTP transport binds."""
 
+    http_tokens_file: Path | None = None
+    """A file of `ROLE TOKEN` lines (role `read` or `write`) for Streamable HTTP; `CODEGEN_LAB_HTTP_TOKENS` too."""
+
+    allowed_hosts: tuple[str, ...] = ()
+    """More Host names Streamable HTTP answers to (loopback names and the bound host always are)."""
+
+    allowed_origins: tuple[str, ...] = ()
+    """More browser Origins Streamable HTTP accepts, such as `https://tools.example.com`."""
+
     max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """A message from the client over this many bytes is refused with an error, unread."""
 
@@ -203,7 +212,8 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, _Sourced]:
             # Other components read their own CODEGEN_LAB_* variables; an unknown one is not an error here.
             logger.debug("ignoring %s: not a server setting", variable)
             continue
-        value: object = _split_list(text) if field in {"include", "exclude", "llm_order"} else text
+        lists = {"include", "exclude", "llm_order", "allowed_hosts", "allowed_origins"}
+        value: object = _split_list(text) if field in lists else text
         found[field] = _Sourced(value, f"environment variable {variable}")
     return found
 
