@@ -206,3 +206,18 @@ def test_an_unreadable_key_file_stops_the_start(tmp_path: Path) -> None:
     assert code == 2
     assert "anthropic-key-file" in err
     assert "missing-key: cannot be read" in err
+
+
+def test_audit_shows_the_calls(tmp_path: Path) -> None:
+    import anyio
+
+    from codegen_lab.mcp_core import Settings
+    from codegen_lab.server import create_server
+
+    state = tmp_path / "state"
+    server = create_server(Settings(root=tmp_path, state_dir=state))
+    anyio.run(server.call_tool, "server_info", {})
+    code, out, _ = run("audit", "--format", "json", "--root", str(tmp_path), env={"CODEGEN_LAB_STATE_DIR": str(state)})
+    assert code == 0
+    calls = json.loads(out)["calls"]
+    assert [(call["tool"], call["outcome"]) for call in calls] == [("server_info", "ok")]

@@ -32,7 +32,7 @@ rules = "codegen_lab.rule_engine.cli:cli"
 ```
 """
 
-_BUILTIN_COMMANDS = ("serve", "toolkits", "config", "cache", "generate", "review")
+_BUILTIN_COMMANDS = ("serve", "toolkits", "config", "cache", "generate", "review", "audit")
 _LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)
 
 
@@ -412,6 +412,35 @@ def _echo_validation(report: dict[str, Any]) -> None:
         click.echo(f"validation: syntax error at {report['syntax_error']}", err=True)
     for item in [*report["lint"], *report["policy"]]:
         click.echo(f"validation: line {item['line']}: {item.get('code', 'policy')} {item['message']}", err=True)
+
+
+@cli.command()
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=50, show_default=True, help="How many calls, newest first."
+)
+@_format_option
+@_root_option
+def audit(limit: int, output_format: str, root: Path | None) -> None:
+    """The audit log: the latest tool calls, with client, argument digest, outcome and duration."""
+    import time  # noqa: PLC0415
+
+    from codegen_lab.mcp_core._audit import AuditLog  # noqa: PLC0415
+
+    with _reported_errors():
+        settings = _settings(root=root)
+    path = settings.state_dir_path / "audit.sqlite3"
+    entries = AuditLog(path).entries(limit) if path.exists() else []
+    if output_format == "json":
+        click.echo(json.dumps({"path": str(path), "calls": entries}, indent=2))
+        return
+    for entry in entries:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["time"]))
+        click.echo(
+            f"{when} {entry['tool']} ({entry['client'] or 'unknown client'}) {entry['duration'] * 1000:.0f} ms "
+            f"{entry['outcome']} args {entry['digest'][:12]}"
+        )
+    if not entries:
+        click.echo(f"no calls recorded in {path}")
 
 
 @cli.group()

@@ -6,11 +6,13 @@ import functools
 import inspect
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
+from pydantic import PrivateAttr
 
+from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
 from codegen_lab.mcp_core._mapping import map_exception
@@ -30,15 +32,51 @@ SERVER_NAME = "codegen-lab"
 
 
 class _MappedTool(Tool):
-    """A tool whose every failure, argument validation included, goes through `map_exception`."""
+    """A tool whose every failure goes through `map_exception` and whose every call goes into the audit log.
+
+    Argument validation failures included: the SDK validates inside `run`.
+    """
+
+    _audit: AuditLog | None = PrivateAttr(default=None)
+
+    def audited_by(self, audit: AuditLog | None) -> _MappedTool:
+        """This tool, recording its calls in `audit` (None: no audit)."""
+        self._audit = audit
+        return self
 
     async def run(
         self, arguments: dict[str, Any], context: Context[LifespanContextT, RequestT], convert_result: bool = False
     ) -> Any:
+        started = time.perf_counter()
+        outcome = "ok"
         try:
-            return await super().run(arguments, context, convert_result)
+            result = await super().run(arguments, context, convert_result)
+            if getattr(result, "is_error", False):
+                outcome = "error result"
+            return result
         except Exception as exc:
-            raise map_exception(exc, kind="tool", name=self.name) from None
+            mapped = map_exception(exc, kind="tool", name=self.name)
+            outcome = f"error: {mapped}"[:300]
+            raise mapped from None
+        finally:
+            if self._audit is not None:
+                self._audit.record(
+                    tool=self.name,
+                    client=_client_name(context),
+                    arguments=arguments,
+                    outcome=outcome,
+                    duration=time.perf_counter() - started,
+                )
+
+
+def _client_name(context: Any) -> str | None:
+    """The client's name and version, as it introduced itself, when it did."""
+    try:
+        params = context.request_context.session.client_params
+        info = params.client_info if params is not None else None
+    except (AttributeError, LookupError, ValueError):
+        return None
+    return f"{info.name} {info.version}" if info is not None else None
 
 
 def build_server(
@@ -73,15 +111,19 @@ def build_server(
     report.toolkits = tuple(all_toolkits)
     _check_unique(all_toolkits)
 
-    tools = [
-        _MappedTool.from_function(
-            spec.fn,
-            name=spec.name,
-            title=spec.title,
-            description=spec.description,
-            annotations=spec.annotations,
-            structured_output=spec.structured_output,
-        )
+    audit = AuditLog(settings.state_dir_path / "audit.sqlite3") if settings.audit else None
+    tools: list[Tool] = [
+        cast(
+            "_MappedTool",
+            _MappedTool.from_function(
+                spec.fn,
+                name=spec.name,
+                title=spec.title,
+                description=spec.description,
+                annotations=spec.annotations,
+                structured_output=spec.structured_output,
+            ),
+        ).audited_by(audit)
         for toolkit in all_toolkits
         for spec in toolkit.tools
     ]

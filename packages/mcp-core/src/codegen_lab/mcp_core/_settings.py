@@ -72,6 +72,12 @@ class Settings(BaseModel):
     allowed_origins: tuple[str, ...] = ()
     """More browser Origins Streamable HTTP accepts, such as `https://tools.example.com`."""
 
+    state_dir: Path | None = None
+    """Where the audit log and the backups of written files live (default: `$XDG_STATE_HOME/codegen-lab`)."""
+
+    audit: bool = True
+    """Record every tool call in the audit log (`codegen-lab audit` shows it)."""
+
     max_message_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     """A message from the client over this many bytes is refused with an error, unread."""
 
@@ -120,6 +126,15 @@ class Settings(BaseModel):
     @classmethod
     def _upper_case_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @property
+    def state_dir_path(self) -> Path:
+        """`state_dir`, else `CODEGEN_LAB_STATE_DIR`, else the platform's state folder for codegen-lab."""
+        if self.state_dir is not None:
+            return self.state_dir
+        from codegen_lab.mcp_core._audit import default_state_dir  # noqa: PLC0415
+
+        return default_state_dir()
 
     def wants(self, toolkit: str) -> bool:
         """Whether the toolkit named `toolkit` should load under `include` and `exclude`."""

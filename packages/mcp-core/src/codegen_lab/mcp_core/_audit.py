@@ -1,0 +1,128 @@
+"""The audit log: every tool call, with time, client, tool, a digest of its arguments, outcome and duration.
+
+SQLite in the state folder (`CODEGEN_LAB_STATE_DIR`, else `$XDG_STATE_HOME/codegen-lab`, else
+`~/.local/state/codegen-lab`), opened on the first call. Secrets never enter it: arguments whose names look secret
+and any value equal to a secret from the environment are redacted before the digest and the preview are made.
+The oldest rows go once the log passes its size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = ["AuditLog", "default_state_dir", "redact"]
+
+REDACTED = "[redacted]"
+_SECRET_NAMES = ("key", "token", "secret", "password", "passwd", "authorization", "credential", "cookie")
+_SECRET_ENVIRONMENT = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+
+
+def default_state_dir() -> Path:
+    """`CODEGEN_LAB_STATE_DIR`, else `$XDG_STATE_HOME/codegen-lab`, else `~/.local/state/codegen-lab`."""
+    explicit = os.environ.get("CODEGEN_LAB_STATE_DIR")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "codegen-lab"
+
+
+def _environment_secrets(environ: Mapping[str, str]) -> list[str]:
+    return [
+        value
+        for name, value in environ.items()
+        if len(value) >= 8 and any(marker in name.upper() for marker in _SECRET_ENVIRONMENT)
+    ]
+
+
+def redact(value: Any, secrets: list[str], key: str = "") -> Any:
+    """`value` with secret-looking fields and known secret values replaced by `[redacted]`."""
+    if key and any(marker in key.lower() for marker in _SECRET_NAMES):
+        return REDACTED
+    if isinstance(value, Mapping):
+        mapping: Mapping[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        return {str(k): redact(v, secrets, str(k)) for k, v in mapping.items()}
+    if isinstance(value, list | tuple):
+        items: list[Any] = list(value)  # pyright: ignore[reportUnknownArgumentType]
+        return [redact(item, secrets) for item in items]
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+    return value
+
+
+class AuditLog:
+    """Tool calls, one row each.
+
+    Args:
+        path: The database file.
+        max_rows: The rows kept; older ones go.
+        environ: Where secrets to redact are looked up (default: `os.environ`).
+    """
+
+    def __init__(self, path: Path, *, max_rows: int = 100_000, environ: Mapping[str, str] | None = None) -> None:
+        self.path = path
+        self.max_rows = max_rows
+        self._secrets = _environment_secrets(os.environ if environ is None else environ)
+        self._connection: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._writes = 0
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:
+            import sqlite3  # noqa: PLC0415
+
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, "
+                "client TEXT, tool TEXT NOT NULL, digest TEXT NOT NULL, arguments TEXT NOT NULL, "
+                "outcome TEXT NOT NULL, duration REAL NOT NULL)"
+            )
+            self._connection = connection
+        return self._connection
+
+    def record(
+        self, *, tool: str, client: str | None, arguments: Mapping[str, Any], outcome: str, duration: float
+    ) -> None:
+        """Add one call (arguments redacted; a digest of them and a short preview are kept)."""
+        clean = redact(dict(arguments), self._secrets)
+        text = json.dumps(clean, sort_keys=True, default=str, ensure_ascii=False)
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        preview = text if len(text) <= 500 else text[:497] + "..."
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO calls (time, client, tool, digest, arguments, outcome, duration) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), client, tool, digest, preview, redact(outcome, self._secrets), duration),
+            )
+            self._writes += 1
+            if self._writes % 100 == 0 or self.max_rows < 100:
+                self._db.execute("DELETE FROM calls WHERE id <= (SELECT MAX(id) FROM calls) - ?", (self.max_rows,))
+
+    def entries(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The newest calls first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT time, client, tool, digest, arguments, outcome, duration FROM calls ORDER BY id DESC LIMIT ?",
+                (limit,),
+            ).fetchall()
+        keys = ("time", "client", "tool", "digest", "arguments", "outcome", "duration")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def close(self) -> None:
+        """Close the database, if it was opened."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
