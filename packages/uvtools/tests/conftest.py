@@ -153,7 +153,7 @@ def git_repo() -> Callable[[Path], Path]:
 @pytest.fixture
 def repository_root() -> Iterator[Path]:
     """This repository: the first real user of uvtools."""
-    yield Path(__file__).resolve().parents[3]
+    return Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -33,11 +33,16 @@ def test_json_is_the_contract(chain: Path) -> None:
 def test_dot_and_mermaid_hold_every_edge(chain: Path) -> None:
     graph = Graph.of(load_workspace(chain))
     dot = graph.render("dot")
-    assert dot.startswith("digraph workspace {") and dot.endswith("}")
-    assert '"c" -> "b";' in dot and '"b" -> "a";' in dot and '"d";' in dot
+    assert dot.startswith("digraph workspace {")
+    assert dot.endswith("}")
+    assert '"c" -> "b";' in dot
+    assert '"b" -> "a";' in dot
+    assert '"d";' in dot
     mermaid = graph.render("mermaid").splitlines()
     assert mermaid[0] == "graph LR"
-    assert '  m1["b"]' in mermaid and "  m1 --> m0" in mermaid and "  m2 --> m1" in mermaid
+    assert '  m1["b"]' in mermaid
+    assert "  m1 --> m0" in mermaid
+    assert "  m2 --> m1" in mermaid
     assert graph.render("text").splitlines() == ["a", "b -> a", "c -> b", "d"]
     with pytest.raises(WorkspaceError, match="unknown graph format 'svg'"):
         graph.render("svg")
@@ -102,5 +107,6 @@ def test_an_added_back_edge_makes_a_reported_cycle(edges: dict[str, list[str]], 
     name, dep = data.draw(st.sampled_from(candidates))
     cyclic = {**edges, dep: [*edges[dep], name]}
     cycle = Graph(cyclic).find_cycle()
-    assert cycle is not None and cycle[0] == cycle[-1]
+    assert cycle is not None
+    assert cycle[0] == cycle[-1]
     assert all(cycle[index + 1] in cyclic[cycle[index]] for index in range(len(cycle) - 1))

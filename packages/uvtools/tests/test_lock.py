@@ -13,7 +13,7 @@ from codegen_lab.uvtools import LockDependency, LockFileError, parse_lock, read_
 from codegen_lab.uvtools._lock import _build, _fast_parse, _Unsupported
 
 
-def by_tomllib(text: str):  # noqa: ANN201
+def by_tomllib(text: str):
     return _build(tomllib.loads(text), "x")
 
 
@@ -72,7 +72,7 @@ def test_a_missing_lock_says_to_lock(tmp_path: Path) -> None:
 
 def test_unusual_but_valid_toml_goes_to_tomllib(chain: Path) -> None:
     text = (chain / "uv.lock").read_text(encoding="utf-8")
-    unusual = text.replace("\nname = \"anyio\"\n", "\nname    =   \"anyio\"  # spaced\n", 1)
+    unusual = text.replace('\nname = "anyio"\n', '\nname    =   "anyio"  # spaced\n', 1)
     with pytest.raises(_Unsupported):
         _fast_parse(unusual)
     assert parse_lock(unusual) == parse_lock(text)

@@ -91,7 +91,7 @@ def test_a_bad_pyproject_is_named_with_its_field(tmp_path: Path, h: SimpleNamesp
 
 
 def test_no_pyproject_anywhere_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(WorkspaceError, match="no pyproject.toml"):
+    with pytest.raises(WorkspaceError, match=r"no pyproject\.toml"):
         find_root(tmp_path)
 
 

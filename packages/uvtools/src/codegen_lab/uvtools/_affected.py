@@ -52,7 +52,7 @@ def changed_files(root: Path, since: str) -> list[str]:
         WorkspaceError: When `since` looks like an option rather than a revision.
         CommandError: When git fails (not a repository, unknown revision).
     """
-    check_ref(since)
+    check_ref(root, since)
     tracked = git(root, "diff", "--name-only", "--no-renames", "--relative", "-z", since, "--").stdout
     untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z").stdout
     return sorted({name for name in (*tracked.split("\0"), *untracked.split("\0")) if name})

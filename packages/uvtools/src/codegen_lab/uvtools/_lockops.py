@@ -161,7 +161,7 @@ def lock_at(root: Path, ref: str | None) -> Lock:
     """
     if ref is None:
         return read_lock(root / "uv.lock")
-    check_ref(ref)
+    check_ref(root, ref)
     prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
     completed = git(root, "show", f"{ref}:{prefix}uv.lock", check=False)
     if completed.returncode != 0:
@@ -169,9 +169,20 @@ def lock_at(root: Path, ref: str | None) -> Lock:
     return parse_lock(completed.stdout, origin=f"{ref}:{prefix}uv.lock")
 
 
-def check_ref(ref: str) -> None:
+def check_ref(root: Path, ref: str) -> None:
+    """Refuse `ref` unless it names a commit of the repository at `root`.
+
+    Raises:
+        WorkspaceError: When `ref` looks like an option or names no commit.
+        CommandError: When `root` is not in a git repository.
+    """
     if not ref or ref.startswith("-"):
         raise WorkspaceError(f"{ref!r} is not a git revision", hint="Pass a branch, tag or commit, such as main")
+    completed = git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+    if completed.returncode != 0:
+        if "not a git repository" in completed.stderr:
+            raise CommandError(["git", "rev-parse", ref], completed.returncode, completed.stderr)
+        raise WorkspaceError(f"{ref!r} is not a known git revision", hint="Pass a branch, tag or commit, such as main")
 
 
 @dataclass(frozen=True, slots=True)
