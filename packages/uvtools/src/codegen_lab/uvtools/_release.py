@@ -61,8 +61,6 @@ class ReleasePlan:
 
 def _published_versions(index: str, name: str, timeout: float) -> set[str] | None:
     """Versions of `name` on a PEP 691 index, an empty set when it has none, None when it cannot be asked."""
-    if not index.startswith(("https://", "http://")):
-        raise WorkspaceError(f"index {index!r} is not an http(s) URL")
     request = urllib.request.Request(f"{index.rstrip('/')}/{name}/", headers={"Accept": _ACCEPT})  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (checked http(s) above)
@@ -95,6 +93,8 @@ def release_plan(
         CycleError: When the members depend on each other in a cycle.
         WorkspaceError: When `index` is not an http(s) URL.
     """
+    if not index.startswith(("https://", "http://")):
+        raise WorkspaceError(f"index {index!r} is not an http(s) URL", hint="Pass a PEP 691 simple index")
     plan = ReleasePlan(index=index, offline=offline)
     unreachable: str | None = "offline: the index was not asked" if offline else None
     for name in Graph.of(workspace).order():

@@ -15,10 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import anyio.to_thread
-from mcp.server.mcpserver import Context
-from mcp_types import ToolAnnotations
 
-from codegen_lab.mcp_core import Settings, Toolkit
+from codegen_lab.mcp_core import Context, Settings, ToolAnnotations, Toolkit
 from codegen_lab.mcp_core.errors import UsageError
 
 if TYPE_CHECKING:
