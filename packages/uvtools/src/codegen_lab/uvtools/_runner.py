@@ -72,9 +72,14 @@ class RunSummary:
         return all(result.status == "passed" for result in self.results)
 
     def as_json(self) -> dict[str, Any]:
-        """`{"command", "order", "applied", "ok", "passed", "failed", "skipped", "results": [...]}`."""
+        """`{"command", "order", "applied", "ok", "passed", "failed", "skipped", "results": [...]}`.
+
+        `passed`, `failed` and `skipped` list members in plan order; `results` in the order they finished.
+        """
+        statuses = {result.member: result.status for result in self.results}
         by_status = {
-            status: [r.member for r in self.results if r.status == status] for status in ("passed", "failed", "skipped")
+            status: [name for name in self.order if statuses.get(name) == status]
+            for status in ("passed", "failed", "skipped")
         }
         return {
             "command": list(self.command),
