@@ -11,8 +11,8 @@ from typing import Any, cast
 from codegen_lab.uvtools._graph import Graph
 from codegen_lab.uvtools._lockops import check_ref, diff_locks, lock_at
 from codegen_lab.uvtools._model import Workspace, glob_members
-from codegen_lab.uvtools._process import git
-from codegen_lab.uvtools.errors import LockFileError
+from codegen_lab.uvtools._process import git, git_together
+from codegen_lab.uvtools.errors import CommandError, LockFileError
 
 __all__ = ["Affected", "affected", "changed_files"]
 
@@ -49,13 +49,22 @@ def changed_files(root: Path, since: str) -> list[str]:
     """Files that differ between `since` and the working tree under `root`, plus untracked ones, sorted.
 
     Raises:
-        WorkspaceError: When `since` looks like an option rather than a revision.
-        CommandError: When git fails (not a repository, unknown revision).
+        WorkspaceError: When `since` is not a known revision (or looks like an option).
+        CommandError: When git fails otherwise (not a repository).
     """
-    check_ref(root, since)
-    tracked = git(root, "diff", "--name-only", "--no-renames", "--relative", "-z", since, "--").stdout
-    untracked = git(root, "ls-files", "--others", "--exclude-standard", "-z").stdout
-    return sorted({name for name in (*tracked.split("\0"), *untracked.split("\0")) if name})
+    if not since or since.startswith("-"):
+        check_ref(root, since)
+    diff, untracked = git_together(
+        root,
+        ["diff", "--name-only", "--no-renames", "--relative", "-z", since, "--"],
+        ["ls-files", "--others", "--exclude-standard", "-z"],
+    )
+    if diff.returncode != 0:
+        check_ref(root, since)  # names an unknown revision as the caller's mistake
+        raise CommandError(diff.args, diff.returncode, diff.stderr)
+    if untracked.returncode != 0:
+        raise CommandError(untracked.args, untracked.returncode, untracked.stderr)
+    return sorted({name for name in (*diff.stdout.split("\0"), *untracked.stdout.split("\0")) if name})
 
 
 def _root_pyproject_changes(workspace: Workspace, since: str) -> tuple[set[str], str]:

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from codegen_lab.uvtools._process import run, uv_binary
+from codegen_lab.uvtools._requirements import InvalidRequirement, ParsedRequirement, parse_requirement
 from codegen_lab.uvtools.errors import CommandError, WorkspaceError
 
 __all__ = ["Dependency", "Member", "Workspace", "find_root", "glob_members", "load_workspace", "normalize_name"]
@@ -213,22 +212,25 @@ def find_root(start: Path | str | None = None) -> Path:
 
 
 @functools.lru_cache(maxsize=4096)
-def _read_cached(path: Path, mtime_ns: int, size: int) -> dict[str, Any]:
-    del mtime_ns, size  # part of the cache key only
+def _read_cached(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """The parsed file; the modification time and size in the key make an edited file read again."""
+    del mtime_ns, size
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            return tomllib.loads(handle.read())
     except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"not valid TOML: {exc}", path=path) from None
+        raise WorkspaceError(f"not valid TOML: {exc}", path=Path(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise WorkspaceError(f"cannot be read: {exc}", path=path) from None
+        raise WorkspaceError(f"cannot be read: {exc}", path=Path(path)) from None
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    name = str(path)
     try:
-        stat = path.stat()
+        stat = os.stat(name)
     except OSError as exc:
         raise WorkspaceError(f"cannot be read: {exc}", path=path) from None
-    return _read_cached(path, stat.st_mtime_ns, stat.st_size)
+    return _read_cached(name, stat.st_mtime_ns, stat.st_size)
 
 
 def _table(document: dict[str, Any], dotted: str, path: Path) -> dict[str, Any]:
@@ -251,18 +253,20 @@ def _strings(value: object, where: str, path: Path) -> tuple[str, ...]:
 
 def glob_members(root: Path, patterns: tuple[str, ...], excludes: tuple[str, ...]) -> list[Path]:
     """Folders matching `patterns` that hold a pyproject.toml and match no exclude, as uv's globs do."""
-    found: dict[Path, None] = {}
+    found: dict[str, None] = {}
+    base = str(root)
+    cleaned = [exclude.rstrip("/") for exclude in excludes]
     for pattern in patterns:
-        for match in sorted(glob.glob(pattern, root_dir=root, recursive=True, include_hidden=True)):
-            folder = (root / match).resolve()
-            relative = os.path.relpath(folder, root).replace(os.sep, "/")
-            if any(fnmatch.fnmatchcase(relative, exclude.rstrip("/")) for exclude in excludes):
+        for match in sorted(glob.glob(pattern, root_dir=base, recursive=True, include_hidden=True)):
+            relative = os.path.normpath(match).replace(os.sep, "/")
+            if any(fnmatch.fnmatchcase(relative, exclude) for exclude in cleaned):
                 continue
-            if (folder / "pyproject.toml").is_file():
+            folder = os.path.join(base, relative) if relative != "." else base
+            if os.path.isfile(os.path.join(folder, "pyproject.toml")):
                 found[folder] = None
             else:
                 logger.debug("%s matches the members glob %r but has no pyproject.toml", folder, pattern)
-    return list(found)
+    return [Path(folder) for folder in found]
 
 
 def _uv_members(root: Path) -> list[Path] | None:
@@ -293,23 +297,24 @@ def _source_kinds(tool_uv: dict[str, Any]) -> dict[str, str]:
     return kinds
 
 
-def _parse_requirement(text: object, where: str, path: Path) -> Requirement:
+def _parse_requirement(text: object, where: str, path: Path) -> ParsedRequirement:
     if not isinstance(text, str):
         raise WorkspaceError(f"{where}: {text!r} is not a requirement string", path=path)
     try:
-        return Requirement(text)
+        return parse_requirement(text)
     except InvalidRequirement as exc:
         raise WorkspaceError(f"{where}: {text!r} is not a valid requirement: {exc}", path=path) from None
 
 
-def _project_name(path: Path) -> str | None:
-    name = _table(_read_toml(path), "project", path).get("name")
+def _project_name(document: dict[str, Any], path: Path) -> str | None:
+    name = _table(document, "project", path).get("name")
     return normalize_name(name) if isinstance(name, str) else None
 
 
-def _read_member(folder: Path, root: Path, sources: dict[str, str], names: set[str]) -> Member | None:
+def _read_member(
+    folder: Path, document: dict[str, Any], root: Path, sources: dict[str, str], names: set[str]
+) -> Member | None:
     path = folder / "pyproject.toml"
-    document = _read_toml(path)
     project = _table(document, "project", path)
     if not project:
         return None
@@ -343,8 +348,8 @@ def _read_member(folder: Path, root: Path, sources: dict[str, str], names: set[s
             Dependency(
                 name=dep_name,
                 requirement=str(text),
-                specifier=str(requirement.specifier),
-                marker=str(requirement.marker) if requirement.marker else None,
+                specifier=requirement.specifier,
+                marker=requirement.marker,
                 kind=kind,
                 group=group,
                 internal=dep_name in names,
@@ -353,7 +358,7 @@ def _read_member(folder: Path, root: Path, sources: dict[str, str], names: set[s
         )
     has_backend = "build-system" in document
     package = tool_uv.get("package")
-    relative = os.path.relpath(folder, root).replace(os.sep, "/")
+    relative = os.path.relpath(folder, root).replace(os.sep, "/") if folder != root else "."
     return Member(
         name=normalize_name(name),
         version=version,
@@ -399,8 +404,13 @@ def load_workspace(root: Path | str | None = None, *, members_from: MemberSource
             )
         folders = [root_path, *glob_members(root_path, patterns, excludes)]
     root_sources = _source_kinds(_table(document, "tool.uv", path))
-    names = {name for folder in folders if (name := _project_name(folder / "pyproject.toml")) is not None}
-    members = [m for folder in folders if (m := _read_member(folder, root_path, root_sources, names)) is not None]
+    documents = {folder: _read_toml(folder / "pyproject.toml") for folder in folders}
+    names = {name for folder, doc in documents.items() if (name := _project_name(doc, folder)) is not None}
+    members = [
+        member
+        for folder, doc in documents.items()
+        if (member := _read_member(folder, doc, root_path, root_sources, names)) is not None
+    ]
     seen: dict[str, Member] = {}
     for member in members:
         if member.name in seen and seen[member.name].path != member.path:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from codegen_lab.uvtools.errors import CommandError, WorkspaceError
 
-__all__ = ["git", "run", "uv_binary", "uv_version"]
+__all__ = ["git", "git_together", "run", "uv_binary", "uv_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,14 @@ def run(
     return completed
 
 
+@functools.cache
+def _git_executable() -> str:
+    executable = shutil.which("git")
+    if executable is None:
+        raise WorkspaceError("git is not installed", hint="Install git to compare revisions")
+    return executable
+
+
 def git(root: Path, *arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run git in `root`.
 
@@ -82,7 +90,32 @@ def git(root: Path, *arguments: str, check: bool = True) -> subprocess.Completed
         WorkspaceError: When git is not installed.
         CommandError: When git fails (not a repository, an unknown ref) and `check` is true.
     """
-    executable = shutil.which("git")
-    if executable is None:
-        raise WorkspaceError("git is not installed", hint="Install git to compare revisions")
-    return run([executable, "-C", str(root), *arguments], check=check)
+    return run([_git_executable(), "-C", str(root), *arguments], check=check)
+
+
+def git_together(root: Path, *commands: Sequence[str]) -> list[subprocess.CompletedProcess[str]]:
+    """Run several git commands in `root` at the same time (each a list of arguments); wait for all.
+
+    Raises:
+        WorkspaceError: When git is not installed.
+    """
+    executable = _git_executable()
+    env = _clean_environment(None)
+    started = [
+        (
+            [executable, "-C", str(root), *arguments],
+            subprocess.Popen(  # noqa: S603 (a list of arguments, no shell)
+                [executable, "-C", str(root), *arguments],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            ),
+        )
+        for arguments in commands
+    ]
+    done: list[subprocess.CompletedProcess[str]] = []
+    for command, process in started:
+        stdout, stderr = process.communicate(timeout=600)
+        done.append(subprocess.CompletedProcess(command, process.returncode, stdout, stderr))
+    return done
