@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from codegen_lab.uvtools import WorkspaceError, change_dependency, inspect_venv, load_workspace, read_lock
+from codegen_lab.uvtools import (
+    WorkspaceError,
+    audit,
+    change_dependency,
+    create_venv,
+    inspect_venv,
+    load_workspace,
+    outdated,
+    read_lock,
+    sync,
+    upgrade,
+)
 
 
 def test_add_shows_the_uv_command_then_runs_it(chain: Path) -> None:
@@ -15,10 +27,10 @@ def test_add_shows_the_uv_command_then_runs_it(chain: Path) -> None:
     assert planned.as_json()["command"] == [
         "uv",
         "add",
-        "--package",
-        "d",
         "--directory",
         str(chain.resolve()),
+        "--package",
+        "d",
         "--group",
         "dev",
         "--",
@@ -59,3 +71,44 @@ def test_a_venv_is_inspected_against_the_lock(chain: Path, h: SimpleNamespace) -
     assert {entry["name"] for entry in drift} == {"stray", "idna"}
     with pytest.raises(WorkspaceError, match="outside the workspace root"):
         inspect_venv(workspace, None, path=chain.parent)
+
+
+def test_sync_upgrade_and_create_show_then_run(chain: Path, tmp_path: Path) -> None:
+    workspace = load_workspace(chain)
+    assert sync(workspace, member="b").as_json()["command"][1:] == [
+        "sync",
+        "--directory",
+        str(chain.resolve()),
+        "--package",
+        "b",
+    ]
+    assert upgrade(workspace, ["idna"]).as_json()["command"][-1] == "--upgrade-package=idna"
+    assert create_venv(workspace, python=sys.executable).as_json()["command"][-1] == f"--python={sys.executable}"
+    with pytest.raises(WorkspaceError, match="not a package name"):
+        upgrade(workspace, ["--index-url=http://evil"])
+    with pytest.raises(WorkspaceError, match="not a Python version"):
+        create_venv(workspace, python="--system")
+    ran = sync(workspace, member="b", apply=True)
+    assert ran.returncode == 0, ran.output
+    assert inspect_venv(workspace, read_lock(chain / "uv.lock")).exists
+    upgraded = upgrade(workspace, ["idna"], apply=True)
+    assert upgraded.returncode == 0, upgraded.output
+
+
+def test_outdated_and_audit_offline_say_so(chain: Path) -> None:
+    workspace = load_workspace(chain)
+    report = outdated(workspace, offline=True).as_json()
+    assert report["members"] == {}
+    assert report["unchecked"]["a"] == "offline: the index was not asked"
+    assert audit(workspace, offline=True).as_json() == {
+        "checked": False,
+        "reason": "offline: the vulnerability service was not asked",
+        "result": None,
+    }
+    # UV_OFFLINE=1 in these tests: uv itself refuses, and the report carries its reason instead of a traceback.
+    refused = audit(workspace)
+    assert not refused.checked
+    assert refused.reason is not None
+    assert refused.reason.startswith("uv audit could not run: ")
+    tree = outdated(workspace, members=["d"])
+    assert set(tree.members) | set(tree.unchecked) == {"d"}

@@ -52,6 +52,10 @@ async def test_the_tools_are_prefixed_ws(chain: Path) -> None:
         "ws_add",
         "ws_remove",
         "ws_venv",
+        "ws_sync",
+        "ws_upgrade",
+        "ws_outdated",
+        "ws_audit",
     }
 
 
@@ -73,7 +77,9 @@ async def test_changes_are_only_shown_until_applied(chain: Path) -> None:
         assert pyproject.read_text() == before
         added = structured(await client.call_tool("ws_add", {"member": "a", "requirements": ["idna>=3"]}))
         assert added["applied"] is False
-        assert added["command"][:4] == ["uv", "add", "--package", "a"]
+        assert added["command"][:2] == ["uv", "add"]
+        assert added["command"][4:6] == ["--package", "a"]
+        assert added["command"][-2:] == ["--", "idna>=3"]
         applied = structured(await client.call_tool("ws_bump", {"member": "a", "part": "patch", "apply": True}))
     assert applied["applied"] is True
     assert 'version = "0.1.1"' in pyproject.read_text()

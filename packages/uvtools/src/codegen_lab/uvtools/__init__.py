@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from codegen_lab.uvtools._affected import Affected, affected, changed_files
     from codegen_lab.uvtools._graph import Graph
+    from codegen_lab.uvtools._health import AuditReport, OutdatedReport, audit, outdated
     from codegen_lab.uvtools._hygiene import DepsReport, Finding, check_deps, lint
     from codegen_lab.uvtools._lock import Lock, LockDependency, LockPackage, parse_lock, read_lock
     from codegen_lab.uvtools._lockops import (
@@ -25,7 +26,15 @@ if TYPE_CHECKING:
         member_closure,
         why,
     )
-    from codegen_lab.uvtools._manage import UvChange, VenvReport, change_dependency, inspect_venv
+    from codegen_lab.uvtools._manage import (
+        UvChange,
+        VenvReport,
+        change_dependency,
+        create_venv,
+        inspect_venv,
+        sync,
+        upgrade,
+    )
     from codegen_lab.uvtools._model import Dependency, Member, Workspace, find_root, load_workspace, normalize_name
     from codegen_lab.uvtools._release import ReleasePlan, ReleaseStep, release_plan
     from codegen_lab.uvtools._runner import MemberResult, RunSummary, run_many
@@ -61,6 +70,13 @@ _HOMES = {
     "VenvReport": "_manage",
     "change_dependency": "_manage",
     "inspect_venv": "_manage",
+    "create_venv": "_manage",
+    "sync": "_manage",
+    "upgrade": "_manage",
+    "AuditReport": "_health",
+    "OutdatedReport": "_health",
+    "audit": "_health",
+    "outdated": "_health",
     "Dependency": "_model",
     "Member": "_model",
     "Workspace": "_model",
@@ -86,6 +102,7 @@ _HOMES = {
 
 __all__ = [
     "Affected",
+    "AuditReport",
     "BumpPlan",
     "CommandError",
     "CycleError",
@@ -102,6 +119,7 @@ __all__ = [
     "LockPackage",
     "Member",
     "MemberResult",
+    "OutdatedReport",
     "PackageChange",
     "ReleasePlan",
     "ReleaseStep",
@@ -112,12 +130,14 @@ __all__ = [
     "WorkspaceError",
     "__version__",
     "affected",
+    "audit",
     "bump",
     "bump_version",
     "change_dependency",
     "changed_files",
     "check_deps",
     "check_lock",
+    "create_venv",
     "diff_locks",
     "find_root",
     "inspect_venv",
@@ -126,11 +146,14 @@ __all__ = [
     "lock_at",
     "member_closure",
     "normalize_name",
+    "outdated",
     "parse_lock",
     "read_lock",
     "release_plan",
     "rewrite_requirement",
     "run_many",
+    "sync",
+    "upgrade",
     "why",
 ]
 

@@ -237,31 +237,7 @@ def _change(action: Literal["add", "remove"]) -> click.Command:
     return change
 
 
-@click.command()
-@options()
-def venv(root: Path | None, output_format: str) -> None:
-    """The workspace's .venv: its Python and its drift from uv.lock."""
-    from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
-    from codegen_lab.uvtools._manage import inspect_venv  # noqa: PLC0415
-
-    with reported_errors():
-        workspace = workspace_at(root)
-        lock_path = workspace.root / "uv.lock"
-        report = inspect_venv(workspace, read_lock(lock_path) if lock_path.is_file() else None)
-    if output_format == "json":
-        print_json(report.as_json())
-        return
-    if not report.exists:
-        click.echo(f"no virtual environment at {report.path}; create it with `uv sync`")
-        return
-    click.echo(f"{report.path}: Python {report.python}, {report.installed} distributions installed")
-    for entry in report.drift:
-        click.echo(
-            f"  drift {entry['name']}: installed {entry['installed']}, locked {entry['locked'] or '(not locked)'}"
-        )
-
-
 def register(group: click.Group) -> None:
     """Add these commands to the `ws` group."""
-    for command in (run, bump, release, deps, lint, _change("add"), _change("remove"), venv):
+    for command in (run, bump, release, deps, lint, _change("add"), _change("remove")):
         group.add_command(command)

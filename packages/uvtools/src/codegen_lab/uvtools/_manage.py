@@ -10,9 +10,10 @@ from typing import Any, Literal
 from codegen_lab.uvtools._lock import Lock
 from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
+from codegen_lab.uvtools._requirements import parse_requirement
 from codegen_lab.uvtools.errors import WorkspaceError
 
-__all__ = ["UvChange", "VenvReport", "change_dependency", "inspect_venv"]
+__all__ = ["UvChange", "VenvReport", "change_dependency", "create_venv", "inspect_venv", "sync", "upgrade"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,18 +63,58 @@ def change_dependency(
         raise WorkspaceError(f"nothing to {action}", hint="Name at least one requirement")
     if group is not None and optional is not None:
         raise WorkspaceError("pass either a group or an extra (optional), not both")
-    command = [uv_binary(), action, "--package", target.name, "--directory", str(workspace.root)]
+    arguments = [action, "--package", target.name]
     if group is not None:
-        command += ["--group", group]
+        arguments += ["--group", group]
     if optional is not None:
-        command += ["--optional", optional]
+        arguments += ["--optional", optional]
     if upgrade and action == "add":
-        command += ["--upgrade-package", *requirements[:1]]
-    command += ["--", *requirements]
+        arguments += [f"--upgrade-package={normalize_name(parse_requirement(requirements[0]).name)}"]
+    return _uv_change(workspace, [*arguments, "--", *requirements], apply=apply)
+
+
+def _uv_change(workspace: Workspace, arguments: list[str], *, apply: bool) -> UvChange:
+    """`uv ARGUMENTS --directory ROOT`, run when `apply` is true, else only returned."""
+    command = [uv_binary(), *arguments[:1], "--directory", str(workspace.root), *arguments[1:]]
     if not apply:
         return UvChange(tuple(command), applied=False)
     completed = run(command, cwd=workspace.root, check=False)
     return UvChange(tuple(command), True, completed.returncode, (completed.stderr + completed.stdout).strip())
+
+
+def sync(workspace: Workspace, *, member: str | None = None, apply: bool = False) -> UvChange:
+    """Install the lock into the workspace's environment: one member (`uv sync --package`) or all of them.
+
+    Raises:
+        WorkspaceError: When the member is unknown.
+    """
+    which = ["--package", workspace.member(member).name] if member is not None else ["--all-packages"]
+    return _uv_change(workspace, ["sync", *which], apply=apply)
+
+
+def upgrade(workspace: Workspace, packages: list[str], *, apply: bool = False) -> UvChange:
+    """Let these packages move to their newest allowed versions in the lock (`uv lock --upgrade-package`).
+
+    Raises:
+        WorkspaceError: When no package is named, or a name is not a distribution name.
+    """
+    if not packages:
+        raise WorkspaceError("nothing to upgrade", hint="Name at least one package")
+    for name in packages:
+        if not _NAME.match(name):
+            raise WorkspaceError(f"{name!r} is not a package name")
+    return _uv_change(workspace, ["lock", *(f"--upgrade-package={name}" for name in packages)], apply=apply)
+
+
+def create_venv(workspace: Workspace, *, python: str | None = None, apply: bool = False) -> UvChange:
+    """Create the workspace's `.venv` (`uv venv`), with this Python version when given.
+
+    Raises:
+        WorkspaceError: When `python` looks like an option.
+    """
+    if python is not None and python.startswith("-"):
+        raise WorkspaceError(f"python = {python!r} is not a Python version or path")
+    return _uv_change(workspace, ["venv", *([f"--python={python}"] if python else [])], apply=apply)
 
 
 @dataclass(slots=True)
@@ -97,6 +138,7 @@ class VenvReport:
         }
 
 
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _DIST_INFO = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.dist-info$")
 
 

@@ -9,8 +9,13 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 __all__ = ["InvalidRequirement", "ParsedRequirement", "parse_requirement"]
 
-_VERSION = r"[0-9]+(?:\.[0-9]+)*(?:\.\*|(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
-_CLAUSE = rf"(?:===|==|~=|!=|<=|>=|<|>)\s*{_VERSION}"
+_RELEASE = r"[0-9]+(?:\.[0-9]+)*"
+_SUFFIXES = r"(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+_CLAUSE = (
+    rf"(?:(?:==|!=)\s*{_RELEASE}(?:\.\*|{_SUFFIXES})"  # wildcards only with == and !=, on a plain release
+    rf"|~=\s*[0-9]+(?:\.[0-9]+)+{_SUFFIXES}"  # ~= needs two release components
+    rf"|(?:<=|>=|<|>)\s*{_RELEASE}{_SUFFIXES})"
+)
 _SIMPLE = re.compile(
     r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
     r"(?:\[\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*,\s*[A-Za-z0-9][A-Za-z0-9._-]*)*\s*\])?\s*"
@@ -40,12 +45,19 @@ def parse_requirement(text: str) -> ParsedRequirement:
     simple = _SIMPLE.match(text)
     if simple is not None:
         specifier = simple["specifier"]
-        clauses = sorted(_SPACES.sub("", clause) for clause in _SPLIT.split(specifier)) if specifier else []
+        clauses = sorted({_SPACES.sub("", clause) for clause in _SPLIT.split(specifier)}) if specifier else []
+        operators = [clause.rstrip("0123456789.*abcrpostdev") for clause in clauses]
+        if len(set(operators)) < len(operators):  # `==1` and `==1.0` are one specifier to packaging: let it decide
+            return _by_packaging(text)
         marker = None
         if simple["variable"] is not None:
             value = simple["single"] if simple["single"] is not None else simple["double"]
             marker = f'{simple["variable"]} {simple["operator"]} "{value}"'
         return ParsedRequirement(simple["name"], ",".join(clauses), marker)
+    return _by_packaging(text)
+
+
+def _by_packaging(text: str) -> ParsedRequirement:
     requirement = Requirement(text)
     marker = str(requirement.marker) if requirement.marker else None
     return ParsedRequirement(requirement.name, str(requirement.specifier), marker)

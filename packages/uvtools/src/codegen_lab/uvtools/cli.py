@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from codegen_lab.uvtools import _cli_change
+from codegen_lab.uvtools import _cli_change, _cli_env
 from codegen_lab.uvtools._cli_common import options as _options
 from codegen_lab.uvtools._cli_common import print_json as _json
 from codegen_lab.uvtools._cli_common import reported_errors as _reported_errors
@@ -166,6 +166,7 @@ def affected(since: str, root: Path | None, output_format: str) -> None:
 
 
 _cli_change.register(cli)
+_cli_env.register(cli)
 
 
 def main() -> None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["create_toolkit"]
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+_ONLINE = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
 _CHANGES = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
 _INSTRUCTIONS = (
@@ -60,6 +61,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
     locate = functools.partial(_workspace, root)
     _add_read_tools(toolkit, locate)
     _add_change_tools(toolkit, locate)
+    _add_environment_tools(toolkit, locate)
     return toolkit
 
 
@@ -154,6 +156,22 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
         from codegen_lab.uvtools._release import release_plan as plan  # noqa: PLC0415
 
         return await _in_thread(lambda: plan(workspace(path), index=index, offline=offline).as_json())
+
+
+def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
+    @toolkit.tool(title="Outdated dependencies", annotations=_ONLINE)
+    async def outdated(members: list[str] | None = None, offline: bool = False, path: str = ".") -> dict[str, Any]:
+        """Each member's direct dependencies whose locked version is older than the index's latest; members the index could not be asked about are listed in `unchecked` with the reason."""  # noqa: E501
+        from codegen_lab.uvtools._health import outdated as find  # noqa: PLC0415
+
+        return await _in_thread(lambda: find(workspace(path), members=members, offline=offline).as_json())
+
+    @toolkit.tool(title="Vulnerability audit", annotations=_ONLINE)
+    async def audit(offline: bool = False, path: str = ".") -> dict[str, Any]:
+        """Known vulnerabilities of the locked packages (`uv audit`); when the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
+        from codegen_lab.uvtools._health import audit as run_audit  # noqa: PLC0415
+
+        return await _in_thread(lambda: run_audit(workspace(path), offline=offline).as_json())
 
     @toolkit.tool(title="Virtual environment", annotations=_READ_ONLY)
     async def venv(path: str = ".") -> dict[str, Any]:
@@ -256,3 +274,17 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
 
     toolkit.add_tool(_change("add"), title="Add a dependency", annotations=_CHANGES)
     toolkit.add_tool(_change("remove"), title="Remove a dependency", annotations=_CHANGES)
+
+    @toolkit.tool(title="Sync the environment", annotations=_CHANGES)
+    async def sync(member: str | None = None, apply: bool = False, path: str = ".") -> dict[str, Any]:
+        """Install the lock into the workspace's environment (`uv sync`), for one member or all. Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
+        from codegen_lab.uvtools._manage import sync as do_sync  # noqa: PLC0415
+
+        return await _in_thread(lambda: do_sync(workspace(path), member=member, apply=apply).as_json())
+
+    @toolkit.tool(title="Upgrade packages in the lock", annotations=_CHANGES)
+    async def upgrade(packages: list[str], apply: bool = False, path: str = ".") -> dict[str, Any]:
+        """Move `packages` to their newest allowed versions in uv.lock (`uv lock --upgrade-package`). Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
+        from codegen_lab.uvtools._manage import upgrade as do_upgrade  # noqa: PLC0415
+
+        return await _in_thread(lambda: do_upgrade(workspace(path), packages, apply=apply).as_json())
