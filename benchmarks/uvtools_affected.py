@@ -10,7 +10,6 @@ Run: `uv run --all-packages python benchmarks/uvtools_affected.py [--members 200
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -22,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from uvtools_graph import generate
+from uvtools_graph import arguments, generate
 
 from codegen_lab.uvtools import affected, load_workspace
 from codegen_lab.uvtools._model import _read_cached
@@ -37,10 +36,7 @@ def git(root: Path, *args: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=25)
-    args = parser.parse_args()
+    args = arguments(__doc__ or "")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         generate(root, args.members)

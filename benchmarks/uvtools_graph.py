@@ -43,11 +43,16 @@ def generate(root: Path, size: int, seed: int = 7) -> None:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    """`--members` and `--rounds`, shared by the workspace benchmarks."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--members", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=25)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = arguments(__doc__ or "")
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         generate(root, args.members)

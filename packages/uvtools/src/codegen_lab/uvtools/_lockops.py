@@ -94,6 +94,10 @@ class PackageChange:
         """The change as plain JSON values."""
         return {"name": self.name, "kind": self.kind, "before": self.before, "after": self.after}
 
+    def describe(self) -> str:
+        """One line for people: `upgraded   idna 3.6 -> 3.10`."""
+        return f"{self.kind:<10} {self.name} {self.before or ''} -> {self.after or ''}"
+
 
 @dataclass(frozen=True, slots=True)
 class LockDiff:

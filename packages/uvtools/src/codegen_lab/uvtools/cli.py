@@ -121,11 +121,11 @@ def lock_diff(before: str, after: str | None, root: Path | None, output_format: 
         return
     click.echo(f"uv.lock from {diff.before} to {diff.after}: {len(diff.changes)} package(s) changed")
     for change in diff.changes:
-        click.echo(f"  {change.kind:<10} {change.name} {change.before or ''} -> {change.after or ''}")
+        click.echo(f"  {change.describe()}")
     for member, changes in diff.members.items():
         click.echo(f"{member}:")
         for change in changes:
-            click.echo(f"  {change.kind:<10} {change.name} {change.before or ''} -> {change.after or ''}")
+            click.echo(f"  {change.describe()}")
 
 
 @lock.command("check")
