@@ -98,3 +98,30 @@ def test_installed_commands_mount_ws(program: str, repository_root: Path) -> Non
     )
     assert completed.returncode == 0, completed.stderr
     assert "codegen-lab-uvtools" in json.loads(completed.stdout)["order"]
+
+
+def test_lock_diff_hygiene_and_environment_commands(chain: Path, git_repo: Callable[[Path], Path]) -> None:
+    git_repo(chain)
+    pyproject = chain / "packages" / "d" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
+    code, output = invoke("lock", "check", "--offline", "--root", str(chain))
+    assert code == 1
+    assert output.startswith("stale: ")
+    code, output = invoke("sync", "--member", "d", "--dry-run", "--root", str(chain))
+    assert (code, output.split()[:3]) == (0, ["would", "run:", "uv"])
+    code, output = invoke("upgrade", "idna", "--root", str(chain))  # re-locks, with d's new requirement
+    assert code == 0
+    code, output = invoke("lock", "diff", "HEAD", "--root", str(chain))
+    assert code == 0
+    assert "\nd:\n  added      anyio  -> " in output
+    code, output = invoke("deps", "check", "--member", "d", "--root", str(chain), "--format", "json")
+    assert code == 1  # findings: d imports neither idna nor anyio
+    assert {f["subject"] for f in json.loads(output)["findings"]} == {"idna", "anyio"}
+    code, output = invoke("outdated", "--offline", "--root", str(chain))
+    assert "a: not checked (offline: the index was not asked)" in output
+    code, output = invoke("audit", "--offline", "--root", str(chain))
+    assert output == "not checked: offline: the vulnerability service was not asked\n"
+    code, output = invoke("venv", "--root", str(chain))
+    assert "no virtual environment" in output
+    code, output = invoke("venv", "--create", "--python", sys.executable, "--dry-run", "--root", str(chain))
+    assert output.startswith("would run: uv venv --directory ")

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -119,3 +121,26 @@ async def test_usage_errors_reach_the_model(chain: Path) -> None:
         result = await client.call_tool("ws_affected", {"since": "HEAD"})
     assert result.is_error
     assert "not a git repository" in text_of(result)
+
+
+async def test_affected_lock_diff_and_hygiene_through_the_toolkit(
+    chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace
+) -> None:
+    git_repo(chain)
+    pyproject = chain / "packages" / "d" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
+    h.uv(chain, "lock")
+    async with Client(server(chain)) as client:
+        touched = structured(await client.call_tool("ws_affected", {"since": "HEAD"}))
+        diff = structured(await client.call_tool("ws_lock_diff", {"before": "HEAD"}))
+        lint = structured(await client.call_tool("ws_lint", {}))
+        deps = structured(await client.call_tool("ws_deps_check", {"members": ["d"]}))
+        plan = structured(await client.call_tool("ws_release_plan", {"offline": True}))
+        outdated = structured(await client.call_tool("ws_outdated", {"offline": True}))
+    assert (touched["changed"], touched["affected"]) == (["d"], ["d"])
+    assert touched["files"] == ["packages/d/pyproject.toml", "uv.lock"]
+    assert [change["name"] for change in diff["members"]["d"]] == ["anyio", "typing-extensions"]
+    assert lint == {"findings": []}
+    assert {(f["kind"], f["subject"]) for f in deps["findings"]} == {("unused", "idna"), ("unused", "anyio")}
+    assert plan["unchecked"] == ["a", "b", "c", "d"]
+    assert set(outdated["unchecked"]) == {"a", "b", "c", "d"}

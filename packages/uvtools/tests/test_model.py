@@ -18,6 +18,15 @@ def test_members_follow_uvs_globs_and_excludes(chain: Path) -> None:
     assert from_uv.members == from_pyproject.members
 
 
+def test_a_stale_lock_falls_back_to_the_globs(chain: Path, h: SimpleNamespace) -> None:
+    h.write(chain / "packages" / "e" / "pyproject.toml", h.project("e"))
+    workspace = load_workspace(chain)  # uv refuses a stale lock with --frozen: the globs answer
+    assert workspace.discovered_by == "pyproject"
+    assert workspace.names == ("a", "b", "c", "d", "e")
+    with pytest.raises(WorkspaceError, match="uv workspace metadata could not list the members"):
+        load_workspace(chain, members_from="uv")
+
+
 def test_a_member_declares_versions_dependencies_groups_and_extras(chain: Path) -> None:
     workspace = load_workspace(chain)
     b, c = workspace.member("b"), workspace.member("C")

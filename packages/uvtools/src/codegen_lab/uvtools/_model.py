@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from codegen_lab.uvtools._process import run, uv_binary
+from codegen_lab.uvtools._process import run, uv_binary, uv_version
 from codegen_lab.uvtools._requirements import InvalidRequirement, ParsedRequirement, parse_requirement
 from codegen_lab.uvtools.errors import CommandError, WorkspaceError
 
@@ -269,8 +269,21 @@ def glob_members(root: Path, patterns: tuple[str, ...], excludes: tuple[str, ...
     return [Path(folder) for folder in found]
 
 
+@functools.cache
+def _uv_has_workspace_metadata() -> bool:
+    """Whether the installed uv offers `uv workspace metadata` (experimental; probed once per process)."""
+    try:
+        probe = run([uv_binary(), "workspace", "metadata", "--help"], check=False)
+    except CommandError:
+        return False
+    logger.debug("uv %s: workspace metadata %s", uv_version(), "offered" if probe.returncode == 0 else "absent")
+    return probe.returncode == 0
+
+
 def _uv_members(root: Path) -> list[Path] | None:
     """The members' folders as `uv workspace metadata` lists them, or None when uv cannot say."""
+    if not _uv_has_workspace_metadata():
+        return None
     command = [uv_binary(), "workspace", "metadata", "--frozen", "--offline", "--preview-features"]
     command += ["workspace-metadata", "--directory", str(root)]
     try:
