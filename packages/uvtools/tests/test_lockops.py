@@ -128,3 +128,14 @@ def test_freshness_comes_from_uv_lock_check(chain: Path) -> None:
     result = check_lock(chain, offline=True)
     assert not result.fresh
     assert "needs to be updated" in result.message
+
+
+def test_a_single_project_lock_has_its_project_as_the_member(tmp_path: Path, h: SimpleNamespace) -> None:
+    h.write(tmp_path / "pyproject.toml", h.project("solo", dependencies=("anyio>=4",)))
+    h.uv(tmp_path, "lock")
+    lock = read_lock(tmp_path / "uv.lock")
+    assert lock.members == ()
+    assert lock.member_names == ("solo",)
+    assert why(lock, "idna") == [["solo", "anyio", "idna"]]
+    assert diff_locks(lock, lock).members == {}
+    assert set(member_closure(lock, "solo")) == {"anyio", "idna", "typing-extensions"}

@@ -95,6 +95,13 @@ class Lock:
     members: tuple[str, ...]
     packages: tuple[LockPackage, ...]
 
+    @property
+    def member_names(self) -> tuple[str, ...]:
+        """The workspace's members: `[manifest] members`, or the local projects of a single-project lock."""
+        if self.members:
+            return self.members
+        return tuple(package.name for package in self.packages if package.source.startswith(("editable+", "virtual+")))
+
     def by_name(self, name: str) -> list[LockPackage]:
         """Every locked package called `name` (several when forks lock several versions)."""
         return [package for package in self.packages if package.name == name]

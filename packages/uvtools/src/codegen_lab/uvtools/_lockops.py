@@ -40,7 +40,8 @@ def why(lock: Lock, package: str, *, limit: int = MAX_PATHS) -> list[list[str]]:
     if not lock.by_name(target):
         raise WorkspaceError(f"the lock holds no package called {package!r}", hint="Check the name, or run `uv lock`")
     paths: list[list[str]] = []
-    members = [p for p in lock.packages if p.name in set(lock.members) or (not lock.members and p.is_local)]
+    roots = set(lock.member_names)
+    members = [package for package in lock.packages if package.name in roots]
 
     def visit(current: LockPackage, trail: list[str], seen: set[str]) -> None:
         if len(paths) >= limit:
@@ -147,7 +148,7 @@ def _all_versions(lock: Lock) -> dict[str, str]:
 
 def diff_locks(before: Lock, after: Lock, *, labels: tuple[str, str] = ("before", "after")) -> LockDiff:
     """Compare two locks, over all packages and per workspace member (what each needs, transitively)."""
-    members = sorted(set(before.members) | set(after.members))
+    members = sorted(set(before.member_names) | set(after.member_names))
     per_member = {
         member: changes
         for member in members
