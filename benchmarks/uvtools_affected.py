@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from uvtools_graph import arguments, generate
 
 from codegen_lab.uvtools import affected, load_workspace
-from codegen_lab.uvtools._model import _read_cached
+from codegen_lab.uvtools._model import _read_cached, normalize_name
+from codegen_lab.uvtools._requirements import parse_requirement
 
 TARGET_MS = 20.0
 
@@ -60,6 +61,8 @@ def main() -> None:
             affected(workspace, "HEAD")
             loaded.append(time.perf_counter() - started)
             _read_cached.cache_clear()
+            parse_requirement.cache_clear()
+            normalize_name.cache_clear()
             started = time.perf_counter()
             result = affected(load_workspace(root, members_from="pyproject"), "HEAD")
             ours.append(time.perf_counter() - started)

@@ -18,7 +18,8 @@ import tomllib
 from pathlib import Path
 
 from codegen_lab.uvtools import Graph, load_workspace
-from codegen_lab.uvtools._model import _read_cached
+from codegen_lab.uvtools._model import _read_cached, normalize_name
+from codegen_lab.uvtools._requirements import parse_requirement
 
 TARGET_MS = 50.0
 
@@ -58,6 +59,7 @@ def main() -> None:
         generate(root, args.members)
         files = sorted(root.glob("packages/*/pyproject.toml"))
         ours: list[float] = []
+        cpu: list[float] = []
         floor: list[float] = []
         ratios: list[float] = []
         for _ in range(args.rounds):
@@ -66,10 +68,13 @@ def main() -> None:
                 tomllib.loads(path.read_text(encoding="utf-8"))
             baseline = time.perf_counter() - started
             _read_cached.cache_clear()
-            started = time.perf_counter()
+            parse_requirement.cache_clear()
+            normalize_name.cache_clear()
+            started, started_cpu = time.perf_counter(), time.process_time()
             graph = Graph.of(load_workspace(root, members_from="pyproject"))
             order = graph.order()
             elapsed = time.perf_counter() - started
+            cpu.append(time.process_time() - started_cpu)
             assert len(order) == args.members
             ours.append(elapsed)
             floor.append(baseline)
@@ -77,9 +82,10 @@ def main() -> None:
     median = statistics.median(ours) * 1000
     print(f"graph of {args.members} members, {args.rounds} rounds, in process")
     print(f"  uvtools load_workspace + Graph.order : median {median:7.2f} ms  (target <= {TARGET_MS:.0f} ms)")
+    print(f"    its CPU time (this process only)   : median {statistics.median(cpu) * 1000:7.2f} ms")
     print(f"  baseline tomllib.loads of the files  : median {statistics.median(floor) * 1000:7.2f} ms")
     print(f"  ratio uvtools / baseline             : median {statistics.median(ratios):7.2f}x")
-    print(f"  target met: {median <= TARGET_MS}")
+    print(f"  target met (wall): {median <= TARGET_MS}; (CPU): {statistics.median(cpu) * 1000 <= TARGET_MS}")
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ DependencyKind = Literal["project", "optional", "group"]
 MemberSource = Literal["auto", "uv", "pyproject"]
 
 
+@functools.lru_cache(maxsize=16384)
 def normalize_name(name: str) -> str:
     """A distribution name as uv and PEP 503 compare them: lowercase, runs of `-_.` as one `-`."""
     return _NORMALIZE.sub("-", name).lower()
@@ -310,13 +311,29 @@ def _source_kinds(tool_uv: dict[str, Any]) -> dict[str, str]:
     return kinds
 
 
-def _parse_requirement(text: object, where: str, path: Path) -> ParsedRequirement:
-    if not isinstance(text, str):
-        raise WorkspaceError(f"{where}: {text!r} is not a requirement string", path=path)
-    try:
-        return parse_requirement(text)
-    except InvalidRequirement as exc:
-        raise WorkspaceError(f"{where}: {text!r} is not a valid requirement: {exc}", path=path) from None
+_TABLES = {"project": "[project] dependencies", "optional": "[project.optional-dependencies]"}
+
+
+def _parse_requirement(text: object, kind: DependencyKind, group: str | None, path: Path) -> ParsedRequirement:
+    if isinstance(text, str):
+        try:
+            return parse_requirement(text)
+        except InvalidRequirement as exc:
+            problem = f"{text!r} is not a valid requirement: {exc}"
+    else:
+        problem = f"{text!r} is not a requirement string"
+    where = _TABLES.get(kind, "[dependency-groups]") + (f" {group}" if group else "")
+    raise WorkspaceError(f"{where}: {problem}", path=path)
+
+
+def _relative(folder: Path, root: Path) -> str:
+    """`folder` relative to `root` in POSIX form, `.` for the root itself."""
+    inside, base = str(folder), str(root)
+    if inside == base:
+        return "."
+    if inside.startswith(base + os.sep):
+        return inside[len(base) + 1 :].replace(os.sep, "/")
+    return os.path.relpath(inside, base).replace(os.sep, "/")
 
 
 def _project_name(document: dict[str, Any], path: Path) -> str | None:
@@ -339,39 +356,35 @@ def _read_member(
         raise WorkspaceError("[project] version must be a string", path=path)
     tool_uv = _table(document, "tool.uv", path)
     own_sources = {**sources, **_source_kinds(tool_uv)}
-    requires: list[tuple[object, DependencyKind, str | None, str]] = [
-        (text, "project", None, "[project] dependencies")
-        for text in cast("list[object]", project.get("dependencies", []))
+    requires: list[tuple[object, DependencyKind, str | None]] = [
+        (text, "project", None) for text in cast("list[object]", project.get("dependencies", []))
     ]
     optional = _table(document, "project.optional-dependencies", path)
     for extra, items in optional.items():
-        where = f"[project.optional-dependencies] {extra}"
-        requires.extend((text, "optional", extra, where) for text in cast("list[object]", items))
+        requires.extend((text, "optional", extra) for text in cast("list[object]", items))
     groups = _table(document, "dependency-groups", path)
     for group, items in groups.items():
-        for text in cast("list[object]", items):
-            if isinstance(text, dict):  # {include-group = "other"}
-                continue
-            requires.append((text, "group", group, f"[dependency-groups] {group}"))
+        # {include-group = "other"} entries include another group's requirements, declared there.
+        requires.extend((text, "group", group) for text in cast("list[object]", items) if not isinstance(text, dict))
     dependencies: list[Dependency] = []
-    for text, kind, group, where in requires:
-        requirement = _parse_requirement(text, where, path)
+    for text, kind, group in requires:
+        requirement = _parse_requirement(text, kind, group, path)
         dep_name = normalize_name(requirement.name)
         dependencies.append(
             Dependency(
-                name=dep_name,
-                requirement=str(text),
-                specifier=requirement.specifier,
-                marker=requirement.marker,
-                kind=kind,
-                group=group,
-                internal=dep_name in names,
-                source=own_sources.get(dep_name),
+                dep_name,
+                str(text),
+                requirement.specifier,
+                requirement.marker,
+                kind,
+                group,
+                dep_name in names,
+                own_sources.get(dep_name),
             )
         )
     has_backend = "build-system" in document
     package = tool_uv.get("package")
-    relative = os.path.relpath(folder, root).replace(os.sep, "/") if folder != root else "."
+    relative = _relative(folder, root)
     return Member(
         name=normalize_name(name),
         version=version,

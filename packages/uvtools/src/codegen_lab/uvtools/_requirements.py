@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -36,6 +37,7 @@ class ParsedRequirement(NamedTuple):
     marker: str | None
 
 
+@functools.lru_cache(maxsize=8192)
 def parse_requirement(text: str) -> ParsedRequirement:
     """Parse a PEP 508 requirement; the result equals `packaging`'s (`str(specifier)`, `str(marker)`).
 
