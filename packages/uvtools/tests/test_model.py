@@ -78,6 +78,11 @@ def test_a_project_root_is_a_member_and_owns_the_rest(tmp_path: Path, h: SimpleN
     owner = workspace.owner_of("docs/index.md")
     assert owner is not None
     assert owner.name == "app"
+    assert workspace.owner_of(tmp_path.parent / "elsewhere.py") is None
+    assert workspace.owner_of("../outside.py") is None
+    inner = workspace.owner_of(tmp_path / "lib" / "x.py")
+    assert inner is not None
+    assert inner.name == "lib"
     assert Graph.of(workspace).order() == ["lib", "app"]
 
 

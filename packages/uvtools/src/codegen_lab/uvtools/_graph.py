@@ -162,7 +162,7 @@ class Graph:
                     "name": name,
                     "version": self._info.get(name, {}).get("version"),
                     "path": self._info.get(name, {}).get("path"),
-                    "dependencies": sorted(set(targets) - {name}) if name not in targets else sorted(set(targets)),
+                    "dependencies": sorted(set(targets)),
                 }
                 for name, targets in self._deps.items()
             ],

@@ -164,6 +164,8 @@ class Workspace:
         """The member whose folder holds `path` (relative to the root, or absolute): the deepest one wins."""
         candidate = Path(path)
         relative = (_relative_to(candidate, self.root) if candidate.is_absolute() else candidate).as_posix()
+        if relative == ".." or relative.startswith("../"):
+            return None
         best: Member | None = None
         best_depth = -1
         for member in self.members:
