@@ -116,3 +116,10 @@ def lock_texts(draw: st.DrawFn) -> str:
 @given(lock_texts())
 def test_the_fast_reader_agrees_with_tomllib(text: str) -> None:
     assert _build(_fast_parse(text), "x") == by_tomllib(text)
+
+
+@pytest.mark.parametrize("source", ["", "source = {}", 'source = "pypi"'])
+def test_a_malformed_package_is_named(source: str) -> None:
+    text = f'version = 1\nrevision = 5\n\n[[package]]\nname = "x"\nversion = "1"\n{source}\n'
+    with pytest.raises(LockFileError, match=r"\[\[package\]\] number 1 is malformed"):
+        parse_lock(text, origin="broken.lock")

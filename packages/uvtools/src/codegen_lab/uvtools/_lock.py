@@ -180,7 +180,7 @@ def _build(document: Mapping[str, Any], origin: str) -> Lock:
     for index, table in enumerate(cast("list[dict[str, Any]]", document.get("package", []))):
         try:
             packages.append(_package(table))
-        except (KeyError, TypeError, AttributeError) as exc:
+        except (KeyError, TypeError, AttributeError, StopIteration) as exc:
             raise LockFileError(f"[[package]] number {index + 1} is malformed ({exc!r})", path=origin) from None
     return Lock(
         version=version,
@@ -193,7 +193,7 @@ def _build(document: Mapping[str, Any], origin: str) -> Lock:
 
 
 def _source(value: Mapping[str, Any]) -> str:
-    ((kind, where),) = value.items() if len(value) == 1 else list(value.items())[:1]
+    kind, where = next(iter(value.items()))  # uv writes one key: `{ registry = "..." }`, `{ editable = "..." }`
     return f"{kind}+{where}"
 
 
