@@ -125,3 +125,19 @@ def test_lock_diff_hygiene_and_environment_commands(chain: Path, git_repo: Calla
     assert "no virtual environment" in output
     code, output = invoke("venv", "--create", "--python", sys.executable, "--dry-run", "--root", str(chain))
     assert output.startswith("would run: uv venv --directory ")
+
+
+def test_a_cycle_is_a_usage_error_naming_the_cycle(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["p/*"]\n', encoding="utf-8")
+    for name, needs in (("x", "y"), ("y", "x")):
+        folder = tmp_path / "p" / name
+        folder.mkdir(parents=True)
+        (folder / "pyproject.toml").write_text(
+            f'[project]\nname = "{name}"\nversion = "1"\ndependencies = ["{needs}"]\n', encoding="utf-8"
+        )
+    code, output = invoke("graph", "--root", str(tmp_path), "--format", "json")
+    assert code == 2
+    assert "members depend on each other in a cycle: x -> y -> x" in output
+    code, output = invoke("graph", "--root", str(tmp_path), "--format", "dot")
+    assert code == 0
+    assert '"y" -> "x";' in output

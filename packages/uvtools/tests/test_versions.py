@@ -5,6 +5,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.requirements import Requirement
+from packaging.version import Version
 from uv import find_uv_bin
 
 from codegen_lab.uvtools import WorkspaceError, bump, bump_version, load_workspace, read_lock, rewrite_requirement
@@ -111,3 +115,22 @@ def test_a_bump_that_does_not_increase_is_refused() -> None:
         bump_version("1.0.0", "beta")
     with pytest.raises(WorkspaceError, match="not a PEP 440 version"):
         bump_version("one", "patch")
+
+
+@given(
+    st.tuples(st.integers(0, 3), st.integers(0, 12), st.integers(0, 12)),
+    st.sampled_from(["major", "minor", "patch"]),
+    st.sampled_from(["lib>={low}", "lib>={low},<{high}", "lib >= {low} , < {high}", "lib~={low}", "lib=={low}"]),
+)
+def test_a_rewritten_requirement_admits_the_new_version(
+    release: tuple[int, int, int], part: str, template: str
+) -> None:
+    old = ".".join(map(str, release))
+    new = bump_version(old, part)
+    high = f"{release[0] + 1}" if release[0] else f"0.{release[1] + 1}"
+    requirement = template.format(low=old if "~=" not in template else f"{release[0]}.{release[1]}", high=high)
+    rewritten = rewrite_requirement(requirement, new)
+    specifier = Requirement(rewritten).specifier
+    assert specifier.contains(new, prereleases=True), (requirement, new, rewritten)
+    assert not specifier.contains(old, prereleases=True) or Version(old) == Version(new)
+    assert rewritten.startswith("lib")
