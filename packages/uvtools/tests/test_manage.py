@@ -112,3 +112,11 @@ def test_outdated_and_audit_offline_say_so(chain: Path) -> None:
     assert refused.reason.startswith("uv audit could not run: ")
     tree = outdated(workspace, members=["d"])
     assert set(tree.members) | set(tree.unchecked) == {"d"}
+
+
+def test_uv_tree_outdated_lines_are_read() -> None:
+    from codegen_lab.uvtools._health import parse_outdated_tree
+
+    # As uv 0.13.9 prints it for a member that pins idna below the latest release.
+    text = "a v1.0\n├── anyio v4.16.0\n├── idna v3.9 (latest: v3.20)\n└── typing-extensions v4.16.0\n"
+    assert parse_outdated_tree(text) == [{"name": "idna", "version": "3.9", "latest": "3.20"}]

@@ -88,10 +88,21 @@ def upgrade_command(packages: tuple[str, ...], dry_run: bool, root: Path | None,
 @options()
 def outdated_command(members: tuple[str, ...], offline: bool, root: Path | None, output_format: str) -> None:
     """Each member's direct dependencies with a newer version on the index."""
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from codegen_lab.uvtools._cli_common import console  # noqa: PLC0415
     from codegen_lab.uvtools._health import outdated  # noqa: PLC0415
 
     with reported_errors():
-        report = outdated(workspace_at(root), members=list(members) or None, offline=offline)
+        workspace = workspace_at(root)
+        with Progress(console=console(stderr=True), transient=True, disable=offline) as progress:
+            task = progress.add_task("asking the index", total=len(members) or len(workspace.members))
+            report = outdated(
+                workspace,
+                members=list(members) or None,
+                offline=offline,
+                on_member=lambda _name: progress.advance(task),
+            )
     if output_format == "json":
         print_json(report.as_json())
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,10 +33,17 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def outdated(workspace: Workspace, *, members: list[str] | None = None, offline: bool = False) -> OutdatedReport:
+def outdated(
+    workspace: Workspace,
+    *,
+    members: list[str] | None = None,
+    offline: bool = False,
+    on_member: Callable[[str], None] | None = None,
+) -> OutdatedReport:
     """Each member's direct dependencies whose locked version is older than the index's latest (`uv tree --outdated`).
 
     Offline, or when the index cannot be reached, the members are listed in `unchecked` with the reason.
+    `on_member` is called with each member's name once it is done (for progress bars).
 
     Raises:
         WorkspaceError: When a member named in `members` is unknown.
@@ -43,19 +51,30 @@ def outdated(workspace: Workspace, *, members: list[str] | None = None, offline:
     report = OutdatedReport()
     chosen = workspace.members if members is None else tuple(workspace.member(name) for name in members)
     for member in chosen:
-        if offline:
-            report.unchecked[member.name] = "offline: the index was not asked"
-            continue
-        command = [uv_binary(), "tree", "--outdated", "--depth", "1", "--frozen", "--package", member.name]
-        completed = run([*command, "--directory", str(workspace.root)], cwd=workspace.root, check=False)
-        if completed.returncode != 0:
-            report.unchecked[member.name] = f"uv tree could not ask the index: {_last_line(completed.stderr)}"
-            continue
-        report.members[member.name] = [
-            {"name": found["name"], "version": found["version"], "latest": found["latest"]}
-            for found in _OUTDATED.finditer(completed.stdout)
-        ]
+        _outdated_member(workspace, member.name, report, offline=offline)
+        if on_member is not None:
+            on_member(member.name)
     return report
+
+
+def _outdated_member(workspace: Workspace, name: str, report: OutdatedReport, *, offline: bool) -> None:
+    if offline:
+        report.unchecked[name] = "offline: the index was not asked"
+        return
+    command = [uv_binary(), "tree", "--outdated", "--depth", "1", "--frozen", "--package", name]
+    completed = run([*command, "--directory", str(workspace.root)], cwd=workspace.root, check=False)
+    if completed.returncode != 0:
+        report.unchecked[name] = f"uv tree could not ask the index: {_last_line(completed.stderr)}"
+        return
+    report.members[name] = parse_outdated_tree(completed.stdout)
+
+
+def parse_outdated_tree(text: str) -> list[dict[str, str]]:
+    """The `name v1 (latest: v2)` lines of `uv tree --outdated`, as `{"name", "version", "latest"}`."""
+    return [
+        {"name": found["name"], "version": found["version"], "latest": found["latest"]}
+        for found in _OUTDATED.finditer(text)
+    ]
 
 
 @dataclass(frozen=True, slots=True)
