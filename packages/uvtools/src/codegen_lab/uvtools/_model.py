@@ -279,7 +279,9 @@ def _uv_has_workspace_metadata() -> bool:
         probe = run([uv_binary(), "workspace", "metadata", "--help"], check=False)
     except CommandError:
         return False
-    logger.debug("uv %s: workspace metadata %s", uv_version(), "offered" if probe.returncode == 0 else "absent")
+    if logger.isEnabledFor(logging.DEBUG):
+        offered = "offered" if probe.returncode == 0 else "absent"
+        logger.debug("uv %s: workspace metadata %s", ".".join(map(str, uv_version())), offered)
     return probe.returncode == 0
 
 
