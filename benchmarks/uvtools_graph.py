@@ -26,7 +26,7 @@ TARGET_MS = 50.0
 
 def generate(root: Path, size: int, seed: int = 7) -> None:
     """A virtual root over `packages/*`: member i depends on up to 3 earlier members and 2 external packages."""
-    rng = random.Random(seed)  # noqa: S311 (a reproducible shape, not a secret)
+    rng = random.Random(seed)
     (root / "pyproject.toml").write_text('[tool.uv.workspace]\nmembers = ["packages/*"]\n', encoding="utf-8")
     for index in range(size):
         name = f"member-{index:03d}"

@@ -90,3 +90,27 @@ def test_http_list_tools_and_call_server_info(
     )
     assert called["structuredContent"]["name"] == "codegen-lab"
     assert called["structuredContent"]["uptime_seconds"] >= 0
+
+
+def test_stdio_a_toolkit_tool_through_the_real_client(
+    inspector: Path, inspector_env: dict[str, str], codegen_lab: list[str], tmp_path: Path
+) -> None:
+    rules = tmp_path / ".cursor" / "rules"
+    rules.mkdir(parents=True)
+    (rules / "python.mdc").write_text("---\nglobs: **/*.py\n---\nUse type hints.\n", encoding="utf-8")
+    answer = run_inspector(
+        inspector,
+        inspector_env,
+        *codegen_lab,
+        "serve",
+        "--root",
+        str(tmp_path),
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "rules_for_path",
+        "--tool-arg",
+        "path=src/app.py",
+    )
+    attached = answer["structuredContent"]["attached"]
+    assert [(entry["rule"], entry["pattern"]) for entry in attached] == [(".cursor/rules/python.mdc", "**/*.py")]

@@ -163,3 +163,33 @@ def install_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(site))
     yield
     sys.modules.pop("greet_plugin", None)
+
+
+def test_cache_stats_and_clear(tmp_path: Path) -> None:
+    from codegen_lab.mcp_core.llm import Completion, ResponseCache
+
+    cache_dir = tmp_path / "cache"
+    stored = ResponseCache(cache_dir / "llm-responses.sqlite3", ttl=60, max_bytes=10_000)
+    stored.put("k", Completion(text="hi", backend="anthropic", model="m"))
+    stored.close()
+    env = {"CODEGEN_LAB_CACHE_DIR": str(cache_dir)}
+    code, out, _ = run("cache", "stats", "--format", "json", "--root", str(tmp_path), env=env)
+    assert code == 0
+    stats = json.loads(out)
+    assert (stats["entries"], stats["path"]) == (1, str(cache_dir / "llm-responses.sqlite3"))
+    code, out, _ = run("cache", "clear", "--root", str(tmp_path), env=env)
+    assert (code, out) == (0, f"removed 1 cached answers from {cache_dir / 'llm-responses.sqlite3'}\n")
+    code, out, _ = run("cache", "stats", "--format", "json", "--root", str(tmp_path), env=env)
+    assert json.loads(out)["entries"] == 0
+
+
+def test_an_unreadable_key_file_stops_the_start(tmp_path: Path) -> None:
+    code, _, err = run(
+        "serve",
+        "--root",
+        str(tmp_path),
+        env={"CODEGEN_LAB_ANTHROPIC_KEY_FILE": str(tmp_path / "missing-key"), "ANTHROPIC_API_KEY": ""},
+    )
+    assert code == 2
+    assert "anthropic-key-file" in err
+    assert "missing-key: cannot be read" in err

@@ -6,6 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import anyio
+
+from codegen_lab.mcp_core import load_settings
+from codegen_lab.server import create_server
+
 README = Path(__file__).parent.parent / "README.md"
 
 
@@ -15,5 +20,7 @@ def test_the_readme_example_runs(tmp_path: Path) -> None:
         [sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False
     )
     assert completed.returncode == 0, completed.stderr
-    tools = ast.literal_eval(completed.stdout.strip())
-    assert tools[0] == "server_info"  # then the tools of every installed toolkit
+    printed = ast.literal_eval(completed.stdout.strip())
+    served = [tool.name for tool in anyio.run(create_server(load_settings(tmp_path)).list_tools)]
+    assert printed[0] == "server_info"
+    assert printed == served

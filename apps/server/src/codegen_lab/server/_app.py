@@ -38,6 +38,10 @@ def create_server(settings: Settings) -> MCPServer:
 
     Raises:
         SettingsError: When `include` or `exclude` names a toolkit that is not installed.
+        UsageError: When `anthropic-key-file` is set but cannot be read.
         ToolkitError: When a toolkit fails to load or two declare the same name.
     """
-    return build_server(settings, discover_toolkits(settings), packages=[APP_PACKAGE])
+    from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+
+    llm = LLMService.from_settings(settings)
+    return build_server(settings, discover_toolkits(settings), packages=[APP_PACKAGE], llm=llm)

@@ -32,7 +32,7 @@ rules = "codegen_lab.rule_engine.cli:cli"
 ```
 """
 
-_BUILTIN_COMMANDS = ("serve", "toolkits", "config")
+_BUILTIN_COMMANDS = ("serve", "toolkits", "config", "cache")
 _LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)
 
 
@@ -274,19 +274,15 @@ def _print_toolkits(report: dict[str, Any]) -> None:
 
     table = Table(title=f"Toolkits for {report['workspace_root']}", title_justify="left")
     table.add_column("toolkit", style="bold")
-    table.add_column("package")
+    table.add_column("package", no_wrap=True)
     table.add_column("tools")
-    table.add_column("resources and prompts")
+    table.add_column("resources and prompts", overflow="fold")
     for toolkit in report["toolkits"]:
         package = f"{toolkit['package']} {toolkit['version'] or ''}".strip() if toolkit["package"] else "-"
-        tools = "\n".join(f"{tool['name']}: {_first_line(tool['description'])}" for tool in toolkit["tools"])
+        tools = "\n".join(tool["name"] for tool in toolkit["tools"])
         others = "\n".join([*toolkit["resources"], *(f"prompt {name}" for name in toolkit["prompts"])])
         table.add_row(toolkit["name"], package, tools or "-", others or "-")
     Console().print(table)
-
-
-def _first_line(text: str) -> str:
-    return text.strip().splitlines()[0] if text.strip() else ""
 
 
 @cli.command()
@@ -319,6 +315,48 @@ def config(
         click.echo(json.dumps([entry.as_json() for entry in configs], indent=2))
         return
     click.echo(render_text(configs))
+
+
+@cli.group()
+def cache() -> None:
+    """The LLM response cache: how big it is, and emptying it."""
+
+
+@cache.command("stats")
+@_format_option
+@_root_option
+def cache_stats(output_format: str, root: Path | None) -> None:
+    """Entries, size, limits and location of the LLM response cache."""
+    from codegen_lab.mcp_core.llm import ResponseCache  # noqa: PLC0415
+
+    with _reported_errors():
+        store = ResponseCache.from_settings(_settings(root=root))
+    stats = store.stats()
+    store.close()
+    if output_format == "json":
+        click.echo(json.dumps(stats, indent=2))
+        return
+    click.echo(
+        f"{stats['entries']} answers, {stats['bytes']:,} of {stats['max_bytes']:,} bytes, kept "
+        f"{stats['ttl_seconds'] / 3600:g} h, in {stats['path']}"
+    )
+
+
+@cache.command("clear")
+@_format_option
+@_root_option
+def cache_clear(output_format: str, root: Path | None) -> None:
+    """Remove every cached LLM answer."""
+    from codegen_lab.mcp_core.llm import ResponseCache  # noqa: PLC0415
+
+    with _reported_errors():
+        store = ResponseCache.from_settings(_settings(root=root))
+    removed = store.clear()
+    store.close()
+    if output_format == "json":
+        click.echo(json.dumps({"removed": removed, "path": str(store.path)}))
+        return
+    click.echo(f"removed {removed} cached answers from {store.path}")
 
 
 def main() -> None:

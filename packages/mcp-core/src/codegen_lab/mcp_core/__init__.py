@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from codegen_lab.mcp_core.errors import (
         CodegenLabError,
         DuplicateNameError,
+        LLMUnavailableError,
         OperationError,
         SettingsError,
         ToolkitError,
@@ -46,6 +47,7 @@ __all__ = [
     "CodegenLabError",
     "Context",
     "DuplicateNameError",
+    "LLMUnavailableError",
     "OperationError",
     "PromptSpec",
     "ResourceSpec",
@@ -88,6 +90,7 @@ _HOMES = {
     "Toolkit": "codegen_lab.mcp_core._toolkit",
     "CodegenLabError": "codegen_lab.mcp_core.errors",
     "DuplicateNameError": "codegen_lab.mcp_core.errors",
+    "LLMUnavailableError": "codegen_lab.mcp_core.errors",
     "OperationError": "codegen_lab.mcp_core.errors",
     "SettingsError": "codegen_lab.mcp_core.errors",
     "ToolkitError": "codegen_lab.mcp_core.errors",

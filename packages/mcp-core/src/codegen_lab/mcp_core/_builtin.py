@@ -6,7 +6,7 @@ import platform
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mcp_types import ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
@@ -16,6 +16,7 @@ from codegen_lab.mcp_core._toolkit import Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.mcp_core._settings import Settings
+    from codegen_lab.mcp_core.llm import LLMService
 
 __all__ = ["ServerInfo", "ToolkitInfo", "server_toolkit"]
 
@@ -48,6 +49,8 @@ class ServerInfo(BaseModel):
     workspace_root: str
     uptime_seconds: float
     python: str
+    llm: dict[str, Any] | None = None
+    """LLM usage per tool, the response cache and the breakers, when the server has an LLM service."""
 
 
 @dataclass(slots=True)
@@ -59,6 +62,7 @@ class ServerInfoReport:
     packages: tuple[str, ...]
     server_name: str
     toolkits: tuple[Toolkit, ...] = ()
+    llm: LLMService | None = None
     _static: ServerInfo | None = field(default=None, init=False)
 
     def own_version(self) -> str:
@@ -69,7 +73,10 @@ class ServerInfoReport:
         """The report, with the uptime as of now."""
         if self._static is None:
             self._static = self._build_static()
-        return self._static.model_copy(update={"uptime_seconds": round(time.monotonic() - self.started, 3)})
+        update: dict[str, Any] = {"uptime_seconds": round(time.monotonic() - self.started, 3)}
+        if self.llm is not None:
+            update["llm"] = self.llm.usage_report()
+        return self._static.model_copy(update=update)
 
     def _build_static(self) -> ServerInfo:
         distributions = ["mcp", OWN_PACKAGE, *self.packages]

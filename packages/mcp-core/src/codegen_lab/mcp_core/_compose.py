@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
     from codegen_lab.mcp_core._settings import Settings
     from codegen_lab.mcp_core._toolkit import Toolkit
+    from codegen_lab.mcp_core.llm import LLMService
 
 __all__ = ["build_server"]
 
@@ -47,6 +48,7 @@ def build_server(
     name: str = SERVER_NAME,
     version: str | None = None,
     packages: Iterable[str] = (),
+    llm: LLMService | None = None,
 ) -> MCPServer:
     """Compose the toolkits, after the built-in `server` toolkit, into one MCP server.
 
@@ -56,6 +58,7 @@ def build_server(
         name: The server's name, as clients see it.
         version: The server's version, as clients see it (default: this package's).
         packages: More distributions whose versions `server_info` reports, such as the application's own.
+        llm: The LLM service whose usage `server_info` reports.
 
     Returns:
         The composed server, not yet running.
@@ -65,7 +68,7 @@ def build_server(
             message names both toolkits.
     """
     started = time.monotonic()
-    report = ServerInfoReport(settings=settings, started=started, packages=tuple(packages), server_name=name)
+    report = ServerInfoReport(settings=settings, started=started, packages=tuple(packages), server_name=name, llm=llm)
     all_toolkits = [server_toolkit(report), *toolkits]
     report.toolkits = tuple(all_toolkits)
     _check_unique(all_toolkits)

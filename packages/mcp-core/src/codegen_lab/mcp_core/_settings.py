@@ -31,6 +31,8 @@ ENV_PREFIX = "CODEGEN_LAB_"
 _TOOL_TABLE = "codegen-lab"
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5"
+"""A current model: the installed SDK lists it and does not mark it deprecated (a test checks both)."""
 ToolkitName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
@@ -60,6 +62,39 @@ class Settings(BaseModel):
 
     port: int = Field(default=8765, ge=1, le=65535)
     """Port the Streamable HTTP transport binds."""
+
+    llm_order: tuple[Literal["anthropic", "sampling"], ...] = ("anthropic", "sampling")
+    """Which LLM backends to try, in order: the Anthropic API (when a key is set), then the client's own model."""
+
+    anthropic_model: str = DEFAULT_ANTHROPIC_MODEL
+    """The Anthropic model to ask."""
+
+    anthropic_base_url: str | None = None
+    """The Anthropic API's address (default: `ANTHROPIC_BASE_URL`, else the SDK's)."""
+
+    anthropic_key_file: Path | None = None
+    """A file holding the Anthropic API key, when `ANTHROPIC_API_KEY` is not set."""
+
+    llm_timeout: float = Field(default=60.0, gt=0)
+    """Seconds one LLM call may take, retries included."""
+
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
+    """Retries of a call that failed for a passing reason (429, 500, 529, a lost connection)."""
+
+    llm_requests_per_minute: int | None = Field(default=None, gt=0)
+    """At most this many LLM requests a minute, shared by every tool."""
+
+    llm_tokens_per_minute: int | None = Field(default=None, gt=0)
+    """At most this many LLM tokens (asked for plus answered) a minute, shared by every tool."""
+
+    cache_dir: Path | None = None
+    """Where the LLM response cache lives (default: the user's cache folder; `CODEGEN_LAB_CACHE_DIR`)."""
+
+    llm_cache_ttl: float = Field(default=7 * 24 * 3600.0, ge=0)
+    """Seconds a cached LLM answer stays valid."""
+
+    llm_cache_max_mb: float = Field(default=100.0, gt=0)
+    """Size of the LLM response cache; the least recently used answers go first."""
 
     @field_validator("root")
     @classmethod
@@ -165,7 +200,7 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, _Sourced]:
             # Other components read their own CODEGEN_LAB_* variables; an unknown one is not an error here.
             logger.debug("ignoring %s: not a server setting", variable)
             continue
-        value: object = _split_list(text) if field in {"include", "exclude"} else text
+        value: object = _split_list(text) if field in {"include", "exclude", "llm_order"} else text
         found[field] = _Sourced(value, f"environment variable {variable}")
     return found
 

@@ -7,6 +7,7 @@ CodegenLabError                 base of every error Codegen Lab raises on purpos
 ├── UsageError                  the caller's fault: a bad argument, path or option; carries a hint to fix it
 │   └── SettingsError           a bad setting, naming each field and where its value came from
 ├── OperationError              a failure while doing the work (a subprocess died, a file could not be read)
+│   └── LLMUnavailableError     no LLM backend answered (none configured, outage, rate limit, deadline)
 └── ToolkitError                a toolkit could not be loaded or composed
     └── DuplicateNameError      two toolkits declare the same tool, prompt or resource
 ```
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CodegenLabError",
     "DuplicateNameError",
+    "LLMUnavailableError",
     "OperationError",
     "SettingsError",
     "ToolkitError",
@@ -68,6 +70,13 @@ class SettingsError(UsageError):
 
 class OperationError(CodegenLabError, RuntimeError):
     """The work itself failed: the caller's request was fine, but running it was not."""
+
+
+class LLMUnavailableError(OperationError):
+    """No LLM backend could answer; the message says why for each one tried, and never holds a key."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message if message.startswith("LLM unavailable") else f"LLM unavailable: {message}")
 
 
 class ToolkitError(CodegenLabError):

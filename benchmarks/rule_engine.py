@@ -1,0 +1,202 @@
+"""Rule engine speed: corpus parse rate, the compiled matcher against a naive loop, lint time on the corpus.
+
+- Parse: every file of ../shared/corpus/cursor-rules read into a Rule (files/s; median of --repeat runs).
+- Matcher: 100,000 repository paths x 500 rules whose globs are drawn from the corpus. The baseline is the naive
+  loop: every pattern of every rule, each compiled once with wcmatch (the glob library), matched against every
+  path. The naive loop runs on a sample of paths (it is slow); both give their time per path, and their
+  answers are compared on that sample. Target: >= 20x faster, same answers.
+- Lint: the whole corpus linted (seconds; median).
+
+Run: `uv run --all-packages python benchmarks/rule_engine.py [--paths 100000] [--rules 500] [--sample 2000]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from wcmatch import glob
+
+from codegen_lab.rule_engine import CompiledRules, RuleEngine, formats, glob_flags, lint, rule_from_text, scoped_pattern
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cursor-rules"
+FOLDERS = [
+    "src",
+    "lib",
+    "app",
+    "api",
+    "components",
+    "utils",
+    "tests",
+    "docs",
+    "web",
+    "core",
+    "models",
+    "services",
+    "pages",
+    "hooks",
+    "store",
+    "server",
+    "client",
+    "config",
+    "scripts",
+    "internal",
+]
+EXTENSIONS = [
+    ".py",
+    ".ts",
+    ".tsx",
+    ".js",
+    ".jsx",
+    ".md",
+    ".json",
+    ".go",
+    ".rs",
+    ".java",
+    ".css",
+    ".svelte",
+    ".vue",
+    ".yaml",
+    ".toml",
+    ".html",
+    ".sql",
+    ".sh",
+    ".rb",
+    ".php",
+    "",
+]
+
+
+def corpus_rules() -> list[tuple[Path, str, str]]:
+    manifest = json.loads((CORPUS / "MANIFEST.json").read_text(encoding="utf-8"))
+    return [(CORPUS / e["file"], e["file"], (CORPUS / e["file"]).read_text(encoding="utf-8")) for e in manifest]
+
+
+def bench_parse(files: list[tuple[Path, str, str]], repeat: int) -> float:
+    cursor = next(f for f in formats() if f.name == "cursor-mdc")
+    legacy = next(f for f in formats() if f.name == "cursorrules")
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for path, relpath, text in files:
+            rule_from_text(text, path=path, relpath=relpath, fmt=cursor if path.suffix == ".mdc" else legacy)
+        times.append(time.perf_counter() - started)
+    return len(files) / statistics.median(times)
+
+
+def corpus_globs(files: list[tuple[Path, str, str]]) -> list[tuple[str, ...]]:
+    cursor = next(f for f in formats() if f.name == "cursor-mdc")
+    found = []
+    for path, relpath, text in files:
+        rule = rule_from_text(text, path=path, relpath=relpath, fmt=cursor)
+        if rule.globs and not any(p.startswith('"') for p in rule.globs):
+            found.append(rule.globs)
+    return found
+
+
+def make_paths(count: int, rng: random.Random) -> list[str]:
+    paths = []
+    for _ in range(count):
+        depth = rng.choice([0, 1, 1, 2, 2, 3, 4])
+        folders = [rng.choice(FOLDERS) for _ in range(depth)]
+        paths.append("/".join([*folders, f"file{rng.randrange(1000)}{rng.choice(EXTENSIONS)}"]))
+    return paths
+
+
+def make_rules(count: int, globs: list[tuple[str, ...]], rng: random.Random) -> list[tuple[str, list[str]]]:
+    rules = []
+    for _ in range(count):
+        scope = rng.choice(["", "", "", "", "api", "web", "services/core"])
+        patterns = list(rng.choice(globs))
+        if rng.random() < 0.1:
+            patterns.append("!tests/**")
+        rules.append((scope, patterns))
+    return rules
+
+
+def naive_attached(compiled: list[tuple[list[object], list[object]]], path: str) -> set[int]:
+    attached = set()
+    for index, (positives, negatives) in enumerate(compiled):
+        if any(m.match(path) for m in positives) and not any(m.match(path) for m in negatives):  # type: ignore[attr-defined]
+            attached.add(index)
+    return attached
+
+
+def bench_matcher(args: argparse.Namespace, globs: list[tuple[str, ...]]) -> tuple[float, float, int]:
+    rng = random.Random(20261126)
+    paths = make_paths(args.paths, rng)
+    rules = make_rules(args.rules, globs, rng)
+    sample = paths[: args.sample]
+
+    started = time.perf_counter()
+    matcher = CompiledRules(rules)
+    build = time.perf_counter() - started
+    flags = glob_flags()
+    naive = [
+        (
+            [glob.compile(scoped_pattern(p, scope), flags=flags) for p in patterns if not p.startswith("!")],
+            [glob.compile(scoped_pattern(p[1:], scope), flags=flags) for p in patterns if p.startswith("!")],
+        )
+        for scope, patterns in rules
+    ]
+    ours_times, naive_times = [], []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        for path in paths:
+            matcher.attached(path)
+        ours_times.append((time.perf_counter() - started) / len(paths))
+        started = time.perf_counter()
+        for path in sample:
+            naive_attached(naive, path)
+        naive_times.append((time.perf_counter() - started) / len(sample))
+    mismatches = sum(set(matcher.attached(path)) != naive_attached(naive, path) for path in sample)
+    print(
+        f"  matcher: {len(rules)} rules, {matcher.size} distinct patterns after brace expansion, built in "
+        f"{build * 1000:.1f} ms"
+    )
+    return statistics.median(ours_times), statistics.median(naive_times), mismatches
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paths", type=int, default=100_000)
+    parser.add_argument("--rules", type=int, default=500)
+    parser.add_argument("--sample", type=int, default=2_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if not CORPUS.is_dir():
+        print(f"the corpus is not at {CORPUS}", file=sys.stderr)
+        return 2
+
+    files = corpus_rules()
+    rate = bench_parse(files, args.repeat)
+    print(f"parse: {len(files)} corpus files, median {rate:,.0f} files/s")
+
+    ours, naive, mismatches = bench_matcher(args, corpus_globs(files))
+    ratio = naive / ours
+    print(
+        f"match: {args.paths:,} paths x {args.rules} rules: compiled {ours * 1e6:.1f} us/path "
+        f"({ours * args.paths:.2f} s for all), naive loop {naive * 1e6:.1f} us/path "
+        f"(measured on {args.sample:,} paths; {naive * args.paths:.1f} s for all)"
+    )
+    print(
+        f"       ratio {ratio:.1f}x (target >= 20x: {'ok' if ratio >= 20 else 'MISSED'}); "
+        f"answers differ on {mismatches} of {args.sample:,} sampled paths"
+    )
+
+    lint_times = []
+    for _ in range(args.repeat):
+        started = time.perf_counter()
+        lint(RuleEngine.load(CORPUS, loose=True))
+        lint_times.append(time.perf_counter() - started)
+    print(f"lint: the whole corpus ({len(files)} files), median {statistics.median(lint_times):.2f} s")
+    return 0 if ratio >= 20 and mismatches == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""LLM backends: the Anthropic API through the official SDK, and the client's own model through MCP sampling."""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any, cast
+
+from codegen_lab.mcp_core.errors import LLMUnavailableError, UsageError
+from codegen_lab.mcp_core.llm._types import Completion, CompletionRequest, StreamCallback, Usage
+
+__all__ = ["AnthropicBackend", "BackendError", "SamplingBackend", "anthropic_key"]
+
+
+class BackendError(Exception):
+    """A backend call failed; `transient` says whether a retry may help, `retry_after` when the server said."""
+
+    def __init__(self, message: str, *, transient: bool, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+def anthropic_key(key_file: Path | None, environ: dict[str, str] | None = None) -> str | None:
+    """The API key: `ANTHROPIC_API_KEY`, else the first line of `key_file`, else None.
+
+    Raises:
+        UsageError: When `key_file` is set but cannot be read (the message names the file, never its content).
+    """
+    env = os.environ if environ is None else environ
+    if env.get("ANTHROPIC_API_KEY"):
+        return env["ANTHROPIC_API_KEY"].strip()
+    if key_file is None:
+        return None
+    try:
+        lines = key_file.expanduser().read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"anthropic-key-file {key_file}: cannot be read ({exc.strerror})") from None
+    return lines[0].strip() if lines and lines[0].strip() else None
+
+
+class AnthropicBackend:
+    """Completions from the Anthropic Messages API, through the official `anthropic` SDK (imported on first use).
+
+    The SDK's own retries are off: the service retries, honouring `retry-after`, and falls back.
+    """
+
+    name = "anthropic"
+
+    def __init__(self, *, api_key: str, model: str, base_url: str | None = None, timeout: float = 60.0) -> None:
+        self._api_key = api_key
+        self.model = model
+        self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
+        self.timeout = timeout
+        self._client: Any = None
+
+    def __repr__(self) -> str:  # the key stays out of every representation
+        return f"AnthropicBackend(model={self.model!r}, base_url={self.base_url!r})"
+
+    def _sdk(self) -> Any:
+        if self._client is None:
+            try:
+                import anthropic  # noqa: PLC0415
+            except ImportError as exc:
+                raise LLMUnavailableError(
+                    "the anthropic package is not installed: pip install 'codegen-lab-mcp-core[anthropic]'"
+                ) from exc
+            self._client = anthropic.AsyncAnthropic(
+                api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=self.timeout
+            )
+        return self._client
+
+    async def complete(self, request: CompletionRequest, *, on_text: StreamCallback | None = None) -> Completion:
+        """Ask the Messages API; stream when `on_text` is given.
+
+        Raises:
+            BackendError: Transient for 429, 500, 529, timeouts and lost connections; permanent otherwise.
+        """
+        import anthropic  # noqa: PLC0415
+
+        client = self._sdk()
+        arguments: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": request.max_tokens,
+            "messages": [{"role": message.role, "content": message.content} for message in request.messages],
+        }
+        if request.system:
+            arguments["system"] = request.system
+        if request.temperature is not None:
+            arguments["temperature"] = request.temperature
+        if request.stop:
+            arguments["stop_sequences"] = list(request.stop)
+        started = time.perf_counter()
+        try:
+            if on_text is None:
+                message = await client.messages.create(**arguments)
+            else:
+                async with client.messages.stream(**arguments) as stream:
+                    async for text in stream.text_stream:
+                        await on_text(text)
+                    message = await stream.get_final_message()
+        except anthropic.APIStatusError as exc:
+            status = exc.status_code
+            header = exc.response.headers.get("retry-after")
+            retry_after = float(header) if header and header.replace(".", "", 1).isdigit() else None
+            transient = status in {408, 409, 429} or status >= 500
+            raise BackendError(f"HTTP {status} {_kind(exc)}", transient=transient, retry_after=retry_after) from None
+        except anthropic.APITimeoutError:
+            raise BackendError(f"no answer within {self.timeout:g} s", transient=True) from None
+        except anthropic.APIConnectionError as exc:
+            raise BackendError(f"connection failed ({type(exc.__cause__ or exc).__name__})", transient=True) from None
+        text = "".join(block.text for block in message.content if getattr(block, "type", "") == "text")
+        return Completion(
+            text=text,
+            backend=self.name,
+            model=message.model,
+            usage=Usage(message.usage.input_tokens, message.usage.output_tokens),
+            stop_reason=message.stop_reason,
+            latency_seconds=time.perf_counter() - started,
+        )
+
+
+def _kind(exc: Any) -> str:
+    """The API's error type (`rate_limit_error`, `overloaded_error`, ...), else the exception's class name."""
+    body: object = getattr(exc, "body", None)
+    error: object = cast("dict[str, object]", body).get("error") if isinstance(body, dict) else None
+    kind: object = cast("dict[str, object]", error).get("type") if isinstance(error, dict) else None
+    return str(kind) if kind else type(exc).__name__
+
+
+class SamplingBackend:
+    """Completions from the connected client's own model (`sampling/createMessage`).
+
+    Args:
+        session: The MCP server session of the current request (`ctx.session`).
+    """
+
+    name = "sampling"
+    model = "client"
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    @staticmethod
+    def offered_by(session: Any) -> bool:
+        """Whether the client declared the sampling capability."""
+        capabilities = getattr(session, "client_capabilities", None)
+        return capabilities is not None and getattr(capabilities, "sampling", None) is not None
+
+    async def complete(self, request: CompletionRequest, *, on_text: StreamCallback | None = None) -> Completion:
+        """Ask the client's model; the whole answer arrives at once (sampling does not stream)."""
+        from mcp.shared.exceptions import MCPDeprecationWarning  # noqa: PLC0415
+        from mcp_types import SamplingMessage, TextContent  # noqa: PLC0415
+
+        started = time.perf_counter()
+        try:
+            with warnings.catch_warnings():
+                # Sampling is deprecated from protocol 2026-07-28 on (SEP-2577), yet it is how clients without an
+                # API key lend their model; we use it only where the client still declares the capability.
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                result = await self._session.create_message(
+                    [
+                        SamplingMessage(role=m.role, content=TextContent(type="text", text=m.content))
+                        for m in request.messages
+                    ],
+                    max_tokens=request.max_tokens,
+                    system_prompt=request.system,
+                    temperature=request.temperature,
+                    stop_sequences=list(request.stop) or None,
+                )
+        except Exception as exc:
+            raise BackendError(f"the client's sampling failed: {type(exc).__name__}: {exc}", transient=False) from None
+        content = result.content
+        text = getattr(content, "text", None) or ""
+        if on_text is not None and text:
+            await on_text(text)
+        return Completion(
+            text=text,
+            backend=self.name,
+            model=getattr(result, "model", "client") or "client",
+            stop_reason=getattr(result, "stop_reason", None),
+            latency_seconds=time.perf_counter() - started,
+        )

@@ -1,0 +1,262 @@
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp_types import CreateMessageRequestParams, CreateMessageResult, TextContent
+
+from codegen_lab.mcp_core import Context, Settings, Toolkit, UsageError, build_server
+from codegen_lab.mcp_core.llm import (
+    AnthropicBackend,
+    CompletionRequest,
+    LLMService,
+    LLMUnavailableError,
+    Message,
+    RateLimiter,
+    ResponseCache,
+    backoff,
+    cache_key,
+)
+from codegen_lab.mcp_core.testing import FakeAnthropic
+
+pytestmark = pytest.mark.anyio
+CANARY = "sk-ant-canary-7f3c9b1e-do-not-leak"
+ASK = CompletionRequest(messages=(Message("user", "Say hello"),), system="Be brief.", max_tokens=64)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic(reply="Hello there, friend.") as server:
+        yield server
+
+
+def service(fake: FakeAnthropic, tmp_path: Path, **options: Any) -> LLMService:
+    backend = AnthropicBackend(api_key=CANARY, model="claude-sonnet-5-5", base_url=fake.url, timeout=10)
+    cache = ResponseCache(tmp_path / "cache.sqlite3", ttl=3600, max_bytes=1_000_000)
+    return LLMService(anthropic=backend, cache=cache, **options)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_default_model_is_current_in_the_installed_sdk() -> None:
+    import typing
+
+    from anthropic._data import DEPRECATED_MODELS
+    from anthropic.types.model_param import ModelParam
+
+    listed = {arg for member in typing.get_args(ModelParam) for arg in typing.get_args(member)}
+    assert Settings().anthropic_model in listed
+    assert Settings().anthropic_model not in DEPRECATED_MODELS
+
+
+async def test_a_json_completion_through_the_real_sdk(fake: FakeAnthropic, tmp_path: Path) -> None:
+    llm = service(fake, tmp_path)
+    completion = await llm.complete(ASK, tool="demo_tool")
+    assert completion.text == "Hello there, friend."
+    assert (completion.backend, completion.model) == ("anthropic", "claude-sonnet-5-5")
+    assert completion.usage.output_tokens > 0
+    (request,) = fake.requests
+    assert CANARY in (
+        request.headers.get("x-api-key"),
+        request.headers.get("authorization", "").removeprefix("Bearer "),
+    )
+    assert request.body["system"] == "Be brief."
+    assert request.body["messages"] == [{"role": "user", "content": "Say hello"}]
+    assert llm.usage_report()["tools"]["demo_tool"]["calls"] == 1
+
+
+async def test_streaming_feeds_the_callback(fake: FakeAnthropic, tmp_path: Path) -> None:
+    pieces: list[str] = []
+
+    async def on_text(text: str) -> None:
+        pieces.append(text)
+
+    completion = await service(fake, tmp_path).complete(ASK, on_text=on_text)
+    assert len(pieces) > 1
+    assert "".join(pieces) == completion.text == "Hello there, friend."
+    assert fake.requests[0].body["stream"] is True
+
+
+@pytest.mark.parametrize("status", [429, 500, 529])
+async def test_passing_failures_are_retried_honouring_retry_after(
+    fake: FakeAnthropic, tmp_path: Path, status: int
+) -> None:
+    fake.fail(status, retry_after=0.05, times=2)
+    completion = await service(fake, tmp_path).complete(ASK)
+    assert completion.text == "Hello there, friend."
+    assert len(fake.requests) == 3
+
+
+def test_backoff_is_capped_and_follows_retry_after() -> None:
+    assert backoff(1, 0.2) == 0.2
+    assert backoff(1, 120) == 8.0
+    assert [backoff(attempt, None) for attempt in (1, 2, 3, 6)] == [0.5, 1.0, 2.0, 8.0]
+
+
+async def test_a_permanent_failure_is_not_retried_and_the_error_is_clear(fake: FakeAnthropic, tmp_path: Path) -> None:
+    fake.fail(400)
+    with pytest.raises(LLMUnavailableError, match=r"^LLM unavailable: anthropic: HTTP 400 invalid_request_error$"):
+        await service(fake, tmp_path).complete(ASK)
+    assert len(fake.requests) == 1
+
+
+async def test_a_repeated_call_is_served_by_the_cache(fake: FakeAnthropic, tmp_path: Path) -> None:
+    llm = service(fake, tmp_path)
+    first = await llm.complete(ASK, tool="t")
+    second = await llm.complete(ASK, tool="t")
+    assert (first.cached, second.cached) == (False, True)
+    assert second.text == first.text
+    assert len(fake.requests) == 1
+    await llm.complete(ASK, use_cache=False)
+    assert len(fake.requests) == 2
+    other = CompletionRequest(messages=ASK.messages, system=ASK.system, max_tokens=65)
+    assert cache_key("anthropic", "m", other) != cache_key("anthropic", "m", ASK)
+    report = llm.usage_report()
+    assert report["tools"]["t"]["cache_hits"] == 1
+    assert report["cache"]["hits"] == 1
+
+
+async def test_the_cache_expires_and_evicts_the_least_recently_used(tmp_path: Path) -> None:
+    clock = Clock()
+    cache = ResponseCache(tmp_path / "c.sqlite3", ttl=60, max_bytes=600, clock=clock)
+    from codegen_lab.mcp_core.llm import Completion
+
+    for index in range(3):
+        cache.put(f"k{index}", Completion(text="x" * 100, backend="anthropic", model="m"))  # about 250 bytes
+        clock.now += 1
+    assert cache.get("k0") is None  # evicted: three answers do not fit in 600 bytes
+    assert cache.get("k2") is not None
+    clock.now += 61
+    assert cache.get("k2") is None  # expired
+    assert cache.clear() >= 0
+    assert cache.stats()["entries"] == 0
+
+
+async def test_the_breaker_opens_after_repeated_failures_and_closes_after_a_success(
+    fake: FakeAnthropic, tmp_path: Path
+) -> None:
+    clock = Clock()
+    llm = service(fake, tmp_path, max_retries=0, breaker_threshold=2, breaker_reset=30, clock=clock)
+    fake.fail(500, times=2)
+    for _ in range(2):
+        with pytest.raises(LLMUnavailableError, match="HTTP 500"):
+            await llm.complete(ASK, use_cache=False)
+    with pytest.raises(LLMUnavailableError, match="anthropic: circuit open after repeated failures"):
+        await llm.complete(ASK, use_cache=False)
+    assert len(fake.requests) == 2
+    assert llm.breaker("anthropic").state == "open"
+    clock.now += 31
+    assert llm.breaker("anthropic").state == "half-open"
+    assert (await llm.complete(ASK, use_cache=False)).text == "Hello there, friend."
+    assert llm.breaker("anthropic").state == "closed"
+
+
+async def test_the_deadline_holds(tmp_path: Path) -> None:
+    with FakeAnthropic(delay=3.0) as slow:
+        llm = service(slow, tmp_path, deadline=0.3)
+        with anyio.fail_after(2.5), pytest.raises(LLMUnavailableError, match=r"within the deadline of 0\.3 s"):
+            await llm.complete(ASK)
+
+
+async def test_rate_limits_refuse_what_cannot_fit_before_the_deadline() -> None:
+    clock = Clock()
+    limiter = RateLimiter(requests_per_minute=1, clock=clock)
+    await limiter.acquire(10, deadline=clock.now + 1)
+    with pytest.raises(LLMUnavailableError, match="rate limit reached"):
+        await limiter.acquire(10, deadline=clock.now + 1)
+    clock.now += 60
+    await limiter.acquire(10, deadline=clock.now + 1)
+    tokens = RateLimiter(tokens_per_minute=100, clock=clock)
+    with pytest.raises(LLMUnavailableError, match="exceeds the limit of 100 tokens a minute"):
+        await tokens.acquire(500, deadline=clock.now + 1)
+
+
+async def test_without_any_backend_the_error_says_how_to_get_one(tmp_path: Path) -> None:
+    with pytest.raises(LLMUnavailableError, match=r"set ANTHROPIC_API_KEY .* sampling"):
+        await LLMService().complete(ASK)
+    assert not LLMService().available()
+
+
+def sampling_server(llm: LLMService, tmp_path: Path) -> Any:
+    kit = Toolkit("demo")
+
+    @kit.tool()
+    async def ask(ctx: Context) -> dict[str, Any]:
+        completion = await llm.complete(ASK, tool="demo_ask", session=ctx.session)
+        return {"text": completion.text, "backend": completion.backend, "notes": list(completion.notes)}
+
+    return build_server(Settings(root=tmp_path), [kit])
+
+
+async def answer(context: Any, params: CreateMessageRequestParams) -> CreateMessageResult:
+    assert params.system_prompt == "Be brief."
+    return CreateMessageResult(
+        role="assistant",
+        content=TextContent(type="text", text="Hi from the client."),
+        model="client-model",
+        stop_reason="endTurn",
+    )
+
+
+async def test_sampling_asks_the_clients_own_model(tmp_path: Path) -> None:
+    async with Client(sampling_server(LLMService(), tmp_path), mode="legacy", sampling_callback=answer) as client:
+        result = await client.call_tool("demo_ask", {})
+    assert result.structured_content == {"text": "Hi from the client.", "backend": "sampling", "notes": []}
+
+
+async def test_an_outage_falls_back_to_sampling_and_says_so(fake: FakeAnthropic, tmp_path: Path) -> None:
+    fake.fail(401)
+    llm = service(fake, tmp_path)
+    async with Client(sampling_server(llm, tmp_path), mode="legacy", sampling_callback=answer) as client:
+        result = await client.call_tool("demo_ask", {})
+    content = result.structured_content or {}
+    assert content["backend"] == "sampling"
+    assert content["notes"] == ["fell back: anthropic: HTTP 401 authentication_error"]
+
+
+async def test_the_key_appears_nowhere(fake: FakeAnthropic, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    llm = service(fake, tmp_path, max_retries=1)
+    fake.fail(429, retry_after=0.01)
+    completion = await llm.complete(ASK)
+    fake.fail(401)
+    with pytest.raises(LLMUnavailableError) as caught:
+        await llm.complete(ASK, use_cache=False)
+    seen = [record.getMessage() for record in caplog.records]
+    seen += [str(caught.value), repr(llm.anthropic), str(llm.usage_report()), repr(completion)]
+    assert all(CANARY not in text for text in seen)
+
+
+def test_settings_build_the_service(tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text(f"{CANARY}\n", encoding="utf-8")
+    settings = Settings(root=tmp_path, anthropic_key_file=key_file, cache_dir=tmp_path / "cache")
+    llm = LLMService.from_settings(settings, environ={})
+    assert llm.anthropic is not None
+    assert llm.cache is not None
+    assert llm.cache.path == tmp_path / "cache" / "llm-responses.sqlite3"
+    assert LLMService.from_settings(Settings(root=tmp_path, cache_dir=tmp_path), environ={}).anthropic is None
+    missing = Settings(root=tmp_path, anthropic_key_file=tmp_path / "nope", cache_dir=tmp_path)
+    with pytest.raises(UsageError, match=r"anthropic-key-file .*nope: cannot be read"):
+        LLMService.from_settings(missing, environ={})
+
+
+async def test_server_info_reports_llm_usage(fake: FakeAnthropic, tmp_path: Path) -> None:
+    llm = service(fake, tmp_path)
+    await llm.complete(ASK, tool="rules_review")
+    async with Client(build_server(Settings(root=tmp_path), [], llm=llm)) as client:
+        info = (await client.call_tool("server_info", {})).structured_content or {}
+    assert info["llm"]["backends"] == ["anthropic"]
+    assert info["llm"]["tools"]["rules_review"]["calls"] == 1
+    assert info["llm"]["cache"]["entries"] == 1

@@ -1,0 +1,280 @@
+"""The rule engine: a repository's rules, which of them apply to a file and why, and the text to follow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from codegen_lab.rule_engine._discovery import discover
+from codegen_lab.rule_engine._matcher import CompiledRules
+from codegen_lab.rule_engine._model import Rule, RuleType
+from codegen_lab.rule_engine._reader import read_rule
+from codegen_lab.rule_engine.errors import RuleEngineUsageError
+
+__all__ = ["Attachment", "Explanation", "RuleEngine", "resolve_inside"]
+
+REFERENCE_CAP = 20_000
+"""Characters of one `@file` reference included when rendering."""
+RENDER_CAP = 200_000
+"""Characters of rendered text at most."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """Whether one rule attaches to a path, and why."""
+
+    rule: Rule
+    attached: bool
+    reason: str
+    pattern: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The attachment as the `which` JSON contract has it."""
+        entry: dict[str, Any] = {"rule": self.rule.relpath, "type": str(self.rule.type), "reason": self.reason}
+        if self.attached:
+            entry["pattern"] = self.pattern
+        return entry
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Every rule's verdict for one path."""
+
+    path: str
+    attached: tuple[Attachment, ...]
+    not_attached: tuple[Attachment, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        """The explanation as the `which` JSON contract has it."""
+        return {
+            "path": self.path,
+            "attached": [entry.as_json() for entry in self.attached],
+            "not_attached": [{"rule": entry.rule.relpath, "reason": entry.reason} for entry in self.not_attached],
+        }
+
+
+def resolve_inside(root: Path, path: str | Path) -> Path:
+    """`path` (relative to `root`, or absolute) as an absolute path inside `root`, symbolic links resolved.
+
+    Raises:
+        RuleEngineUsageError: When the path leaves the root (`..`, an absolute path elsewhere, a link out of it)
+            or holds a NUL byte.
+    """
+    text = str(path)
+    if "\0" in text:
+        raise RuleEngineUsageError(f"path {text!r} holds a NUL byte")
+    root = root.resolve()
+    candidate = Path(text).expanduser()
+    resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    if resolved != root and not resolved.is_relative_to(root):
+        raise RuleEngineUsageError(
+            f"path {text!r} is outside the root {root}", hint="Give a path inside the root, relative to it or absolute"
+        )
+    return resolved
+
+
+class RuleEngine:
+    """The rules of one repository.
+
+    Example:
+        ```python
+        engine = RuleEngine.load(".")
+        for entry in engine.explain("src/app.py").attached:
+            print(entry.rule.relpath, entry.reason)
+        ```
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        rules: Sequence[Rule],
+        *,
+        ignored: Sequence[Path] = (),
+        repository_paths: Sequence[str] = (),
+    ) -> None:
+        self.root = root.resolve()
+        self.rules = tuple(sorted(rules, key=lambda rule: (rule.scope.count("/") if rule.scope else -1, rule.relpath)))
+        self.ignored = tuple(ignored)
+        self.repository_paths = tuple(repository_paths)
+        self._matcher: CompiledRules | None = None
+
+    @classmethod
+    def load(
+        cls,
+        root: Path | str,
+        *,
+        only: Path | str | None = None,
+        loose: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> RuleEngine:
+        """Discover and read every rule under `root` (or under the folder `only`, inside the root).
+
+        Args:
+            root: The repository root.
+            only: A folder inside the root to search instead of all of it.
+            loose: Also read `*.mdc` and `.cursorrules` files that sit outside `.cursor/rules`.
+            progress: Called with (files read, files to read) as the rules are read.
+
+        Raises:
+            RuleEngineUsageError: When `root` is not a folder or `only` is outside it.
+        """
+        root_path = Path(root).expanduser().resolve()
+        if not root_path.is_dir():
+            raise RuleEngineUsageError(f"root {str(root)!r} is not a folder")
+        only_path = resolve_inside(root_path, only) if only is not None else None
+        if only_path is not None and not only_path.is_dir():
+            raise RuleEngineUsageError(f"{str(only)!r} is not a folder under {root_path}")
+        found = discover(root_path, only=only_path, loose=loose)
+        rules: list[Rule] = []
+        for path, fmt in found.rules:
+            rules.append(read_rule(path, root_path, fmt))
+            if progress is not None:
+                progress(len(rules), len(found.rules))
+        return cls(root_path, rules, ignored=found.ignored, repository_paths=found.paths)
+
+    @property
+    def matcher(self) -> CompiledRules:
+        """The compiled patterns of the auto-attached rules, built on first use."""
+        if self._matcher is None:
+            self._matcher = CompiledRules(
+                [(rule.scope, rule.globs if rule.type is RuleType.AUTO_ATTACHED else ()) for rule in self.rules]
+            )
+        return self._matcher
+
+    def relative(self, path: str | Path) -> str:
+        """`path` relative to the root with `/` separators (see `resolve_inside` for what is refused)."""
+        resolved = resolve_inside(self.root, path)
+        return "" if resolved == self.root else resolved.relative_to(self.root).as_posix()
+
+    def rule(self, rule_id: str) -> Rule:
+        """The rule whose path relative to the root (or whose name, when only one has it) is `rule_id`.
+
+        Raises:
+            RuleEngineUsageError: When no rule, or more than one by that name, matches.
+        """
+        for rule in self.rules:
+            if rule.relpath == rule_id:
+                return rule
+        named = [rule for rule in self.rules if rule.name == rule_id]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            choices = ", ".join(rule.relpath for rule in named)
+            raise RuleEngineUsageError(f"{len(named)} rules are named {rule_id!r}: {choices}; give the path")
+        raise RuleEngineUsageError(
+            f"no rule {rule_id!r} under {self.root}", hint="List the rules with `codegen-lab rules list`"
+        )
+
+    def explain(self, path: str | Path) -> Explanation:
+        """For each rule, whether it attaches to the file at `path`, and why (or why not)."""
+        relpath = self.relative(path)
+        matched = self.matcher.attached(relpath)
+        excluded = {hit.rule: hit.pattern for hit in self.matcher.match(relpath) if hit.negated}
+        attached: list[Attachment] = []
+        not_attached: list[Attachment] = []
+        for index, rule in enumerate(self.rules):
+            entry = _verdict(rule, relpath, matched.get(index), excluded.get(index))
+            (attached if entry.attached else not_attached).append(entry)
+        return Explanation(relpath, tuple(attached), tuple(not_attached))
+
+    def rules_for(self, path: str | Path) -> list[Rule]:
+        """The rules that attach to the file at `path`: the always-on ones in scope, and those whose globs match."""
+        return [entry.rule for entry in self.explain(path).attached]
+
+    def process_rule(self, rule_id: str, context: Mapping[str, Any] | None = None) -> str:
+        """The text of one rule for the assistant: its body, then its `@file` references, one level deep.
+
+        Args:
+            rule_id: The rule's path relative to the root, or its name.
+            context: `{"max_chars": n}` caps the text (default 200,000 characters).
+        """
+        rule = self.rule(rule_id)
+        limit = int((context or {}).get("max_chars", RENDER_CAP))
+        return _capped(self._rule_text(rule), limit)
+
+    def render(self, paths: Iterable[str | Path], request: str | None = None, *, max_chars: int = RENDER_CAP) -> str:
+        """The rules an assistant should follow for the files in focus, in order, as one text.
+
+        Always-on rules come first (the root's, then nested ones), then the rules attached by a pattern; each
+        with its `@file` references resolved one level deep, inside the root. Agent-requested rules are listed
+        with their descriptions. The text is capped at `max_chars`.
+        """
+        focus = [self.relative(path) for path in paths]
+        chosen: dict[str, Rule] = {}
+        for relpath in focus:
+            for rule in self.rules_for(relpath):
+                chosen.setdefault(rule.relpath, rule)
+        ordered = sorted(chosen.values(), key=lambda rule: (rule.type is not RuleType.ALWAYS, self.rules.index(rule)))
+        parts: list[str] = []
+        if request:
+            parts.append(f"# Request\n\n{request.strip()}\n")
+        if focus:
+            parts.append("# Files in focus\n\n" + "\n".join(f"- {relpath}" for relpath in focus) + "\n")
+        for rule in ordered:
+            heading = f"# Rule: {rule.name} ({rule.relpath}, {rule.type})"
+            parts.append(f"{heading}\n\n{self._rule_text(rule).strip()}\n")
+        requested = [
+            rule for rule in self.rules if rule.type is RuleType.AGENT_REQUESTED and rule.relpath not in chosen
+        ]
+        if requested:
+            listed = "\n".join(f"- {rule.name} ({rule.relpath}): {rule.description}" for rule in requested)
+            parts.append(f"# Rules available on request\n\n{listed}\n")
+        return _capped("\n".join(parts), max_chars)
+
+    def _rule_text(self, rule: Rule) -> str:
+        text = rule.body
+        seen: set[str] = set()
+        for reference in rule.references:
+            target = self._reference_path(rule, reference.target)
+            if target is None or target.as_posix() in seen or not target.is_file():
+                continue
+            seen.add(target.as_posix())
+            content = target.read_text(encoding="utf-8", errors="replace")
+            shown = target.relative_to(self.root).as_posix()
+            text += f"\n\n## Referenced file: {shown}\n\n{_capped(content, REFERENCE_CAP)}"
+        return text
+
+    def _reference_path(self, rule: Rule, target: str) -> Path | None:
+        """Where a reference points, inside the root, or None: relative to the rule's folder, else to the root."""
+        for base in (rule.path.parent, self.root / rule.scope if rule.scope else self.root, self.root):
+            try:
+                candidate = resolve_inside(self.root, base / target)
+            except RuleEngineUsageError:
+                return None
+            if candidate.exists():
+                return candidate
+        return None
+
+
+def _in_scope(relpath: str, scope: str) -> bool:
+    return not scope or relpath == scope or relpath.startswith(scope + "/")
+
+
+def _verdict(rule: Rule, relpath: str, pattern: str | None, excluded_by: str | None) -> Attachment:
+    if not _in_scope(relpath, rule.scope):
+        return Attachment(rule, False, f"outside the scope {rule.scope}/: the rule governs only files under it")
+    match rule.type:
+        case RuleType.ALWAYS:
+            reason = "always applies" if rule.format.startswith("cursor") else f"always applies ({rule.format})"
+            if rule.always_apply and rule.globs and rule.format.startswith("cursor"):
+                reason += "; its globs are dead because alwaysApply is true"
+            return Attachment(rule, True, reason)
+        case RuleType.AUTO_ATTACHED:
+            if pattern is not None:
+                return Attachment(rule, True, f"pattern {pattern} matches", pattern)
+            if excluded_by is not None:
+                return Attachment(rule, False, f"excluded by the negated pattern {excluded_by}")
+            shown = ", ".join(rule.globs) or "none"
+            return Attachment(rule, False, f"no pattern matched (globs: {shown})")
+        case RuleType.AGENT_REQUESTED:
+            return Attachment(rule, False, "agent-requested only: the agent reads its description and decides")
+        case RuleType.MANUAL:
+            return Attachment(rule, False, f"manual: attached only when mentioned as @{rule.name}")
+
+
+def _capped(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n\n[... cut at {limit:,} characters of {len(text):,}]"

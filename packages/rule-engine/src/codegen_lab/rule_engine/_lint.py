@@ -1,0 +1,339 @@
+"""Lint: checks with stable codes, drawn from the ways real rule files fail, and the safe fixes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from codegen_lab.rule_engine._document import Document, FieldSpan, parse_document, read_value, split_outside_braces
+from codegen_lab.rule_engine._matcher import CompiledRules
+from codegen_lab.rule_engine._model import Diagnostic, GlobShape, Rule, RuleType, Severity
+
+if TYPE_CHECKING:
+    from codegen_lab.rule_engine._engine import RuleEngine
+
+__all__ = ["CHECKS", "Check", "LintReport", "ValidationResult", "fix_text", "lint", "validate_rule"]
+
+MAX_LINES = 500
+HIDDEN = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u180e\U000e0000-\U000e007f]")
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """A lint check: its stable code, default severity, and what it is about."""
+
+    code: str
+    severity: Severity
+    title: str
+    fixable: bool = False
+
+
+CHECKS: dict[str, Check] = {
+    check.code: check
+    for check in (
+        Check("RE001", Severity.ERROR, "frontmatter opened but never closed"),
+        Check("RE002", Severity.WARNING, "Cursor rule without frontmatter (it can only be attached manually)"),
+        Check("RE003", Severity.INFO, "frontmatter is not valid YAML; read as Cursor reads it"),
+        Check("RE004", Severity.ERROR, "alwaysApply is not a boolean Cursor reads", fixable=True),
+        Check("RE005", Severity.WARNING, "quoted glob: Cursor matches the quotes literally", fixable=True),
+        Check("RE006", Severity.WARNING, "space after a comma in globs", fixable=True),
+        Check("RE007", Severity.INFO, "braces in a glob: support across assistants is disputed"),
+        Check("RE008", Severity.WARNING, "glob matches no file in the repository"),
+        Check("RE009", Severity.WARNING, "globs are dead because alwaysApply is true"),
+        Check("RE010", Severity.WARNING, "agent-requested rule without a description"),
+        Check("RE011", Severity.WARNING, ".md file inside .cursor/rules: Cursor ignores it"),
+        Check("RE012", Severity.WARNING, ".cursorrules beside .cursor/rules"),
+        Check("RE013", Severity.WARNING, f"rule longer than {MAX_LINES} lines"),
+        Check("RE014", Severity.INFO, "token cost of an always-on rule"),
+        Check("RE015", Severity.WARNING, "@file reference to a file that does not exist"),
+        Check("RE016", Severity.WARNING, "mdc: link to a file that does not exist"),
+        Check("RE017", Severity.WARNING, "two rules share a name across nested folders"),
+        Check("RE018", Severity.ERROR, "hidden Unicode (bidirectional, zero-width or tag characters)", fixable=True),
+        Check("RE019", Severity.INFO, "unknown frontmatter key"),
+        Check("RE020", Severity.WARNING, "tab in the frontmatter (YAML forbids tabs for indentation)", fixable=True),
+        Check("RE021", Severity.WARNING, "rule without a body"),
+        Check("RE022", Severity.ERROR, "frontmatter key given twice"),
+        Check("RE023", Severity.WARNING, "glob reaches outside the rule's scope"),
+        Check("RE024", Severity.WARNING, "file is unreadable or not valid UTF-8"),
+        Check("RE025", Severity.WARNING, "frontmatter value of the wrong type"),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """The verdict on one rule: valid when it has no error-level diagnostic."""
+
+    rule: str
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def valid(self) -> bool:
+        """Whether the rule has no error."""
+        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
+
+
+@dataclass(slots=True)
+class LintReport:
+    """Every diagnostic of a lint run, and its summary."""
+
+    diagnostics: list[Diagnostic]
+    files: int
+    always_on_tokens: int
+    fixed: list[str] = field(default_factory=list[str])
+    """Files that `--fix` rewrote."""
+
+    @property
+    def counts(self) -> Counter[str]:
+        """Diagnostics per severity."""
+        return Counter(str(d.severity) for d in self.diagnostics)
+
+    def as_json(self) -> dict[str, Any]:
+        """The report as the `lint` JSON contract has it."""
+        counts = self.counts
+        return {
+            "diagnostics": [d.as_json() for d in self.diagnostics],
+            "summary": {
+                "files": self.files,
+                "errors": counts.get("error", 0),
+                "warnings": counts.get("warning", 0),
+                "infos": counts.get("info", 0),
+                "fixable": sum(d.fixable for d in self.diagnostics),
+                "always_on_tokens": self.always_on_tokens,
+                "fixed": self.fixed,
+            },
+        }
+
+
+def _diagnostic(code: str, rule: Rule, message: str, line: int | None = None) -> Diagnostic:
+    check = CHECKS[code]
+    return Diagnostic(code, check.severity, message, rule.relpath, line, check.fixable)
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count: about four characters a token, as tokenizers give for English prose and code."""
+    return (len(text) + 3) // 4
+
+
+def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noqa: PLR0912 (one place per check)
+    is_cursor = rule.format in {"cursor-mdc", "cursor-rule-md"}
+    spans = document.fields
+    if is_cursor and document.frontmatter is None and not document.unclosed:
+        yield _diagnostic("RE002", rule, "no frontmatter: Cursor attaches this rule only when it is mentioned", 1)
+    for span in document.duplicates:
+        yield _diagnostic("RE022", rule, f"{span.key} is given again on line {span.start + 1}", span.start + 1)
+    always = spans.get("alwaysApply")
+    if is_cursor and always is not None:
+        value = read_value(always).value
+        if not isinstance(value, bool):
+            quoted = always.inline.strip().strip("\"'").lower() in {"true", "false"}
+            hint = " (a quoted string is not a boolean: write true or false without quotes)" if quoted else ""
+            yield Diagnostic(
+                "RE004",
+                Severity.ERROR,
+                f"alwaysApply is {always.inline.strip()!r}, not true or false{hint}",
+                rule.relpath,
+                always.start + 1,
+                fixable=quoted,
+            )
+    glob_span = spans.get("globs") if is_cursor else None
+    if glob_span is not None:
+        yield from _glob_text_checks(rule, glob_span)
+    for pattern in rule.globs:
+        if "{" in pattern:
+            line = glob_span.start + 1 if glob_span else None
+            yield _diagnostic("RE007", rule, f"{pattern} uses braces; not every assistant expands them", line)
+        if ".." in pattern.split("/"):
+            yield _diagnostic("RE023", rule, f"{pattern} climbs out of the rule's scope with ..")
+    if is_cursor and rule.always_apply and rule.globs:
+        line = glob_span.start + 1 if glob_span else None
+        yield _diagnostic("RE009", rule, f"globs {', '.join(rule.globs)} are ignored because alwaysApply is true", line)
+    description = spans.get("description")
+    if is_cursor and rule.type is RuleType.MANUAL and description is not None and not (rule.description or "").strip():
+        yield _diagnostic(
+            "RE010",
+            rule,
+            "the description is empty, so the agent can never request this rule; describe when to use it",
+            description.start + 1,
+        )
+    for key in rule.unknown_keys:
+        span = spans.get(key)
+        yield _diagnostic("RE019", rule, f"{key} is not a key {rule.format} reads", span.start + 1 if span else None)
+    if "description" in rule.frontmatter and not isinstance(rule.frontmatter["description"], (str, type(None))):
+        kind = type(rule.frontmatter["description"]).__name__
+        yield _diagnostic("RE025", rule, f"description is a {kind}, not text", _line(spans, "description"))
+    lines = len(document.lines)
+    if lines > MAX_LINES:
+        yield _diagnostic("RE013", rule, f"{lines} lines (over {MAX_LINES}): split it, it costs context on every use")
+    if not rule.body.strip():
+        yield _diagnostic("RE021", rule, "the rule has no text after its frontmatter", rule.body_line)
+    if rule.type is RuleType.ALWAYS:
+        tokens = estimate_tokens(rule.body)
+        yield _diagnostic("RE014", rule, f"always on: about {tokens:,} tokens in every request")
+    if document.frontmatter is not None:
+        start, end = document.frontmatter
+        for index in range(start + 1, end):
+            if "\t" in document.lines[index]:
+                yield _diagnostic("RE020", rule, "a tab in the frontmatter; use spaces", index + 1)
+    yield from _hidden_unicode(rule, document)
+
+
+def _line(spans: dict[str, FieldSpan], key: str) -> int | None:
+    span = spans.get(key)
+    return span.start + 1 if span else None
+
+
+def _glob_text_checks(rule: Rule, span: FieldSpan) -> Iterator[Diagnostic]:
+    read = read_value(span, keep_quotes=True)
+    if read.quoted:
+        yield _diagnostic(
+            "RE005", rule, "a glob is in quotes; Cursor keeps the quotes and the glob matches nothing", span.start + 1
+        )
+    text = span.inline
+    several = not read.flow_list and not read.block_list and len(split_outside_braces(text)) > 1
+    if several and re.search(r",[ \t]+\S", text):
+        yield _diagnostic(
+            "RE006", rule, "a space after a comma in globs; Cursor may read it as part of the glob", span.start + 1
+        )
+
+
+def _hidden_unicode(rule: Rule, document: Document) -> Iterator[Diagnostic]:
+    for index, line in enumerate(document.lines):
+        found = HIDDEN.findall(line)
+        if found:
+            names = ", ".join(sorted({f"U+{ord(char):04X} {unicodedata.name(char, 'TAG')}" for char in found}))
+            yield _diagnostic("RE018", rule, f"hidden characters that can smuggle instructions: {names}", index + 1)
+
+
+def validate_rule(rule: Rule) -> ValidationResult:
+    """Check one rule on its own (no repository context): its parse, frontmatter, globs and text."""
+    document = parse_document(rule.path.read_text(encoding="utf-8", errors="replace")) if rule.path.exists() else None
+    found = list(rule.diagnostics)
+    if document is not None:
+        found += _rule_checks(rule, document)
+    return ValidationResult(rule.relpath, tuple(found))
+
+
+def lint(engine: RuleEngine, *, fix: bool = False, write: Callable[[Rule, str], None] | None = None) -> LintReport:
+    """Every check over every rule of the engine, plus the checks that look across rules and the repository.
+
+    Args:
+        engine: The repository's rules.
+        fix: Rewrite files whose diagnostics have a safe fix (through `write`), then report what remains.
+        write: How a fixed text is written (default: an atomic write with a backup).
+    """
+    diagnostics: list[Diagnostic] = []
+    fixed: list[str] = []
+    for rule in engine.rules:
+        result = validate_rule(rule)
+        if fix and any(d.fixable for d in result.diagnostics):
+            original = rule.path.read_text(encoding="utf-8")
+            repaired = fix_text(original, rule)
+            if repaired != original:
+                if write is None:
+                    from codegen_lab.rule_engine._write import write_atomically  # noqa: PLC0415
+
+                    write_atomically(rule.path, repaired, root=engine.root)
+                else:
+                    write(rule, repaired)
+                fixed.append(rule.relpath)
+                rule = _reread(engine, rule)  # noqa: PLW2901 (report what is left after the fix)
+                result = validate_rule(rule)
+        diagnostics.extend(result.diagnostics)
+    diagnostics.extend(_repository_checks(engine))
+    tokens = sum(estimate_tokens(rule.body) for rule in engine.rules if rule.type is RuleType.ALWAYS)
+    diagnostics.sort(key=lambda d: (d.path, d.line or 0, d.code))
+    return LintReport(diagnostics, files=len(engine.rules) + len(engine.ignored), always_on_tokens=tokens, fixed=fixed)
+
+
+def _reread(engine: RuleEngine, rule: Rule) -> Rule:
+    from codegen_lab.rule_engine._formats import format_for  # noqa: PLC0415
+    from codegen_lab.rule_engine._reader import read_rule  # noqa: PLC0415
+
+    fmt = format_for(rule.relpath)
+    return read_rule(rule.path, engine.root, fmt) if fmt is not None else rule
+
+
+def _repository_checks(engine: RuleEngine) -> Iterator[Diagnostic]:
+    for path in engine.ignored:
+        relpath = path.relative_to(engine.root).as_posix()
+        check = CHECKS["RE011"]
+        yield Diagnostic("RE011", check.severity, f"{relpath} is ignored by Cursor: rename it to .mdc", relpath)
+    folders_with_cursor_rules = {rule.scope for rule in engine.rules if rule.format.startswith("cursor-")}
+    for rule in engine.rules:
+        if rule.format == "cursorrules" and rule.scope in folders_with_cursor_rules:
+            yield _diagnostic("RE012", rule, "legacy .cursorrules beside .cursor/rules: migrate it into .cursor/rules")
+    yield from _duplicate_names(engine.rules)
+    yield from _dead_globs(engine)
+    yield from _unresolved_references(engine)
+
+
+def _duplicate_names(rules: Iterable[Rule]) -> Iterator[Diagnostic]:
+    by_name: dict[tuple[str, str], list[Rule]] = {}
+    for rule in rules:
+        if rule.format in {"cursor-mdc", "cursor-rule-md"}:
+            by_name.setdefault((rule.format, rule.name), []).append(rule)
+    for (_, name), same in by_name.items():
+        if len({rule.scope for rule in same}) > 1:
+            for rule in same:
+                others = ", ".join(other.relpath for other in same if other is not rule)
+                yield _diagnostic("RE017", rule, f"the name {name!r} is also used by {others}")
+
+
+def _dead_globs(engine: RuleEngine) -> Iterator[Diagnostic]:
+    candidates = [rule for rule in engine.rules if rule.type is RuleType.AUTO_ATTACHED and rule.globs]
+    if not candidates or not engine.repository_paths:
+        return
+    matcher = CompiledRules([(rule.scope, [p for p in rule.globs if not p.startswith("!")]) for rule in candidates])
+    live: set[tuple[int, str]] = set()
+    for path in engine.repository_paths:
+        live.update((hit.rule, hit.pattern) for hit in matcher.match(path))
+    for index, rule in enumerate(candidates):
+        for pattern in rule.globs:
+            if not pattern.startswith("!") and (index, pattern) not in live:
+                yield _diagnostic("RE008", rule, f"{pattern} matches no file in the repository")
+
+
+def _unresolved_references(engine: RuleEngine) -> Iterator[Diagnostic]:
+    for rule in engine.rules:
+        for reference in rule.references:
+            if engine._reference_path(rule, reference.target) is None:  # pyright: ignore[reportPrivateUsage]
+                code = "RE015" if reference.kind == "file" else "RE016"
+                marker = "@" if reference.kind == "file" else "mdc:"
+                yield _diagnostic(code, rule, f"{marker}{reference.target} does not exist", reference.line)
+
+
+def fix_text(text: str, rule: Rule) -> str:
+    """`text` with every safe fix applied.
+
+    Hidden characters removed, tabs in the frontmatter made spaces, a quoted boolean unquoted, quotes taken off
+    globs, spaces after commas in globs removed.
+    """
+    text = HIDDEN.sub("", text)
+    document = parse_document(text)
+    if document.frontmatter is not None:
+        start, end = document.frontmatter
+        lines = list(document.lines)
+        for index in range(start + 1, end):
+            lines[index] = lines[index].replace("\t", "  ")
+        document = parse_document(document.bom + "".join(lines))
+    always = document.fields.get("alwaysApply")
+    if rule.format in {"cursor-mdc", "cursor-rule-md"} and always is not None:
+        bare = always.inline.strip().strip("\"'").lower()
+        if bare in {"true", "false"} and not isinstance(read_value(always).value, bool):
+            document = document.with_field("alwaysApply", [bare])
+    glob_span = document.fields.get("globs")
+    if rule.format in {"cursor-mdc", "cursor-rule-md"} and glob_span is not None:
+        from codegen_lab.rule_engine._globs import Globs, globs_from_span, render_globs  # noqa: PLC0415
+
+        unquoted = globs_from_span(glob_span, keep_quotes=False)
+        current = globs_from_span(glob_span, keep_quotes=True)
+        if current.quoted or current.separator == ", ":
+            # Cursor's own form: one pattern, or patterns joined by commas, no quotes, no brackets.
+            shape = GlobShape.COMMA if len(unquoted.patterns) > 1 else GlobShape.STRING
+            document = document.with_field("globs", render_globs(Globs(unquoted.patterns, shape, separator=",")))
+    return document.render()

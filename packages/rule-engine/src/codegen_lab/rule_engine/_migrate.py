@@ -1,0 +1,371 @@
+"""Migration between rule formats: a plan, its diff, what the target cannot express, and an atomic write.
+
+Every rule is carried by its meaning (type, description, globs, scope, body). A target that cannot say something
+(AGENTS.md has no globs; Copilot has no agent-requested mode) still gets the rule, and the loss report says what
+changed. Nothing is written until the plan is applied; applying writes each file atomically with a backup, as
+one change set that `revert_last` takes back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codegen_lab.rule_engine._engine import RuleEngine
+from codegen_lab.rule_engine._model import Rule, RuleType
+from codegen_lab.rule_engine._write import ChangeSet
+from codegen_lab.rule_engine.errors import RuleEngineUsageError
+
+__all__ = ["TARGETS", "Loss", "MigrationPlan", "PlannedFile", "plan_migration"]
+
+_FAMILIES = {
+    "cursor": {"cursor-mdc"},
+    "cursor-rule-md": {"cursor-rule-md"},
+    "agents-md": {"agents-md"},
+    "claude": {"claude-md", "claude-rules"},
+    "copilot": {"copilot", "copilot-scoped"},
+    "windsurf": {"windsurf"},
+    "kiro": {"kiro"},
+    "cline": {"cline"},
+}
+TARGETS = tuple(_FAMILIES)
+"""The formats `plan_migration` writes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """Something a target cannot express about one rule, and what it does instead."""
+
+    rule: str
+    message: str
+
+
+@dataclass(slots=True)
+class PlannedFile:
+    """A file the migration writes, and the rules it comes from."""
+
+    path: str
+    text: str
+    sources: list[str] = field(default_factory=list[str])
+
+
+@dataclass(slots=True)
+class MigrationPlan:
+    """What a migration would write, remove and lose."""
+
+    root: Path
+    target: str
+    files: list[PlannedFile]
+    losses: list[Loss]
+    removed: list[str] = field(default_factory=list[str])
+    """Source files the plan deletes (only with `remove_sources`)."""
+
+    def diff(self) -> str:
+        """A unified diff of every change against what is on disk now."""
+        chunks: list[str] = []
+        for planned in self.files:
+            path = self.root / planned.path
+            before = path.read_text(encoding="utf-8").splitlines(keepends=True) if path.exists() else []
+            old_name = f"a/{planned.path}" if before else "/dev/null"
+            after = planned.text.splitlines(keepends=True)
+            chunks.extend(difflib.unified_diff(before, after, old_name, f"b/{planned.path}"))
+        for removed in self.removed:
+            before = (self.root / removed).read_text(encoding="utf-8").splitlines(keepends=True)
+            chunks.extend(difflib.unified_diff(before, [], f"a/{removed}", "/dev/null"))
+        return "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)
+
+    def apply(self) -> list[str]:
+        """Write the plan atomically with backups, as one change set; the paths written or removed."""
+        with ChangeSet(self.root, f"migrate to {self.target}") as change:
+            for planned in self.files:
+                change.write(self.root / planned.path, planned.text)
+            for removed in self.removed:
+                change.remove(self.root / removed)
+        return [planned.path for planned in self.files] + self.removed
+
+    def as_json(self) -> dict[str, object]:
+        """The plan as JSON: the files with their text, the losses, the removals and the diff."""
+        return {
+            "target": self.target,
+            "files": [{"path": f.path, "sources": f.sources, "text": f.text} for f in self.files],
+            "removed": self.removed,
+            "losses": [{"rule": loss.rule, "message": loss.message} for loss in self.losses],
+            "diff": self.diff(),
+        }
+
+
+def plan_migration(
+    engine: RuleEngine,
+    target: str,
+    *,
+    sources: Sequence[str] | None = None,
+    remove_sources: bool = False,
+) -> MigrationPlan:
+    """Plan moving the engine's rules into the format `target` (one of `TARGETS`).
+
+    Args:
+        engine: The repository's rules.
+        target: The format to write.
+        sources: Only rules of these formats (default: every rule not already in the target's format).
+        remove_sources: Also delete the files the rules came from.
+
+    Raises:
+        RuleEngineUsageError: When `target` or a source format is unknown, or there is nothing to migrate.
+    """
+    if target not in _FAMILIES:
+        raise RuleEngineUsageError(f"unknown target format {target!r}; targets: {', '.join(TARGETS)}")
+    known = {fmt for family in _FAMILIES.values() for fmt in family} | {"cursorrules", "windsurfrules", "gemini-md"}
+    unknown = sorted(set(sources or ()) - known)
+    if unknown:
+        raise RuleEngineUsageError(f"unknown source format {', '.join(unknown)}; formats: {', '.join(sorted(known))}")
+    chosen = [
+        rule
+        for rule in engine.rules
+        if rule.format not in _FAMILIES[target] and (sources is None or rule.format in sources)
+    ]
+    if not chosen:
+        raise RuleEngineUsageError(f"no rule to migrate to {target} under {engine.root}")
+    writer = _WRITERS[target]
+    files: dict[str, PlannedFile] = {}
+    losses: list[Loss] = []
+    for rule in chosen:
+        for relpath, text in writer(rule, losses):
+            if relpath.rsplit("/", 1)[-1] in _SECTION_FILES:
+                _add_section(files, engine.root, relpath, text, rule)
+            else:
+                free = _free_path(relpath, files, engine.root)
+                files[free] = PlannedFile(free, text, [rule.relpath])
+    removed = sorted({rule.relpath for rule in chosen}) if remove_sources else []
+    return MigrationPlan(engine.root, target, list(files.values()), losses, removed)
+
+
+_SECTION_FILES = frozenset({"AGENTS.md", "CLAUDE.md", "copilot-instructions.md"})
+
+
+def _add_section(files: dict[str, PlannedFile], root: Path, relpath: str, text: str, rule: Rule) -> None:
+    """Several rules share AGENTS.md or CLAUDE.md, one section each, after what the file already says."""
+    planned = files.get(relpath)
+    if planned is None:
+        existing = root / relpath
+        current = existing.read_text(encoding="utf-8").rstrip("\n") + "\n\n" if existing.is_file() else ""
+        files[relpath] = PlannedFile(relpath, current + text, [rule.relpath])
+    else:
+        planned.text = planned.text.rstrip("\n") + "\n\n" + text
+        planned.sources.append(rule.relpath)
+
+
+def _free_path(relpath: str, files: dict[str, PlannedFile], root: Path) -> str:
+    """`relpath`, or `name-2.ext` and so on when the plan or the disk already has a file there: never clobber."""
+    stem, dot, extension = relpath.rpartition(".")
+    if relpath.endswith("/RULE.md"):
+        stem, dot, extension = relpath.removesuffix("/RULE.md"), "/", "RULE.md"
+    candidate, number = relpath, 1
+    while candidate in files or (root / candidate).exists():
+        number += 1
+        candidate = f"{stem}-{number}{dot}{extension}"
+    return candidate
+
+
+def _slug(rule: Rule) -> str:
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", rule.name.lstrip(".")).strip("-") or "rules"
+    return "agents" if rule.format == "agents-md" else name
+
+
+def _folder(scope: str) -> str:
+    return f"{scope}/" if scope else ""
+
+
+def _scoped(rule: Rule) -> list[str]:
+    """The rule's globs relative to the root (a nested rule's patterns get its folder)."""
+    if not rule.scope:
+        return list(rule.globs)
+    scoped: list[str] = []
+    for pattern in rule.globs:
+        negated = pattern.startswith("!")
+        body = pattern[1:] if negated else pattern
+        anchored = body if "/" in body else f"**/{body}"
+        scoped.append(("!" if negated else "") + f"{rule.scope}/{anchored}")
+    return scoped
+
+
+def _frontmatter(pairs: Sequence[tuple[str, str | None]]) -> str:
+    lines = [f"{key}: {value}" for key, value in pairs if value is not None]
+    return "---\n" + "\n".join(lines) + "\n---\n" if lines else ""
+
+
+def _yaml_text(text: str) -> str:
+    """A one-line YAML string: plain when safe, else double-quoted JSON (valid YAML)."""
+    plain = re.fullmatch(r"[A-Za-z0-9][^:#\n\"'{}\[\],&*!|>%@`]*", text.strip())
+    return text.strip() if plain else json.dumps(text.strip(), ensure_ascii=False)
+
+
+def _yaml_list(patterns: Sequence[str]) -> str:
+    return "[" + ", ".join(json.dumps(pattern) for pattern in patterns) + "]"
+
+
+def _body(rule: Rule) -> str:
+    return rule.body.strip("\n") + "\n"
+
+
+def _to_cursor(rule: Rule, losses: list[Loss], *, folder_layout: bool = False) -> list[tuple[str, str]]:
+    always = rule.type is RuleType.ALWAYS
+    pairs: list[tuple[str, str | None]] = [
+        ("description", _yaml_text(rule.description) if rule.description else None),
+        # Cursor's own form: patterns joined by commas, no quotes.
+        ("globs", ",".join(rule.globs) if rule.type is RuleType.AUTO_ATTACHED else None),
+        ("alwaysApply", "true" if always else "false"),
+    ]
+    folder = f"{_folder(rule.scope)}.cursor/rules/"
+    path = f"{folder}{_slug(rule)}/RULE.md" if folder_layout else f"{folder}{_slug(rule)}.mdc"
+    return [(path, _frontmatter(pairs) + _body(rule))]
+
+
+def _folder_prefix(pattern: str) -> str | None:
+    """`api/**` and `api/**/*.py` are folder prefixes (`api`); `**/*.py` and `*.md` are not."""
+    match = re.fullmatch(r"((?:[^*?\[\]{}!/]+/)*[^*?\[\]{}!/]+)/\*\*(?:/.*)?", pattern)
+    return match.group(1) if match else None
+
+
+def _section(rule: Rule, note: str | None = None) -> str:
+    heading = f"## {rule.name}"
+    return f"{heading}\n\n" + (f"_{note}_\n\n" if note else "") + _body(rule)
+
+
+def _to_agents(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    return _to_sections("AGENTS.md", rule, losses)
+
+
+def _to_sections(filename: str, rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    if rule.type is RuleType.ALWAYS:
+        return [(f"{_folder(rule.scope)}{filename}", _section(rule))]
+    if rule.type is RuleType.AUTO_ATTACHED:
+        prefixes = {_folder_prefix(pattern) for pattern in _scoped(rule)}
+        if len(prefixes) == 1 and None not in prefixes:
+            (prefix,) = prefixes
+            narrowed = [p for p in _scoped(rule) if p not in {f"{prefix}/**", f"{prefix}/**/*"}]
+            if narrowed:
+                losses.append(
+                    Loss(
+                        rule.relpath,
+                        f"{filename} in {prefix}/ applies to every file there, not only {', '.join(narrowed)}",
+                    )
+                )
+            return [(f"{prefix}/{filename}", _section(rule))]
+        patterns = ", ".join(_scoped(rule))
+        losses.append(
+            Loss(
+                rule.relpath,
+                f"{filename} has no globs: the rule is always on, with a note that it is meant for {patterns}",
+            )
+        )
+        return [(filename, _section(rule, f"For files matching {patterns}."))]
+    mode = "agent-requested" if rule.type is RuleType.AGENT_REQUESTED else "manual"
+    losses.append(Loss(rule.relpath, f"{filename} has no {mode} rules: the rule is always on, with a note"))
+    note = f"When relevant: {rule.description}" if rule.description else "Apply only when asked to."
+    return [(f"{_folder(rule.scope)}{filename}", _section(rule, note))]
+
+
+def _to_claude(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    if rule.type is RuleType.AUTO_ATTACHED:
+        pairs = [
+            ("description", _yaml_text(rule.description) if rule.description else None),
+            ("paths", _yaml_list(_scoped(rule))),
+        ]
+        return [(f".claude/rules/{_slug(rule)}.md", _frontmatter(pairs) + _body(rule))]
+    return _to_sections("CLAUDE.md", rule, losses)
+
+
+def _to_copilot(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    if rule.type is RuleType.ALWAYS and not rule.scope:
+        return [(".github/copilot-instructions.md", _section(rule))]
+    description = _yaml_text(rule.description) if rule.description else None
+    if rule.type is RuleType.ALWAYS:
+        apply_to: str | None = json.dumps(f"{rule.scope}/**")
+    elif rule.type is RuleType.AUTO_ATTACHED:
+        apply_to = json.dumps(",".join(_scoped(rule)))
+    else:
+        apply_to = None
+        mode = "agent-requested" if rule.type is RuleType.AGENT_REQUESTED else "manual"
+        losses.append(
+            Loss(
+                rule.relpath,
+                f"Copilot has no {mode} mode: the file has no applyTo, so Copilot uses it only when attached by hand",
+            )
+        )
+    pairs = [("description", description), ("applyTo", apply_to)]
+    return [(f".github/instructions/{_slug(rule)}.instructions.md", _frontmatter(pairs) + _body(rule))]
+
+
+def _to_windsurf(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    trigger = {
+        RuleType.ALWAYS: "always_on",
+        RuleType.AUTO_ATTACHED: "glob",
+        RuleType.AGENT_REQUESTED: "model_decision",
+        RuleType.MANUAL: "manual",
+    }[rule.type]
+    globs = _scoped(rule) if rule.type is RuleType.AUTO_ATTACHED else []
+    if rule.type is RuleType.ALWAYS and rule.scope:
+        trigger, globs = "glob", [f"{rule.scope}/**"]
+        losses.append(
+            Loss(
+                rule.relpath, f"Windsurf rules are not nested: always-on in {rule.scope}/ becomes glob {rule.scope}/**"
+            )
+        )
+    pairs = [
+        ("trigger", trigger),
+        ("description", _yaml_text(rule.description) if rule.description else None),
+        ("globs", ",".join(globs) if globs else None),
+    ]
+    return [(f".windsurf/rules/{_slug(rule)}.md", _frontmatter(pairs) + _body(rule))]
+
+
+def _to_kiro(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    inclusion = {
+        RuleType.ALWAYS: "always",
+        RuleType.AUTO_ATTACHED: "fileMatch",
+        RuleType.AGENT_REQUESTED: "auto",
+        RuleType.MANUAL: "manual",
+    }[rule.type]
+    patterns = _scoped(rule) if rule.type is RuleType.AUTO_ATTACHED else []
+    if rule.type is RuleType.ALWAYS and rule.scope:
+        inclusion, patterns = "fileMatch", [f"{rule.scope}/**"]
+        losses.append(
+            Loss(
+                rule.relpath,
+                f"Kiro steering is not nested: always-on in {rule.scope}/ becomes fileMatch {rule.scope}/**",
+            )
+        )
+    pattern_text = (json.dumps(patterns[0]) if len(patterns) == 1 else _yaml_list(patterns)) if patterns else None
+    pairs = [
+        ("inclusion", inclusion),
+        ("fileMatchPattern", pattern_text),
+        ("description", _yaml_text(rule.description) if rule.description else None),
+    ]
+    return [(f".kiro/steering/{_slug(rule)}.md", _frontmatter(pairs) + _body(rule))]
+
+
+def _to_cline(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    description = _yaml_text(rule.description) if rule.description else None
+    if rule.type is RuleType.AUTO_ATTACHED:
+        pairs = [("description", description), ("paths", _yaml_list(_scoped(rule)))]
+        return [(f".clinerules/{_slug(rule)}.md", _frontmatter(pairs) + _body(rule))]
+    if rule.type is not RuleType.ALWAYS:
+        losses.append(Loss(rule.relpath, f"Cline has no {rule.type} rules: the rule is always on"))
+    pairs = [("description", description), ("paths", _yaml_list([f"{rule.scope}/**"]) if rule.scope else None)]
+    return [(f".clinerules/{_slug(rule)}.md", _frontmatter(pairs) + _body(rule))]
+
+
+_WRITERS: dict[str, Callable[[Rule, list[Loss]], list[tuple[str, str]]]] = {
+    "cursor": _to_cursor,
+    "cursor-rule-md": lambda rule, losses: _to_cursor(rule, losses, folder_layout=True),
+    "agents-md": _to_agents,
+    "claude": _to_claude,
+    "copilot": _to_copilot,
+    "windsurf": _to_windsurf,
+    "kiro": _to_kiro,
+    "cline": _to_cline,
+}

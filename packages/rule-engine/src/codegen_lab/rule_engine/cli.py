@@ -1,0 +1,389 @@
+"""`codegen-lab rules ...` (and `codegen-lab-rules ...`): list, show, which, lint, render, migrate, revert, watch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+
+__all__ = ["cli", "main"]
+
+_FORMATS = click.Choice(["text", "json"])
+
+
+def _root_option[F: Callable[..., Any]](fn: F) -> F:
+    return click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="The repository root (default: the current directory).",
+    )(fn)
+
+
+def _format_option[F: Callable[..., Any]](fn: F) -> F:
+    return click.option(
+        "--format", "output_format", type=_FORMATS, default="text", show_default=True, help="text or json."
+    )(fn)
+
+
+class _CallerError(click.ClickException):
+    exit_code = 2
+
+
+@contextmanager
+def _reported() -> Generator[None]:
+    try:
+        yield
+    except UsageError as exc:
+        raise _CallerError(str(exc)) from exc
+    except CodegenLabError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _emit(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _console() -> Any:
+    from rich.console import Console  # noqa: PLC0415
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def _engine(root: Path | None, *, only: Path | None = None, loose: bool = False) -> Any:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reading rules", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return RuleEngine.load(root or Path.cwd(), only=only, loose=loose, progress=advance)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+def cli() -> None:
+    """Read, explain and lint AI-assistant rule files.
+
+    Cursor (.mdc, RULE.md, .cursorrules), AGENTS.md, CLAUDE.md, Copilot, Windsurf, Cline, Gemini and Kiro.
+    """
+
+
+@cli.command("list")
+@_root_option
+@_format_option
+def list_rules(root: Path | None, output_format: str) -> None:
+    """List every rule under the root: format, type and globs."""
+    with _reported():
+        engine = _engine(root)
+    if output_format == "json":
+        _emit({"root": str(engine.root), "rules": [rule.summary() for rule in engine.rules]})
+        return
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=f"{len(engine.rules)} rules under {engine.root}", title_justify="left")
+    for column in ("rule", "format", "type", "globs", "description"):
+        table.add_column(column)
+    for rule in engine.rules:
+        table.add_row(rule.relpath, rule.format, str(rule.type), ", ".join(rule.globs), rule.description or "")
+    _console().print(table)
+
+
+@cli.command()
+@click.argument("file")
+@_root_option
+@_format_option
+def show(file: str, root: Path | None, output_format: str) -> None:
+    """Show how FILE (a rule file) is read: its type, globs, parse mode and diagnostics."""
+    from codegen_lab.rule_engine._engine import resolve_inside  # noqa: PLC0415
+    from codegen_lab.rule_engine._formats import format_for, formats  # noqa: PLC0415
+    from codegen_lab.rule_engine._lint import validate_rule  # noqa: PLC0415
+    from codegen_lab.rule_engine._reader import read_rule  # noqa: PLC0415
+    from codegen_lab.rule_engine.errors import RuleEngineUsageError  # noqa: PLC0415
+
+    with _reported():
+        base = (root or Path.cwd()).resolve()
+        path = resolve_inside(base, file)
+        if not path.is_file():
+            raise RuleEngineUsageError(f"{file!r} is not a file")
+        relpath = path.relative_to(base).as_posix()
+        fmt = format_for(relpath) or next(
+            f for f in formats() if f.name == ("cursorrules" if relpath.endswith(".cursorrules") else "cursor-mdc")
+        )
+        rule = read_rule(path, base, fmt)
+        rule.diagnostics = list(validate_rule(rule).diagnostics)
+    summary = rule.summary()
+    if output_format == "json":
+        _emit(summary)
+        return
+    console = _console()
+    console.print(f"[bold]{summary['path']}[/] ({summary['format']}, read by {summary['parse_mode']})")
+    console.print(f"  type: {summary['type']}")
+    console.print(f"  description: {summary['description'] or '-'}")
+    console.print(f"  globs: {', '.join(summary['globs']) or '-'}")
+    console.print(f"  alwaysApply: {str(summary['always_apply']).lower()}")
+    if summary["scope"]:
+        console.print(f"  scope: {summary['scope']}/")
+    for key, value in summary["unknown_keys"].items():
+        console.print(f"  unknown key {key}: {value!r}")
+    for diagnostic in summary["diagnostics"]:
+        line = f":{diagnostic['line']}" if diagnostic["line"] else ""
+        console.print(f"  {diagnostic['severity']} {diagnostic['code']}{line} {diagnostic['message']}")
+
+
+@cli.command()
+@click.argument("path")
+@_root_option
+@_format_option
+def which(path: str, root: Path | None, output_format: str) -> None:
+    """Which rules attach to PATH (relative to the root, or absolute inside it), and why the others do not."""
+    with _reported():
+        explanation = _engine(root).explain(path)
+    if output_format == "json":
+        _emit(explanation.as_json())
+        return
+    console = _console()
+    console.print(f"[bold]{explanation.path}[/]")
+    for entry in explanation.attached:
+        console.print(f"  [green]attached[/] {entry.rule.relpath} ({entry.rule.type}): {entry.reason}")
+    for entry in explanation.not_attached:
+        console.print(f"  [dim]not attached[/] {entry.rule.relpath}: {entry.reason}")
+
+
+@cli.command()
+@click.argument("paths", nargs=-1)
+@click.option("--fix", is_flag=True, help="Apply the safe fixes (each file written atomically, with a backup).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text")
+@_root_option
+def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | None) -> None:
+    """Lint the rules under the root, or under each PATH (a folder is searched for every rule file below it).
+
+    Exit code: 0 when nothing is at error level, 1 when errors are found, 2 for a usage error.
+    """
+    from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
+    from codegen_lab.rule_engine._lint import LintReport  # noqa: PLC0415
+    from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
+
+    with _reported():
+        base = _lint_root(paths, root)
+        reports: list[LintReport] = []
+        for target in paths or (str(base),):
+            engine: RuleEngine = _engine(base, only=_folder_of(base, target), loose=bool(paths))
+            if paths and Path(target).is_file():
+                wanted = _relative(base, target)
+                engine = RuleEngine(
+                    engine.root,
+                    [r for r in engine.rules if r.relpath == wanted],
+                    repository_paths=engine.repository_paths,
+                )
+            reports.append(run_lint(engine, fix=fix))
+    report = LintReport(
+        [d for r in reports for d in r.diagnostics],
+        files=sum(r.files for r in reports),
+        always_on_tokens=sum(r.always_on_tokens for r in reports),
+        fixed=[f for r in reports for f in r.fixed],
+    )
+    if output_format == "json":
+        _emit(report.as_json())
+    elif output_format == "sarif":
+        from codegen_lab.rule_engine._sarif import to_sarif  # noqa: PLC0415
+
+        _emit(to_sarif(report, version=_version()))
+    else:
+        _print_report(report)
+    sys.exit(1 if report.counts.get("error", 0) else 0)
+
+
+def _lint_root(paths: tuple[str, ...], root: Path | None) -> Path:
+    """The root: `--root`, else the git work tree of the first path, else that folder, else the current one."""
+    if root is not None or not paths:
+        return (root or Path.cwd()).resolve()
+    first = Path(paths[0]).resolve()
+    folder = first if first.is_dir() else first.parent
+    try:
+        top = subprocess.run(  # noqa: S603 (a fixed git command)
+            ["git", "-C", str(folder), "rev-parse", "--show-toplevel"],  # noqa: S607
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        top = ""
+    return Path(top).resolve() if top else folder
+
+
+def _relative(base: Path, target: str) -> str:
+    from codegen_lab.rule_engine._engine import resolve_inside  # noqa: PLC0415
+
+    return resolve_inside(base, Path(target).resolve()).relative_to(base).as_posix()
+
+
+def _folder_of(base: Path, target: str) -> Path:
+    from codegen_lab.rule_engine._engine import resolve_inside  # noqa: PLC0415
+    from codegen_lab.rule_engine.errors import RuleEngineUsageError  # noqa: PLC0415
+
+    path = resolve_inside(base, Path(target).resolve() if not Path(target).is_absolute() else target)
+    if not path.exists():
+        raise RuleEngineUsageError(f"{target!r} does not exist")
+    return path if path.is_dir() else path.parent
+
+
+def _print_report(report: Any) -> None:
+    console = _console()
+    colours = {"error": "red", "warning": "yellow", "info": "blue"}
+    for d in report.diagnostics:
+        where = f"{d.path}:{d.line}" if d.line else d.path
+        fix = " [dim](fixable)[/]" if d.fixable else ""
+        console.print(f"{where}: [{colours[str(d.severity)]}]{d.severity}[/] {d.code} {d.message}{fix}")
+    summary = report.as_json()["summary"]
+    console.print(
+        f"\n{summary['files']} rule files: {summary['errors']} errors, {summary['warnings']} warnings, "
+        f"{summary['infos']} infos; always-on rules cost about {summary['always_on_tokens']:,} tokens a request"
+        + (f"; fixed {len(summary['fixed'])} files" if summary["fixed"] else "")
+    )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--request", default=None, help="The developer's request, put first in the text.")
+@click.option("--max-chars", type=click.IntRange(min=1000), default=200_000, show_default=True)
+@_root_option
+@_format_option
+def render(paths: tuple[str, ...], request: str | None, max_chars: int, root: Path | None, output_format: str) -> None:
+    """The text an assistant should follow for the files PATHS: the rules that apply, in order."""
+    with _reported():
+        engine = _engine(root)
+        text = engine.render(paths, request, max_chars=max_chars)
+        rules = sorted({rule.relpath for path in paths for rule in engine.rules_for(path)})
+    if output_format == "json":
+        _emit({"paths": list(paths), "rules": rules, "text": text})
+        return
+    click.echo(text)
+
+
+@cli.command()
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    help="The format to write: cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro or cline.",
+)
+@click.option("--from", "sources", multiple=True, help="Only rules of this format (repeatable), e.g. cursorrules.")
+@click.option("--write", is_flag=True, help="Write the files (atomically, with backups that `revert` restores).")
+@click.option("--remove-sources", is_flag=True, help="Also delete the files the rules came from.")
+@_root_option
+@_format_option
+def migrate(
+    target: str, sources: tuple[str, ...], write: bool, remove_sources: bool, root: Path | None, output_format: str
+) -> None:
+    """Move rules to another assistant's format: a dry-run diff and a loss report unless --write is given."""
+    from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415
+
+    with _reported():
+        plan = plan_migration(_engine(root), target, sources=sources or None, remove_sources=remove_sources)
+        written = plan.apply() if write else []
+    if output_format == "json":
+        _emit({**plan.as_json(), "written": written})
+        return
+    if not write:
+        click.echo(plan.diff(), nl=False)
+    for loss in plan.losses:
+        click.echo(f"loss: {loss.rule}: {loss.message}", err=True)
+    if write:
+        for path in written:
+            click.echo(f"wrote {path}")
+        click.echo("undo with: codegen-lab rules revert", err=True)
+    else:
+        click.echo(f"dry run: {len(plan.files)} files would be written; add --write to write them", err=True)
+
+
+@cli.command()
+@_root_option
+@_format_option
+def revert(root: Path | None, output_format: str) -> None:
+    """Take back the last change `lint --fix` or `migrate --write` made under the root."""
+    from codegen_lab.rule_engine._write import revert_last  # noqa: PLC0415
+
+    with _reported():
+        restored = revert_last((root or Path.cwd()).resolve())
+    if output_format == "json":
+        _emit({"restored": restored})
+        return
+    for path in restored:
+        click.echo(f"restored {path}")
+
+
+@cli.command()
+@click.option(
+    "--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Seconds between looks."
+)
+@click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after this many lint runs.")
+@click.option("--format", "output_format", type=_FORMATS, default="text", help="text, or json: one JSON line a run.")
+@_root_option
+def watch(interval: float, max_runs: int | None, output_format: str, root: Path | None) -> None:
+    """Lint the rules now, then again whenever a rule file is added, changed or removed (Ctrl-C stops)."""
+    import time  # noqa: PLC0415
+
+    from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
+    from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
+
+    base = (root or Path.cwd()).resolve()
+    seen: dict[str, tuple[int, int]] | None = None
+    runs = 0
+    try:
+        while max_runs is None or runs < max_runs:
+            with _reported():
+                engine = RuleEngine.load(base)
+            current = {rule.relpath: _stamp(rule.path) for rule in engine.rules}
+            if current != seen:
+                changed = sorted(
+                    k for k in current.keys() | (seen or {}).keys() if current.get(k) != (seen or {}).get(k)
+                )
+                report = run_lint(engine)
+                runs += 1
+                if output_format == "json":
+                    click.echo(json.dumps({"run": runs, "changed": changed, **report.as_json()}), nl=True)
+                else:
+                    click.echo(f"--- run {runs}: {len(changed)} rule files changed")
+                    _print_report(report)
+                seen = current
+                continue
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, -1)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
+def _version() -> str:
+    from importlib.metadata import version  # noqa: PLC0415
+
+    return version("codegen-lab-rule-engine")
+
+
+def main() -> None:
+    """Run `codegen-lab-rules`."""
+    cli(prog_name="codegen-lab-rules")
+
+
+if __name__ == "__main__":
+    main()

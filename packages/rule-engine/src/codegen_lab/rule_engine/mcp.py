@@ -1,0 +1,117 @@
+"""The `rules` toolkit: the rule engine as MCP tools, resources and a prompt.
+
+Installed under the entry-point group `codegen_lab.toolkits`. The engine itself is imported when a tool first
+runs, so that the server starts without YAML and glob libraries.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from codegen_lab.mcp_core import Context, Settings, ToolAnnotations, Toolkit
+
+if TYPE_CHECKING:
+    from codegen_lab.rule_engine._engine import RuleEngine
+
+__all__ = ["create_toolkit"]
+
+_READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+
+
+def create_toolkit(settings: Settings) -> Toolkit:
+    """The `rules` toolkit for the workspace at `settings.root`."""
+    toolkit = Toolkit(
+        "rules",
+        description="Read, explain, lint and render the rule files that steer AI assistants.",
+        instructions=(
+            "Before editing a file, call rules_for_path (or read the apply-rules prompt) to learn which project "
+            "rules apply to it, and follow them."
+        ),
+    )
+
+    def engine() -> RuleEngine:
+        from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
+
+        return RuleEngine.load(settings.root)
+
+    @toolkit.tool("list", title="List rules", annotations=_READ_ONLY)
+    def list_rules() -> dict[str, Any]:
+        """Every rule file in the workspace (Cursor, AGENTS.md, CLAUDE.md, Copilot, ...): type, globs, description."""
+        loaded = engine()
+        return {"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]}
+
+    @toolkit.tool(title="Rules for a path", annotations=_READ_ONLY)
+    def for_path(path: str) -> dict[str, Any]:
+        """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not."""  # noqa: E501
+        return engine().explain(path).as_json()
+
+    @toolkit.tool(title="Lint rules", annotations=_READ_ONLY)
+    async def lint(ctx: Context, path: str | None = None) -> dict[str, Any]:
+        """Lint the rule files under `path` (a folder or a file, relative to the root; default: the whole root).
+
+        Returns every diagnostic (code, severity, path, line, message) and a summary.
+        """
+        import anyio  # noqa: PLC0415
+
+        from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
+        from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
+
+        await ctx.report_progress(0, 2, "reading rules")
+
+        def work() -> dict[str, Any]:
+            loaded = RuleEngine.load(settings.root, only=path, loose=path is not None)
+            return run_lint(loaded).as_json()
+
+        result = await anyio.to_thread.run_sync(work)
+        await ctx.report_progress(2, 2, "done")
+        return result
+
+    @toolkit.tool(title="Render rules", annotations=_READ_ONLY)
+    def render(paths: list[str], request: str | None = None) -> dict[str, Any]:
+        """The text an assistant should follow for the files `paths`: the rules that apply, in order.
+
+        `@file` references are resolved one level deep, inside the workspace root.
+        """
+        loaded = engine()
+        rules = sorted({rule.relpath for path in paths for rule in loaded.rules_for(path)})
+        return {"rules": rules, "text": loaded.render(paths, request)}
+
+    @toolkit.tool(
+        title="Migrate rules",
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False),
+    )
+    def migrate(to: str, write: bool = False, sources: list[str] | None = None) -> dict[str, Any]:
+        """Move the workspace's rules to another assistant's format, as a dry run unless `write` is true.
+
+        `to` is one of cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline; `sources` limits
+        the migration to rules of those formats. The result has the files' text, a unified diff and what the
+        target cannot express. Written files are replaced atomically, with backups that `codegen-lab rules revert`
+        restores.
+        """
+        from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415
+
+        plan = plan_migration(engine(), to, sources=sources)
+        written = plan.apply() if write else []
+        return {**plan.as_json(), "written": written}
+
+    @toolkit.resource("codegen-lab://rules/index", name="rules-index", mime_type="application/json")
+    def index() -> str:
+        """Every rule in the workspace, as JSON."""
+        import json  # noqa: PLC0415
+
+        return json.dumps([rule.summary() for rule in engine().rules], indent=2)
+
+    @toolkit.resource("codegen-lab://rules/rule/{rule}", name="rule", mime_type="text/markdown")
+    def rule(rule: str) -> str:
+        """One rule's text for the assistant (by name, or by its path relative to the root with `/` as `%2F`)."""
+        return engine().process_rule(unquote(rule))
+
+    @toolkit.prompt("apply-rules", title="Apply the project's rules")
+    def apply_rules(paths: str, request: str = "") -> str:
+        """The project's rules for the given files (comma-separated paths), to follow while working on them."""
+        focus = [part.strip() for part in paths.split(",") if part.strip()]
+        text = engine().render(focus, request or None)
+        return f"Follow these project rules while you work on {', '.join(focus)}.\n\n{text}"
+
+    return toolkit

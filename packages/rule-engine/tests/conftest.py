@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "cursor-rules"
+
+MakeRepo = Callable[[dict[str, str]], Path]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def make_repo(tmp_path: Path) -> MakeRepo:
+    """Write `{relative path: text}` under a fresh root (text dedented) and return the root."""
+
+    def make(files: dict[str, str]) -> Path:
+        root = tmp_path / "repo"
+        for relpath, text in files.items():
+            path = root / relpath
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        root.mkdir(exist_ok=True)
+        return root
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backups and the journal of every test go to its own folder, never the user's."""
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path / "state"))
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not (CORPUS / "MANIFEST.json").is_file():
+        pytest.skip(f"the rule corpus is not at {CORPUS} (it sits in ../shared beside the checkout in CI)")
+    return CORPUS

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from codegen_lab.rule_engine import RuleEngine, RuleEngineUsageError, RuleType, revert_last
+from codegen_lab.rule_engine._migrate import TARGETS, plan_migration
+from codegen_lab.rule_engine.cli import cli
+
+MakeRepo = Callable[[dict[str, str]], Path]
+
+CURSOR = {
+    ".cursor/rules/core.mdc": "---\nalwaysApply: true\n---\nBe brief.\n",
+    ".cursor/rules/python.mdc": (
+        "---\ndescription: Python style\nglobs: **/*.py,!tests/**\nalwaysApply: false\n---\nTyped.\n"
+    ),
+    ".cursor/rules/migrations.mdc": "---\ndescription: 'Database migrations: how to write them'\n---\nUse alembic.\n",
+    ".cursor/rules/release.mdc": "---\nalwaysApply: false\n---\nRelease steps.\n",
+    "src/app.py": "",
+}
+
+
+def meaning(engine: RuleEngine) -> set[tuple[str, str, tuple[str, ...], str | None, str]]:
+    return {(rule.name, str(rule.type), rule.globs, rule.description, rule.body.strip()) for rule in engine.rules}
+
+
+@pytest.mark.parametrize("target", ["windsurf", "kiro", "cursor-rule-md"])
+def test_a_target_that_can_express_every_type_round_trips(make_repo: MakeRepo, target: str) -> None:
+    root = make_repo(CURSOR)
+    before = meaning(RuleEngine.load(root))
+    plan = plan_migration(RuleEngine.load(root), target, remove_sources=True)
+    assert plan.losses == []
+    plan.apply()
+    there = RuleEngine.load(root)
+    assert {rule.format for rule in there.rules} != {"cursor-mdc"}
+    assert meaning(there) == before
+    plan_migration(there, "cursor", remove_sources=True).apply()
+    back = RuleEngine.load(root)
+    assert {rule.format for rule in back.rules} == {"cursor-mdc"}
+    assert meaning(back) == before
+
+
+@pytest.mark.parametrize("target", ["claude", "copilot", "cline"])
+def test_globbed_and_always_rules_round_trip_and_the_rest_is_reported(make_repo: MakeRepo, target: str) -> None:
+    root = make_repo(CURSOR)
+    before = {m for m in meaning(RuleEngine.load(root)) if m[1] in {"always", "auto_attached"} and m[0] != "core"}
+    plan = plan_migration(RuleEngine.load(root), target, remove_sources=True)
+    lost = {loss.rule for loss in plan.losses}
+    assert {".cursor/rules/migrations.mdc", ".cursor/rules/release.mdc"} <= lost
+    plan.apply()
+    plan_migration(RuleEngine.load(root), "cursor", remove_sources=True).apply()
+    after = meaning(RuleEngine.load(root))
+    assert before <= after
+
+
+def test_cursorrules_to_mdc_nested_agents_and_the_dry_run_writes_nothing(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {".cursorrules": "Legacy rules.\n", "api/.cursor/rules/api.mdc": "---\nglobs: '*.py'\n---\nAPI.\n"}
+    )
+    plan = plan_migration(RuleEngine.load(root), "cursor", sources=["cursorrules"])
+    assert [planned.path for planned in plan.files] == [".cursor/rules/cursorrules.mdc"]
+    assert plan.files[0].text == "---\nalwaysApply: true\n---\nLegacy rules.\n"
+    assert "+++ b/.cursor/rules/cursorrules.mdc" in plan.diff()
+    assert not (root / ".cursor" / "rules").exists()
+    agents = plan_migration(RuleEngine.load(root), "agents-md")
+    assert {planned.path for planned in agents.files} == {"AGENTS.md", "api/AGENTS.md"}
+
+
+def test_write_is_atomic_and_revert_restores_everything(make_repo: MakeRepo) -> None:
+    root = make_repo(CURSOR | {"AGENTS.md": "# Team notes\n"})
+    originals = {path: path.read_bytes() for path in root.rglob("*") if path.is_file()}
+    written = plan_migration(RuleEngine.load(root), "agents-md", remove_sources=True).apply()
+    assert "AGENTS.md" in written
+    agents = (root / "AGENTS.md").read_text(encoding="utf-8")
+    assert agents.startswith("# Team notes\n\n## core\n\nBe brief.\n")
+    assert not (root / ".cursor/rules/core.mdc").exists()
+    revert_last(root)
+    assert {path: path.read_bytes() for path in root.rglob("*") if path.is_file()} == originals
+
+
+def test_existing_files_are_never_clobbered(make_repo: MakeRepo) -> None:
+    root = make_repo(CURSOR | {".windsurf/rules/python.md": "mine\n"})
+    plan = plan_migration(RuleEngine.load(root), "windsurf")
+    assert ".windsurf/rules/python-2.md" in [planned.path for planned in plan.files]
+    plan.apply()
+    assert (root / ".windsurf/rules/python.md").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_unknown_targets_and_nothing_to_do_are_usage_errors(make_repo: MakeRepo) -> None:
+    engine = RuleEngine.load(make_repo(CURSOR))
+    with pytest.raises(RuleEngineUsageError, match="unknown target format 'zed'"):
+        plan_migration(engine, "zed")
+    with pytest.raises(RuleEngineUsageError, match="no rule to migrate"):
+        plan_migration(engine, "cursor")
+    assert set(TARGETS) == {"cursor", "cursor-rule-md", "agents-md", "claude", "copilot", "windsurf", "kiro", "cline"}
+
+
+def test_the_cli_shows_a_diff_then_writes_then_reverts(make_repo: MakeRepo) -> None:
+    root = make_repo(CURSOR)
+    runner = CliRunner()
+    dry = runner.invoke(cli, ["migrate", "--to", "kiro", "--root", str(root)])
+    assert dry.exit_code == 0
+    assert "+++ b/.kiro/steering/python.md" in dry.stdout
+    assert not (root / ".kiro").exists()
+    wrote = runner.invoke(cli, ["migrate", "--to", "kiro", "--write", "--root", str(root)])
+    assert wrote.exit_code == 0
+    assert (root / ".kiro/steering/python.md").read_text(encoding="utf-8").startswith("---\ninclusion: fileMatch\n")
+    assert next(r for r in RuleEngine.load(root).rules if r.relpath == ".kiro/steering/python.md").type is (
+        RuleType.AUTO_ATTACHED
+    )
+    assert runner.invoke(cli, ["revert", "--root", str(root)]).exit_code == 0
+    assert not (root / ".kiro/steering/python.md").exists()

@@ -1,0 +1,54 @@
+"""The `codegen-lab-rules-lint` hook that .pre-commit-hooks.yaml offers works from another repository."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.packaging
+
+ROOT = Path(__file__).parent.parent
+
+
+def test_the_hook_lints_another_repository(tmp_path: Path) -> None:
+    repo = tmp_path / "project"
+    rules = repo / ".cursor" / "rules"
+    rules.mkdir(parents=True)
+    (rules / "bad.mdc").write_text('---\nalwaysApply: "true"\n---\nx\n', encoding="utf-8")
+    env = {
+        **os.environ,
+        "PRE_COMMIT_HOME": str(tmp_path / "cache"),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@t",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@t",
+    }
+    env.pop("VIRTUAL_ENV", None)
+    for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "rules"]):
+        subprocess.run(command, cwd=repo, env=env, check=True, timeout=60)
+    completed = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "codegen-lab-rules-lint", "--all-files"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert ".cursor/rules/bad.mdc:2: error RE004" in completed.stdout
+    (rules / "bad.mdc").write_text("---\nalwaysApply: true\n---\nx\n", encoding="utf-8")
+    completed = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "codegen-lab-rules-lint", "--all-files"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout + completed.stderr
