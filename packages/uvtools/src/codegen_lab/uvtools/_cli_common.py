@@ -1,0 +1,83 @@
+"""What every `ws` command shares: `--root` and `--format`, error reporting, JSON and table output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from codegen_lab.uvtools._model import Workspace
+
+__all__ = ["console", "options", "print_json", "reported_errors", "table", "workspace_at"]
+
+
+class _CallerError(click.ClickException):
+    """A `UsageError`: the command was called wrongly (exit status 2)."""
+
+    exit_code = 2
+
+
+@contextmanager
+def reported_errors() -> Generator[None]:
+    try:
+        yield
+    except UsageError as exc:
+        raise _CallerError(str(exc)) from exc
+    except CodegenLabError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def options[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "json")) -> Callable[[F], F]:
+    def decorate(fn: F) -> F:
+        fn = click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(formats),
+            default="text",
+            show_default=True,
+            help="text for people, json for programs.",
+        )(fn)
+        return click.option(
+            "--root",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=None,
+            help="A folder of the workspace (default: the current directory's workspace).",
+        )(fn)
+
+    return decorate
+
+
+def workspace_at(root: Path | None) -> Workspace:
+    from codegen_lab.uvtools._model import load_workspace  # noqa: PLC0415
+
+    return load_workspace(root)
+
+
+def console(stderr: bool = False) -> Console:
+    from rich.console import Console  # noqa: PLC0415
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def print_json(data: object) -> None:
+    click.echo(json.dumps(data, indent=2))
+
+
+def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*row)
+    console().print(table)

@@ -1,0 +1,302 @@
+"""Dependency hygiene: each member's imports against what it declares, and consistency across members."""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from codegen_lab.uvtools._lock import Lock
+from codegen_lab.uvtools._lockops import member_closure
+from codegen_lab.uvtools._model import Member, Workspace, normalize_name
+from codegen_lab.uvtools._process import run, uv_binary
+from codegen_lab.uvtools.errors import CommandError
+
+__all__ = ["DepsReport", "Finding", "check_deps", "lint", "module_map"]
+
+logger = logging.getLogger(__name__)
+
+_SKIPPED_FOLDERS = frozenset({"tests", "test", ".venv", "venv", "node_modules", "build", "dist", "__pycache__"})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: `kind` names it, `member` and `subject` say where and what, `message` says it in words."""
+
+    kind: str
+    member: str | None
+    subject: str
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The finding as plain JSON values."""
+        return {"kind": self.kind, "member": self.member, "subject": self.subject, "message": self.message}
+
+
+@dataclass(slots=True)
+class DepsReport:
+    """What `check_deps` found, and how it mapped modules to distributions."""
+
+    findings: list[Finding] = field(default_factory=list[Finding])
+    module_source: str = ""
+    checked: list[str] = field(default_factory=list[str])
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"module_source", "checked": [members], "findings": [...]}`."""
+        return {
+            "module_source": self.module_source,
+            "checked": self.checked,
+            "findings": [finding.as_json() for finding in self.findings],
+        }
+
+
+def _source_files(member: Member, workspace: Workspace) -> Iterator[Path]:
+    """The member's Python files, without tests, build output or nested members."""
+    nested = {other.path for other in workspace.members if other.path != member.path}
+    stack = [member.path]
+    while stack:
+        folder = stack.pop()
+        for entry in sorted(folder.iterdir()):
+            if entry.is_dir():
+                if entry.name not in _SKIPPED_FOLDERS and not entry.name.startswith(".") and entry not in nested:
+                    stack.append(entry)
+            elif entry.suffix == ".py" and not entry.name.startswith("test_") and entry.name != "conftest.py":
+                yield entry
+
+
+def imports_of(path: Path) -> set[str]:
+    """The absolute imports of a Python file, as dotted module names (relative imports are the member's own)."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError, OSError) as exc:
+        logger.warning("skipping %s: %s", path, exc)
+        return set()
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+_PROBE = (
+    "import json, importlib.metadata as m\n"
+    "print(json.dumps({k: sorted(set(v)) for k, v in m.packages_distributions().items()}))\n"
+)
+
+
+def module_map(workspace: Workspace) -> tuple[dict[str, set[str]], str]:
+    """Top-level (or dotted) module names mapped to the distributions that provide them, and where that came from.
+
+    uv's module map (`uv workspace metadata`) first, else the top-level names of the distributions installed in the
+    workspace's `.venv`, else those of the running interpreter.
+    """
+    command = [uv_binary(), "workspace", "metadata", "--frozen", "--offline", "--preview-features"]
+    command += ["workspace-metadata", "--directory", str(workspace.root)]
+    try:
+        document: dict[str, Any] = json.loads(run(command, cwd=workspace.root).stdout)
+        modules: dict[str, set[str]] = {}
+        for module, entry in document["modules"].items():
+            owners = {normalize_name(str(owner["package_id"]).split("==")[0]) for owner in entry["owners"]}
+            modules[str(module)] = owners
+        if modules:
+            return modules, "uv workspace metadata"
+    except (CommandError, ValueError, KeyError, TypeError) as exc:
+        logger.debug("no module map from uv: %s", exc)
+    python = workspace.root / ".venv" / "bin" / "python"
+    if python.is_file():
+        try:
+            mapping: dict[str, list[str]] = json.loads(run([str(python), "-c", _PROBE], cwd=workspace.root).stdout)
+            return {
+                k: {normalize_name(d) for d in v} for k, v in mapping.items()
+            }, f"distributions in {python.parent.parent}"
+        except (CommandError, ValueError) as exc:
+            logger.debug("no module map from %s: %s", python, exc)
+    from importlib.metadata import packages_distributions  # noqa: PLC0415
+
+    current = {k: {normalize_name(d) for d in v} for k, v in packages_distributions().items()}
+    return current, "distributions of the running interpreter"
+
+
+def _module_name(path: Path, member: Member) -> str | None:
+    base = member.path / "src" if (member.path / "src").is_dir() else member.path
+    try:
+        parts = list(path.relative_to(base).with_suffix("").parts)
+    except ValueError:
+        return None
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) or None
+
+
+def _own_modules(workspace: Workspace) -> dict[str, set[str]]:
+    """Every module of every member (dotted, with its packages), mapped to the members that hold it."""
+    found: dict[str, set[str]] = {}
+    for member in workspace.members:
+        for path in _source_files(member, workspace):
+            name = _module_name(path, member)
+            if name is None:
+                continue
+            parts = name.split(".")
+            for length in range(1, len(parts) + 1):
+                found.setdefault(".".join(parts[:length]), set()).add(member.name)
+    return found
+
+
+def _owners(module: str, modules: Mapping[str, set[str]]) -> set[str]:
+    parts = module.split(".")
+    for length in range(len(parts), 0, -1):
+        found = modules.get(".".join(parts[:length]))
+        if found:
+            return found
+    return {normalize_name(parts[0])}
+
+
+def check_deps(workspace: Workspace, lock: Lock | None = None, *, members: list[str] | None = None) -> DepsReport:
+    """Each member's imports against its declared dependencies.
+
+    Findings: `missing` (imported, not declared, not even reachable), `transitive` (imported, not declared, but
+    installed through another dependency), `unused` (declared in `[project] dependencies`, never imported).
+    Tests and nested members are not scanned; extras count as declared.
+    """
+    modules, source = module_map(workspace)
+    modules = {**modules, **_own_modules(workspace)}
+    report = DepsReport(module_source=source)
+    stdlib = set(sys.stdlib_module_names)
+    for member in workspace.members if members is None else [workspace.member(name) for name in members]:
+        if not member.packaged:
+            continue
+        report.checked.append(member.name)
+        declared = {dep.name for dep in member.dependencies if dep.kind != "group"} | {member.name}
+        used: set[str] = set()
+        reported: set[str] = set()
+        closure = set(member_closure(lock, member.name)) if lock is not None else set[str]()
+        for path in _source_files(member, workspace):
+            for module in sorted(imports_of(path)):
+                if module.split(".")[0] in stdlib or module == "__future__":
+                    continue
+                owners = _owners(module, modules)
+                used |= owners
+                if owners & declared or not owners.isdisjoint(reported):
+                    continue
+                reported |= owners
+                relative = path.relative_to(workspace.root).as_posix()
+                owner = sorted(owners)[0]
+                if owners & closure:
+                    report.findings.append(
+                        Finding(
+                            "transitive",
+                            member.name,
+                            owner,
+                            f"{relative} imports {module}, which {owner} provides "
+                            "only through another dependency: declare it",
+                        )
+                    )
+                else:
+                    report.findings.append(
+                        Finding(
+                            "missing", member.name, owner, f"{relative} imports {module}, but {owner} is not declared"
+                        )
+                    )
+        for dep in member.dependencies:
+            if dep.kind == "project" and dep.name not in used:
+                report.findings.append(
+                    Finding("unused", member.name, dep.name, f"{dep.requirement} is declared but never imported")
+                )
+    return report
+
+
+def _normalized_specifier(text: str) -> str:
+    try:
+        return str(SpecifierSet(text))
+    except InvalidSpecifier:
+        return text
+
+
+def lint(workspace: Workspace) -> list[Finding]:
+    """Consistency across members.
+
+    Findings: `inconsistent-specifier` (one external dependency required differently by members),
+    `requires-python` (a member's `requires-python` differs from the root's, or members disagree),
+    `internal-excludes-version` (a member requires another at a version range that excludes its current version),
+    `missing-workspace-source` (an internal dependency without `{ workspace = true }`).
+    """
+    return [*_lint_specifiers(workspace), *_lint_python(workspace), *_lint_internal(workspace)]
+
+
+def _lint_specifiers(workspace: Workspace) -> list[Finding]:
+    findings: list[Finding] = []
+    specifiers: dict[str, dict[str, list[str]]] = {}
+    for member in workspace.members:
+        for dep in member.external_dependencies:
+            if dep.kind == "project":
+                specifiers.setdefault(dep.name, {}).setdefault(
+                    _normalized_specifier(dep.specifier) or "(any)", []
+                ).append(member.name)
+    for name, variants in sorted(specifiers.items()):
+        if len(variants) > 1:
+            detail = "; ".join(
+                f"{spec} in {', '.join(sorted(set(members)))}" for spec, members in sorted(variants.items())
+            )
+            findings.append(Finding("inconsistent-specifier", None, name, f"{name} is required differently: {detail}"))
+    return findings
+
+
+def _lint_python(workspace: Workspace) -> list[Finding]:
+    findings: list[Finding] = []
+    pythons = {member.name: member.requires_python for member in workspace.members}
+    expected = workspace.requires_python
+    if expected is None:
+        values = [value for value in pythons.values() if value]
+        expected = max(set(values), key=values.count) if values else None
+    for name, value in sorted(pythons.items()):
+        if (
+            value is not None
+            and expected is not None
+            and _normalized_specifier(value) != _normalized_specifier(expected)
+        ):
+            findings.append(
+                Finding("requires-python", name, value, f"{name} requires-python {value!r}, the workspace {expected!r}")
+            )
+    return findings
+
+
+def _lint_internal(workspace: Workspace) -> list[Finding]:
+    findings: list[Finding] = []
+    for member in workspace.members:
+        for dep in member.dependencies:
+            if not dep.internal or dep.name == member.name:
+                continue
+            target = workspace.member(dep.name)
+            if (
+                target.version is not None
+                and dep.specifier
+                and not SpecifierSet(dep.specifier).contains(target.version, prereleases=True)
+            ):
+                findings.append(
+                    Finding(
+                        "internal-excludes-version",
+                        member.name,
+                        dep.name,
+                        f"{member.name} requires {dep.requirement!r}, but {dep.name} is at {target.version}",
+                    )
+                )
+            if dep.source != "workspace":
+                findings.append(
+                    Finding(
+                        "missing-workspace-source",
+                        member.name,
+                        dep.name,
+                        f"{member.name} depends on the member {dep.name} without `{dep.name} = {{ workspace = true }}` "
+                        "in [tool.uv.sources]",
+                    )
+                )
+    return findings

@@ -1,0 +1,218 @@
+"""Questions about a workspace's lock: why a package is there, what changed between revisions, is it fresh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+from codegen_lab.uvtools._lock import Lock, LockPackage, parse_lock, read_lock
+from codegen_lab.uvtools._model import normalize_name
+from codegen_lab.uvtools._process import git, run, uv_binary
+from codegen_lab.uvtools.errors import CommandError, LockFileError, WorkspaceError
+
+__all__ = [
+    "LockCheck",
+    "LockDiff",
+    "PackageChange",
+    "check_lock",
+    "check_ref",
+    "diff_locks",
+    "lock_at",
+    "member_closure",
+    "why",
+]
+
+MAX_PATHS = 200
+
+
+def why(lock: Lock, package: str, *, limit: int = MAX_PATHS) -> list[list[str]]:
+    """Every path from a workspace member to `package` in the lock, each as `["member", "dep", ..., "package"]`.
+
+    Steps through an extra or a group are written `name[extra]` or `name (group dev)`. At most `limit` paths.
+
+    Raises:
+        WorkspaceError: When the lock holds no package called `package`.
+    """
+    target = normalize_name(package)
+    if not lock.by_name(target):
+        raise WorkspaceError(f"the lock holds no package called {package!r}", hint="Check the name, or run `uv lock`")
+    paths: list[list[str]] = []
+    roots = set(lock.member_names)
+    members = [package for package in lock.packages if package.name in roots]
+
+    def visit(current: LockPackage, trail: list[str], seen: set[str]) -> None:
+        if len(paths) >= limit:
+            return
+        if current.name == target:
+            paths.append(trail)
+            return
+        for dependency, how in lock.edges(current):
+            found = lock.resolve(dependency)
+            if found is None or found.key in seen:
+                continue
+            label = found.name + (f"[{','.join(dependency.extras)}]" if dependency.extras else "")
+            step = f"{label} ({how})" if how else label
+            visit(found, [*trail, step], seen | {found.key})
+
+    for member in members:
+        visit(member, [member.name], {member.key})
+    return paths
+
+
+def member_closure(lock: Lock, member: str) -> dict[str, str]:
+    """Every package `member` needs in the lock, through any extra or group, mapped to its version(s).
+
+    Several locked versions of one package (forks) are joined with `, `.
+    """
+    start = [p for p in lock.packages if p.name == member]
+    found: dict[str, set[str]] = {}
+    seen: set[str] = set()
+    stack = list(start)
+    while stack:
+        current = stack.pop()
+        if current.key in seen:
+            continue
+        seen.add(current.key)
+        if current.name != member:
+            found.setdefault(current.name, set()).add(current.version or "")
+        stack.extend(p for dep, _ in lock.edges(current) if (p := lock.resolve(dep)) is not None)
+    return {name: ", ".join(sorted(versions)) for name, versions in sorted(found.items())}
+
+
+@dataclass(frozen=True, slots=True)
+class PackageChange:
+    """A package whose locked version changed: `kind` is `added`, `removed`, `upgraded` or `downgraded`."""
+
+    name: str
+    kind: str
+    before: str | None
+    after: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """The change as plain JSON values."""
+        return {"name": self.name, "kind": self.kind, "before": self.before, "after": self.after}
+
+    def describe(self) -> str:
+        """One line for people: `upgraded   idna 3.6 -> 3.10`."""
+        return f"{self.kind:<10} {self.name} {self.before or ''} -> {self.after or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class LockDiff:
+    """What changed between two locks: over the whole lock, and in what each member needs."""
+
+    before: str
+    after: str
+    changes: tuple[PackageChange, ...]
+    members: dict[str, tuple[PackageChange, ...]]
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"before", "after", "changes": [...], "members": {member: [...]}}`."""
+        return {
+            "before": self.before,
+            "after": self.after,
+            "changes": [change.as_json() for change in self.changes],
+            "members": {name: [change.as_json() for change in changes] for name, changes in self.members.items()},
+        }
+
+
+def _compare(before: dict[str, str], after: dict[str, str]) -> tuple[PackageChange, ...]:
+    changes: list[PackageChange] = []
+    for name in sorted(before.keys() | after.keys()):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if old is None:
+            kind = "added"
+        elif new is None:
+            kind = "removed"
+        else:
+            kind = "upgraded" if _newer(new, old) else "downgraded"
+        changes.append(PackageChange(name, kind, old, new))
+    return tuple(changes)
+
+
+def _newer(new: str, old: str) -> bool:
+    try:
+        return max(Version(v) for v in new.split(", ")) > max(Version(v) for v in old.split(", "))
+    except InvalidVersion:
+        return new > old
+
+
+def _all_versions(lock: Lock) -> dict[str, str]:
+    return {name: ", ".join(sorted(versions)) for name, versions in lock.versions().items()}
+
+
+def diff_locks(before: Lock, after: Lock, *, labels: tuple[str, str] = ("before", "after")) -> LockDiff:
+    """Compare two locks, over all packages and per workspace member (what each needs, transitively)."""
+    members = sorted(set(before.member_names) | set(after.member_names))
+    per_member = {
+        member: changes
+        for member in members
+        if (changes := _compare(member_closure(before, member), member_closure(after, member)))
+    }
+    return LockDiff(labels[0], labels[1], _compare(_all_versions(before), _all_versions(after)), per_member)
+
+
+def lock_at(root: Path, ref: str | None) -> Lock:
+    """The workspace's uv.lock at git revision `ref`, or in the working tree when `ref` is None.
+
+    Raises:
+        LockFileError: When there is no uv.lock at that revision or it cannot be read.
+        CommandError: When git fails (an unknown ref, not a repository).
+    """
+    if ref is None:
+        return read_lock(root / "uv.lock")
+    check_ref(root, ref)
+    prefix = git(root, "rev-parse", "--show-prefix").stdout.strip()
+    completed = git(root, "show", f"{ref}:{prefix}uv.lock", check=False)
+    if completed.returncode != 0:
+        raise LockFileError(f"not found at {ref}: {completed.stderr.strip()}", path=f"{ref}:{prefix}uv.lock")
+    return parse_lock(completed.stdout, origin=f"{ref}:{prefix}uv.lock")
+
+
+def check_ref(root: Path, ref: str) -> None:
+    """Refuse `ref` unless it names a commit of the repository at `root`.
+
+    Raises:
+        WorkspaceError: When `ref` looks like an option or names no commit.
+        CommandError: When `root` is not in a git repository.
+    """
+    if not ref or ref.startswith("-"):
+        raise WorkspaceError(f"{ref!r} is not a git revision", hint="Pass a branch, tag or commit, such as main")
+    completed = git(root, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}", check=False)
+    if completed.returncode != 0:
+        if "not a git repository" in completed.stderr:
+            raise CommandError(["git", "rev-parse", ref], completed.returncode, completed.stderr)
+        raise WorkspaceError(f"{ref!r} is not a known git revision", hint="Pass a branch, tag or commit, such as main")
+
+
+@dataclass(frozen=True, slots=True)
+class LockCheck:
+    """Whether the lock matches the pyproject files (`uv lock --check`), and what uv said."""
+
+    fresh: bool
+    message: str
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"fresh": bool, "message": str}`."""
+        return {"fresh": self.fresh, "message": self.message}
+
+
+def check_lock(root: Path, *, offline: bool = False) -> LockCheck:
+    """Run `uv lock --check` in the workspace at `root`.
+
+    Raises:
+        CommandError: When uv fails for another reason than a stale lock (it exits 1 for a stale one and prints why).
+    """
+    command = [uv_binary(), "lock", "--check", "--directory", str(root)] + (["--offline"] if offline else [])
+    completed = run(command, cwd=root, check=False)
+    message = (completed.stderr or completed.stdout).strip()
+    if completed.returncode == 0:
+        return LockCheck(True, message)
+    if "needs to be updated" in message or "missing" in message.lower() or "Unable to find lockfile" in message:
+        return LockCheck(False, message)
+    raise CommandError(command, completed.returncode, message)

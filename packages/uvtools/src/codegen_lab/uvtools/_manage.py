@@ -1,0 +1,177 @@
+"""Changing a member's dependencies through uv, and looking at the workspace's virtual environment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from codegen_lab.uvtools._lock import Lock
+from codegen_lab.uvtools._model import Workspace, normalize_name
+from codegen_lab.uvtools._process import run, uv_binary
+from codegen_lab.uvtools._requirements import parse_requirement
+from codegen_lab.uvtools.errors import WorkspaceError
+
+__all__ = ["UvChange", "VenvReport", "change_dependency", "create_venv", "inspect_venv", "sync", "upgrade"]
+
+
+@dataclass(frozen=True, slots=True)
+class UvChange:
+    """A uv command that changes the workspace: what it is, and what it said when it ran."""
+
+    command: tuple[str, ...]
+    applied: bool
+    returncode: int | None = None
+    output: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"command": ["uv", ...], "applied", "returncode", "output"}`."""
+        shown = ["uv", *self.command[1:]]
+        return {"command": shown, "applied": self.applied, "returncode": self.returncode, "output": self.output}
+
+
+def change_dependency(
+    workspace: Workspace,
+    action: Literal["add", "remove"],
+    member: str,
+    requirements: list[str],
+    *,
+    group: str | None = None,
+    optional: str | None = None,
+    upgrade: bool = False,
+    apply: bool = False,
+) -> UvChange:
+    """Add or remove requirements of `member` with `uv add --package` / `uv remove --package`.
+
+    Args:
+        workspace: The workspace.
+        action: `add` or `remove`.
+        member: The member to change.
+        requirements: Requirements (`httpx>=0.27`) to add, or names to remove.
+        group: In this dependency group instead of `[project] dependencies`.
+        optional: In this extra instead.
+        upgrade: With `add`, upgrade the package in the lock too.
+        apply: Run the command (default: only return it).
+
+    Raises:
+        WorkspaceError: When the member is unknown, no requirement is given, or both group and optional are.
+        CommandError: Never: uv's failure is returned with its exit status and output.
+    """
+    target = workspace.member(member)
+    if not requirements:
+        raise WorkspaceError(f"nothing to {action}", hint="Name at least one requirement")
+    if group is not None and optional is not None:
+        raise WorkspaceError("pass either a group or an extra (optional), not both")
+    arguments = [action, "--package", target.name]
+    if group is not None:
+        arguments += ["--group", group]
+    if optional is not None:
+        arguments += ["--optional", optional]
+    if upgrade and action == "add":
+        arguments += [f"--upgrade-package={normalize_name(parse_requirement(requirements[0]).name)}"]
+    return _uv_change(workspace, [*arguments, "--", *requirements], apply=apply)
+
+
+def _uv_change(workspace: Workspace, arguments: list[str], *, apply: bool) -> UvChange:
+    """`uv ARGUMENTS --directory ROOT`, run when `apply` is true, else only returned."""
+    command = [uv_binary(), *arguments[:1], "--directory", str(workspace.root), *arguments[1:]]
+    if not apply:
+        return UvChange(tuple(command), applied=False)
+    completed = run(command, cwd=workspace.root, check=False)
+    return UvChange(tuple(command), True, completed.returncode, (completed.stderr + completed.stdout).strip())
+
+
+def sync(workspace: Workspace, *, member: str | None = None, apply: bool = False) -> UvChange:
+    """Install the lock into the workspace's environment: one member (`uv sync --package`) or all of them.
+
+    Raises:
+        WorkspaceError: When the member is unknown.
+    """
+    which = ["--package", workspace.member(member).name] if member is not None else ["--all-packages"]
+    return _uv_change(workspace, ["sync", *which], apply=apply)
+
+
+def upgrade(workspace: Workspace, packages: list[str], *, apply: bool = False) -> UvChange:
+    """Let these packages move to their newest allowed versions in the lock (`uv lock --upgrade-package`).
+
+    Raises:
+        WorkspaceError: When no package is named, or a name is not a distribution name.
+    """
+    if not packages:
+        raise WorkspaceError("nothing to upgrade", hint="Name at least one package")
+    for name in packages:
+        if not _NAME.match(name):
+            raise WorkspaceError(f"{name!r} is not a package name")
+    return _uv_change(workspace, ["lock", *(f"--upgrade-package={name}" for name in packages)], apply=apply)
+
+
+def create_venv(workspace: Workspace, *, python: str | None = None, apply: bool = False) -> UvChange:
+    """Create the workspace's `.venv` (`uv venv`), with this Python version when given.
+
+    Raises:
+        WorkspaceError: When `python` looks like an option.
+    """
+    if python is not None and python.startswith("-"):
+        raise WorkspaceError(f"python = {python!r} is not a Python version or path")
+    return _uv_change(workspace, ["venv", *([f"--python={python}"] if python else [])], apply=apply)
+
+
+@dataclass(slots=True)
+class VenvReport:
+    """The workspace's virtual environment against its lock."""
+
+    path: str
+    exists: bool
+    python: str | None = None
+    installed: int = 0
+    drift: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"path", "exists", "python", "installed", "drift": [{"name", "installed", "locked"}]}`."""
+        return {
+            "path": self.path,
+            "exists": self.exists,
+            "python": self.python,
+            "installed": self.installed,
+            "drift": self.drift,
+        }
+
+
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_DIST_INFO = re.compile(r"^(?P<name>.+?)-(?P<version>[^-]+)\.dist-info$")
+
+
+def inspect_venv(workspace: Workspace, lock: Lock | None, *, path: Path | None = None) -> VenvReport:
+    """The Python version of the workspace's `.venv` and its drift from the lock.
+
+    Drift lists packages installed at another version than the lock's, and installed packages the lock does not
+    hold. Locked packages that are not installed are not drift: markers and groups decide what a sync installs.
+
+    Raises:
+        WorkspaceError: When `path` is outside the workspace root.
+    """
+    venv = (path or workspace.root / ".venv").resolve()
+    if not venv.is_relative_to(workspace.root):
+        raise WorkspaceError(f"{venv} is outside the workspace root {workspace.root}")
+    report = VenvReport(path=str(venv), exists=(venv / "pyvenv.cfg").is_file())
+    if not report.exists:
+        return report
+    for line in (venv / "pyvenv.cfg").read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition("=")
+        if key.strip() in {"version_info", "version"}:
+            report.python = value.strip()
+    installed: dict[str, str] = {}
+    for site in venv.glob("lib/python*/site-packages"):
+        for entry in site.iterdir():
+            if (found := _DIST_INFO.match(entry.name)) is not None:
+                installed[normalize_name(found["name"])] = found["version"]
+    report.installed = len(installed)
+    if lock is not None:
+        locked = lock.versions()
+        for name, version in sorted(installed.items()):
+            if name not in locked:
+                report.drift.append({"name": name, "installed": version, "locked": None})
+            elif version not in locked[name] and "" not in locked[name]:
+                report.drift.append({"name": name, "installed": version, "locked": sorted(locked[name])})
+    return report

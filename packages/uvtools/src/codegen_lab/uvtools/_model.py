@@ -1,0 +1,460 @@
+"""The workspace model: the root, its members and what each declares, read as uv reads them."""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import glob
+import json
+import logging
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, cast
+
+from codegen_lab.uvtools._process import run, uv_binary, uv_version
+from codegen_lab.uvtools._requirements import InvalidRequirement, ParsedRequirement, parse_requirement
+from codegen_lab.uvtools.errors import CommandError, WorkspaceError
+
+__all__ = ["Dependency", "Member", "Workspace", "find_root", "glob_members", "load_workspace", "normalize_name"]
+
+logger = logging.getLogger(__name__)
+
+_NORMALIZE = re.compile(r"[-_.]+")
+
+DependencyKind = Literal["project", "optional", "group"]
+MemberSource = Literal["auto", "uv", "pyproject"]
+
+
+@functools.lru_cache(maxsize=16384)
+def normalize_name(name: str) -> str:
+    """A distribution name as uv and PEP 503 compare them: lowercase, runs of `-_.` as one `-`."""
+    return _NORMALIZE.sub("-", name).lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """One requirement a member declares.
+
+    Attributes:
+        name: The normalized distribution name.
+        requirement: The requirement as written in pyproject.toml.
+        specifier: Its version specifier (`>=1,<2`), empty when there is none.
+        marker: Its environment marker, if any.
+        kind: `project` (`[project] dependencies`), `optional` (an extra) or `group` (a dependency group).
+        group: The extra or group name, for `optional` and `group`.
+        internal: Whether it names another member of the workspace.
+        source: The kind of `[tool.uv.sources]` entry for it (`workspace`, `path`, `git`, `url`, `index`), if any.
+    """
+
+    name: str
+    requirement: str
+    specifier: str
+    marker: str | None
+    kind: DependencyKind
+    group: str | None
+    internal: bool
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A workspace member: a folder with a pyproject.toml that has a `[project]` table.
+
+    Attributes:
+        name: The normalized project name.
+        version: The static version, or None when it is dynamic.
+        path: The member's folder (absolute).
+        relative: The folder relative to the workspace root, in POSIX form (`.` for the root itself).
+        requires_python: The `requires-python` specifier, if declared.
+        dependencies: Every requirement: project, optional (extras) and dependency groups.
+        extras: The names of its optional-dependency groups.
+        groups: The names of its dependency groups.
+        packaged: Whether it is built and installed (false for a virtual project, `tool.uv.package = false`).
+    """
+
+    name: str
+    version: str | None
+    path: Path
+    relative: str
+    requires_python: str | None
+    dependencies: tuple[Dependency, ...]
+    extras: tuple[str, ...]
+    groups: tuple[str, ...]
+    packaged: bool
+
+    @property
+    def pyproject(self) -> Path:
+        """The member's pyproject.toml."""
+        return self.path / "pyproject.toml"
+
+    @property
+    def internal_dependencies(self) -> tuple[str, ...]:
+        """Names of the members it depends on (any kind), each once, in declaration order."""
+        return tuple(dict.fromkeys(dep.name for dep in self.dependencies if dep.internal and dep.name != self.name))
+
+    @property
+    def external_dependencies(self) -> tuple[Dependency, ...]:
+        """Its requirements on distributions outside the workspace."""
+        return tuple(dep for dep in self.dependencies if not dep.internal)
+
+    def as_json(self) -> dict[str, Any]:
+        """The member as plain JSON values."""
+        return {
+            "name": self.name,
+            "version": self.version,
+            "path": self.relative,
+            "requires_python": self.requires_python,
+            "packaged": self.packaged,
+            "extras": list(self.extras),
+            "groups": list(self.groups),
+            "dependencies": list(self.internal_dependencies),
+            "external": [
+                {"requirement": dep.requirement, "kind": dep.kind, "group": dep.group}
+                for dep in self.external_dependencies
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """A uv workspace (or a single project, a workspace of one).
+
+    Attributes:
+        root: The workspace root folder (absolute).
+        members: The members, sorted by name.
+        member_globs: `tool.uv.workspace.members` of the root.
+        exclude_globs: `tool.uv.workspace.exclude` of the root.
+        requires_python: The root's `requires-python`, if it declares one.
+        discovered_by: `uv` when `uv workspace metadata` listed the members, else `pyproject`.
+    """
+
+    root: Path
+    members: tuple[Member, ...]
+    member_globs: tuple[str, ...] = ()
+    exclude_globs: tuple[str, ...] = ()
+    requires_python: str | None = None
+    discovered_by: Literal["uv", "pyproject"] = "pyproject"
+    _by_name: dict[str, Member] = field(default_factory=dict[str, "Member"], init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update({member.name: member for member in self.members})
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The members' names, sorted."""
+        return tuple(member.name for member in self.members)
+
+    def member(self, name: str) -> Member:
+        """The member called `name` (compared normalized).
+
+        Raises:
+            WorkspaceError: When no member has that name; the message lists the members.
+        """
+        found = self._by_name.get(normalize_name(name))
+        if found is None:
+            raise WorkspaceError(
+                f"no workspace member is called {name!r}", hint=f"Members: {', '.join(self.names) or '(none)'}"
+            )
+        return found
+
+    def owner_of(self, path: str | Path) -> Member | None:
+        """The member whose folder holds `path` (relative to the root, or absolute): the deepest one wins."""
+        candidate = Path(path)
+        relative = (_relative_to(candidate, self.root) if candidate.is_absolute() else candidate).as_posix()
+        if relative == ".." or relative.startswith("../"):
+            return None
+        best: Member | None = None
+        best_depth = -1
+        for member in self.members:
+            if member.relative == ".":
+                depth = 0
+            elif relative == member.relative or relative.startswith(member.relative + "/"):
+                depth = member.relative.count("/") + 1
+            else:
+                continue
+            if depth > best_depth:
+                best, best_depth = member, depth
+        return best
+
+
+def _relative_to(path: Path, root: Path) -> Path:
+    try:
+        return path.resolve().relative_to(root)
+    except ValueError:
+        return Path("..") / path.name
+
+
+def find_root(start: Path | str | None = None) -> Path:
+    """The workspace root for `start` (default: the current directory), found as uv finds it.
+
+    The nearest folder at or above `start` whose pyproject.toml has `[tool.uv.workspace]`; else the nearest
+    folder with a pyproject.toml (a single project).
+
+    Raises:
+        WorkspaceError: When no pyproject.toml is found at or above `start`.
+    """
+    here = Path(start or Path.cwd()).expanduser().resolve()
+    if not here.is_dir():
+        raise WorkspaceError("is not an existing folder", path=here)
+    nearest: Path | None = None
+    for folder in (here, *here.parents):
+        pyproject = folder / "pyproject.toml"
+        if not pyproject.is_file():
+            continue
+        nearest = nearest or folder
+        tool = _read_toml(pyproject).get("tool", {})
+        uv_table = cast("dict[str, Any]", tool).get("uv") if isinstance(tool, dict) else None
+        if isinstance(uv_table, dict) and "workspace" in uv_table:
+            return folder
+    if nearest is None:
+        raise WorkspaceError("no pyproject.toml here or in any parent folder", path=here, hint="Pass --root")
+    return nearest
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_cached(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
+    """The parsed file; the modification time and size in the key make an edited file read again."""
+    del mtime_ns, size
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return tomllib.loads(handle.read())
+    except tomllib.TOMLDecodeError as exc:
+        raise WorkspaceError(f"not valid TOML: {exc}", path=Path(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise WorkspaceError(f"cannot be read: {exc}", path=Path(path)) from None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    name = str(path)
+    try:
+        stat = os.stat(name)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot be read: {exc}", path=path) from None
+    return _read_cached(name, stat.st_mtime_ns, stat.st_size)
+
+
+def _table(document: dict[str, Any], dotted: str, path: Path) -> dict[str, Any]:
+    current: dict[str, Any] = document
+    for key in dotted.split("."):
+        found: object = current.get(key, {})
+        if not isinstance(found, dict):
+            raise WorkspaceError(f"[{dotted}] must be a table", path=path)
+        current = cast("dict[str, Any]", found)
+    return current
+
+
+def _strings(value: object, where: str, path: Path) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in cast("list[object]", value)):
+        raise WorkspaceError(f"{where} must be a list of strings", path=path)
+    return tuple(cast("list[str]", value))
+
+
+def glob_members(root: Path, patterns: tuple[str, ...], excludes: tuple[str, ...]) -> list[Path]:
+    """Folders matching `patterns` that hold a pyproject.toml and match no exclude, as uv's globs do."""
+    found: dict[str, None] = {}
+    base = str(root)
+    cleaned = [exclude.rstrip("/") for exclude in excludes]
+    for pattern in patterns:
+        for match in sorted(glob.glob(pattern, root_dir=base, recursive=True, include_hidden=True)):
+            relative = os.path.normpath(match).replace(os.sep, "/")
+            if any(fnmatch.fnmatchcase(relative, exclude) for exclude in cleaned):
+                continue
+            folder = os.path.join(base, relative) if relative != "." else base
+            if os.path.isfile(os.path.join(folder, "pyproject.toml")):
+                found[folder] = None
+            else:
+                logger.debug("%s matches the members glob %r but has no pyproject.toml", folder, pattern)
+    return [Path(folder) for folder in found]
+
+
+@functools.cache
+def _uv_has_workspace_metadata() -> bool:
+    """Whether the installed uv offers `uv workspace metadata` (experimental; probed once per process)."""
+    try:
+        probe = run([uv_binary(), "workspace", "metadata", "--help"], check=False)
+    except CommandError:
+        return False
+    if logger.isEnabledFor(logging.DEBUG):
+        offered = "offered" if probe.returncode == 0 else "absent"
+        logger.debug("uv %s: workspace metadata %s", ".".join(map(str, uv_version())), offered)
+    return probe.returncode == 0
+
+
+def _uv_members(root: Path) -> list[Path] | None:
+    """The members' folders as `uv workspace metadata` lists them, or None when uv cannot say."""
+    if not _uv_has_workspace_metadata():
+        return None
+    command = [uv_binary(), "workspace", "metadata", "--frozen", "--offline", "--preview-features"]
+    command += ["workspace-metadata", "--directory", str(root)]
+    try:
+        completed = run(command, cwd=root)
+        document: dict[str, Any] = json.loads(completed.stdout)
+        return [Path(str(member["path"])) for member in document["members"]]
+    except (CommandError, ValueError, KeyError, TypeError) as exc:
+        logger.debug("uv workspace metadata is not available here (%s); reading the pyproject files", exc)
+        return None
+
+
+def _source_kinds(tool_uv: dict[str, Any]) -> dict[str, str]:
+    sources = tool_uv.get("sources", {})
+    kinds: dict[str, str] = {}
+    if isinstance(sources, dict):
+        for name, entry in cast("dict[str, object]", sources).items():
+            first: object = entry
+            if isinstance(entry, list):
+                first = cast("list[object]", entry)[0] if entry else None
+            if isinstance(first, dict):
+                keys = set(cast("dict[str, Any]", first))
+                kind = next((k for k in ("workspace", "path", "git", "url", "index") if k in keys), "other")
+                kinds[normalize_name(name)] = kind
+    return kinds
+
+
+_TABLES = {"project": "[project] dependencies", "optional": "[project.optional-dependencies]"}
+
+
+def _parse_requirement(text: object, kind: DependencyKind, group: str | None, path: Path) -> ParsedRequirement:
+    if isinstance(text, str):
+        try:
+            return parse_requirement(text)
+        except InvalidRequirement as exc:
+            problem = f"{text!r} is not a valid requirement: {exc}"
+    else:
+        problem = f"{text!r} is not a requirement string"
+    where = _TABLES.get(kind, "[dependency-groups]") + (f" {group}" if group else "")
+    raise WorkspaceError(f"{where}: {problem}", path=path)
+
+
+def _relative(folder: Path, root: Path) -> str:
+    """`folder` relative to `root` in POSIX form, `.` for the root itself."""
+    inside, base = str(folder), str(root)
+    if inside == base:
+        return "."
+    if inside.startswith(base + os.sep):
+        return inside[len(base) + 1 :].replace(os.sep, "/")
+    return os.path.relpath(inside, base).replace(os.sep, "/")
+
+
+def _project_name(document: dict[str, Any], path: Path) -> str | None:
+    name = _table(document, "project", path).get("name")
+    return normalize_name(name) if isinstance(name, str) else None
+
+
+def _read_member(
+    folder: Path, document: dict[str, Any], root: Path, sources: dict[str, str], names: set[str]
+) -> Member | None:
+    path = folder / "pyproject.toml"
+    project = _table(document, "project", path)
+    if not project:
+        return None
+    name = project.get("name")
+    if not isinstance(name, str) or not name:
+        raise WorkspaceError("[project] name is missing or not a string", path=path)
+    version = project.get("version")
+    if version is not None and not isinstance(version, str):
+        raise WorkspaceError("[project] version must be a string", path=path)
+    tool_uv = _table(document, "tool.uv", path)
+    own_sources = {**sources, **_source_kinds(tool_uv)}
+    requires: list[tuple[object, DependencyKind, str | None]] = [
+        (text, "project", None) for text in cast("list[object]", project.get("dependencies", []))
+    ]
+    optional = _table(document, "project.optional-dependencies", path)
+    for extra, items in optional.items():
+        requires.extend((text, "optional", extra) for text in cast("list[object]", items))
+    groups = _table(document, "dependency-groups", path)
+    for group, items in groups.items():
+        # {include-group = "other"} entries include another group's requirements, declared there.
+        requires.extend((text, "group", group) for text in cast("list[object]", items) if not isinstance(text, dict))
+    dependencies: list[Dependency] = []
+    for text, kind, group in requires:
+        requirement = _parse_requirement(text, kind, group, path)
+        dep_name = normalize_name(requirement.name)
+        dependencies.append(
+            Dependency(
+                dep_name,
+                str(text),
+                requirement.specifier,
+                requirement.marker,
+                kind,
+                group,
+                dep_name in names,
+                own_sources.get(dep_name),
+            )
+        )
+    has_backend = "build-system" in document
+    package = tool_uv.get("package")
+    relative = _relative(folder, root)
+    return Member(
+        name=normalize_name(name),
+        version=version,
+        path=folder,
+        relative=relative,
+        requires_python=cast("str | None", project.get("requires-python")),
+        dependencies=tuple(dependencies),
+        extras=tuple(optional),
+        groups=tuple(groups),
+        packaged=bool(package) if isinstance(package, bool) else has_backend,
+    )
+
+
+def load_workspace(root: Path | str | None = None, *, members_from: MemberSource = "auto") -> Workspace:
+    """Read the workspace at `root` (default: the one holding the current directory).
+
+    Args:
+        root: A folder in the workspace; its root is found as uv finds it.
+        members_from: Who lists the members: `uv` (`uv workspace metadata`, needs a uv.lock), `pyproject`
+            (the members and exclude globs, read here with uv's semantics) or `auto` (uv when it can).
+
+    Returns:
+        The workspace, its members sorted by name.
+
+    Raises:
+        WorkspaceError: When there is no workspace, or a pyproject.toml is invalid (the message names it).
+    """
+    root_path = find_root(root)
+    path = root_path / "pyproject.toml"
+    document = _read_toml(path)
+    workspace_table = _table(document, "tool.uv.workspace", path)
+    patterns = _strings(workspace_table.get("members"), "[tool.uv.workspace] members", path)
+    excludes = _strings(workspace_table.get("exclude"), "[tool.uv.workspace] exclude", path)
+    folders: list[Path] | None = None
+    discovered_by: Literal["uv", "pyproject"] = "pyproject"
+    if members_from != "pyproject" and (root_path / "uv.lock").is_file():
+        folders = _uv_members(root_path)
+        discovered_by = "uv" if folders is not None else "pyproject"
+    if folders is None:
+        if members_from == "uv":
+            raise WorkspaceError(
+                "uv workspace metadata could not list the members", path=root_path, hint="Run `uv lock` first"
+            )
+        folders = [root_path, *glob_members(root_path, patterns, excludes)]
+    root_sources = _source_kinds(_table(document, "tool.uv", path))
+    documents = {folder: _read_toml(folder / "pyproject.toml") for folder in folders}
+    names = {name for folder, doc in documents.items() if (name := _project_name(doc, folder)) is not None}
+    members = [
+        member
+        for folder, doc in documents.items()
+        if (member := _read_member(folder, doc, root_path, root_sources, names)) is not None
+    ]
+    seen: dict[str, Member] = {}
+    for member in members:
+        if member.name in seen and seen[member.name].path != member.path:
+            raise WorkspaceError(
+                f"two members are called {member.name!r}: {seen[member.name].relative} and {member.relative}",
+                path=path,
+            )
+        seen[member.name] = member
+    project = _table(document, "project", path)
+    return Workspace(
+        root=root_path,
+        members=tuple(sorted(seen.values(), key=lambda member: member.name)),
+        member_globs=patterns,
+        exclude_globs=excludes,
+        requires_python=cast("str | None", project.get("requires-python")),
+        discovered_by=discovered_by,
+    )

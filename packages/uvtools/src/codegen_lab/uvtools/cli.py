@@ -1,0 +1,174 @@
+"""The `codegen-lab ws` command (also `codegen-lab-uvtools`): uv workspaces for people and scripts.
+
+Every command takes `--root DIR` (default: the workspace of the current directory) and `--format json`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from codegen_lab.uvtools import _cli_change, _cli_env
+from codegen_lab.uvtools._cli_common import options as _options
+from codegen_lab.uvtools._cli_common import print_json as _json
+from codegen_lab.uvtools._cli_common import reported_errors as _reported_errors
+from codegen_lab.uvtools._cli_common import table as _table
+from codegen_lab.uvtools._cli_common import workspace_at as _workspace
+
+__all__ = ["cli", "main"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+def cli() -> None:
+    """Manage uv workspaces: members, graph, lock, affected members, runs in order, bumps, releases, hygiene."""
+
+
+@cli.command()
+@_options()
+def members(root: Path | None, output_format: str) -> None:
+    """List the members: name, version, path, requires-python, internal dependencies."""
+    with _reported_errors():
+        workspace = _workspace(root)
+    if output_format == "json":
+        _json(
+            {
+                "root": str(workspace.root),
+                "discovered_by": workspace.discovered_by,
+                "members": [member.as_json() for member in workspace.members],
+            }
+        )
+        return
+    rows = [
+        [
+            m.name,
+            m.version or "(dynamic)",
+            m.relative,
+            m.requires_python or "-",
+            ", ".join(m.internal_dependencies) or "-",
+        ]
+        for m in workspace.members
+    ]
+    _table(f"Members of {workspace.root}", ["member", "version", "path", "requires-python", "depends on"], rows)
+
+
+@cli.command()
+@click.option("--member", "member_name", default=None, help="Show this member's dependencies and dependents.")
+@_options(("text", "json", "dot", "mermaid"))
+def graph(member_name: str | None, root: Path | None, output_format: str) -> None:
+    """The members' graph in dependency-first order (text, json, dot or mermaid)."""
+    from codegen_lab.uvtools._graph import Graph  # noqa: PLC0415
+
+    with _reported_errors():
+        members_graph = Graph.of(_workspace(root))
+        if member_name is not None:
+            data = {
+                "member": member_name,
+                "dependencies": members_graph.dependencies(member_name),
+                "all_dependencies": members_graph.dependencies(member_name, transitive=True),
+                "dependents": members_graph.dependents(member_name),
+                "all_dependents": members_graph.dependents(member_name, transitive=True),
+            }
+            if output_format == "json":
+                _json(data)
+            else:
+                for key, values in data.items():
+                    if key != "member":
+                        click.echo(f"{key.replace('_', ' ')}: {', '.join(values) or '-'}")
+            return
+        click.echo(members_graph.render(output_format))
+
+
+@cli.command()
+@click.argument("package")
+@_options()
+def why(package: str, root: Path | None, output_format: str) -> None:
+    """Every path from a workspace member to PACKAGE in the lock."""
+    from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
+    from codegen_lab.uvtools._lockops import why as find_paths  # noqa: PLC0415
+
+    with _reported_errors():
+        workspace = _workspace(root)
+        paths = find_paths(read_lock(workspace.root / "uv.lock"), package)
+    if output_format == "json":
+        _json({"package": package, "paths": paths})
+        return
+    for path in paths:
+        click.echo(" -> ".join(path))
+
+
+@cli.group()
+def lock() -> None:
+    """The lock: differences between revisions, freshness."""
+
+
+@lock.command("diff")
+@click.argument("before")
+@click.argument("after", required=False)
+@_options()
+def lock_diff(before: str, after: str | None, root: Path | None, output_format: str) -> None:
+    """What changed in uv.lock from git revision BEFORE to AFTER (default: the working tree), per member."""
+    from codegen_lab.uvtools._lockops import diff_locks, lock_at  # noqa: PLC0415
+
+    with _reported_errors():
+        workspace = _workspace(root)
+        diff = diff_locks(
+            lock_at(workspace.root, before), lock_at(workspace.root, after), labels=(before, after or "working tree")
+        )
+    if output_format == "json":
+        _json(diff.as_json())
+        return
+    click.echo(f"uv.lock from {diff.before} to {diff.after}: {len(diff.changes)} package(s) changed")
+    for change in diff.changes:
+        click.echo(f"  {change.describe()}")
+    for member, changes in diff.members.items():
+        click.echo(f"{member}:")
+        for change in changes:
+            click.echo(f"  {change.describe()}")
+
+
+@lock.command("check")
+@click.option("--offline", is_flag=True, help="Do not reach the index.")
+@_options()
+def lock_check(offline: bool, root: Path | None, output_format: str) -> None:
+    """Whether uv.lock matches the pyproject files (`uv lock --check`); exit status 1 when it does not."""
+    from codegen_lab.uvtools._lockops import check_lock  # noqa: PLC0415
+
+    with _reported_errors():
+        result = check_lock(_workspace(root).root, offline=offline)
+    if output_format == "json":
+        _json(result.as_json())
+    else:
+        click.echo(("fresh: " if result.fresh else "stale: ") + result.message)
+    if not result.fresh:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--since", required=True, help="The git revision to compare the working tree with.")
+@_options()
+def affected(since: str, root: Path | None, output_format: str) -> None:
+    """Members changed since a git revision, and every member that depends on them."""
+    from codegen_lab.uvtools._affected import affected as find_affected  # noqa: PLC0415
+
+    with _reported_errors():
+        result = find_affected(_workspace(root), since)
+    if output_format == "json":
+        _json(result.as_json())
+        return
+    click.echo(f"{len(result.files)} file(s) changed since {since}")
+    for name in result.changed:
+        click.echo(f"changed   {name}  ({', '.join(result.reasons[name][:3])})")
+    for name in result.affected:
+        if name not in result.changed:
+            click.echo(f"affected  {name}")
+
+
+_cli_change.register(cli)
+_cli_env.register(cli)
+
+
+def main() -> None:
+    """Run the `codegen-lab-uvtools` command."""
+    cli(prog_name="codegen-lab-uvtools")

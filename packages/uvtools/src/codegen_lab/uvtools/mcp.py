@@ -1,0 +1,290 @@
+"""The MCP toolkit `ws`: uv workspace tools for AI assistants (tool names start with `ws_`).
+
+Registered under the entry-point group `codegen_lab.toolkits` as `create_toolkit`, which takes the server's
+`Settings`: the workspace is the one at `settings.root`, and every path a tool takes stays inside it. Tools that
+change things (`ws_run`, `ws_bump`, `ws_add`, `ws_remove`) only say what they would do unless `apply` is true.
+
+This module imports only what a bare MCP server has already imported; the work is imported on the first call.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import anyio.to_thread
+
+from codegen_lab.mcp_core import Context, Settings, ToolAnnotations, Toolkit
+from codegen_lab.mcp_core.errors import UsageError
+
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._model import Workspace
+
+__all__ = ["create_toolkit"]
+
+_READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+_ONLINE = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=True)
+_CHANGES = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
+
+_INSTRUCTIONS = (
+    "The ws_ tools read and manage the uv workspace at the server's root: ws_graph for members and their order, "
+    "ws_affected for what a change touches, ws_why and ws_lock_diff for the lock, ws_deps_check and ws_lint for "
+    "hygiene, ws_release_plan for publishing. ws_run, ws_bump, ws_add and ws_remove only show what they would do "
+    "until called again with apply=true."
+)
+
+
+def _inside(root: Path, path: str) -> Path:
+    """`path` (relative to the root, or absolute) resolved, refused when it leaves the root."""
+    resolved = (root / path).resolve()
+    if not resolved.is_relative_to(root):
+        raise UsageError(f"path {path!r} is outside the workspace root {root}", hint="Pass a path inside the root")
+    return resolved
+
+
+async def _in_thread[T](fn: Callable[[], T]) -> T:
+    return await anyio.to_thread.run_sync(fn)
+
+
+def create_toolkit(settings: Settings) -> Toolkit:
+    """The `ws` toolkit for the workspace at `settings.root`."""
+    root = settings.root
+    toolkit = Toolkit(
+        "ws",
+        description="uv workspaces: graph, affected members, lock, hygiene, releases, runs and bumps.",
+        instructions=_INSTRUCTIONS,
+        package="codegen-lab-uvtools",
+    )
+
+    locate = functools.partial(_workspace, root)
+    _add_read_tools(toolkit, locate)
+    _add_change_tools(toolkit, locate)
+    _add_environment_tools(toolkit, locate)
+    return toolkit
+
+
+def _workspace(root: Path, path: str = ".") -> Workspace:
+    from codegen_lab.uvtools._model import load_workspace  # noqa: PLC0415
+
+    found = load_workspace(_inside(root, path))
+    if not found.root.is_relative_to(root):
+        raise UsageError(f"the workspace of {path!r} is at {found.root}, outside the root {root}")
+    return found
+
+
+def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
+    @toolkit.tool(title="Workspace graph", annotations=_READ_ONLY)
+    async def graph(
+        path: str = ".", output_format: Literal["json", "dot", "mermaid", "text"] = "json"
+    ) -> dict[str, Any]:
+        """The workspace's members (name, version, path, direct member dependencies) and their dependency-first order; with `output_format` dot, mermaid or text also a rendering. A cycle is an error naming the cycle."""  # noqa: E501
+        from codegen_lab.uvtools._graph import Graph  # noqa: PLC0415
+
+        def work() -> dict[str, Any]:
+            found = workspace(path)
+            members_graph = Graph.of(found)
+            data = members_graph.as_json()
+            data["requires_python"] = {member.name: member.requires_python for member in found.members}
+            if output_format != "json":
+                data["rendering"] = members_graph.render(output_format)
+            return data
+
+        return await _in_thread(work)
+
+    @toolkit.tool(title="Affected members", annotations=_READ_ONLY)
+    async def affected(since: str, path: str = ".") -> dict[str, Any]:
+        """Members changed since the git revision `since` (owners of changed files; root files and uv.lock mapped to the members they touch) and every transitive dependent."""  # noqa: E501
+        from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
+
+        def work() -> dict[str, Any]:
+            result = find(workspace(path), since)
+            return {**result.as_json(), "files": list(result.files), "reasons": result.reasons}
+
+        return await _in_thread(work)
+
+    @toolkit.tool(title="Why is a package locked", annotations=_READ_ONLY)
+    async def why(package: str, path: str = ".") -> dict[str, Any]:
+        """Every path in uv.lock from a workspace member to `package`."""
+        from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
+        from codegen_lab.uvtools._lockops import why as find_paths  # noqa: PLC0415
+
+        def work() -> dict[str, Any]:
+            return {"package": package, "paths": find_paths(read_lock(workspace(path).root / "uv.lock"), package)}
+
+        return await _in_thread(work)
+
+    @toolkit.tool(title="Lock diff", annotations=_READ_ONLY)
+    async def lock_diff(before: str, after: str | None = None, path: str = ".") -> dict[str, Any]:
+        """Packages added, removed, upgraded or downgraded in uv.lock between git revisions `before` and `after` (default: the working tree), overall and per member."""  # noqa: E501
+        from codegen_lab.uvtools._lockops import diff_locks, lock_at  # noqa: PLC0415
+
+        def work() -> dict[str, Any]:
+            found = workspace(path).root
+            labels = (before, after or "working tree")
+            return diff_locks(lock_at(found, before), lock_at(found, after), labels=labels).as_json()
+
+        return await _in_thread(work)
+
+    @toolkit.tool(title="Dependency check", annotations=_READ_ONLY)
+    async def deps_check(members: list[str] | None = None, path: str = ".") -> dict[str, Any]:
+        """Each member's imports against its declared dependencies: missing, only transitive, unused."""
+        from codegen_lab.uvtools._hygiene import check_deps  # noqa: PLC0415
+        from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
+
+        def work() -> dict[str, Any]:
+            found = workspace(path)
+            lock_path = found.root / "uv.lock"
+            lock = read_lock(lock_path) if lock_path.is_file() else None
+            return check_deps(found, lock, members=members).as_json()
+
+        return await _in_thread(work)
+
+    @toolkit.tool(title="Workspace lint", annotations=_READ_ONLY)
+    async def lint(path: str = ".") -> dict[str, Any]:
+        """Consistency across members: one external dependency required differently, requires-python mismatches, internal ranges that exclude the member's version, internal dependencies without a workspace source."""  # noqa: E501
+        from codegen_lab.uvtools._hygiene import lint as run_lint  # noqa: PLC0415
+
+        return await _in_thread(lambda: {"findings": [f.as_json() for f in run_lint(workspace(path))]})
+
+    @toolkit.tool(title="Release plan", annotations=_READ_ONLY)
+    async def release_plan(
+        offline: bool = False, index: str = "https://pypi.org/simple", path: str = "."
+    ) -> dict[str, Any]:
+        """The packaged members in publish order, each `publish`, `published` (already on the index), `unchecked` (the index could not be asked, with the reason) or `unpublishable`."""  # noqa: E501
+        from codegen_lab.uvtools._release import release_plan as plan  # noqa: PLC0415
+
+        return await _in_thread(lambda: plan(workspace(path), index=index, offline=offline).as_json())
+
+
+def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
+    @toolkit.tool(title="Outdated dependencies", annotations=_ONLINE)
+    async def outdated(members: list[str] | None = None, offline: bool = False, path: str = ".") -> dict[str, Any]:
+        """Each member's direct dependencies whose locked version is older than the index's latest; members the index could not be asked about are listed in `unchecked` with the reason."""  # noqa: E501
+        from codegen_lab.uvtools._health import outdated as find  # noqa: PLC0415
+
+        return await _in_thread(lambda: find(workspace(path), members=members, offline=offline).as_json())
+
+    @toolkit.tool(title="Vulnerability audit", annotations=_ONLINE)
+    async def audit(offline: bool = False, path: str = ".") -> dict[str, Any]:
+        """Known vulnerabilities of the locked packages (`uv audit`); when the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
+        from codegen_lab.uvtools._health import audit as run_audit  # noqa: PLC0415
+
+        return await _in_thread(lambda: run_audit(workspace(path), offline=offline).as_json())
+
+    @toolkit.tool(title="Virtual environment", annotations=_READ_ONLY)
+    async def venv(path: str = ".") -> dict[str, Any]:
+        """The workspace's .venv: its Python version and its drift from uv.lock (other versions, packages the lock does not hold)."""  # noqa: E501
+        from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
+        from codegen_lab.uvtools._manage import inspect_venv  # noqa: PLC0415
+
+        def work() -> dict[str, Any]:
+            found = workspace(path)
+            lock_path = found.root / "uv.lock"
+            return inspect_venv(found, read_lock(lock_path) if lock_path.is_file() else None).as_json()
+
+        return await _in_thread(work)
+
+
+def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
+    @toolkit.tool(title="Run in members", annotations=_CHANGES)
+    async def run(
+        command: list[str],
+        ctx: Context,
+        members: list[str] | None = None,
+        since: str | None = None,
+        jobs: int = 1,
+        keep_going: bool = False,
+        apply: bool = False,
+        path: str = ".",
+    ) -> dict[str, Any]:
+        """Run `command` (a list of arguments, no shell) in each member's folder, dependency-first, `jobs` at a time; only the `members` given, or those affected `since` a git revision. Without `apply` it returns the order and runs nothing."""  # noqa: E501
+        import anyio.from_thread  # noqa: PLC0415
+
+        from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
+        from codegen_lab.uvtools._runner import MemberResult, run_many  # noqa: PLC0415
+
+        found = await _in_thread(functools.partial(workspace, path))
+        selected = members
+        if since is not None:
+            touched = set((await _in_thread(lambda: find(found, since))).affected)
+            selected = [name for name in (members or found.names) if name in touched]
+        total = len(selected) if selected is not None else len(found.members)
+        finished = 0
+
+        def progress(_result: MemberResult) -> None:
+            nonlocal finished
+            finished += 1
+            anyio.from_thread.run(ctx.report_progress, finished, total)
+
+        def work() -> dict[str, Any]:
+            summary = run_many(
+                found, command, members=selected, jobs=jobs, keep_going=keep_going, apply=apply, on_done=progress
+            )
+            data = summary.as_json()
+            data["outputs"] = {result.member: result.output[-4000:] for result in summary.results if result.output}
+            return data
+
+        return await _in_thread(work)
+
+    @toolkit.tool(title="Bump a version", annotations=_CHANGES)
+    async def bump(
+        member: str,
+        part: Literal["major", "minor", "patch", "alpha", "beta", "rc", "post", "dev", "stable"],
+        pre: Literal["alpha", "beta", "rc"] | None = None,
+        dependents: Literal["major", "minor", "patch", "alpha", "beta", "rc", "post", "dev", "stable"] | None = None,
+        apply: bool = False,
+        path: str = ".",
+    ) -> dict[str, Any]:
+        """Bump `member`'s version by `part` and rewrite every dependent's requirement on it, keeping each file's style; `dependents` also bumps the transitive dependents. Without `apply` it returns the edits and writes nothing; with it, it writes them and runs `uv lock`."""  # noqa: E501
+        from codegen_lab.uvtools._versions import bump as do_bump  # noqa: PLC0415
+
+        def work() -> dict[str, Any]:
+            found = workspace(path)
+            return do_bump(found, member, part, pre=pre, dependents=dependents, apply=apply).as_json(found.root)
+
+        return await _in_thread(work)
+
+    def _change(action: Literal["add", "remove"]) -> Callable[..., Any]:
+        async def change(
+            member: str,
+            requirements: list[str],
+            group: str | None = None,
+            optional: str | None = None,
+            apply: bool = False,
+            path: str = ".",
+        ) -> dict[str, Any]:
+            from codegen_lab.uvtools._manage import change_dependency  # noqa: PLC0415
+
+            def work() -> dict[str, Any]:
+                found = workspace(path)
+                return change_dependency(
+                    found, action, member, requirements, group=group, optional=optional, apply=apply
+                ).as_json()
+
+            return await _in_thread(work)
+
+        change.__name__ = action
+        change.__doc__ = (
+            f"{action.capitalize()} `requirements` of `member` with `uv {action} --package` (in a dependency `group` "
+            f"or an `optional` extra if given). Without `apply` it returns the uv command and runs nothing."
+        )
+        return change
+
+    toolkit.add_tool(_change("add"), title="Add a dependency", annotations=_CHANGES)
+    toolkit.add_tool(_change("remove"), title="Remove a dependency", annotations=_CHANGES)
+
+    @toolkit.tool(title="Sync the environment", annotations=_CHANGES)
+    async def sync(member: str | None = None, apply: bool = False, path: str = ".") -> dict[str, Any]:
+        """Install the lock into the workspace's environment (`uv sync`), for one member or all. Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
+        from codegen_lab.uvtools._manage import sync as do_sync  # noqa: PLC0415
+
+        return await _in_thread(lambda: do_sync(workspace(path), member=member, apply=apply).as_json())
+
+    @toolkit.tool(title="Upgrade packages in the lock", annotations=_CHANGES)
+    async def upgrade(packages: list[str], apply: bool = False, path: str = ".") -> dict[str, Any]:
+        """Move `packages` to their newest allowed versions in uv.lock (`uv lock --upgrade-package`). Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
+        from codegen_lab.uvtools._manage import upgrade as do_upgrade  # noqa: PLC0415
+
+        return await _in_thread(lambda: do_upgrade(workspace(path), packages, apply=apply).as_json())

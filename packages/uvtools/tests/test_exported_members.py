@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from importlib.metadata import version
+
+from codegen_lab import uvtools
+
+
+def test_all_is_exactly_the_public_surface() -> None:
+    for name in uvtools.__all__:
+        assert getattr(uvtools, name) is not None, name
+    public = {name for name in dir(uvtools) if not name.startswith("_") or name == "__version__"}
+    modules = {name for name in public if type(getattr(uvtools, name)).__name__ == "module"}
+    assert set(uvtools.__all__) == public - modules - {"import_module", "TYPE_CHECKING"}
+
+
+def test_the_version_is_the_installed_one() -> None:
+    assert uvtools.__version__ == version("codegen-lab-uvtools") == "0.1.0"
+
+
+def test_the_core_and_cli_import_nothing_of_mcp() -> None:
+    probe = (
+        "import json, sys\n"
+        "import codegen_lab.uvtools as u\n"
+        "for name in u.__all__: getattr(u, name)\n"
+        "import codegen_lab.uvtools.cli\n"
+        "print(json.dumps(sorted(n for n in sys.modules if n.split('.')[0] in {'mcp', 'mcp_types', 'pydantic'})))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert json.loads(completed.stdout) == []

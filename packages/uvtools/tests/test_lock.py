@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from codegen_lab.uvtools import LockDependency, LockFileError, parse_lock, read_lock
+from codegen_lab.uvtools._lock import _build, _fast_parse, _Unsupported
+
+
+def by_tomllib(text: str):
+    return _build(tomllib.loads(text), "x")
+
+
+def test_the_repository_lock_reads_as_tomllib_reads_it(repository_root: Path) -> None:
+    text = (repository_root / "uv.lock").read_text(encoding="utf-8")
+    lock = parse_lock(text)
+    assert lock == by_tomllib(text)
+    assert (lock.version, lock.revision) == (1, 5)
+    assert "codegen-lab-uvtools" in lock.members
+    (uvtools,) = lock.by_name("codegen-lab-uvtools")
+    assert uvtools.source == "editable+packages/uvtools"
+    assert {dep.name for dep in uvtools.dependencies} >= {"codegen-lab-mcp-core", "tomlkit", "uv"}
+    assert "dev" in uvtools.dev_dependencies
+
+
+def test_a_real_lock_with_markers_extras_and_groups(chain: Path) -> None:
+    lock = read_lock(chain / "uv.lock")
+    assert lock == by_tomllib((chain / "uv.lock").read_text(encoding="utf-8"))
+    assert lock.members == ("a", "b", "c", "d")
+    (b,) = lock.by_name("b")
+    assert b.source == "editable+packages/b"
+    assert LockDependency("typing-extensions", marker="python_full_version < '3.13'") in b.dependencies
+    (c,) = lock.by_name("c")
+    assert [dep.name for dep in c.optional_dependencies["net"]] == ["idna"]
+    assert [dep.name for dep in c.dev_dependencies["dev"]] == ["anyio"]
+    assert lock.resolve(LockDependency("anyio")) is not None
+
+
+@pytest.mark.parametrize("revision", [1, 2, 3, 4, 5])
+def test_revisions_one_to_five_are_read(chain: Path, revision: int) -> None:
+    text = (chain / "uv.lock").read_text(encoding="utf-8").replace("revision = 5", f"revision = {revision}", 1)
+    assert parse_lock(text).revision == revision
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("revision = 5", "revision = 6", "revision = 6: only revisions 1 to 5"),
+        ("version = 1", "version = 2", "version = 2: only lock version 1"),
+        ("[[package]]", "[[package]", "not valid TOML"),
+    ],
+)
+def test_an_unknown_format_names_the_file_and_field(chain: Path, old: str, new: str, message: str) -> None:
+    path = chain / "uv.lock"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(LockFileError, match=re.escape(message)) as caught:
+        read_lock(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_missing_lock_says_to_lock(tmp_path: Path) -> None:
+    with pytest.raises(LockFileError, match="cannot be read") as caught:
+        read_lock(tmp_path / "uv.lock")
+    assert caught.value.hint == "Run `uv lock`"
+
+
+def test_unusual_but_valid_toml_goes_to_tomllib(chain: Path) -> None:
+    text = (chain / "uv.lock").read_text(encoding="utf-8")
+    unusual = text.replace('\nname = "anyio"\n', '\nname    =   "anyio"  # spaced\n', 1)
+    with pytest.raises(_Unsupported):
+        _fast_parse(unusual)
+    assert parse_lock(unusual) == parse_lock(text)
+
+
+names = st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4})?", fullmatch=True)
+markers = st.sampled_from([None, "python_full_version < '3.13'", "sys_platform == 'win32'", 'extra == "x\\"y"'])
+versions = st.from_regex(r"[0-9]{1,2}\.[0-9]{1,2}(\.[0-9]{1,2})?", fullmatch=True)
+
+
+def dependency_line(name: str, marker: str | None, extras: list[str]) -> str:
+    fields = [f"name = {json.dumps(name)}"]
+    if extras:
+        fields.append(f"extra = [{', '.join(json.dumps(e) for e in extras)}]")
+    if marker is not None:
+        fields.append(f"marker = {json.dumps(marker)}")
+    return "{ " + ", ".join(fields) + " }"
+
+
+@st.composite
+def lock_texts(draw: st.DrawFn) -> str:
+    package_names = draw(st.lists(names, min_size=1, max_size=6, unique=True))
+    lines = ["version = 1", f"revision = {draw(st.integers(1, 5))}", 'requires-python = ">=3.12"', ""]
+    for name in package_names:
+        lines += ["[[package]]", f'name = "{name}"', f'version = "{draw(versions)}"']
+        lines.append('source = { registry = "https://pypi.org/simple" }')
+        deps = draw(st.lists(st.sampled_from(package_names), unique=True, max_size=3))
+        rendered = [dependency_line(dep, draw(markers), draw(st.lists(names, max_size=2))) for dep in deps]
+        if rendered and draw(st.booleans()):
+            lines += ["dependencies = [", *(f"    {line}," for line in rendered), "]"]
+        elif rendered:
+            lines.append(f"dependencies = [{', '.join(rendered)}]")
+        lines.append('sdist = { url = "https://example.org/x.tar.gz", hash = "sha256:00", size = 1 }')
+        lines += ["wheels = [", '    { url = "https://example.org/x.whl", hash = "sha256:00", size = 2 },', "]"]
+        if draw(st.booleans()):
+            lines += ["", "[package.optional-dependencies]", f"opt = [{rendered[0] if rendered else ''}]"]
+        lines += ["", "[package.metadata]", "requires-dist = [", '    { name = "x", specifier = ">=1" },', "]", ""]
+    return "\n".join(lines) + "\n"
+
+
+@given(lock_texts())
+def test_the_fast_reader_agrees_with_tomllib(text: str) -> None:
+    assert _build(_fast_parse(text), "x") == by_tomllib(text)
+
+
+@pytest.mark.parametrize("source", ["", "source = {}", 'source = "pypi"'])
+def test_a_malformed_package_is_named(source: str) -> None:
+    text = f'version = 1\nrevision = 5\n\n[[package]]\nname = "x"\nversion = "1"\n{source}\n'
+    with pytest.raises(LockFileError, match=r"\[\[package\]\] number 1 is malformed"):
+        parse_lock(text, origin="broken.lock")

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from codegen_lab.uvtools import (
+    LockFileError,
+    WorkspaceError,
+    check_lock,
+    diff_locks,
+    lock_at,
+    member_closure,
+    parse_lock,
+    read_lock,
+    why,
+)
+
+LOCK = """
+version = 1
+revision = 5
+requires-python = ">=3.12"
+
+[manifest]
+members = ["app", "lib"]
+
+[[package]]
+name = "app"
+version = "1.0.0"
+source = {{ editable = "app" }}
+dependencies = [
+    {{ name = "lib" }},
+    {{ name = "{web}" }},
+]
+
+[[package]]
+name = "lib"
+version = "1.0.0"
+source = {{ editable = "lib" }}
+dependencies = [
+    {{ name = "idna" }},
+]
+
+[[package]]
+name = "idna"
+version = "{idna}"
+source = {{ registry = "https://pypi.org/simple" }}
+
+[[package]]
+name = "{web}"
+version = "2.0"
+source = {{ registry = "https://pypi.org/simple" }}
+"""
+
+
+def test_why_lists_every_path_from_a_member(chain: Path) -> None:
+    lock = read_lock(chain / "uv.lock")
+    paths = why(lock, "anyio")
+    assert ["a", "anyio"] in paths
+    assert ["b", "a", "anyio"] in paths
+    assert ["c", "b", "a", "anyio"] in paths
+    assert ["c", "anyio (group dev)"] in paths
+    assert why(lock, "idna") == [
+        ["a", "anyio", "idna"],
+        ["b", "a", "anyio", "idna"],
+        ["c", "b", "a", "anyio", "idna"],
+        ["c", "idna (extra net)"],
+        ["c", "anyio (group dev)", "idna"],
+        ["d", "idna"],
+    ]
+    with pytest.raises(WorkspaceError, match="no package called 'nope'"):
+        why(lock, "nope")
+
+
+def test_a_members_closure_follows_extras_groups_and_markers(chain: Path) -> None:
+    closure = member_closure(read_lock(chain / "uv.lock"), "b")
+    assert set(closure) == {"a", "anyio", "idna", "typing-extensions"}
+
+
+def test_diff_reports_upgrades_additions_and_removals_per_member() -> None:
+    before = parse_lock(LOCK.format(idna="3.6", web="flask"))
+    after = parse_lock(LOCK.format(idna="3.10", web="django"))
+    diff = diff_locks(before, after, labels=("v1", "v2"))
+    assert [(c.name, c.kind, c.before, c.after) for c in diff.changes] == [
+        ("django", "added", None, "2.0"),
+        ("flask", "removed", "2.0", None),
+        ("idna", "upgraded", "3.6", "3.10"),
+    ]
+    assert [c.name for c in diff.members["app"]] == ["django", "flask", "idna"]
+    assert [(c.name, c.kind) for c in diff.members["lib"]] == [("idna", "upgraded")]
+    reverse = diff_locks(after, before)
+    assert [c.kind for c in reverse.changes] == ["removed", "added", "downgraded"]
+    assert diff.as_json()["members"]["lib"] == [{"name": "idna", "kind": "upgraded", "before": "3.6", "after": "3.10"}]
+
+
+def test_lock_diff_between_git_revisions(chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace) -> None:
+    git_repo(chain)
+    pyproject = chain / "packages" / "d" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
+    h.uv(chain, "lock")
+    diff = diff_locks(lock_at(chain, "HEAD"), lock_at(chain, None))
+    assert diff.changes == ()  # anyio was already locked for a
+    assert [(c.name, c.kind) for c in diff.members["d"]] == [("anyio", "added"), ("typing-extensions", "added")]
+    assert set(diff.members) == {"d"}
+    h.git(chain, "commit", "-qam", "d needs anyio")
+    assert diff_locks(lock_at(chain, "HEAD~1"), lock_at(chain, "HEAD")).members == diff.members
+    with pytest.raises(WorkspaceError, match="'no-such-ref' is not a known git revision"):
+        lock_at(chain, "no-such-ref")
+    with pytest.raises(WorkspaceError, match="'--output=x' is not a git revision"):
+        lock_at(chain, "--output=x")
+
+
+def test_a_lock_missing_at_a_revision_is_named(
+    tmp_path: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace
+) -> None:
+    h.write(tmp_path / "pyproject.toml", h.project("solo"))
+    git_repo(tmp_path)
+    with pytest.raises(LockFileError, match=r"HEAD:uv\.lock: not found at HEAD"):
+        lock_at(tmp_path, "HEAD")
+
+
+def test_freshness_comes_from_uv_lock_check(chain: Path) -> None:
+    assert check_lock(chain, offline=True).fresh
+    pyproject = chain / "packages" / "a" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"anyio>=4"', '"anyio>=4", "idna>=3"'), encoding="utf-8")
+    result = check_lock(chain, offline=True)
+    assert not result.fresh
+    assert "needs to be updated" in result.message
+
+
+def test_a_single_project_lock_has_its_project_as_the_member(tmp_path: Path, h: SimpleNamespace) -> None:
+    h.write(tmp_path / "pyproject.toml", h.project("solo", dependencies=("anyio>=4",)))
+    h.uv(tmp_path, "lock")
+    lock = read_lock(tmp_path / "uv.lock")
+    assert lock.members == ()
+    assert lock.member_names == ("solo",)
+    assert why(lock, "idna") == [["solo", "anyio", "idna"]]
+    assert diff_locks(lock, lock).members == {}
+    assert set(member_closure(lock, "solo")) == {"anyio", "idna", "typing-extensions"}

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp_types import CallToolResult, TextContent
+
+from codegen_lab.mcp_core import Settings, build_server
+from codegen_lab.uvtools.mcp import create_toolkit
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def server(root: Path):
+    settings = Settings(root=root)
+    return build_server(settings, [create_toolkit(settings)])
+
+
+def structured(result: CallToolResult) -> dict[str, Any]:
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    return result.structured_content
+
+
+def text_of(result: CallToolResult) -> str:
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
+
+
+async def test_the_tools_are_prefixed_ws(chain: Path) -> None:
+    async with Client(server(chain)) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+    assert names >= {
+        "ws_graph",
+        "ws_affected",
+        "ws_why",
+        "ws_lock_diff",
+        "ws_deps_check",
+        "ws_lint",
+        "ws_release_plan",
+        "ws_run",
+        "ws_bump",
+        "ws_add",
+        "ws_remove",
+        "ws_venv",
+        "ws_sync",
+        "ws_upgrade",
+        "ws_outdated",
+        "ws_audit",
+    }
+
+
+async def test_graph_and_why(chain: Path) -> None:
+    async with Client(server(chain)) as client:
+        graph = structured(await client.call_tool("ws_graph", {"output_format": "mermaid"}))
+        why = structured(await client.call_tool("ws_why", {"package": "idna"}))
+    assert graph["order"] == ["a", "b", "c", "d"]
+    assert graph["rendering"].startswith("graph LR")
+    assert ["d", "idna"] in why["paths"]
+
+
+async def test_changes_are_only_shown_until_applied(chain: Path) -> None:
+    pyproject = chain / "packages" / "a" / "pyproject.toml"
+    before = pyproject.read_text()
+    async with Client(server(chain)) as client:
+        plan = structured(await client.call_tool("ws_bump", {"member": "a", "part": "patch"}))
+        assert plan["applied"] is False
+        assert pyproject.read_text() == before
+        added = structured(await client.call_tool("ws_add", {"member": "a", "requirements": ["idna>=3"]}))
+        assert added["applied"] is False
+        assert added["command"][:2] == ["uv", "add"]
+        assert added["command"][4:6] == ["--package", "a"]
+        assert added["command"][-2:] == ["--", "idna>=3"]
+        applied = structured(await client.call_tool("ws_bump", {"member": "a", "part": "patch", "apply": True}))
+    assert applied["applied"] is True
+    assert 'version = "0.1.1"' in pyproject.read_text()
+
+
+async def test_run_reports_progress_and_results(chain: Path) -> None:
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        del total, message
+        progress.append(done)
+
+    command = [sys.executable, "-c", "print('hi')"]
+    async with Client(server(chain)) as client:
+        dry = structured(await client.call_tool("ws_run", {"command": command}))
+        assert dry["applied"] is False
+        assert dry["results"] == []
+        ran = await client.call_tool("ws_run", {"command": command, "apply": True}, progress_callback=on_progress)
+    data = structured(ran)
+    assert data["passed"] == ["a", "b", "c", "d"]
+    assert data["outputs"]["a"] == "hi\n"
+    assert progress == [1, 2, 3, 4]
+
+
+async def test_paths_stay_inside_the_root(chain: Path) -> None:
+    async with Client(server(chain / "packages")) as client:
+        result = await client.call_tool("ws_graph", {"path": "../.."})
+        assert result.is_error
+        assert "outside the workspace root" in text_of(result)
+        inner = await client.call_tool("ws_graph", {"path": "a"})
+        assert inner.is_error  # the workspace of packages/a is at the chain root, above this server's root
+        assert "outside the root" in text_of(inner)
+
+
+async def test_usage_errors_reach_the_model(chain: Path) -> None:
+    async with Client(server(chain)) as client:
+        result = await client.call_tool("ws_affected", {"since": "HEAD"})
+    assert result.is_error
+    assert "not a git repository" in text_of(result)
+
+
+async def test_affected_lock_diff_and_hygiene_through_the_toolkit(
+    chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace
+) -> None:
+    git_repo(chain)
+    pyproject = chain / "packages" / "d" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
+    h.uv(chain, "lock")
+    async with Client(server(chain)) as client:
+        touched = structured(await client.call_tool("ws_affected", {"since": "HEAD"}))
+        diff = structured(await client.call_tool("ws_lock_diff", {"before": "HEAD"}))
+        lint = structured(await client.call_tool("ws_lint", {}))
+        deps = structured(await client.call_tool("ws_deps_check", {"members": ["d"]}))
+        plan = structured(await client.call_tool("ws_release_plan", {"offline": True}))
+        outdated = structured(await client.call_tool("ws_outdated", {"offline": True}))
+    assert (touched["changed"], touched["affected"]) == (["d"], ["d"])
+    assert touched["files"] == ["packages/d/pyproject.toml", "uv.lock"]
+    assert [change["name"] for change in diff["members"]["d"]] == ["anyio", "typing-extensions"]
+    assert lint == {"findings": []}
+    assert {(f["kind"], f["subject"]) for f in deps["findings"]} == {("unused", "idna"), ("unused", "anyio")}
+    assert plan["unchecked"] == ["a", "b", "c", "d"]
+    assert set(outdated["unchecked"]) == {"a", "b", "c", "d"}
