@@ -8,15 +8,14 @@ subcommand through the entry-point group `codegen_lab.cli`; a group is imported 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator
-from contextlib import contextmanager
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from codegen_lab.mcp_core import CodegenLabError, Settings, SettingsError, UsageError, load_settings
+from codegen_lab.mcp_core import Settings, SettingsError, load_settings
+from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -115,41 +114,9 @@ def cli() -> None:
     """Codegen Lab: tools for AI-assisted Python development, served over the Model Context Protocol."""
 
 
-def _root_option[F: Callable[..., Any]](fn: F) -> F:
-    return click.option(
-        "--root",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Workspace root the tools work in (default: CODEGEN_LAB_ROOT, else the current directory).",
-    )(fn)
-
-
-def _format_option[F: Callable[..., Any]](fn: F) -> F:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="text for people, json for programs.",
-    )(fn)
-
-
-class _CallerError(click.ClickException):
-    """A Codegen Lab `UsageError`: the command was called wrongly (exit code 2)."""
-
-    exit_code = 2
-
-
-@contextmanager
-def _reported_errors() -> Generator[None]:
-    """Show Codegen Lab's errors as a message and an exit code (2: called wrongly, 1: failed), not a traceback."""
-    try:
-        yield
-    except UsageError as exc:
-        raise _CallerError(str(exc)) from exc
-    except CodegenLabError as exc:
-        raise click.ClickException(str(exc)) from exc
+_root_option = root_option("Workspace root the tools work in (default: CODEGEN_LAB_ROOT, else the current directory).")
+_format_option = format_option()
+_reported_errors = reported_errors
 
 
 def _settings(**overrides: object) -> Settings:

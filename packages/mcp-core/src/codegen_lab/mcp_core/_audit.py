@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codegen_lab.mcp_core._sqlite import open_store
+
 if TYPE_CHECKING:
     import sqlite3
 
@@ -80,17 +82,12 @@ class AuditLog:
     @property
     def _db(self) -> sqlite3.Connection:
         if self._connection is None:
-            import sqlite3  # noqa: PLC0415
-
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(
+            self._connection = open_store(
+                self.path,
                 "CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, "
                 "client TEXT, tool TEXT NOT NULL, digest TEXT NOT NULL, arguments TEXT NOT NULL, "
-                "outcome TEXT NOT NULL, duration REAL NOT NULL)"
+                "outcome TEXT NOT NULL, duration REAL NOT NULL)",
             )
-            self._connection = connection
         return self._connection
 
     def record(

@@ -5,47 +5,19 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable, Generator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
 
-from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
 
 __all__ = ["cli", "main"]
 
 _FORMATS = click.Choice(["text", "json"])
-
-
-def _root_option[F: Callable[..., Any]](fn: F) -> F:
-    return click.option(
-        "--root",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="The repository root (default: the current directory).",
-    )(fn)
-
-
-def _format_option[F: Callable[..., Any]](fn: F) -> F:
-    return click.option(
-        "--format", "output_format", type=_FORMATS, default="text", show_default=True, help="text or json."
-    )(fn)
-
-
-class _CallerError(click.ClickException):
-    exit_code = 2
-
-
-@contextmanager
-def _reported() -> Generator[None]:
-    try:
-        yield
-    except UsageError as exc:
-        raise _CallerError(str(exc)) from exc
-    except CodegenLabError as exc:
-        raise click.ClickException(str(exc)) from exc
+_root_option = root_option("The repository root (default: the current directory).")
+_format_option = format_option()
+_reported = reported_errors
 
 
 def _emit(data: Any) -> None:

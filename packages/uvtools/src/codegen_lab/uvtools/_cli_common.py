@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Generator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -20,38 +19,12 @@ if TYPE_CHECKING:
 __all__ = ["console", "options", "print_json", "reported_errors", "table", "workspace_at"]
 
 
-class _CallerError(click.ClickException):
-    """A `UsageError`: the command was called wrongly (exit status 2)."""
-
-    exit_code = 2
-
-
-@contextmanager
-def reported_errors() -> Generator[None]:
-    try:
-        yield
-    except UsageError as exc:
-        raise _CallerError(str(exc)) from exc
-    except CodegenLabError as exc:
-        raise click.ClickException(str(exc)) from exc
-
-
 def options[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "json")) -> Callable[[F], F]:
+    """`--format` and `--root`, as every `ws` command takes them."""
+
     def decorate(fn: F) -> F:
-        fn = click.option(
-            "--format",
-            "output_format",
-            type=click.Choice(formats),
-            default="text",
-            show_default=True,
-            help="text for people, json for programs.",
-        )(fn)
-        return click.option(
-            "--root",
-            type=click.Path(file_okay=False, path_type=Path),
-            default=None,
-            help="A folder of the workspace (default: the current directory's workspace).",
-        )(fn)
+        fn = format_option(formats)(fn)
+        return root_option("A folder of the workspace (default: the current directory's workspace).")(fn)
 
     return decorate
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from codegen_lab.mcp_core._settings import Settings
 
+from codegen_lab.mcp_core._sqlite import open_store
 from codegen_lab.mcp_core.llm._types import Completion, CompletionRequest, Usage
 
 __all__ = ["ResponseCache", "cache_key", "default_cache_dir"]
@@ -75,16 +76,11 @@ class ResponseCache:
     def _db(self) -> sqlite3.Connection:
         """The database, opened (and made) on first use: a server that never asks an LLM never touches it."""
         if self._connection is None:
-            import sqlite3  # noqa: PLC0415
-
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            connection = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            connection.execute(
+            self._connection = open_store(
+                self.path,
                 "CREATE TABLE IF NOT EXISTS answers (key TEXT PRIMARY KEY, value TEXT NOT NULL, "
-                "created REAL NOT NULL, used REAL NOT NULL, size INTEGER NOT NULL)"
+                "created REAL NOT NULL, used REAL NOT NULL, size INTEGER NOT NULL)",
             )
-            self._connection = connection
         return self._connection
 
     @classmethod

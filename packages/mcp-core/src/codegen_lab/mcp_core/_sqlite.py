@@ -1,0 +1,22 @@
+"""One way to open the small SQLite stores (the LLM cache, the audit log): made on first use, WAL, autocommit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite3
+
+__all__ = ["open_store"]
+
+
+def open_store(path: Path, schema: str) -> sqlite3.Connection:
+    """Open (making its folder and table) the database at `path`, shareable between threads under a caller's lock."""
+    import sqlite3  # noqa: PLC0415 (a server that never stores anything never imports it)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(schema)
+    return connection

@@ -1,0 +1,62 @@
+"""Click helpers every Codegen Lab command shares: the `--root` and `--format` options, and how errors end a command.
+
+A `UsageError` (the command was called wrongly) ends it with its message and exit status 2; any other
+`CodegenLabError` with its message and exit status 1; neither shows a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+
+__all__ = ["CallerError", "format_option", "reported_errors", "root_option"]
+
+
+class CallerError(click.ClickException):
+    """A `UsageError`, shown as a command-line error with exit status 2."""
+
+    exit_code = 2
+
+
+@contextmanager
+def reported_errors() -> Generator[None]:
+    """Turn Codegen Lab's errors raised inside the block into click errors (exit status 2 or 1)."""
+    try:
+        yield
+    except UsageError as exc:
+        raise CallerError(str(exc)) from exc
+    except CodegenLabError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def root_option[F: Callable[..., Any]](
+    help: str = "The workspace root (default: CODEGEN_LAB_ROOT, else the current directory).",
+) -> Callable[[F], F]:
+    """`--root DIR`, passed to the command as `root` (a `Path`, or None when not given)."""
+
+    def decorate(fn: F) -> F:
+        return click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None, help=help)(fn)
+
+    return decorate
+
+
+def format_option[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "json")) -> Callable[[F], F]:
+    """`--format`, passed to the command as `output_format`; `text` by default."""
+
+    def decorate(fn: F) -> F:
+        return click.option(
+            "--format",
+            "output_format",
+            type=click.Choice(formats),
+            default="text",
+            show_default=True,
+            help="text for people, json (and the other formats listed) for programs.",
+        )(fn)
+
+    return decorate
