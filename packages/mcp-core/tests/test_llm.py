@@ -259,4 +259,4 @@ async def test_server_info_reports_llm_usage(fake: FakeAnthropic, tmp_path: Path
         info = (await client.call_tool("server_info", {})).structured_content or {}
     assert info["llm"]["backends"] == ["anthropic"]
     assert info["llm"]["tools"]["rules_review"]["calls"] == 1
-    assert info["llm"]["cache"]["entries"] == 1
+    assert info["llm"]["cache"]["misses"] == 1

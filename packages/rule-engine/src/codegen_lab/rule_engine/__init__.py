@@ -13,16 +13,20 @@ Example:
     ```
 """
 
-from codegen_lab.rule_engine._document import Document, parse_document
-from codegen_lab.rule_engine._engine import Attachment, Explanation, RuleEngine, resolve_inside
-from codegen_lab.rule_engine._formats import FORMAT_ENTRY_POINT_GROUP, Interpretation, RuleFormat, formats
-from codegen_lab.rule_engine._globs import Globs, normalise_globs, render_globs
-from codegen_lab.rule_engine._lint import CHECKS, Check, LintReport, ValidationResult, fix_text, lint, validate_rule
-from codegen_lab.rule_engine._matcher import CompiledRules, PatternMatch, glob_flags, scoped_pattern
-from codegen_lab.rule_engine._model import Diagnostic, GlobShape, ParseMode, Reference, Rule, RuleType, Severity
-from codegen_lab.rule_engine._reader import read_rule, rule_from_text
-from codegen_lab.rule_engine._write import ChangeSet, revert_last
-from codegen_lab.rule_engine.errors import RuleEngineUsageError, RuleWriteError
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from codegen_lab.rule_engine._document import Document, parse_document
+    from codegen_lab.rule_engine._engine import Attachment, Explanation, RuleEngine, resolve_inside
+    from codegen_lab.rule_engine._formats import FORMAT_ENTRY_POINT_GROUP, Interpretation, RuleFormat, formats
+    from codegen_lab.rule_engine._globs import Globs, normalise_globs, render_globs
+    from codegen_lab.rule_engine._lint import CHECKS, Check, LintReport, ValidationResult, fix_text, lint, validate_rule
+    from codegen_lab.rule_engine._matcher import CompiledRules, PatternMatch, glob_flags, scoped_pattern
+    from codegen_lab.rule_engine._model import Diagnostic, GlobShape, ParseMode, Reference, Rule, RuleType, Severity
+    from codegen_lab.rule_engine._reader import read_rule, rule_from_text
+    from codegen_lab.rule_engine._write import ChangeSet, revert_last
+    from codegen_lab.rule_engine.errors import RuleEngineUsageError, RuleWriteError
 
 __version__: str
 """The installed version of codegen-lab-rule-engine, read from its metadata when first asked for."""
@@ -69,9 +73,61 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> str:
+_HOMES = {
+    "Document": "codegen_lab.rule_engine._document",
+    "parse_document": "codegen_lab.rule_engine._document",
+    "Attachment": "codegen_lab.rule_engine._engine",
+    "Explanation": "codegen_lab.rule_engine._engine",
+    "RuleEngine": "codegen_lab.rule_engine._engine",
+    "resolve_inside": "codegen_lab.rule_engine._engine",
+    "FORMAT_ENTRY_POINT_GROUP": "codegen_lab.rule_engine._formats",
+    "Interpretation": "codegen_lab.rule_engine._formats",
+    "RuleFormat": "codegen_lab.rule_engine._formats",
+    "formats": "codegen_lab.rule_engine._formats",
+    "Globs": "codegen_lab.rule_engine._globs",
+    "normalise_globs": "codegen_lab.rule_engine._globs",
+    "render_globs": "codegen_lab.rule_engine._globs",
+    "CHECKS": "codegen_lab.rule_engine._lint",
+    "Check": "codegen_lab.rule_engine._lint",
+    "LintReport": "codegen_lab.rule_engine._lint",
+    "ValidationResult": "codegen_lab.rule_engine._lint",
+    "fix_text": "codegen_lab.rule_engine._lint",
+    "lint": "codegen_lab.rule_engine._lint",
+    "validate_rule": "codegen_lab.rule_engine._lint",
+    "CompiledRules": "codegen_lab.rule_engine._matcher",
+    "PatternMatch": "codegen_lab.rule_engine._matcher",
+    "glob_flags": "codegen_lab.rule_engine._matcher",
+    "scoped_pattern": "codegen_lab.rule_engine._matcher",
+    "Diagnostic": "codegen_lab.rule_engine._model",
+    "GlobShape": "codegen_lab.rule_engine._model",
+    "ParseMode": "codegen_lab.rule_engine._model",
+    "Reference": "codegen_lab.rule_engine._model",
+    "Rule": "codegen_lab.rule_engine._model",
+    "RuleType": "codegen_lab.rule_engine._model",
+    "Severity": "codegen_lab.rule_engine._model",
+    "read_rule": "codegen_lab.rule_engine._reader",
+    "rule_from_text": "codegen_lab.rule_engine._reader",
+    "ChangeSet": "codegen_lab.rule_engine._write",
+    "revert_last": "codegen_lab.rule_engine._write",
+    "RuleEngineUsageError": "codegen_lab.rule_engine.errors",
+    "RuleWriteError": "codegen_lab.rule_engine.errors",
+}
+
+
+def __getattr__(name: str) -> object:
+    # Names are imported when first used: the MCP server imports this package at start and pays only for what
+    # its tools call.
     if name == "__version__":
         from importlib.metadata import version  # noqa: PLC0415
 
-        return version("codegen-lab-rule-engine")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value: object = version("codegen-lab-rule-engine")
+    elif name in _HOMES:
+        value = getattr(import_module(_HOMES[name]), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

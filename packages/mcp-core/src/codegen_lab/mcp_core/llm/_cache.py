@@ -133,6 +133,10 @@ class ResponseCache:
                 self._db.execute("DELETE FROM answers WHERE key = ?", (oldest[0],))
                 total -= oldest[1]
 
+    def counters(self) -> dict[str, Any]:
+        """This process's hits and misses and where the file is, without touching the database."""
+        return {"path": str(self.path), "hits": self.hits, "misses": self.misses}
+
     def stats(self) -> dict[str, Any]:
         """Entries, bytes, this process's hits and misses, and where the file is."""
         with self._lock:

@@ -214,6 +214,6 @@ class LLMService:
             "backends": [backend.name for backend in self.backends()],
             "model": self.anthropic.model if self.anthropic is not None else None,
             "tools": {tool: stats.as_json() for tool, stats in sorted(self.usage.items())},
-            "cache": self.cache.stats() if self.cache is not None else None,
+            "cache": self.cache.counters() if self.cache is not None else None,
             "breakers": {name: breaker.state for name, breaker in self._breakers.items()},
         }
