@@ -212,11 +212,13 @@ def test_audit_shows_the_calls(tmp_path: Path) -> None:
     import anyio
 
     from codegen_lab.mcp_core import Settings
+    from codegen_lab.mcp_core._audit import flush_all
     from codegen_lab.server import create_server
 
     state = tmp_path / "state"
     server = create_server(Settings(root=tmp_path, state_dir=state))
     anyio.run(server.call_tool, "server_info", {})
+    flush_all()
     code, out, _ = run("audit", "--format", "json", "--root", str(tmp_path), env={"CODEGEN_LAB_STATE_DIR": str(state)})
     assert code == 0
     calls = json.loads(out)["calls"]

@@ -6,7 +6,7 @@ import pytest
 from mcp import Client
 
 from codegen_lab.mcp_core import Settings, Toolkit, UsageError, build_server
-from codegen_lab.mcp_core._audit import AuditLog, redact
+from codegen_lab.mcp_core._audit import AuditLog, flush_all, redact
 
 pytestmark = pytest.mark.anyio
 CANARY = "canary-secret-9f8e7d6c5b4a"
@@ -31,6 +31,7 @@ async def test_every_call_is_recorded_without_secrets(tmp_path: Path, monkeypatc
         await client.call_tool("demo_echo", {"text": f"hello {CANARY}", "api_token": "tok-1234567890"})
         await client.call_tool("demo_echo", {"text": "bad"})
         await client.call_tool("demo_echo", {"wrong": 1})
+    flush_all()
     log = AuditLog(tmp_path / "state" / "audit.sqlite3")
     newest, middle, oldest = log.entries()
     assert oldest["tool"] == "demo_echo"

@@ -8,11 +8,13 @@ The oldest rows go once the log passes its size.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import threading
 import time
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,11 +24,23 @@ from codegen_lab.mcp_core._sqlite import open_store
 if TYPE_CHECKING:
     import sqlite3
 
-__all__ = ["AuditLog", "default_state_dir", "redact"]
+__all__ = ["AuditLog", "default_state_dir", "flush_all", "redact"]
 
 REDACTED = "[redacted]"
+_BATCH = 64
+_FLUSH_SECONDS = 1.0
 _SECRET_NAMES = ("key", "token", "secret", "password", "passwd", "authorization", "credential", "cookie")
 _SECRET_ENVIRONMENT = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
+
+
+_OPEN: weakref.WeakSet[AuditLog] = weakref.WeakSet()
+
+
+@atexit.register
+def flush_all() -> None:
+    """Write every log's waiting rows now (done at exit too)."""
+    for log in list(_OPEN):
+        log.flush()
 
 
 def default_state_dir() -> Path:
@@ -78,6 +92,9 @@ class AuditLog:
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._writes = 0
+        self._pending: list[tuple[Any, ...]] = []
+        self._flusher: threading.Timer | None = None
+        _OPEN.add(self)
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -98,18 +115,38 @@ class AuditLog:
         text = json.dumps(clean, sort_keys=True, default=str, ensure_ascii=False)
         digest = hashlib.sha256(text.encode()).hexdigest()
         preview = text if len(text) <= 500 else text[:497] + "..."
+        row = (time.time(), client, tool, digest, preview, redact(outcome, self._secrets), duration)
         with self._lock:
-            self._db.execute(
+            self._pending.append(row)
+            full = len(self._pending) >= _BATCH
+            if not full and self._flusher is None:
+                # Rows are written in batches, off the caller's path: within a second, or at once when many wait.
+                self._flusher = threading.Timer(_FLUSH_SECONDS, self.flush)
+                self._flusher.daemon = True
+                self._flusher.start()
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows that wait, and drop the oldest past `max_rows`."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+            if self._flusher is not None:
+                self._flusher.cancel()
+                self._flusher = None
+            if not rows:
+                return
+            self._db.executemany(
                 "INSERT INTO calls (time, client, tool, digest, arguments, outcome, duration) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (time.time(), client, tool, digest, preview, redact(outcome, self._secrets), duration),
+                rows,
             )
-            self._writes += 1
-            if self._writes % 100 == 0 or self.max_rows < 100:
-                self._db.execute("DELETE FROM calls WHERE id <= (SELECT MAX(id) FROM calls) - ?", (self.max_rows,))
+            self._writes += len(rows)
+            self._db.execute("DELETE FROM calls WHERE id <= (SELECT MAX(id) FROM calls) - ?", (self.max_rows,))
 
     def entries(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest calls first."""
+        self.flush()
         with self._lock:
             rows = self._db.execute(
                 "SELECT time, client, tool, digest, arguments, outcome, duration FROM calls ORDER BY id DESC LIMIT ?",
@@ -119,7 +156,8 @@ class AuditLog:
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def close(self) -> None:
-        """Close the database, if it was opened."""
+        """Write what waits and close the database, if it was opened."""
+        self.flush()
         if self._connection is not None:
             self._connection.close()
             self._connection = None
