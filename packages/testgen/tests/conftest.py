@@ -81,3 +81,78 @@ def calc_project(tmp_path: Path) -> Path:
     subprocess.run([*git, "add", "."], cwd=root, check=True)
     subprocess.run([*git, "commit", "-qm", "start"], cwd=root, check=True)
     return root
+
+
+SHAPES = '''
+"""Shapes and words: a small module with the kinds of code testgen meets."""
+
+import random
+
+
+class Square:
+    """A square.
+
+    >>> Square(3).area()
+    9
+    """
+
+    def __init__(self, side: int) -> None:
+        if side < 0:
+            raise ValueError(f"side must not be negative, got {side}")
+        self.side = side
+
+    def area(self) -> int:
+        return self.side * self.side
+
+    def scaled(self, factor: int) -> "Square":
+        return Square(self.side * factor)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Square) and other.side == self.side
+
+    def __repr__(self) -> str:
+        return f"Square({self.side})"
+
+
+def classify(n: int) -> str:
+    if n == 42:
+        return "answer"
+    if n > 100:
+        return "big"
+    if n < 0:
+        return "negative"
+    return "small"
+
+
+def area(kind: str, size: int) -> int:
+    if kind == "square":
+        return size * size
+    if kind == "hex" + "agon":
+        return 6 * size
+    raise ValueError(f"unknown shape: {kind}")
+
+
+def encode(text: str) -> str:
+    return text.encode("utf-8").hex()
+
+
+def decode(data: str) -> str:
+    return bytes.fromhex(data).decode("utf-8")
+
+
+def normalize(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def roll() -> float:
+    return random.random()
+'''
+
+
+@pytest.fixture(scope="module")
+def shapes_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project holding shapes.py (one per test module: generating for it takes a while)."""
+    root = tmp_path_factory.mktemp("shapes-project")
+    root.chmod(0o755)  # pytest makes its folders 0700; the sandbox's uid must be able to read the project
+    write(root, {"shapes.py": SHAPES})
+    return root

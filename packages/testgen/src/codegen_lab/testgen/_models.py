@@ -55,6 +55,18 @@ class FileCoverage(BaseModel):
         return 100.0 * self.covered_lines / self.statements if self.statements else 100.0
 
 
+class DiffCoverage(BaseModel):
+    """Coverage of the lines changed since a git ref."""
+
+    ref: str
+    changed_lines: int
+    """Changed executable lines."""
+    covered_lines: int
+    percent: float
+    missing: dict[str, list[int]] = Field(default_factory=dict)
+    """Per file, the changed lines that no test runs."""
+
+
 class CoverageReport(BaseModel):
     """Coverage of the measured files."""
 
@@ -64,6 +76,8 @@ class CoverageReport(BaseModel):
     line_percent: float
     html: str | None = None
     """Folder of coverage.py's HTML report, when one was asked for."""
+    diff: DiffCoverage | None = None
+    """Coverage of the lines changed since a git ref, when one was asked for."""
 
 
 class TestRun(BaseModel):
@@ -84,18 +98,6 @@ class TestRun(BaseModel):
     output: str = ""
     """The end of pytest's output, for when the tests could not even be collected."""
     coverage: CoverageReport | None = None
-
-
-class DiffCoverage(BaseModel):
-    """Coverage of the lines changed since a git ref."""
-
-    ref: str
-    changed_lines: int
-    """Changed executable lines."""
-    covered_lines: int
-    percent: float
-    missing: dict[str, list[int]] = Field(default_factory=dict)
-    """Per file, the changed lines that no test runs."""
 
 
 class GeneratedTest(BaseModel):

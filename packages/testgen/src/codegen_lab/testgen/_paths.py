@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -57,6 +58,7 @@ def write_safely(path: Path, text: str) -> Path | None:
         os.link(path, backup)  # the old content stays reachable under the backup name, whatever happens next
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(temporary, stat.S_IMODE(path.stat().st_mode) if backup is not None else _new_file_mode())
         with os.fdopen(descriptor, "w", encoding="utf-8") as sink:
             sink.write(text)
             sink.flush()
@@ -71,3 +73,10 @@ def write_safely(path: Path, text: str) -> Path | None:
     finally:
         os.close(directory)
     return backup
+
+
+def _new_file_mode() -> int:
+    """The mode a new file gets from the umask (mkstemp's 0600 would hide it from other users)."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask

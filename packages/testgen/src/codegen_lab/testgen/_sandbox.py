@@ -195,6 +195,8 @@ class Sandbox:
         }
         python = str(self.python.executable)
         uid = os.geteuid()
+        if mode == "bubblewrap" and uid == 0:
+            _check_readable(self.read_only)
         if mode == "bubblewrap":
             bwrap = bubblewrap_path() or "bwrap"
             if uid == 0:
@@ -373,6 +375,21 @@ def _hand_over(workdir: Path, uid: int) -> None:
         os.chown(folder, uid, uid)
         for name in [*folders, *files]:
             os.chown(os.path.join(folder, name), uid, uid, follow_symlinks=False)
+
+
+def _check_readable(folders: Sequence[Path]) -> None:
+    """As root, code runs as SANDBOX_UID, which reads only what others may read: say so before it fails."""
+    for folder in folders:
+        try:
+            mode = folder.stat().st_mode
+        except OSError:
+            continue
+        if folder.is_dir() and (mode & 0o005) != 0o005:
+            raise TestgenUsageError(
+                f"{folder} is not readable by others (mode {oct(mode & 0o777)}), so the sandbox's uid "
+                f"{SANDBOX_UID} cannot read it",
+                hint=f"Run `chmod o+rx {folder}`, or pass isolation rlimits (no uid change, no namespaces)",
+            )
 
 
 def _under(path: Path, folders: Sequence[Path]) -> bool:
