@@ -67,7 +67,7 @@ class CallableInfo:
     qualname: str
     owner: str | None
     """The class, for a method."""
-    kind: Literal["function", "method", "staticmethod", "classmethod", "property"]
+    kind: Literal["function", "method", "staticmethod", "classmethod", "property", "setter"]
     parameters: list[Parameter]
     """Without `self` and `cls`."""
     returns: str | None
@@ -179,6 +179,9 @@ def _class(node: ast.ClassDef) -> ClassInfo:
             init = _callable(item, owner=node.name)
         elif not item.name.startswith("_") or item.name in OPERATORS:
             methods.append(_callable(item, owner=node.name))
+    if init is not None:
+        mined = [(init.lineno, value) for value in _doctest_literals(ast.get_docstring(node))]
+        init.literals = sorted(set(init.literals + mined), key=lambda item: (item[0], repr(item[1])))
     bases = [ast.unparse(base) for base in node.bases]
     return ClassInfo(
         name=node.name,
@@ -194,17 +197,19 @@ def _class(node: ast.ClassDef) -> ClassInfo:
 
 def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None) -> CallableInfo:
     decorators = {ast.unparse(decorator) for decorator in node.decorator_list}
-    kind: Literal["function", "method", "staticmethod", "classmethod", "property"] = "function"
+    kind: Literal["function", "method", "staticmethod", "classmethod", "property", "setter"] = "function"
     if owner is not None:
         kind = "method"
-        if "staticmethod" in decorators:
+        if any(decorator.endswith(".setter") for decorator in decorators):
+            kind = "setter"
+        elif "staticmethod" in decorators:
             kind = "staticmethod"
         elif "classmethod" in decorators:
             kind = "classmethod"
         elif "property" in decorators or "cached_property" in decorators:
             kind = "property"
     parameters = _parameters(node.args)
-    if kind in {"method", "classmethod", "property"} and parameters:
+    if kind in {"method", "classmethod", "property", "setter"} and parameters:
         parameters = parameters[1:]
     docstring = ast.get_docstring(node)
     literals = _literals(node) + [(node.lineno, value) for value in _doctest_literals(docstring)]

@@ -38,7 +38,7 @@ _CALL_SECONDS = 2.0
 _FIRST_ROUND = 6
 _AIMED = 10
 _MAX_CANDIDATES = 400
-_STALLED_ROUNDS = 2
+_STALLED_ROUNDS = 3
 _UNEXPECTED = {"TypeError", "AttributeError", "NameError", "UnboundLocalError", "RecursionError", "SystemExit"}
 
 
@@ -191,6 +191,21 @@ class _Loop:
             )
         return found
 
+    def wide_candidates(self) -> list[Candidate]:
+        """A few fresh candidates for every function: branches inside covered lines are still worth a try."""
+        found: list[Candidate] = []
+        for function in self._targets():
+            found += candidates_for(
+                function,
+                self.info,
+                self.target.alias,
+                count=_FIRST_ROUND,
+                rng=self.rng,
+                prefix=self.next_id(),
+                explore=True,
+            )
+        return found
+
     def _targets(self) -> list[CallableInfo]:
         found = [function for function in self.info.callables() if not function.is_async]
         found += [cls.init for cls in self.info.classes if cls.init is not None and not cls.is_exception]
@@ -282,27 +297,7 @@ def generate(
         loop = _Loop(project, resolved, info, workdir, started + budget - reserve, random.Random(seed))  # noqa: S311 (input choices, not secrets)
         report(0.0, budget, f"analysing {resolved.module}")
         loop.observe([], hash_seed=0)  # imports it once: its statements, and whether it imports at all
-        loop.round(loop.first_candidates())
-        rounds, stalled = 1, 0
-        stopped: Literal["budget", "no-improvement", "complete"] = "no-improvement"
-        while True:
-            report(time.monotonic() - started, budget, f"round {rounds}: {len(loop.kept)} tests kept")
-            if loop.statements and loop.statements <= loop.covered_lines:
-                stopped = "complete"
-                break
-            if loop.remaining() <= 0:
-                stopped = "budget"
-                break
-            candidates = loop.aimed_candidates()
-            if completer is not None:
-                candidates += llm_candidates(
-                    completer, loop.info, resolved, loop.statements - loop.covered_lines, loop.next_id()
-                )
-            gain = loop.round(candidates)
-            rounds += 1
-            stalled = 0 if gain else stalled + 1
-            if stalled >= _STALLED_ROUNDS:
-                break
+        rounds, stopped = _search(loop, completer, report, started=started, budget=budget)
         report(time.monotonic() - started, budget, "checking the kept tests under pytest")
         taken: set[str] = set()
         tests = [
@@ -344,6 +339,31 @@ def generate(
         stopped=stopped,
         code=code,
     )
+
+
+def _search(
+    loop: _Loop, completer: Completer | None, report: Progress, *, started: float, budget: float
+) -> tuple[int, Literal["budget", "no-improvement", "complete"]]:
+    """Rounds of candidates until every line is covered, the time is up, or rounds stop adding coverage."""
+    loop.round(loop.first_candidates())
+    rounds, stalled = 1, 0
+    while True:
+        report(time.monotonic() - started, budget, f"round {rounds}: {len(loop.kept)} tests kept")
+        if loop.statements and loop.statements <= loop.covered_lines:
+            return rounds, "complete"
+        if loop.remaining() <= 0:
+            return rounds, "budget"
+        candidates = loop.aimed_candidates()
+        if stalled:  # aiming found nothing new: widen to every function before giving up
+            candidates += loop.wide_candidates()
+        if completer is not None:
+            uncovered = loop.statements - loop.covered_lines
+            candidates += llm_candidates(completer, loop.info, loop.target, uncovered, loop.next_id())
+        gain = loop.round(candidates)
+        rounds += 1
+        stalled = 0 if gain else stalled + 1
+        if stalled >= _STALLED_ROUNDS:
+            return rounds, "no-improvement"
 
 
 def _no_progress(_done: float, _total: float, _what: str) -> None:

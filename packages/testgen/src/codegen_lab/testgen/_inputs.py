@@ -33,18 +33,34 @@ class Candidate:
     args: list[Value] = field(default_factory=list[Value])
     doctest: str | None = None
     """For a doctest candidate: the qualified name whose docstring examples run ("" for the module's)."""
+    statement: bool = False
+    """Whether `expr` is a statement (an assignment to a property), run for its effect or its exception."""
 
-    def job(self) -> dict[str, str]:
+    def job(self) -> dict[str, str | bool]:
         """What the observer script reads."""
         if self.doctest is not None:
             return {"id": self.id, "doctest": self.doctest}
-        return {"id": self.id, "expr": self.expr, **({"setup": self.setup} if self.setup else {})}
+        job: dict[str, str | bool] = {"id": self.id, "expr": self.expr, "statement": self.statement}
+        if self.setup:
+            job["setup"] = self.setup
+        return job
 
 
 _POOLS: dict[str, list[str]] = {
     "int": ["2", "0", "1", "-1", "10", "3", "100"],
     "float": ["1.5", "0.0", "-2.5", "100.0", "0.001"],
-    "str": ["'hello world'", "''", "'a'", "'Hello, World!'", "'  padded  '", "'123'", "'a-b_c'", "'ünïcödé'"],
+    "str": [
+        "'hello world'",
+        "''",
+        "'a'",
+        "'Hello, World!'",
+        "'  padded  '",
+        "'123'",
+        "'1.2.3'",
+        "'a.1'",
+        "'a-b_c'",
+        "'ünïcödé'",
+    ],
     "bytes": ["b'abc'", "b''", "b'\\x00\\xff'"],
     "bool": ["True", "False"],
     "none": ["None"],
@@ -75,6 +91,13 @@ _NAME_HINTS: list[tuple[str, str]] = [
     (r"^(flag|strict|verbose|reverse|enabled|force)$|^(is|has|use)_", "bool"),
     (r"^(x|y|a|b|value|val|obj|item|other)$", "any"),
 ]
+_ALIAS_HINTS = [
+    (r"(?i)str|text", "str"),
+    (r"(?i)bytes|buffer", "bytes"),
+    (r"(?i)float|real|number", "float"),
+    (r"(?i)int|index", "int"),
+]
+"""Guesses for type names testgen cannot resolve (aliases such as `String`, protocols such as `SupportsInt`)."""
 _GENERIC = ["2", "'hello world'", "[1, 2, 3]", "0", "''", "None", "-1", "'a'", "[]", "1.5", "{'a': 1}"]
 
 
@@ -133,6 +156,9 @@ def _annotation_pool(node: ast.expr, module: ModuleInfo, alias: str) -> list[str
     if cls is not None and not cls.is_exception:
         instance = _construct(cls, module, alias)
         return [instance] if instance is not None else []
+    for pattern, guess in _ALIAS_HINTS:
+        if re.search(pattern, name):
+            return list(_POOLS[guess])
     return []
 
 
@@ -174,6 +200,17 @@ def _pool(
             if re.search(pattern, parameter.name):
                 typed = list(_GENERIC if kind == "any" else _POOLS[kind])
                 break
+    if parameter.name == "other" and function.owner is not None and not nested:
+        cls = module.find_class(function.owner)
+        instance = _construct(cls, module, alias) if cls is not None else None
+        if instance is not None:
+            same = [instance]
+            if cls is not None and cls.init is not None:
+                same += [
+                    candidate.expr
+                    for candidate in candidates_for(cls.init, module, alias, count=4, rng=random.Random(0), prefix="o")  # noqa: S311
+                ]
+            typed = list(dict.fromkeys([*same, *typed]))
     kinds = {_kind_of(value) for value in typed} - {"other"}
     mined: list[str] = []
     for value in [*focus, *(value for _, value in function.literals)]:
@@ -208,11 +245,13 @@ def candidates_for(
     rng: random.Random,
     focus: Sequence[Scalar] = (),
     prefix: str,
+    explore: bool = False,
 ) -> list[Candidate]:
     """Up to `count` candidate calls of `function` (a function, method, or a class's `__init__`).
 
     The first candidate takes the first (most typical) input of each pool; the others draw at random from the
-    pools, with `focus` (constants mined near uncovered lines) first in each pool.
+    pools, with `focus` (constants mined near uncovered lines) first in each pool. With `explore`, every input
+    is drawn at random, so that asking again finds other calls.
     """
     pools = [(parameter, _pool(parameter, function, module, alias, focus=focus)) for parameter in function.parameters]
     mined = [_mined_count(parameter, function, focus) for parameter in function.parameters]
@@ -225,24 +264,37 @@ def candidates_for(
     for number in range(count * 3):
         if len(found) >= count:
             break
-        values, sources = _arguments(pools, mined, number, rng, single=single)
+        values, sources = _arguments(
+            pools, mined, number + 1 if explore else number, rng, single=single and not explore
+        )
         setup: str | None = None
         callee = call
         if instances:
             variable = call.split(".", 1)[0]
-            setup = f"{variable} = {instances[0] if number == 0 else rng.choice(instances)}"
+            setup = f"{variable} = {instances[0] if number == 0 and not explore else rng.choice(instances)}"
         if function.name in OPERATORS:
             if function.parameters and not sources:
                 continue
             expr = OPERATORS[function.name].format(*sources, self=callee.split(".", 1)[0])
         elif function.kind == "property":
             expr = callee
+        elif function.kind == "setter":
+            if not sources:
+                continue
+            expr = f"{callee} = {sources[0]}"
         else:
             expr = f"{callee}({', '.join(sources)})"
         if any(candidate.expr == expr for candidate in found):
             continue
         found.append(
-            Candidate(id=f"{prefix}{len(found)}", target=function.qualname, expr=expr, setup=setup, args=values)
+            Candidate(
+                id=f"{prefix}{len(found)}",
+                target=function.qualname,
+                expr=expr,
+                setup=setup,
+                args=values,
+                statement=function.kind == "setter",
+            )
         )
     return found
 

@@ -95,7 +95,7 @@ def render_test(
     arguments = "_and_".join(describe(value.source) for value in candidate.args[:3])
     subject = f"{function}_of_{arguments}" if arguments else function
     setup = [f"    {candidate.setup}"] if candidate.setup else []
-    expr = candidate.expr
+    expr = candidate.expr if candidate.statement else _operand(candidate.expr)
     kind = outcome.get("kind")
     imports: set[str] = set()
     if kind == "literal":
@@ -140,6 +140,16 @@ def render_test(
         imports=imports,
         candidate_id=candidate.id,
     )
+
+
+def _operand(expr: str) -> str:
+    """`expr`, parenthesised when it is an operation: `a == b is False` would chain, `(a == b) is False` not."""
+    try:
+        node = ast.parse(expr, mode="eval").body
+    except SyntaxError:
+        return expr
+    simple = ast.Call | ast.Attribute | ast.Subscript | ast.Name | ast.Constant | ast.List | ast.Tuple | ast.Dict
+    return expr if isinstance(node, simple) else f"({expr})"
 
 
 def _pattern(message: str) -> str:
