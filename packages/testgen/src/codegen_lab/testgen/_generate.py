@@ -145,9 +145,7 @@ class _Loop:
 
     def _priority(self, observed: _Observed) -> tuple[int, int, int]:
         new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
-        kind = {"doctest": 0, "literal": 1, "iter": 1, "str": 2, "repr": 2, "raises": 3}.get(
-            observed.outcome.get("kind", ""), 4
-        )
+        kind = {"doctest": 0, "literal": 1, "iter": 1, "text": 2, "raises": 3}.get(observed.outcome.get("kind", ""), 4)
         return (-new, kind, len(observed.candidate.expr))
 
     def next_id(self) -> str:
@@ -226,7 +224,7 @@ def _useful(outcome: dict[str, Any], candidate: Candidate, info: ModuleInfo) -> 
         if not outcome.get("stable") or (name in _UNEXPECTED and name not in raised):
             return False
         return bool(outcome.get("in_module")) or name in raised
-    return kind in {"literal", "iter", "str", "repr", "type"}
+    return kind in {"literal", "iter", "text", "type"}
 
 
 def _same(first: dict[str, Any], second: dict[str, Any]) -> bool:

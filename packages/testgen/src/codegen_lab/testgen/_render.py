@@ -106,12 +106,9 @@ def render_test(
     elif kind == "iter":
         name = f"test_{subject}_yields_{describe(str(outcome['repr']))}"
         body = [f"    assert list({expr}) == {outcome['repr']}"]
-    elif kind == "str":
+    elif kind == "text":  # an object shown through its own __str__ or __repr__
         name = f"test_{subject}_is_{describe(repr(outcome['text']))}"
-        body = [f"    assert str({expr}) == {outcome['text']!r}"]
-    elif kind == "repr":
-        name = f"test_{subject}_is_{describe(str(outcome['repr']))}"
-        body = [f"    assert repr({expr}) == {outcome['repr']!r}"]
+        body = [f"    assert {outcome['via']}({expr}) == {outcome['text']!r}"]
     elif kind == "raises":
         reference = _type_reference(str(outcome["type"]), module, alias, imports)
         if reference is None:

@@ -94,20 +94,18 @@ def classify(value, module_file):
             return {"kind": "iter", "repr": text}
         return {"kind": "opaque"}
     cls = type(value)
+    shown = []
     if cls.__str__ is not object.__str__ and cls.__str__ is not cls.__repr__:
-        try:
-            text = str(value)
-        except Exception:
-            text = ""
-        if text and not ADDRESS.search(text) and len(text) <= MAX_REPR:
-            return {"kind": "str", "text": text, "type": type_name(cls)}
+        shown.append(("str", str))
     if cls.__repr__ is not object.__repr__:
+        shown.append(("repr", repr))
+    for via, show in shown:
         try:
-            text = repr(value)
+            text = show(value)
         except Exception:
-            text = ""
+            continue
         if text and not ADDRESS.search(text) and len(text) <= MAX_REPR:
-            return {"kind": "repr", "repr": text, "type": type_name(cls)}
+            return {"kind": "text", "via": via, "text": text, "type": type_name(cls)}
     return {"kind": "type", "type": type_name(cls)}
 
 
