@@ -73,3 +73,16 @@ def test_mistakes_exit_2_with_a_message_not_a_traceback(calc_project: Path) -> N
     code, _, err = run("generate", "calc.py", "--root", str(calc_project), "--python", str(calc_project / "nope"))
     assert code == 2
     assert "no such file" in err
+
+
+def test_mutate_reports_the_score_and_the_survivors(calc_project: Path) -> None:
+    args = ["mutate", "calc.py", "tests/test_calc.py::test_add", "--root", str(calc_project), "--python", PYTHON]
+    code, out, err = run(*args, "--max-mutants", "4", "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert len(report["mutants"]) == 4
+    assert report["killed"] == sum(mutant["killed"] for mutant in report["mutants"])
+    assert 0 < report["score"] < 100  # test_add notices changes to add, not to sign
+    code, out, _ = run(*args, "--max-mutants", "4")
+    assert "survived: line " in out
+    assert f"mutants killed, score {report['score']:.1f}%" in out

@@ -20,9 +20,12 @@ if TYPE_CHECKING:
         FileCoverage,
         GeneratedTest,
         GenerationReport,
+        Mutant,
+        MutationReport,
         TestOutcome,
         TestRun,
     )
+    from codegen_lab.testgen._mutate import mutation_score
     from codegen_lab.testgen._runner import diff_coverage, measure_coverage, run_tests
     from codegen_lab.testgen._sandbox import Limits, Sandbox, SandboxResult
     from codegen_lab.testgen.errors import MissingToolsError, TestgenOperationError, TestgenUsageError
@@ -40,6 +43,8 @@ __all__ = [
     "Limits",
     "Message",
     "MissingToolsError",
+    "Mutant",
+    "MutationReport",
     "Sandbox",
     "SandboxResult",
     "TargetPython",
@@ -51,6 +56,7 @@ __all__ = [
     "diff_coverage",
     "generate",
     "measure_coverage",
+    "mutation_score",
     "probe_python",
     "run_tests",
 ]
@@ -68,6 +74,9 @@ _HOMES = {
     "GenerationReport": "codegen_lab.testgen._models",
     "TestOutcome": "codegen_lab.testgen._models",
     "TestRun": "codegen_lab.testgen._models",
+    "Mutant": "codegen_lab.testgen._models",
+    "MutationReport": "codegen_lab.testgen._models",
+    "mutation_score": "codegen_lab.testgen._mutate",
     "diff_coverage": "codegen_lab.testgen._runner",
     "measure_coverage": "codegen_lab.testgen._runner",
     "run_tests": "codegen_lab.testgen._runner",

@@ -12,6 +12,8 @@ __all__ = [
     "FileCoverage",
     "GeneratedTest",
     "GenerationReport",
+    "Mutant",
+    "MutationReport",
     "TestOutcome",
     "TestRun",
 ]
@@ -139,3 +141,25 @@ class GenerationReport(BaseModel):
     """Why the loop ended: the budget was spent, a round added nothing, or every line is covered."""
     code: str
     """The generated test module."""
+
+
+class Mutant(BaseModel):
+    """One small change to the code under test."""
+
+    line: int
+    change: str
+    """What was changed, such as `== -> !=`."""
+    killed: bool
+    """Whether some test failed with the change in place, as it should."""
+
+
+class MutationReport(BaseModel):
+    """How many small changes to the code the tests notice: a suite that asserts real behaviour kills most."""
+
+    target: str
+    mutants: list[Mutant]
+    killed: int
+    score: float
+    """Killed mutants, in percent."""
+    isolation: IsolationName
+    seconds: float

@@ -20,7 +20,7 @@ from codegen_lab.testgen._paths import inside_root
 from codegen_lab.testgen._sandbox import Limits, Sandbox
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
-__all__ = ["Project", "diff_coverage", "measure_coverage", "run_tests"]
+__all__ = ["Project", "diff_coverage", "measure_coverage", "resolve_node", "run_tests"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,8 +78,12 @@ class Project:
         pythonpath: Sequence[Path] = (),
         timeout: float | None = None,
         hash_seed: int = 0,
+        first_path: Path | None = None,
     ) -> TestRun:
-        """Run pytest with `args` in the sandbox; with `coverage` settings, under coverage.py too."""
+        """Run pytest with `args` in the sandbox; with `coverage` settings, under coverage.py too.
+
+        `first_path` goes first on `sys.path`, before the working directory (a mutant shadows the original).
+        """
         script = workdir / "_testgen_run_pytest.py"
         shutil.copyfile(SCRIPTS / "run_pytest.py", script)
         report = workdir / "_testgen_report.json"
@@ -88,6 +92,8 @@ class Project:
             env["TESTGEN_COVERAGE"] = json.dumps(coverage)
         if pythonpath:
             env["PYTHONPATH"] = ":".join(str(path) for path in pythonpath)
+        if first_path is not None:
+            env["TESTGEN_FIRST_PATH"] = str(first_path)
         pytest_args = ["-p", "no:cacheprovider", "-q", "--no-header", *args]
         result = self.sandbox.run_python(
             [str(script), *pytest_args], workdir=workdir, cwd=cwd or self.root, env=env, timeout=timeout
@@ -158,7 +164,7 @@ def run_tests(
     )
     if not paths:
         raise TestgenUsageError("no test paths given", hint="Pass test files or folders, such as `tests`")
-    targets = [_node(project.root, path) for path in paths]
+    targets = [resolve_node(project.root, path) for path in paths]
     with project.workdir() as workdir:
         settings = None
         if coverage or html_dir:
@@ -269,7 +275,8 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
-def _node(root: Path, path: Path | str) -> str:
+def resolve_node(root: Path, path: Path | str) -> str:
+    """A test path or pytest node id, its file part resolved inside the root."""
     text = str(path)
     file_part, separator, rest = text.partition("::")
     return str(inside_root(root, file_part, "path")) + separator + rest

@@ -211,6 +211,51 @@ def coverage(
     _print_coverage(report.model_dump())
 
 
+@cli.command()
+@click.argument("target")
+@click.argument("tests", nargs=-1, required=True)
+@click.option(
+    "--max-mutants", type=click.IntRange(min=1), default=40, show_default=True, help="Spread over the module."
+)
+@_common
+def mutate(
+    target: str,
+    tests: tuple[str, ...],
+    max_mutants: int,
+    root: Path | None,
+    python: Path | None,
+    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    output_format: str,
+) -> None:
+    """Mutation score of the TESTS on TARGET: the share of small changes to the code that some test notices."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from codegen_lab.testgen._mutate import mutation_score  # noqa: PLC0415
+
+    with _reported_errors(), Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"mutating {target}", total=None)
+        report = mutation_score(
+            list(tests),
+            target,
+            root=root,
+            python=python,
+            max_mutants=max_mutants,
+            isolation=isolation,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if output_format == "json":
+        click.echo(report.model_dump_json(indent=2))
+        return
+    for mutant in report.mutants:
+        if not mutant.killed:
+            click.echo(f"survived: line {mutant.line}: {mutant.change}")
+    click.echo(
+        f"{report.target}: {report.killed} of {len(report.mutants)} mutants killed, score {report.score:.1f}% "
+        f"({report.seconds:.1f} s, isolation: {report.isolation})"
+    )
+
+
 def _print_coverage(report: dict[str, Any]) -> None:
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415

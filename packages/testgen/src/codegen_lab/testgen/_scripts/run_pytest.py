@@ -56,6 +56,8 @@ class Recorder:
 
 def main():
     sys.path.insert(0, os.getcwd())
+    if os.environ.get("TESTGEN_FIRST_PATH"):
+        sys.path.insert(0, os.environ["TESTGEN_FIRST_PATH"])
     settings = json.loads(os.environ.get("TESTGEN_COVERAGE") or "null")
     recorder = Recorder()
     cov = None
