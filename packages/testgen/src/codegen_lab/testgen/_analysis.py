@@ -108,6 +108,8 @@ class ModuleInfo:
     has_module_doctest: bool = False
     public_names: list[str] | None = None
     """`__all__`, when the module declares it as a literal list."""
+    raise_lines: set[int] = field(default_factory=set[int])
+    """The lines of its `raise` statements: an exception raised there is one the code means to raise."""
 
     def callables(self) -> list[CallableInfo]:
         """Every public function and method, in source order."""
@@ -141,6 +143,12 @@ def analyze_source(path: Path) -> ModuleInfo:
         raise TestgenUsageError(f"target {path}:{exc.lineno}: not valid Python: {exc.msg}") from None
     info = ModuleInfo(path=path, has_module_doctest=_has_doctest(ast.get_docstring(tree)))
     info.public_names = _declared_all(tree)
+    info.raise_lines = {
+        line
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Raise)
+        for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+    }
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _public(node.name, info.public_names):
             info.functions.append(_callable(node, owner=None))

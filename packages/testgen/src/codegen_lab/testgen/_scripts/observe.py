@@ -71,6 +71,7 @@ def exception(exc, tb, module_file, during):
         "type": type_name(type(exc)),
         "message": message[:MAX_REPR],
         "in_module": os.path.realpath(last) == module_file,
+        "line": frames[-1].lineno if frames else 0,
         "during": during,
         "stable": not ADDRESS.search(message),
     }
