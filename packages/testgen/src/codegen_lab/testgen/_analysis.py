@@ -1,0 +1,349 @@
+"""Static analysis of the module under test: what it offers and which inputs open its branches.
+
+Only the source is read here (with `ast`); nothing of the module is imported or run in this process.
+"""
+
+from __future__ import annotations
+
+import ast
+import doctest
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from codegen_lab.testgen.errors import TestgenUsageError
+
+__all__ = ["OPERATORS", "CallableInfo", "ClassInfo", "ModuleInfo", "Parameter", "analyze_source"]
+
+Scalar = str | int | float | bytes | bool | None
+
+OPERATORS = {
+    "__eq__": "{self} == {0}",
+    "__ne__": "{self} != {0}",
+    "__lt__": "{self} < {0}",
+    "__le__": "{self} <= {0}",
+    "__gt__": "{self} > {0}",
+    "__ge__": "{self} >= {0}",
+    "__add__": "{self} + {0}",
+    "__sub__": "{self} - {0}",
+    "__mul__": "{self} * {0}",
+    "__truediv__": "{self} / {0}",
+    "__floordiv__": "{self} // {0}",
+    "__mod__": "{self} % {0}",
+    "__and__": "{self} & {0}",
+    "__or__": "{self} | {0}",
+    "__contains__": "{0} in {self}",
+    "__getitem__": "{self}[{0}]",
+    "__len__": "len({self})",
+    "__iter__": "list({self})",
+    "__str__": "str({self})",
+    "__repr__": "repr({self})",
+    "__bool__": "bool({self})",
+}
+"""Special methods that tests exercise through their operator, with the expression that calls each."""
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """One parameter of a function, as written."""
+
+    name: str
+    annotation: str | None
+    default: str | None
+    """The default's source, when it has one."""
+    kind: Literal["positional", "keyword", "var_positional", "var_keyword"]
+
+    @property
+    def required(self) -> bool:
+        """Whether a call must pass it."""
+        return self.default is None and self.kind in {"positional", "keyword"}
+
+
+@dataclass(slots=True)
+class CallableInfo:
+    """A public function or method."""
+
+    name: str
+    qualname: str
+    owner: str | None
+    """The class, for a method."""
+    kind: Literal["function", "method", "staticmethod", "classmethod", "property", "setter"]
+    parameters: list[Parameter]
+    """Without `self` and `cls`."""
+    returns: str | None
+    docstring: str | None
+    has_doctest: bool
+    raises: list[str]
+    """Exception names raised explicitly in its body."""
+    literals: list[tuple[int, Scalar]]
+    """(line, value) of the constants in its body; compared constants also give their neighbours."""
+    lineno: int
+    end_lineno: int
+    is_async: bool
+    is_generator: bool
+
+
+@dataclass(slots=True)
+class ClassInfo:
+    """A public class."""
+
+    name: str
+    init: CallableInfo | None
+    methods: list[CallableInfo]
+    bases: list[str]
+    lineno: int
+    end_lineno: int
+    has_doctest: bool
+    is_exception: bool
+
+
+@dataclass(slots=True)
+class ModuleInfo:
+    """What the module under test offers."""
+
+    path: Path
+    functions: list[CallableInfo] = field(default_factory=list[CallableInfo])
+    classes: list[ClassInfo] = field(default_factory=list[ClassInfo])
+    constants: list[tuple[int, Scalar]] = field(default_factory=list[tuple[int, Scalar]])
+    has_module_doctest: bool = False
+    public_names: list[str] | None = None
+    """`__all__`, when the module declares it as a literal list."""
+    raise_lines: set[int] = field(default_factory=set[int])
+    """The lines of its `raise` statements: an exception raised there is one the code means to raise."""
+
+    def callables(self) -> list[CallableInfo]:
+        """Every public function and method, in source order."""
+        found = list(self.functions)
+        for cls in self.classes:
+            found += cls.methods
+        return sorted(found, key=lambda item: item.lineno)
+
+    def find_class(self, name: str) -> ClassInfo | None:
+        """The class called `name`, when the module defines it."""
+        return next((cls for cls in self.classes if cls.name == name), None)
+
+    def enclosing(self, line: int) -> CallableInfo | None:
+        """The innermost public function or method whose lines hold `line`."""
+        holders = [item for item in self.callables() if item.lineno <= line <= item.end_lineno]
+        return max(holders, key=lambda item: item.lineno, default=None)
+
+
+def analyze_source(path: Path) -> ModuleInfo:
+    """Read the module at `path` and list its public functions, classes and methods with what can be mined.
+
+    Raises:
+        TestgenUsageError: When the file cannot be read or is not valid Python.
+    """
+    try:
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source, filename=str(path))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TestgenUsageError(f"target {path}: cannot be read ({exc})") from None
+    except SyntaxError as exc:
+        raise TestgenUsageError(f"target {path}:{exc.lineno}: not valid Python: {exc.msg}") from None
+    info = ModuleInfo(path=path, has_module_doctest=_has_doctest(ast.get_docstring(tree)))
+    info.public_names = _declared_all(tree)
+    info.raise_lines = {
+        line
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Raise)
+        for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
+    }
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _public(node.name, info.public_names):
+            info.functions.append(_callable(node, owner=None))
+        elif isinstance(node, ast.ClassDef) and _public(node.name, info.public_names):
+            info.classes.append(_class(node))
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            info.constants += _constants(node)
+    return info
+
+
+def _public(name: str, declared: list[str] | None) -> bool:
+    return name in declared if declared is not None else not name.startswith("_")
+
+
+def _declared_all(tree: ast.Module) -> list[str] | None:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == "__all__" for target in node.targets
+        ):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                return None
+            if isinstance(value, list | tuple):
+                return [str(item) for item in value]  # pyright: ignore[reportUnknownVariableType, reportUnknownArgumentType]
+    return None
+
+
+def _class(node: ast.ClassDef) -> ClassInfo:
+    methods: list[CallableInfo] = []
+    init: CallableInfo | None = None
+    for item in node.body:
+        if not isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if item.name == "__init__":
+            init = _callable(item, owner=node.name)
+        elif not item.name.startswith("_") or item.name in OPERATORS:
+            methods.append(_callable(item, owner=node.name))
+    if init is not None:
+        mined = [(init.lineno, value) for value in _doctest_literals(ast.get_docstring(node))]
+        init.literals = sorted(set(init.literals + mined), key=lambda item: (item[0], repr(item[1])))
+    bases = [ast.unparse(base) for base in node.bases]
+    return ClassInfo(
+        name=node.name,
+        init=init,
+        methods=methods,
+        bases=bases,
+        lineno=node.lineno,
+        end_lineno=node.end_lineno or node.lineno,
+        has_doctest=_has_doctest(ast.get_docstring(node)),
+        is_exception=any(base.endswith(("Error", "Exception", "Warning")) for base in bases),
+    )
+
+
+def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None) -> CallableInfo:
+    decorators = {ast.unparse(decorator) for decorator in node.decorator_list}
+    kind: Literal["function", "method", "staticmethod", "classmethod", "property", "setter"] = "function"
+    if owner is not None:
+        kind = "method"
+        if any(decorator.endswith(".setter") for decorator in decorators):
+            kind = "setter"
+        elif "staticmethod" in decorators:
+            kind = "staticmethod"
+        elif "classmethod" in decorators:
+            kind = "classmethod"
+        elif "property" in decorators or "cached_property" in decorators:
+            kind = "property"
+    parameters = _parameters(node.args)
+    if kind in {"method", "classmethod", "property", "setter"} and parameters:
+        parameters = parameters[1:]
+    docstring = ast.get_docstring(node)
+    literals = _literals(node) + [(node.lineno, value) for value in _doctest_literals(docstring)]
+    return CallableInfo(
+        name=node.name,
+        qualname=f"{owner}.{node.name}" if owner else node.name,
+        owner=owner,
+        kind=kind,
+        parameters=parameters,
+        returns=ast.unparse(node.returns) if node.returns is not None else None,
+        docstring=docstring,
+        has_doctest=_has_doctest(docstring),
+        raises=_raised(node),
+        literals=sorted(set(literals), key=lambda item: (item[0], repr(item[1]))),
+        lineno=node.lineno,
+        end_lineno=node.end_lineno or node.lineno,
+        is_async=isinstance(node, ast.AsyncFunctionDef),
+        is_generator=any(isinstance(child, ast.Yield | ast.YieldFrom) for child in _own_nodes(node)),
+    )
+
+
+def _parameters(args: ast.arguments) -> list[Parameter]:
+    found: list[Parameter] = []
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    for arg, default in zip(positional, defaults, strict=True):
+        found.append(_parameter(arg, default, "positional"))
+    if args.vararg is not None:
+        found.append(_parameter(args.vararg, None, "var_positional"))
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        found.append(_parameter(arg, default, "keyword"))
+    if args.kwarg is not None:
+        found.append(_parameter(args.kwarg, None, "var_keyword"))
+    return found
+
+
+def _parameter(
+    arg: ast.arg, default: ast.expr | None, kind: Literal["positional", "keyword", "var_positional", "var_keyword"]
+) -> Parameter:
+    return Parameter(
+        name=arg.arg,
+        annotation=ast.unparse(arg.annotation) if arg.annotation is not None else None,
+        default=ast.unparse(default) if default is not None else None,
+        kind=kind,
+    )
+
+
+def _own_nodes(node: ast.AST) -> list[ast.AST]:
+    """The nodes of a function's body, without those of functions and classes nested in it."""
+    found: list[ast.AST] = []
+    pending = list(ast.iter_child_nodes(node))
+    while pending:
+        child = pending.pop()
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        found.append(child)
+        pending.extend(ast.iter_child_nodes(child))
+    return found
+
+
+def _raised(node: ast.AST) -> list[str]:
+    names: list[str] = []
+    for child in _own_nodes(node):
+        if isinstance(child, ast.Raise) and child.exc is not None:
+            target = child.exc.func if isinstance(child.exc, ast.Call) else child.exc
+            name = ast.unparse(target)
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def _literals(node: ast.AST) -> list[tuple[int, Scalar]]:
+    found: list[tuple[int, Scalar]] = []
+    docstring = ast.get_docstring(node) if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) else None
+    for child in _own_nodes(node):
+        if isinstance(child, ast.Compare):
+            for operand in [child.left, *child.comparators]:
+                for value in _constant_values(operand):
+                    found.append((child.lineno, value))
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        found += [(child.lineno, value - 1), (child.lineno, value + 1)]
+        elif isinstance(child, ast.Constant) and not isinstance(child.value, complex | type(...)):
+            value: Scalar = child.value  # pyright: ignore[reportAssignmentType]
+            if value != docstring and not (isinstance(value, str) and len(value) > 80):
+                found.append((child.lineno, value))
+    return sorted(set(found), key=lambda item: (item[0], repr(item[1])))
+
+
+def _constant_values(node: ast.expr) -> list[Scalar]:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str | int | float | bytes | bool | None):
+        return [node.value]
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return [value for element in node.elts for value in _constant_values(element)]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+        value = node.operand.value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return [-value]
+    return []
+
+
+def _constants(node: ast.Assign | ast.AnnAssign) -> list[tuple[int, Scalar]]:
+    value = node.value
+    if value is None:
+        return []
+    return [(node.lineno, found) for found in _constant_values(value)]
+
+
+def _has_doctest(docstring: str | None) -> bool:
+    if not docstring or ">>>" not in docstring:
+        return False
+    return bool(doctest.DocTestParser().get_examples(docstring))
+
+
+def _doctest_literals(docstring: str | None) -> list[Scalar]:
+    """The constants in a docstring's examples: often the best inputs there are, such as a valid version."""
+    if not docstring or ">>>" not in docstring:
+        return []
+    found: list[Scalar] = []
+    for example in doctest.DocTestParser().get_examples(docstring):
+        try:
+            tree = ast.parse(example.source)
+        except SyntaxError:
+            continue
+        found += [
+            child.value
+            for child in ast.walk(tree)
+            if isinstance(child, ast.Constant) and isinstance(child.value, str | int | float | bytes)
+        ]
+    return found

@@ -1,0 +1,379 @@
+"""The coverage-guided loop: candidates run in the sandbox, the tests that pass twice and add coverage are kept."""
+
+from __future__ import annotations
+
+import ast
+import json
+import logging
+import random
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, analyze_source
+from codegen_lab.testgen._completion import Completer
+from codegen_lab.testgen._inputs import Candidate, candidates_for
+from codegen_lab.testgen._llm import llm_candidates
+from codegen_lab.testgen._models import GeneratedTest, GenerationReport
+from codegen_lab.testgen._paths import inside_root, write_safely
+from codegen_lab.testgen._properties import find_properties
+from codegen_lab.testgen._render import render_property, render_test
+from codegen_lab.testgen._runner import SCRIPTS, Project
+from codegen_lab.testgen._sandbox import Limits
+from codegen_lab.testgen._target import Target, resolve_target
+from codegen_lab.testgen._validate import validate
+from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
+
+__all__ = ["generate"]
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[float, float, str], None]
+"""Called with (seconds spent, budget in seconds, what is happening)."""
+
+_CALL_SECONDS = 2.0
+_FIRST_ROUND = 6
+_AIMED = 10
+_MAX_CANDIDATES = 400
+_STALLED_ROUNDS = 3
+_UNEXPECTED = {"TypeError", "AttributeError", "NameError", "UnboundLocalError", "RecursionError", "SystemExit"}
+
+
+@dataclass(slots=True)
+class _Observed:
+    candidate: Candidate
+    outcome: dict[str, Any]
+    lines: set[int]
+    arcs: set[tuple[int, int]]
+
+
+@dataclass(slots=True)
+class _Loop:
+    project: Project
+    target: Target
+    info: ModuleInfo
+    workdir: Path
+    deadline: float
+    rng: random.Random
+    tried: set[str] = field(default_factory=set[str])
+    covered_lines: set[int] = field(default_factory=set[int])
+    covered_arcs: set[tuple[int, int]] = field(default_factory=set[tuple[int, int]])
+    statements: set[int] = field(default_factory=set[int])
+    kept: list[_Observed] = field(default_factory=list[_Observed])
+    candidates: int = 0
+    serial: int = 0
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def observe(self, candidates: Sequence[Candidate], *, hash_seed: int) -> dict[str, _Observed]:
+        """Run the candidates once in the sandbox; the outcome and the lines and arcs each one ran."""
+        script = self.workdir / "_testgen_observe.py"
+        if not script.exists():
+            shutil.copyfile(SCRIPTS / "observe.py", script)
+        job = self.workdir / "_testgen_job.json"
+        answer = self.workdir / "_testgen_observed.json"
+        answer.unlink(missing_ok=True)
+        job.write_text(
+            json.dumps(
+                {
+                    "module": self.target.module,
+                    "alias": self.target.alias,
+                    "file": str(self.target.file),
+                    "sys_path": [str(self.target.import_root)],
+                    "seconds": _CALL_SECONDS,
+                    "candidates": [candidate.job() for candidate in candidates],
+                }
+            ),
+            encoding="utf-8",
+        )
+        timeout = max(min(self.remaining(), 120.0), 5.0)
+        result = self.project.sandbox.run_python(
+            [str(script), str(job), str(answer)],
+            workdir=self.workdir,
+            env={"PYTHONHASHSEED": str(hash_seed)},
+            timeout=timeout,
+        )
+        if not answer.exists():
+            if result.timed_out:
+                return {}
+            tail = (result.stderr or result.stdout)[-2000:]
+            raise TestgenOperationError(f"observing {self.target.module} failed (exit {result.returncode}):\n{tail}")
+        data = json.loads(answer.read_text(encoding="utf-8"))
+        if "import_error" in data:
+            raise TestgenUsageError(
+                f"target {self.target.module}: importing it in the sandbox failed: {data['import_error']}",
+                hint="A module that needs the network, or files outside the project, cannot be tested in the sandbox",
+            )
+        self.statements = set(data["statements"])
+        by_id = {candidate.id: candidate for candidate in candidates}
+        found: dict[str, _Observed] = {}
+        for entry in data["results"]:
+            arcs = {(int(a), int(b)) for a, b in entry["arcs"]}
+            if entry["id"] == "import":
+                self.covered_lines |= set(entry["lines"])
+                self.covered_arcs |= arcs
+            elif entry["id"] in by_id:
+                found[entry["id"]] = _Observed(by_id[entry["id"]], entry["outcome"] or {}, set(entry["lines"]), arcs)
+        return found
+
+    def round(self, candidates: list[Candidate]) -> int:
+        """Observe the candidates twice, keep the deterministic useful ones that add coverage; return the gain."""
+        fresh = [c for c in candidates if _key(c) not in self.tried][:_MAX_CANDIDATES]
+        self.tried |= {_key(c) for c in fresh}
+        self.candidates += len(fresh)
+        if not fresh or self.remaining() <= 0:
+            return 0
+        first = self.observe(fresh, hash_seed=0)
+        useful = [c for c in fresh if c.id in first and _useful(first[c.id].outcome, c, self.info)]
+        if not useful or self.remaining() <= 0:
+            return 0
+        second = self.observe(useful, hash_seed=1)
+        stable = [first[c.id] for c in useful if c.id in second and _same(first[c.id].outcome, second[c.id].outcome)]
+        gain = 0
+        for observed in sorted(stable, key=self._priority):
+            new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
+            if new > 0:
+                self.covered_lines |= observed.lines
+                self.covered_arcs |= observed.arcs
+                self.kept.append(observed)
+                gain += new
+        return gain
+
+    def _priority(self, observed: _Observed) -> tuple[int, int, int]:
+        new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
+        kind = {"doctest": 0, "literal": 1, "iter": 1, "text": 2, "raises": 3}.get(observed.outcome.get("kind", ""), 4)
+        return (-new, kind, len(observed.candidate.expr))
+
+    def next_id(self) -> str:
+        self.serial += 1
+        return f"r{self.serial}c"
+
+    def first_candidates(self) -> list[Candidate]:
+        found: list[Candidate] = []
+        for label, has in (
+            [("", self.info.has_module_doctest)]
+            + [(item.qualname, item.has_doctest) for item in self.info.callables()]
+            + [(cls.name, cls.has_doctest) for cls in self.info.classes]
+        ):
+            if has:
+                found.append(Candidate(id=self.next_id(), target=label, expr=f"doctest:{label}", doctest=label))
+        for function in self._targets():
+            found += candidates_for(
+                function, self.info, self.target.alias, count=_FIRST_ROUND, rng=self.rng, prefix=self.next_id()
+            )
+        return found
+
+    def aimed_candidates(self) -> list[Candidate]:
+        """Candidates for the functions that hold uncovered lines, with the constants near those lines first."""
+        uncovered = sorted(self.statements - self.covered_lines)
+        by_function: dict[str, tuple[CallableInfo, list[Scalar]]] = {}
+        targets = {function.qualname: function for function in self._targets()}
+        for line in uncovered:
+            holder = self.info.enclosing(line)
+            if holder is None:
+                continue
+            function = targets.get(holder.qualname) or targets.get(f"{holder.owner}.__init__")
+            if function is None:
+                continue
+            near = [value for at, value in function.literals if abs(at - line) <= 3]
+            entry = by_function.setdefault(function.qualname, (function, []))
+            entry[1].extend(value for value in near if value not in entry[1])
+        found: list[Candidate] = []
+        for function, focus in by_function.values():
+            found += candidates_for(
+                function, self.info, self.target.alias, count=_AIMED, rng=self.rng, focus=focus, prefix=self.next_id()
+            )
+        return found
+
+    def wide_candidates(self) -> list[Candidate]:
+        """A few fresh candidates for every function: branches inside covered lines are still worth a try."""
+        found: list[Candidate] = []
+        for function in self._targets():
+            found += candidates_for(
+                function,
+                self.info,
+                self.target.alias,
+                count=_FIRST_ROUND,
+                rng=self.rng,
+                prefix=self.next_id(),
+                explore=True,
+            )
+        return found
+
+    def _targets(self) -> list[CallableInfo]:
+        found = [function for function in self.info.callables() if not function.is_async]
+        found += [cls.init for cls in self.info.classes if cls.init is not None and not cls.is_exception]
+        return found
+
+
+def _key(candidate: Candidate) -> str:
+    return f"{candidate.setup}|{candidate.expr}"
+
+
+def _useful(outcome: dict[str, Any], candidate: Candidate, info: ModuleInfo) -> bool:
+    kind = outcome.get("kind")
+    if kind == "doctest":
+        return outcome.get("attempted", 0) > 0 and outcome.get("failed", 1) == 0
+    if kind == "raises":
+        name = str(outcome.get("type", "")).rpartition(".")[2]
+        if not outcome.get("stable") or not outcome.get("in_module"):
+            return False
+        # A TypeError from `len(3)` says only that the input was junk; one from `raise TypeError(...)` is behaviour.
+        return name not in _UNEXPECTED or outcome.get("line") in info.raise_lines
+    return kind in {"literal", "iter", "text", "type"}
+
+
+def _same(first: dict[str, Any], second: dict[str, Any]) -> bool:
+    if first.get("kind") == second.get("kind") == "literal":
+        try:
+            return bool(ast.literal_eval(first["repr"]) == ast.literal_eval(second["repr"]))
+        except (ValueError, SyntaxError):
+            return False
+    return first == second
+
+
+def generate(
+    target: str,
+    *,
+    root: Path | str | None = None,
+    python: Path | str | None = None,
+    out: Path | str | None = None,
+    budget: float = 60.0,
+    isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto",
+    completer: Completer | None = None,
+    progress: Progress | None = None,
+    seed: int = 0,
+) -> GenerationReport:
+    """Generate pytest tests for the module `target`, keeping only those that pass twice and add coverage.
+
+    Candidates are calls with inputs typed from the hints, defaults and parameter names and mined from the
+    constants the code compares against, plus the docstring examples; they run in the sandbox under coverage.
+    A candidate becomes a test when it behaves the same in two runs and covers lines or branches no kept test
+    did; the next round aims at the lines still uncovered, until `budget` seconds pass or a round adds nothing.
+    Round trips and idempotence found in the code become Hypothesis tests. The kept tests then run under
+    pytest twice; any that fails is dropped.
+
+    Args:
+        target: A module name the target interpreter imports (`package.module`) or a `.py` file in the root.
+        root: The project root (default: the current directory).
+        python: The target interpreter (default: `root/.venv/bin/python`, else the current one).
+        out: Folder to write `test_<module>_generated.py` in, inside the root (default: not written).
+        budget: Wall-clock seconds for the whole generation, measuring included.
+        isolation: `auto` (bubblewrap when it works here), `bubblewrap` or `rlimits`.
+        completer: A model to ask for more candidate calls aimed at uncovered lines (optional).
+        progress: Called as work advances, with (seconds spent, budget, what is happening).
+        seed: Seed of the input choices, for reproducible output.
+
+    Returns:
+        The kept tests, their coverage of the target, and the generated module's code.
+
+    Raises:
+        TestgenUsageError: When the target, root, interpreter or `out` is wrong.
+        MissingToolsError: When the target interpreter lacks pytest, coverage or hypothesis.
+        TestgenOperationError: When the sandbox or pytest fails.
+    """
+    if budget <= 0:
+        raise TestgenUsageError(f"budget {budget}: must be a positive number of seconds")
+    started = time.monotonic()
+    report: Progress = progress or _no_progress
+    project = Project.open(
+        root,
+        python,
+        isolation=isolation,
+        limits=Limits(timeout=max(budget, 10.0) + 30),
+        tools=("pytest", "coverage", "hypothesis"),
+    )
+    destination = inside_root(project.root, out, "out", must_exist=False) if out is not None else None
+    resolved = resolve_target(project, target)
+    info = analyze_source(resolved.file)
+    reserve = min(max(0.3 * budget, 6.0), 25.0)
+    with project.workdir() as workdir:
+        loop = _Loop(project, resolved, info, workdir, started + budget - reserve, random.Random(seed))  # noqa: S311 (input choices, not secrets)
+        report(0.0, budget, f"analysing {resolved.module}")
+        loop.observe([], hash_seed=0)  # imports it once: its statements, and whether it imports at all
+        rounds, stopped = _search(loop, completer, report, started=started, budget=budget)
+        report(time.monotonic() - started, budget, "checking the kept tests under pytest")
+        taken: set[str] = set()
+        tests = [
+            test
+            for observed in loop.kept
+            if (
+                test := render_test(
+                    observed.candidate, observed.outcome, module=resolved.module, alias=resolved.alias, taken=taken
+                )
+            )
+        ]
+        gains = _gains(loop.kept)
+        for test in tests:
+            test.new_coverage = gains.get(test.candidate_id, 0)
+        examples = [(observed.candidate, observed.outcome) for observed in loop.kept]
+        tests += [render_property(prop, resolved.alias, taken) for prop in find_properties(info, examples)]
+        final = validate(project, resolved, workdir, tests, deadline=started + budget)
+    code = final.code
+    written: str | None = None
+    backup: Path | None = None
+    if destination is not None:
+        path = destination / f"test_{resolved.alias}_generated.py"
+        backup = write_safely(path, code)
+        written = str(path)
+    report(time.monotonic() - started, budget, f"{len(final.tests)} tests kept")
+    return GenerationReport(
+        target=resolved.module,
+        source=str(resolved.file),
+        test_file=written,
+        backup=str(backup) if backup else None,
+        tests=[GeneratedTest(name=t.name, kind=t.kind, target=t.target, new_lines=t.new_coverage) for t in final.tests],
+        candidates=loop.candidates,
+        rounds=rounds,
+        line_percent=final.line_percent,
+        percent=final.percent,
+        missing_lines=final.missing_lines,
+        isolation=project.sandbox.mode,
+        seconds=round(time.monotonic() - started, 2),
+        stopped=stopped,
+        code=code,
+    )
+
+
+def _search(
+    loop: _Loop, completer: Completer | None, report: Progress, *, started: float, budget: float
+) -> tuple[int, Literal["budget", "no-improvement", "complete"]]:
+    """Rounds of candidates until every line is covered, the time is up, or rounds stop adding coverage."""
+    loop.round(loop.first_candidates())
+    rounds, stalled = 1, 0
+    while True:
+        report(time.monotonic() - started, budget, f"round {rounds}: {len(loop.kept)} tests kept")
+        if loop.statements and loop.statements <= loop.covered_lines:
+            return rounds, "complete"
+        if loop.remaining() <= 0:
+            return rounds, "budget"
+        candidates = loop.aimed_candidates()
+        if stalled:  # aiming found nothing new: widen to every function before giving up
+            candidates += loop.wide_candidates()
+        if completer is not None:
+            uncovered = loop.statements - loop.covered_lines
+            candidates += llm_candidates(completer, loop.info, loop.target, uncovered, loop.next_id())
+        gain = loop.round(candidates)
+        rounds += 1
+        stalled = 0 if gain else stalled + 1
+        if stalled >= _STALLED_ROUNDS:
+            return rounds, "no-improvement"
+
+
+def _no_progress(_done: float, _total: float, _what: str) -> None:
+    """The progress callback when the caller gave none."""
+
+
+def _gains(kept: Sequence[_Observed]) -> dict[str, int]:
+    lines: set[int] = set()
+    arcs: set[tuple[int, int]] = set()
+    gains: dict[str, int] = {}
+    for observed in kept:
+        gains[observed.candidate.id] = len(observed.lines - lines) + len(observed.arcs - arcs)
+        lines |= observed.lines
+        arcs |= observed.arcs
+    return gains

@@ -1,0 +1,359 @@
+"""Candidate calls: inputs typed from hints, defaults and names, mined from the literals the code compares."""
+
+from __future__ import annotations
+
+import ast
+import random
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from codegen_lab.testgen._analysis import OPERATORS, CallableInfo, ClassInfo, ModuleInfo, Parameter, Scalar
+
+__all__ = ["Candidate", "Value", "candidates_for", "snake"]
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """An input as source code, with its simple type (`str`, `int`, `list`, `callable`, ...)."""
+
+    source: str
+    kind: str
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A call to try: `setup` (may be None) then the expression `expr`."""
+
+    id: str
+    target: str
+    """The qualified name of the function, method or class called."""
+    expr: str
+    setup: str | None = None
+    args: list[Value] = field(default_factory=list[Value])
+    doctest: str | None = None
+    """For a doctest candidate: the qualified name whose docstring examples run ("" for the module's)."""
+    statement: bool = False
+    """Whether `expr` is a statement (an assignment to a property), run for its effect or its exception."""
+
+    def job(self) -> dict[str, str | bool]:
+        """What the observer script reads."""
+        if self.doctest is not None:
+            return {"id": self.id, "doctest": self.doctest}
+        job: dict[str, str | bool] = {"id": self.id, "expr": self.expr, "statement": self.statement}
+        if self.setup:
+            job["setup"] = self.setup
+        return job
+
+
+_POOLS: dict[str, list[str]] = {
+    "int": ["2", "0", "1", "-1", "10", "3", "100"],
+    "float": ["1.5", "0.0", "-2.5", "100.0", "0.001"],
+    "str": [
+        "'hello world'",
+        "''",
+        "'a'",
+        "'Hello, World!'",
+        "'  padded  '",
+        "'123'",
+        "'1.2.3'",
+        "'a.1'",
+        "'a-b_c'",
+        "'ünïcödé'",
+    ],
+    "bytes": ["b'abc'", "b''", "b'\\x00\\xff'"],
+    "bool": ["True", "False"],
+    "none": ["None"],
+    "list": ["[1, 2, 3]", "[]", "['a', 'b', 'c']", "[3, 1, 2, 1]", "[[1, 2], [3]]"],
+    "dict": ["{'a': 1, 'b': 2}", "{}", "{'x': {'y': 1}}"],
+    "tuple": ["(1, 2)", "()", "('a', 1)"],
+    "set": ["{1, 2, 3}", "set()"],
+    "callable": ["str", "len", "abs", "bool", "str.upper"],
+}
+_ELEMENTS: dict[str, dict[str, list[str]]] = {
+    "list": {
+        "int": ["[1, 2, 3]", "[]", "[3, 1, 2, 1]", "[-1, 0]"],
+        "str": ["['a', 'b', 'c']", "[]", "['hello', 'world']"],
+        "float": ["[1.5, 2.5]", "[]"],
+    },
+}
+_NAME_HINTS: list[tuple[str, str]] = [
+    (
+        r"^(s|text|string|name|word|prefix|suffix|sep|separator|delim|char|chars|line|title|label|path|url|pattern)$",
+        "str",
+    ),
+    (r"(_str|_text|_name|string)$", "str"),
+    (r"^(n|k|i|j|count|size|width|height|index|idx|num|number|length|start|stop|step|limit|depth|level|pos)$", "int"),
+    (r"(_count|_size|_len|_num|_index)$", "int"),
+    (r"^(seq|seqs|items|iterable|xs|lst|values|coll|elements|data|sequence|iterables|it)$", "list"),
+    (r"^(d|dct|dict|mapping|kwargs_dict|params|options|config)$", "dict"),
+    (r"^(f|fn|func|function|key|pred|predicate|binop|callback|transform|op)$", "callable"),
+    (r"^(flag|strict|verbose|reverse|enabled|force)$|^(is|has|use)_", "bool"),
+    (r"^(x|y|a|b|value|val|obj|item|other)$", "any"),
+]
+_ALIAS_HINTS = [
+    (r"(?i)str|text", "str"),
+    (r"(?i)bytes|buffer", "bytes"),
+    (r"(?i)float|real|number", "float"),
+    (r"(?i)int|index", "int"),
+]
+"""Guesses for type names testgen cannot resolve (aliases such as `String`, protocols such as `SupportsInt`)."""
+_GENERIC = ["2", "'hello world'", "[1, 2, 3]", "0", "''", "None", "-1", "'a'", "[]", "1.5", "{'a': 1}"]
+
+
+def snake(name: str) -> str:
+    """`CamelCase` as `camel_case`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _kind_of(source: str) -> str:
+    try:
+        value = ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return "callable" if source in _POOLS["callable"] else "other"
+    if value is None:
+        return "none"
+    return type(value).__name__  # pyright: ignore[reportUnknownArgumentType]
+
+
+def _from_annotation(annotation: str, module: ModuleInfo, alias: str) -> list[str]:
+    try:
+        node = ast.parse(annotation, mode="eval").body
+    except SyntaxError:
+        return []
+    return _annotation_pool(node, module, alias)
+
+
+def _annotation_pool(node: ast.expr, module: ModuleInfo, alias: str) -> list[str]:  # noqa: PLR0911
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return _from_annotation(node.value, module, alias)
+    if isinstance(node, ast.Constant) and node.value is None:
+        return ["None"]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        return _annotation_pool(node.left, module, alias) + _annotation_pool(node.right, module, alias)
+    name = ast.unparse(node.value if isinstance(node, ast.Subscript) else node).rsplit(".", 1)[-1]
+    inner = node.slice if isinstance(node, ast.Subscript) else None
+    if name in {"Optional", "Union"} and inner is not None:
+        parts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        return [*[value for part in parts for value in _annotation_pool(part, module, alias)], "None"]
+    if name == "Literal" and inner is not None:
+        parts = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+        return [ast.unparse(part) for part in parts]
+    simple = {
+        "int": "int", "float": "float", "str": "str", "bytes": "bytes", "bool": "bool", "None": "none",
+        "list": "list", "List": "list", "Sequence": "list", "Iterable": "list", "Collection": "list",
+        "MutableSequence": "list", "Iterator": "list", "dict": "dict", "Dict": "dict", "Mapping": "dict",
+        "MutableMapping": "dict", "tuple": "tuple", "Tuple": "tuple", "set": "set", "Set": "set",
+        "frozenset": "set", "AbstractSet": "set", "Callable": "callable",
+    }  # fmt: skip
+    kind = simple.get(name)
+    if kind == "list" and inner is not None:
+        element = ast.unparse(inner).rsplit(".", 1)[-1]
+        return list(_ELEMENTS["list"].get(element, _POOLS["list"]))
+    if kind is not None:
+        return list(_POOLS[kind])
+    cls = module.find_class(name)
+    if cls is not None and not cls.is_exception:
+        instance = _construct(cls, module, alias)
+        return [instance] if instance is not None else []
+    for pattern, guess in _ALIAS_HINTS:
+        if re.search(pattern, name):
+            return list(_POOLS[guess])
+    return []
+
+
+def _construct(cls: ClassInfo, module: ModuleInfo, alias: str) -> str | None:
+    """Source that makes an instance of `cls` from the first typical value of each required parameter."""
+    if cls.init is None:
+        return f"{alias}.{cls.name}()"
+    values: list[str] = []
+    for parameter in cls.init.parameters:
+        if not parameter.required or parameter.kind != "positional":
+            continue
+        pool = _pool(parameter, cls.init, module, alias, focus=(), nested=True)
+        if not pool:
+            return None
+        values.append(pool[0])
+    return f"{alias}.{cls.name}({', '.join(values)})"
+
+
+def _pool(
+    parameter: Parameter,
+    function: CallableInfo,
+    module: ModuleInfo,
+    alias: str,
+    *,
+    focus: Sequence[Scalar],
+    nested: bool = False,
+) -> list[str]:
+    """Inputs for one parameter, the most promising first: mined near uncovered lines, typed, then generic."""
+    typed: list[str] = []
+    if parameter.annotation and not nested:
+        typed = _from_annotation(parameter.annotation, module, alias)
+    elif parameter.annotation:
+        typed = [value for value in _from_annotation(parameter.annotation, module, alias) if alias not in value]
+    if not typed and parameter.default is not None:
+        kind = _kind_of(parameter.default)
+        typed = [parameter.default, *_POOLS.get(kind, [])]
+    if not typed:
+        for pattern, kind in _NAME_HINTS:
+            if re.search(pattern, parameter.name):
+                typed = list(_GENERIC if kind == "any" else _POOLS[kind])
+                break
+    if parameter.name == "other" and function.owner is not None and not nested:
+        cls = module.find_class(function.owner)
+        instance = _construct(cls, module, alias) if cls is not None else None
+        if instance is not None:
+            same = [instance]
+            if cls is not None and cls.init is not None:
+                same += [
+                    candidate.expr
+                    for candidate in candidates_for(cls.init, module, alias, count=4, rng=random.Random(0), prefix="o")  # noqa: S311
+                ]
+            typed = list(dict.fromkeys([*same, *typed]))
+    kinds = {_kind_of(value) for value in typed} - {"other"}
+    mined: list[str] = []
+    for value in [*focus, *(value for _, value in function.literals)]:
+        source = repr(value)
+        if (not kinds or _kind_of(source) in kinds) and source not in mined:
+            mined.append(source)
+    pool = [*mined[:12], *typed] if typed else [*mined[:12], *_GENERIC]
+    return list(dict.fromkeys(pool))
+
+
+def _mined_count(parameter: Parameter, function: CallableInfo, focus: Sequence[Scalar]) -> int:
+    return min(len({repr(value) for value in focus} | {repr(value) for _, value in function.literals}), 12)
+
+
+def _draw(pool: list[str], mined: int, number: int, rng: random.Random, *, single: bool) -> str:
+    """The input for the `number`th candidate: in order for a one-parameter call, else mined ones more often."""
+    if number == 0:
+        return pool[0]
+    if single and number < len(pool):
+        return pool[number]
+    if mined and rng.random() < 0.6:
+        return rng.choice(pool[:mined])
+    return rng.choice(pool)
+
+
+def candidates_for(
+    function: CallableInfo,
+    module: ModuleInfo,
+    alias: str,
+    *,
+    count: int,
+    rng: random.Random,
+    focus: Sequence[Scalar] = (),
+    prefix: str,
+    explore: bool = False,
+) -> list[Candidate]:
+    """Up to `count` candidate calls of `function` (a function, method, or a class's `__init__`).
+
+    The first candidate takes the first (most typical) input of each pool; the others draw at random from the
+    pools, with `focus` (constants mined near uncovered lines) first in each pool. With `explore`, every input
+    is drawn at random, so that asking again finds other calls.
+    """
+    pools = [(parameter, _pool(parameter, function, module, alias, focus=focus)) for parameter in function.parameters]
+    mined = [_mined_count(parameter, function, focus) for parameter in function.parameters]
+    single = sum(parameter.required for parameter in function.parameters) == 1
+    call = _callee(function, module, alias)
+    if call is None:
+        return []
+    instances = _instances(function, module, alias, rng)
+    found: list[Candidate] = []
+    for number in range(count * 3):
+        if len(found) >= count:
+            break
+        values, sources = _arguments(
+            pools, mined, number + 1 if explore else number, rng, single=single and not explore
+        )
+        setup: str | None = None
+        callee = call
+        if instances:
+            variable = call.split(".", 1)[0]
+            setup = f"{variable} = {instances[0] if number == 0 and not explore else rng.choice(instances)}"
+        if function.name in OPERATORS:
+            if function.parameters and not sources:
+                continue
+            expr = OPERATORS[function.name].format(*sources, self=callee.split(".", 1)[0])
+        elif function.kind == "property":
+            expr = callee
+        elif function.kind == "setter":
+            if not sources:
+                continue
+            expr = f"{callee} = {sources[0]}"
+        else:
+            expr = f"{callee}({', '.join(sources)})"
+        if any(candidate.expr == expr for candidate in found):
+            continue
+        found.append(
+            Candidate(
+                id=f"{prefix}{len(found)}",
+                target=function.qualname,
+                expr=expr,
+                setup=setup,
+                args=values,
+                statement=function.kind == "setter",
+            )
+        )
+    return found
+
+
+def _arguments(
+    pools: list[tuple[Parameter, list[str]]], mined: list[int], number: int, rng: random.Random, *, single: bool
+) -> tuple[list[Value], list[str]]:
+    """The inputs of the `number`th candidate, and the argument list's parts (keyword ones as `name=value`)."""
+    values: list[Value] = []
+    sources: list[str] = []
+    skipped = False
+    for index, (parameter, pool) in enumerate(pools):
+        if not pool or parameter.kind == "var_keyword" or (parameter.kind == "var_positional" and skipped):
+            continue
+        if parameter.kind == "var_positional":
+            extra = rng.randint(0, 2) if number else 1
+            chosen = [Value(source, _kind_of(source)) for source in rng.sample(pool, min(extra, len(pool)))]
+            values += chosen
+            sources += [value.source for value in chosen]
+            continue
+        if not parameter.required and (number == 0 or rng.random() < 0.6):
+            skipped = skipped or parameter.kind == "positional"
+            continue
+        source = _draw(pool, min(mined[index], len(pool)), number, rng, single=single and parameter.required)
+        values.append(Value(source, _kind_of(source)))
+        sources.append(f"{parameter.name}={source}" if parameter.kind == "keyword" or skipped else source)
+    return values, sources
+
+
+def _callee(function: CallableInfo, module: ModuleInfo, alias: str) -> str | None:
+    """What to call for `function`: a module function, a class (its `__init__`), or `variable.method`."""
+    if function.owner is None:
+        return f"{alias}.{function.name}"
+    cls = module.find_class(function.owner)
+    if cls is None:
+        return None
+    if function.name == "__init__":
+        return f"{alias}.{cls.name}"
+    if function.kind in {"staticmethod", "classmethod"}:
+        return f"{alias}.{cls.name}.{function.name}"
+    variable = snake(cls.name)
+    if variable == alias:
+        variable = f"{variable}_"
+    return f"{variable}.{function.name}"
+
+
+def _instances(function: CallableInfo, module: ModuleInfo, alias: str, rng: random.Random) -> list[str]:
+    """Ways to make the instance a method is called on: the most typical first, then a few drawn at random."""
+    if function.owner is None or function.name == "__init__" or function.kind in {"staticmethod", "classmethod"}:
+        return []
+    cls = module.find_class(function.owner)
+    if cls is None:
+        return []
+    first = _construct(cls, module, alias)
+    if first is None:
+        return []
+    found = [first]
+    if cls.init is not None:
+        for candidate in candidates_for(cls.init, module, alias, count=4, rng=rng, prefix="instance"):
+            if candidate.expr not in found and alias not in candidate.expr.split("(", 1)[1]:
+                found.append(candidate.expr)
+    return found

@@ -1,0 +1,165 @@
+"""What testgen reports: plain pydantic models, the same for the library, `--format json` and the MCP tools."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+__all__ = [
+    "CoverageReport",
+    "DiffCoverage",
+    "FileCoverage",
+    "GeneratedTest",
+    "GenerationReport",
+    "Mutant",
+    "MutationReport",
+    "TestOutcome",
+    "TestRun",
+]
+
+Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
+IsolationName = Literal["bubblewrap", "rlimits"]
+
+
+class TestOutcome(BaseModel):
+    """One test's result."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    nodeid: str
+    """pytest's id of the test: `tests/test_x.py::test_name`."""
+    outcome: Outcome
+    message: str = ""
+    """For a test that did not pass: the failure, short (the assertion or the exception)."""
+    duration: float
+    """Seconds the test took (setup, call and teardown)."""
+
+
+class FileCoverage(BaseModel):
+    """Line and branch coverage of one file."""
+
+    path: str
+    statements: int
+    covered_lines: int
+    missing_lines: list[int]
+    executed_lines: list[int] = Field(default_factory=list[int], exclude=True, repr=False)
+    branches: int
+    covered_branches: int
+    missing_branches: list[tuple[int, int]]
+    """Branches never taken, as (from line, to line); a negative line is an exit from the function."""
+    percent: float
+    """Line and branch coverage together, as coverage.py counts it."""
+
+    @property
+    def line_percent(self) -> float:
+        """Line coverage alone, in percent."""
+        return 100.0 * self.covered_lines / self.statements if self.statements else 100.0
+
+
+class DiffCoverage(BaseModel):
+    """Coverage of the lines changed since a git ref."""
+
+    ref: str
+    changed_lines: int
+    """Changed executable lines."""
+    covered_lines: int
+    percent: float
+    missing: dict[str, list[int]] = Field(default_factory=dict)
+    """Per file, the changed lines that no test runs."""
+
+
+class CoverageReport(BaseModel):
+    """Coverage of the measured files."""
+
+    files: list[FileCoverage]
+    percent: float
+    """Line and branch coverage of all files together."""
+    line_percent: float
+    html: str | None = None
+    """Folder of coverage.py's HTML report, when one was asked for."""
+    diff: DiffCoverage | None = None
+    """Coverage of the lines changed since a git ref, when one was asked for."""
+
+
+class TestRun(BaseModel):
+    """The result of running tests in the sandbox."""
+
+    __test__ = False
+
+    tests: list[TestOutcome]
+    passed: int
+    failed: int
+    """Tests that failed or errored."""
+    skipped: int
+    exit_code: int
+    """pytest's exit code (0: all passed, 1: some failed, 5: no tests collected)."""
+    isolation: IsolationName
+    """Which sandbox ran: `bubblewrap` (namespaces, read-only file system, no network, another uid) or `rlimits`."""
+    seconds: float
+    output: str = ""
+    """The end of pytest's output, for when the tests could not even be collected."""
+    coverage: CoverageReport | None = None
+
+
+class GeneratedTest(BaseModel):
+    """One test testgen kept."""
+
+    __test__ = False
+
+    name: str
+    kind: Literal["doctest", "example", "exception", "property"]
+    target: str
+    """The function, class or method it tests."""
+    new_lines: int = 0
+    """Lines (and branches) it covered that no test kept before it did."""
+
+
+class GenerationReport(BaseModel):
+    """The result of `generate`."""
+
+    target: str
+    """The module tested."""
+    source: str
+    """Its file."""
+    test_file: str | None
+    """Where the tests were written (None: not written, see `code`)."""
+    backup: str | None = None
+    """When `test_file` existed before: where its previous content was moved."""
+    tests: list[GeneratedTest]
+    candidates: int
+    """Candidate tests tried."""
+    rounds: int
+    """Rounds of the coverage-guided loop."""
+    line_percent: float
+    percent: float
+    """Line and branch coverage of the target by the kept tests, measured by running them under pytest."""
+    missing_lines: list[int]
+    isolation: IsolationName
+    seconds: float
+    stopped: Literal["budget", "no-improvement", "complete"]
+    """Why the loop ended: the budget was spent, a round added nothing, or every line is covered."""
+    code: str
+    """The generated test module."""
+
+
+class Mutant(BaseModel):
+    """One small change to the code under test."""
+
+    line: int
+    change: str
+    """What was changed, such as `== -> !=`."""
+    killed: bool
+    """Whether some test failed with the change in place, as it should."""
+
+
+class MutationReport(BaseModel):
+    """How many small changes to the code the tests notice: a suite that asserts real behaviour kills most."""
+
+    target: str
+    mutants: list[Mutant]
+    killed: int
+    score: float
+    """Killed mutants, in percent."""
+    isolation: IsolationName
+    seconds: float

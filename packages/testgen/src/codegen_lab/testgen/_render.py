@@ -1,0 +1,265 @@
+"""Writing kept candidates as a test module a careful person would keep.
+
+One behaviour per test, names that say the behaviour, exact assertions on what the code returned,
+ruff-formatted, with a header saying it was generated.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from codegen_lab.testgen._inputs import Candidate, snake
+
+__all__ = ["PropertyTest", "RenderedTest", "format_code", "render_module", "render_test"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_NAME = 90
+_EXCEPTION_MESSAGE = 80
+
+
+@dataclass(slots=True)
+class RenderedTest:
+    """One test function, with the imports it needs."""
+
+    name: str
+    kind: Literal["doctest", "example", "exception", "property"]
+    target: str
+    lines: list[str]
+    imports: set[str] = field(default_factory=set[str])
+    candidate_id: str = ""
+    new_coverage: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyTest:
+    """A property found in the code: `round-trip` (decode(encode(x)) == x) or `idempotent` (f(f(x)) == f(x))."""
+
+    kind: Literal["round-trip", "idempotent"]
+    first: str
+    second: str
+    strategy: str
+    """The Hypothesis strategy's source, such as `st.text()`."""
+
+
+def describe(source: str) -> str:  # noqa: PLR0911
+    """A few words for an input or a result, fit for a test name: `''` is `empty_string`, `-1` is `minus_1`."""
+    try:
+        value: Any = ast.literal_eval(source)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return _slug(snake(source.split("(", 1)[0].rsplit(".", 1)[-1])) or "value"
+    if value is None or isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        if value == 0:
+            return "zero"
+        text = str(value).replace(".", "_").replace("-", "minus_")
+        return _slug(text)
+    if isinstance(value, str):
+        if not value:
+            return "empty_string"
+        if not value.strip():
+            return "blank_string"
+        return _slug("_".join(re.findall(r"[a-z0-9]+", value.lower())[:5])) or "symbols"
+    if isinstance(value, bytes):
+        return "empty_bytes" if not value else "bytes"
+    names = {list: "list", tuple: "tuple", dict: "dict", set: "set", frozenset: "set"}
+    noun = names.get(type(value), "value")  # pyright: ignore[reportUnknownArgumentType]
+    if not value:
+        return f"empty_{noun}"
+    return f"{len(value)}_item_{noun}"  # pyright: ignore[reportUnknownArgumentType]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]", "_", text.lower())).strip("_")
+
+
+def render_test(
+    candidate: Candidate, outcome: dict[str, Any], *, module: str, alias: str, taken: set[str]
+) -> RenderedTest | None:
+    """The test for a candidate whose outcome was observed, or None when it makes no good test."""
+    function = snake(candidate.target.replace(".", "_"))
+    if candidate.doctest is not None:
+        name = _unique(f"test_{function or 'module'}_docstring_examples", taken)
+        target = f"{alias}.{candidate.doctest}" if candidate.doctest else alias
+        label = candidate.doctest or module
+        return RenderedTest(
+            name, "doctest", label, [f"    _run_docstring_examples({target}, {label!r})"], candidate_id=candidate.id
+        )
+    arguments = "_and_".join(describe(value.source) for value in candidate.args[:3])
+    subject = f"{function}_of_{arguments}" if arguments else function
+    setup = [f"    {candidate.setup}"] if candidate.setup else []
+    expr = candidate.expr if candidate.statement else _operand(candidate.expr)
+    kind = outcome.get("kind")
+    imports: set[str] = set()
+    if kind == "literal":
+        value = str(outcome["repr"])
+        check = f"assert {expr} is {value}" if value in {"None", "True", "False"} else f"assert {expr} == {value}"
+        name = f"test_{subject}_is_{describe(value)}"
+        body = [f"    {check}"]
+    elif kind == "iter":
+        name = f"test_{subject}_yields_{describe(str(outcome['repr']))}"
+        body = [f"    assert list({expr}) == {outcome['repr']}"]
+    elif kind == "text":  # an object shown through its own __str__ or __repr__
+        name = f"test_{subject}_is_{describe(repr(outcome['text']))}"
+        body = [f"    assert {outcome['via']}({expr}) == {outcome['text']!r}"]
+    elif kind == "raises":
+        reference = _type_reference(str(outcome["type"]), module, alias, imports)
+        if reference is None:
+            return None
+        imports.add("import pytest")
+        message = str(outcome["message"]).splitlines()[0][:_EXCEPTION_MESSAGE] if outcome["message"] else ""
+        match = f", match={_pattern(message)}" if message else ""
+        call = f"list({expr})" if outcome.get("during") == "iteration" else expr
+        name = f"test_{subject}_raises_{snake(reference.rsplit('.', 1)[-1])}"
+        body = [f"    with pytest.raises({reference}{match}):", f"        {call}"]
+    elif kind == "type":
+        if not str(outcome["type"]).startswith(f"{module}."):
+            return None  # `isinstance(x, object)` says nothing; only the module's own classes are worth it
+        reference = _type_reference(str(outcome["type"]), module, alias, imports)
+        if reference is None:
+            return None
+        name = f"test_{subject}_is_a_{snake(reference.rsplit('.', 1)[-1])}"
+        body = [f"    assert isinstance({expr}, {reference})"]
+    else:
+        return None
+    return RenderedTest(
+        name=_unique(_slug(name)[:_MAX_NAME].rstrip("_"), taken),
+        kind="exception" if kind == "raises" else "example",
+        target=candidate.target,
+        lines=setup + body,
+        imports=imports,
+        candidate_id=candidate.id,
+    )
+
+
+def _operand(expr: str) -> str:
+    """`expr`, parenthesised when it is an operation: `a == b is False` would chain, `(a == b) is False` not."""
+    try:
+        node = ast.parse(expr, mode="eval").body
+    except SyntaxError:
+        return expr
+    simple = ast.Call | ast.Attribute | ast.Subscript | ast.Name | ast.Constant | ast.List | ast.Tuple | ast.Dict
+    return expr if isinstance(node, simple) else f"({expr})"
+
+
+def _pattern(message: str) -> str:
+    """A `match=` argument for `message`: its regex specials escaped, as a raw string when that reads better."""
+    escaped = re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", message)
+    if "\\" not in escaped:
+        return repr(escaped)
+    for quote in ('"', "'"):
+        if quote not in escaped and not escaped.endswith("\\"):
+            return f"r{quote}{escaped}{quote}"
+    return repr(escaped)
+
+
+def _type_reference(qualified: str, module: str, alias: str, imports: set[str]) -> str | None:
+    owner, _, name = qualified.rpartition(".")
+    if owner == "builtins":
+        return name
+    if owner == module:
+        return f"{alias}.{name}"
+    if not owner or "<" in qualified or owner.startswith("_"):
+        return None
+    imports.add(f"import {owner}")
+    return qualified
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    candidate = name
+    number = 2
+    while candidate in taken:
+        candidate = f"{name}_{number}"
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def render_property(prop: PropertyTest, alias: str, taken: set[str]) -> RenderedTest:
+    """The Hypothesis test of a property."""
+    imports = {"from hypothesis import given", "from hypothesis import strategies as st"}
+    if prop.kind == "round-trip":
+        name = _unique(f"test_{prop.second}_inverts_{prop.first}", taken)
+        lines = [
+            f"    assert {alias}.{prop.second}({alias}.{prop.first}(value)) == value",
+        ]
+    else:
+        name = _unique(f"test_{prop.first}_is_idempotent", taken)
+        lines = [f"    once = {alias}.{prop.first}(value)", f"    assert {alias}.{prop.first}(once) == once"]
+    return RenderedTest(
+        name=name,
+        kind="property",
+        target=prop.first,
+        lines=[f"@given({prop.strategy})", f"def {name}(value):", *lines],
+        imports=imports,
+    )
+
+
+_DOCTEST_HELPER = """
+
+def _run_docstring_examples(obj, name):
+    finder = doctest.DocTestFinder(recurse=False)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    for test in finder.find(obj, name, module={alias}, globs=dict(vars({alias}))):
+        runner.run(test)
+    assert runner.tries > 0
+    assert runner.failures == 0
+"""
+
+
+def render_module(module: str, alias: str, tests: Sequence[RenderedTest], *, version: str) -> str:
+    """The whole test module: header, imports, the doctest helper when needed, then each test."""
+    header = (
+        f'"""Tests of `{module}`, generated by codegen-lab-testgen {version}.\n\n'
+        f"Each test passed twice in a sandbox and ran code of `{module}` that no test before it did. The expected\n"
+        "values were observed by running the code as it is: they pin its current behaviour, so review them.\n"
+        f'Regenerate with `codegen-lab testgen generate {module}`.\n"""\n'
+    )
+    imports: set[str] = set()
+    for test in tests:
+        imports |= test.imports
+    standard = ["import doctest"] if any(test.kind == "doctest" for test in tests) else []
+    third_party = sorted(line for line in imports if line.split()[1].split(".")[0] in {"pytest", "hypothesis"})
+    others = sorted(imports - set(third_party))
+    owner, _, name = module.rpartition(".")
+    own = f"from {owner} import {name}" if owner else f"import {module}"
+    if alias != name:
+        own = f"{own} as {alias}"
+    blocks = [block for block in (standard, third_party, [*others, own]) if block]
+    parts = [header, "\n\n".join("\n".join(block) for block in blocks), "\n"]
+    if standard:
+        parts.append(_DOCTEST_HELPER.format(alias=alias))
+    for test in tests:
+        body = test.lines if test.kind == "property" else [f"def {test.name}():", *test.lines]
+        parts.append("\n\n" + "\n".join(body) + "\n")
+    return "".join(parts)
+
+
+def format_code(code: str) -> str:
+    """`code` formatted by ruff (line length 120), or as it is when ruff cannot be found or fails."""
+    try:
+        from ruff import find_ruff_bin  # noqa: PLC0415
+
+        ruff = find_ruff_bin()
+    except (ImportError, FileNotFoundError):
+        logger.warning("ruff is not installed; the generated tests are written unformatted")
+        return code
+    completed = subprocess.run(  # noqa: S603 (ruff, formatting text given on stdin)
+        [ruff, "format", "--isolated", "--line-length", "120", "-"],
+        input=code,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if completed.returncode != 0:
+        logger.warning("ruff could not format the generated tests: %s", completed.stderr.strip())
+        return code
+    return completed.stdout

@@ -1,0 +1,307 @@
+"""The `testgen` commands: `codegen-lab testgen ...`, also installed as `codegen-lab-testgen`.
+
+Every command that reports takes `--format json`; long work shows a progress bar on stderr.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import click
+
+from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+
+__all__ = ["cli", "main"]
+
+_ISOLATION = click.Choice(["auto", "bubblewrap", "rlimits"])
+
+
+class _CallerError(click.ClickException):
+    """A `UsageError`: the command was called wrongly (exit code 2)."""
+
+    exit_code = 2
+
+
+@contextmanager
+def _reported_errors() -> Generator[None]:
+    """Show testgen's errors as a message and an exit code (2: called wrongly, 1: failed), not a traceback."""
+    try:
+        yield
+    except UsageError as exc:
+        raise _CallerError(str(exc)) from exc
+    except CodegenLabError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _common[F: Callable[..., Any]](fn: F) -> F:
+    fn = click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="text for people, json for programs.",
+    )(fn)
+    fn = click.option(
+        "--isolation", type=_ISOLATION, default="auto", show_default=True, help="bubblewrap when it works here."
+    )(fn)
+    fn = click.option(
+        "--python",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="The interpreter of the code under test (default: ROOT/.venv/bin/python, else this one).",
+    )(fn)
+    return click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="The project root (default: the current directory).",
+    )(fn)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+def cli() -> None:
+    """Generate, run and measure pytest tests for Python code, in a sandbox."""
+
+
+@cli.command()
+@click.argument("target")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("tests"),
+    show_default=True,
+    help="Folder (inside the root) to write test_<module>_generated.py in; an existing file is kept as .bak.",
+)
+@click.option("--budget", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Wall-clock seconds.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the input choices.")
+@click.option("--print", "print_code", is_flag=True, help="Print the tests instead of writing them.")
+@_common
+def generate(
+    target: str,
+    out: Path,
+    budget: float,
+    seed: int,
+    print_code: bool,
+    root: Path | None,
+    python: Path | None,
+    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    output_format: str,
+) -> None:
+    """Generate tests for TARGET, a module name or a .py file, keeping those that pass twice and add coverage."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
+    from codegen_lab.testgen._generate import generate as run_generate  # noqa: PLC0415
+
+    with (
+        _reported_errors(),
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        ) as bar,
+    ):
+        task = bar.add_task(f"testgen {target}", total=budget)
+
+        def advance(done: float, total: float, what: str) -> None:
+            bar.update(task, completed=min(done, total), description=what)
+
+        report = run_generate(
+            target,
+            root=root,
+            python=python,
+            out=None if print_code else out,
+            budget=budget,
+            isolation=isolation,
+            progress=advance,
+            seed=seed,
+        )
+    if output_format == "json":
+        click.echo(report.model_dump_json(indent=2))
+        return
+    if print_code:
+        click.echo(report.code, nl=False)
+    summary = (
+        f"{len(report.tests)} tests kept of {report.candidates} candidates in {report.rounds} rounds, "
+        f"{report.seconds:.1f} s ({report.stopped}); {report.target}: {report.line_percent:.1f}% of lines, "
+        f"{report.percent:.1f}% of lines and branches; isolation: {report.isolation}"
+    )
+    click.echo(summary, err=print_code)
+    if report.test_file:
+        click.echo(
+            f"written: {report.test_file}" + (f" (previous content in {report.backup})" if report.backup else "")
+        )
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--coverage", "with_coverage", is_flag=True, help="Also measure line and branch coverage.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, help="Wall-clock seconds.")
+@_common
+def run(
+    paths: tuple[str, ...],
+    with_coverage: bool,
+    timeout: float,
+    root: Path | None,
+    python: Path | None,
+    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    output_format: str,
+) -> None:
+    """Run the tests at PATHS in the sandbox and report each test's outcome (exit 1 when any fails)."""
+    from codegen_lab.testgen._runner import run_tests  # noqa: PLC0415
+
+    with _reported_errors():
+        result = run_tests(
+            list(paths), root=root, python=python, coverage=with_coverage, isolation=isolation, timeout=timeout
+        )
+    if output_format == "json":
+        click.echo(result.model_dump_json(indent=2))
+    else:
+        for test in result.tests:
+            line = f"{test.outcome.upper():8} {test.nodeid} ({test.duration:.3f} s)"
+            click.echo(
+                line
+                + (f"\n         {test.message.splitlines()[0]}" if test.message and test.outcome != "passed" else "")
+            )
+        click.echo(
+            f"{result.passed} passed, {result.failed} failed, {result.skipped} skipped in {result.seconds:.1f} s "
+            f"(isolation: {result.isolation})"
+        )
+        if result.coverage is not None:
+            _print_coverage(result.coverage.model_dump())
+    if result.failed or result.exit_code not in {0, 5}:
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--source", multiple=True, help="File or folder to measure; repeat for several (default: the root).")
+@click.option("--html", "html_dir", default=None, help="Folder (inside the root) for coverage.py's HTML report.")
+@click.option("--diff", "diff_ref", default=None, help="Also report coverage of the lines changed since this git ref.")
+@_common
+def coverage(
+    paths: tuple[str, ...],
+    source: tuple[str, ...],
+    html_dir: str | None,
+    diff_ref: str | None,
+    root: Path | None,
+    python: Path | None,
+    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    output_format: str,
+) -> None:
+    """Line and branch coverage of the code by the tests at PATHS, per file with the missing lines."""
+    from codegen_lab.testgen._runner import diff_coverage, measure_coverage  # noqa: PLC0415
+
+    with _reported_errors():
+        report = measure_coverage(
+            list(paths), root=root, python=python, source=list(source), html_dir=html_dir, isolation=isolation
+        )
+        if diff_ref is not None:
+            report.diff = diff_coverage(report, diff_ref, root=root)
+    if output_format == "json":
+        click.echo(report.model_dump_json(indent=2))
+        return
+    _print_coverage(report.model_dump())
+
+
+@cli.command()
+@click.argument("target")
+@click.argument("tests", nargs=-1, required=True)
+@click.option(
+    "--max-mutants", type=click.IntRange(min=1), default=40, show_default=True, help="Spread over the module."
+)
+@_common
+def mutate(
+    target: str,
+    tests: tuple[str, ...],
+    max_mutants: int,
+    root: Path | None,
+    python: Path | None,
+    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    output_format: str,
+) -> None:
+    """Mutation score of the TESTS on TARGET: the share of small changes to the code that some test notices."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415
+
+    from codegen_lab.testgen._mutate import mutation_score  # noqa: PLC0415
+
+    with _reported_errors(), Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(f"mutating {target}", total=None)
+        report = mutation_score(
+            list(tests),
+            target,
+            root=root,
+            python=python,
+            max_mutants=max_mutants,
+            isolation=isolation,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if output_format == "json":
+        click.echo(report.model_dump_json(indent=2))
+        return
+    for mutant in report.mutants:
+        if not mutant.killed:
+            click.echo(f"survived: line {mutant.line}: {mutant.change}")
+    click.echo(
+        f"{report.target}: {report.killed} of {len(report.mutants)} mutants killed, score {report.score:.1f}% "
+        f"({report.seconds:.1f} s, isolation: {report.isolation})"
+    )
+
+
+def _print_coverage(report: dict[str, Any]) -> None:
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    table = Table(title_justify="left")
+    for column in ("file", "statements", "missed", "branches", "partial", "cover", "missing lines"):
+        table.add_column(column, justify="left" if column in {"file", "missing lines"} else "right")
+    for file in report["files"]:
+        table.add_row(
+            file["path"],
+            str(file["statements"]),
+            str(len(file["missing_lines"])),
+            str(file["branches"]),
+            str(file["branches"] - file["covered_branches"]),
+            f"{file['percent']:.1f}%",
+            _ranges(file["missing_lines"]),
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"total: {report['percent']:.1f}% of lines and branches, {report['line_percent']:.1f}% of lines")
+    if report.get("html"):
+        console.print(f"HTML report: {report['html']}")
+    diff = report.get("diff")
+    if diff:
+        console.print(
+            f"changed since {diff['ref']}: {diff['covered_lines']} of {diff['changed_lines']} lines run "
+            f"({diff['percent']:.1f}%)"
+        )
+        for path, lines in diff["missing"].items():
+            console.print(f"  not run: {path} {_ranges(lines)}")
+
+
+def _ranges(lines: list[int]) -> str:
+    """`[1, 2, 3, 7]` as `1-3, 7`."""
+    parts: list[str] = []
+    start = previous = None
+    for line in [*sorted(lines), None]:
+        if line is not None and previous is not None and line == previous + 1:
+            previous = line
+            continue
+        if start is not None:
+            parts.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = line
+    return ", ".join(parts)
+
+
+def main() -> None:
+    """Run the `codegen-lab-testgen` command."""
+    cli(prog_name="codegen-lab-testgen")

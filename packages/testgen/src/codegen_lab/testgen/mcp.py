@@ -1,0 +1,136 @@
+"""The `testgen` MCP toolkit: generate, run and measure tests from an AI assistant.
+
+Registered under the entry-point group `codegen_lab.toolkits`; the server calls `create_toolkit(settings)`.
+Paths resolve against the workspace root and may not leave it. The work itself is imported when a tool is
+first called, so that starting the server stays as cheap as a bare MCP server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import anyio.to_thread
+from mcp_types import ToolAnnotations
+
+from codegen_lab.mcp_core import Context, Settings, Toolkit
+from codegen_lab.testgen._models import CoverageReport, GenerationReport, TestRun
+from codegen_lab.testgen.errors import TestgenUsageError
+
+__all__ = ["create_toolkit"]
+
+_INSTRUCTIONS = (
+    "Use testgen_generate to write pytest tests for a module (by module name or file path), testgen_run to run "
+    "tests and get each outcome, testgen_coverage to see which lines no test runs. Code under test runs in a "
+    "sandbox with the project's own interpreter (.venv/bin/python by default)."
+)
+
+
+def create_toolkit(settings: Settings) -> Toolkit:
+    """The `testgen` toolkit working in `settings.root`."""
+    root = settings.root
+    toolkit = Toolkit(
+        "testgen",
+        description="Generate, run and measure pytest tests for Python code, in a sandbox.",
+        instructions=_INSTRUCTIONS,
+        package="codegen-lab-testgen",
+    )
+
+    def interpreter(python: str | None) -> Path | None:
+        """The interpreter the call names, which must lie in the root (a virtual environment's link may not)."""
+        if python is None:
+            return None
+        path = Path(os.path.normpath(root / python))
+        if path != root and root not in path.parents:
+            raise TestgenUsageError(
+                f"python {python!r} is outside the root {root}",
+                hint="Pass the interpreter of a virtual environment in the project, such as .venv/bin/python",
+            )
+        return path
+
+    @toolkit.tool(
+        title="Generate tests",
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False),
+    )
+    async def generate(
+        target: str,
+        ctx: Context,
+        out: str | None = None,
+        budget: float = 60.0,
+        python: str | None = None,
+    ) -> GenerationReport:
+        """Generate pytest tests for a module and keep only those that pass twice in a sandbox and add coverage.
+
+        Args:
+            target: A module name the project's interpreter imports (`package.module`) or a .py file in the root.
+            ctx: The request's context, for progress notifications.
+            out: Folder, relative to the root, to write `test_<module>_generated.py` in; an existing file is
+                kept as a `.bak` backup. Without it nothing is written and the code is in the result.
+            budget: Wall-clock seconds to spend, measuring included.
+            python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
+        """
+        import anyio.from_thread  # noqa: PLC0415
+
+        from codegen_lab.testgen._generate import generate as run_generate  # noqa: PLC0415
+
+        def progress(done: float, total: float, what: str) -> None:
+            anyio.from_thread.run(ctx.report_progress, round(done, 1), total, what)
+
+        def work() -> GenerationReport:
+            return run_generate(
+                target, root=root, python=interpreter(python), out=out, budget=budget, progress=progress
+            )
+
+        return await anyio.to_thread.run_sync(work)
+
+    @toolkit.tool(
+        title="Run tests",
+        annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+    )
+    async def run(paths: list[str], coverage: bool = False, python: str | None = None) -> TestRun:
+        """Run tests with pytest in a sandbox and report each test's outcome, message and duration.
+
+        Args:
+            paths: Test files, folders or node ids (`tests/test_x.py::test_y`), relative to the root.
+            coverage: Also measure line and branch coverage of the root's code.
+            python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
+        """
+        from codegen_lab.testgen._runner import run_tests  # noqa: PLC0415
+
+        return await anyio.to_thread.run_sync(
+            lambda: run_tests(paths, root=root, python=interpreter(python), coverage=coverage)
+        )
+
+    @toolkit.tool(
+        title="Measure coverage",
+        annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True, open_world_hint=False),
+    )
+    async def coverage(
+        paths: list[str],
+        source: list[str] | None = None,
+        html_dir: str | None = None,
+        diff_ref: str | None = None,
+        python: str | None = None,
+    ) -> CoverageReport:
+        """Line and branch coverage per file, with the lines no test runs.
+
+        Args:
+            paths: Test files or folders to run, relative to the root.
+            source: Files or folders to measure (default: the root, without tests and virtual environments).
+            html_dir: Folder, relative to the root, for coverage.py's HTML report (replaced when it exists).
+            diff_ref: A git ref: also report coverage of the lines changed since it.
+            python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
+        """
+        from codegen_lab.testgen._runner import diff_coverage, measure_coverage  # noqa: PLC0415
+
+        def work() -> CoverageReport:
+            report = measure_coverage(
+                paths, root=root, python=interpreter(python), source=source or [], html_dir=html_dir
+            )
+            if diff_ref is not None:
+                report.diff = diff_coverage(report, diff_ref, root=root)
+            return report
+
+        return await anyio.to_thread.run_sync(work)
+
+    return toolkit
