@@ -124,7 +124,7 @@ def _from_annotation(annotation: str, module: ModuleInfo, alias: str) -> list[st
     return _annotation_pool(node, module, alias)
 
 
-def _annotation_pool(node: ast.expr, module: ModuleInfo, alias: str) -> list[str]:  # noqa: PLR0911
+def _annotation_pool(node: ast.expr, module: ModuleInfo, alias: str) -> list[str]:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return _from_annotation(node.value, module, alias)
     if isinstance(node, ast.Constant) and node.value is None:

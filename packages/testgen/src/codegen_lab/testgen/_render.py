@@ -48,7 +48,7 @@ class PropertyTest:
     """The Hypothesis strategy's source, such as `st.text()`."""
 
 
-def describe(source: str) -> str:  # noqa: PLR0911
+def describe(source: str) -> str:
     """A few words for an input or a result, fit for a test name: `''` is `empty_string`, `-1` is `minus_1`."""
     try:
         value: Any = ast.literal_eval(source)

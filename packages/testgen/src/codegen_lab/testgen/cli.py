@@ -6,46 +6,24 @@ Every command that reports takes `--format json`; long work shows a progress bar
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Generator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import click
 
-from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
 
 __all__ = ["cli", "main"]
 
 _ISOLATION = click.Choice(["auto", "bubblewrap", "rlimits"])
 
 
-class _CallerError(click.ClickException):
-    """A `UsageError`: the command was called wrongly (exit code 2)."""
-
-    exit_code = 2
-
-
-@contextmanager
-def _reported_errors() -> Generator[None]:
-    """Show testgen's errors as a message and an exit code (2: called wrongly, 1: failed), not a traceback."""
-    try:
-        yield
-    except UsageError as exc:
-        raise _CallerError(str(exc)) from exc
-    except CodegenLabError as exc:
-        raise click.ClickException(str(exc)) from exc
+_reported_errors = reported_errors
 
 
 def _common[F: Callable[..., Any]](fn: F) -> F:
-    fn = click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="text for people, json for programs.",
-    )(fn)
+    fn = format_option()(fn)
     fn = click.option(
         "--isolation", type=_ISOLATION, default="auto", show_default=True, help="bubblewrap when it works here."
     )(fn)
@@ -55,12 +33,7 @@ def _common[F: Callable[..., Any]](fn: F) -> F:
         default=None,
         help="The interpreter of the code under test (default: ROOT/.venv/bin/python, else this one).",
     )(fn)
-    return click.option(
-        "--root",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="The project root (default: the current directory).",
-    )(fn)
+    return root_option("The project root (default: the current directory).")(fn)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
