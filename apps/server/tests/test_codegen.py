@@ -138,3 +138,44 @@ def test_the_cli_generates_and_reviews(workspace: Path, fake: FakeAnthropic) -> 
     reviewed = runner.invoke(cli, ["review", "src/calc.py", "--root", str(workspace)])
     assert reviewed.exit_code == 0
     assert reviewed.stdout.startswith("src/calc.py (llm review; rules: .cursor/rules/python.mdc)")
+
+
+async def test_the_targets_tests_run_in_the_sandbox_against_the_new_code(workspace: Path, fake: FakeAnthropic) -> None:
+    tests = workspace / "tests"
+    tests.mkdir()
+    (tests / "test_calc.py").write_text(
+        "import sys\nsys.path.insert(0, 'src')\nfrom calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+        encoding="utf-8",
+    )
+    for folder in (workspace.parent, workspace.parent.parent):  # the sandbox's unprivileged uid reads the project
+        folder.chmod(0o755)
+    result = await call(workspace, "generate_code", {"task": "Annotate add", "target_path": "src/calc.py"})
+    report = result["validation"]["tests"]
+    assert report["tests"] == ["tests/test_calc.py"]
+    assert (report["passed"], report["failed"]) == (1, 0), report
+    assert report["isolation"] in {"bubblewrap", "rlimits"}
+    assert result["validation"]["passed"] is True
+    assert (workspace / "src" / "calc.py").read_text(encoding="utf-8") == "def add(a, b):\n    return a+b\n"
+
+
+async def test_code_that_fails_the_targets_tests_is_not_written(
+    workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tests = workspace / "tests"
+    tests.mkdir()
+    (tests / "test_calc.py").write_text(
+        "import sys\nsys.path.insert(0, 'src')\nfrom calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
+        encoding="utf-8",
+    )
+    for folder in (workspace.parent, workspace.parent.parent):
+        folder.chmod(0o755)
+    wrong = "```python\ndef add(a: int, b: int) -> int:\n    return a - b\n```"
+    with FakeAnthropic(reply=wrong) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        result = await call(workspace, "generate_code", {"task": "t", "target_path": "src/calc.py", "write": True})
+    assert result["validation"]["tests"]["failed"] == 1
+    assert "assert -1 == 5" in result["validation"]["tests"]["failures"][0]["message"]
+    assert result["validation"]["passed"] is False
+    assert result["written"] is False
+    assert (workspace / "src" / "calc.py").read_text(encoding="utf-8") == "def add(a, b):\n    return a+b\n"

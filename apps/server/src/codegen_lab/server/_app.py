@@ -67,13 +67,20 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
         annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True),
     )
     async def generate(
-        task: str, target_path: str, ctx: Context, context_paths: list[str] | None = None, write: bool = False
+        task: str,
+        target_path: str,
+        ctx: Context,
+        context_paths: list[str] | None = None,
+        write: bool = False,
+        tests: list[str] | None = None,
     ) -> dict[str, Any]:
         """Write the Python file `target_path` for `task`, following the project rules that apply to it.
 
         The rules of the target and of the `context_paths` (whose text the prompt also carries) go to the LLM. The
         code is validated (syntax, ruff with the security rules, forbidden calls); the file is written only when
         `write` is true and validation passed, atomically, with a backup that `codegen-lab rules revert` restores.
+        The target's tests (`tests`, else `test_<name>.py` beside it or under `tests/`) run in testgen's sandbox
+        against the new code, on a copy of the project, and must pass.
         """
         from codegen_lab.server._codegen import generate_code  # noqa: PLC0415
 
@@ -91,6 +98,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
             target_path=target_path,
             context_paths=context_paths,
             write=write,
+            tests=tests,
             session=ctx.session,
             on_text=progress,
         )

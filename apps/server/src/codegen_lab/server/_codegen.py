@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codegen_lab.mcp_core.errors import UsageError
+from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
 
 if TYPE_CHECKING:
     from codegen_lab.mcp_core import Settings
@@ -49,15 +50,24 @@ class Validation:
     syntax_error: str | None = None
     lint: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     policy: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    tests: dict[str, Any] | None = None
+    """The target's tests, run in testgen's sandbox against the new code, when there are some."""
 
     @property
     def passed(self) -> bool:
-        """No syntax error, no ruff finding and no forbidden call."""
-        return self.syntax_error is None and not self.lint and not self.policy
+        """No syntax error, no ruff finding, no forbidden call, and every test that ran passed."""
+        tests_ok = self.tests is None or (self.tests["failed"] == 0 and not self.tests.get("error"))
+        return self.syntax_error is None and not self.lint and not self.policy and tests_ok
 
     def as_json(self) -> dict[str, Any]:
         """The report as JSON."""
-        return {"passed": self.passed, "syntax_error": self.syntax_error, "lint": self.lint, "policy": self.policy}
+        return {
+            "passed": self.passed,
+            "syntax_error": self.syntax_error,
+            "lint": self.lint,
+            "policy": self.policy,
+            "tests": self.tests,
+        }
 
 
 @dataclass
@@ -186,6 +196,7 @@ async def generate_code(
     target_path: str,
     context_paths: list[str] | None = None,
     write: bool = False,
+    tests: list[str] | None = None,
     session: Any = None,
     on_text: StreamCallback | None = None,
 ) -> GenerationResult:
@@ -225,6 +236,9 @@ async def generate_code(
     blocks = _FENCE.findall(completion.text)
     code = (blocks[0] if blocks else completion.text).strip("\n") + "\n"
     validation = validate_code(code, target)
+    test_paths = [engine.relative(path) for path in tests] if tests else _tests_for(engine.root, target)
+    if validation.syntax_error is None and test_paths:
+        validation.tests = await _run_tests_against(engine.root, target, code, test_paths)
     llm_info = {
         "backend": completion.backend,
         "model": completion.model,
@@ -282,6 +296,52 @@ async def review_code(settings: Settings, llm: LLMService, *, path: str, session
         "notes": list(completion.notes),
     }
     return ReviewResult(relpath, "llm", rules, validation, completion.text, llm_info)
+
+
+def _tests_for(root: Path, target: str) -> list[str]:
+    """The target's tests, when the project has them: `test_<name>.py` beside it or under `tests/`."""
+    name = f"test_{Path(target).stem}.py"
+    found = [root / Path(target).parent / name, root / "tests" / name, *sorted((root / "tests").glob(f"**/{name}"))]
+    return list(dict.fromkeys(path.relative_to(root).as_posix() for path in found if path.is_file()))
+
+
+_COPY_SKIPS = (".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache")
+
+
+async def _run_tests_against(root: Path, target: str, code: str, tests: list[str]) -> dict[str, Any]:
+    """Run `tests` in testgen's sandbox on a copy of the project where `target` holds `code`.
+
+    The project itself is not touched; its own interpreter (`.venv`) runs the tests when it has one.
+    """
+    import shutil  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    import anyio  # noqa: PLC0415
+
+    from codegen_lab.testgen import run_tests  # noqa: PLC0415
+
+    def run() -> dict[str, Any]:
+        with tempfile.TemporaryDirectory(prefix="codegen-lab-generate-") as scratch:
+            copy = Path(scratch) / "project"
+            shutil.copytree(root, copy, symlinks=True, ignore=shutil.ignore_patterns(*_COPY_SKIPS))
+            os.chmod(scratch, 0o755)  # noqa: S103 (the sandbox's unprivileged uid reads the copy, nothing secret)
+            (copy / target).parent.mkdir(parents=True, exist_ok=True)
+            (copy / target).write_text(code, encoding="utf-8")
+            interpreter = root / ".venv" / "bin" / "python"
+            try:
+                result = run_tests(tests, root=copy, python=interpreter if interpreter.exists() else None, timeout=300)
+            except CodegenLabError as exc:
+                return {"passed": 0, "failed": 0, "error": str(exc), "isolation": None, "tests": tests}
+            failures = [{"test": t.nodeid, "message": t.message} for t in result.tests if t.outcome != "passed"]
+            return {
+                "passed": result.passed,
+                "failed": result.failed,
+                "isolation": result.isolation,
+                "tests": tests,
+                "failures": failures[:20],
+            }
+
+    return await anyio.to_thread.run_sync(run)
 
 
 def _static_review(relpath: str, rules: list[str], validation: Validation) -> str:
