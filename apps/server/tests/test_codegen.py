@@ -179,3 +179,16 @@ async def test_code_that_fails_the_targets_tests_is_not_written(
     assert result["validation"]["passed"] is False
     assert result["written"] is False
     assert (workspace / "src" / "calc.py").read_text(encoding="utf-8") == "def add(a, b):\n    return a+b\n"
+
+
+def test_typecheck_runs_basedpyright() -> None:
+    report = validate_code('def half(n: int) -> int:\n    return "half"\n', typecheck=True)
+    assert not report.passed
+    assert any(item["code"].startswith("basedpyright:") and item["line"] == 2 for item in report.lint), report.lint
+    assert validate_code("def half(n: int) -> float:\n    return n / 2\n", typecheck=True).passed
+
+
+async def test_the_result_carries_the_llm_usage(workspace: Path, fake: FakeAnthropic) -> None:
+    result = await call(workspace, "generate_code", {"task": "Annotate add", "target_path": "src/calc.py"})
+    assert result["llm"]["usage"]["output_tokens"] > 0
+    assert result["llm"]["cached"] is False

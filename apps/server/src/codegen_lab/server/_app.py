@@ -73,6 +73,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
         context_paths: list[str] | None = None,
         write: bool = False,
         tests: list[str] | None = None,
+        typecheck: bool = False,
     ) -> dict[str, Any]:
         """Write the Python file `target_path` for `task`, following the project rules that apply to it.
 
@@ -80,7 +81,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
         code is validated (syntax, ruff with the security rules, forbidden calls); the file is written only when
         `write` is true and validation passed, atomically, with a backup that `codegen-lab rules revert` restores.
         The target's tests (`tests`, else `test_<name>.py` beside it or under `tests/`) run in testgen's sandbox
-        against the new code, on a copy of the project, and must pass.
+        against the new code, on a copy of the project, and must pass. `typecheck` adds basedpyright when installed.
         """
         from codegen_lab.server._codegen import generate_code  # noqa: PLC0415
 
@@ -99,6 +100,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
             context_paths=context_paths,
             write=write,
             tests=tests,
+            typecheck=typecheck,
             session=ctx.session,
             on_text=progress,
         )

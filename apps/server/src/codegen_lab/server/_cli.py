@@ -304,10 +304,19 @@ def config(
 @click.option("--target", "target_path", required=True, help="The Python file to write, relative to the root.")
 @click.option("--context", "context_paths", multiple=True, help="A file whose text and rules go into the prompt.")
 @click.option("--write", is_flag=True, help="Write the file when the code passes validation (atomically, backed up).")
+@click.option("--test", "tests", multiple=True, help="A test file to run against the new code (default: its own).")
+@click.option("--typecheck", is_flag=True, help="Also type-check the code with basedpyright, when installed.")
 @_format_option
 @_root_option
 def generate(
-    task: str, target_path: str, context_paths: tuple[str, ...], write: bool, output_format: str, root: Path | None
+    task: str,
+    target_path: str,
+    context_paths: tuple[str, ...],
+    write: bool,
+    tests: tuple[str, ...],
+    typecheck: bool,
+    output_format: str,
+    root: Path | None,
 ) -> None:
     """Write code for TASK into TARGET with the LLM, following the project's rules, and validate it."""
     import anyio  # noqa: PLC0415
@@ -341,6 +350,16 @@ def generate(
         click.echo(f"\n--- {result.target} (rules: {', '.join(result.rules) or 'none'})", err=True)
         click.echo(result.code, nl=False)
         _echo_validation(result.validation.as_json())
+        usage = result.llm["usage"]
+        click.echo(
+            f"llm: {result.llm['backend']} {result.llm['model']}"
+            + (
+                " (cached)"
+                if result.llm["cached"]
+                else f", {usage['input_tokens']} tokens in, {usage['output_tokens']} out, {usage['latency_seconds']} s"
+            ),
+            err=True,
+        )
         if result.note:
             click.echo(result.note, err=True)
     if not result.validation.passed:

@@ -21,7 +21,7 @@ from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
 
 if TYPE_CHECKING:
     from codegen_lab.mcp_core import Settings
-    from codegen_lab.mcp_core.llm import LLMService, StreamCallback
+    from codegen_lab.mcp_core.llm import Completion, LLMService, StreamCallback
 
 __all__ = ["GenerationResult", "ReviewResult", "generate_code", "review_code", "validate_code"]
 
@@ -119,8 +119,12 @@ class ReviewResult:
         }
 
 
-def validate_code(code: str, filename: str = "generated.py") -> Validation:
-    """Syntax (ast), ruff (with the security rules) and the forbidden-call policy."""
+def validate_code(code: str, filename: str = "generated.py", *, typecheck: bool = False) -> Validation:
+    """Syntax (ast), ruff (with the security rules), the forbidden-call policy and, with `typecheck`, basedpyright.
+
+    basedpyright runs when it is installed (it is a development tool, not a dependency); when it is not, the
+    report says so instead.
+    """
     validation = Validation()
     try:
         tree = ast.parse(code, filename=filename)
@@ -129,7 +133,44 @@ def validate_code(code: str, filename: str = "generated.py") -> Validation:
         return validation
     validation.lint = _ruff(code, filename)
     validation.policy = _policy(tree)
+    if typecheck:
+        validation.lint += _basedpyright(code)
     return validation
+
+
+def _basedpyright(code: str) -> list[dict[str, Any]]:
+    import shutil  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import tempfile  # noqa: PLC0415
+
+    checker = shutil.which("basedpyright") or shutil.which("basedpyright", path=str(Path(sys.executable).parent))
+    if checker is None:
+        return [{"code": "basedpyright", "line": None, "message": "basedpyright is not installed: no type check"}]
+    with tempfile.TemporaryDirectory(prefix="codegen-lab-typecheck-") as folder:
+        source = Path(folder) / "generated.py"
+        source.write_text(code, encoding="utf-8")
+        completed = subprocess.run(  # noqa: S603 (the checker's path, arguments as a list)
+            # The file is ours, in a fresh folder (its path cannot start with "-"); that folder has no settings.
+            [checker, "--outputjson", str(source)],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    try:
+        report: dict[str, Any] = json.loads(completed.stdout)
+    except json.JSONDecodeError:
+        return [{"code": "basedpyright", "line": None, "message": completed.stderr.strip()[:300] or "no report"}]
+    return [
+        {
+            "code": f"basedpyright:{item.get('rule', 'error')}",
+            "line": item["range"]["start"]["line"] + 1,
+            "message": item["message"],
+        }
+        for item in report.get("generalDiagnostics", [])
+        if item.get("severity") == "error"
+    ]
 
 
 def _ruff(code: str, filename: str) -> list[dict[str, Any]]:
@@ -197,6 +238,7 @@ async def generate_code(
     context_paths: list[str] | None = None,
     write: bool = False,
     tests: list[str] | None = None,
+    typecheck: bool = False,
     session: Any = None,
     on_text: StreamCallback | None = None,
 ) -> GenerationResult:
@@ -235,16 +277,11 @@ async def generate_code(
     completion = await llm.complete(request, tool="generate_code", session=session, on_text=on_text)
     blocks = _FENCE.findall(completion.text)
     code = (blocks[0] if blocks else completion.text).strip("\n") + "\n"
-    validation = validate_code(code, target)
+    validation = validate_code(code, target, typecheck=typecheck)
     test_paths = [engine.relative(path) for path in tests] if tests else _tests_for(engine.root, target)
     if validation.syntax_error is None and test_paths:
         validation.tests = await _run_tests_against(engine.root, target, code, test_paths)
-    llm_info = {
-        "backend": completion.backend,
-        "model": completion.model,
-        "cached": completion.cached,
-        "notes": list(completion.notes),
-    }
+    llm_info = _llm_info(completion)
     result = GenerationResult(target, code, validation, rules, llm_info)
     if write and validation.passed:
         from codegen_lab.rule_engine import ChangeSet  # noqa: PLC0415
@@ -289,13 +326,23 @@ async def review_code(settings: Settings, llm: LLMService, *, path: str, session
         completion = await llm.complete(request, tool="review_code", session=session)
     except LLMUnavailableError as exc:
         return ReviewResult(relpath, "static", rules, validation, f"{static}\n({exc}; static review)")
-    llm_info = {
+    llm_info = _llm_info(completion)
+    return ReviewResult(relpath, "llm", rules, validation, completion.text, llm_info)
+
+
+def _llm_info(completion: Completion) -> dict[str, Any]:
+    """Which backend and model answered, whether from the cache, what the service noted, and the tokens spent."""
+    return {
         "backend": completion.backend,
         "model": completion.model,
         "cached": completion.cached,
         "notes": list(completion.notes),
+        "usage": {
+            "input_tokens": completion.usage.input_tokens,
+            "output_tokens": completion.usage.output_tokens,
+            "latency_seconds": round(completion.latency_seconds, 3),
+        },
     }
-    return ReviewResult(relpath, "llm", rules, validation, completion.text, llm_info)
 
 
 def _tests_for(root: Path, target: str) -> list[str]:
