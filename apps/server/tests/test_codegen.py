@@ -192,3 +192,19 @@ async def test_the_result_carries_the_llm_usage(workspace: Path, fake: FakeAnthr
     result = await call(workspace, "generate_code", {"task": "Annotate add", "target_path": "src/calc.py"})
     assert result["llm"]["usage"]["output_tokens"] > 0
     assert result["llm"]["cached"] is False
+
+
+async def test_the_streamed_answer_feeds_progress_notifications(workspace: Path, fake: FakeAnthropic) -> None:
+    updates: list[float] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append(progress)
+
+    async with Client(create_server(load_settings(workspace))) as client:
+        result = await client.call_tool(
+            "generate_code", {"task": "Annotate add", "target_path": "src/calc.py"}, progress_callback=on_progress
+        )
+    assert not result.is_error
+    assert len(updates) > 1
+    assert updates == sorted(updates)
+    assert fake.requests[0].body["stream"] is True
