@@ -8,8 +8,9 @@ Names are imported when first used, so that `codegen_lab.mcp_core.errors` (and `
 library's core without importing the MCP SDK.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from codegen_lab.mcp_core._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -111,19 +112,4 @@ _HOMES = {
     "UsageError": "codegen_lab.mcp_core.errors",
 }
 
-
-def __getattr__(name: str) -> object:
-    if name == "__version__":
-        from importlib.metadata import version  # noqa: PLC0415
-
-        value: object = version("codegen-lab-mcp-core")
-    elif name in _HOMES:
-        value = getattr(import_module(_HOMES[name]), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-mcp-core", _HOMES, __all__)

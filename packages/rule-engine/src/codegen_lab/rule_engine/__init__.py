@@ -13,8 +13,9 @@ Example:
     ```
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from codegen_lab.mcp_core._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._document import Document, parse_document
@@ -113,21 +114,4 @@ _HOMES = {
     "RuleWriteError": "codegen_lab.rule_engine.errors",
 }
 
-
-def __getattr__(name: str) -> object:
-    # Names are imported when first used: the MCP server imports this package at start and pays only for what
-    # its tools call.
-    if name == "__version__":
-        from importlib.metadata import version  # noqa: PLC0415
-
-        value: object = version("codegen-lab-rule-engine")
-    elif name in _HOMES:
-        value = getattr(import_module(_HOMES[name]), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-rule-engine", _HOMES, __all__)

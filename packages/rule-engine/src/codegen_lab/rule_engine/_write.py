@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from codegen_lab.mcp_core.files import replace_atomically
 from codegen_lab.rule_engine.errors import RuleEngineUsageError, RuleWriteError
 
 __all__ = ["ChangeSet", "revert_last", "state_dir", "write_atomically"]
@@ -28,27 +28,6 @@ def state_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "codegen-lab"
-
-
-def _replace(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():
-            os.chmod(temporary, path.stat().st_mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 @dataclass
@@ -86,7 +65,7 @@ class ChangeSet:
                 kept.parent.mkdir(parents=True, exist_ok=True)
                 kept.write_bytes(target.read_bytes())
                 backup = str(kept)
-            _replace(target, text.encode("utf-8"))
+            replace_atomically(target, text.encode("utf-8"))
         except OSError as exc:
             raise RuleWriteError(f"could not write {relpath}: {exc.strerror or exc}") from exc
         self.files.append({"path": relpath, "backup": backup})
@@ -152,7 +131,7 @@ def revert_last(root: Path) -> list[str]:
         if item["backup"] is None:
             target.unlink(missing_ok=True)
         else:
-            _replace(target, Path(item["backup"]).read_bytes())
+            replace_atomically(target, Path(item["backup"]).read_bytes())
         restored.append(item["path"])
     with journal.open("a", encoding="utf-8") as handle:
         handle.write(

@@ -7,8 +7,9 @@ add coverage; `run_tests` reports each test's outcome; `measure_coverage` and `d
 Names are imported when first used, so that importing this package stays cheap.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from codegen_lab.mcp_core._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from codegen_lab.testgen._completion import Completer, Message
@@ -88,19 +89,4 @@ _HOMES = {
     "TestgenUsageError": "codegen_lab.testgen.errors",
 }
 
-
-def __getattr__(name: str) -> object:
-    if name == "__version__":
-        from importlib.metadata import version  # noqa: PLC0415
-
-        value: object = version("codegen-lab-testgen")
-    elif name in _HOMES:
-        value = getattr(import_module(_HOMES[name]), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-testgen", _HOMES, __all__)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import stat
-import tempfile
 import time
 from pathlib import Path
 
+from codegen_lab.mcp_core.files import replace_atomically
 from codegen_lab.testgen.errors import TestgenUsageError
 
 __all__ = ["inside_root", "write_safely"]
@@ -56,27 +55,5 @@ def write_safely(path: Path, text: str) -> Path | None:
         if backup.exists():
             backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d%H%M%S')}.{time.time_ns() % 10**6}.bak")
         os.link(path, backup)  # the old content stays reachable under the backup name, whatever happens next
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(temporary, stat.S_IMODE(path.stat().st_mode) if backup is not None else _new_file_mode())
-        with os.fdopen(descriptor, "w", encoding="utf-8") as sink:
-            sink.write(text)
-            sink.flush()
-            os.fsync(sink.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    replace_atomically(path, text.encode("utf-8"))
     return backup
-
-
-def _new_file_mode() -> int:
-    """The mode a new file gets from the umask (mkstemp's 0600 would hide it from other users)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask

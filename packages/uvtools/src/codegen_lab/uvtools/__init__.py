@@ -7,8 +7,9 @@ works on the real `uv` binary of the PyPI `uv` package and never imports the MCP
 Names are imported when first used, so that the MCP server pays nothing for them at start.
 """
 
-from importlib import import_module
 from typing import TYPE_CHECKING
+
+from codegen_lab.mcp_core._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from codegen_lab.uvtools._affected import Affected, affected, changed_files
@@ -157,19 +158,6 @@ __all__ = [
     "why",
 ]
 
-
-def __getattr__(name: str) -> object:
-    if name == "__version__":
-        from importlib.metadata import version  # noqa: PLC0415
-
-        value: object = version("codegen-lab-uvtools")
-    elif name in _HOMES:
-        value = getattr(import_module(f"codegen_lab.uvtools.{_HOMES[name]}"), name)
-    else:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy_exports(
+    __name__, "codegen-lab-uvtools", {name: f"codegen_lab.uvtools.{home}" for name, home in _HOMES.items()}, __all__
+)
