@@ -30,25 +30,21 @@ def test_the_hook_lints_another_repository(tmp_path: Path) -> None:
     env.pop("VIRTUAL_ENV", None)
     for command in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "rules"]):
         subprocess.run(command, cwd=repo, env=env, check=True, timeout=60)
-    completed = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "codegen-lab-rules-lint", "--all-files"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+
+    def hook() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "codegen-lab-rules-lint", "--all-files"],
+            cwd=repo,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+
+    completed = hook()
     assert completed.returncode == 1, completed.stdout + completed.stderr
     assert ".cursor/rules/bad.mdc:2: error RE004" in completed.stdout
     (rules / "bad.mdc").write_text("---\nalwaysApply: true\n---\nx\n", encoding="utf-8")
-    completed = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "codegen-lab-rules-lint", "--all-files"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    completed = hook()
     assert completed.returncode == 0, completed.stdout + completed.stderr

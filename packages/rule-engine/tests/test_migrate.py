@@ -113,3 +113,22 @@ def test_the_cli_shows_a_diff_then_writes_then_reverts(make_repo: MakeRepo) -> N
     )
     assert runner.invoke(cli, ["revert", "--root", str(root)]).exit_code == 0
     assert not (root / ".kiro/steering/python.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [("windsurf", "trigger: glob\nglobs: api/**"), ("kiro", 'inclusion: fileMatch\nfileMatchPattern: "api/**"')],
+)
+def test_a_nested_always_rule_becomes_a_folder_glob_where_rules_do_not_nest(
+    make_repo: MakeRepo, target: str, expected: str
+) -> None:
+    root = make_repo({"api/AGENTS.md": "API rules.\n"})
+    plan = plan_migration(RuleEngine.load(root), target)
+    (planned,) = plan.files
+    assert expected in planned.text
+    assert [loss.message.split(":")[0] for loss in plan.losses] == [
+        f"{'Windsurf rules are' if target == 'windsurf' else 'Kiro steering is'} not nested"
+    ]
+    plan.apply()
+    (rule,) = [r for r in RuleEngine.load(root).rules if r.relpath == planned.path]
+    assert (rule.type, rule.globs) == (RuleType.AUTO_ATTACHED, ("api/**",))

@@ -170,8 +170,11 @@ class RuleEngine:
     def explain(self, path: str | Path) -> Explanation:
         """For each rule, whether it attaches to the file at `path`, and why (or why not)."""
         relpath = self.relative(path)
-        matched = self.matcher.attached(relpath)
-        excluded = {hit.rule: hit.pattern for hit in self.matcher.match(relpath) if hit.negated}
+        positive: dict[int, str] = {}
+        excluded: dict[int, str] = {}
+        for hit in self.matcher.match(relpath):  # one pass over the compiled patterns gives both
+            (excluded if hit.negated else positive).setdefault(hit.rule, hit.pattern)
+        matched = {rule: pattern for rule, pattern in positive.items() if rule not in excluded}
         attached: list[Attachment] = []
         not_attached: list[Attachment] = []
         for index, rule in enumerate(self.rules):

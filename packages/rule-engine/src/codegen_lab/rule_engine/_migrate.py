@@ -300,21 +300,30 @@ def _to_copilot(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
     return [(f".github/instructions/{_slug(rule)}.instructions.md", _frontmatter(pairs) + _body(rule))]
 
 
+def _flat(rule: Rule, losses: list[Loss], target: str, glob_word: str) -> tuple[RuleType, list[str]]:
+    """The rule's mode and root-relative patterns for a target without nested rule folders.
+
+    An always-on rule of a subfolder becomes a rule attached to everything under that folder, and the loss is told.
+    """
+    if rule.type is RuleType.ALWAYS and rule.scope:
+        losses.append(
+            Loss(
+                rule.relpath,
+                f"{target} not nested: always-on in {rule.scope}/ becomes {glob_word} {rule.scope}/**",
+            )
+        )
+        return RuleType.AUTO_ATTACHED, [f"{rule.scope}/**"]
+    return rule.type, _scoped(rule) if rule.type is RuleType.AUTO_ATTACHED else []
+
+
 def _to_windsurf(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    mode, globs = _flat(rule, losses, "Windsurf rules are", "glob")
     trigger = {
         RuleType.ALWAYS: "always_on",
         RuleType.AUTO_ATTACHED: "glob",
         RuleType.AGENT_REQUESTED: "model_decision",
         RuleType.MANUAL: "manual",
-    }[rule.type]
-    globs = _scoped(rule) if rule.type is RuleType.AUTO_ATTACHED else []
-    if rule.type is RuleType.ALWAYS and rule.scope:
-        trigger, globs = "glob", [f"{rule.scope}/**"]
-        losses.append(
-            Loss(
-                rule.relpath, f"Windsurf rules are not nested: always-on in {rule.scope}/ becomes glob {rule.scope}/**"
-            )
-        )
+    }[mode]
     pairs = [
         ("trigger", trigger),
         ("description", _yaml_text(rule.description) if rule.description else None),
@@ -324,21 +333,13 @@ def _to_windsurf(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
 
 
 def _to_kiro(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    mode, patterns = _flat(rule, losses, "Kiro steering is", "fileMatch")
     inclusion = {
         RuleType.ALWAYS: "always",
         RuleType.AUTO_ATTACHED: "fileMatch",
         RuleType.AGENT_REQUESTED: "auto",
         RuleType.MANUAL: "manual",
-    }[rule.type]
-    patterns = _scoped(rule) if rule.type is RuleType.AUTO_ATTACHED else []
-    if rule.type is RuleType.ALWAYS and rule.scope:
-        inclusion, patterns = "fileMatch", [f"{rule.scope}/**"]
-        losses.append(
-            Loss(
-                rule.relpath,
-                f"Kiro steering is not nested: always-on in {rule.scope}/ becomes fileMatch {rule.scope}/**",
-            )
-        )
+    }[mode]
     pattern_text = (json.dumps(patterns[0]) if len(patterns) == 1 else _yaml_list(patterns)) if patterns else None
     pairs = [
         ("inclusion", inclusion),
