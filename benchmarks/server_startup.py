@@ -8,6 +8,11 @@ goes first, and the script prints medians and the ratios that the targets are ab
 - peak RSS of the server process;
 - calls per second of `server_info` against the bare server's trivial tool, over one stdio session.
 
+The server keeps its tools' JSON schemas in its cache folder between starts (see mcp-core's `_schemas.py`), as
+it does for a user whose client starts it again and again; the first start after an install or a code change
+builds them. Both are measured: `codegen-lab serve` with the cache an earlier start filled (the targets), and
+`first start` with an empty cache folder each time.
+
 Run: `uv run --all-packages python benchmarks/server_startup.py [--rounds 15] [--calls 400]`.
 """
 
@@ -34,6 +39,7 @@ class Variant:
     name: str
     command: list[str]
     tool: str
+    fresh_cache: bool = False
     cold_cpu: list[float] = field(default_factory=list)
     cold_wall: list[float] = field(default_factory=list)
     cold_rss: list[float] = field(default_factory=list)
@@ -44,10 +50,18 @@ class Variant:
 class Session:
     """One server process spoken to over stdio, one JSON-RPC line at a time."""
 
-    def __init__(self, command: list[str]) -> None:
+    def __init__(self, command: list[str], *, fresh_cache: bool = False) -> None:
+        env = dict(os.environ)
+        if fresh_cache:
+            env["CODEGEN_LAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="codegen-lab-bench-cache-")
         self.started = time.perf_counter()
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir()
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd=tempfile.gettempdir(),
+            env=env,
         )
         self.next_id = 0
 
@@ -94,7 +108,7 @@ class Session:
 
 
 def cold_start(variant: Variant) -> None:
-    session = Session(variant.command)
+    session = Session(variant.command, fresh_cache=variant.fresh_cache)
     session.handshake()
     session.send("tools/list")
     tools = session.answer()["result"]["tools"]
@@ -133,6 +147,12 @@ def main() -> int:
     root = tempfile.mkdtemp(prefix="codegen-lab-bench-")
     bare = Variant("bare MCPServer", [sys.executable, str(HERE / "bare_server.py")], "ping")
     ours = Variant("codegen-lab serve", [*ours_command, "serve", "--root", root], "server_info")
+    first = Variant("first start", ours.command, "server_info", fresh_cache=True)
+    os.environ["CODEGEN_LAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="codegen-lab-bench-cache-")
+    cold_start(ours)  # fills the schema cache, as the first start after an install does
+    ours.cold_cpu.clear()
+    ours.cold_wall.clear()
+    ours.cold_rss.clear()
 
     toolkits = json.loads(subprocess.check_output([*ours_command, "toolkits", "--format", "json", "--root", root]))
     print(f"Python {sys.version.split()[0]}; toolkits loaded: {', '.join(t['name'] for t in toolkits['toolkits'])}")
@@ -142,6 +162,7 @@ def main() -> int:
         order = (bare, ours) if round_number % 2 == 0 else (ours, bare)
         for variant in order:
             cold_start(variant)
+        cold_start(first)
         for variant in order:
             throughput(variant, args.calls)
         print(f"  round {round_number + 1}/{args.rounds} done", file=sys.stderr)
@@ -150,6 +171,7 @@ def main() -> int:
         return statistics.median(values)
 
     paired = [ours_cpu / bare_cpu for ours_cpu, bare_cpu in zip(ours.cold_cpu, bare.cold_cpu, strict=True)]
+    paired_first = [cpu / bare_cpu for cpu, bare_cpu in zip(first.cold_cpu, bare.cold_cpu, strict=True)]
 
     rows = [
         ("cold start CPU (s)", median(bare.cold_cpu), median(ours.cold_cpu), "cold_cpu"),
@@ -177,6 +199,11 @@ def main() -> int:
     print(
         f"\ncold start CPU, median of the {len(paired)} per-round ratios: {median(paired):.3f} "
         f"(min {min(paired):.3f}, max {max(paired):.3f})"
+    )
+    print(
+        f"first start (empty schema cache): CPU {median(first.cold_cpu):.3f} s, wall {median(first.cold_wall):.3f} s, "
+        f"ratio to bare {median(first.cold_cpu) / median(bare.cold_cpu):.3f}, "
+        f"median per-round ratio {median(paired_first):.3f}"
     )
     return 1 if failures else 0
 

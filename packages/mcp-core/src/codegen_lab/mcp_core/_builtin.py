@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_types import ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from codegen_lab.mcp_core._toolkit import Toolkit
 
@@ -27,6 +27,8 @@ INFO_URI = "codegen-lab://server/info"
 class ToolkitInfo(BaseModel):
     """One loaded toolkit and what it serves."""
 
+    model_config = ConfigDict(defer_build=True)  # built on the first `server_info` call, not at start
+
     name: str
     package: str | None
     version: str | None
@@ -38,6 +40,8 @@ class ToolkitInfo(BaseModel):
 
 class ServerInfo(BaseModel):
     """What `server_info` reports."""
+
+    model_config = ConfigDict(defer_build=True)
 
     name: str
     version: str

@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from pydantic import PrivateAttr
 
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
 from codegen_lab.mcp_core._mapping import map_exception
+from codegen_lab.mcp_core._schemas import SchemaCache, default_cache_dir
 from codegen_lab.mcp_core.errors import DuplicateNameError
 
 if TYPE_CHECKING:
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
 
     from codegen_lab.mcp_core._settings import Settings
-    from codegen_lab.mcp_core._toolkit import Toolkit
+    from codegen_lab.mcp_core._toolkit import Toolkit, ToolSpec
     from codegen_lab.mcp_core.llm import LLMService
 
 __all__ = ["build_server"]
@@ -38,6 +40,32 @@ class _MappedTool(Tool):
     """
 
     _audit: AuditLog | None = PrivateAttr(default=None)
+    _structured_output: bool | None = PrivateAttr(default=None)
+    _needs_metadata: bool = PrivateAttr(default=False)
+
+    @classmethod
+    def from_spec(cls, spec: ToolSpec, schemas: SchemaCache) -> _MappedTool:
+        """The tool of `spec`, its schemas from `schemas` when an earlier start built them, else built and kept there.
+
+        A tool from the cache builds its argument model on its first call.
+        """
+        fields = schemas.get(spec)
+        if fields is None:
+            built = cls.from_function(
+                spec.fn,
+                name=spec.name,
+                title=spec.title,
+                description=spec.description,
+                annotations=spec.annotations,
+                structured_output=spec.structured_output,
+            )
+            schemas.put(spec, built)
+            return cast("_MappedTool", built)
+        tool = cls.model_construct(**fields, fn_metadata=None)
+        vars(tool)["output_schema"] = schemas.output_schema(spec)  # what the SDK's cached_property would compute
+        tool._structured_output = spec.structured_output
+        tool._needs_metadata = True
+        return tool
 
     def audited_by(self, audit: AuditLog | None) -> _MappedTool:
         """This tool, recording its calls in `audit` (None: no audit)."""
@@ -49,6 +77,10 @@ class _MappedTool(Tool):
     ) -> Any:
         started = time.perf_counter()
         outcome = "ok"
+        if self._needs_metadata:
+            skip = [self.context_kwarg] if self.context_kwarg is not None else []
+            self.fn_metadata = func_metadata(self.fn, skip_names=skip, structured_output=self._structured_output)
+            self._needs_metadata = False
         try:
             result = await super().run(arguments, context, convert_result)
             if getattr(result, "is_error", False):
@@ -112,21 +144,11 @@ def build_server(
     _check_unique(all_toolkits)
 
     audit = AuditLog(settings.state_dir_path / "audit.sqlite3") if settings.audit else None
+    schemas = SchemaCache.load(settings.cache_dir or default_cache_dir())
     tools: list[Tool] = [
-        cast(
-            "_MappedTool",
-            _MappedTool.from_function(
-                spec.fn,
-                name=spec.name,
-                title=spec.title,
-                description=spec.description,
-                annotations=spec.annotations,
-                structured_output=spec.structured_output,
-            ),
-        ).audited_by(audit)
-        for toolkit in all_toolkits
-        for spec in toolkit.tools
+        _MappedTool.from_spec(spec, schemas).audited_by(audit) for toolkit in all_toolkits for spec in toolkit.tools
     ]
+    schemas.save()
     instructions = "\n\n".join(
         f"{toolkit.name}: {toolkit.instructions}" for toolkit in all_toolkits if toolkit.instructions
     )

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import sys
 import threading
 import time
 from dataclasses import asdict
@@ -17,22 +15,11 @@ if TYPE_CHECKING:
 
     from codegen_lab.mcp_core._settings import Settings
 
+from codegen_lab.mcp_core._schemas import default_cache_dir
 from codegen_lab.mcp_core._sqlite import open_store
 from codegen_lab.mcp_core.llm._types import Completion, CompletionRequest, Usage
 
 __all__ = ["ResponseCache", "cache_key", "default_cache_dir"]
-
-
-def default_cache_dir() -> Path:
-    """`CODEGEN_LAB_CACHE_DIR`, else the platform's cache folder for codegen-lab."""
-    explicit = os.environ.get("CODEGEN_LAB_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "codegen-lab"
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "codegen-lab" / "Cache"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "codegen-lab"
 
 
 def cache_key(backend: str, model: str, request: CompletionRequest) -> str:

@@ -1,0 +1,194 @@
+"""Tool schemas kept between starts: the same tools either way, never a stale schema, never a failed start."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp_types import CallToolResult, TextContent
+
+from codegen_lab.mcp_core import Context, Settings, Toolkit, build_server
+from codegen_lab.mcp_core._compose import _MappedTool  # pyright: ignore[reportPrivateUsage]
+
+pytestmark = pytest.mark.anyio
+
+
+def kit() -> Toolkit:
+    toolkit = Toolkit("demo", description="A demo.", package="codegen-lab-mcp-core")
+
+    @toolkit.tool()
+    def add(a: int, b: int = 2) -> int:
+        """Add two numbers."""
+        return a + b
+
+    @toolkit.tool()
+    async def count(steps: int, ctx: Context) -> dict[str, int]:
+        """Count, reporting progress."""
+        for step in range(steps):
+            await ctx.report_progress(step + 1, steps)
+        return {"counted": steps}
+
+    return toolkit
+
+
+async def listing(settings: Settings, toolkit: Toolkit) -> list[dict[str, Any]]:
+    async with Client(build_server(settings, [toolkit])) as client:
+        tools = (await client.list_tools()).tools
+    return [tool.model_dump(mode="json", by_alias=True) for tool in tools]
+
+
+def text_of(result: CallToolResult) -> str:
+    block = result.content[0]
+    assert isinstance(block, TextContent)
+    return block.text
+
+
+def refuse_to_build(*args: object, **kwargs: object) -> object:
+    raise AssertionError("a tool was built although its schemas were in the cache")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(root=tmp_path, cache_dir=tmp_path / "cache")
+
+
+async def test_a_second_start_serves_the_same_tools_from_the_cache(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await listing(settings, kit())
+    monkeypatch.setattr(_MappedTool, "from_function", refuse_to_build)
+
+    second = await listing(settings, kit())
+
+    assert second == first
+    add = next(tool for tool in second if tool["name"] == "demo_add")
+    assert add["inputSchema"]["required"] == ["a"]
+    assert add["outputSchema"] is not None
+
+
+async def test_tools_from_the_cache_validate_arguments_and_run(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await listing(settings, kit())
+    monkeypatch.setattr(_MappedTool, "from_function", refuse_to_build)
+
+    async with Client(build_server(settings, [kit()])) as client:
+        added = await client.call_tool("demo_add", {"a": 40})
+        wrong = await client.call_tool("demo_add", {"a": "forty"})
+        progress: list[float] = []
+
+        async def on_progress(done: float, total: float | None, message: str | None) -> None:
+            progress.append(done)
+
+        counted = await client.call_tool("demo_count", {"steps": 3}, progress_callback=on_progress)
+
+    assert not added.is_error
+    assert added.structured_content == {"result": 42}
+    assert wrong.is_error
+    assert "a" in text_of(wrong)
+    assert "integer" in text_of(wrong).lower()
+    assert counted.structured_content == {"counted": 3}
+    assert progress == [1, 2, 3]
+
+
+async def test_a_changed_type_module_is_not_served_from_the_cache(
+    settings: Settings, install_distribution: Any, tmp_path: Path
+) -> None:
+    """The tool function is unchanged; only the module of the type it returns changes: the stat of that file
+    is what tells the cache it is stale."""
+    install = install_distribution
+    install(
+        "schemaplug",
+        {
+            "schemaplug/__init__.py": "",
+            "schemaplug.types": """
+                from typing import TypedDict
+
+                class Report(TypedDict):
+                    count: int
+            """,
+            "schemaplug.tools": """
+                from codegen_lab.mcp_core import Toolkit
+                from schemaplug.types import Report
+
+                def toolkit():
+                    kit = Toolkit("plug", description="A plugin.", package="schemaplug")
+
+                    @kit.tool()
+                    def report() -> Report:
+                        return {"count": 1}
+
+                    return kit
+            """,
+        },
+        {},
+    )
+    import schemaplug.tools  # pyright: ignore[reportMissingImports]
+
+    def output_properties(tools: list[dict[str, Any]]) -> dict[str, Any]:
+        return next(tool for tool in tools if tool["name"] == "plug_report")["outputSchema"]["properties"]
+
+    before = await listing(settings, schemaplug.tools.toolkit())  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+    assert set(output_properties(before)) == {"count"}
+
+    types_file = tmp_path / "site-packages" / "schemaplug" / "types.py"
+    types_file.write_text(
+        textwrap.dedent("""
+            from typing import TypedDict
+
+            class Report(TypedDict):
+                count: int
+                failed: list[str]
+        """),
+        encoding="utf-8",
+    )
+    status = types_file.stat()
+    os.utime(types_file, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000_000))
+    importlib.reload(sys.modules["schemaplug.types"])
+    importlib.reload(sys.modules["schemaplug.tools"])
+
+    after = await listing(settings, sys.modules["schemaplug.tools"].toolkit())
+    assert set(output_properties(after)) == {"count", "failed"}
+
+
+async def test_a_changed_signature_is_not_served_from_the_cache(settings: Settings) -> None:
+    await listing(settings, kit())
+    changed = Toolkit("demo", description="A demo.", package="codegen-lab-mcp-core")
+
+    @changed.tool()
+    def add(a: int, b: int, c: int = 0) -> int:
+        """Add three numbers."""
+        return a + b + c
+
+    tools = await listing(settings, changed)
+    schema = next(tool for tool in tools if tool["name"] == "demo_add")["inputSchema"]
+    assert schema["required"] == ["a", "b"]
+    assert set(schema["properties"]) == {"a", "b", "c"}
+
+
+async def test_a_corrupt_cache_is_built_again(settings: Settings) -> None:
+    first = await listing(settings, kit())
+    assert settings.cache_dir is not None
+    (cache_file,) = settings.cache_dir.glob("tool-schemas-*.json")
+    cache_file.write_text('{"format": 1, "files": {"/nowhere": [1, 2]}, "tools": ', encoding="utf-8")
+
+    assert await listing(settings, kit()) == first
+    assert json.loads(cache_file.read_text(encoding="utf-8"))["tools"]
+
+
+async def test_an_unwritable_cache_folder_does_not_stop_the_start(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    settings = Settings(root=tmp_path, cache_dir=blocker)
+
+    tools = await listing(settings, kit())
+
+    assert {tool["name"] for tool in tools} >= {"demo_add", "demo_count", "server_info"}
+    assert blocker.read_text(encoding="utf-8") == "a file where the cache folder should be"
