@@ -65,6 +65,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
         "generate_code",
         title="Generate code",
         annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True),
+        paths=["target_path", "context_paths", "tests"],
     )
     async def generate(
         task: str,
@@ -106,7 +107,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
         )
         return result.as_json()
 
-    @toolkit.tool("review_code", title="Review code", annotations=ToolAnnotations(read_only_hint=True))
+    @toolkit.tool("review_code", title="Review code", annotations=ToolAnnotations(read_only_hint=True), paths=["path"])
     async def review(path: str, ctx: Context) -> dict[str, Any]:
         """Review the file at `path` against the project rules that apply to it and the linters.
 

@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
+from mcp_types import NotificationParams
 from pydantic import PrivateAttr
 
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
 from codegen_lab.mcp_core._mapping import map_exception
+from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
 from codegen_lab.mcp_core._schemas import SchemaCache, default_cache_dir
 from codegen_lab.mcp_core.errors import DuplicateNameError
 
@@ -42,13 +44,22 @@ class _MappedTool(Tool):
     _audit: AuditLog | None = PrivateAttr(default=None)
     _structured_output: bool | None = PrivateAttr(default=None)
     _needs_metadata: bool = PrivateAttr(default=False)
+    _spec: ToolSpec | None = PrivateAttr(default=None)
+    _roots: ClientRoots | None = PrivateAttr(default=None)
 
     @classmethod
-    def from_spec(cls, spec: ToolSpec, schemas: SchemaCache) -> _MappedTool:
-        """The tool of `spec`, its schemas from `schemas` when an earlier start built them, else built and kept there.
+    def from_spec(cls, spec: ToolSpec, schemas: SchemaCache, roots: ClientRoots) -> _MappedTool:
+        """The tool of `spec`, checking its path and revision arguments against `roots` before it runs.
 
-        A tool from the cache builds its argument model on its first call.
+        Its schemas come from `schemas` when an earlier start built them (and the tool builds its argument model
+        on its first call), else they are built and kept there.
         """
+        tool = cls._from_spec(spec, schemas)
+        tool._spec, tool._roots = spec, roots
+        return tool
+
+    @classmethod
+    def _from_spec(cls, spec: ToolSpec, schemas: SchemaCache) -> _MappedTool:
         fields = schemas.get(spec)
         if fields is None:
             built = cls.from_function(
@@ -82,6 +93,8 @@ class _MappedTool(Tool):
             self.fn_metadata = func_metadata(self.fn, skip_names=skip, structured_output=self._structured_output)
             self._needs_metadata = False
         try:
+            if self._roots is not None and self._spec is not None:
+                await check_arguments(self._roots, context, arguments, self._spec)
             result = await super().run(arguments, context, convert_result)
             if getattr(result, "is_error", False):
                 outcome = "error result"
@@ -145,8 +158,11 @@ def build_server(
 
     audit = AuditLog(settings.state_dir_path / "audit.sqlite3") if settings.audit else None
     schemas = SchemaCache.load(settings.cache_dir or default_cache_dir())
+    roots = ClientRoots(settings.root)
     tools: list[Tool] = [
-        _MappedTool.from_spec(spec, schemas).audited_by(audit) for toolkit in all_toolkits for spec in toolkit.tools
+        _MappedTool.from_spec(spec, schemas, roots).audited_by(audit)
+        for toolkit in all_toolkits
+        for spec in toolkit.tools
     ]
     schemas.save()
     instructions = "\n\n".join(
@@ -162,6 +178,7 @@ def build_server(
         warn_on_duplicate_resources=False,
         warn_on_duplicate_prompts=False,
     )
+    _forget_roots_when_they_change(server, roots)
     for toolkit in all_toolkits:
         for resource in toolkit.resources:
             server.resource(
@@ -176,6 +193,18 @@ def build_server(
                 _guarded(prompt.fn, "prompt", prompt.name)
             )
     return server
+
+
+def _forget_roots_when_they_change(server: MCPServer, roots: ClientRoots) -> None:
+    """Ask clients for their roots again after one sends `notifications/roots/list_changed`."""
+    lowlevel = getattr(server, "_lowlevel_server", None)
+    if lowlevel is None:  # pragma: no cover - an SDK without it: roots are asked once per connection
+        return
+
+    async def changed(context: Any, params: NotificationParams) -> None:
+        roots.forget()
+
+    lowlevel.add_notification_handler("notifications/roots/list_changed", NotificationParams, changed)
 
 
 def _check_unique(toolkits: Sequence[Toolkit]) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from codegen_lab.mcp_core.errors import DuplicateNameError, ToolkitError
@@ -27,6 +28,14 @@ class ToolSpec(NamedTuple):
     description: str | None = None
     annotations: ToolAnnotations | None = None
     structured_output: bool | None = None
+    paths: tuple[str, ...] = ()
+    """Arguments that name files or folders (a string, a list of strings, or None): each must resolve inside the
+    allowed roots, which the server checks before the tool runs."""
+    revisions: tuple[str, ...] = ()
+    """Arguments that name git revisions: the server refuses one that could pass for an option."""
+    programs: tuple[str, ...] = ()
+    """Arguments that name a program to run, such as a virtual environment's interpreter: inside the allowed
+    roots as written (`..` resolved), though the program may be a link out of them, as `.venv/bin/python` is."""
 
 
 class ResourceSpec(NamedTuple):
@@ -144,11 +153,15 @@ class Toolkit:
         description: str | None = None,
         annotations: ToolAnnotations | None = None,
         structured_output: bool | None = None,
+        paths: Iterable[str] = (),
+        revisions: Iterable[str] = (),
+        programs: Iterable[str] = (),
     ) -> ToolSpec:
         """Declare `fn` as a tool; see `tool` for the arguments.
 
         Raises:
             DuplicateNameError: When this toolkit already has a tool of that name.
+            ToolkitError: When `paths` or `revisions` names an argument `fn` does not take.
         """
         spec = ToolSpec(
             fn=fn,
@@ -157,7 +170,15 @@ class Toolkit:
             description=description,
             annotations=annotations,
             structured_output=structured_output,
+            paths=tuple(paths),
+            revisions=tuple(revisions),
+            programs=tuple(programs),
         )
+        declared = (*spec.paths, *spec.revisions, *spec.programs)
+        parameters: Mapping[str, inspect.Parameter] = inspect.signature(fn).parameters if declared else {}
+        unknown = [argument for argument in declared if argument not in parameters]
+        if unknown:
+            raise ToolkitError(f"tool {spec.name} of toolkit {self.label}: no argument named {', '.join(unknown)}")
         if spec.name in self._tools:
             raise DuplicateNameError("tool", spec.name, self.label, self.label)
         self._tools[spec.name] = spec
@@ -171,6 +192,9 @@ class Toolkit:
         description: str | None = None,
         annotations: ToolAnnotations | None = None,
         structured_output: bool | None = None,
+        paths: Iterable[str] = (),
+        revisions: Iterable[str] = (),
+        programs: Iterable[str] = (),
     ) -> Callable[[_F], _F]:
         """Declare the decorated function as a tool.
 
@@ -180,6 +204,12 @@ class Toolkit:
             description: What the tool does (default: the function's docstring).
             annotations: Hints for clients: read-only, destructive, idempotent, open-world.
             structured_output: Whether the result is structured (default: from the return annotation).
+            paths: The arguments that name files or folders; the server refuses a call whose paths leave the
+                allowed roots (the server's root, narrowed by the client's roots) before the tool runs.
+            revisions: The arguments that name git revisions; the server refuses one that could pass for an
+                option (`--output=...`) before the tool runs.
+            programs: The arguments that name a program to run (an interpreter): inside the allowed roots as
+                written, though the program itself may be a link out of them.
 
         Returns:
             A decorator that declares the function and returns it unchanged.
@@ -195,6 +225,9 @@ class Toolkit:
                 description=description,
                 annotations=annotations,
                 structured_output=structured_output,
+                paths=paths,
+                revisions=revisions,
+                programs=programs,
             )
             return fn
 

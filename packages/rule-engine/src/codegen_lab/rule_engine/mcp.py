@@ -41,12 +41,12 @@ def create_toolkit(settings: Settings) -> Toolkit:
         loaded = engine()
         return {"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]}
 
-    @toolkit.tool(title="Rules for a path", annotations=_READ_ONLY)
+    @toolkit.tool(title="Rules for a path", annotations=_READ_ONLY, paths=["path"])
     def for_path(path: str) -> dict[str, Any]:
         """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not."""  # noqa: E501
         return engine().explain(path).as_json()
 
-    @toolkit.tool(title="Lint rules", annotations=_READ_ONLY)
+    @toolkit.tool(title="Lint rules", annotations=_READ_ONLY, paths=["path"])
     async def lint(ctx: Context, path: str | None = None) -> dict[str, Any]:
         """Lint the rule files under `path` (a folder or a file, relative to the root; default: the whole root).
 
@@ -67,7 +67,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
         await ctx.report_progress(2, 2, "done")
         return result
 
-    @toolkit.tool(title="Render rules", annotations=_READ_ONLY)
+    @toolkit.tool(title="Render rules", annotations=_READ_ONLY, paths=["paths"])
     def render(paths: list[str], request: str | None = None) -> dict[str, Any]:
         """The text an assistant should follow for the files `paths`: the rules that apply, in order.
 

@@ -51,6 +51,8 @@ def create_toolkit(settings: Settings) -> Toolkit:
     @toolkit.tool(
         title="Generate tests",
         annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False),
+        paths=["target", "out"],
+        programs=["python"],
     )
     async def generate(
         target: str,
@@ -86,6 +88,8 @@ def create_toolkit(settings: Settings) -> Toolkit:
     @toolkit.tool(
         title="Run tests",
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
+        paths=["paths"],
+        programs=["python"],
     )
     async def run(paths: list[str], coverage: bool = False, python: str | None = None) -> TestRun:
         """Run tests with pytest in a sandbox and report each test's outcome, message and duration.
@@ -104,6 +108,9 @@ def create_toolkit(settings: Settings) -> Toolkit:
     @toolkit.tool(
         title="Measure coverage",
         annotations=ToolAnnotations(read_only_hint=False, idempotent_hint=True, open_world_hint=False),
+        paths=["paths", "source", "html_dir"],
+        programs=["python"],
+        revisions=["diff_ref"],
     )
     async def coverage(
         paths: list[str],

@@ -75,7 +75,7 @@ def _workspace(root: Path, path: str = ".") -> Workspace:
 
 
 def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
-    @toolkit.tool(title="Workspace graph", annotations=_READ_ONLY)
+    @toolkit.tool(title="Workspace graph", annotations=_READ_ONLY, paths=["path"])
     async def graph(
         path: str = ".", output_format: Literal["json", "dot", "mermaid", "text"] = "json"
     ) -> dict[str, Any]:
@@ -93,7 +93,7 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
         return await _in_thread(work)
 
-    @toolkit.tool(title="Affected members", annotations=_READ_ONLY)
+    @toolkit.tool(title="Affected members", annotations=_READ_ONLY, paths=["path"], revisions=["since"])
     async def affected(since: str, path: str = ".") -> dict[str, Any]:
         """Members changed since the git revision `since` (owners of changed files; root files and uv.lock mapped to the members they touch) and every transitive dependent."""  # noqa: E501
         from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
@@ -104,7 +104,7 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
         return await _in_thread(work)
 
-    @toolkit.tool(title="Why is a package locked", annotations=_READ_ONLY)
+    @toolkit.tool(title="Why is a package locked", annotations=_READ_ONLY, paths=["path"])
     async def why(package: str, path: str = ".") -> dict[str, Any]:
         """Every path in uv.lock from a workspace member to `package`."""
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
@@ -115,7 +115,7 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
         return await _in_thread(work)
 
-    @toolkit.tool(title="Lock diff", annotations=_READ_ONLY)
+    @toolkit.tool(title="Lock diff", annotations=_READ_ONLY, paths=["path"], revisions=["before", "after"])
     async def lock_diff(before: str, after: str | None = None, path: str = ".") -> dict[str, Any]:
         """Packages added, removed, upgraded or downgraded in uv.lock between git revisions `before` and `after` (default: the working tree), overall and per member."""  # noqa: E501
         from codegen_lab.uvtools._lockops import diff_locks, lock_at  # noqa: PLC0415
@@ -127,7 +127,7 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
         return await _in_thread(work)
 
-    @toolkit.tool(title="Dependency check", annotations=_READ_ONLY)
+    @toolkit.tool(title="Dependency check", annotations=_READ_ONLY, paths=["path"])
     async def deps_check(members: list[str] | None = None, path: str = ".") -> dict[str, Any]:
         """Each member's imports against its declared dependencies: missing, only transitive, unused."""
         from codegen_lab.uvtools._hygiene import check_deps  # noqa: PLC0415
@@ -141,14 +141,14 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
         return await _in_thread(work)
 
-    @toolkit.tool(title="Workspace lint", annotations=_READ_ONLY)
+    @toolkit.tool(title="Workspace lint", annotations=_READ_ONLY, paths=["path"])
     async def lint(path: str = ".") -> dict[str, Any]:
         """Consistency across members: one external dependency required differently, requires-python mismatches, internal ranges that exclude the member's version, internal dependencies without a workspace source."""  # noqa: E501
         from codegen_lab.uvtools._hygiene import lint as run_lint  # noqa: PLC0415
 
         return await _in_thread(lambda: {"findings": [f.as_json() for f in run_lint(workspace(path))]})
 
-    @toolkit.tool(title="Release plan", annotations=_READ_ONLY)
+    @toolkit.tool(title="Release plan", annotations=_READ_ONLY, paths=["path"])
     async def release_plan(
         offline: bool = False, index: str = "https://pypi.org/simple", path: str = "."
     ) -> dict[str, Any]:
@@ -159,21 +159,21 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
 
 def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
-    @toolkit.tool(title="Outdated dependencies", annotations=_ONLINE)
+    @toolkit.tool(title="Outdated dependencies", annotations=_ONLINE, paths=["path"])
     async def outdated(members: list[str] | None = None, offline: bool = False, path: str = ".") -> dict[str, Any]:
         """Each member's direct dependencies whose locked version is older than the index's latest; members the index could not be asked about are listed in `unchecked` with the reason."""  # noqa: E501
         from codegen_lab.uvtools._health import outdated as find  # noqa: PLC0415
 
         return await _in_thread(lambda: find(workspace(path), members=members, offline=offline).as_json())
 
-    @toolkit.tool(title="Vulnerability audit", annotations=_ONLINE)
+    @toolkit.tool(title="Vulnerability audit", annotations=_ONLINE, paths=["path"])
     async def audit(offline: bool = False, path: str = ".") -> dict[str, Any]:
         """Known vulnerabilities of the locked packages (`uv audit`); when the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
         from codegen_lab.uvtools._health import audit as run_audit  # noqa: PLC0415
 
         return await _in_thread(lambda: run_audit(workspace(path), offline=offline).as_json())
 
-    @toolkit.tool(title="Virtual environment", annotations=_READ_ONLY)
+    @toolkit.tool(title="Virtual environment", annotations=_READ_ONLY, paths=["path"])
     async def venv(path: str = ".") -> dict[str, Any]:
         """The workspace's .venv: its Python version and its drift from uv.lock (other versions, packages the lock does not hold)."""  # noqa: E501
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
@@ -188,7 +188,7 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
 
 
 def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
-    @toolkit.tool(title="Run in members", annotations=_CHANGES)
+    @toolkit.tool(title="Run in members", annotations=_CHANGES, paths=["path"], revisions=["since"])
     async def run(
         command: list[str],
         ctx: Context,
@@ -228,7 +228,7 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
 
         return await _in_thread(work)
 
-    @toolkit.tool(title="Bump a version", annotations=_CHANGES)
+    @toolkit.tool(title="Bump a version", annotations=_CHANGES, paths=["path"])
     async def bump(
         member: str,
         part: Literal["major", "minor", "patch", "alpha", "beta", "rc", "post", "dev", "stable"],
@@ -272,17 +272,17 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
         )
         return change
 
-    toolkit.add_tool(_change("add"), title="Add a dependency", annotations=_CHANGES)
-    toolkit.add_tool(_change("remove"), title="Remove a dependency", annotations=_CHANGES)
+    toolkit.add_tool(_change("add"), title="Add a dependency", annotations=_CHANGES, paths=["path"])
+    toolkit.add_tool(_change("remove"), title="Remove a dependency", annotations=_CHANGES, paths=["path"])
 
-    @toolkit.tool(title="Sync the environment", annotations=_CHANGES)
+    @toolkit.tool(title="Sync the environment", annotations=_CHANGES, paths=["path"])
     async def sync(member: str | None = None, apply: bool = False, path: str = ".") -> dict[str, Any]:
         """Install the lock into the workspace's environment (`uv sync`), for one member or all. Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import sync as do_sync  # noqa: PLC0415
 
         return await _in_thread(lambda: do_sync(workspace(path), member=member, apply=apply).as_json())
 
-    @toolkit.tool(title="Upgrade packages in the lock", annotations=_CHANGES)
+    @toolkit.tool(title="Upgrade packages in the lock", annotations=_CHANGES, paths=["path"])
     async def upgrade(packages: list[str], apply: bool = False, path: str = ".") -> dict[str, Any]:
         """Move `packages` to their newest allowed versions in uv.lock (`uv lock --upgrade-package`). Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import upgrade as do_upgrade  # noqa: PLC0415
