@@ -7,6 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit, build_server, discover_toolkits
+from codegen_lab.mcp_core.secrets import RedactingFormatter
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -29,7 +30,7 @@ def configure_logging(level: str) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    handler.setFormatter(RedactingFormatter(_LOG_FORMAT))
     root.addHandler(handler)
     root.setLevel(level)
 

@@ -20,17 +20,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codegen_lab.mcp_core._sqlite import open_store
+from codegen_lab.mcp_core.secrets import known_secrets, redact
 
 if TYPE_CHECKING:
     import sqlite3
 
 __all__ = ["AuditLog", "default_state_dir", "flush_all", "redact"]
 
-REDACTED = "[redacted]"
 _BATCH = 64
 _FLUSH_SECONDS = 1.0
-_SECRET_NAMES = ("key", "token", "secret", "password", "passwd", "authorization", "credential", "cookie")
-_SECRET_ENVIRONMENT = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL")
 
 
 _OPEN: weakref.WeakSet[AuditLog] = weakref.WeakSet()
@@ -51,31 +49,6 @@ def default_state_dir() -> Path:
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "codegen-lab"
 
 
-def _environment_secrets(environ: Mapping[str, str]) -> list[str]:
-    return [
-        value
-        for name, value in environ.items()
-        if len(value) >= 8 and any(marker in name.upper() for marker in _SECRET_ENVIRONMENT)
-    ]
-
-
-def redact(value: Any, secrets: list[str], key: str = "") -> Any:
-    """`value` with secret-looking fields and known secret values replaced by `[redacted]`."""
-    if key and any(marker in key.lower() for marker in _SECRET_NAMES):
-        return REDACTED
-    if isinstance(value, Mapping):
-        mapping: Mapping[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
-        return {str(k): redact(v, secrets, str(k)) for k, v in mapping.items()}
-    if isinstance(value, list | tuple):
-        items: list[Any] = list(value)  # pyright: ignore[reportUnknownArgumentType]
-        return [redact(item, secrets) for item in items]
-    if isinstance(value, str):
-        for secret in secrets:
-            if secret in value:
-                value = value.replace(secret, REDACTED)
-    return value
-
-
 class AuditLog:
     """Tool calls, one row each.
 
@@ -88,7 +61,7 @@ class AuditLog:
     def __init__(self, path: Path, *, max_rows: int = 100_000, environ: Mapping[str, str] | None = None) -> None:
         self.path = path
         self.max_rows = max_rows
-        self._secrets = _environment_secrets(os.environ if environ is None else environ)
+        self._environ = environ
         self._connection: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._writes = 0
@@ -111,11 +84,12 @@ class AuditLog:
         self, *, tool: str, client: str | None, arguments: Mapping[str, Any], outcome: str, duration: float
     ) -> None:
         """Add one call (arguments redacted; a digest of them and a short preview are kept)."""
-        clean = redact(dict(arguments), self._secrets)
+        secrets = known_secrets(self._environ)
+        clean = redact(dict(arguments), secrets)
         text = json.dumps(clean, sort_keys=True, default=str, ensure_ascii=False)
         digest = hashlib.sha256(text.encode()).hexdigest()
         preview = text if len(text) <= 500 else text[:497] + "..."
-        row = (time.time(), client, tool, digest, preview, redact(outcome, self._secrets), duration)
+        row = (time.time(), client, tool, digest, preview, redact(outcome, secrets), duration)
         with self._lock:
             self._pending.append(row)
             full = len(self._pending) >= _BATCH

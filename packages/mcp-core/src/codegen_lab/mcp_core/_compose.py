@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
-from mcp_types import NotificationParams
+from mcp_types import CallToolResult, NotificationParams
 from pydantic import PrivateAttr
 
 from codegen_lab.mcp_core._audit import AuditLog
@@ -21,6 +21,7 @@ from codegen_lab.mcp_core._mapping import map_exception
 from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
 from codegen_lab.mcp_core._schemas import SchemaCache, default_cache_dir
 from codegen_lab.mcp_core.errors import DuplicateNameError
+from codegen_lab.mcp_core.secrets import known_secrets, scrub
 
 if TYPE_CHECKING:
     from mcp.server.context import LifespanContextT, RequestT
@@ -95,7 +96,7 @@ class _MappedTool(Tool):
         try:
             if self._roots is not None and self._spec is not None:
                 await check_arguments(self._roots, context, arguments, self._spec)
-            result = await super().run(arguments, context, convert_result)
+            result = _scrubbed(await super().run(arguments, context, convert_result))
             if getattr(result, "is_error", False):
                 outcome = "error result"
             return result
@@ -112,6 +113,17 @@ class _MappedTool(Tool):
                     outcome=outcome,
                     duration=time.perf_counter() - started,
                 )
+
+
+def _scrubbed(result: Any) -> Any:
+    """`result` without any known secret (an environment variable's key or token, a registered value)."""
+    secrets = known_secrets()
+    if not secrets or not isinstance(result, CallToolResult):
+        return result
+    serialized = result.model_dump_json(by_alias=True)
+    if not any(secret in serialized for secret in secrets):
+        return result
+    return CallToolResult.model_validate(scrub(result.model_dump(by_alias=True, mode="json"), secrets))
 
 
 def _client_name(context: Any) -> str | None:

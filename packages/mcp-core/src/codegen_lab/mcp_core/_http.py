@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from codegen_lab.mcp_core.errors import UsageError
+from codegen_lab.mcp_core.secrets import register_secret
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -61,6 +62,7 @@ def load_tokens(settings: Settings, environ: Mapping[str, str]) -> dict[str, Rol
         if len(token) < 16:
             raise UsageError(f"{where}: the token is missing or shorter than 16 characters")
         tokens[token] = checked
+        register_secret(token)
     return tokens
 
 

@@ -12,6 +12,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+from codegen_lab.mcp_core.secrets import known_secrets, scrub_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -41,6 +42,8 @@ def map_exception(exc: BaseException, *, kind: Literal["tool", "resource", "prom
     wrapped = isinstance(exc, ToolError | ResourceError) and exc.__cause__ is not None
     cause = exc.__cause__ if wrapped and exc.__cause__ is not None else exc
     if isinstance(cause, MCPError):
+        if any(secret in cause.error.message for secret in known_secrets()):
+            return MCPError(code=cause.error.code, message=scrub_text(cause.error.message))
         return cause
 
     caller_fault = True
@@ -63,6 +66,7 @@ def map_exception(exc: BaseException, *, kind: Literal["tool", "resource", "prom
         message = f"internal error in {kind} {name!r} (incident {incident}); the server log has the details"
         caller_fault = False
 
+    message = scrub_text(message)
     if kind == "tool":
         return ToolError(message)
     code = mcp_types.INVALID_PARAMS if caller_fault else mcp_types.INTERNAL_ERROR

@@ -10,6 +10,7 @@ from typing import Any, cast
 
 from codegen_lab.mcp_core.errors import LLMUnavailableError, UsageError
 from codegen_lab.mcp_core.llm._types import Completion, CompletionRequest, StreamCallback, Usage
+from codegen_lab.mcp_core.secrets import register_secret
 
 __all__ = ["AnthropicBackend", "BackendError", "SamplingBackend", "anthropic_key"]
 
@@ -38,7 +39,9 @@ def anthropic_key(key_file: Path | None, environ: dict[str, str] | None = None) 
         lines = key_file.expanduser().read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise UsageError(f"anthropic-key-file {key_file}: cannot be read ({exc.strerror})") from None
-    return lines[0].strip() if lines and lines[0].strip() else None
+    key = lines[0].strip() if lines and lines[0].strip() else None
+    register_secret(key)  # kept out of logs, results and errors like an environment variable's key
+    return key
 
 
 class AnthropicBackend:
