@@ -144,3 +144,21 @@ async def test_affected_lock_diff_and_hygiene_through_the_toolkit(
     assert {(f["kind"], f["subject"]) for f in deps["findings"]} == {("unused", "idna"), ("unused", "anyio")}
     assert plan["unchecked"] == ["a", "b", "c", "d"]
     assert set(outdated["unchecked"]) == {"a", "b", "c", "d"}
+
+
+async def test_audit_through_the_toolkit_says_why_it_could_not_check(chain: Path) -> None:
+    async with Client(server(chain)) as client:
+        offline = structured(await client.call_tool("ws_audit", {"members": ["d"], "offline": True}))
+        refused = structured(await client.call_tool("ws_audit", {}))  # UV_OFFLINE=1: the real uv refuses
+        unknown = await client.call_tool("ws_audit", {"members": ["nope"], "offline": True})
+    assert offline == {
+        "checked": False,
+        "reason": "offline: the vulnerability service was not asked",
+        "audited_packages": 0,
+        "findings": [],
+        "members": {},
+    }
+    assert refused["checked"] is False
+    assert refused["reason"].startswith("offline: uv audit needs the network")
+    assert unknown.is_error
+    assert "no workspace member is called 'nope'" in text_of(unknown)

@@ -167,11 +167,11 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
         return await _in_thread(lambda: find(workspace(path), members=members, offline=offline).as_json())
 
     @toolkit.tool(title="Vulnerability audit", annotations=_ONLINE)
-    async def audit(offline: bool = False, path: str = ".") -> dict[str, Any]:
-        """Known vulnerabilities of the locked packages (`uv audit`); when the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
+    async def audit(members: list[str] | None = None, offline: bool = False, path: str = ".") -> dict[str, Any]:
+        """Known vulnerabilities and adverse project statuses of the locked packages (`uv audit`), each with the members that need the package and their paths to it; `members` keeps only what concerns them. When the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
         from codegen_lab.uvtools._health import audit as run_audit  # noqa: PLC0415
 
-        return await _in_thread(lambda: run_audit(workspace(path), offline=offline).as_json())
+        return await _in_thread(lambda: run_audit(workspace(path), members=members, offline=offline).as_json())
 
     @toolkit.tool(title="Virtual environment", annotations=_READ_ONLY)
     async def venv(path: str = ".") -> dict[str, Any]:
