@@ -42,7 +42,9 @@ async def test_the_tools_are_prefixed_ws(chain: Path) -> None:
     async with Client(server(chain)) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
     assert names >= {
+        "ws_members",
         "ws_graph",
+        "ws_lock_check",
         "ws_affected",
         "ws_why",
         "ws_lock_diff",
@@ -162,3 +164,39 @@ async def test_audit_through_the_toolkit_says_why_it_could_not_check(chain: Path
     assert refused["reason"].startswith("offline: uv audit needs the network")
     assert unknown.is_error
     assert "no workspace member is called 'nope'" in text_of(unknown)
+
+
+async def test_members_graph_neighbours_and_lock_freshness(chain: Path) -> None:
+    lock = (chain / "uv.lock").read_text()
+    async with Client(server(chain)) as client:
+        members = structured(await client.call_tool("ws_members", {}))
+        graph = structured(await client.call_tool("ws_graph", {"member": "b"}))
+        fresh = structured(await client.call_tool("ws_lock_check", {"offline": True}))
+        plans = [
+            structured(await client.call_tool(tool, arguments))
+            for tool, arguments in (
+                ("ws_sync", {"member": "d"}),
+                ("ws_upgrade", {"packages": ["idna"]}),
+                ("ws_remove", {"member": "d", "requirements": ["idna"]}),
+            )
+        ]
+        unknown = await client.call_tool("ws_graph", {"member": "zed"})
+    c = next(member for member in members["members"] if member["name"] == "c")
+    assert (c["extras"], c["groups"], c["dependencies"]) == (["net"], ["dev"], ["b"])
+    assert {"requirement": "idna>=3", "kind": "optional", "group": "net"} in c["external"]
+    assert graph["member"] == {
+        "member": "b",
+        "dependencies": ["a"],
+        "all_dependencies": ["a"],
+        "dependents": ["c"],
+        "all_dependents": ["c"],
+    }
+    assert fresh["fresh"] is True
+    assert [(plan["applied"], plan["command"][:2]) for plan in plans] == [
+        (False, ["uv", "sync"]),
+        (False, ["uv", "lock"]),
+        (False, ["uv", "remove"]),
+    ]
+    assert (chain / "uv.lock").read_text() == lock
+    assert unknown.is_error
+    assert "no workspace member is called 'zed'" in text_of(unknown)

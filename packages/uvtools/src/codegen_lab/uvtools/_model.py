@@ -148,6 +148,14 @@ class Workspace:
         """The members' names, sorted."""
         return tuple(member.name for member in self.members)
 
+    def as_json(self) -> dict[str, Any]:
+        """`{"root", "discovered_by", "members": [member.as_json()]}`."""
+        return {
+            "root": str(self.root),
+            "discovered_by": self.discovered_by,
+            "members": [member.as_json() for member in self.members],
+        }
+
     def member(self, name: str) -> Member:
         """The member called `name` (compared normalized).
 
