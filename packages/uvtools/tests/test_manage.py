@@ -30,11 +30,12 @@ def test_add_shows_the_uv_command_then_runs_it(chain: Path) -> None:
         str(chain.resolve()),
         "--package",
         "d",
-        "--group",
-        "dev",
+        "--group=dev",
         "--",
         "anyio>=4",
     ]
+    odd = change_dependency(workspace, "add", "d", ["anyio>=4"], optional="--frozen").as_json()["command"]
+    assert odd[-3:] == ["--optional=--frozen", "--", "anyio>=4"]  # a value, never an option
     assert "anyio" not in (chain / "packages" / "d" / "pyproject.toml").read_text()
     applied = change_dependency(workspace, "add", "d", ["anyio>=4"], apply=True)
     assert applied.returncode == 0, applied.output

@@ -178,7 +178,7 @@ def audit(
     command = [uv_binary(), "audit", "--frozen", "--output-format", "json"]
     command += ["--preview-features", "audit-command,json-output", "--directory", str(workspace.root)]
     if service_url is not None:
-        command += ["--service-url", service_url]
+        command.append(f"--service-url={service_url}")  # one argument: a value never reads as an option
     completed = run(command, cwd=workspace.root, check=False)
     try:
         result: Any = json.loads(completed.stdout)
