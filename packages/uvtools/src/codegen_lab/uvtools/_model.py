@@ -360,30 +360,27 @@ def _read_member(
     own_sources = {**sources, **_source_kinds(tool_uv)} if "sources" in tool_uv else sources
     optional = _table(document, "project.optional-dependencies", folder)
     groups = _table(document, "dependency-groups", folder)
-    requires: list[tuple[object, DependencyKind, str | None]] = [
-        (text, "project", None) for text in cast("list[object]", project.get("dependencies", ()))
-    ]
-    for extra, items in optional.items():
-        requires.extend((text, "optional", extra) for text in cast("list[object]", items))
-    for group, items in groups.items():
-        # {include-group = "other"} entries include another group's requirements, declared there.
-        requires.extend((text, "group", group) for text in cast("list[object]", items) if not isinstance(text, dict))
     dependencies: list[Dependency] = []
-    for text, kind, group in requires:
-        requirement = _parse_requirement(text, kind, group, folder)
-        dep_name = normalize_name(requirement.name)
-        dependencies.append(
-            Dependency(
-                dep_name,
-                cast("str", text),
-                requirement.specifier,
-                requirement.marker,
-                kind,
-                group,
-                dep_name in names,
-                own_sources.get(dep_name),
+
+    def add(items: object, kind: DependencyKind, group: str | None) -> None:
+        for text in cast("list[object]", items):
+            if kind == "group" and isinstance(text, dict):
+                continue  # {include-group = "other"} includes another group's requirements, declared there
+            requirement = _parse_requirement(text, kind, group, folder)
+            dep_name = normalize_name(requirement.name)
+            internal = dep_name in names
+            source = own_sources.get(dep_name)
+            dependencies.append(
+                Dependency(
+                    dep_name, str(text), requirement.specifier, requirement.marker, kind, group, internal, source
+                ),
             )
-        )
+
+    add(project.get("dependencies", ()), "project", None)
+    for extra, items in optional.items():
+        add(items, "optional", extra)
+    for group, items in groups.items():
+        add(items, "group", group)
     has_backend = "build-system" in document
     package = tool_uv.get("package")
     relative = _relative(folder, root)
