@@ -82,6 +82,26 @@ def _remember(name: str, signature: Signature, document: dict[str, Any]) -> None
     _memory[name] = (signature, document)
 
 
+def _known(name: str, signature: Signature, stored: object) -> dict[str, Any] | None:
+    """The document in memory, else the one `stored` in a disk cache, while `signature` is the file's."""
+    known = _memory.get(name)
+    if known is not None and known[0] == signature:
+        return known[1]
+    if _matches(stored, signature):
+        document = cast("dict[str, Any]", cast("list[Any]", stored)[4])
+        _remember(name, signature, document)
+        return document
+    return None
+
+
+def _parsed(name: str, signature: Signature) -> dict[str, Any]:
+    """The file parsed, and remembered in memory when it is settled."""
+    document = _parse(name)
+    if _settled(signature, time.time_ns()):
+        _remember(name, signature, document)
+    return document
+
+
 def read_toml(path: Path | str) -> dict[str, Any]:
     """The parsed TOML file at `path`, from this process's memory while the file is unchanged.
 
@@ -92,13 +112,8 @@ def read_toml(path: Path | str) -> dict[str, Any]:
     """
     name = str(path)
     signature = _signature(name)
-    known = _memory.get(name)
-    if known is not None and known[0] == signature:
-        return known[1]
-    document = _parse(name)
-    if _settled(signature, time.time_ns()):
-        _remember(name, signature, document)
-    return document
+    known = _known(name, signature, None)
+    return known if known is not None else _parsed(name, signature)
 
 
 class TomlCache:
@@ -143,20 +158,11 @@ class TomlCache:
         """
         name = str(path)
         signature = _signature(name)
-        known = _memory.get(name)
-        if known is not None and known[0] == signature:
-            document = known[1]
-        else:
-            stored = self.entries.get(name)
-            if _matches(stored, signature):
-                document = cast("dict[str, Any]", cast("list[Any]", stored)[4])
-                _remember(name, signature, document)
-                return document
-            document = _parse(name)
-            if not _settled(signature, time.time_ns()):
-                return document
-            _remember(name, signature, document)
-        if not _matches(self.entries.get(name), signature):
+        stored = self.entries.get(name)
+        document = _known(name, signature, stored)
+        if document is None:
+            document = _parsed(name, signature)
+        if not _matches(stored, signature) and _settled(signature, time.time_ns()):
             self.entries[name] = [*signature, document]
             self.changed = True
         return document
