@@ -94,8 +94,8 @@ class AuditFinding:
         id: The vulnerability's id, or the status.
         details: The rest of uv's entry as it printed it (`display_id`, `aliases`, `summary`, `link`,
             `fix_versions`, ...; `reason` for a status).
-        members: Each member that needs the package, directly or transitively, with its paths to it
-            (at most `AUDIT_PATHS` a member, shortest first), as `why` writes them.
+        members: Each member that needs the package, directly or transitively, with its paths to it as `why`
+            writes them: the `AUDIT_PATHS` shortest of the first paths found (four times as many), shortest first.
     """
 
     package: str
@@ -229,15 +229,18 @@ def parse_audit(data: Any, lock: Lock, *, members: Sequence[str] | None = None) 
     return AuditReport(True, None, audited, tuple(findings), chosen)
 
 
+# The keys AuditFinding.as_json writes itself: a field of uv's with one of these names is left out.
+_OURS = frozenset({"package", "version", "kind", "id", "members"})
+
 _Entry = tuple[str, str | None, Literal["vulnerability", "status"], str, dict[str, Any]]
 
 
 def _vulnerability(item: dict[str, Any]) -> _Entry:
     dependency = cast("dict[str, Any]", item["dependency"])
-    details = {key: value for key, value in item.items() if key not in {"dependency", "id"}}
+    details = {key: value for key, value in item.items() if key not in _OURS and key not in {"dependency", "id"}}
     return normalize_name(dependency["name"]), str(dependency["version"]), "vulnerability", str(item["id"]), details
 
 
 def _status(item: dict[str, Any]) -> _Entry:
-    details = {key: value for key, value in item.items() if key not in {"name", "status"}}
+    details = {key: value for key, value in item.items() if key not in _OURS and key not in {"name", "status"}}
     return normalize_name(item["name"]), None, "status", str(item["status"]), details
