@@ -1,6 +1,7 @@
 """The graph of a generated 200-member workspace, in process: target <= 50 ms (read the pyproject files + order).
 
-Each round clears uvtools' parse cache, so every round reads and parses the 200 pyproject.toml files. The
+Each round clears what uvtools keeps in memory and runs with its disk cache off, so every round reads and parses
+the 200 pyproject.toml files. The
 baseline, measured in the same rounds, is the floor any reader pays: `tomllib.loads` of the same 200 files. The
 script prints medians and the per-round ratio of uvtools to that floor.
 
@@ -10,6 +11,7 @@ Run: `uv run --all-packages python benchmarks/uvtools_graph.py [--members 200] [
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import tempfile
@@ -18,8 +20,9 @@ import tomllib
 from pathlib import Path
 
 from codegen_lab.uvtools import Graph, load_workspace
-from codegen_lab.uvtools._model import _read_cached, normalize_name
+from codegen_lab.uvtools._model import normalize_name
 from codegen_lab.uvtools._requirements import parse_requirement
+from codegen_lab.uvtools._tomlcache import clear_memory
 
 TARGET_MS = 50.0
 
@@ -44,6 +47,13 @@ def generate(root: Path, size: int, seed: int = 7) -> None:
         )
 
 
+def forget_parsed() -> None:
+    """Clear what uvtools keeps in memory (parsed files, names, requirements), as in a new process."""
+    clear_memory()
+    parse_requirement.cache_clear()
+    normalize_name.cache_clear()
+
+
 def arguments(description: str) -> argparse.Namespace:
     """`--members` and `--rounds`, shared by the workspace benchmarks."""
     parser = argparse.ArgumentParser(description=description.splitlines()[0])
@@ -54,6 +64,7 @@ def arguments(description: str) -> argparse.Namespace:
 
 def main() -> None:
     args = arguments(__doc__ or "")
+    os.environ["CODEGEN_LAB_UVTOOLS_CACHE"] = "off"  # every round parses every file: no disk cache
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         generate(root, args.members)
@@ -67,9 +78,7 @@ def main() -> None:
             for path in files:
                 tomllib.loads(path.read_text(encoding="utf-8"))
             baseline = time.perf_counter() - started
-            _read_cached.cache_clear()
-            parse_requirement.cache_clear()
-            normalize_name.cache_clear()
+            forget_parsed()
             started, started_cpu = time.perf_counter(), time.process_time()
             graph = Graph.of(load_workspace(root, members_from="pyproject"))
             order = graph.order()

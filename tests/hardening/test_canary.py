@@ -23,7 +23,7 @@ from codegen_lab.mcp_core.testing import FakeAnthropic
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 KEY = "sk-ant-canary-0f9e8d7c6b5a4938271605f4e3d2c1b0"
-TOKEN = "ghp_canaryTOKEN_5a4b3c2d1e0f9a8b7c6d5e4f"
+TOKEN = "ghp_canaryTOKEN_5a4b3c2d1e0f9a8b7c6d5e4f"  # noqa: S105 - the canary, not a credential
 
 
 @pytest.fixture
@@ -82,7 +82,10 @@ async def test_the_canary_key_appears_nowhere(project: Path, tmp_path: Path, cod
                 ("rules_for_path", {"path": "/etc/passwd"}),
                 ("generate_code", {"task": 3}),
                 ("ws_run", {"command": ["printenv"], "apply": True}),
-                ("ws_run", {"command": [sys.executable, "-c", "import os; raise SystemExit(str(os.environ))"], "apply": True}),
+                (
+                    "ws_run",
+                    {"command": [sys.executable, "-c", "import os; raise SystemExit(str(os.environ))"], "apply": 1},
+                ),
                 ("testgen_run", {"paths": ["tests/test_env.py"], "python": ".venv/bin/python"}),
                 ("no_such_tool", {}),
             ]

@@ -23,8 +23,12 @@ CACHED = ("anyio>=4", "idna>=3", "typing-extensions>=4")
 
 
 @pytest.fixture(autouse=True)
-def _uv_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """uv resolves offline from its cache, with this interpreter, whatever folder the test works in."""
+def _uv_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """uv resolves offline from its cache, with this interpreter, whatever folder the test works in.
+
+    uvtools keeps its pyproject cache in the tests' temporary folder, not in the user's cache.
+    """
+    monkeypatch.setenv("CODEGEN_LAB_UVTOOLS_CACHE", str(tmp_path_factory.getbasetemp() / "uvtools-cache"))
     monkeypatch.setenv("UV_OFFLINE", "1")
     monkeypatch.setenv("UV_PYTHON", sys.executable)
     monkeypatch.setenv("UV_NO_PROGRESS", "1")

@@ -42,7 +42,9 @@ async def test_the_tools_are_prefixed_ws(chain: Path) -> None:
     async with Client(server(chain)) as client:
         names = {tool.name for tool in (await client.list_tools()).tools}
     assert names >= {
+        "ws_members",
         "ws_graph",
+        "ws_lock_check",
         "ws_affected",
         "ws_why",
         "ws_lock_diff",
@@ -110,7 +112,7 @@ async def test_paths_stay_inside_the_root(chain: Path) -> None:
     async with Client(server(chain / "packages")) as client:
         result = await client.call_tool("ws_graph", {"path": "../.."})
         assert result.is_error
-        assert "outside the workspace root" in text_of(result)
+        assert "outside the root" in text_of(result)
         inner = await client.call_tool("ws_graph", {"path": "a"})
         assert inner.is_error  # the workspace of packages/a is at the chain root, above this server's root
         assert "outside the root" in text_of(inner)
@@ -144,3 +146,57 @@ async def test_affected_lock_diff_and_hygiene_through_the_toolkit(
     assert {(f["kind"], f["subject"]) for f in deps["findings"]} == {("unused", "idna"), ("unused", "anyio")}
     assert plan["unchecked"] == ["a", "b", "c", "d"]
     assert set(outdated["unchecked"]) == {"a", "b", "c", "d"}
+
+
+async def test_audit_through_the_toolkit_says_why_it_could_not_check(chain: Path) -> None:
+    async with Client(server(chain)) as client:
+        offline = structured(await client.call_tool("ws_audit", {"members": ["d"], "offline": True}))
+        refused = structured(await client.call_tool("ws_audit", {}))  # UV_OFFLINE=1: the real uv refuses
+        unknown = await client.call_tool("ws_audit", {"members": ["nope"], "offline": True})
+    assert offline == {
+        "checked": False,
+        "reason": "offline: the vulnerability service was not asked",
+        "audited_packages": 0,
+        "findings": [],
+        "members": {},
+    }
+    assert refused["checked"] is False
+    assert refused["reason"].startswith("offline: uv audit needs the network")
+    assert unknown.is_error
+    assert "no workspace member is called 'nope'" in text_of(unknown)
+
+
+async def test_members_graph_neighbours_and_lock_freshness(chain: Path) -> None:
+    lock = (chain / "uv.lock").read_text()
+    async with Client(server(chain)) as client:
+        members = structured(await client.call_tool("ws_members", {}))
+        graph = structured(await client.call_tool("ws_graph", {"member": "b"}))
+        fresh = structured(await client.call_tool("ws_lock_check", {"offline": True}))
+        plans = [
+            structured(await client.call_tool(tool, arguments))
+            for tool, arguments in (
+                ("ws_sync", {"member": "d"}),
+                ("ws_upgrade", {"packages": ["idna"]}),
+                ("ws_remove", {"member": "d", "requirements": ["idna"]}),
+            )
+        ]
+        unknown = await client.call_tool("ws_graph", {"member": "zed"})
+    c = next(member for member in members["members"] if member["name"] == "c")
+    assert (c["extras"], c["groups"], c["dependencies"]) == (["net"], ["dev"], ["b"])
+    assert {"requirement": "idna>=3", "kind": "optional", "group": "net"} in c["external"]
+    assert graph["member"] == {
+        "member": "b",
+        "dependencies": ["a"],
+        "all_dependencies": ["a"],
+        "dependents": ["c"],
+        "all_dependents": ["c"],
+    }
+    assert fresh["fresh"] is True
+    assert [(plan["applied"], plan["command"][:2]) for plan in plans] == [
+        (False, ["uv", "sync"]),
+        (False, ["uv", "lock"]),
+        (False, ["uv", "remove"]),
+    ]
+    assert (chain / "uv.lock").read_text() == lock
+    assert unknown.is_error
+    assert "no workspace member is called 'zed'" in text_of(unknown)

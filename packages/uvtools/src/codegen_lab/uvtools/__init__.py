@@ -14,7 +14,7 @@ from codegen_lab.mcp_core._lazy import lazy_exports as _lazy_exports
 if TYPE_CHECKING:
     from codegen_lab.uvtools._affected import Affected, affected, changed_files
     from codegen_lab.uvtools._graph import Graph
-    from codegen_lab.uvtools._health import AuditReport, OutdatedReport, audit, outdated
+    from codegen_lab.uvtools._health import AuditFinding, AuditReport, OutdatedReport, audit, outdated, parse_audit
     from codegen_lab.uvtools._hygiene import DepsReport, Finding, check_deps, lint
     from codegen_lab.uvtools._lock import Lock, LockDependency, LockPackage, parse_lock, read_lock
     from codegen_lab.uvtools._lockops import (
@@ -74,10 +74,12 @@ _HOMES = {
     "create_venv": "_manage",
     "sync": "_manage",
     "upgrade": "_manage",
+    "AuditFinding": "_health",
     "AuditReport": "_health",
     "OutdatedReport": "_health",
     "audit": "_health",
     "outdated": "_health",
+    "parse_audit": "_health",
     "Dependency": "_model",
     "Member": "_model",
     "Workspace": "_model",
@@ -103,6 +105,7 @@ _HOMES = {
 
 __all__ = [
     "Affected",
+    "AuditFinding",
     "AuditReport",
     "BumpPlan",
     "CommandError",
@@ -148,6 +151,7 @@ __all__ = [
     "member_closure",
     "normalize_name",
     "outdated",
+    "parse_audit",
     "parse_lock",
     "read_lock",
     "release_plan",

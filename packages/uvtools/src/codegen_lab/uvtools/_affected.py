@@ -105,6 +105,7 @@ def affected(workspace: Workspace, since: str, *, graph: Graph | None = None) ->
     """
     files = changed_files(workspace.root, since)
     reasons: dict[str, list[str]] = {}
+    names = set(workspace.names)
 
     def touch(names: set[str] | list[str], why: str) -> None:
         for name in names:
@@ -115,7 +116,7 @@ def affected(workspace: Workspace, since: str, *, graph: Graph | None = None) ->
         if name == "uv.lock":
             try:
                 diff = diff_locks(lock_at(workspace.root, since), lock_at(workspace.root, None))
-                touch([member for member in diff.members if member in workspace.names], "uv.lock")
+                touch([member for member in diff.members if member in names], "uv.lock")
             except LockFileError as exc:
                 logger.info("uv.lock cannot be compared with %s (%s): every member is touched", since, exc)
                 touch(list(workspace.names), "uv.lock (new or unreadable)")

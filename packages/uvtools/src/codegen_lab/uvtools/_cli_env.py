@@ -11,6 +11,7 @@ import click
 from codegen_lab.uvtools._cli_common import options, print_json, reported_errors, table, workspace_at
 
 if TYPE_CHECKING:
+    from codegen_lab.uvtools._health import AuditReport
     from codegen_lab.uvtools._manage import UvChange
 
 __all__ = ["register"]
@@ -116,20 +117,45 @@ def outdated_command(members: tuple[str, ...], offline: bool, root: Path | None,
 
 
 @click.command("audit")
+@click.option("--member", "members", multiple=True, help="Only findings that concern this member (repeatable).")
 @click.option("--offline", is_flag=True, help="Do not ask the vulnerability service.")
+@click.option("--service-url", default=None, help="Another OSV-compatible service (default: uv's, api.osv.dev).")
 @options()
-def audit_command(offline: bool, root: Path | None, output_format: str) -> None:
-    """Known vulnerabilities of the locked packages (`uv audit`)."""
+def audit_command(
+    members: tuple[str, ...], offline: bool, service_url: str | None, root: Path | None, output_format: str
+) -> None:
+    """Known vulnerabilities of the locked packages (`uv audit`), with the members that need each package.
+
+    Exits with 1 when something was found; when the service could not be asked, it says why and exits with 0.
+    """
     from codegen_lab.uvtools._health import audit  # noqa: PLC0415
 
     with reported_errors():
-        report = audit(workspace_at(root), offline=offline)
+        report = audit(workspace_at(root), members=list(members) or None, offline=offline, service_url=service_url)
     if output_format == "json":
         print_json(report.as_json())
-    elif report.checked:
-        click.echo(str(report.result))
-    else:
+    elif not report.checked:
         click.echo(f"not checked: {report.reason}")
+    else:
+        _show_audit(report)
+    if report.findings:
+        sys.exit(1)
+
+
+def _show_audit(report: AuditReport) -> None:
+    click.echo(f"{report.audited_packages} locked packages audited, {len(report.findings)} findings")
+    for finding in report.findings:
+        summary = finding.details.get("summary") or finding.details.get("reason") or ""
+        fixed = ", ".join(finding.details.get("fix_versions") or ())
+        click.echo(f"{finding.label}: {summary}".rstrip(": "))
+        if fixed:
+            click.echo(f"  fixed in: {fixed}")
+        for member, paths in finding.members.items():
+            for path in paths:
+                click.echo(f"  {member}: {' -> '.join(path)}")
+    clean = [member for member, found in report.by_member().items() if not found]
+    if clean:
+        click.echo(f"nothing found for: {', '.join(clean)}")
 
 
 def register(group: click.Group) -> None:

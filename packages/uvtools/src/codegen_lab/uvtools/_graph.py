@@ -70,6 +70,20 @@ class Graph:
         """
         return self._walk(self._check(name), self._rdeps, transitive)
 
+    def neighbours(self, name: str) -> dict[str, Any]:
+        """`{"member", "dependencies", "all_dependencies", "dependents", "all_dependents"}` of member `name`.
+
+        Raises:
+            WorkspaceError: When `name` is not a member.
+        """
+        return {
+            "member": self._check(name),
+            "dependencies": self.dependencies(name),
+            "all_dependencies": self.dependencies(name, transitive=True),
+            "dependents": self.dependents(name),
+            "all_dependents": self.dependents(name, transitive=True),
+        }
+
     def dependents_of(self, names: Iterable[str]) -> list[str]:
         """`names` and every member that depends on any of them, transitively, sorted."""
         seen: set[str] = set()

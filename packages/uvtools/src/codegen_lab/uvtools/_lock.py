@@ -94,6 +94,13 @@ class Lock:
     resolution_markers: tuple[str, ...]
     members: tuple[str, ...]
     packages: tuple[LockPackage, ...]
+    _by_name: dict[str, list[LockPackage]] = field(
+        default_factory=dict[str, list[LockPackage]], init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        for package in self.packages:
+            self._by_name.setdefault(package.name, []).append(package)
 
     @property
     def member_names(self) -> tuple[str, ...]:
@@ -104,11 +111,11 @@ class Lock:
 
     def by_name(self, name: str) -> list[LockPackage]:
         """Every locked package called `name` (several when forks lock several versions)."""
-        return [package for package in self.packages if package.name == name]
+        return list(self._by_name.get(name, ()))
 
     def resolve(self, dependency: LockDependency) -> LockPackage | None:
         """The package a dependency edge points at, or None when the lock does not hold it."""
-        candidates = self.by_name(dependency.name)
+        candidates = self._by_name.get(dependency.name, [])
         if dependency.version is not None:
             candidates = [package for package in candidates if package.version == dependency.version]
         if dependency.source is not None:

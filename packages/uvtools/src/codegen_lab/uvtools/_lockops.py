@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ __all__ = [
     "LockCheck",
     "LockDiff",
     "PackageChange",
+    "PathFinder",
     "check_lock",
     "check_ref",
     "diff_locks",
@@ -36,30 +38,82 @@ def why(lock: Lock, package: str, *, limit: int = MAX_PATHS) -> list[list[str]]:
     Raises:
         WorkspaceError: When the lock holds no package called `package`.
     """
-    target = normalize_name(package)
-    if not lock.by_name(target):
+    if not lock.by_name(normalize_name(package)):
         raise WorkspaceError(f"the lock holds no package called {package!r}", hint="Check the name, or run `uv lock`")
-    paths: list[list[str]] = []
-    roots = set(lock.member_names)
-    members = [package for package in lock.packages if package.name in roots]
+    found = PathFinder(lock).paths(package, limit=limit)
+    return [path for paths in found.values() for path in paths][:limit]
 
-    def visit(current: LockPackage, trail: list[str], seen: set[str]) -> None:
-        if len(paths) >= limit:
-            return
-        if current.name == target:
-            paths.append(trail)
-            return
-        for dependency, how in lock.edges(current):
-            found = lock.resolve(dependency)
-            if found is None or found.key in seen:
-                continue
-            label = found.name + (f"[{','.join(dependency.extras)}]" if dependency.extras else "")
-            step = f"{label} ({how})" if how else label
-            visit(found, [*trail, step], seen | {found.key})
 
-    for member in members:
-        visit(member, [member.name], {member.key})
-    return paths
+class PathFinder:
+    """Paths in a lock's dependency graph from workspace members to a package, for many questions on one lock.
+
+    It walks only through packages from which the target can be reached, so a dead end is never explored.
+    """
+
+    def __init__(self, lock: Lock) -> None:
+        """Index `lock`'s edges backwards (which packages need each package)."""
+        self.lock = lock
+        self._needed_by: dict[str, list[LockPackage]] = {}
+        for current in lock.packages:
+            for dependency, _ in lock.edges(current):
+                found = lock.resolve(dependency)
+                if found is not None:
+                    self._needed_by.setdefault(found.key, []).append(current)
+
+    def paths(
+        self, package: str, *, version: str | None = None, members: Iterable[str] | None = None, limit: int = MAX_PATHS
+    ) -> dict[str, list[list[str]]]:
+        """Each member's paths to `package` (only its locked `version` when given), at most `limit` per member.
+
+        Members with no path to it are left out; `members` restricts the answer to those members.
+        """
+        target = normalize_name(package)
+        goal = {found.key for found in self.lock.by_name(target) if version is None or _same_version(found, version)}
+        reaching = set(goal)
+        stack = list(goal)
+        while stack:
+            for parent in self._needed_by.get(stack.pop(), ()):
+                if parent.key not in reaching:
+                    reaching.add(parent.key)
+                    stack.append(parent.key)
+        wanted = set(self.lock.member_names)
+        if members is not None:
+            wanted &= {normalize_name(member) for member in members}
+        found_paths: dict[str, list[list[str]]] = {}
+        for start in self.lock.packages:
+            if start.name in wanted and start.key in reaching:
+                found_paths.setdefault(start.name, []).extend(self._walk(start, goal, reaching, limit))
+        return found_paths
+
+    def _walk(self, start: LockPackage, goal: set[str], reaching: set[str], limit: int) -> list[list[str]]:
+        lock = self.lock
+        paths: list[list[str]] = []
+
+        def visit(current: LockPackage, trail: list[str], seen: set[str]) -> None:
+            if len(paths) >= limit:
+                return
+            if current.key in goal:
+                paths.append(trail)
+                return
+            for dependency, how in lock.edges(current):
+                found = lock.resolve(dependency)
+                if found is None or found.key in seen or found.key not in reaching:
+                    continue
+                label = found.name + (f"[{','.join(dependency.extras)}]" if dependency.extras else "")
+                step = f"{label} ({how})" if how else label
+                visit(found, [*trail, step], seen | {found.key})
+
+        visit(start, [start.name], {start.key})
+        return paths
+
+
+def _same_version(package: LockPackage, version: str) -> bool:
+    if package.version == version:
+        return True
+    try:
+        return package.version is not None and Version(package.version) == Version(version)
+    except InvalidVersion:
+        return False
 
 
 def member_closure(lock: Lock, member: str) -> dict[str, str]:

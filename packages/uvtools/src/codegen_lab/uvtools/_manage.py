@@ -64,10 +64,11 @@ def change_dependency(
     if group is not None and optional is not None:
         raise WorkspaceError("pass either a group or an extra (optional), not both")
     arguments = [action, "--package", target.name]
+    # `--group=NAME`, one argument: a name that starts with `-` cannot pass for an option.
     if group is not None:
-        arguments += ["--group", group]
+        arguments.append(f"--group={group}")
     if optional is not None:
-        arguments += ["--optional", optional]
+        arguments.append(f"--optional={optional}")
     if upgrade and action == "add":
         arguments += [f"--upgrade-package={normalize_name(parse_requirement(requirements[0]).name)}"]
     return _uv_change(workspace, [*arguments, "--", *requirements], apply=apply)

@@ -9,13 +9,13 @@ import json
 import logging
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from codegen_lab.uvtools._process import run, uv_binary, uv_version
 from codegen_lab.uvtools._requirements import InvalidRequirement, ParsedRequirement, parse_requirement
+from codegen_lab.uvtools._tomlcache import TomlCache, read_toml
 from codegen_lab.uvtools.errors import CommandError, WorkspaceError
 
 __all__ = ["Dependency", "Member", "Workspace", "find_root", "glob_members", "load_workspace", "normalize_name"]
@@ -34,9 +34,8 @@ def normalize_name(name: str) -> str:
     return _NORMALIZE.sub("-", name).lower()
 
 
-@dataclass(frozen=True, slots=True)
-class Dependency:
-    """One requirement a member declares.
+class Dependency(NamedTuple):
+    """One requirement a member declares (a named tuple: a workspace holds thousands, made quickly).
 
     Attributes:
         name: The normalized distribution name.
@@ -138,14 +137,24 @@ class Workspace:
     requires_python: str | None = None
     discovered_by: Literal["uv", "pyproject"] = "pyproject"
     _by_name: dict[str, Member] = field(default_factory=dict[str, "Member"], init=False, repr=False, compare=False)
+    _by_folder: dict[str, Member] = field(default_factory=dict[str, "Member"], init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self._by_name.update({member.name: member for member in self.members})
+        self._by_folder.update({member.relative: member for member in self.members})
 
     @property
     def names(self) -> tuple[str, ...]:
         """The members' names, sorted."""
         return tuple(member.name for member in self.members)
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"root", "discovered_by", "members": [member.as_json()]}`."""
+        return {
+            "root": str(self.root),
+            "discovered_by": self.discovered_by,
+            "members": [member.as_json() for member in self.members],
+        }
 
     def member(self, name: str) -> Member:
         """The member called `name` (compared normalized).
@@ -166,18 +175,15 @@ class Workspace:
         relative = (_relative_to(candidate, self.root) if candidate.is_absolute() else candidate).as_posix()
         if relative == ".." or relative.startswith("../"):
             return None
-        best: Member | None = None
-        best_depth = -1
-        for member in self.members:
-            if member.relative == ".":
-                depth = 0
-            elif relative == member.relative or relative.startswith(member.relative + "/"):
-                depth = member.relative.count("/") + 1
-            else:
-                continue
-            if depth > best_depth:
-                best, best_depth = member, depth
-        return best
+        folder = relative
+        while True:  # the folder itself, then each parent: the first member found is the deepest
+            found = self._by_folder.get(folder)
+            if found is not None:
+                return found
+            cut = folder.rfind("/")
+            if cut <= 0:
+                return self._by_folder.get(".")
+            folder = folder[:cut]
 
 
 def _relative_to(path: Path, root: Path) -> Path:
@@ -205,7 +211,7 @@ def find_root(start: Path | str | None = None) -> Path:
         if not pyproject.is_file():
             continue
         nearest = nearest or folder
-        tool = _read_toml(pyproject).get("tool", {})
+        tool = read_toml(pyproject).get("tool", {})
         uv_table = cast("dict[str, Any]", tool).get("uv") if isinstance(tool, dict) else None
         if isinstance(uv_table, dict) and "workspace" in uv_table:
             return folder
@@ -214,50 +220,44 @@ def find_root(start: Path | str | None = None) -> Path:
     return nearest
 
 
-@functools.lru_cache(maxsize=4096)
-def _read_cached(path: str, mtime_ns: int, size: int) -> dict[str, Any]:
-    """The parsed file; the modification time and size in the key make an edited file read again."""
-    del mtime_ns, size
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return tomllib.loads(handle.read())
-    except tomllib.TOMLDecodeError as exc:
-        raise WorkspaceError(f"not valid TOML: {exc}", path=Path(path)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise WorkspaceError(f"cannot be read: {exc}", path=Path(path)) from None
+_EMPTY: dict[str, Any] = {}
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    name = str(path)
-    try:
-        stat = os.stat(name)
-    except OSError as exc:
-        raise WorkspaceError(f"cannot be read: {exc}", path=path) from None
-    return _read_cached(name, stat.st_mtime_ns, stat.st_size)
+def _pyproject(folder: str) -> Path:
+    """The pyproject.toml of `folder`, as a path for error messages."""
+    return Path(folder, "pyproject.toml")
 
 
-def _table(document: dict[str, Any], dotted: str, path: Path) -> dict[str, Any]:
+def _table(document: dict[str, Any], dotted: str, folder: str) -> dict[str, Any]:
+    if "." not in dotted:  # the common case, without splitting
+        found = document.get(dotted, _EMPTY)
+        if isinstance(found, dict):
+            return cast("dict[str, Any]", found)
+        raise WorkspaceError(f"[{dotted}] must be a table", path=_pyproject(folder))
     current: dict[str, Any] = document
     for key in dotted.split("."):
         found: object = current.get(key, {})
         if not isinstance(found, dict):
-            raise WorkspaceError(f"[{dotted}] must be a table", path=path)
+            raise WorkspaceError(f"[{dotted}] must be a table", path=_pyproject(folder))
         current = cast("dict[str, Any]", found)
     return current
 
 
-def _strings(value: object, where: str, path: Path) -> tuple[str, ...]:
+def _strings(value: object, where: str, folder: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in cast("list[object]", value)):
-        raise WorkspaceError(f"{where} must be a list of strings", path=path)
+        raise WorkspaceError(f"{where} must be a list of strings", path=_pyproject(folder))
     return tuple(cast("list[str]", value))
 
 
 def glob_members(root: Path, patterns: tuple[str, ...], excludes: tuple[str, ...]) -> list[Path]:
     """Folders matching `patterns` that hold a pyproject.toml and match no exclude, as uv's globs do."""
+    return [Path(folder) for folder in _glob_folders(str(root), patterns, excludes)]
+
+
+def _glob_folders(base: str, patterns: tuple[str, ...], excludes: tuple[str, ...]) -> list[str]:
     found: dict[str, None] = {}
-    base = str(root)
     cleaned = [exclude.rstrip("/") for exclude in excludes]
     for pattern in patterns:
         for match in sorted(glob.glob(pattern, root_dir=base, recursive=True, include_hidden=True)):
@@ -269,7 +269,7 @@ def glob_members(root: Path, patterns: tuple[str, ...], excludes: tuple[str, ...
                 found[folder] = None
             else:
                 logger.debug("%s matches the members glob %r but has no pyproject.toml", folder, pattern)
-    return [Path(folder) for folder in found]
+    return list(found)
 
 
 @functools.cache
@@ -318,7 +318,7 @@ def _source_kinds(tool_uv: dict[str, Any]) -> dict[str, str]:
 _TABLES = {"project": "[project] dependencies", "optional": "[project.optional-dependencies]"}
 
 
-def _parse_requirement(text: object, kind: DependencyKind, group: str | None, path: Path) -> ParsedRequirement:
+def _parse_requirement(text: object, kind: DependencyKind, group: str | None, folder: str) -> ParsedRequirement:
     if isinstance(text, str):
         try:
             return parse_requirement(text)
@@ -327,12 +327,11 @@ def _parse_requirement(text: object, kind: DependencyKind, group: str | None, pa
     else:
         problem = f"{text!r} is not a requirement string"
     where = _TABLES.get(kind, "[dependency-groups]") + (f" {group}" if group else "")
-    raise WorkspaceError(f"{where}: {problem}", path=path)
+    raise WorkspaceError(f"{where}: {problem}", path=_pyproject(folder))
 
 
-def _relative(folder: Path, root: Path) -> str:
-    """`folder` relative to `root` in POSIX form, `.` for the root itself."""
-    inside, base = str(folder), str(root)
+def _relative(inside: str, base: str) -> str:
+    """`inside` relative to `base` (folders) in POSIX form, `.` for the base itself."""
     if inside == base:
         return "."
     if inside.startswith(base + os.sep):
@@ -340,59 +339,55 @@ def _relative(folder: Path, root: Path) -> str:
     return os.path.relpath(inside, base).replace(os.sep, "/")
 
 
-def _project_name(document: dict[str, Any], path: Path) -> str | None:
-    name = _table(document, "project", path).get("name")
+def _project_name(document: dict[str, Any], folder: str) -> str | None:
+    name = _table(document, "project", folder).get("name")
     return normalize_name(name) if isinstance(name, str) else None
 
 
 def _read_member(
-    folder: Path, document: dict[str, Any], root: Path, sources: dict[str, str], names: set[str]
+    folder: str, document: dict[str, Any], root: str, sources: dict[str, str], names: set[str]
 ) -> Member | None:
-    path = folder / "pyproject.toml"
-    project = _table(document, "project", path)
+    project = _table(document, "project", folder)
     if not project:
         return None
     name = project.get("name")
     if not isinstance(name, str) or not name:
-        raise WorkspaceError("[project] name is missing or not a string", path=path)
+        raise WorkspaceError("[project] name is missing or not a string", path=_pyproject(folder))
     version = project.get("version")
     if version is not None and not isinstance(version, str):
-        raise WorkspaceError("[project] version must be a string", path=path)
-    tool_uv = _table(document, "tool.uv", path)
-    own_sources = {**sources, **_source_kinds(tool_uv)}
-    requires: list[tuple[object, DependencyKind, str | None]] = [
-        (text, "project", None) for text in cast("list[object]", project.get("dependencies", []))
-    ]
-    optional = _table(document, "project.optional-dependencies", path)
-    for extra, items in optional.items():
-        requires.extend((text, "optional", extra) for text in cast("list[object]", items))
-    groups = _table(document, "dependency-groups", path)
-    for group, items in groups.items():
-        # {include-group = "other"} entries include another group's requirements, declared there.
-        requires.extend((text, "group", group) for text in cast("list[object]", items) if not isinstance(text, dict))
+        raise WorkspaceError("[project] version must be a string", path=_pyproject(folder))
+    tool_uv = _table(document, "tool.uv", folder)
+    own_sources = {**sources, **_source_kinds(tool_uv)} if "sources" in tool_uv else sources
+    optional = _table(document, "project.optional-dependencies", folder)
+    groups = _table(document, "dependency-groups", folder)
     dependencies: list[Dependency] = []
-    for text, kind, group in requires:
-        requirement = _parse_requirement(text, kind, group, path)
-        dep_name = normalize_name(requirement.name)
-        dependencies.append(
-            Dependency(
-                dep_name,
-                str(text),
-                requirement.specifier,
-                requirement.marker,
-                kind,
-                group,
-                dep_name in names,
-                own_sources.get(dep_name),
+
+    def add(items: object, kind: DependencyKind, group: str | None) -> None:
+        for text in cast("list[object]", items):
+            if kind == "group" and isinstance(text, dict):
+                continue  # {include-group = "other"} includes another group's requirements, declared there
+            requirement = _parse_requirement(text, kind, group, folder)
+            dep_name = normalize_name(requirement.name)
+            internal = dep_name in names
+            source = own_sources.get(dep_name)
+            dependencies.append(
+                Dependency(
+                    dep_name, str(text), requirement.specifier, requirement.marker, kind, group, internal, source
+                ),
             )
-        )
+
+    add(project.get("dependencies", ()), "project", None)
+    for extra, items in optional.items():
+        add(items, "optional", extra)
+    for group, items in groups.items():
+        add(items, "group", group)
     has_backend = "build-system" in document
     package = tool_uv.get("package")
     relative = _relative(folder, root)
     return Member(
         name=normalize_name(name),
         version=version,
-        path=folder,
+        path=Path(folder),
         relative=relative,
         requires_python=cast("str | None", project.get("requires-python")),
         dependencies=tuple(dependencies),
@@ -417,29 +412,34 @@ def load_workspace(root: Path | str | None = None, *, members_from: MemberSource
         WorkspaceError: When there is no workspace, or a pyproject.toml is invalid (the message names it).
     """
     root_path = find_root(root)
+    base = str(root_path)
     path = root_path / "pyproject.toml"
-    document = _read_toml(path)
-    workspace_table = _table(document, "tool.uv.workspace", path)
-    patterns = _strings(workspace_table.get("members"), "[tool.uv.workspace] members", path)
-    excludes = _strings(workspace_table.get("exclude"), "[tool.uv.workspace] exclude", path)
-    folders: list[Path] | None = None
+    cache = TomlCache(root_path)
+    document = cache.read(path)
+    workspace_table = _table(document, "tool.uv.workspace", base)
+    patterns = _strings(workspace_table.get("members"), "[tool.uv.workspace] members", base)
+    excludes = _strings(workspace_table.get("exclude"), "[tool.uv.workspace] exclude", base)
+    folders: list[str] | None = None
     discovered_by: Literal["uv", "pyproject"] = "pyproject"
     if members_from != "pyproject" and (root_path / "uv.lock").is_file():
-        folders = _uv_members(root_path)
+        listed = _uv_members(root_path)
+        folders = None if listed is None else [str(folder) for folder in listed]
         discovered_by = "uv" if folders is not None else "pyproject"
     if folders is None:
         if members_from == "uv":
             raise WorkspaceError(
                 "uv workspace metadata could not list the members", path=root_path, hint="Run `uv lock` first"
             )
-        folders = [root_path, *glob_members(root_path, patterns, excludes)]
-    root_sources = _source_kinds(_table(document, "tool.uv", path))
-    documents = {folder: _read_toml(folder / "pyproject.toml") for folder in folders}
+        folders = [base, *_glob_folders(base, patterns, excludes)]
+    root_sources = _source_kinds(_table(document, "tool.uv", base))
+    files = {folder: os.path.join(folder, "pyproject.toml") for folder in folders}
+    documents = {folder: cache.read(file) for folder, file in files.items()}
+    cache.save(keep={str(path), *files.values()})
     names = {name for folder, doc in documents.items() if (name := _project_name(doc, folder)) is not None}
     members = [
         member
         for folder, doc in documents.items()
-        if (member := _read_member(folder, doc, root_path, root_sources, names)) is not None
+        if (member := _read_member(folder, doc, base, root_sources, names)) is not None
     ]
     seen: dict[str, Member] = {}
     for member in members:
@@ -449,7 +449,7 @@ def load_workspace(root: Path | str | None = None, *, members_from: MemberSource
                 path=path,
             )
         seen[member.name] = member
-    project = _table(document, "project", path)
+    project = _table(document, "project", base)
     return Workspace(
         root=root_path,
         members=tuple(sorted(seen.values(), key=lambda member: member.name)),

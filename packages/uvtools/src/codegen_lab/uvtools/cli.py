@@ -32,13 +32,7 @@ def members(root: Path | None, output_format: str) -> None:
     with _reported_errors():
         workspace = _workspace(root)
     if output_format == "json":
-        _json(
-            {
-                "root": str(workspace.root),
-                "discovered_by": workspace.discovered_by,
-                "members": [member.as_json() for member in workspace.members],
-            }
-        )
+        _json(workspace.as_json())
         return
     rows = [
         [
@@ -63,13 +57,7 @@ def graph(member_name: str | None, root: Path | None, output_format: str) -> Non
     with _reported_errors():
         members_graph = Graph.of(_workspace(root))
         if member_name is not None:
-            data = {
-                "member": member_name,
-                "dependencies": members_graph.dependencies(member_name),
-                "all_dependencies": members_graph.dependencies(member_name, transitive=True),
-                "dependents": members_graph.dependents(member_name),
-                "all_dependents": members_graph.dependents(member_name, transitive=True),
-            }
+            data = members_graph.neighbours(member_name)
             if output_format == "json":
                 _json(data)
             else:

@@ -29,10 +29,11 @@ _ONLINE = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_
 _CHANGES = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)
 
 _INSTRUCTIONS = (
-    "The ws_ tools read and manage the uv workspace at the server's root: ws_graph for members and their order, "
-    "ws_affected for what a change touches, ws_why and ws_lock_diff for the lock, ws_deps_check and ws_lint for "
-    "hygiene, ws_release_plan for publishing. ws_run, ws_bump, ws_add and ws_remove only show what they would do "
-    "until called again with apply=true."
+    "The ws_ tools read and manage the uv workspace at the server's root: ws_members and ws_graph for members "
+    "and their order, ws_affected for what a change touches, ws_why, ws_lock_diff and ws_lock_check for the lock, "
+    "ws_deps_check and ws_lint for hygiene, ws_release_plan for publishing, ws_outdated and ws_audit per member. "
+    "ws_run, ws_bump, ws_add, ws_remove, ws_sync and ws_upgrade only show what they would do until called again "
+    "with apply=true."
 )
 
 
@@ -75,11 +76,16 @@ def _workspace(root: Path, path: str = ".") -> Workspace:
 
 
 def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
+    @toolkit.tool(title="Workspace members", annotations=_READ_ONLY, paths=["path"])
+    async def members(path: str = ".") -> dict[str, Any]:
+        """Each member's name, version, path, requires-python, extras, groups, member dependencies and external requirements (with their extra or group)."""  # noqa: E501
+        return await _in_thread(lambda: workspace(path).as_json())
+
     @toolkit.tool(title="Workspace graph", annotations=_READ_ONLY, paths=["path"])
     async def graph(
-        path: str = ".", output_format: Literal["json", "dot", "mermaid", "text"] = "json"
+        path: str = ".", output_format: Literal["json", "dot", "mermaid", "text"] = "json", member: str | None = None
     ) -> dict[str, Any]:
-        """The workspace's members (name, version, path, direct member dependencies) and their dependency-first order; with `output_format` dot, mermaid or text also a rendering. A cycle is an error naming the cycle."""  # noqa: E501
+        """The workspace's members (name, version, path, direct member dependencies) and their dependency-first order; with `output_format` dot, mermaid or text also a rendering; with `member` also that member's direct and transitive dependencies and dependents. A cycle is an error naming the cycle."""  # noqa: E501
         from codegen_lab.uvtools._graph import Graph  # noqa: PLC0415
 
         def work() -> dict[str, Any]:
@@ -89,6 +95,8 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
             data["requires_python"] = {member.name: member.requires_python for member in found.members}
             if output_format != "json":
                 data["rendering"] = members_graph.render(output_format)
+            if member is not None:
+                data["member"] = members_graph.neighbours(member)
             return data
 
         return await _in_thread(work)
@@ -126,6 +134,13 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
             return diff_locks(lock_at(found, before), lock_at(found, after), labels=labels).as_json()
 
         return await _in_thread(work)
+
+    @toolkit.tool(title="Lock freshness", annotations=_ONLINE, paths=["path"])
+    async def lock_check(offline: bool = False, path: str = ".") -> dict[str, Any]:
+        """Whether uv.lock matches the pyproject files (`uv lock --check`), with uv's message."""
+        from codegen_lab.uvtools._lockops import check_lock  # noqa: PLC0415
+
+        return await _in_thread(lambda: check_lock(workspace(path).root, offline=offline).as_json())
 
     @toolkit.tool(title="Dependency check", annotations=_READ_ONLY, paths=["path"])
     async def deps_check(members: list[str] | None = None, path: str = ".") -> dict[str, Any]:
@@ -167,11 +182,11 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
         return await _in_thread(lambda: find(workspace(path), members=members, offline=offline).as_json())
 
     @toolkit.tool(title="Vulnerability audit", annotations=_ONLINE, paths=["path"])
-    async def audit(offline: bool = False, path: str = ".") -> dict[str, Any]:
-        """Known vulnerabilities of the locked packages (`uv audit`); when the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
+    async def audit(members: list[str] | None = None, offline: bool = False, path: str = ".") -> dict[str, Any]:
+        """Known vulnerabilities and adverse project statuses of the locked packages (`uv audit`), each with the members that need the package and their paths to it; `members` keeps only what concerns them. When the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
         from codegen_lab.uvtools._health import audit as run_audit  # noqa: PLC0415
 
-        return await _in_thread(lambda: run_audit(workspace(path), offline=offline).as_json())
+        return await _in_thread(lambda: run_audit(workspace(path), members=members, offline=offline).as_json())
 
     @toolkit.tool(title="Virtual environment", annotations=_READ_ONLY, paths=["path"])
     async def venv(path: str = ".") -> dict[str, Any]:
