@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codegen_lab.mcp_core._journal import default_state_dir
 from codegen_lab.mcp_core._sqlite import open_store
 
 if TYPE_CHECKING:
@@ -41,14 +42,6 @@ def flush_all() -> None:
     """Write every log's waiting rows now (done at exit too)."""
     for log in list(_OPEN):
         log.flush()
-
-
-def default_state_dir() -> Path:
-    """`CODEGEN_LAB_STATE_DIR`, else `$XDG_STATE_HOME/codegen-lab`, else `~/.local/state/codegen-lab`."""
-    explicit = os.environ.get("CODEGEN_LAB_STATE_DIR")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "codegen-lab"
 
 
 def _environment_secrets(environ: Mapping[str, str]) -> list[str]:
