@@ -31,6 +31,10 @@ def test_undo_restores_written_removed_and_created_files(project: Path) -> None:
         change.remove(project / "src/gone.py")
     assert (project / "src/app.py").read_text(encoding="utf-8") == "new app\n"
     assert not (project / "src/gone.py").exists()
+    kept = change.backup_path(project / "src/app.py")
+    assert kept is not None
+    assert kept.read_bytes() == b"old app\n"
+    assert change.backup_path(project / "src/new.py") is None
 
     [listed] = recent_changes(project)
     assert (listed.id, listed.purpose, listed.complete, listed.undone) == (change.id, "refactor", True, None)

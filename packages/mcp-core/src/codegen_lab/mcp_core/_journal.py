@@ -251,6 +251,14 @@ class ChangeSet:
         with _failures(f"could not keep a backup of {relpath}"):
             self._record(relpath, target, "snapshot", UNKNOWN)
 
+    def backup_path(self, path: Path) -> Path | None:
+        """Where this change set keeps what `path` held before it first changed it; None when it did not exist."""
+        relpath = (self.root / path).resolve().relative_to(self.root).as_posix()
+        for item in self._files:
+            if item.path == relpath:
+                return self._backups / item.backup if item.backup is not None else None
+        return None
+
     def close(self) -> None:
         """Mark the change complete (the context manager does this); snapshots record their files' new content.
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
-from codegen_lab.mcp_core.files import replace_atomically
+from codegen_lab.mcp_core.files import ChangeSet
 from codegen_lab.testgen.errors import TestgenUsageError
 
 __all__ = ["inside_root", "write_safely"]
@@ -37,23 +35,22 @@ def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool
     return resolved
 
 
-def write_safely(path: Path, text: str) -> Path | None:
-    """Write `text` to `path` through a temporary file, fsync and rename; an existing file is kept as a backup.
+def write_safely(path: Path, text: str, *, root: Path, purpose: str = "testgen generate") -> Path | None:
+    """Write `text` to `path` atomically as one journaled change set, which `codegen-lab undo` takes back.
 
     Args:
-        path: Where to write.
+        path: Where to write (inside `root`).
         text: The content.
+        root: The project root, which the change is recorded under.
+        purpose: What the change is, as `codegen-lab undo --list` shows it.
 
     Returns:
-        The backup of the previous content (`NAME.bak`, or `NAME.<time>.bak` when that exists), or None when
-        `path` did not exist.
+        The backup of the previous content (in the state folder), or None when `path` did not exist.
+
+    Raises:
+        UsageError: When `path` is outside the root.
+        OperationError: When the file or its backup cannot be written; the file is then as it was.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    backup: Path | None = None
-    if path.exists():
-        backup = path.with_name(f"{path.name}.bak")
-        if backup.exists():
-            backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d%H%M%S')}.{time.time_ns() % 10**6}.bak")
-        os.link(path, backup)  # the old content stays reachable under the backup name, whatever happens next
-    replace_atomically(path, text.encode("utf-8"))
-    return backup
+    with ChangeSet(root, purpose) as change:
+        change.write(path, text)
+    return change.backup_path(path)
