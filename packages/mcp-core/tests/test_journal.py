@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -150,6 +149,25 @@ def test_snapshots_record_what_another_program_changed(project: Path) -> None:
     assert not (default_state_dir() / "backups" / change.id).exists()
 
 
+def test_backups_survive_edits_made_in_place_afterwards(project: Path) -> None:
+    def overwrite_in_place(path: Path, data: bytes) -> None:
+        with path.open("r+b") as sink:  # same inode: a hard-linked backup of it would change too
+            sink.write(data)
+            sink.truncate()
+
+    with ChangeSet(project, "uv lock") as change:
+        change.snapshot(project / "src/app.py")
+        overwrite_in_place(project / "src/app.py", b"rewritten in place by another program\n")
+    assert undo_last(project).restored == ("src/app.py",)
+    assert (project / "src/app.py").read_text(encoding="utf-8") == "old app\n"
+
+    with ChangeSet(project) as change:
+        change.write(project / "src/app.py", "new\n")
+    overwrite_in_place(project / "src/app.py", b"edited in place since\n")
+    undo_last(project, force=True)
+    assert (project / "src/app.py").read_text(encoding="utf-8") == "old app\n"
+
+
 def test_rollback_takes_the_change_back_at_once(project: Path) -> None:
     change = ChangeSet(project, "all or nothing")
     change.write(project / "src/app.py", "half done\n")
@@ -171,12 +189,23 @@ def test_a_change_still_being_made_is_not_undone_unless_forced(project: Path) ->
 def test_an_unreadable_newer_entry_is_named_instead_of_undoing_an_older_change(project: Path) -> None:
     with ChangeSet(project) as change:
         change.write(project / "src/app.py", "new\n")
-    broken = default_state_dir() / "changes" / "99990101T000000.000000000-1-0.json"
-    broken.write_text('{"id": "trunc', encoding="utf-8")
+    broken = default_state_dir() / "changes" / "99990101T000000.000000000-1-0.jsonl"
+    broken.write_text('{"id": "99990101T000000.000000000-1-0"\n{"file": \n', encoding="utf-8")
     with pytest.raises(OperationError, match="cannot be read") as caught:
         undo_last(project)
     assert str(broken) in str(caught.value)
     broken.unlink()
+    assert undo_last(project).restored == ("src/app.py",)
+
+
+def test_a_record_cut_short_by_a_crash_is_ignored(project: Path) -> None:
+    with ChangeSet(project) as change:
+        change.write(project / "src/app.py", "new\n")
+    entry = default_state_dir() / "changes" / f"{change.id}.jsonl"
+    with entry.open("ab") as sink:
+        sink.write(b'{"file": {"path": "src/gone.py", "act')  # the kill came in the middle of this append
+    [listed] = recent_changes(project)
+    assert [item.path for item in listed.files] == ["src/app.py"]
     assert undo_last(project).restored == ("src/app.py",)
 
 
@@ -198,7 +227,7 @@ def test_old_entries_and_their_backups_are_pruned(project: Path, monkeypatch: py
             change.write(project / "src/app.py", f"version {number}\n")
         ids.append(change.id)
     state = default_state_dir()
-    assert sorted(p.stem for p in (state / "changes").glob("*.json")) == ids[2:]
+    assert sorted(p.stem for p in (state / "changes").glob("*.jsonl")) == ids[2:]
     assert sorted(p.name for p in (state / "backups").iterdir()) == ids[2:]
 
 
@@ -221,6 +250,5 @@ def test_two_processes_writing_at_once_leave_a_journal_that_reads(project: Path)
     entries = recent_changes(project, limit=100)
     assert len(entries) == 50
     assert all(entry.complete and len(entry.files) == 2 for entry in entries)
-    for path in (default_state_dir() / "changes").glob("*.json"):
-        json.loads(path.read_text(encoding="utf-8"))
+    assert _journal._read(default_state_dir())[1] == []  # every entry reads
     assert not list(project.glob(".*.tmp"))

@@ -3,15 +3,18 @@
 A `ChangeSet` records each file before it touches it. In the state folder (`default_state_dir`):
 
 ```
-changes/<id>.json     one change set: its root, purpose, and per file the path, the hashes before and after,
-                      and the name of its backup; rewritten atomically (temporary file, fsync, rename) each time
-changes/.lock         held (fcntl.flock) while an entry is written, undone or pruned, so processes take turns
-backups/<id>/<name>   what the file held before, written atomically before the entry names it
+changes/<id>.jsonl    one change set, appended to and fsynced one record at a time: a header (root, purpose,
+                      process), then per file its path, hashes before and after and backup; then "complete",
+                      and "undone" once taken back
+changes/.lock         held (fcntl.flock) while a record is appended, a change undone, or old ones pruned
+backups/<id>/<name>   what the file held before: a hard link to the old file (which this process then replaces
+                      by a rename) or a copy, durable before the record that names it
 ```
 
-The order of one write is: backup, entry, file. A process killed at any moment leaves every file either old or
-new, and an entry that names each file it may have touched; undoing it restores those that changed and passes
-over those that had not been written yet. Ids start with the time, so they sort oldest first across processes.
+The order of one write is: backup, record, file. A process killed at any moment leaves every file either old or
+new, and an entry that names each file it may have touched (a record cut short by the kill was never acted on,
+and is ignored); undoing it restores those that changed and passes over those that had not been written yet.
+Ids start with the time, so they sort oldest first across processes.
 """
 
 from __future__ import annotations
@@ -129,20 +132,6 @@ class Change:
             "undone": self.undone,
             "files": [item.as_json() for item in self.files],
         }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Change:
-        """A change read back from its journal entry."""
-        return cls(
-            id=str(data["id"]),
-            root=Path(data["root"]),
-            purpose=str(data["purpose"]),
-            time=float(data["time"]),
-            pid=int(data["pid"]),
-            files=tuple(FileChange(**item) for item in data["files"]),
-            complete=bool(data["complete"]),
-            undone=data.get("undone"),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,14 +256,11 @@ class ChangeSet:
         if self.complete:
             return
         self.complete = True
-        settled = [
-            item if item.action != "snapshot" else dataclasses.replace(item, after=_current(self.root / item.path))
-            for item in self._files
-        ]
-        self._files = [item for item in settled if item.action != "snapshot" or item.after != item.before]
+        afters = {item.path: _current(self.root / item.path) for item in self._files if item.action == "snapshot"}
+        self._files = _settled(self._files, afters)
         with _locked(self.state_dir):
             if self._files:
-                replace_atomically(self._entry_path, _dumps(self.as_change()))
+                _append(self._entry_path, [{"after": afters}, {"complete": True}])
             else:
                 self._entry_path.unlink(missing_ok=True)
                 shutil.rmtree(self._backups, ignore_errors=True)
@@ -283,6 +269,8 @@ class ChangeSet:
     def rollback(self) -> UndoReport:
         """Take this change set back now, whatever happened to its files since (used when a step fails)."""
         self.close()
+        if not self._files:
+            return UndoReport(self.as_change())
         with _locked(self.state_dir):
             return _undo(self.as_change(), self.state_dir, force=True)
 
@@ -300,7 +288,7 @@ class ChangeSet:
 
     @property
     def _entry_path(self) -> Path:
-        return self.state_dir / "changes" / f"{self.id}.json"
+        return self.state_dir / "changes" / f"{self.id}.jsonl"
 
     @property
     def _backups(self) -> Path:
@@ -329,11 +317,44 @@ class ChangeSet:
             before = _digest(content)
             mode = stat.S_IMODE(target.stat().st_mode)
             backup = f"{len(self._files)}-{target.name}"
-            self._backups.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            replace_atomically(self._backups / backup, content, mode=0o600)
-        self._files.append(FileChange(relpath, action, before, after, backup, mode))
+            _keep(target, self._backups / backup, content, link=action != "snapshot")
+        item = FileChange(relpath, action, before, after, backup, mode)
+        records: list[dict[str, Any]] = []
+        if not self._files:
+            records.append(
+                {"id": self.id, "root": str(self.root), "purpose": self.purpose, "time": self.time, "pid": os.getpid()}
+            )
+        records.append({"file": item.as_json()})
         with _locked(self.state_dir):
-            replace_atomically(self._entry_path, _dumps(self.as_change()))
+            _append(self._entry_path, records)
+        self._files.append(item)
+
+
+def _keep(target: Path, backup: Path, content: bytes, *, link: bool) -> None:
+    """Make `backup` durably hold `content`, the bytes `target` holds now.
+
+    When this process replaces or removes `target` itself (`link`), a hard link is enough: the old inode is then
+    only the backup's, and no byte is copied. Another program may rewrite the file in place, so a snapshot (or a
+    state folder on another file system) gets a copy.
+    """
+    backup.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if link:
+        try:
+            os.link(target, backup)
+        except OSError:
+            pass
+        else:
+            _fsync_folder(backup.parent)
+            return
+    replace_atomically(backup, content, mode=0o600)
+
+
+def _fsync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def recent_changes(root: Path | None = None, *, limit: int = 20, state_dir: Path | None = None) -> list[Change]:
@@ -373,7 +394,7 @@ def undo_last(root: Path, *, force: bool = False, state_dir: Path | None = None)
         entries, broken = _read(folder)
         pending = [entry for entry in entries if entry.root.is_relative_to(resolved) and entry.undone is None]
         newest = pending[-1].id if pending else ""
-        unreadable = [folder / "changes" / f"{name}.json" for name in broken if name > newest]
+        unreadable = [folder / "changes" / f"{name}.jsonl" for name in broken if name > newest]
         if unreadable:
             raise OperationError(
                 f"the journal entry {unreadable[-1]} cannot be read, and it may be newer than the last change "
@@ -425,8 +446,7 @@ def _undo(change: Change, state_dir: Path, *, force: bool) -> UndoReport:
                 content = _backup_content(backups, original)
                 replace_atomically(target, content, mode=original.mode)
                 restored.append(path)
-    marked = dataclasses.replace(change, undone=time.time())
-    replace_atomically(state_dir / "changes" / f"{change.id}.json", _dumps(marked))
+    _append(state_dir / "changes" / f"{change.id}.jsonl", [{"undone": time.time()}])
     return UndoReport(change, tuple(restored), tuple(removed), tuple(unchanged), tuple(edited))
 
 
@@ -442,22 +462,74 @@ def _backup_content(backups: Path, item: FileChange) -> bytes:
 
 
 def _read(state_dir: Path) -> tuple[list[Change], list[str]]:
-    """Every readable entry, oldest first, and the names of those that cannot be read."""
-    folder = state_dir / "changes"
+    """Every readable entry, oldest first, and the ids of those that cannot be read."""
     entries: list[Change] = []
     broken: list[str] = []
-    for path in sorted(folder.glob("*.json")):
+    for path in sorted((state_dir / "changes").glob("*.jsonl")):
         try:
-            entries.append(Change.from_json(json.loads(path.read_bytes())))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            entries.append(_parse(path.read_bytes()))
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
             logger.warning("journal entry %s cannot be read: %s", path, exc)
             broken.append(path.stem)
     return entries, broken
 
 
+def _parse(data: bytes) -> Change:
+    """The change an entry records; a last record without its newline was cut short by a crash, and is ignored."""
+    lines = data.split(b"\n")[:-1]
+    records = [json.loads(line) for line in lines]
+    header = records[0]
+    files: list[FileChange] = []
+    afters: dict[str, str | None] = {}
+    complete, undone = False, None
+    for record in records[1:]:
+        if "file" in record:
+            files.append(FileChange(**record["file"]))
+        afters.update(record.get("after", {}))
+        complete = complete or record.get("complete", False)
+        undone = record.get("undone", undone)
+    return Change(
+        str(header["id"]),
+        Path(header["root"]),
+        str(header["purpose"]),
+        float(header["time"]),
+        int(header["pid"]),
+        tuple(_settled(files, afters)),
+        bool(complete),
+        undone,
+    )
+
+
+def _settled(files: list[FileChange], afters: dict[str, str | None]) -> list[FileChange]:
+    """Snapshots with what their files were left holding; those left as they were are dropped."""
+    settled = [
+        dataclasses.replace(item, after=afters[item.path])
+        if item.action == "snapshot" and item.path in afters
+        else item
+        for item in files
+    ]
+    return [item for item in settled if item.action != "snapshot" or item.after != item.before]
+
+
+def _append(path: Path, records: list[dict[str, Any]]) -> None:
+    """Append `records` to the entry at `path`, one JSON line each, and fsync (the folder too for a new entry)."""
+    data = b"".join(json.dumps(record).encode("utf-8") + b"\n" for record in records)
+    new = not path.exists()
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    if new:
+        _fsync_folder(path.parent)
+
+
 def _prune(state_dir: Path) -> None:
     """Drop the entries beyond the newest `KEEP`, and backups older than every kept entry (the lock held)."""
-    entries = sorted((state_dir / "changes").glob("*.json"))
+    entries = sorted((state_dir / "changes").glob("*.jsonl"))
     if len(entries) <= KEEP:
         return
     for path in entries[:-KEEP]:
@@ -504,10 +576,6 @@ def _current(path: Path) -> str | None:
 
 def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _dumps(change: Change) -> bytes:
-    return json.dumps(change.as_json(), indent=1).encode("utf-8")
 
 
 def _alive(pid: int) -> bool:
