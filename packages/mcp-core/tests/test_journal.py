@@ -209,14 +209,17 @@ def test_a_record_cut_short_by_a_crash_is_ignored(project: Path) -> None:
     assert undo_last(project).restored == ("src/app.py",)
 
 
-def test_a_lost_backup_is_reported_and_the_file_left_alone(project: Path) -> None:
+def test_a_lost_backup_is_reported_and_no_file_is_touched(project: Path) -> None:
     with ChangeSet(project) as change:
         change.write(project / "src/app.py", "new\n")
-    for backup in (default_state_dir() / "backups" / change.id).iterdir():
-        backup.unlink()
+        change.write(project / "src/gone.py", "new too\n")
+    lost = change.backup_path(project / "src/app.py")
+    assert lost is not None
+    lost.unlink()
     with pytest.raises(OperationError, match=r"the backup of src/app\.py .* is gone"):
         undo_last(project)
     assert (project / "src/app.py").read_text(encoding="utf-8") == "new\n"
+    assert (project / "src/gone.py").read_text(encoding="utf-8") == "new too\n"  # nothing half undone
 
 
 def test_old_entries_and_their_backups_are_pruned(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

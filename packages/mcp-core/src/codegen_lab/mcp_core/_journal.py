@@ -428,24 +428,24 @@ def _undo(change: Change, state_dir: Path, *, force: bool) -> UndoReport:
             f"{', '.join(edited)} changed since {change.purpose} ({change.id}); undoing it would lose those edits",
             hint="Look at them first; pass force (`codegen-lab undo --force`) to restore them anyway",
         )
+    unchanged = [path for path, item in first.items() if _current(change.root / path) == item.before][::-1]
+    backups = state_dir / "backups" / change.id
+    contents = {  # every backup read and checked before any file is touched
+        path: _backup_content(backups, item)
+        for path, item in first.items()
+        if path not in unchanged and item.before is not None
+    }
     restored: list[str] = []
     removed: list[str] = []
-    unchanged: list[str] = []
-    backups = state_dir / "backups" / change.id
     for path in reversed(first):
-        original = first[path]
         target = change.root / path
-        if _current(target) == original.before:
-            unchanged.append(path)
-            continue
         with _failures(f"could not restore {path}"):
-            if original.before is None:
+            if path in contents:
+                replace_atomically(target, contents[path], mode=first[path].mode)
+                restored.append(path)
+            elif path not in unchanged:
                 target.unlink(missing_ok=True)
                 removed.append(path)
-            else:
-                content = _backup_content(backups, original)
-                replace_atomically(target, content, mode=original.mode)
-                restored.append(path)
     _append(state_dir / "changes" / f"{change.id}.jsonl", [{"undone": time.time()}])
     return UndoReport(change, tuple(restored), tuple(removed), tuple(unchanged), tuple(edited))
 
