@@ -7,7 +7,7 @@ from pathlib import Path
 from codegen_lab.mcp_core.files import ChangeSet
 from codegen_lab.testgen.errors import TestgenUsageError
 
-__all__ = ["inside_root", "write_safely"]
+__all__ = ["inside_root", "replace_folder", "write_safely"]
 
 
 def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool = True) -> Path:
@@ -54,3 +54,22 @@ def write_safely(path: Path, text: str, *, root: Path, purpose: str = "testgen g
     with ChangeSet(root, purpose) as change:
         change.write(path, text)
     return change.backup_path(path)
+
+
+def replace_folder(root: Path, destination: Path, source: Path, *, purpose: str) -> None:
+    """Make `destination` hold the files of `source` and no other, as one change set that `codegen-lab undo` takes back.
+
+    The files it removes or overwrites are kept in the state folder; links in `destination` are left alone.
+
+    Raises:
+        UsageError: When `destination` is outside the root.
+        OperationError: When a file cannot be written or removed.
+    """
+    fresh = {path.relative_to(source) for path in source.rglob("*") if path.is_file()}
+    with ChangeSet(root, purpose) as change:
+        stale = sorted(destination.rglob("*")) if destination.is_dir() else []
+        for old in stale:
+            if old.is_file() and not old.is_symlink() and old.relative_to(destination) not in fresh:
+                change.remove(old)
+        for relative in sorted(fresh):
+            change.write(destination / relative, (source / relative).read_bytes())
