@@ -28,13 +28,3 @@ def test_the_readme_change_set_example_runs(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines() == ["['rewrite app']", "('app.py',) ('util.py',) print('old')"]
-
-
-def test_the_file_helpers_import_no_mcp_code() -> None:
-    probe = (
-        "import sys\n"
-        "import codegen_lab.mcp_core.files\n"
-        "print(sorted(name for name in sys.modules if name == 'mcp' or name.startswith(('mcp.', 'mcp_types'))))\n"
-    )
-    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
-    assert completed.stdout.strip() == "[]"
