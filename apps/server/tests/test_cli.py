@@ -223,3 +223,53 @@ def test_audit_shows_the_calls(tmp_path: Path) -> None:
     assert code == 0
     calls = json.loads(out)["calls"]
     assert [(call["tool"], call["outcome"]) for call in calls] == [("server_info", "ok")]
+
+
+def test_undo_lists_then_takes_back_the_last_change_and_refuses_edited_files(tmp_path: Path) -> None:
+    from codegen_lab.mcp_core.files import ChangeSet
+
+    state = tmp_path / "state"
+    root = tmp_path / "project"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "app.py").write_text("first\n", encoding="utf-8")
+    env = {"CODEGEN_LAB_STATE_DIR": str(state)}
+    with ChangeSet(root, "generate_code src/app.py", state_dir=state) as change:
+        change.write(root / "src" / "app.py", "second\n")
+        change.write(root / "src" / "new.py", "created\n")
+    with ChangeSet(root, "lint --fix", state_dir=state) as change:
+        change.write(root / "src" / "app.py", "third\n")
+
+    code, out, _ = run("undo", "--list", "--format", "json", "--root", str(root), env=env)
+    assert code == 0
+    assert [c["purpose"] for c in json.loads(out)["changes"]] == ["lint --fix", "generate_code src/app.py"]
+
+    code, out, _ = run("undo", "--root", str(root), env=env)
+    assert code == 0
+    assert "undid" in out
+    assert "lint --fix" in out
+    assert "restored src/app.py" in out
+    assert (root / "src" / "app.py").read_text(encoding="utf-8") == "second\n"
+
+    (root / "src" / "new.py").write_text("my edit\n", encoding="utf-8")
+    code, out, err = run("undo", "--root", str(root), env=env)
+    assert code == 2
+    assert "src/new.py changed since generate_code src/app.py" in err
+    assert "--force" in err
+    assert (root / "src" / "new.py").read_text(encoding="utf-8") == "my edit\n"
+
+    code, out, _ = run("undo", "--force", "--format", "json", "--root", str(root), env=env)
+    assert code == 0
+    report = json.loads(out)
+    assert (report["restored"], report["removed"], report["overwritten"]) == (
+        ["src/app.py"],
+        ["src/new.py"],
+        ["src/new.py"],
+    )
+    assert (root / "src" / "app.py").read_text(encoding="utf-8") == "first\n"
+    assert not (root / "src" / "new.py").exists()
+
+    code, out, err = run("undo", "--root", str(root), env=env)
+    assert code == 2
+    assert "nothing to undo under" in err
+    code, out, _ = run("undo", "--list", "--root", str(root), env=env)
+    assert out.count("[undone]") == 2

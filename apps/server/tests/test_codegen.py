@@ -72,17 +72,20 @@ async def test_generate_sends_only_the_rules_that_apply_and_validates(workspace:
 async def test_write_is_atomic_with_a_backup_and_invalid_code_is_never_written(
     workspace: Path, fake: FakeAnthropic
 ) -> None:
-    from codegen_lab.rule_engine import revert_last
+    from codegen_lab.mcp_core.files import recent_changes, undo_last
 
     target = workspace / "src" / "calc.py"
     written = await call(workspace, "generate_code", {"task": "t", "target_path": "src/calc.py", "write": True})
     assert written["written"] is True
+    assert "codegen-lab undo" in written["note"]
     assert target.read_text(encoding="utf-8").startswith("def add(a: int, b: int)")
     broken = await call(workspace, "generate_code", {"task": "t2", "target_path": "src/calc.py", "write": True})
     assert broken["written"] is False
     assert broken["validation"]["syntax_error"].startswith("line 1:")
     assert target.read_text(encoding="utf-8").startswith("def add(a: int, b: int)")
-    revert_last(workspace)
+    [change] = recent_changes(workspace)
+    assert (change.purpose, [item.path for item in change.files]) == ("generate_code src/calc.py", ["src/calc.py"])
+    assert undo_last(workspace).restored == ("src/calc.py",)
     assert target.read_text(encoding="utf-8") == "def add(a, b):\n    return a+b\n"
 
 

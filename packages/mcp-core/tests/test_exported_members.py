@@ -19,11 +19,12 @@ def test_the_version_is_the_installed_one() -> None:
     assert mcp_core.__version__ == version("codegen-lab-mcp-core")
 
 
-def test_a_library_can_use_the_errors_and_settings_without_the_mcp_sdk() -> None:
+def test_a_library_can_use_the_errors_settings_and_file_helpers_without_the_mcp_sdk() -> None:
     probe = (
         "import sys\n"
         "from codegen_lab.mcp_core.errors import UsageError\n"
         "from codegen_lab.mcp_core import Settings, SettingsError\n"
+        "import codegen_lab.mcp_core.files\n"
         "assert issubclass(SettingsError, UsageError)\n"
         "print(sorted(name for name in sys.modules if name == 'mcp' or name.startswith(('mcp.', 'mcp_types'))))\n"
     )

@@ -18,3 +18,13 @@ def test_the_readme_example_runs(tmp_path: Path) -> None:
         "{'result': 'Hello, Ada!'}",
         "`name` is empty. Pass the name of the person to greet",
     ]
+
+
+def test_the_readme_change_set_example_runs(tmp_path: Path) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    [example] = [block for block in blocks if "ChangeSet" in block]
+    completed = subprocess.run(
+        [sys.executable, "-c", example], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines() == ["['rewrite app']", "('app.py',) ('util.py',) print('old')"]

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from codegen_lab.mcp_core.files import recent_changes
 from codegen_lab.rule_engine import RuleEngine, RuleEngineUsageError, RuleType, revert_last
 from codegen_lab.rule_engine._migrate import TARGETS, plan_migration
 from codegen_lab.rule_engine.cli import cli
@@ -79,6 +80,22 @@ def test_write_is_atomic_and_revert_restores_everything(make_repo: MakeRepo) -> 
     assert not (root / ".cursor/rules/core.mdc").exists()
     revert_last(root)
     assert {path: path.read_bytes() for path in root.rglob("*") if path.is_file()} == originals
+
+
+def test_a_migration_is_one_journaled_change_and_an_edit_since_stops_its_revert(make_repo: MakeRepo) -> None:
+    root = make_repo(CURSOR)
+    plan_migration(RuleEngine.load(root), "agents-md", remove_sources=True).apply()
+    [change] = recent_changes(root)
+    assert change.purpose == "migrate to agents-md"
+    assert {(item.path, item.action) for item in change.files} >= {
+        ("AGENTS.md", "write"),
+        (".cursor/rules/core.mdc", "remove"),
+    }
+    (root / "AGENTS.md").write_text("edited by hand\n", encoding="utf-8")
+    with pytest.raises(RuleEngineUsageError, match=r"AGENTS\.md changed since migrate to agents-md"):
+        revert_last(root)
+    assert (root / "AGENTS.md").read_text(encoding="utf-8") == "edited by hand\n"
+    assert not (root / ".cursor/rules/core.mdc").exists()
 
 
 def test_existing_files_are_never_clobbered(make_repo: MakeRepo) -> None:

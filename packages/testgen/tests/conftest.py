@@ -14,6 +14,12 @@ PYTHON = sys.executable
 """The target interpreter of these tests: this environment's, which has pytest, coverage and hypothesis."""
 
 
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backups and the journal of written files live in a temporary folder, never the user's."""
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from codegen_lab.mcp_core.files import default_state_dir, recent_changes, undo_last
 from codegen_lab.testgen import (
     GenerationReport,
     Message,
@@ -79,10 +80,20 @@ def test_an_existing_file_is_kept_as_a_backup(tmp_path: Path) -> None:
     mine = root / "tests" / "test_calc_generated.py"
     mine.write_text("# my own edits\n", encoding="utf-8")
     report = generate("calc.py", root=root, python=PYTHON, out="tests", budget=15)
-    assert report.backup == str(mine.with_name("test_calc_generated.py.bak"))
+    assert report.backup is not None
+    assert Path(report.backup).is_relative_to(default_state_dir())
     assert Path(report.backup).read_text(encoding="utf-8") == "# my own edits\n"
     assert "calc.double(" in mine.read_text(encoding="utf-8")
     assert oct(mine.stat().st_mode & 0o777) == oct(0o644 & ~0o022)
+    assert sorted(p.name for p in mine.parent.iterdir()) == ["test_calc_generated.py"]  # no litter beside it
+
+    [change] = recent_changes(root)
+    assert (change.purpose, [item.path for item in change.files]) == (
+        "testgen generate calc",
+        ["tests/test_calc_generated.py"],
+    )
+    assert undo_last(root).restored == ("tests/test_calc_generated.py",)
+    assert mine.read_text(encoding="utf-8") == "# my own edits\n"
 
 
 class ScriptedModel:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from codegen_lab.mcp_core.files import recent_changes, undo_last
 from codegen_lab.testgen import TestgenUsageError, diff_coverage, measure_coverage, run_tests
 
 PYTHON = sys.executable
@@ -24,6 +25,8 @@ def test_each_test_has_its_outcome_message_and_duration(calc_project: Path) -> N
 
 
 def test_coverage_per_file_with_missing_lines_branches_and_html(calc_project: Path) -> None:
+    (calc_project / "htmlcov").mkdir()
+    (calc_project / "htmlcov" / "notes.txt").write_text("mine, in the folder I named by mistake\n", encoding="utf-8")
     report = measure_coverage(["tests"], root=calc_project, python=PYTHON, html_dir="htmlcov")
     (calc,) = report.files
     assert calc.path == "calc.py"
@@ -33,6 +36,12 @@ def test_coverage_per_file_with_missing_lines_branches_and_html(calc_project: Pa
     assert calc.missing_branches == [(6, 8), (8, 9), (8, 10)]
     assert report.html == str(calc_project / "htmlcov")
     assert "sign" in (calc_project / "htmlcov" / "calc_py.html").read_text(encoding="utf-8")
+    assert not (calc_project / "htmlcov" / "notes.txt").exists()
+    [change] = recent_changes(calc_project)
+    assert change.purpose == "testgen coverage htmlcov"
+    assert ("htmlcov/notes.txt", "remove") in [(item.path, item.action) for item in change.files]
+    undo_last(calc_project)
+    assert [p.name for p in (calc_project / "htmlcov").rglob("*") if p.is_file()] == ["notes.txt"]
 
 
 def test_diff_coverage_against_a_git_ref(calc_project: Path) -> None:

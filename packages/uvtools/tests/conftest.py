@@ -35,6 +35,12 @@ def _uv_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Te
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backups and the journal of written files live in a temporary folder, never the user's."""
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from codegen_lab.mcp_core.files import recent_changes, undo_last
 from codegen_lab.uvtools import (
     WorkspaceError,
     change_dependency,
@@ -42,6 +43,19 @@ def test_add_shows_the_uv_command_then_runs_it(chain: Path) -> None:
     assert {dep.name for dep in load_workspace(chain).member("d").dependencies} == {"anyio", "idna"}
     removed = change_dependency(load_workspace(chain), "remove", "d", ["anyio"], apply=True)
     assert removed.returncode == 0, removed.output
+    assert [dep.name for dep in load_workspace(chain).member("d").dependencies] == ["idna"]
+
+
+def test_undo_takes_back_what_uv_add_wrote(chain: Path) -> None:
+    files = [chain / "packages" / "d" / "pyproject.toml", chain / "pyproject.toml", chain / "uv.lock"]
+    before = {path: path.read_bytes() for path in files}
+    applied = change_dependency(load_workspace(chain), "add", "d", ["anyio>=4"], apply=True)
+    assert applied.returncode == 0, applied.output
+    [change] = recent_changes(chain)
+    assert change.purpose == "uv add --package d -- anyio>=4"
+    assert {item.path for item in change.files} == {"packages/d/pyproject.toml", "uv.lock"}  # the root is unchanged
+    undo_last(chain)
+    assert {path: path.read_bytes() for path in files} == before
     assert [dep.name for dep in load_workspace(chain).member("d").dependencies] == ["idna"]
 
 

@@ -11,6 +11,9 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 from uv import find_uv_bin
 
+from codegen_lab.mcp_core import _journal
+from codegen_lab.mcp_core.errors import OperationError
+from codegen_lab.mcp_core.files import recent_changes, undo_last
 from codegen_lab.uvtools import WorkspaceError, bump, bump_version, load_workspace, read_lock, rewrite_requirement
 
 VERSIONS = ("1.2.3", "0.1", "1.3.0b1", "1.3.0rc2", "1.2.3.post1", "1.2.3.dev1")
@@ -88,6 +91,38 @@ def test_bump_shows_then_writes_edits_keeping_comments(chain: Path, h: SimpleNam
     (locked,) = read_lock(chain / "uv.lock").by_name("a")
     assert locked.version == "0.2.0"
     assert not list(chain.rglob("*.uvtools-backup"))
+
+
+def test_one_undo_takes_back_a_bump_with_its_lock(chain: Path) -> None:
+    files = [*chain.glob("packages/*/pyproject.toml"), chain / "uv.lock"]
+    before = {path: path.read_bytes() for path in files}
+    bump(load_workspace(chain), "a", "minor", apply=True)
+    [change] = recent_changes(chain)
+    assert change.purpose == "bump a minor"
+    assert [(item.path, item.action) for item in change.files] == [
+        ("packages/a/pyproject.toml", "write"),
+        ("packages/b/pyproject.toml", "write"),
+        ("uv.lock", "snapshot"),
+    ]
+    assert undo_last(chain).restored == ("uv.lock", "packages/b/pyproject.toml", "packages/a/pyproject.toml")
+    assert {path: path.read_bytes() for path in files} == before
+
+
+def test_a_bump_that_cannot_write_changes_nothing(chain: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    b_pyproject = chain / "packages" / "b" / "pyproject.toml"
+    before = {path: path.read_bytes() for path in chain.glob("packages/*/pyproject.toml")}
+    real = _journal.replace_atomically
+
+    def full_disk_for_b(path: Path, data: bytes, *, mode: int | None = None, root: Path | None = None) -> None:
+        if path == b_pyproject:
+            raise OSError(28, "No space left on device")
+        real(path, data, mode=mode, root=root)
+
+    monkeypatch.setattr(_journal, "replace_atomically", full_disk_for_b)
+    with pytest.raises(OperationError, match=r"nothing was changed: could not write packages/b/pyproject\.toml"):
+        bump(load_workspace(chain), "a", "minor", apply=True)
+    assert {path: path.read_bytes() for path in before} == before
+    assert recent_changes(chain)[0].undone is not None
 
 
 def test_bump_with_dependents(chain: Path) -> None:

@@ -81,7 +81,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
 
         The rules of the target and of the `context_paths` (whose text the prompt also carries) go to the LLM. The
         code is validated (syntax, ruff with the security rules, forbidden calls); the file is written only when
-        `write` is true and validation passed, atomically, with a backup that `codegen-lab rules revert` restores.
+        `write` is true and validation passed, atomically, with a backup that `codegen-lab undo` restores.
         The target's tests (`tests`, else `test_<name>.py` beside it or under `tests/`) run in testgen's sandbox
         against the new code, on a copy of the project, and must pass. `typecheck` adds basedpyright when installed.
         """

@@ -20,6 +20,8 @@ from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
+    from codegen_lab.mcp_core.files import Change
+
 __all__ = ["CLI_ENTRY_POINT_GROUP", "cli", "main"]
 
 CLI_ENTRY_POINT_GROUP = "codegen_lab.cli"
@@ -31,7 +33,7 @@ rules = "codegen_lab.rule_engine.cli:cli"
 ```
 """
 
-_BUILTIN_COMMANDS = ("serve", "toolkits", "config", "cache", "generate", "review", "audit")
+_BUILTIN_COMMANDS = ("serve", "toolkits", "config", "cache", "generate", "review", "audit", "undo")
 _LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)
 
 
@@ -427,6 +429,54 @@ def audit(limit: int, output_format: str, root: Path | None) -> None:
         )
     if not entries:
         click.echo(f"no calls recorded in {path}")
+
+
+@cli.command()
+@click.option("--list", "list_changes", is_flag=True, help="List the recent changes under the root, newest first.")
+@click.option("--force", is_flag=True, help="Restore files edited since the change too, losing those edits.")
+@_format_option
+@_root_option
+def undo(list_changes: bool, force: bool, output_format: str, root: Path | None) -> None:
+    """Take back the last change Codegen Lab made to files under the root.
+
+    Files it wrote get their previous content back, files it created are removed, files it removed come back.
+    A file edited since the change stops the undo, unless --force. Each undo takes back one more change.
+    """
+    from codegen_lab.mcp_core.files import recent_changes, undo_last  # noqa: PLC0415
+
+    with _reported_errors():
+        settings = _settings(root=root)
+        if list_changes:
+            changes = recent_changes(settings.root, state_dir=settings.state_dir_path)
+            if output_format == "json":
+                listed = {"root": str(settings.root), "changes": [change.as_json() for change in changes]}
+                click.echo(json.dumps(listed, indent=2))
+                return
+            for change in changes:
+                click.echo(f"{_change_line(change)}, {len(change.files)} files")
+            if not changes:
+                click.echo(f"no changes recorded under {settings.root}")
+            return
+        report = undo_last(settings.root, force=force, state_dir=settings.state_dir_path)
+    if output_format == "json":
+        click.echo(json.dumps(report.as_json(), indent=2))
+        return
+    click.echo(f"undid {_change_line(report.change)}")
+    for heading, paths in (("restored", report.restored), ("removed", report.removed)):
+        for path in paths:
+            edited = " (edited since: those edits are gone)" if path in report.overwritten else ""
+            click.echo(f"  {heading} {path}{edited}")
+    for path in report.unchanged:
+        click.echo(f"  unchanged {path} (the change had not reached it)")
+
+
+def _change_line(change: Change) -> str:
+    """`2026-11-26 19:40:00 generate_code src/app.py (ID)`, with `undone` or `interrupted` when so."""
+    import time  # noqa: PLC0415
+
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(change.time))
+    state = " [undone]" if change.undone is not None else "" if change.complete else " [interrupted]"
+    return f"{when} {change.purpose} ({change.id}){state}"
 
 
 @cli.group()

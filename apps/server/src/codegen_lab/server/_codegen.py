@@ -2,7 +2,7 @@
 
 `generate_code` gathers the rules for the target and its context files (and only those), asks the LLM, extracts
 the code, validates it (syntax, ruff with the security rules, a policy of forbidden calls) and writes it only
-when asked, atomically, with a backup that `codegen-lab rules revert` restores. `review_code` checks a file
+when asked, atomically, with a backup that `codegen-lab undo` restores. `review_code` checks a file
 against its rules and the linters, with the LLM when one is available and statically otherwise.
 """
 
@@ -284,12 +284,12 @@ async def generate_code(
     llm_info = _llm_info(completion)
     result = GenerationResult(target, code, validation, rules, llm_info)
     if write and validation.passed:
-        from codegen_lab.rule_engine import ChangeSet  # noqa: PLC0415
+        from codegen_lab.mcp_core.files import ChangeSet  # noqa: PLC0415
 
-        with ChangeSet(engine.root, f"generate_code {target}") as change:
+        with ChangeSet(engine.root, f"generate_code {target}", state_dir=settings.state_dir_path) as change:
             change.write(current, code)
         result.written = True
-        result.note = "written atomically; `codegen-lab rules revert` restores the previous file"
+        result.note = "written atomically; `codegen-lab undo` restores the previous file"
     elif write:
         result.note = "not written: the code did not pass validation"
     return result

@@ -11,7 +11,6 @@ from __future__ import annotations
 import atexit
 import hashlib
 import json
-import os
 import threading
 import time
 import weakref
@@ -19,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codegen_lab.mcp_core._journal import default_state_dir
 from codegen_lab.mcp_core._sqlite import open_store
 from codegen_lab.mcp_core.secrets import known_secrets, redact
 
@@ -39,14 +39,6 @@ def flush_all() -> None:
     """Write every log's waiting rows now (done at exit too)."""
     for log in list(_OPEN):
         log.flush()
-
-
-def default_state_dir() -> Path:
-    """`CODEGEN_LAB_STATE_DIR`, else `$XDG_STATE_HOME/codegen-lab`, else `~/.local/state/codegen-lab`."""
-    explicit = os.environ.get("CODEGEN_LAB_STATE_DIR")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "codegen-lab"
 
 
 class AuditLog:

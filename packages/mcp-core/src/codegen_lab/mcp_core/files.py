@@ -1,43 +1,29 @@
-"""Writing a user's file so that it is either its old content or its new one, never a part of either."""
+"""Writing a user's files without losing data: atomic replacement, and a journal of changes with backups.
 
-from __future__ import annotations
+`replace_atomically` writes one file so that it is either its old content or its new one, never a part of
+either. `ChangeSet` does that for a group of files, keeping each file's previous content and a journal entry in
+the state folder, so that `undo_last` (the `codegen-lab undo` command) takes the last change back. Every writer of
+a user's file in Codegen Lab goes through it.
+"""
 
-import os
-import stat
-import tempfile
-from pathlib import Path
+from codegen_lab.mcp_core._atomic import replace_atomically
+from codegen_lab.mcp_core._journal import (
+    Change,
+    ChangeSet,
+    FileChange,
+    UndoReport,
+    default_state_dir,
+    recent_changes,
+    undo_last,
+)
 
-__all__ = ["replace_atomically"]
-
-
-def replace_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file in the same folder, fsync, rename, and fsync the folder.
-
-    An existing file keeps its permissions; a new one gets the umask's. When anything fails, the temporary file
-    goes and `path` is as it was.
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else _new_file_mode()
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(temporary, mode)
-        with os.fdopen(descriptor, "wb") as sink:
-            sink.write(data)
-            sink.flush()
-            os.fsync(sink.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-
-
-def _new_file_mode() -> int:
-    """The mode a new file gets from the umask (mkstemp's 0600 would hide it from other users)."""
-    umask = os.umask(0o022)
-    os.umask(umask)
-    return 0o666 & ~umask
+__all__ = [
+    "Change",
+    "ChangeSet",
+    "FileChange",
+    "UndoReport",
+    "default_state_dir",
+    "recent_changes",
+    "replace_atomically",
+    "undo_last",
+]

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,13 +117,15 @@ def check_revision(revision: str, argument: str) -> str:
     return revision
 
 
-def open_folder_inside(roots: AllowedRoots, folder: str | os.PathLike[str], argument: str) -> int:
+def open_folder_inside(
+    roots: AllowedRoots, folder: str | os.PathLike[str], argument: str, *, create: bool = False
+) -> int:
     """A descriptor of `folder`, opened one component at a time from its allowed root without following links.
 
     The path is resolved and checked first; then each component below the allowed folder that holds it is
     opened relative to the one before (`dir_fd`, `O_NOFOLLOW`). A component swapped for a link between the check
     and the open fails the open instead of leading out of the root, and writes made relative to the descriptor
-    (`dir_fd=`) cannot be redirected afterwards.
+    (`dir_fd=`) cannot be redirected afterwards. With `create`, missing folders are made on the way.
 
     Raises:
         UsageError: When the folder is outside the allowed roots, is not a folder, or changed while it was being
@@ -135,6 +138,9 @@ def open_folder_inside(roots: AllowedRoots, folder: str | os.PathLike[str], argu
     descriptor = os.open(base, flags)
     try:
         for part in resolved.relative_to(base).parts:
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, dir_fd=descriptor)
             child = os.open(part, flags | no_follow, dir_fd=descriptor)
             os.close(descriptor)
             descriptor = child

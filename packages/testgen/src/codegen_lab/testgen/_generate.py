@@ -318,7 +318,7 @@ def generate(
     backup: Path | None = None
     if destination is not None:
         path = destination / f"test_{resolved.alias}_generated.py"
-        backup = write_safely(path, code)
+        backup = write_safely(path, code, root=project.root, purpose=f"testgen generate {resolved.module}")
         written = str(path)
     report(time.monotonic() - started, budget, f"{len(final.tests)} tests kept")
     return GenerationReport(

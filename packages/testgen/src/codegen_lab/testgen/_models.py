@@ -125,7 +125,7 @@ class GenerationReport(BaseModel):
     test_file: str | None
     """Where the tests were written (None: not written, see `code`)."""
     backup: str | None = None
-    """When `test_file` existed before: where its previous content was moved."""
+    """When `test_file` existed before: where its previous content is kept (`codegen-lab undo` restores it)."""
     tests: list[GeneratedTest]
     candidates: int
     """Candidate tests tried."""

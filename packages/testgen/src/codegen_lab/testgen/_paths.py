@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
-from codegen_lab.mcp_core.files import replace_atomically
+from codegen_lab.mcp_core.files import ChangeSet
 from codegen_lab.testgen.errors import TestgenUsageError
 
-__all__ = ["inside_root", "write_safely"]
+__all__ = ["inside_root", "replace_folder", "write_safely"]
 
 
 def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool = True) -> Path:
@@ -37,23 +35,41 @@ def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool
     return resolved
 
 
-def write_safely(path: Path, text: str) -> Path | None:
-    """Write `text` to `path` through a temporary file, fsync and rename; an existing file is kept as a backup.
+def write_safely(path: Path, text: str, *, root: Path, purpose: str = "testgen generate") -> Path | None:
+    """Write `text` to `path` atomically as one journaled change set, which `codegen-lab undo` takes back.
 
     Args:
-        path: Where to write.
+        path: Where to write (inside `root`).
         text: The content.
+        root: The project root, which the change is recorded under.
+        purpose: What the change is, as `codegen-lab undo --list` shows it.
 
     Returns:
-        The backup of the previous content (`NAME.bak`, or `NAME.<time>.bak` when that exists), or None when
-        `path` did not exist.
+        The backup of the previous content (in the state folder), or None when `path` did not exist.
+
+    Raises:
+        UsageError: When `path` is outside the root.
+        OperationError: When the file or its backup cannot be written; the file is then as it was.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    backup: Path | None = None
-    if path.exists():
-        backup = path.with_name(f"{path.name}.bak")
-        if backup.exists():
-            backup = path.with_name(f"{path.name}.{time.strftime('%Y%m%d%H%M%S')}.{time.time_ns() % 10**6}.bak")
-        os.link(path, backup)  # the old content stays reachable under the backup name, whatever happens next
-    replace_atomically(path, text.encode("utf-8"))
-    return backup
+    with ChangeSet(root, purpose) as change:
+        change.write(path, text)
+    return change.backup_path(path)
+
+
+def replace_folder(root: Path, destination: Path, source: Path, *, purpose: str) -> None:
+    """Make `destination` hold the files of `source` and no other, as one change set that `codegen-lab undo` takes back.
+
+    The files it removes or overwrites are kept in the state folder; links in `destination` are left alone.
+
+    Raises:
+        UsageError: When `destination` is outside the root.
+        OperationError: When a file cannot be written or removed.
+    """
+    fresh = {path.relative_to(source) for path in source.rglob("*") if path.is_file()}
+    with ChangeSet(root, purpose) as change:
+        stale = sorted(destination.rglob("*")) if destination.is_dir() else []
+        for old in stale:
+            if old.is_file() and not old.is_symlink() and old.relative_to(destination) not in fresh:
+                change.remove(old)
+        for relative in sorted(fresh):
+            change.write(destination / relative, (source / relative).read_bytes())

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from codegen_lab.testgen._interpreter import TargetPython, default_python, probe_python
 from codegen_lab.testgen._models import CoverageReport, DiffCoverage, FileCoverage, TestOutcome, TestRun
-from codegen_lab.testgen._paths import inside_root
+from codegen_lab.testgen._paths import inside_root, replace_folder
 from codegen_lab.testgen._sandbox import Limits, Sandbox
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
@@ -172,9 +172,7 @@ def run_tests(
         run = project.pytest(targets, workdir=workdir, coverage=settings, timeout=timeout)
         if html_dir is not None and run.coverage is not None and run.coverage.html is not None:
             destination = inside_root(project.root, html_dir, "html_dir", must_exist=False)
-            if destination.exists():
-                shutil.rmtree(destination)
-            shutil.copytree(run.coverage.html, destination)
+            replace_folder(project.root, destination, Path(run.coverage.html), purpose=f"testgen coverage {html_dir}")
             run.coverage.html = str(destination)
     return run
 

@@ -48,7 +48,7 @@ def cli() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("tests"),
     show_default=True,
-    help="Folder (inside the root) to write test_<module>_generated.py in; an existing file is kept as .bak.",
+    help="Folder (inside the root) to write test_<module>_generated.py in; an existing one is backed up (undo).",
 )
 @click.option("--budget", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Wall-clock seconds.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the input choices.")

@@ -67,7 +67,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
             target: A module name the project's interpreter imports (`package.module`) or a .py file in the root.
             ctx: The request's context, for progress notifications.
             out: Folder, relative to the root, to write `test_<module>_generated.py` in; an existing file is
-                kept as a `.bak` backup. Without it nothing is written and the code is in the result.
+                backed up (`codegen-lab undo` restores it). Without it nothing is written and the code is in the result.
             budget: Wall-clock seconds to spend, measuring included.
             python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
         """

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from codegen_lab.mcp_core.files import ChangeSet
 from codegen_lab.uvtools._lock import Lock
 from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
@@ -71,15 +72,23 @@ def change_dependency(
         arguments.append(f"--optional={optional}")
     if upgrade and action == "add":
         arguments += [f"--upgrade-package={normalize_name(parse_requirement(requirements[0]).name)}"]
-    return _uv_change(workspace, [*arguments, "--", *requirements], apply=apply)
+    touched = (target.pyproject, workspace.root / "pyproject.toml", workspace.root / "uv.lock")
+    return _uv_change(workspace, [*arguments, "--", *requirements], apply=apply, touches=touched)
 
 
-def _uv_change(workspace: Workspace, arguments: list[str], *, apply: bool) -> UvChange:
-    """`uv ARGUMENTS --directory ROOT`, run when `apply` is true, else only returned."""
+def _uv_change(workspace: Workspace, arguments: list[str], *, apply: bool, touches: tuple[Path, ...] = ()) -> UvChange:
+    """`uv ARGUMENTS --directory ROOT`, run when `apply` is true, else only returned.
+
+    The files in `touches` (those uv may rewrite) are kept in a journaled change set first, so that
+    `codegen-lab undo` puts them back.
+    """
     command = [uv_binary(), *arguments[:1], "--directory", str(workspace.root), *arguments[1:]]
     if not apply:
         return UvChange(tuple(command), applied=False)
-    completed = run(command, cwd=workspace.root, check=False)
+    with ChangeSet(workspace.root, " ".join(["uv", *arguments])) as change:
+        for path in touches:
+            change.snapshot(path)
+        completed = run(command, cwd=workspace.root, check=False)
     return UvChange(tuple(command), True, completed.returncode, (completed.stderr + completed.stdout).strip())
 
 
@@ -90,7 +99,7 @@ def sync(workspace: Workspace, *, member: str | None = None, apply: bool = False
         WorkspaceError: When the member is unknown.
     """
     which = ["--package", workspace.member(member).name] if member is not None else ["--all-packages"]
-    return _uv_change(workspace, ["sync", *which], apply=apply)
+    return _uv_change(workspace, ["sync", *which], apply=apply, touches=(workspace.root / "uv.lock",))
 
 
 def upgrade(workspace: Workspace, packages: list[str], *, apply: bool = False) -> UvChange:
@@ -104,7 +113,8 @@ def upgrade(workspace: Workspace, packages: list[str], *, apply: bool = False) -
     for name in packages:
         if not _NAME.match(name):
             raise WorkspaceError(f"{name!r} is not a package name")
-    return _uv_change(workspace, ["lock", *(f"--upgrade-package={name}" for name in packages)], apply=apply)
+    arguments = ["lock", *(f"--upgrade-package={name}" for name in packages)]
+    return _uv_change(workspace, arguments, apply=apply, touches=(workspace.root / "uv.lock",))
 
 
 def create_venv(workspace: Workspace, *, python: str | None = None, apply: bool = False) -> UvChange:

@@ -12,6 +12,7 @@ import tomlkit
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
+from codegen_lab.mcp_core.files import ChangeSet
 from codegen_lab.uvtools._files import write_files
 from codegen_lab.uvtools._graph import Graph
 from codegen_lab.uvtools._model import Workspace, normalize_name
@@ -226,11 +227,15 @@ def bump(
         if len(plan.edits) > edits_before:
             documents[current.pyproject] = document
     if apply:
-        write_files({path: tomlkit.dumps(document) for path, document in documents.items()})
-        plan.applied = True
-        if lock:
-            completed = run([uv_binary(), "lock", "--directory", str(workspace.root)], cwd=workspace.root, check=False)
-            plan.locked = completed.returncode == 0
-            if not plan.locked:
-                logger.warning("uv lock failed after the bump: %s", completed.stderr.strip())
+        with ChangeSet(workspace.root, f"bump {target.name} {part}") as change:  # one undo takes back the lock too
+            write_files(change, {path: tomlkit.dumps(document) for path, document in documents.items()})
+            plan.applied = True
+            if lock:
+                change.snapshot(workspace.root / "uv.lock")
+                completed = run(
+                    [uv_binary(), "lock", "--directory", str(workspace.root)], cwd=workspace.root, check=False
+                )
+                plan.locked = completed.returncode == 0
+                if not plan.locked:
+                    logger.warning("uv lock failed after the bump: %s", completed.stderr.strip())
     return plan
