@@ -273,3 +273,24 @@ def test_undo_lists_then_takes_back_the_last_change_and_refuses_edited_files(tmp
     assert "nothing to undo under" in err
     code, out, _ = run("undo", "--list", "--root", str(root), env=env)
     assert out.count("[undone]") == 2
+
+
+def test_a_state_dir_in_pyproject_is_the_one_every_writer_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`state-dir` from [tool.codegen-lab] reaches the libraries' writers, so undo finds their changes."""
+    import os
+
+    from codegen_lab.mcp_core.files import default_state_dir
+
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "pyproject.toml").write_text('[tool.codegen-lab]\nstate-dir = "../journal"\n', encoding="utf-8")
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path / "elsewhere"))
+    monkeypatch.delenv("CODEGEN_LAB_STATE_DIR")
+    monkeypatch.chdir(root)
+
+    code, out, err = run("undo", "--list", "--format", "json", "--root", str(root))
+
+    assert code == 0, err
+    assert json.loads(out)["changes"] == []
+    assert Path(os.environ["CODEGEN_LAB_STATE_DIR"]).resolve() == default_state_dir().resolve()
+    assert default_state_dir().resolve() == (tmp_path / "journal").resolve()

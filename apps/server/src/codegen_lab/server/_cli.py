@@ -8,6 +8,7 @@ subcommand through the entry-point group `codegen_lab.cli`; a group is imported 
 from __future__ import annotations
 
 import json
+import os
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -122,7 +123,11 @@ _reported_errors = reported_errors
 
 
 def _settings(**overrides: object) -> Settings:
-    return load_settings(overrides=overrides)
+    settings = load_settings(overrides=overrides)
+    if settings.state_dir is not None:
+        # the libraries' writers find the journal through the environment: one state folder for all of them
+        os.environ["CODEGEN_LAB_STATE_DIR"] = str(settings.state_dir)
+    return settings
 
 
 @cli.command()
