@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,55 @@ def test_file_size_is_limited(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "File too large" in result.stderr
     assert (workdir / "big").stat().st_size == 1024
+
+
+def test_output_past_the_limit_stops_the_process_while_it_runs(tmp_path: Path) -> None:
+    box, _, workdir = sandbox(tmp_path, "auto", output_bytes=1000, output_limit=100_000)
+    result = box.run_python(["-c", "import os\nwhile True:\n    os.write(1, b'x' * 65536)"], workdir=workdir)
+    assert result.output_exceeded
+    assert not result.timed_out
+    assert result.killed_by == signal.SIGKILL
+    assert len(result.stdout) < 2000
+    assert result.stop_reason(box.limits, box.limits.timeout) == (
+        "wrote more than 100000 bytes of output and were stopped"
+    )
+
+
+def test_cpu_time_is_limited_and_said_so(tmp_path: Path) -> None:
+    box, _, workdir = sandbox(tmp_path, "auto", cpu_seconds=1)
+    result = box.run_python(["-c", "while True:\n    pass"], workdir=workdir)
+    assert result.killed_by in {signal.SIGXCPU, signal.SIGKILL}
+    assert not result.timed_out
+    reason = result.stop_reason(box.limits, box.limits.timeout) or ""
+    assert reason.endswith("past the limit of 1 s of CPU time")
+
+
+def test_code_runs_at_a_lower_priority(tmp_path: Path) -> None:
+    box, _, workdir = sandbox(tmp_path, "auto", niceness=7)
+    result = box.run_python(["-c", "import os; print(os.nice(0))"], workdir=workdir)
+    assert int(result.stdout) == min(os.nice(0) + 7, 19)
+
+
+def test_the_fresh_tmp_is_size_limited(tmp_path: Path, require_bubblewrap: str) -> None:
+    box, _, workdir = sandbox(tmp_path, "bubblewrap", tmp_bytes=1024**2)
+    code = "with open('/tmp/fill', 'wb') as sink:\n    sink.write(b'x' * 2 * 1024**2)"
+    result = box.run_python(["-c", code], workdir=workdir)
+    assert result.returncode == 1
+    assert "No space left on device" in result.stderr
+
+
+def test_processes_left_behind_are_killed_when_it_ends(tmp_path: Path) -> None:
+    box, _, workdir = sandbox(tmp_path, "rlimits")
+    code = (
+        "import subprocess, sys\n"
+        "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+        "print(child.pid)\n"
+    )
+    result = box.run_python(["-c", code], workdir=workdir)
+    assert result.returncode == 0
+    assert result.seconds < 20
+    child = Path("/proc") / result.stdout.strip()
+    deadline = time.monotonic() + 10
+    while child.exists() and "State:\tZ" not in (child / "status").read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not child.exists() or "State:\tZ" in (child / "status").read_text()

@@ -65,7 +65,11 @@ class Limits:
         memory_bytes: Address space (RLIMIT_AS).
         file_bytes: Size of any file written (RLIMIT_FSIZE).
         processes: Processes and threads of the sandbox's uid (RLIMIT_NPROC), beyond those it already runs.
+            The kernel does not hold root to it: without bubblewrap, as root, only the timeout stops a fork bomb.
         output_bytes: Bytes kept of stdout and of stderr each; the rest is dropped and the result says so.
+        output_limit: Bytes of stdout or of stderr after which the process group is killed, while it runs.
+        tmp_bytes: Size of the fresh `/tmp` (bubblewrap only: a tmpfs, held in memory).
+        niceness: How much lower than testgen's the code's scheduling priority is, so the server keeps answering.
     """
 
     timeout: float = 300.0
@@ -74,6 +78,9 @@ class Limits:
     file_bytes: int = 256 * 1024**2
     processes: int = 256
     output_bytes: int = 1024**2
+    output_limit: int = 64 * 1024**2
+    tmp_bytes: int = 512 * 1024**2
+    niceness: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +93,7 @@ class SandboxResult:
         stderr: Its error output, cut at `Limits.output_bytes`.
         timed_out: Whether the wall-clock timeout killed it.
         truncated: Whether output was cut.
+        output_exceeded: Whether it was killed for writing more than `Limits.output_limit` bytes of output.
         isolation: `bubblewrap` or `rlimits` (no namespaces: limits, timeout and a clean environment only).
         seconds: Wall time it took.
     """
@@ -97,6 +105,35 @@ class SandboxResult:
     truncated: bool
     isolation: Isolation
     seconds: float
+    output_exceeded: bool = False
+
+    @property
+    def killed_by(self) -> int | None:
+        """The signal that killed it, when one did (bubblewrap reports it as 128 plus the signal)."""
+        if self.returncode < 0:
+            return -self.returncode
+        if self.isolation == "bubblewrap" and 128 < self.returncode < 128 + signal.NSIG:
+            return self.returncode - 128
+        return None
+
+    def stop_reason(self, limits: Limits, timeout: float) -> str | None:
+        """Why it was stopped, as the end of a sentence (`the tests ...`), when a limit stopped it.
+
+        Args:
+            limits: The limits it ran under.
+            timeout: The wall-clock timeout it ran under.
+        """
+        if self.timed_out:
+            return f"did not finish within {timeout:g} s and were stopped"
+        if self.output_exceeded:
+            return f"wrote more than {_size(limits.output_limit)} of output and were stopped"
+        number = self.killed_by
+        if number is None:
+            return None
+        name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
+        if number in {signal.SIGXCPU, signal.SIGKILL} and self.seconds >= limits.cpu_seconds:
+            return f"were killed by {name}, past the limit of {limits.cpu_seconds} s of CPU time"
+        return f"were killed by {name}"
 
 
 @cache
@@ -241,7 +278,10 @@ class Sandbox:
                 arguments += ["--symlink", os.readlink(path), folder]
             elif path.is_dir():
                 arguments += ["--ro-bind", folder, folder]
-        arguments += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]  # noqa: S108
+        arguments += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777"]
+        if _bubblewrap_sizes_tmpfs():
+            arguments += ["--size", str(self.limits.tmp_bytes)]
+        arguments += ["--tmpfs", "/tmp"]  # noqa: S108
         # Host folders whose content shows as is; /tmp is a fresh tmpfs, so folders under it are mounted on it.
         mounted: list[Path] = [Path(folder) for folder in (*_SYSTEM_FOLDERS, "/proc", "/dev")]
         made: set[Path] = {Path("/tmp")}  # noqa: S108
@@ -281,6 +321,7 @@ class Sandbox:
             resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            os.nice(limits.niceness)
 
         logger.debug("sandbox (%s): %s", mode, command)
         started = time.monotonic()
@@ -299,13 +340,18 @@ class Sandbox:
             raise TestgenOperationError(f"the sandbox could not start {command[0]}: {exc}") from exc
         if process.stdout is None or process.stderr is None:  # pragma: no cover (both are pipes)
             raise TestgenOperationError("the sandbox's output pipes are missing")
-        out, err = _Capped(process.stdout, limits.output_bytes), _Capped(process.stderr, limits.output_bytes)
+        exceeded = threading.Event()
+        out = _Capped(process.stdout, limits.output_bytes, limits.output_limit, exceeded)
+        err = _Capped(process.stderr, limits.output_bytes, limits.output_limit, exceeded)
+        deadline = started + max(timeout, 0.1)
         timed_out = False
-        try:
-            process.wait(timeout=max(timeout, 0.1))
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(process)
+        while process.poll() is None:
+            if exceeded.wait(timeout=min(0.05, max(deadline - time.monotonic(), 0.0))):
+                _kill_group(process)
+            elif time.monotonic() >= deadline:
+                timed_out = True
+                _kill_group(process)
+        _kill_group(process)  # what it left running in its group, even when it ended by itself
         out.join()
         err.join()
         return SandboxResult(
@@ -316,25 +362,36 @@ class Sandbox:
             truncated=out.dropped or err.dropped,
             isolation=mode,
             seconds=round(time.monotonic() - started, 3),
+            output_exceeded=exceeded.is_set(),
         )
 
 
-class _Capped:
-    """Reads a pipe to its end on a thread, keeping the first `limit` bytes."""
+def _size(count: int) -> str:
+    return f"{count / 1024**2:g} MiB" if count >= 1024**2 else f"{count} bytes"
 
-    def __init__(self, stream: IO[bytes], limit: int) -> None:
+
+class _Capped:
+    """Reads a pipe to its end on a thread, keeping the first `keep` bytes; past `limit` bytes, sets `exceeded`."""
+
+    def __init__(self, stream: IO[bytes], keep: int, limit: int, exceeded: threading.Event) -> None:
         self._stream = stream
+        self._keep = keep
         self._limit = limit
+        self._exceeded = exceeded
         self._chunks: list[bytes] = []
         self._kept = 0
+        self._read_bytes = 0
         self.dropped = False
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
         with self._stream:
-            while chunk := self._stream.read(65536):
-                room = self._limit - self._kept
+            while chunk := os.read(self._stream.fileno(), 65536):
+                self._read_bytes += len(chunk)
+                if self._read_bytes > self._limit:
+                    self._exceeded.set()  # the waiting thread kills the group; reading on drains what is left
+                room = self._keep - self._kept
                 if len(chunk) > room:
                     self.dropped = True
                     chunk = chunk[: max(room, 0)]
@@ -351,9 +408,23 @@ class _Capped:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    """Kill the process's group (its own session: it and every descendant that did not leave it), and reap it."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+@cache
+def _bubblewrap_sizes_tmpfs() -> bool:
+    """Whether this bubblewrap takes `--size` for a tmpfs (0.8 on)."""
+    found = bubblewrap_path()
+    if found is None:
+        return False
+    try:
+        completed = subprocess.run([found, "--help"], capture_output=True, text=True, timeout=30, check=False)  # noqa: S603
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--size" in completed.stdout
 
 
 def _processes_of(uid: int) -> int:
