@@ -16,6 +16,7 @@ from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
 from codegen_lab.mcp_core._mapping import map_exception
+from codegen_lab.mcp_core._ratelimit import RateLimits
 from codegen_lab.mcp_core.errors import DuplicateNameError
 
 if TYPE_CHECKING:
@@ -38,10 +39,18 @@ class _MappedTool(Tool):
     """
 
     _audit: AuditLog | None = PrivateAttr(default=None)
+    _limits: RateLimits | None = PrivateAttr(default=None)
+    _rate_class: str | None = PrivateAttr(default=None)
 
     def audited_by(self, audit: AuditLog | None) -> _MappedTool:
         """This tool, recording its calls in `audit` (None: no audit)."""
         self._audit = audit
+        return self
+
+    def limited_by(self, limits: RateLimits, rate_class: str | None) -> _MappedTool:
+        """This tool, its calls counted against the limit of `rate_class` in `limits` (None: not limited)."""
+        self._limits = limits
+        self._rate_class = rate_class
         return self
 
     async def run(
@@ -50,6 +59,8 @@ class _MappedTool(Tool):
         started = time.perf_counter()
         outcome = "ok"
         try:
+            if self._limits is not None:
+                self._limits.check(self._rate_class, self.name)
             result = await super().run(arguments, context, convert_result)
             if getattr(result, "is_error", False):
                 outcome = "error result"
@@ -87,6 +98,7 @@ def build_server(
     version: str | None = None,
     packages: Iterable[str] = (),
     llm: LLMService | None = None,
+    rate_limits: RateLimits | None = None,
 ) -> MCPServer:
     """Compose the toolkits, after the built-in `server` toolkit, into one MCP server.
 
@@ -97,6 +109,7 @@ def build_server(
         version: The server's version, as clients see it (default: this package's).
         packages: More distributions whose versions `server_info` reports, such as the application's own.
         llm: The LLM service whose usage `server_info` reports.
+        rate_limits: The token buckets of the tool classes (default: fresh ones from `settings.rate_limits`).
 
     Returns:
         The composed server, not yet running.
@@ -112,6 +125,7 @@ def build_server(
     _check_unique(all_toolkits)
 
     audit = AuditLog(settings.state_dir_path / "audit.sqlite3") if settings.audit else None
+    limits = rate_limits if rate_limits is not None else RateLimits(settings.rate_limits)
     tools: list[Tool] = [
         cast(
             "_MappedTool",
@@ -123,7 +137,9 @@ def build_server(
                 annotations=spec.annotations,
                 structured_output=spec.structured_output,
             ),
-        ).audited_by(audit)
+        )
+        .audited_by(audit)
+        .limited_by(limits, spec.rate_class)
         for toolkit in all_toolkits
         for spec in toolkit.tools
     ]

@@ -27,6 +27,7 @@ class ToolSpec(NamedTuple):
     description: str | None = None
     annotations: ToolAnnotations | None = None
     structured_output: bool | None = None
+    rate_class: str | None = None
 
 
 class ResourceSpec(NamedTuple):
@@ -79,9 +80,11 @@ class Toolkit:
         description: One line on what the toolkit is for.
         instructions: Guidance for the model on using these tools, joined into the server's instructions.
         package: The distribution that ships the toolkit, for version reports (discovery fills it in).
+        rate_class: The rate-limit class of its tools unless a tool names its own: `llm` (calls an LLM), `tests`
+            (runs tests), `subprocess` (runs commands), or another class the `rate-limits` setting names.
 
     Raises:
-        ToolkitError: When the name or namespace is not lowercase letters, digits and `_`.
+        ToolkitError: When the name, namespace or rate class is not lowercase letters, digits and `_`.
     """
 
     def __init__(
@@ -92,17 +95,20 @@ class Toolkit:
         description: str = "",
         instructions: str | None = None,
         package: str | None = None,
+        rate_class: str | None = None,
     ) -> None:
         for label, value in (("name", name), ("namespace", name if namespace is None else namespace)):
             if not _NAME.match(value) and not (label == "namespace" and value == ""):
                 raise ToolkitError(
                     f"toolkit {label} {value!r} must start with a lowercase letter and hold only a-z, 0-9 and _"
                 )
+        _check_rate_class(rate_class, f"toolkit {name!r}")
         self.name = name
         self.namespace = name if namespace is None else namespace
         self.description = description
         self.instructions = instructions
         self.package = package
+        self.rate_class = rate_class
         self._tools: dict[str, ToolSpec] = {}
         self._resources: dict[str, ResourceSpec] = {}
         self._prompts: dict[str, PromptSpec] = {}
@@ -144,11 +150,13 @@ class Toolkit:
         description: str | None = None,
         annotations: ToolAnnotations | None = None,
         structured_output: bool | None = None,
+        rate_class: str | None = None,
     ) -> ToolSpec:
         """Declare `fn` as a tool; see `tool` for the arguments.
 
         Raises:
             DuplicateNameError: When this toolkit already has a tool of that name.
+            ToolkitError: When the rate class is not lowercase letters, digits and `_`.
         """
         spec = ToolSpec(
             fn=fn,
@@ -157,7 +165,9 @@ class Toolkit:
             description=description,
             annotations=annotations,
             structured_output=structured_output,
+            rate_class=rate_class or self.rate_class,
         )
+        _check_rate_class(spec.rate_class, f"tool {spec.name!r}")
         if spec.name in self._tools:
             raise DuplicateNameError("tool", spec.name, self.label, self.label)
         self._tools[spec.name] = spec
@@ -171,6 +181,7 @@ class Toolkit:
         description: str | None = None,
         annotations: ToolAnnotations | None = None,
         structured_output: bool | None = None,
+        rate_class: str | None = None,
     ) -> Callable[[_F], _F]:
         """Declare the decorated function as a tool.
 
@@ -180,6 +191,8 @@ class Toolkit:
             description: What the tool does (default: the function's docstring).
             annotations: Hints for clients: read-only, destructive, idempotent, open-world.
             structured_output: Whether the result is structured (default: from the return annotation).
+            rate_class: The rate-limit class of the tool, such as `llm`, `tests` or `subprocess` (default: the
+                toolkit's); each class's calls are limited by the `rate-limits` setting.
 
         Returns:
             A decorator that declares the function and returns it unchanged.
@@ -195,6 +208,7 @@ class Toolkit:
                 description=description,
                 annotations=annotations,
                 structured_output=structured_output,
+                rate_class=rate_class,
             )
             return fn
 
@@ -257,3 +271,10 @@ class Toolkit:
             return fn
 
         return decorator
+
+
+def _check_rate_class(rate_class: str | None, owner: str) -> None:
+    if rate_class is not None and not _NAME.match(rate_class):
+        raise ToolkitError(
+            f"{owner}: rate class {rate_class!r} must start with a lowercase letter and hold only a-z, 0-9 and _"
+        )

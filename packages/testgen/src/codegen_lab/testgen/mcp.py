@@ -34,6 +34,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
         description="Generate, run and measure pytest tests for Python code, in a sandbox.",
         instructions=_INSTRUCTIONS,
         package="codegen-lab-testgen",
+        rate_class="tests",
     )
 
     def interpreter(python: str | None) -> Path | None:
