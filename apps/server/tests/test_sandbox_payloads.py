@@ -325,3 +325,58 @@ async def test_without_bubblewrap_limits_and_a_clean_environment_still_hold(
     assert looped.is_error
     assert "did not finish within 2 s and were stopped" in text
     await assert_no_leftovers(project)
+
+
+GENERATED = '''
+import os
+import urllib.request
+
+
+def probe():
+    """What this code could reach: it should be nothing."""
+    report = {"root": os.getuid() == 0, "secret": MARKER in repr(dict(os.environ))}
+    try:
+        urllib.request.urlopen(API + "/v1/models", timeout=2).close()
+        report["network"] = True
+    except OSError:
+        report["network"] = False
+    try:
+        with open(ESCAPE, "w") as sink:
+            sink.write("escaped")
+        report["wrote"] = True
+    except OSError:
+        report["wrote"] = False
+    return report
+'''
+
+GENERATED_TESTS = """
+from calc import probe
+
+
+def test_the_generated_code_is_contained():
+    assert probe() == {"root": False, "secret": False, "network": False, "wrote": False}
+"""
+
+
+async def test_generate_code_validates_hostile_code_in_the_sandbox(
+    project: Path, bubblewrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codegen_lab.mcp_core.testing import FakeAnthropic
+
+    escape = project / "escaped.txt"
+    (project / "calc.py").write_text("def probe():\n    return {}\n", encoding="utf-8")
+    (project / "tests" / "test_calc.py").write_text(textwrap.dedent(GENERATED_TESTS), encoding="utf-8")
+    with FakeAnthropic() as fake:
+        code = GENERATED.replace("MARKER", repr(CANARY[:16])).replace("API", repr(fake.url))
+        fake.reply = f"```python\n{code.replace('ESCAPE', repr(str(escape)))}```"
+        monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)  # the key the server itself uses
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
+        async with Client(create_server(load_settings(project))) as client:
+            result = await client.call_tool("generate_code", {"task": "probe", "target_path": "calc.py"})
+        requests = len(fake.requests)
+    assert not result.is_error, result.content
+    tests: dict[str, Any] = (result.structured_content or {})["validation"]["tests"]
+    assert (tests["passed"], tests["failed"], tests["isolation"]) == (1, 0, "bubblewrap"), tests
+    assert requests == 1  # the server's own call; none from the sandbox
+    assert not escape.exists()
+    assert CANARY not in json.dumps(result.structured_content)

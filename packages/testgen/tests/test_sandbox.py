@@ -177,3 +177,17 @@ def test_processes_left_behind_are_killed_when_it_ends(tmp_path: Path) -> None:
     while child.exists() and "State:\tZ" not in (child / "status").read_text() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not child.exists() or "State:\tZ" in (child / "status").read_text()
+
+
+def test_a_virtual_environment_behind_a_link_runs_where_the_project_is_not_mounted(
+    tmp_path: Path, require_bubblewrap: str
+) -> None:
+    venv = tmp_path / "elsewhere" / ".venv"
+    venv.parent.mkdir()
+    venv.symlink_to(sys.prefix, target_is_directory=True)
+    workdir = tmp_path / "work"
+    workdir.mkdir()
+    box = Sandbox(probe_python(venv / "bin" / "python"), isolation="bubblewrap")
+    result = box.run_python(["-c", "import sys, pytest; print(sys.prefix)"], workdir=workdir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(venv)

@@ -289,17 +289,30 @@ class Sandbox:
             if Path(system_file).exists():
                 arguments += _ancestors(Path(system_file), mounted, made)
                 arguments += ["--ro-bind", system_file, system_file]
-        read_only = [*self.python.mounts(), *self.read_only]
-        for path in _outermost([folder.resolve() for folder in read_only if folder.exists()]):
+        arguments += self._read_only_arguments(workdir, mounted, made)
+        arguments += _ancestors(workdir, mounted, made)
+        arguments += ["--bind", str(workdir), str(workdir), "--chdir", str(cwd)]
+        for name, value in environment.items():
+            arguments += ["--setenv", name, value]
+        return arguments
+
+    def _read_only_arguments(self, workdir: Path, mounted: list[Path], made: set[Path]) -> list[str]:
+        """Mounts of the interpreter's folders and `read_only`; `mounted` and `made` grow with them."""
+        arguments: list[str] = []
+        read_only = [folder for folder in (*self.python.mounts(), *self.read_only) if folder.exists()]
+        for path in _outermost([folder.resolve() for folder in read_only]):
             if path == workdir or _under(path, mounted):
                 continue
             arguments += _ancestors(path, mounted, made)
             arguments += ["--ro-bind", str(path), str(path)]
             mounted.append(path)
-        arguments += _ancestors(workdir, mounted, made)
-        arguments += ["--bind", str(workdir), str(workdir), "--chdir", str(cwd)]
-        for name, value in environment.items():
-            arguments += ["--setenv", name, value]
+        # A folder reached through a symbolic link (a project's `.venv` linking elsewhere) shows at its own path
+        # too, when nothing mounted holds the link: the interpreter finds its virtual environment by that path.
+        for alias in _outermost([Path(os.path.abspath(folder)) for folder in read_only]):
+            if alias != alias.resolve() and alias != workdir and not _under(alias, mounted):
+                arguments += _ancestors(alias, mounted, made)
+                arguments += ["--ro-bind", str(alias.resolve()), str(alias)]
+                mounted.append(alias)
         return arguments
 
     def _execute(
