@@ -191,3 +191,25 @@ def test_a_virtual_environment_behind_a_link_runs_where_the_project_is_not_mount
     result = box.run_python(["-c", "import sys, pytest; print(sys.prefix)"], workdir=workdir)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(venv)
+
+
+def test_processes_are_limited(tmp_path: Path, require_bubblewrap: str) -> None:
+    box, _, workdir = sandbox(tmp_path, "bubblewrap", processes=5)
+    code = (
+        "import os, time\n"
+        "made = 0\n"
+        "for _ in range(50):\n"
+        "    try:\n"
+        "        pid = os.fork()\n"
+        "    except OSError:\n"
+        "        break\n"
+        "    if pid == 0:\n"
+        "        time.sleep(30)\n"
+        "        os._exit(0)\n"
+        "    made += 1\n"
+        "print(made)\n"
+    )
+    result = box.run_python(["-c", code], workdir=workdir)
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout) <= 5
+    assert result.seconds < 20
