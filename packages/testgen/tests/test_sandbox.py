@@ -213,3 +213,18 @@ def test_processes_are_limited(tmp_path: Path, require_bubblewrap: str) -> None:
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) <= 5
     assert result.seconds < 20
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="privileges are dropped only when testgen runs as root")
+def test_without_setpriv_the_interpreter_drops_privileges_itself(
+    tmp_path: Path, require_bubblewrap: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from codegen_lab.testgen import _sandbox
+
+    which = shutil.which
+    monkeypatch.setattr(_sandbox.shutil, "which", lambda name, **kw: None if name == "setpriv" else which(name, **kw))
+    box, _, workdir = sandbox(tmp_path, "bubblewrap")
+    result = box.run_python(["-c", "import os; print(os.getuid(), os.getgid(), os.getgroups())"], workdir=workdir)
+    assert result.stdout == f"{SANDBOX_UID} {SANDBOX_UID} []\n", result.stderr

@@ -238,14 +238,8 @@ class Sandbox:
             bwrap = bubblewrap_path() or "bwrap"
             if uid == 0:
                 _hand_over(workdir, SANDBOX_UID)
-            command = [
-                bwrap,
-                *self._bubblewrap_arguments(workdir, directory, environment, as_root=uid == 0),
-                "--",
-                python,
-            ]
-            if uid == 0:
-                command += ["-I", "-S", "-c", _DROP_PRIVILEGES.format(uid=SANDBOX_UID), python]
+            command = [bwrap, *self._bubblewrap_arguments(workdir, directory, environment, as_root=uid == 0), "--"]
+            command += _dropping_privileges(python) if uid == 0 else [python]
             command += list(args)
             nproc_uid = SANDBOX_UID if uid == 0 else uid
             process_env: dict[str, str] = {}
@@ -353,17 +347,10 @@ class Sandbox:
             raise TestgenOperationError(f"the sandbox could not start {command[0]}: {exc}") from exc
         if process.stdout is None or process.stderr is None:  # pragma: no cover (both are pipes)
             raise TestgenOperationError("the sandbox's output pipes are missing")
-        exceeded = threading.Event()
-        out = _Capped(process.stdout, limits.output_bytes, limits.output_limit, exceeded)
-        err = _Capped(process.stderr, limits.output_bytes, limits.output_limit, exceeded)
-        deadline = started + max(timeout, 0.1)
-        timed_out = False
-        while process.poll() is None:
-            if exceeded.wait(timeout=min(0.05, max(deadline - time.monotonic(), 0.0))):
-                _kill_group(process)
-            elif time.monotonic() >= deadline:
-                timed_out = True
-                _kill_group(process)
+        wake = threading.Event()
+        out = _Capped(process.stdout, limits.output_bytes, limits.output_limit, wake)
+        err = _Capped(process.stderr, limits.output_bytes, limits.output_limit, wake)
+        timed_out = _supervise(process, (out, err), wake, deadline=started + max(timeout, 0.1))
         _kill_group(process)  # what it left running in its group, even when it ended by itself
         out.join()
         err.join()
@@ -375,7 +362,7 @@ class Sandbox:
             truncated=out.dropped or err.dropped,
             isolation=mode,
             seconds=round(time.monotonic() - started, 3),
-            output_exceeded=exceeded.is_set(),
+            output_exceeded=out.exceeded or err.exceeded,
         )
 
 
@@ -383,34 +370,69 @@ def _size(count: int) -> str:
     return f"{count / 1024**2:g} MiB" if count >= 1024**2 else f"{count} bytes"
 
 
-class _Capped:
-    """Reads a pipe to its end on a thread, keeping the first `keep` bytes; past `limit` bytes, sets `exceeded`."""
+def _supervise(
+    process: subprocess.Popen[bytes], streams: Sequence[_Capped], wake: threading.Event, *, deadline: float
+) -> bool:
+    """Wait for `process` to end; kill its group when a stream passes its limit or at `deadline` (then True)."""
+    while True:
+        wake.clear()
+        remaining = deadline - time.monotonic()
+        if any(stream.exceeded for stream in streams):
+            _kill_group(process)
+            return False
+        if all(stream.ended for stream in streams):  # the usual end: the pipes close as the process exits
+            try:
+                process.wait(timeout=max(remaining, 0.0))
+            except subprocess.TimeoutExpired:
+                _kill_group(process)
+                return True
+            return False
+        if process.poll() is not None:  # it ended, but something it started holds its pipes
+            return False
+        if remaining <= 0:
+            _kill_group(process)
+            return True
+        wake.wait(timeout=min(remaining, 0.5))
 
-    def __init__(self, stream: IO[bytes], keep: int, limit: int, exceeded: threading.Event) -> None:
+
+class _Capped:
+    """Reads a pipe to its end on a thread, keeping the first `keep` bytes; sets `wake` past `limit` and at the end."""
+
+    def __init__(self, stream: IO[bytes], keep: int, limit: int, wake: threading.Event) -> None:
         self._stream = stream
         self._keep = keep
         self._limit = limit
-        self._exceeded = exceeded
+        self._wake = wake
         self._chunks: list[bytes] = []
         self._kept = 0
         self._read_bytes = 0
         self.dropped = False
+        self.exceeded = False
+        self.ended = False
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
-        with self._stream:
-            while chunk := os.read(self._stream.fileno(), 65536):
-                self._read_bytes += len(chunk)
-                if self._read_bytes > self._limit:
-                    self._exceeded.set()  # the waiting thread kills the group; reading on drains what is left
-                room = self._keep - self._kept
-                if len(chunk) > room:
-                    self.dropped = True
-                    chunk = chunk[: max(room, 0)]
-                if chunk:
-                    self._chunks.append(chunk)
-                    self._kept += len(chunk)
+        try:
+            with self._stream:
+                while chunk := os.read(self._stream.fileno(), 65536):
+                    self._keep_part(chunk)
+        finally:
+            self.ended = True
+            self._wake.set()
+
+    def _keep_part(self, chunk: bytes) -> None:
+        self._read_bytes += len(chunk)
+        if self._read_bytes > self._limit and not self.exceeded:
+            self.exceeded = True
+            self._wake.set()  # the supervising thread kills the group; reading goes on and drains what is left
+        room = self._keep - self._kept
+        if len(chunk) > room:
+            self.dropped = True
+            chunk = chunk[: max(room, 0)]
+        if chunk:
+            self._chunks.append(chunk)
+            self._kept += len(chunk)
 
     def join(self) -> None:
         self._thread.join(timeout=30)
@@ -425,6 +447,17 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def _dropping_privileges(python: str) -> list[str]:
+    """The start of a command that runs `python` as SANDBOX_UID, from root inside the sandbox.
+
+    util-linux's `setpriv` when the system has it (a small program, quick to start), else the interpreter itself.
+    """
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
+    if setpriv is not None:
+        return [setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--", python]
+    return [python, "-I", "-S", "-c", _DROP_PRIVILEGES.format(uid=SANDBOX_UID), python]
 
 
 @cache
@@ -477,7 +510,9 @@ def _check_readable(folders: Sequence[Path]) -> None:
 
 
 def _under(path: Path, folders: Sequence[Path]) -> bool:
-    return any(path == folder or folder in path.parents for folder in folders)
+    """Whether `path` is one of `folders` or inside one (absolute paths; compared as text, which is fast)."""
+    text = str(path)
+    return any(text == str(folder) or text.startswith(str(folder).rstrip("/") + "/") for folder in folders)
 
 
 def _outermost(paths: Sequence[Path]) -> list[Path]:
