@@ -144,6 +144,7 @@ async def test_a_call_over_the_limit_is_a_tool_error_and_calls_fit_again_later(t
         unclassed = await client.call_tool("server_info", {})
         clock.now += 30
         again = await client.call_tool("demo_run", {})
+        info = (await client.call_tool("server_info", {})).structured_content or {}
     assert [result.is_error for result in first] == [False, False]
     assert refused.is_error
     block = refused.content[0]
@@ -156,3 +157,5 @@ async def test_a_call_over_the_limit_is_a_tool_error_and_calls_fit_again_later(t
     assert not unclassed.is_error
     assert not again.is_error
     assert again.structured_content == {"result": "ran"}
+    assert info["rate_limits"] == {"llm": "30/minute", "tests": "2/minute", "subprocess": "60/minute"}
+    assert info["toolkits"][1]["rate_classes"] == {"demo_run": "tests", "demo_ask": "llm"}
