@@ -228,3 +228,22 @@ def test_without_setpriv_the_interpreter_drops_privileges_itself(
     box, _, workdir = sandbox(tmp_path, "bubblewrap")
     result = box.run_python(["-c", "import os; print(os.getuid(), os.getgid(), os.getgroups())"], workdir=workdir)
     assert result.stdout == f"{SANDBOX_UID} {SANDBOX_UID} []\n", result.stderr
+
+
+def test_a_child_that_left_the_session_is_killed_on_time_too(tmp_path: Path) -> None:
+    box, _, workdir = sandbox(tmp_path, "rlimits", timeout=1.0)
+    code = (
+        "import subprocess, sys, time\n"
+        "sleeper = [sys.executable, '-c', 'import time; time.sleep(60)']\n"
+        "quiet = {'stdout': subprocess.DEVNULL, 'stderr': subprocess.DEVNULL}\n"
+        "child = subprocess.Popen(sleeper, start_new_session=True, **quiet)\n"
+        "print(child.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    result = box.run_python(["-c", code], workdir=workdir)
+    assert result.timed_out
+    child = Path("/proc") / result.stdout.strip()
+    deadline = time.monotonic() + 10
+    while child.exists() and "State:\tZ" not in (child / "status").read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not child.exists() or "State:\tZ" in (child / "status").read_text()

@@ -443,10 +443,39 @@ class _Capped:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the process's group (its own session: it and every descendant that did not leave it), and reap it."""
+    """Kill the process, its group (its own session) and, while it runs, descendants that left the group; reap it.
+
+    A descendant that left the session and whose parent died first is no longer known as one: bubblewrap's PID
+    namespace takes it down with the rest, the resource-limits sandbox cannot.
+    """
+    stray = _descendants(process.pid) if process.poll() is None else []
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+    for pid in stray:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
     process.wait()
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below `pid` now, by their parent links in /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()  # after the command name, which may hold spaces
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found += below
+        pending += below
+    return found
 
 
 def _dropping_privileges(python: str) -> list[str]:
