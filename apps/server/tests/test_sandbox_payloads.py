@@ -281,10 +281,19 @@ def test_prints_1_gb(capfd):
             os.write(1, chunk)
 """
 
+CAPTURED_FLOOD = """
+def test_prints_1_gb():
+    chunk = "x" * 1024**2
+    for _ in range(1024):
+        print(chunk)
+    assert False, "pytest shows what a failed test printed"
+"""
 
-async def test_1_gb_of_output_is_stopped_at_the_output_limit(project: Path) -> None:
+
+@pytest.mark.parametrize("payload", [FLOOD, CAPTURED_FLOOD], ids=["straight", "captured-by-pytest"])
+async def test_1_gb_of_output_is_stopped_at_the_output_limit(project: Path, payload: str) -> None:
     started = time.monotonic()
-    result, whole = await run_payload(project, FLOOD)
+    result, whole = await run_payload(project, payload)
     assert result.is_error
     assert "wrote more than 64 MiB of output and were stopped" in whole
     assert len(whole) < 100_000
