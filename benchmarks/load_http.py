@@ -111,7 +111,9 @@ class RssWatch:
         self._thread.join()
 
 
-async def one_client(url: str, deadline: float, seed: int, latencies: dict[str, list[float]], errors: list[str]) -> None:
+async def one_client(
+    url: str, deadline: float, seed: int, latencies: dict[str, list[float]], errors: list[str]
+) -> None:
     chooser = random.Random(seed)
     names = [name for name, _, _ in MIX]
     weights = [weight for _, _, weight in MIX]
@@ -127,7 +129,7 @@ async def one_client(url: str, deadline: float, seed: int, latencies: dict[str, 
                     result = await client.call_tool(name, arguments[name])
                     if result.is_error:
                         errors.append(f"{name}: {result.content[0]}")
-            except Exception as exc:  # noqa: BLE001 - every failure is counted and shown
+            except Exception as exc:
                 errors.append(f"{name}: {type(exc).__name__}: {exc}")
             latencies[name].append(time.perf_counter() - started)
 
@@ -135,6 +137,52 @@ async def one_client(url: str, deadline: float, seed: int, latencies: dict[str, 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def start_server(work: Path, root: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """`codegen-lab serve --transport http` on a free loopback port, once it listens; its URL."""
+    script = Path(sys.executable).parent / "codegen-lab"
+    port = free_port()
+    env = {
+        **os.environ,
+        "CODEGEN_LAB_STATE_DIR": str(work / "state"),
+        "CODEGEN_LAB_CACHE_DIR": str(work / "cache"),
+        "CODEGEN_LAB_LOG_LEVEL": "WARNING",
+        # the limits are for runaway clients; a load test measures the server, not its limiter
+        "CODEGEN_LAB_RATE_LIMITS": json.dumps({"llm": "off", "tests": "off", "subprocess": "off"}),
+    }
+    command = [str(script), "serve", "--transport", "http", "--port", str(port), "--root", str(root)]
+    with (work / "server.log").open("wb") as log:
+        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    deadline = time.monotonic() + 60
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited: {(work / 'server.log').read_text()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            if time.monotonic() > deadline:
+                server.kill()
+                raise
+            time.sleep(0.05)
+        else:
+            return server, f"http://127.0.0.1:{port}/mcp"
+
+
+def report(latencies: dict[str, list[float]], errors: list[str], elapsed: float, peak_mib: float) -> int:
+    every = [value for values in latencies.values() for value in values]
+    print(f"\n{'call':18} {'calls':>7} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, _, _ in MIX:
+        values = latencies.get(name, [])
+        if values:
+            p50, p99 = 1000 * statistics.median(values), 1000 * percentile(values, 0.99)
+            print(f"{name:18} {len(values):7d} {p50:8.1f} {p99:8.1f}")
+    print(f"{'all':18} {len(every):7d} {1000 * statistics.median(every):8.1f} {1000 * percentile(every, 0.99):8.1f}")
+    print(f"\n{len(every) / elapsed:.1f} calls/s over {elapsed:.1f} s; errors: {len(errors)}")
+    print(f"server peak RSS: {peak_mib:.1f} MiB (target < {RSS_TARGET_MIB:.0f})")
+    for error in errors[:10]:
+        print(f"  error: {error[:200]}")
+    return 0 if not errors and peak_mib < RSS_TARGET_MIB else 1
 
 
 def main() -> int:
@@ -147,43 +195,18 @@ def main() -> int:
     root = work / "project"
     root.mkdir()
     make_project(root)
-    script = Path(sys.executable).parent / "codegen-lab"
-    port = free_port()
-    env = {
-        **os.environ,
-        "CODEGEN_LAB_STATE_DIR": str(work / "state"),
-        "CODEGEN_LAB_CACHE_DIR": str(work / "cache"),
-        "CODEGEN_LAB_LOG_LEVEL": "WARNING",
-        # the limits are for runaway clients; a load test measures the server, not its limiter
-        "CODEGEN_LAB_RATE_LIMITS": json.dumps({"llm": "100000/minute", "tests": "100000/minute", "subprocess": "100000/minute"}),
-    }
-    log = (work / "server.log").open("wb")
-    command = [str(script), "serve", "--transport", "http", "--port", str(port), "--root", str(root)]
-    server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    server, url = start_server(work, root)
+    latencies: dict[str, list[float]] = defaultdict(list)
+    errors: list[str] = []
+
+    async def run() -> None:
+        end = time.monotonic() + args.seconds
+        async with anyio.create_task_group() as group:
+            for seed in range(args.clients):
+                group.start_soon(one_client, url, end, seed, latencies, errors)
+
+    print(f"{args.clients} clients for {args.seconds:.0f} s against codegen-lab serve over HTTP (pid {server.pid})")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                print((work / "server.log").read_text(), file=sys.stderr)
-                return 2
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        url = f"http://127.0.0.1:{port}/mcp"
-        latencies: dict[str, list[float]] = defaultdict(list)
-        errors: list[str] = []
-
-        async def run() -> None:
-            end = time.monotonic() + args.seconds
-            async with anyio.create_task_group() as group:
-                for seed in range(args.clients):
-                    group.start_soon(one_client, url, end, seed, latencies, errors)
-
-        print(f"{args.clients} clients for {args.seconds:.0f} s against {' '.join(command[1:4])} (pid {server.pid})")
         started = time.monotonic()
         with RssWatch(server.pid) as rss:
             anyio.run(run)
@@ -194,21 +217,7 @@ def main() -> int:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
-        log.close()
-
-    every = [value for values in latencies.values() for value in values]
-    print(f"\n{'call':18} {'calls':>7} {'p50 ms':>8} {'p99 ms':>8}")
-    for name, _, _ in MIX:
-        values = latencies.get(name, [])
-        if values:
-            print(f"{name:18} {len(values):7d} {1000 * statistics.median(values):8.1f} {1000 * percentile(values, 0.99):8.1f}")
-    print(f"{'all':18} {len(every):7d} {1000 * statistics.median(every):8.1f} {1000 * percentile(every, 0.99):8.1f}")
-    peak = rss.peak_kib / 1024
-    print(f"\n{len(every) / elapsed:.1f} calls/s over {elapsed:.1f} s; errors: {len(errors)}")
-    print(f"server peak RSS: {peak:.1f} MiB (target < {RSS_TARGET_MIB:.0f})")
-    for error in errors[:10]:
-        print(f"  error: {error[:200]}")
-    return 0 if not errors and peak < RSS_TARGET_MIB else 1
+    return report(latencies, errors, elapsed, rss.peak_kib / 1024)
 
 
 if __name__ == "__main__":

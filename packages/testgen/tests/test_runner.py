@@ -69,3 +69,10 @@ def test_a_file_that_does_not_collect_is_an_error_not_a_crash(calc_project: Path
     assert test.outcome == "error"
     assert "nothing_like_this" in test.message
     assert run.exit_code == 2
+
+
+@pytest.mark.parametrize("timeout", [0, -1, 3601])
+def test_a_timeout_out_of_range_is_refused(calc_project: Path, timeout: float) -> None:
+    with pytest.raises(TestgenUsageError, match=rf"timeout {timeout} is out of range") as caught:
+        run_tests(["tests"], root=calc_project, python=PYTHON, timeout=timeout)
+    assert caught.value.hint == "Pass a number of seconds above 0 and at most 3600"

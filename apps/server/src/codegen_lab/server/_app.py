@@ -60,6 +60,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
         namespace="",
         description="Code from the project's rules and an LLM, validated; reviews against the rules.",
         package=APP_PACKAGE,
+        rate_class="llm",
     )
 
     @toolkit.tool(

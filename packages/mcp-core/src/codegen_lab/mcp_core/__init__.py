@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from codegen_lab.mcp_core._http import BearerAuth, http_app, load_tokens, serve_http
     from codegen_lab.mcp_core._mapping import map_exception
+    from codegen_lab.mcp_core._ratelimit import RateLimits
     from codegen_lab.mcp_core._settings import ENV_PREFIX, Settings, load_settings
     from codegen_lab.mcp_core._stdio import check_message, serve_stdio
     from codegen_lab.mcp_core._toolkit import PromptSpec, ResourceSpec, Toolkit, ToolSpec
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
         DuplicateNameError,
         LLMUnavailableError,
         OperationError,
+        RateLimitError,
         SettingsError,
         ToolkitError,
         UsageError,
@@ -54,6 +56,8 @@ __all__ = [
     "LLMUnavailableError",
     "OperationError",
     "PromptSpec",
+    "RateLimitError",
+    "RateLimits",
     "ResourceSpec",
     "ServerInfo",
     "Settings",
@@ -94,6 +98,7 @@ _HOMES = {
     "discover_toolkits": "codegen_lab.mcp_core._discovery",
     "installed_toolkits": "codegen_lab.mcp_core._discovery",
     "map_exception": "codegen_lab.mcp_core._mapping",
+    "RateLimits": "codegen_lab.mcp_core._ratelimit",
     "ENV_PREFIX": "codegen_lab.mcp_core._settings",
     "Settings": "codegen_lab.mcp_core._settings",
     "load_settings": "codegen_lab.mcp_core._settings",
@@ -107,6 +112,7 @@ _HOMES = {
     "DuplicateNameError": "codegen_lab.mcp_core.errors",
     "LLMUnavailableError": "codegen_lab.mcp_core.errors",
     "OperationError": "codegen_lab.mcp_core.errors",
+    "RateLimitError": "codegen_lab.mcp_core.errors",
     "SettingsError": "codegen_lab.mcp_core.errors",
     "ToolkitError": "codegen_lab.mcp_core.errors",
     "UsageError": "codegen_lab.mcp_core.errors",

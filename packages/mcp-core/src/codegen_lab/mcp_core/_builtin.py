@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from mcp_types import ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from codegen_lab.mcp_core._toolkit import Toolkit
 
@@ -36,6 +36,8 @@ class ToolkitInfo(BaseModel):
     tools: list[str]
     resources: list[str]
     prompts: list[str]
+    rate_classes: dict[str, str] = Field(default_factory=dict[str, str])
+    """The rate-limit class of each tool that has one (`rate_limits` of the server gives each class's limit)."""
 
 
 class ServerInfo(BaseModel):
@@ -55,6 +57,8 @@ class ServerInfo(BaseModel):
     python: str
     llm: dict[str, Any] | None = None
     """LLM usage per tool, the response cache and the breakers, when the server has an LLM service."""
+    rate_limits: dict[str, str] = Field(default_factory=dict[str, str])
+    """Calls allowed per tool class (setting rate-limits); `off` for none."""
 
 
 @dataclass(slots=True)
@@ -99,6 +103,7 @@ class ServerInfoReport:
                     tools=[tool.name for tool in toolkit.tools],
                     resources=[resource.uri for resource in toolkit.resources],
                     prompts=[prompt.name for prompt in toolkit.prompts],
+                    rate_classes={tool.name: tool.rate_class for tool in toolkit.tools if tool.rate_class},
                 )
                 for toolkit in self.toolkits
             ],
@@ -106,6 +111,7 @@ class ServerInfoReport:
             workspace_root=str(self.settings.root),
             uptime_seconds=0.0,
             python=platform.python_version(),
+            rate_limits=dict(self.settings.rate_limits),
         )
 
 

@@ -18,6 +18,7 @@ from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
 from codegen_lab.mcp_core._mapping import map_exception
+from codegen_lab.mcp_core._ratelimit import RateLimits
 from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
 from codegen_lab.mcp_core._schemas import SchemaCache, default_cache_dir
 from codegen_lab.mcp_core.errors import DuplicateNameError
@@ -47,6 +48,8 @@ class _MappedTool(Tool):
     _needs_metadata: bool = PrivateAttr(default=False)
     _spec: ToolSpec | None = PrivateAttr(default=None)
     _roots: ClientRoots | None = PrivateAttr(default=None)
+    _limits: RateLimits | None = PrivateAttr(default=None)
+    _rate_class: str | None = PrivateAttr(default=None)
 
     @classmethod
     def from_spec(cls, spec: ToolSpec, schemas: SchemaCache, roots: ClientRoots) -> _MappedTool:
@@ -84,6 +87,12 @@ class _MappedTool(Tool):
         self._audit = audit
         return self
 
+    def limited_by(self, limits: RateLimits, rate_class: str | None) -> _MappedTool:
+        """This tool, its calls counted against the limit of `rate_class` in `limits` (None: not limited)."""
+        self._limits = limits
+        self._rate_class = rate_class
+        return self
+
     async def run(
         self, arguments: dict[str, Any], context: Context[LifespanContextT, RequestT], convert_result: bool = False
     ) -> Any:
@@ -96,6 +105,8 @@ class _MappedTool(Tool):
         try:
             if self._roots is not None and self._spec is not None:
                 await check_arguments(self._roots, context, arguments, self._spec)
+            if self._limits is not None:  # after the checks: a refused call runs nothing and costs nothing
+                self._limits.check(self._rate_class, self.name)
             result = _scrubbed(await super().run(arguments, context, convert_result))
             if getattr(result, "is_error", False):
                 outcome = "error result"
@@ -144,6 +155,7 @@ def build_server(
     version: str | None = None,
     packages: Iterable[str] = (),
     llm: LLMService | None = None,
+    rate_limits: RateLimits | None = None,
 ) -> MCPServer:
     """Compose the toolkits, after the built-in `server` toolkit, into one MCP server.
 
@@ -154,6 +166,7 @@ def build_server(
         version: The server's version, as clients see it (default: this package's).
         packages: More distributions whose versions `server_info` reports, such as the application's own.
         llm: The LLM service whose usage `server_info` reports.
+        rate_limits: The token buckets of the tool classes (default: fresh ones from `settings.rate_limits`).
 
     Returns:
         The composed server, not yet running.
@@ -171,8 +184,9 @@ def build_server(
     audit = AuditLog(settings.state_dir_path / "audit.sqlite3") if settings.audit else None
     schemas = SchemaCache.load(settings.cache_dir or default_cache_dir())
     roots = ClientRoots(settings.root)
+    limits = rate_limits if rate_limits is not None else RateLimits(settings.rate_limits)
     tools: list[Tool] = [
-        _MappedTool.from_spec(spec, schemas, roots).audited_by(audit)
+        _MappedTool.from_spec(spec, schemas, roots).audited_by(audit).limited_by(limits, spec.rate_class)
         for toolkit in all_toolkits
         for spec in toolkit.tools
     ]

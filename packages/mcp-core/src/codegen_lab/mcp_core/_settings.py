@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from codegen_lab.mcp_core._ratelimit import DEFAULT_RATE_LIMITS, Rate
 from codegen_lab.mcp_core.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -114,6 +115,10 @@ class Settings(BaseModel):
     llm_cache_max_mb: float = Field(default=100.0, gt=0)
     """Size of the LLM response cache; the least recently used answers go first."""
 
+    rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
+    """Calls per tool class (`llm`, `tests`, `subprocess`) as `N/second|minute|hour|day`, or `off`; token buckets
+    that allow bursts up to N. Classes not given keep their default (`CODEGEN_LAB_RATE_LIMITS` is a JSON object)."""
+
     @field_validator("root")
     @classmethod
     def _root_is_a_folder(cls, value: Path) -> Path:
@@ -121,6 +126,17 @@ class Settings(BaseModel):
         if not resolved.is_dir():
             raise ValueError(f"{resolved} is not an existing folder")
         return resolved
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rates_are_readable(cls, value: dict[str, str]) -> dict[str, str]:
+        merged = {**DEFAULT_RATE_LIMITS, **value}
+        for name, text in merged.items():
+            try:
+                Rate.parse(text)
+            except ValueError as exc:
+                raise ValueError(f"class {name!r}: {exc}") from None
+        return merged
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -228,18 +244,26 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, _Sourced]:
             logger.debug("ignoring %s: not a server setting", variable)
             continue
         lists = {"include", "exclude", "llm_order", "allowed_hosts", "allowed_origins"}
-        value: object = _split_list(text) if field in lists else text
+        value: object = text
+        if field in lists:
+            value = _split_list(text)
+        elif field == "rate_limits":
+            value = _json(text)
         found[field] = _Sourced(value, f"environment variable {variable}")
     return found
+
+
+def _json(text: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text  # validation then reports it as not a list or an object, naming the variable
 
 
 def _split_list(text: str) -> object:
     stripped = text.strip()
     if stripped.startswith("["):
-        try:
-            return json.loads(stripped)
-        except json.JSONDecodeError:
-            return text  # validation then reports it as not a list, naming the variable
+        return _json(text)
     return [item.strip() for item in stripped.split(",") if item.strip()]
 
 

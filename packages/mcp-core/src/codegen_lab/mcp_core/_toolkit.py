@@ -36,6 +36,7 @@ class ToolSpec(NamedTuple):
     programs: tuple[str, ...] = ()
     """Arguments that name a program to run, such as a virtual environment's interpreter: inside the allowed
     roots as written (`..` resolved), though the program may be a link out of them, as `.venv/bin/python` is."""
+    rate_class: str | None = None
 
 
 class ResourceSpec(NamedTuple):
@@ -88,9 +89,11 @@ class Toolkit:
         description: One line on what the toolkit is for.
         instructions: Guidance for the model on using these tools, joined into the server's instructions.
         package: The distribution that ships the toolkit, for version reports (discovery fills it in).
+        rate_class: The rate-limit class of its tools unless a tool names its own: `llm` (calls an LLM), `tests`
+            (runs tests), `subprocess` (runs commands), or another class the `rate-limits` setting names.
 
     Raises:
-        ToolkitError: When the name or namespace is not lowercase letters, digits and `_`.
+        ToolkitError: When the name, namespace or rate class is not lowercase letters, digits and `_`.
     """
 
     def __init__(
@@ -101,17 +104,20 @@ class Toolkit:
         description: str = "",
         instructions: str | None = None,
         package: str | None = None,
+        rate_class: str | None = None,
     ) -> None:
         for label, value in (("name", name), ("namespace", name if namespace is None else namespace)):
             if not _NAME.match(value) and not (label == "namespace" and value == ""):
                 raise ToolkitError(
                     f"toolkit {label} {value!r} must start with a lowercase letter and hold only a-z, 0-9 and _"
                 )
+        _check_rate_class(rate_class, f"toolkit {name!r}")
         self.name = name
         self.namespace = name if namespace is None else namespace
         self.description = description
         self.instructions = instructions
         self.package = package
+        self.rate_class = rate_class
         self._tools: dict[str, ToolSpec] = {}
         self._resources: dict[str, ResourceSpec] = {}
         self._prompts: dict[str, PromptSpec] = {}
@@ -156,12 +162,14 @@ class Toolkit:
         paths: Iterable[str] = (),
         revisions: Iterable[str] = (),
         programs: Iterable[str] = (),
+        rate_class: str | None = None,
     ) -> ToolSpec:
         """Declare `fn` as a tool; see `tool` for the arguments.
 
         Raises:
             DuplicateNameError: When this toolkit already has a tool of that name.
-            ToolkitError: When `paths` or `revisions` names an argument `fn` does not take.
+            ToolkitError: When `paths`, `revisions` or `programs` names an argument `fn` does not take, or
+                the rate class is not lowercase letters, digits and `_`.
         """
         spec = ToolSpec(
             fn=fn,
@@ -173,7 +181,9 @@ class Toolkit:
             paths=tuple(paths),
             revisions=tuple(revisions),
             programs=tuple(programs),
+            rate_class=rate_class or self.rate_class,
         )
+        _check_rate_class(spec.rate_class, f"tool {spec.name!r}")
         declared = (*spec.paths, *spec.revisions, *spec.programs)
         parameters: Mapping[str, inspect.Parameter] = inspect.signature(fn).parameters if declared else {}
         unknown = [argument for argument in declared if argument not in parameters]
@@ -195,6 +205,7 @@ class Toolkit:
         paths: Iterable[str] = (),
         revisions: Iterable[str] = (),
         programs: Iterable[str] = (),
+        rate_class: str | None = None,
     ) -> Callable[[_F], _F]:
         """Declare the decorated function as a tool.
 
@@ -210,6 +221,8 @@ class Toolkit:
                 option (`--output=...`) before the tool runs.
             programs: The arguments that name a program to run (an interpreter): inside the allowed roots as
                 written, though the program itself may be a link out of them.
+            rate_class: The rate-limit class of the tool, such as `llm`, `tests` or `subprocess` (default: the
+                toolkit's); each class's calls are limited by the `rate-limits` setting.
 
         Returns:
             A decorator that declares the function and returns it unchanged.
@@ -228,6 +241,7 @@ class Toolkit:
                 paths=paths,
                 revisions=revisions,
                 programs=programs,
+                rate_class=rate_class,
             )
             return fn
 
@@ -290,3 +304,10 @@ class Toolkit:
             return fn
 
         return decorator
+
+
+def _check_rate_class(rate_class: str | None, owner: str) -> None:
+    if rate_class is not None and not _NAME.match(rate_class):
+        raise ToolkitError(
+            f"{owner}: rate class {rate_class!r} must start with a lowercase letter and hold only a-z, 0-9 and _"
+        )

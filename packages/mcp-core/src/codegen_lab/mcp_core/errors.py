@@ -7,7 +7,8 @@ CodegenLabError                 base of every error Codegen Lab raises on purpos
 ├── UsageError                  the caller's fault: a bad argument, path or option; carries a hint to fix it
 │   └── SettingsError           a bad setting, naming each field and where its value came from
 ├── OperationError              a failure while doing the work (a subprocess died, a file could not be read)
-│   └── LLMUnavailableError     no LLM backend answered (none configured, outage, rate limit, deadline)
+│   ├── LLMUnavailableError     no LLM backend answered (none configured, outage, rate limit, deadline)
+│   └── RateLimitError          a tool's class reached its rate limit (setting rate-limits); retry later
 └── ToolkitError                a toolkit could not be loaded or composed
     └── DuplicateNameError      two toolkits declare the same tool, prompt or resource
 ```
@@ -18,6 +19,7 @@ importing the MCP SDK. `codegen_lab.mcp_core.map_exception` turns them into MCP 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -28,6 +30,7 @@ __all__ = [
     "DuplicateNameError",
     "LLMUnavailableError",
     "OperationError",
+    "RateLimitError",
     "SettingsError",
     "ToolkitError",
     "UsageError",
@@ -101,4 +104,25 @@ class DuplicateNameError(ToolkitError):
         super().__init__(
             f"{kind} {name!r} is declared by both toolkit {first} and toolkit {second}; "
             f"exclude one of them (setting `exclude`, or CODEGEN_LAB_EXCLUDE) or rename the {kind}"
+        )
+
+
+class RateLimitError(OperationError):
+    """A tool was called more often than the rate limit of its class allows.
+
+    Args:
+        tool: The tool called.
+        rate_class: Its class, such as `tests`.
+        limit: The class's limit, such as `10/minute`.
+        retry_after: Seconds until a call of the class fits again.
+    """
+
+    def __init__(self, *, tool: str, rate_class: str, limit: str, retry_after: float) -> None:
+        self.tool = tool
+        self.rate_class = rate_class
+        self.limit = limit
+        self.retry_after = retry_after
+        super().__init__(
+            f"rate limit reached: {tool!r} is in the tool class {rate_class!r}, limited to {limit} (setting "
+            f"rate-limits); retry in {max(math.ceil(retry_after * 10) / 10, 0.1):.1f} s"
         )

@@ -25,6 +25,8 @@ __all__ = ["Project", "diff_coverage", "measure_coverage", "resolve_node", "run_
 logger = logging.getLogger(__name__)
 
 SCRIPTS = Path(__file__).parent / "_scripts"
+MAX_TIMEOUT = 3600.0
+"""The longest wall-clock timeout a run may ask for, in seconds."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +100,12 @@ class Project:
         result = self.sandbox.run_python(
             [str(script), *pytest_args], workdir=workdir, cwd=cwd or self.root, env=env, timeout=timeout
         )
-        if result.timed_out:
-            raise TestgenOperationError(f"the tests did not finish within {result.seconds:.0f} s and were stopped")
+        reason = result.stop_reason(self.sandbox.limits, self.sandbox.limits.timeout if timeout is None else timeout)
+        if reason is not None:
+            tail = result.stderr[-2000:].strip()
+            raise TestgenOperationError(
+                f"the tests {reason} (isolation {result.isolation})" + (f":\n{tail}" if tail else "")
+            )
         try:
             data = json.loads(report.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
@@ -155,6 +161,10 @@ def run_tests(
         MissingToolsError: When the target interpreter lacks pytest (or coverage, with `coverage`).
         TestgenOperationError: When pytest could not run or did not finish in time.
     """
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise TestgenUsageError(
+            f"timeout {timeout} is out of range", hint=f"Pass a number of seconds above 0 and at most {MAX_TIMEOUT:.0f}"
+        )
     project = Project.open(
         root,
         python,

@@ -65,7 +65,11 @@ class Limits:
         memory_bytes: Address space (RLIMIT_AS).
         file_bytes: Size of any file written (RLIMIT_FSIZE).
         processes: Processes and threads of the sandbox's uid (RLIMIT_NPROC), beyond those it already runs.
+            The kernel does not hold root to it: without bubblewrap, as root, only the timeout stops a fork bomb.
         output_bytes: Bytes kept of stdout and of stderr each; the rest is dropped and the result says so.
+        output_limit: Bytes of stdout or of stderr after which the process group is killed, while it runs.
+        tmp_bytes: Size of the fresh `/tmp` (bubblewrap only: a tmpfs, held in memory).
+        niceness: How much lower than testgen's the code's scheduling priority is, so the server keeps answering.
     """
 
     timeout: float = 300.0
@@ -74,6 +78,9 @@ class Limits:
     file_bytes: int = 256 * 1024**2
     processes: int = 256
     output_bytes: int = 1024**2
+    output_limit: int = 64 * 1024**2
+    tmp_bytes: int = 512 * 1024**2
+    niceness: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +93,7 @@ class SandboxResult:
         stderr: Its error output, cut at `Limits.output_bytes`.
         timed_out: Whether the wall-clock timeout killed it.
         truncated: Whether output was cut.
+        output_exceeded: Whether it was killed for writing more than `Limits.output_limit` bytes of output.
         isolation: `bubblewrap` or `rlimits` (no namespaces: limits, timeout and a clean environment only).
         seconds: Wall time it took.
     """
@@ -97,6 +105,35 @@ class SandboxResult:
     truncated: bool
     isolation: Isolation
     seconds: float
+    output_exceeded: bool = False
+
+    @property
+    def killed_by(self) -> int | None:
+        """The signal that killed it, when one did (bubblewrap reports it as 128 plus the signal)."""
+        if self.returncode < 0:
+            return -self.returncode
+        if self.isolation == "bubblewrap" and 128 < self.returncode < 128 + signal.NSIG:
+            return self.returncode - 128
+        return None
+
+    def stop_reason(self, limits: Limits, timeout: float) -> str | None:
+        """Why it was stopped, as the end of a sentence (`the tests ...`), when a limit stopped it.
+
+        Args:
+            limits: The limits it ran under.
+            timeout: The wall-clock timeout it ran under.
+        """
+        if self.timed_out:
+            return f"did not finish within {timeout:g} s and were stopped"
+        if self.output_exceeded:
+            return f"wrote more than {_size(limits.output_limit)} of output and were stopped"
+        number = self.killed_by
+        if number is None:
+            return None
+        name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
+        if number in {signal.SIGXCPU, signal.SIGKILL} and self.seconds >= limits.cpu_seconds:
+            return f"were killed by {name}, past the limit of {limits.cpu_seconds} s of CPU time"
+        return f"were killed by {name}"
 
 
 @cache
@@ -201,14 +238,8 @@ class Sandbox:
             bwrap = bubblewrap_path() or "bwrap"
             if uid == 0:
                 _hand_over(workdir, SANDBOX_UID)
-            command = [
-                bwrap,
-                *self._bubblewrap_arguments(workdir, directory, environment, as_root=uid == 0),
-                "--",
-                python,
-            ]
-            if uid == 0:
-                command += ["-I", "-S", "-c", _DROP_PRIVILEGES.format(uid=SANDBOX_UID), python]
+            command = [bwrap, *self._bubblewrap_arguments(workdir, directory, environment, as_root=uid == 0), "--"]
+            command += _dropping_privileges(python) if uid == 0 else [python]
             command += list(args)
             nproc_uid = SANDBOX_UID if uid == 0 else uid
             process_env: dict[str, str] = {}
@@ -241,7 +272,10 @@ class Sandbox:
                 arguments += ["--symlink", os.readlink(path), folder]
             elif path.is_dir():
                 arguments += ["--ro-bind", folder, folder]
-        arguments += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp"]  # noqa: S108
+        arguments += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777"]
+        if _bubblewrap_sizes_tmpfs():
+            arguments += ["--size", str(self.limits.tmp_bytes)]
+        arguments += ["--tmpfs", "/tmp"]  # noqa: S108
         # Host folders whose content shows as is; /tmp is a fresh tmpfs, so folders under it are mounted on it.
         mounted: list[Path] = [Path(folder) for folder in (*_SYSTEM_FOLDERS, "/proc", "/dev")]
         made: set[Path] = {Path("/tmp")}  # noqa: S108
@@ -249,17 +283,30 @@ class Sandbox:
             if Path(system_file).exists():
                 arguments += _ancestors(Path(system_file), mounted, made)
                 arguments += ["--ro-bind", system_file, system_file]
-        read_only = [*self.python.mounts(), *self.read_only]
-        for path in _outermost([folder.resolve() for folder in read_only if folder.exists()]):
+        arguments += self._read_only_arguments(workdir, mounted, made)
+        arguments += _ancestors(workdir, mounted, made)
+        arguments += ["--bind", str(workdir), str(workdir), "--chdir", str(cwd)]
+        for name, value in environment.items():
+            arguments += ["--setenv", name, value]
+        return arguments
+
+    def _read_only_arguments(self, workdir: Path, mounted: list[Path], made: set[Path]) -> list[str]:
+        """Mounts of the interpreter's folders and `read_only`; `mounted` and `made` grow with them."""
+        arguments: list[str] = []
+        read_only = [folder for folder in (*self.python.mounts(), *self.read_only) if folder.exists()]
+        for path in _outermost([folder.resolve() for folder in read_only]):
             if path == workdir or _under(path, mounted):
                 continue
             arguments += _ancestors(path, mounted, made)
             arguments += ["--ro-bind", str(path), str(path)]
             mounted.append(path)
-        arguments += _ancestors(workdir, mounted, made)
-        arguments += ["--bind", str(workdir), str(workdir), "--chdir", str(cwd)]
-        for name, value in environment.items():
-            arguments += ["--setenv", name, value]
+        # A folder reached through a symbolic link (a project's `.venv` linking elsewhere) shows at its own path
+        # too, when nothing mounted holds the link: the interpreter finds its virtual environment by that path.
+        for alias in _outermost([Path(os.path.abspath(folder)) for folder in read_only]):
+            if alias != alias.resolve() and alias != workdir and not _under(alias, mounted):
+                arguments += _ancestors(alias, mounted, made)
+                arguments += ["--ro-bind", str(alias.resolve()), str(alias)]
+                mounted.append(alias)
         return arguments
 
     def _execute(
@@ -281,6 +328,7 @@ class Sandbox:
             resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
             resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
             resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            os.nice(limits.niceness)
 
         logger.debug("sandbox (%s): %s", mode, command)
         started = time.monotonic()
@@ -299,13 +347,11 @@ class Sandbox:
             raise TestgenOperationError(f"the sandbox could not start {command[0]}: {exc}") from exc
         if process.stdout is None or process.stderr is None:  # pragma: no cover (both are pipes)
             raise TestgenOperationError("the sandbox's output pipes are missing")
-        out, err = _Capped(process.stdout, limits.output_bytes), _Capped(process.stderr, limits.output_bytes)
-        timed_out = False
-        try:
-            process.wait(timeout=max(timeout, 0.1))
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(process)
+        wake = threading.Event()
+        out = _Capped(process.stdout, limits.output_bytes, limits.output_limit, wake)
+        err = _Capped(process.stderr, limits.output_bytes, limits.output_limit, wake)
+        timed_out = _supervise(process, (out, err), wake, deadline=started + max(timeout, 0.1))
+        _kill_group(process)  # what it left running in its group, even when it ended by itself
         out.join()
         err.join()
         return SandboxResult(
@@ -316,31 +362,77 @@ class Sandbox:
             truncated=out.dropped or err.dropped,
             isolation=mode,
             seconds=round(time.monotonic() - started, 3),
+            output_exceeded=out.exceeded or err.exceeded,
         )
 
 
-class _Capped:
-    """Reads a pipe to its end on a thread, keeping the first `limit` bytes."""
+def _size(count: int) -> str:
+    return f"{count / 1024**2:g} MiB" if count >= 1024**2 else f"{count} bytes"
 
-    def __init__(self, stream: IO[bytes], limit: int) -> None:
+
+def _supervise(
+    process: subprocess.Popen[bytes], streams: Sequence[_Capped], wake: threading.Event, *, deadline: float
+) -> bool:
+    """Wait for `process` to end; kill its group when a stream passes its limit or at `deadline` (then True)."""
+    while True:
+        wake.clear()
+        remaining = deadline - time.monotonic()
+        if any(stream.exceeded for stream in streams):
+            _kill_group(process)
+            return False
+        if all(stream.ended for stream in streams):  # the usual end: the pipes close as the process exits
+            try:
+                process.wait(timeout=max(remaining, 0.0))
+            except subprocess.TimeoutExpired:
+                _kill_group(process)
+                return True
+            return False
+        if process.poll() is not None:  # it ended, but something it started holds its pipes
+            return False
+        if remaining <= 0:
+            _kill_group(process)
+            return True
+        wake.wait(timeout=min(remaining, 0.5))
+
+
+class _Capped:
+    """Reads a pipe to its end on a thread, keeping the first `keep` bytes; sets `wake` past `limit` and at the end."""
+
+    def __init__(self, stream: IO[bytes], keep: int, limit: int, wake: threading.Event) -> None:
         self._stream = stream
+        self._keep = keep
         self._limit = limit
+        self._wake = wake
         self._chunks: list[bytes] = []
         self._kept = 0
+        self._read_bytes = 0
         self.dropped = False
+        self.exceeded = False
+        self.ended = False
         self._thread = threading.Thread(target=self._read, daemon=True)
         self._thread.start()
 
     def _read(self) -> None:
-        with self._stream:
-            while chunk := self._stream.read(65536):
-                room = self._limit - self._kept
-                if len(chunk) > room:
-                    self.dropped = True
-                    chunk = chunk[: max(room, 0)]
-                if chunk:
-                    self._chunks.append(chunk)
-                    self._kept += len(chunk)
+        try:
+            with self._stream:
+                while chunk := os.read(self._stream.fileno(), 65536):
+                    self._keep_part(chunk)
+        finally:
+            self.ended = True
+            self._wake.set()
+
+    def _keep_part(self, chunk: bytes) -> None:
+        self._read_bytes += len(chunk)
+        if self._read_bytes > self._limit and not self.exceeded:
+            self.exceeded = True
+            self._wake.set()  # the supervising thread kills the group; reading goes on and drains what is left
+        room = self._keep - self._kept
+        if len(chunk) > room:
+            self.dropped = True
+            chunk = chunk[: max(room, 0)]
+        if chunk:
+            self._chunks.append(chunk)
+            self._kept += len(chunk)
 
     def join(self) -> None:
         self._thread.join(timeout=30)
@@ -351,9 +443,63 @@ class _Capped:
 
 
 def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    """Kill the process, its group (its own session) and, while it runs, descendants that left the group; reap it.
+
+    A descendant that left the session and whose parent died first is no longer known as one: bubblewrap's PID
+    namespace takes it down with the rest, the resource-limits sandbox cannot.
+    """
+    stray = _descendants(process.pid) if process.poll() is None else []
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
+    for pid in stray:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
     process.wait()
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes below `pid` now, by their parent links in /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2 :].split()  # after the command name, which may hold spaces
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found: list[int] = []
+    pending = [pid]
+    while pending:
+        below = children.get(pending.pop(), [])
+        found += below
+        pending += below
+    return found
+
+
+def _dropping_privileges(python: str) -> list[str]:
+    """The start of a command that runs `python` as SANDBOX_UID, from root inside the sandbox.
+
+    util-linux's `setpriv` when the system has it (a small program, quick to start), else the interpreter itself.
+    """
+    setpriv = shutil.which("setpriv", path="/usr/bin:/bin")
+    if setpriv is not None:
+        return [setpriv, f"--reuid={SANDBOX_UID}", f"--regid={SANDBOX_UID}", "--clear-groups", "--", python]
+    return [python, "-I", "-S", "-c", _DROP_PRIVILEGES.format(uid=SANDBOX_UID), python]
+
+
+@cache
+def _bubblewrap_sizes_tmpfs() -> bool:
+    """Whether this bubblewrap takes `--size` for a tmpfs (0.8 on)."""
+    found = bubblewrap_path()
+    if found is None:
+        return False
+    try:
+        completed = subprocess.run([found, "--help"], capture_output=True, text=True, timeout=30, check=False)  # noqa: S603
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return "--size" in completed.stdout
 
 
 def _processes_of(uid: int) -> int:
@@ -393,7 +539,9 @@ def _check_readable(folders: Sequence[Path]) -> None:
 
 
 def _under(path: Path, folders: Sequence[Path]) -> bool:
-    return any(path == folder or folder in path.parents for folder in folders)
+    """Whether `path` is one of `folders` or inside one (absolute paths; compared as text, which is fast)."""
+    text = str(path)
+    return any(text == str(folder) or text.startswith(str(folder).rstrip("/") + "/") for folder in folders)
 
 
 def _outermost(paths: Sequence[Path]) -> list[Path]:

@@ -34,6 +34,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
         description="Generate, run and measure pytest tests for Python code, in a sandbox.",
         instructions=_INSTRUCTIONS,
         package="codegen-lab-testgen",
+        rate_class="tests",
     )
 
     def interpreter(python: str | None) -> Path | None:
@@ -91,18 +92,24 @@ def create_toolkit(settings: Settings) -> Toolkit:
         paths=["paths"],
         programs=["python"],
     )
-    async def run(paths: list[str], coverage: bool = False, python: str | None = None) -> TestRun:
+    async def run(
+        paths: list[str],
+        coverage: bool = False,
+        python: str | None = None,
+        timeout: float = 300.0,  # noqa: ASYNC109 (the sandbox's wall-clock limit, which the runner enforces)
+    ) -> TestRun:
         """Run tests with pytest in a sandbox and report each test's outcome, message and duration.
 
         Args:
             paths: Test files, folders or node ids (`tests/test_x.py::test_y`), relative to the root.
             coverage: Also measure line and branch coverage of the root's code.
             python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
+            timeout: Wall-clock seconds (at most 3600) before the sandbox stops the run and its processes.
         """
         from codegen_lab.testgen._runner import run_tests  # noqa: PLC0415
 
         return await anyio.to_thread.run_sync(
-            lambda: run_tests(paths, root=root, python=interpreter(python), coverage=coverage)
+            lambda: run_tests(paths, root=root, python=interpreter(python), coverage=coverage, timeout=timeout)
         )
 
     @toolkit.tool(

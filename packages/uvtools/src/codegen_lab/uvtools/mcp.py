@@ -57,6 +57,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
         description="uv workspaces: graph, affected members, lock, hygiene, releases, runs and bumps.",
         instructions=_INSTRUCTIONS,
         package="codegen-lab-uvtools",
+        rate_class="subprocess",
     )
 
     locate = functools.partial(_workspace, root)
