@@ -53,6 +53,10 @@ def test_diff_coverage_against_a_git_ref(calc_project: Path) -> None:
     assert diff.missing == {"calc.py": [14]}
     with pytest.raises(TestgenUsageError, match="git diff against 'no-such-ref' failed"):
         diff_coverage(report, "no-such-ref", root=calc_project)
+    written = calc_project.parent / "pwned.diff"
+    with pytest.raises(TestgenUsageError, match="is not a git revision"):
+        diff_coverage(report, f"--output={written}", root=calc_project)
+    assert not written.exists()
 
 
 def test_paths_outside_the_root_are_refused(calc_project: Path, tmp_path: Path) -> None:

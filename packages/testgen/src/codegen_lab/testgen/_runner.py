@@ -229,11 +229,15 @@ def diff_coverage(report: CoverageReport, ref: str, *, root: Path | str | None =
         TestgenUsageError: When `root` is not in a git repository or `ref` is unknown.
     """
     base = Path(root if root is not None else Path.cwd()).resolve()
+    if not ref or ref.startswith("-") or any(ord(character) < 32 for character in ref):
+        raise TestgenUsageError(
+            f"diff ref {ref!r} is not a git revision", hint="Pass a branch, tag or commit id; it never starts with '-'"
+        )
     git = shutil.which("git")
     if git is None:
         raise TestgenUsageError("git is not installed", hint="Install git to measure diff coverage")
     completed = subprocess.run(  # noqa: S603 (git, with the ref as one argument after the options)
-        [git, "diff", "--unified=0", "--no-color", "--relative", ref, "--", "."],
+        [git, "diff", "--unified=0", "--no-color", "--relative", "--end-of-options", ref, "--", "."],
         cwd=base,
         capture_output=True,
         text=True,
