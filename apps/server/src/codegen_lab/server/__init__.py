@@ -1,17 +1,26 @@
-"""The composition root of Codegen Lab: the `codegen-lab` command and the MCP server composed of every toolkit."""
+"""The composition root of Codegen Lab: the `codegen-lab` command and the MCP server composed of every toolkit.
 
-from codegen_lab.server._app import create_server
-from codegen_lab.server._cli import CLI_ENTRY_POINT_GROUP, cli, main
+Names are imported when first used: `codegen-lab ws ...` or `codegen-lab --version` do not import the MCP SDK.
+"""
+
+from typing import TYPE_CHECKING
+
+from codegen_lab.mcp_core._lazy import lazy_exports as _lazy_exports
+
+if TYPE_CHECKING:
+    from codegen_lab.server._app import create_server
+    from codegen_lab.server._cli import CLI_ENTRY_POINT_GROUP, cli, main
 
 __version__: str
 """The installed version of codegen-lab-server, read from its metadata when first asked for."""
 
 __all__ = ["CLI_ENTRY_POINT_GROUP", "__version__", "cli", "create_server", "main"]
 
+_HOMES = {
+    "create_server": "codegen_lab.server._app",
+    "CLI_ENTRY_POINT_GROUP": "codegen_lab.server._cli",
+    "cli": "codegen_lab.server._cli",
+    "main": "codegen_lab.server._cli",
+}
 
-def __getattr__(name: str) -> str:
-    if name == "__version__":
-        from importlib.metadata import version  # noqa: PLC0415
-
-        return version("codegen-lab-server")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-server", _HOMES, __all__)
