@@ -224,3 +224,19 @@ def test_a_program_may_be_a_link_out_of_the_root_but_must_be_named_inside_it(pro
     for escape in ("../outside/python3", "/usr/bin/python3", "/proc/self/root/usr/bin/python3"):
         with pytest.raises(UsageError, match="outside the root"):
             roots.resolve(escape, "python", follow_links=False)
+
+
+@pytest.mark.anyio
+async def test_a_client_that_lists_no_roots_is_held_to_the_server_root(project: Path) -> None:
+    """The MCP Inspector declares the roots capability with no folder open."""
+
+    async def no_roots(context: ClientRequestContext) -> ListRootsResult:
+        return ListRootsResult(roots=[])
+
+    server = build_server(Settings(root=project), [path_kit()])
+    async with Client(server, list_roots_callback=no_roots, mode="legacy") as client:
+        inside = await client.call_tool("demo_read", {"path": "src/main.py"})
+        outside = await client.call_tool("demo_read", {"path": "/etc/passwd"})
+
+    assert not inside.is_error, text_of(inside)
+    assert outside.is_error

@@ -29,8 +29,8 @@ class ClientRoots:
     """The allowed roots of each client connection: the server's root, narrowed by the roots the client declares.
 
     A client that declares the roots capability is asked (`roots/list`) on its first call that names a path and
-    again after it sends `notifications/roots/list_changed`; one that does not, or that cannot be asked (no
-    back-channel, as over stateless HTTP), is held to the server's root.
+    again after it sends `notifications/roots/list_changed`; one that does not, that lists no roots, or that cannot
+    be asked (no back-channel, as over stateless HTTP), is held to the server's root.
     """
 
     def __init__(self, root: Path) -> None:
@@ -79,7 +79,7 @@ class ClientRoots:
             if uri.scheme != "file":
                 raise UsageError(f"the client's root {root.uri} is not a file:// URI")
             folders.append(Path(unquote(uri.path)))
-        return tuple(folders)
+        return tuple(folders) or None  # a client with no folder open (the MCP Inspector) narrows nothing
 
 
 async def check_arguments(roots: ClientRoots, context: Any, arguments: Mapping[str, Any], spec: ToolSpec) -> None:
