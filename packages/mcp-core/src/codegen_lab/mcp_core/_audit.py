@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codegen_lab.mcp_core._journal import default_state_dir
+from codegen_lab.mcp_core._folders import default_state_dir
 from codegen_lab.mcp_core._sqlite import open_store
 from codegen_lab.mcp_core.secrets import known_secrets, redact
 

@@ -12,15 +12,16 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from mcp_types import CallToolResult, NotificationParams
-from pydantic import PrivateAttr
+from pydantic import ConfigDict, PrivateAttr
 
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
+from codegen_lab.mcp_core._folders import default_cache_dir
 from codegen_lab.mcp_core._mapping import map_exception
 from codegen_lab.mcp_core._ratelimit import RateLimits
 from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
-from codegen_lab.mcp_core._schemas import SchemaCache, default_cache_dir
+from codegen_lab.mcp_core._schemas import SchemaCache
 from codegen_lab.mcp_core.errors import DuplicateNameError
 from codegen_lab.mcp_core.secrets import known_secrets, scrub
 
@@ -42,6 +43,8 @@ class _MappedTool(Tool):
 
     Argument validation failures included: the SDK validates inside `run`.
     """
+
+    model_config = ConfigDict(defer_build=True)  # a tool from the schema cache never validates itself
 
     _audit: AuditLog | None = PrivateAttr(default=None)
     _structured_output: bool | None = PrivateAttr(default=None)

@@ -37,6 +37,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from codegen_lab.mcp_core._atomic import replace_atomically
+from codegen_lab.mcp_core._folders import default_state_dir
 from codegen_lab.mcp_core.errors import OperationError, UsageError
 
 __all__ = [
@@ -60,14 +61,6 @@ KEEP = 200
 _COUNTER = itertools.count()
 
 Action = Literal["write", "remove", "snapshot"]
-
-
-def default_state_dir() -> Path:
-    """`CODEGEN_LAB_STATE_DIR`, else `$XDG_STATE_HOME/codegen-lab`, else `~/.local/state/codegen-lab`."""
-    explicit = os.environ.get("CODEGEN_LAB_STATE_DIR")
-    if explicit:
-        return Path(explicit)
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "codegen-lab"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,12 +22,12 @@ import json
 import logging
 import os
 import sys
-import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from codegen_lab.mcp_core.files import replace_atomically
+from codegen_lab.mcp_core._atomic import replace_atomically
+from codegen_lab.mcp_core._folders import default_cache_dir
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver.tools import Tool
@@ -39,18 +39,6 @@ __all__ = ["SchemaCache", "default_cache_dir"]
 logger = logging.getLogger(__name__)
 
 _FORMAT = 1
-
-
-def default_cache_dir() -> Path:
-    """`CODEGEN_LAB_CACHE_DIR`, else the platform's cache folder for codegen-lab."""
-    explicit = os.environ.get("CODEGEN_LAB_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "codegen-lab"
-    if sys.platform == "win32":
-        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "codegen-lab" / "Cache"
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "codegen-lab"
 
 
 class SchemaCache:
@@ -191,6 +179,8 @@ def _still_true(stored: object) -> bool:
 
 def _loaded_files() -> dict[str, list[int]]:
     """Every loaded module's file outside the standard library, with its modification time and size."""
+    import sysconfig  # noqa: PLC0415 - only when the cache is written
+
     paths = sysconfig.get_paths()
     standard = tuple({paths["stdlib"], paths["platstdlib"]})
     installed = tuple({paths["purelib"], paths["platlib"]})

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
     from codegen_lab.mcp_core._settings import Settings
 
-from codegen_lab.mcp_core._schemas import default_cache_dir
+from codegen_lab.mcp_core._folders import default_cache_dir
 from codegen_lab.mcp_core._sqlite import open_store
 from codegen_lab.mcp_core.llm._types import Completion, CompletionRequest, Usage
 
