@@ -23,7 +23,7 @@ from codegen_lab.mcp_core._ratelimit import RateLimits
 from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
 from codegen_lab.mcp_core._schemas import SchemaCache
 from codegen_lab.mcp_core.errors import DuplicateNameError
-from codegen_lab.mcp_core.secrets import known_secrets, scrub
+from codegen_lab.mcp_core.secrets import known_secrets, refresh_secrets, scrub
 
 if TYPE_CHECKING:
     from mcp.server.context import LifespanContextT, RequestT
@@ -179,6 +179,7 @@ def build_server(
             message names both toolkits.
     """
     started = time.monotonic()
+    refresh_secrets()  # the environment as the server starts
     report = ServerInfoReport(settings=settings, started=started, packages=tuple(packages), server_name=name, llm=llm)
     all_toolkits = [server_toolkit(report), *toolkits]
     report.toolkits = tuple(all_toolkits)

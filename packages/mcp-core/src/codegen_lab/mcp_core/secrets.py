@@ -12,19 +12,30 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["REDACTED", "RedactingFormatter", "known_secrets", "redact", "register_secret", "scrub", "scrub_text"]
+__all__ = [
+    "REDACTED",
+    "RedactingFormatter",
+    "known_secrets",
+    "redact",
+    "refresh_secrets",
+    "register_secret",
+    "scrub",
+    "scrub_text",
+]
 
 REDACTED = "[redacted]"
 _MINIMUM = 8
 _SECRET_NAMES = ("key", "token", "secret", "password", "passwd", "authorization", "credential", "cookie")
 _SECRET_ENVIRONMENT = ("KEY", "TOKEN", "SECRET", "PASSWORD", "CREDENTIAL", "AUTH")
 _REGISTERED: set[str] = set()
+_known: list[str] | None = None
 
 
 def register_secret(value: str | None) -> None:
     """Treat `value` as a secret from now on (ignored when shorter than 8 characters)."""
     if value is not None and len(value.strip()) >= _MINIMUM:
         _REGISTERED.add(value.strip())
+        refresh_secrets()
 
 
 def environment_secrets(environ: Mapping[str, str]) -> list[str]:
@@ -37,9 +48,23 @@ def environment_secrets(environ: Mapping[str, str]) -> list[str]:
 
 
 def known_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Every secret known now, longest first (so that one holding another is replaced whole)."""
-    found = {*environment_secrets(os.environ if environ is None else environ), *_REGISTERED}
-    return sorted(found, key=len, reverse=True)
+    """Every secret known, longest first (so that one holding another is replaced whole).
+
+    Without `environ`, the process environment is read once and remembered (reading it costs more than a tool
+    call should): `refresh_secrets()` reads it again, as `build_server` does when a server is composed.
+    """
+    global _known  # noqa: PLW0603 - one list for the process, rebuilt when something changes
+    if environ is not None:
+        return sorted({*environment_secrets(environ), *_REGISTERED}, key=len, reverse=True)
+    if _known is None:
+        _known = sorted({*environment_secrets(os.environ), *_REGISTERED}, key=len, reverse=True)
+    return _known
+
+
+def refresh_secrets() -> None:
+    """Read the process environment's secrets again on the next `known_secrets()`."""
+    global _known  # noqa: PLW0603
+    _known = None
 
 
 def scrub_text(text: str, secrets: list[str] | None = None) -> str:
