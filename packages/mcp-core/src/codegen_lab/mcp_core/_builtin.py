@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import platform
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-from mcp_types import ToolAnnotations
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -72,6 +73,7 @@ class ServerInfoReport:
     toolkits: tuple[Toolkit, ...] = ()
     llm: LLMService | None = None
     _static: ServerInfo | None = field(default=None, init=False)
+    _static_json: dict[str, Any] | None = field(default=None, init=False)
 
     def own_version(self) -> str:
         """The version of the first of `packages` (the application), else of mcp-core."""
@@ -81,10 +83,24 @@ class ServerInfoReport:
         """The report, with the uptime as of now."""
         if self._static is None:
             self._static = self._build_static()
+        return self._static.model_copy(update=self._changing())
+
+    def result(self) -> CallToolResult:
+        """The report as a tool result: the unchanging part is serialized once, not on every call."""
+        if self._static_json is None:
+            if self._static is None:
+                self._static = self._build_static()
+            self._static_json = self._static.model_dump(mode="json")
+        report = {**self._static_json, **self._changing()}
+        return CallToolResult(
+            content=[TextContent(type="text", text=json.dumps(report, indent=2))], structured_content=report
+        )
+
+    def _changing(self) -> dict[str, Any]:
         update: dict[str, Any] = {"uptime_seconds": round(time.monotonic() - self.started, 3)}
         if self.llm is not None:
             update["llm"] = self.llm.usage_report()
-        return self._static.model_copy(update=update)
+        return update
 
     def _build_static(self) -> ServerInfo:
         distributions = ["mcp", OWN_PACKAGE, *self.packages]
@@ -134,9 +150,9 @@ def server_toolkit(report: ServerInfoReport) -> Toolkit:
         title="Server information",
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
     )
-    def info() -> ServerInfo:
+    def info() -> Annotated[CallToolResult, ServerInfo]:
         """Report this server: the version of each loaded package, the toolkits and their tools, the MCP protocol versions it serves, the workspace root and the uptime."""  # noqa: E501
-        return report.build()
+        return report.result()
 
     @toolkit.resource(INFO_URI, name="server-info", title="Server information", mime_type="application/json")
     def info_resource() -> str:
