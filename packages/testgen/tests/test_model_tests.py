@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
+import asyncio
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -249,3 +251,20 @@ def test_code_that_imports_or_calls_what_is_not_allowed_is_dropped(code: str, re
     assert tests == []
     assert len(dropped) == 1
     assert reason in dropped[0]
+
+
+class SilentModel:
+    """A model that never answers in time."""
+
+    async def complete(self, system: str, messages: Sequence[Message], max_tokens: int) -> str:
+        await asyncio.sleep(300)
+        return ""
+
+
+def test_a_model_that_does_not_answer_leaves_the_budget_honoured(vault: Path) -> None:
+    started = time.monotonic()
+    report = generate("vault.py", root=vault, python=PYTHON, budget=20, completer=SilentModel())
+    assert time.monotonic() - started < 20 + 10  # the machine is shared; without the cap this takes minutes
+    assert report.llm is not None
+    assert report.llm.note == "the model did not answer within the budget"
+    assert report.tests  # the offline tests are kept all the same

@@ -386,7 +386,9 @@ def _search(
             candidates += loop.wide_candidates()
         if completer is not None:
             uncovered = loop.statements - loop.covered_lines
-            candidates += llm_candidates(completer, loop.info, loop.target, uncovered, loop.next_id())
+            candidates += llm_candidates(
+                completer, loop.info, loop.target, uncovered, loop.next_id(), timeout=loop.remaining()
+            )
         gain = loop.round(candidates)
         rounds += 1
         stalled = 0 if gain else stalled + 1
