@@ -242,6 +242,7 @@ async def test_async_is_not_a_candidate():
         ("def test_x():\n    eval('1')\n", "calls eval()"),
         ("def test_x():\n    ().__class__.__base__.__subclasses__()\n", "uses __subclasses__"),
         ("import os\n\ndef test_x():\n    os.remove('f')\n", "uses os.remove"),
+        ("from os import system\n\ndef test_x():\n    system('true')\n", "imports system from os"),
         ("x = 1\n", "defines no test function"),
         ("def test_x(:\n", "does not parse"),
     ],

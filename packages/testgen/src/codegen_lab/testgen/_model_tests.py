@@ -116,10 +116,15 @@ def check_source(tree: ast.AST, target: str) -> str | None:
             for alias in node.names:
                 if not allowed_import(alias.name, (), target):
                     return f"imports {alias.name}"
+                if alias.name == "os" and alias.asname:
+                    return f"imports os as {alias.asname}"
         elif isinstance(node, ast.ImportFrom):
             module = node.module or ""
-            if node.level or not allowed_import(module, [alias.name for alias in node.names], target):
+            names = [alias.name for alias in node.names]
+            if node.level or not allowed_import(module, names, target):
                 return f"imports from {'.' * node.level}{module}"
+            if module == "os" and any(_DENIED_OS.match(name) for name in names):
+                return f"imports {', '.join(names)} from os"
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _DENIED_CALLS:
             return f"calls {node.func.id}()"
         elif isinstance(node, ast.Attribute):
