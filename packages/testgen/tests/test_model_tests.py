@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
@@ -14,6 +13,7 @@ import pytest
 
 from codegen_lab.testgen import Message, generate, run_tests
 from codegen_lab.testgen._model_tests import parse_answer
+from codegen_lab.testgen._render import format_code
 
 PYTHON = sys.executable
 
@@ -96,14 +96,7 @@ def test_a_model_test_that_covers_missing_lines_is_kept_and_one_adding_nothing_i
     assert "def test_unlock_with_the_passphrase_opens():" in code
     assert "test_unlock_with_another_word_stays_closed" not in code
     assert [test.kind for test in report.tests if test.name == "test_unlock_with_the_passphrase_opens"] == ["model"]
-    formatted = subprocess.run(
-        [sys.executable, "-m", "ruff", "format", "--isolated", "--line-length", "120", "--check", "-"],
-        input=code,
-        text=True,
-        capture_output=True,
-        check=False,
-    )
-    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+    assert format_code(code) == code  # ruff-formatted, model-written tests included
     run = run_tests(["tests"], root=vault, python=PYTHON)
     assert run.failed == 0
     assert run.passed == len(report.tests)
