@@ -46,8 +46,20 @@ def create_server(settings: Settings) -> MCPServer:
     from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
 
     llm = LLMService.from_settings(settings)
-    toolkits = [codegen_toolkit(settings, llm), *discover_toolkits(settings)]
+    toolkits = [
+        codegen_toolkit(settings, llm),
+        *(_wired(toolkit, settings, llm) for toolkit in discover_toolkits(settings)),
+    ]
     return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm)
+
+
+def _wired(toolkit: Toolkit, settings: Settings, llm: LLMService) -> Toolkit:
+    """The toolkit as discovered, or, for one that can use the LLM, made again with the service passed in."""
+    if toolkit.name == "testgen" and toolkit.package == "codegen-lab-testgen":
+        from codegen_lab.server._testgen import testgen_toolkit  # noqa: PLC0415
+
+        return testgen_toolkit(settings, llm)
+    return toolkit
 
 
 def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Generator
+from contextlib import contextmanager
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -115,6 +117,18 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 def cli() -> None:
     """Codegen Lab: tools for AI-assisted Python development, served over the Model Context Protocol."""
+    # `codegen-lab testgen generate --llm` finds the server's LLM here (testgen's cli.py reads this key)
+    click.get_current_context().meta["codegen_lab.testgen.model"] = _testgen_model
+
+
+@contextmanager
+def _testgen_model(root: Path | None) -> Generator[Any]:
+    """The LLM of the settings of `root`, as testgen's completer (None when no backend is configured)."""
+    from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+    from codegen_lab.server._testgen import cli_completer  # noqa: PLC0415
+
+    with cli_completer(LLMService.from_settings(_settings(root=root))) as completer:
+        yield completer
 
 
 _root_option = root_option("Workspace root the tools work in (default: CODEGEN_LAB_ROOT, else the current directory).")

@@ -17,7 +17,8 @@ from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, anal
 from codegen_lab.testgen._completion import Completer
 from codegen_lab.testgen._inputs import Candidate, candidates_for
 from codegen_lab.testgen._llm import llm_candidates
-from codegen_lab.testgen._models import GeneratedTest, GenerationReport
+from codegen_lab.testgen._model_tests import NO_MODEL, model_tests, render_model_test
+from codegen_lab.testgen._models import GeneratedTest, GenerationReport, ModelTestsReport
 from codegen_lab.testgen._paths import inside_root, write_safely
 from codegen_lab.testgen._properties import find_properties
 from codegen_lab.testgen._render import render_property, render_test
@@ -39,6 +40,8 @@ _FIRST_ROUND = 6
 _AIMED = 10
 _MAX_CANDIDATES = 400
 _STALLED_ROUNDS = 3
+_MODEL_SHARE = 0.5
+"""Of the search time, the share the offline rounds leave to the model's tests when there is a model."""
 _UNEXPECTED = {"TypeError", "AttributeError", "NameError", "UnboundLocalError", "RecursionError", "SystemExit"}
 
 
@@ -245,6 +248,7 @@ def generate(
     budget: float = 60.0,
     isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto",
     completer: Completer | None = None,
+    llm: bool = False,
     progress: Progress | None = None,
     seed: int = 0,
 ) -> GenerationReport:
@@ -254,8 +258,9 @@ def generate(
     constants the code compares against, plus the docstring examples; they run in the sandbox under coverage.
     A candidate becomes a test when it behaves the same in two runs and covers lines or branches no kept test
     did; the next round aims at the lines still uncovered, until `budget` seconds pass or a round adds nothing.
-    Round trips and idempotence found in the code become Hypothesis tests. The kept tests then run under
-    pytest twice; any that fails is dropped.
+    Round trips and idempotence found in the code become Hypothesis tests. With a `completer`, the model then
+    writes test functions for the lines still uncovered (as CoverUp does), kept on the same terms. The kept
+    tests then run under pytest twice; any that fails is dropped.
 
     Args:
         target: A module name the target interpreter imports (`package.module`) or a `.py` file in the root.
@@ -264,7 +269,9 @@ def generate(
         out: Folder to write `test_<module>_generated.py` in, inside the root (default: not written).
         budget: Wall-clock seconds for the whole generation, measuring included.
         isolation: `auto` (bubblewrap when it works here), `bubblewrap` or `rlimits`.
-        completer: A model to ask for more candidate calls aimed at uncovered lines (optional).
+        completer: A model to ask for candidate calls and test functions aimed at uncovered lines (optional).
+        llm: Whether tests from a model were asked for: without a `completer`, `report.llm` then says that the
+            offline strategies ran alone. A `completer` is used whether or not this is set.
         progress: Called as work advances, with (seconds spent, budget, what is happening).
         seed: Seed of the input choices, for reproducible output.
 
@@ -291,8 +298,10 @@ def generate(
     resolved = resolve_target(project, target)
     info = analyze_source(resolved.file)
     reserve = min(max(0.3 * budget, 6.0), 25.0)
+    search_end = started + budget - reserve
+    offline_end = search_end - _MODEL_SHARE * (budget - reserve) if completer is not None else search_end
     with project.workdir() as workdir:
-        loop = _Loop(project, resolved, info, workdir, started + budget - reserve, random.Random(seed))  # noqa: S311 (input choices, not secrets)
+        loop = _Loop(project, resolved, info, workdir, offline_end, random.Random(seed))  # noqa: S311 (input choices, not secrets)
         report(0.0, budget, f"analysing {resolved.module}")
         loop.observe([], hash_seed=0)  # imports it once: its statements, and whether it imports at all
         rounds, stopped = _search(loop, completer, report, started=started, budget=budget)
@@ -312,7 +321,27 @@ def generate(
             test.new_coverage = gains.get(test.candidate_id, 0)
         examples = [(observed.candidate, observed.outcome) for observed in loop.kept]
         tests += [render_property(prop, resolved.alias, taken) for prop in find_properties(info, examples)]
+        model = ModelTestsReport(used=False, note=NO_MODEL) if llm and completer is None else None
+        if completer is not None:
+            report(time.monotonic() - started, budget, "asking the model for tests of the uncovered lines")
+            from_model, model = model_tests(
+                completer,
+                project=project,
+                target=resolved,
+                workdir=workdir,
+                statements=loop.statements,
+                covered_lines=loop.covered_lines,
+                covered_arcs=loop.covered_arcs,
+                kept_names=sorted(taken),
+                deadline=search_end,
+            )
+            defined: set[str] = set()
+            tests += [render_model_test(entry, taken, defined) for entry in from_model]
         final = validate(project, resolved, workdir, tests, deadline=started + budget)
+        if model is not None and model.used:
+            final_count = sum(test.kind == "model" for test in final.tests)
+            model.failed += model.kept - final_count
+            model.kept = final_count
     code = final.code
     written: str | None = None
     backup: Path | None = None
@@ -336,6 +365,7 @@ def generate(
         seconds=round(time.monotonic() - started, 2),
         stopped=stopped,
         code=code,
+        llm=model,
     )
 
 
@@ -356,7 +386,9 @@ def _search(
             candidates += loop.wide_candidates()
         if completer is not None:
             uncovered = loop.statements - loop.covered_lines
-            candidates += llm_candidates(completer, loop.info, loop.target, uncovered, loop.next_id())
+            candidates += llm_candidates(
+                completer, loop.info, loop.target, uncovered, loop.next_id(), timeout=loop.remaining()
+            )
         gain = loop.round(candidates)
         rounds += 1
         stalled = 0 if gain else stalled + 1

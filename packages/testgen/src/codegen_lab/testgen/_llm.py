@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 
 from codegen_lab.testgen._analysis import ModuleInfo
-from codegen_lab.testgen._completion import Completer
+from codegen_lab.testgen._completion import Completer, Message
 from codegen_lab.testgen._inputs import Candidate
 from codegen_lab.testgen._target import Target
 
@@ -29,11 +29,14 @@ _MAX_CALLS = 40
 
 
 def llm_candidates(
-    completer: Completer, info: ModuleInfo, target: Target, uncovered: Iterable[int], prefix: str
+    completer: Completer, info: ModuleInfo, target: Target, uncovered: Iterable[int], prefix: str, *, timeout: float
 ) -> list[Candidate]:
-    """Ask the model for calls that reach the uncovered lines; malformed answers are skipped, never run."""
+    """Ask the model for calls that reach the uncovered lines; malformed answers are skipped, never run.
+
+    A model that does not answer within `timeout` seconds gives no candidates.
+    """
     lines = sorted(uncovered)
-    if not lines:
+    if not lines or timeout <= 0:
         return []
     source = info.path.read_text(encoding="utf-8").splitlines()
     numbered = "\n".join(
@@ -44,8 +47,12 @@ def llm_candidates(
         f"test. Write up to {_MAX_CALLS} calls such as `{target.alias}.function(arguments)` whose execution runs "
         f"those lines.\n\n```python\n{numbered}\n```"
     )
+    messages: list[Message] = [{"role": "user", "content": prompt}]
     try:
-        answer = asyncio.run(completer.complete(_SYSTEM, [{"role": "user", "content": prompt}], _MAX_TOKENS))
+        answer = asyncio.run(asyncio.wait_for(completer.complete(_SYSTEM, messages, _MAX_TOKENS), timeout))
+    except TimeoutError:
+        logger.warning("the model did not answer within %.0f s", timeout)
+        return []
     except Exception:
         logger.warning("the model could not be asked for candidates", exc_info=True)
         return []

@@ -12,6 +12,7 @@ __all__ = [
     "FileCoverage",
     "GeneratedTest",
     "GenerationReport",
+    "ModelTestsReport",
     "Mutant",
     "MutationReport",
     "TestOutcome",
@@ -108,11 +109,35 @@ class GeneratedTest(BaseModel):
     __test__ = False
 
     name: str
-    kind: Literal["doctest", "example", "exception", "property"]
+    kind: Literal["doctest", "example", "exception", "property", "model"]
+    """`model`: written by the LLM (and kept, like the others, because it passed twice and added coverage)."""
     target: str
-    """The function, class or method it tests."""
+    """The function, class or method it tests (for a `model` test: its name as the model wrote it)."""
     new_lines: int = 0
     """Lines (and branches) it covered that no test kept before it did."""
+
+
+class ModelTestsReport(BaseModel):
+    """What the model's tests came to, when one was asked for (`llm`)."""
+
+    used: bool
+    """Whether a model was there to ask; when not, the offline strategies ran alone and `note` says so."""
+    note: str = ""
+    """Why the model was not asked, or stopped being asked, when it was."""
+    prompts: int = 0
+    """Prompts sent, retries included."""
+    proposed: int = 0
+    """Test functions the model wrote (and pieces of its answers that held none)."""
+    malformed: int = 0
+    """Dropped without running: did not parse, defined no test, or imported or called what is not allowed."""
+    failed: int = 0
+    """Failed in the sandbox (in either of the two runs, or in the last check of the whole module)."""
+    retried: int = 0
+    """Failing tests sent back to the model once, with their failure."""
+    no_gain: int = 0
+    """Passed twice but ran nothing that the tests kept before them did not."""
+    kept: int = 0
+    """In the generated module."""
 
 
 class GenerationReport(BaseModel):
@@ -141,6 +166,8 @@ class GenerationReport(BaseModel):
     """Why the loop ended: the budget was spent, a round added nothing, or every line is covered."""
     code: str
     """The generated test module."""
+    llm: ModelTestsReport | None = None
+    """When tests from a model were asked for: how many it proposed, how many were dropped and why, kept."""
 
 
 class Mutant(BaseModel):

@@ -29,9 +29,10 @@ class RenderedTest:
     """One test function, with the imports it needs."""
 
     name: str
-    kind: Literal["doctest", "example", "exception", "property"]
+    kind: Literal["doctest", "example", "exception", "property", "model"]
     target: str
     lines: list[str]
+    """The test's body; for `property` and `model` tests, the whole definition (decorators, helpers)."""
     imports: set[str] = field(default_factory=set[str])
     candidate_id: str = ""
     new_coverage: int = 0
@@ -237,7 +238,7 @@ def render_module(module: str, alias: str, tests: Sequence[RenderedTest], *, ver
     if standard:
         parts.append(_DOCTEST_HELPER.format(alias=alias))
     for test in tests:
-        body = test.lines if test.kind == "property" else [f"def {test.name}():", *test.lines]
+        body = test.lines if test.kind in {"property", "model"} else [f"def {test.name}():", *test.lines]
         parts.append("\n\n" + "\n".join(body) + "\n")
     return "".join(parts)
 

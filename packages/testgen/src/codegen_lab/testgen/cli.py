@@ -7,16 +7,27 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
 
+if TYPE_CHECKING:
+    from codegen_lab.testgen._completion import Completer
+    from codegen_lab.testgen._models import ModelTestsReport
+
+    ModelOffer = Callable[[Path | None], AbstractContextManager[Completer | None]]
+
 __all__ = ["cli", "main"]
 
 _ISOLATION = click.Choice(["auto", "bubblewrap", "rlimits"])
+MODEL_KEY = "codegen_lab.testgen.model"
+"""The `click.Context.meta` key under which a host command (`codegen-lab`) offers a model to `generate --llm`:
+a function of `--root` that returns a context manager giving a `Completer`, or None when no LLM is configured.
+"""
 
 
 _reported_errors = reported_errors
@@ -53,6 +64,11 @@ def cli() -> None:
 @click.option("--budget", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Wall-clock seconds.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the input choices.")
 @click.option("--print", "print_code", is_flag=True, help="Print the tests instead of writing them.")
+@click.option(
+    "--llm",
+    is_flag=True,
+    help="Also have the LLM write tests for the uncovered lines (as `codegen-lab testgen`, with an LLM configured).",
+)
 @_common
 def generate(
     target: str,
@@ -60,6 +76,7 @@ def generate(
     budget: float,
     seed: int,
     print_code: bool,
+    llm: bool,
     root: Path | None,
     python: Path | None,
     isolation: Literal["auto", "bubblewrap", "rlimits"],
@@ -71,8 +88,10 @@ def generate(
 
     from codegen_lab.testgen._generate import generate as run_generate  # noqa: PLC0415
 
+    offer: ModelOffer | None = click.get_current_context().meta.get(MODEL_KEY)
     with (
         _reported_errors(),
+        offer(root) if llm and offer is not None else nullcontext() as completer,
         Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -95,6 +114,8 @@ def generate(
             isolation=isolation,
             progress=advance,
             seed=seed,
+            completer=completer,
+            llm=llm,
         )
     if output_format == "json":
         click.echo(report.model_dump_json(indent=2))
@@ -107,10 +128,22 @@ def generate(
         f"{report.percent:.1f}% of lines and branches; isolation: {report.isolation}"
     )
     click.echo(summary, err=print_code)
+    if report.llm is not None:
+        click.echo(_model_summary(report.llm), err=print_code)
     if report.test_file:
         click.echo(
             f"written: {report.test_file}" + (f" (previous content in {report.backup})" if report.backup else "")
         )
+
+
+def _model_summary(model: ModelTestsReport) -> str:
+    if not model.used:
+        return f"llm: {model.note}"
+    text = (
+        f"llm: {model.proposed} tests proposed in {model.prompts} prompts; dropped: {model.malformed} malformed, "
+        f"{model.failed} failed ({model.retried} sent back), {model.no_gain} added nothing; {model.kept} kept"
+    )
+    return f"{text} ({model.note})" if model.note else text
 
 
 @cli.command()

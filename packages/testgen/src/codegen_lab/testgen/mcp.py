@@ -8,16 +8,21 @@ first called, so that starting the server stays as cheap as a bare MCP server.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio.to_thread
 from mcp_types import ToolAnnotations
 
 from codegen_lab.mcp_core import Context, Settings, Toolkit
+from codegen_lab.testgen._completion import Completer
 from codegen_lab.testgen._models import CoverageReport, GenerationReport, TestRun
 from codegen_lab.testgen.errors import TestgenUsageError
 
-__all__ = ["create_toolkit"]
+__all__ = ["CompleterFactory", "create_toolkit"]
+
+CompleterFactory = Callable[[Context], Completer | None]
+"""Gives the model for one tool call (the request's context, for the client's own model), or None when none."""
 
 _INSTRUCTIONS = (
     "Use testgen_generate to write pytest tests for a module (by module name or file path), testgen_run to run "
@@ -26,8 +31,14 @@ _INSTRUCTIONS = (
 )
 
 
-def create_toolkit(settings: Settings) -> Toolkit:
-    """The `testgen` toolkit working in `settings.root`."""
+def create_toolkit(settings: Settings, *, completer: CompleterFactory | None = None) -> Toolkit:
+    """The `testgen` toolkit working in `settings.root`.
+
+    Args:
+        settings: The server's settings.
+        completer: Where `testgen_generate(llm=True)` gets a model; the server passes one built on its LLM service.
+            Without it (as when the toolkit is loaded alone), the report says the offline strategies ran alone.
+    """
     root = settings.root
     toolkit = Toolkit(
         "testgen",
@@ -61,6 +72,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
         out: str | None = None,
         budget: float = 60.0,
         python: str | None = None,
+        llm: bool = False,
     ) -> GenerationReport:
         """Generate pytest tests for a module and keep only those that pass twice in a sandbox and add coverage.
 
@@ -71,6 +83,8 @@ def create_toolkit(settings: Settings) -> Toolkit:
                 backed up (`codegen-lab undo` restores it). Without it nothing is written and the code is in the result.
             budget: Wall-clock seconds to spend, measuring included.
             python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
+            llm: Also have the server's LLM write tests for the lines still uncovered (kept on the same terms);
+                `llm` in the result says what came of it, or that no LLM was available.
         """
         import anyio.from_thread  # noqa: PLC0415
 
@@ -79,9 +93,18 @@ def create_toolkit(settings: Settings) -> Toolkit:
         def progress(done: float, total: float, what: str) -> None:
             anyio.from_thread.run(ctx.report_progress, round(done, 1), total, what)
 
+        model = completer(ctx) if llm and completer is not None else None
+
         def work() -> GenerationReport:
             return run_generate(
-                target, root=root, python=interpreter(python), out=out, budget=budget, progress=progress
+                target,
+                root=root,
+                python=interpreter(python),
+                out=out,
+                budget=budget,
+                progress=progress,
+                completer=model,
+                llm=llm,
             )
 
         return await anyio.to_thread.run_sync(work)
