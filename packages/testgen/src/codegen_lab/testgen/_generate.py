@@ -27,7 +27,7 @@ from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen._validate import validate
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
-__all__ = ["generate"]
+__all__ = ["Loop", "Observed", "generate"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ _UNEXPECTED = {"TypeError", "AttributeError", "NameError", "UnboundLocalError", 
 
 
 @dataclass(slots=True)
-class _Observed:
+class Observed:
     candidate: Candidate
     outcome: dict[str, Any]
     lines: set[int]
@@ -51,7 +51,7 @@ class _Observed:
 
 
 @dataclass(slots=True)
-class _Loop:
+class Loop:
     project: Project
     target: Target
     info: ModuleInfo
@@ -62,14 +62,14 @@ class _Loop:
     covered_lines: set[int] = field(default_factory=set[int])
     covered_arcs: set[tuple[int, int]] = field(default_factory=set[tuple[int, int]])
     statements: set[int] = field(default_factory=set[int])
-    kept: list[_Observed] = field(default_factory=list[_Observed])
+    kept: list[Observed] = field(default_factory=list[Observed])
     candidates: int = 0
     serial: int = 0
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def observe(self, candidates: Sequence[Candidate], *, hash_seed: int) -> dict[str, _Observed]:
+    def observe(self, candidates: Sequence[Candidate], *, hash_seed: int) -> dict[str, Observed]:
         """Run the candidates once in the sandbox; the outcome and the lines and arcs each one ran."""
         script = self.workdir / "_testgen_observe.py"
         if not script.exists():
@@ -110,14 +110,14 @@ class _Loop:
             )
         self.statements = set(data["statements"])
         by_id = {candidate.id: candidate for candidate in candidates}
-        found: dict[str, _Observed] = {}
+        found: dict[str, Observed] = {}
         for entry in data["results"]:
             arcs = {(int(a), int(b)) for a, b in entry["arcs"]}
             if entry["id"] == "import":
                 self.covered_lines |= set(entry["lines"])
                 self.covered_arcs |= arcs
             elif entry["id"] in by_id:
-                found[entry["id"]] = _Observed(by_id[entry["id"]], entry["outcome"] or {}, set(entry["lines"]), arcs)
+                found[entry["id"]] = Observed(by_id[entry["id"]], entry["outcome"] or {}, set(entry["lines"]), arcs)
         return found
 
     def round(self, candidates: list[Candidate]) -> int:
@@ -143,7 +143,7 @@ class _Loop:
                 gain += new
         return gain
 
-    def _priority(self, observed: _Observed) -> tuple[int, int, int]:
+    def _priority(self, observed: Observed) -> tuple[int, int, int]:
         new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
         kind = {"doctest": 0, "literal": 1, "iter": 1, "text": 2, "raises": 3}.get(observed.outcome.get("kind", ""), 4)
         return (-new, kind, len(observed.candidate.expr))
@@ -292,7 +292,7 @@ def generate(
     info = analyze_source(resolved.file)
     reserve = min(max(0.3 * budget, 6.0), 25.0)
     with project.workdir() as workdir:
-        loop = _Loop(project, resolved, info, workdir, started + budget - reserve, random.Random(seed))  # noqa: S311 (input choices, not secrets)
+        loop = Loop(project, resolved, info, workdir, started + budget - reserve, random.Random(seed))  # noqa: S311 (input choices, not secrets)
         report(0.0, budget, f"analysing {resolved.module}")
         loop.observe([], hash_seed=0)  # imports it once: its statements, and whether it imports at all
         rounds, stopped = _search(loop, completer, report, started=started, budget=budget)
@@ -340,7 +340,7 @@ def generate(
 
 
 def _search(
-    loop: _Loop, completer: Completer | None, report: Progress, *, started: float, budget: float
+    loop: Loop, completer: Completer | None, report: Progress, *, started: float, budget: float
 ) -> tuple[int, Literal["budget", "no-improvement", "complete"]]:
     """Rounds of candidates until every line is covered, the time is up, or rounds stop adding coverage."""
     loop.round(loop.first_candidates())
@@ -368,7 +368,7 @@ def _no_progress(_done: float, _total: float, _what: str) -> None:
     """The progress callback when the caller gave none."""
 
 
-def _gains(kept: Sequence[_Observed]) -> dict[str, int]:
+def _gains(kept: Sequence[Observed]) -> dict[str, int]:
     lines: set[int] = set()
     arcs: set[tuple[int, int]] = set()
     gains: dict[str, int] = {}

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "BenchReport",
     "CoverageReport",
     "DiffCoverage",
     "FileCoverage",
@@ -14,8 +15,10 @@ __all__ = [
     "GenerationReport",
     "Mutant",
     "MutationReport",
+    "SkippedFunction",
     "TestOutcome",
     "TestRun",
+    "Timing",
 ]
 
 Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
@@ -161,5 +164,46 @@ class MutationReport(BaseModel):
     killed: int
     score: float
     """Killed mutants, in percent."""
+    isolation: IsolationName
+    seconds: float
+
+
+class Timing(BaseModel):
+    """How long one call of a function took, as pytest-benchmark measured it (seconds)."""
+
+    function: str
+    """The function or method, as `name` or `Class.method`."""
+    call: str
+    """The call that was timed, as the benchmark test writes it."""
+    test: str
+    """The benchmark test's name."""
+    min: float
+    median: float
+    mean: float
+    stddev: float
+    rounds: int
+    """Rounds measured (each of `iterations` calls)."""
+    iterations: int
+
+
+class SkippedFunction(BaseModel):
+    """A chosen function that was not benchmarked, and why."""
+
+    function: str
+    reason: str
+
+
+class BenchReport(BaseModel):
+    """The result of `benchmark_functions`: per function, the timings of calls known to work."""
+
+    target: str
+    timings: list[Timing]
+    skipped: list[SkippedFunction] = Field(default_factory=list[SkippedFunction])
+    test_file: str | None
+    """Where the benchmark tests were written (None: not written, see `code`)."""
+    backup: str | None = None
+    """When `test_file` existed before: where its previous content was moved."""
+    code: str
+    """The benchmark test module."""
     isolation: IsolationName
     seconds: float

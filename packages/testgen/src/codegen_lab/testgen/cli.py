@@ -229,6 +229,85 @@ def mutate(
     )
 
 
+@cli.command()
+@click.argument("target")
+@click.option(
+    "--function",
+    "functions",
+    multiple=True,
+    help="Function to time: NAME, Class.method or Class; repeat for several (default: every public one).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("benchmarks"),
+    show_default=True,
+    help="Folder (inside the root) to write test_<module>_benchmarks.py in; an existing file is kept as .bak.",
+)
+@click.option("--print", "print_code", is_flag=True, help="Print the benchmark tests instead of writing them.")
+@click.option(
+    "--max-time", type=click.FloatRange(min=0.01), default=0.5, show_default=True, help="Seconds per function."
+)
+@_common
+def bench(
+    target: str,
+    functions: tuple[str, ...],
+    out: Path,
+    print_code: bool,
+    max_time: float,
+    root: Path | None,
+    python: Path | None,
+    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    output_format: str,
+) -> None:
+    """Time functions of TARGET with generated pytest-benchmark tests, called with inputs known to work."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from codegen_lab.testgen._bench import benchmark_functions  # noqa: PLC0415
+
+    with _reported_errors(), Progress(console=Console(stderr=True), transient=True) as bar:
+        bar.add_task(f"benchmarking {target}", total=None)
+        report = benchmark_functions(
+            target,
+            functions=list(functions),
+            root=root,
+            python=python,
+            out=None if print_code else out,
+            max_time=max_time,
+            isolation=isolation,
+        )
+    if output_format == "json":
+        click.echo(report.model_dump_json(indent=2))
+        return
+    if print_code:
+        click.echo(report.code, nl=False)
+    table = Table(title_justify="left")
+    for column in ("function", "call", "min", "median", "mean", "stddev", "rounds"):
+        table.add_column(column, justify="left" if column in {"function", "call"} else "right")
+    for timing in report.timings:
+        seconds = (timing.min, timing.median, timing.mean, timing.stddev)
+        table.add_row(timing.function, timing.call, *(_duration(value) for value in seconds), str(timing.rounds))
+    console = Console(stderr=print_code)
+    console.print(table)
+    for skipped in report.skipped:
+        console.print(f"not timed: {skipped.function}: {skipped.reason}")
+    console.print(f"{len(report.timings)} functions timed in {report.seconds:.1f} s (isolation: {report.isolation})")
+    if report.test_file:
+        console.print(
+            f"written: {report.test_file}" + (f" (previous content in {report.backup})" if report.backup else "")
+        )
+
+
+def _duration(seconds: float) -> str:
+    """Seconds in the unit that reads best: `1.23 µs`, `4.56 ms`."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
 def _print_coverage(report: dict[str, Any]) -> None:
     from rich.console import Console  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
