@@ -150,20 +150,38 @@ class Mutant(BaseModel):
     """One small change to the code under test."""
 
     line: int
+    """The line of the original module it changes (0 when it could not be told)."""
     change: str
     """What was changed, such as `== -> !=`."""
     killed: bool
-    """Whether some test failed with the change in place, as it should."""
+    """Whether some test failed with the change in place (or it timed out or crashed), as it should."""
+    status: str = ""
+    """mutmut's word for it (`killed`, `survived`, `timeout`, `no tests`, `suspicious`, ...); the built-in
+    engine says `killed` or `survived`."""
+    name: str | None = None
+    """mutmut's name of the mutant (`mutmut show NAME` shows its diff), with the mutmut engine."""
 
 
 class MutationReport(BaseModel):
     """How many small changes to the code the tests notice: a suite that asserts real behaviour kills most."""
 
     target: str
+    engine: Literal["mutmut", "builtin"]
+    """Which mutator made the mutants: mutmut, or testgen's own AST mutator."""
+    note: str | None = None
+    """Why the engine asked for did not run, when testgen fell back to its own mutator."""
     mutants: list[Mutant]
+    """The mutants run (at most `max_mutants`, spread over the module)."""
+    generated: int = 0
+    """Mutants the engine could make in all."""
     killed: int
+    """Mutants detected: some test failed, or the run timed out or crashed."""
+    survived: int = 0
+    """Mutants no test noticed (with mutmut: including those in code no test runs)."""
+    timeout: int = 0
+    """Of the killed, those detected by a timeout."""
     score: float
-    """Killed mutants, in percent."""
+    """Killed mutants, in percent of those run."""
     isolation: IsolationName
     seconds: float
 

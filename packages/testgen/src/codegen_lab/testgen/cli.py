@@ -190,11 +190,19 @@ def coverage(
 @click.option(
     "--max-mutants", type=click.IntRange(min=1), default=40, show_default=True, help="Spread over the module."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["mutmut", "builtin"]),
+    default="mutmut",
+    show_default=True,
+    help="mutmut (testgen's own mutator when the interpreter lacks it), or testgen's own.",
+)
 @_common
 def mutate(
     target: str,
     tests: tuple[str, ...],
     max_mutants: int,
+    engine: Literal["mutmut", "builtin"],
     root: Path | None,
     python: Path | None,
     isolation: Literal["auto", "bubblewrap", "rlimits"],
@@ -214,18 +222,23 @@ def mutate(
             root=root,
             python=python,
             max_mutants=max_mutants,
+            engine=engine,
             isolation=isolation,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if output_format == "json":
         click.echo(report.model_dump_json(indent=2))
         return
+    if report.note:
+        click.echo(f"note: {report.note}", err=True)
     for mutant in report.mutants:
         if not mutant.killed:
-            click.echo(f"survived: line {mutant.line}: {mutant.change}")
+            named = f" ({mutant.name})" if mutant.name else ""
+            click.echo(f"{mutant.status or 'survived'}: line {mutant.line}: {mutant.change}{named}")
     click.echo(
-        f"{report.target}: {report.killed} of {len(report.mutants)} mutants killed, score {report.score:.1f}% "
-        f"({report.seconds:.1f} s, isolation: {report.isolation})"
+        f"{report.target}: {report.killed} of {len(report.mutants)} mutants killed ({report.timeout} by timeout; "
+        f"{report.generated} made), score {report.score:.1f}% ({report.engine}, {report.seconds:.1f} s, "
+        f"isolation: {report.isolation})"
     )
 
 
