@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from codegen_lab.testgen._effects import Effect, imports_of, propagate, side_effects
 from codegen_lab.testgen.errors import TestgenUsageError
 
 __all__ = ["OPERATORS", "CallableInfo", "ClassInfo", "ModuleInfo", "Parameter", "analyze_source"]
@@ -81,6 +82,8 @@ class CallableInfo:
     end_lineno: int
     is_async: bool
     is_generator: bool
+    effects: set[Effect] = field(default_factory=set[Effect])
+    """Its side effects, with those of the module functions it calls (`_effects`)."""
 
 
 @dataclass(slots=True)
@@ -156,7 +159,37 @@ def analyze_source(path: Path) -> ModuleInfo:
             info.classes.append(_class(node))
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             info.constants += _constants(node)
+    _add_effects(tree, info)
     return info
+
+
+def _add_effects(tree: ast.Module, info: ModuleInfo) -> None:
+    """Each public function's and method's side effects, with those of the module functions it calls."""
+    imports = imports_of(tree)
+    direct = {
+        node.name: side_effects(node, _own_nodes(node), imports)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    module_effects = propagate(direct)
+    nodes = {
+        (owner, item.name): item
+        for owner, body in [(None, tree.body)]
+        + [(cls.name, cls.body) for cls in tree.body if isinstance(cls, ast.ClassDef)]
+        for item in body
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    for function in [*info.callables(), *(cls.init for cls in info.classes if cls.init is not None)]:
+        node = nodes.get((function.owner, function.name))
+        if node is None:
+            continue
+        if function.owner is None:
+            function.effects = module_effects.get(function.name, set())
+            continue
+        own, called = side_effects(node, _own_nodes(node), imports)
+        function.effects = own.union(
+            *(module_effects[name] - {"mutates-arguments"} for name in called & module_effects.keys())
+        )
 
 
 def _public(name: str, declared: list[str] | None) -> bool:

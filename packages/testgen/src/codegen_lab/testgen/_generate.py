@@ -15,9 +15,10 @@ from typing import Any, Literal
 
 from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, analyze_source
 from codegen_lab.testgen._completion import Completer
+from codegen_lab.testgen._effects import AVOIDED
 from codegen_lab.testgen._inputs import Candidate, candidates_for
 from codegen_lab.testgen._llm import llm_candidates
-from codegen_lab.testgen._models import GeneratedTest, GenerationReport
+from codegen_lab.testgen._models import GeneratedTest, GenerationReport, SkippedFunction
 from codegen_lab.testgen._paths import inside_root, write_safely
 from codegen_lab.testgen._properties import find_properties
 from codegen_lab.testgen._render import render_property, render_test
@@ -27,7 +28,7 @@ from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen._validate import validate
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
-__all__ = ["Loop", "Observed", "generate"]
+__all__ = ["Loop", "Observed", "avoided", "generate", "testable"]
 
 logger = logging.getLogger(__name__)
 
@@ -205,9 +206,21 @@ class Loop:
         return found
 
     def _targets(self) -> list[CallableInfo]:
-        found = [function for function in self.info.callables() if not function.is_async]
-        found += [cls.init for cls in self.info.classes if cls.init is not None and not cls.is_exception]
-        return found
+        """The functions, methods and constructors to call: not async, and none a test must not depend on."""
+        return [function for function in testable(self.info) if not avoided(function)]
+
+
+def testable(info: ModuleInfo) -> list[CallableInfo]:
+    """Every public function and method that is not async, and the constructors of classes but exceptions."""
+    found = [function for function in info.callables() if not function.is_async]
+    found += [cls.init for cls in info.classes if cls.init is not None and not cls.is_exception]
+    return found
+
+
+def avoided(function: CallableInfo) -> str | None:
+    """Why no example test calls `function` (it reads the clock, uses the network, ...), or None."""
+    reasons = [reason for effect, reason in AVOIDED.items() if effect in function.effects]
+    return " and ".join(reasons) or None
 
 
 def _key(candidate: Candidate) -> str:
@@ -308,8 +321,13 @@ def generate(
             )
         ]
         gains = _gains(loop.kept)
+        writers = {function.qualname for function in testable(info) if "writes-files" in function.effects}
+        targets = {observed.candidate.id: observed.candidate.target for observed in loop.kept}
         for test in tests:
             test.new_coverage = gains.get(test.candidate_id, 0)
+            if targets.get(test.candidate_id) in writers:  # it writes files: in a fresh folder, not the caller's
+                test.fixtures = ["tmp_path", "monkeypatch"]
+                test.lines.insert(0, "    monkeypatch.chdir(tmp_path)")
         examples = [(observed.candidate, observed.outcome) for observed in loop.kept]
         tests += [render_property(prop, resolved.alias, taken) for prop in find_properties(info, examples)]
         final = validate(project, resolved, workdir, tests, deadline=started + budget)
@@ -327,6 +345,11 @@ def generate(
         test_file=written,
         backup=str(backup) if backup else None,
         tests=[GeneratedTest(name=t.name, kind=t.kind, target=t.target, new_lines=t.new_coverage) for t in final.tests],
+        avoided=[
+            SkippedFunction(function=function.qualname, reason=reason)
+            for function in testable(info)
+            if (reason := avoided(function))
+        ],
         candidates=loop.candidates,
         rounds=rounds,
         line_percent=final.line_percent,

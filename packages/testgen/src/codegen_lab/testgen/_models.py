@@ -105,6 +105,13 @@ class TestRun(BaseModel):
     coverage: CoverageReport | None = None
 
 
+class SkippedFunction(BaseModel):
+    """A chosen function that was not benchmarked, and why."""
+
+    function: str
+    reason: str
+
+
 class GeneratedTest(BaseModel):
     """One test testgen kept."""
 
@@ -144,6 +151,9 @@ class GenerationReport(BaseModel):
     """Why the loop ended: the budget was spent, a round added nothing, or every line is covered."""
     code: str
     """The generated test module."""
+    avoided: list[SkippedFunction] = Field(default_factory=list[SkippedFunction])
+    """Functions no example test calls, because a test of them would depend on the clock, randomness, the
+    network, other programs or module-level state (found statically, see the side effects of the analysis)."""
 
 
 class Mutant(BaseModel):
@@ -202,13 +212,6 @@ class Timing(BaseModel):
     rounds: int
     """Rounds measured (each of `iterations` calls)."""
     iterations: int
-
-
-class SkippedFunction(BaseModel):
-    """A chosen function that was not benchmarked, and why."""
-
-    function: str
-    reason: str
 
 
 class BenchReport(BaseModel):

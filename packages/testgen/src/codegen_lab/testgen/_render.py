@@ -35,6 +35,8 @@ class RenderedTest:
     imports: set[str] = field(default_factory=set[str])
     candidate_id: str = ""
     new_coverage: int = 0
+    fixtures: list[str] = field(default_factory=list[str])
+    """pytest fixtures the test takes (`tmp_path` and `monkeypatch` for code that writes files)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +235,7 @@ def render_module(module: str, alias: str, tests: Sequence[RenderedTest], *, ver
     if standard:
         parts.append(_DOCTEST_HELPER.format(alias=alias))
     for test in tests:
-        body = test.lines if test.kind == "property" else [f"def {test.name}():", *test.lines]
+        body = test.lines if test.kind == "property" else [f"def {test.name}({', '.join(test.fixtures)}):", *test.lines]
         parts.append("\n\n" + "\n".join(body) + "\n")
     return "".join(parts)
 

@@ -107,6 +107,8 @@ def generate(
         f"{report.percent:.1f}% of lines and branches; isolation: {report.isolation}"
     )
     click.echo(summary, err=print_code)
+    for item in report.avoided:
+        click.echo(f"not called: {item.function}: it {item.reason}", err=print_code)
     if report.test_file:
         click.echo(
             f"written: {report.test_file}" + (f" (previous content in {report.backup})" if report.backup else "")
