@@ -144,6 +144,15 @@ def normalize(text: str) -> str:
     return " ".join(text.split()).lower()
 
 
+def shout(text: str) -> str:
+    """Say it louder.
+
+    >>> print(shout("hi"))
+    HI!
+    """
+    return text.upper() + "!"
+
+
 def roll() -> float:
     return random.random()
 '''

@@ -180,3 +180,54 @@ def test_no_test_depends_on_the_clock_or_randomness_and_file_writers_run_in_tmp_
     )
     assert completed.returncode == 0, completed.stdout
     assert sorted(path.name for path in root.iterdir() if path.is_file()) == ["world.py"]
+
+
+DOCUMENTED = '''
+"""Versions.
+
+>>> v = Version(1, 2)
+>>> v.bump()
+Version(2, 2)
+>>> str(parse("3.4"))
+'3.4'
+"""
+
+import re
+
+
+class Version:
+    def __init__(self, major, minor):
+        self.major, self.minor = major, minor
+
+    def bump(self):
+        return Version(self.major + 1, self.minor)
+
+
+def parse(text):
+    """Read a version.
+
+    >>> parse("1.2").major
+    1
+    >>> for part in "1.2".split("."):
+    ...     print(part)
+    1
+    2
+    """
+    major, minor = re.split(r"[.]", text)
+    return Version(int(major), int(minor))
+'''
+
+
+def test_docstring_examples_become_calls_on_the_module_with_their_setup(tmp_path: Path) -> None:
+    from codegen_lab.testgen._doctests import example_candidates
+
+    path = tmp_path / "documented.py"
+    path.write_text(DOCUMENTED, encoding="utf-8")
+    info = analyze_source(path)
+    found = example_candidates("", info, "documented", "d")
+    assert found is not None
+    assert [(c.target, c.setup, c.expr, c.group) for c in found] == [
+        ("Version.bump", "v = documented.Version(1, 2)", "v.bump()", "<module>"),
+        ("parse", "v = documented.Version(1, 2)", "str(documented.parse('3.4'))", "<module>"),
+    ]
+    assert example_candidates("parse", info, "documented", "d") is None  # a loop: stays a doctest

@@ -113,6 +113,10 @@ class ModuleInfo:
     """`__all__`, when the module declares it as a literal list."""
     raise_lines: set[int] = field(default_factory=set[int])
     """The lines of its `raise` statements: an exception raised there is one the code means to raise."""
+    docstrings: dict[str, str] = field(default_factory=dict[str, str])
+    """Docstrings with examples, by what they document: `""` (the module), a class or a function's qualname."""
+    names: set[str] = field(default_factory=set[str])
+    """The names the module binds at its top level (definitions, assignments, imports)."""
 
     def callables(self) -> list[CallableInfo]:
         """Every public function and method, in source order."""
@@ -160,7 +164,26 @@ def analyze_source(path: Path) -> ModuleInfo:
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             info.constants += _constants(node)
     _add_effects(tree, info)
+    _add_names(tree, info)
     return info
+
+
+def _add_names(tree: ast.Module, info: ModuleInfo) -> None:
+    """The module's top-level names, and its docstrings that hold examples."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            info.names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            info.names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            info.names |= {name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name)}
+    documented: list[tuple[str, str | None]] = [("", ast.get_docstring(tree))]
+    documented += [(item.qualname, item.docstring) for item in info.callables()]
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and info.find_class(node.name) is not None:
+            documented.append((node.name, ast.get_docstring(node)))
+    info.docstrings = {label: text for label, text in documented if text and _has_doctest(text)}
 
 
 def _add_effects(tree: ast.Module, info: ModuleInfo) -> None:

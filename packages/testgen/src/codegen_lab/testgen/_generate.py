@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, analyze_source
 from codegen_lab.testgen._completion import Completer
+from codegen_lab.testgen._doctests import example_candidates
 from codegen_lab.testgen._effects import AVOIDED
 from codegen_lab.testgen._inputs import Candidate, candidates_for
 from codegen_lab.testgen._llm import llm_candidates
@@ -40,6 +41,8 @@ _FIRST_ROUND = 6
 _AIMED = 10
 _MAX_CANDIDATES = 400
 _STALLED_ROUNDS = 3
+_GROUP_EXTRAS = 6
+"""At most this many more examples of a docstring kept beside the ones that added coverage."""
 _UNEXPECTED = {"TypeError", "AttributeError", "NameError", "UnboundLocalError", "RecursionError", "SystemExit"}
 
 
@@ -142,6 +145,14 @@ class Loop:
                 self.covered_arcs |= observed.arcs
                 self.kept.append(observed)
                 gain += new
+        # A docstring's examples are its documented behaviour: kept together when one of them adds coverage.
+        groups = {observed.candidate.group: 0 for observed in self.kept if observed.candidate.group}
+        kept = {observed.candidate.id for observed in self.kept}
+        for observed in stable:
+            group = observed.candidate.group
+            if group in groups and observed.candidate.id not in kept and groups[group] < _GROUP_EXTRAS:
+                groups[group] += 1
+                self.kept.append(observed)
         return gain
 
     def _priority(self, observed: Observed) -> tuple[int, int, int]:
@@ -161,7 +172,10 @@ class Loop:
             + [(cls.name, cls.has_doctest) for cls in self.info.classes]
         ):
             if has:
-                found.append(Candidate(id=self.next_id(), target=label, expr=f"doctest:{label}", doctest=label))
+                examples = example_candidates(label, self.info, self.target.alias, self.next_id())
+                found += examples or [
+                    Candidate(id=self.next_id(), target=label, expr=f"doctest:{label}", doctest=label)
+                ]
         for function in self._targets():
             found += candidates_for(
                 function, self.info, self.target.alias, count=_FIRST_ROUND, rng=self.rng, prefix=self.next_id()

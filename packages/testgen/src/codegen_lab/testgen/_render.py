@@ -96,7 +96,7 @@ def render_test(
         )
     arguments = "_and_".join(describe(value.source) for value in candidate.args[:3])
     subject = f"{function}_of_{arguments}" if arguments else function
-    setup = [f"    {candidate.setup}"] if candidate.setup else []
+    setup = [f"    {line}" for line in candidate.setup.splitlines()] if candidate.setup else []
     expr = candidate.expr if candidate.statement else _operand(candidate.expr)
     kind = outcome.get("kind")
     imports: set[str] = set()
