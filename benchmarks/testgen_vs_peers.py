@@ -65,17 +65,37 @@ def environment(folder: Path) -> Path:
 
 
 def value_share(code: str) -> float:
-    """Share of checks that compare a value returned by a call (not a constant, not only an exception type)."""
+    """Share of checks that compare a value returned by a call (not a constant, not only an exception type).
+
+    A check is an `assert` or a `pytest.raises` block. It is on a returned value when it is a comparison whose
+    left side holds a call, or a name the same test bound to a call's result (`v = f(x)` then `assert v == 3`,
+    as Pynguin writes; `v == 0` calls the code's own `__eq__`). `assert module.CONSTANT == 3` is not.
+    """
     checks = on_values = 0
-    for node in ast.walk(ast.parse(code)):
-        if isinstance(node, ast.Assert):
-            checks += 1
-            if isinstance(node.test, ast.Compare) and any(
-                isinstance(part, ast.Call) for part in ast.walk(node.test.left)
-            ):
-                on_values += 1
-        elif isinstance(node, ast.With) and "raises" in ast.unparse(node.items[0].context_expr):
-            checks += 1
+    tree = ast.parse(code)
+    scopes: list[ast.AST] = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+    inside = {id(child) for scope in scopes for child in ast.walk(scope) if child is not scope}
+    scopes.append(ast.Module(body=[node for node in tree.body if id(node) not in inside], type_ignores=[]))
+    for scope in scopes:
+        bound = {
+            target.id
+            for node in ast.walk(scope)
+            if isinstance(node, ast.Assign) and any(isinstance(part, ast.Call) for part in ast.walk(node.value))
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(scope):
+            if isinstance(scope, ast.Module) and id(node) in inside:
+                continue
+            if isinstance(node, ast.Assert):
+                checks += 1
+                if isinstance(node.test, ast.Compare) and any(
+                    isinstance(part, ast.Call) or (isinstance(part, ast.Name) and part.id in bound)
+                    for part in ast.walk(node.test.left)
+                ):
+                    on_values += 1
+            elif isinstance(node, ast.With) and "raises" in ast.unparse(node.items[0].context_expr):
+                checks += 1
     return round(100.0 * on_values / checks, 1) if checks else 0.0
 
 

@@ -79,8 +79,8 @@ def fill(mapping):
     mapping["a"] = 1
 
 
-def swap(text):
-    return text.replace("a", "b")
+def swap(text, version):
+    return text.replace("a", "b") + str(version.replace(major=1))
 
 
 def _clock():
@@ -123,7 +123,7 @@ def test_side_effects_are_read_from_the_source(tmp_path: Path) -> None:
         "bump": ["mutates-globals"],
         "push": ["mutates-arguments"],
         "fill": ["mutates-arguments"],
-        "swap": [],  # a string's replace, not a file's
+        "swap": [],  # a string's and a dataclass's replace, not a file's
         "later": ["clock"],  # through the module's own helper
         "Counter.add": [],  # a method changing its own object does what methods do
         "Counter.when": ["clock"],

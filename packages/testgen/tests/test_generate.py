@@ -50,7 +50,9 @@ def test_the_output_reads_like_a_person_wrote_it(shapes_report: tuple[Path, Gene
     assert "def test_classify_of_42_is_answer():" in code
     assert "with pytest.raises(ValueError, match=" in code
     assert "_run_docstring_examples(shapes.Square" not in code  # its example converts to a plain call: area() == 9
-    assert re.search(r"square = shapes\.Square\(3\)\n    assert square\.area\(\) == 9|shapes\.Square\(3\)\.area\(\) == 9", code)
+    assert re.search(
+        r"square = shapes\.Square\(3\)\n    assert square\.area\(\) == 9|shapes\.Square\(3\)\.area\(\) == 9", code
+    )
     assert "_run_docstring_examples(shapes.shout, 'shout')" in code.replace('"', "'")  # a print: stays a doctest
     assert "shapes.roll()" not in code  # random: not the same twice, so no test pins it
     assert " at 0x" not in code

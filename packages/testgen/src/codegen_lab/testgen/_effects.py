@@ -80,7 +80,9 @@ _EXACT: dict[str, Effect] = {
     "os.symlink": "writes-files",
     "os.link": "writes-files",
 }
-_FILE_METHODS = {"write_text", "write_bytes", "touch", "mkdir", "unlink", "rmdir", "rename", "replace", "symlink_to"}
+_FILE_METHODS = {"write_text", "write_bytes", "touch", "mkdir", "unlink", "rmdir", "symlink_to", "hardlink_to"}
+"""`pathlib` methods that change the file system (`rename` and `replace` are left out: strings and
+dataclasses have methods of those names)."""
 _MUTATORS = {
     "append", "extend", "insert", "remove", "pop", "clear", "update", "add", "discard", "setdefault", "popitem",
     "sort", "reverse", "appendleft", "extendleft", "popleft", "difference_update", "intersection_update",
@@ -122,11 +124,7 @@ def _resolve(name: str, imports: dict[str, str]) -> str:
 
 
 def _call_effect(call: ast.Call, imports: dict[str, str]) -> Effect | None:
-    if (  # `Path(p).write_text(...)`; but `text.replace("a", "b")` is a string's
-        isinstance(call.func, ast.Attribute)
-        and call.func.attr in _FILE_METHODS
-        and (call.func.attr not in {"replace", "rename"} or _is_path_like(call))
-    ):
+    if isinstance(call.func, ast.Attribute) and call.func.attr in _FILE_METHODS:  # `Path(p).write_text(...)`
         return "writes-files"
     name = _dotted(call.func)
     if name is None:
@@ -142,11 +140,6 @@ def _call_effect(call: ast.Call, imports: dict[str, str]) -> Effect | None:
     if full.startswith("datetime.") and full.rsplit(".", 1)[-1] in _NOW:
         return "clock"
     return None
-
-
-def _is_path_like(call: ast.Call) -> bool:
-    """`p.replace(target)` renames a file; `s.replace("a", "b")` is a string's method: tell them by arity."""
-    return len(call.args) + len(call.keywords) == 1
 
 
 def _writes(call: ast.Call) -> bool:
