@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,9 @@ def timed_project(tmp_path: Path) -> Path:
     return root
 
 
-def test_each_chosen_function_is_timed_with_a_call_that_works(timed_project: Path) -> None:
+def test_each_chosen_function_is_timed_with_a_call_that_works(
+    timed_project: Path, pytest_in: Callable[..., subprocess.CompletedProcess[str]]
+) -> None:
     report = benchmark_functions(
         "timed.py",
         functions=["digits", "countdown", "Stack.total", "explode"],
@@ -72,14 +75,7 @@ def test_each_chosen_function_is_timed_with_a_call_that_works(timed_project: Pat
     assert "def test_bench_stack_total(benchmark):" in code
     assert "    stack = timed.Stack(" in code
     # The written module is a plain pytest-benchmark suite: it runs on its own.
-    completed = subprocess.run(
-        [PYTHON, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--benchmark-disable", str(written)],
-        cwd=timed_project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    completed = pytest_in(timed_project, "--benchmark-disable", str(written))
     assert completed.returncode == 0, completed.stdout
     assert "3 passed" in completed.stdout
 

@@ -18,7 +18,7 @@ from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, analyze_sour
 from codegen_lab.testgen._generate import Loop, Observed
 from codegen_lab.testgen._inputs import candidates_for, snake
 from codegen_lab.testgen._models import BenchReport, SkippedFunction, Timing
-from codegen_lab.testgen._paths import inside_root, write_safely
+from codegen_lab.testgen._paths import inside_root, write_output
 from codegen_lab.testgen._render import format_code, import_line
 from codegen_lab.testgen._runner import Project
 from codegen_lab.testgen._sandbox import Limits
@@ -165,18 +165,13 @@ def benchmark_functions(
         timings: list[Timing] = []
         if benches:
             timings = _run(project, resolved, workdir, code, benches, max_time, skipped)
-    written: str | None = None
-    backup: Path | None = None
-    if destination is not None:
-        path = destination / f"test_{resolved.alias}_benchmarks.py"
-        backup = write_safely(path, code)
-        written = str(path)
+    written, backup = write_output(destination, f"test_{resolved.alias}_benchmarks.py", code)
     return BenchReport(
         target=resolved.module,
         timings=timings,
         skipped=skipped,
         test_file=written,
-        backup=str(backup) if backup else None,
+        backup=backup,
         code=code,
         isolation=project.sandbox.mode,
         seconds=round(time.monotonic() - started, 2),

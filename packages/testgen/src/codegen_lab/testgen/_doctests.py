@@ -13,6 +13,7 @@ import builtins
 import doctest
 
 from codegen_lab.testgen._analysis import ModuleInfo
+from codegen_lab.testgen._effects import dotted
 from codegen_lab.testgen._inputs import Candidate, Value, kind_of
 
 __all__ = ["example_candidates"]
@@ -62,7 +63,7 @@ def example_candidates(label: str, info: ModuleInfo, alias: str, prefix: str) ->
             converted = qualify.visit(statement)
             names = [target.id for target in statement.targets if isinstance(target, ast.Name)]
             local |= set(names)
-            made = _dotted(statement.value.func) if isinstance(statement.value, ast.Call) else ""
+            made = _dotted_text(statement.value.func) if isinstance(statement.value, ast.Call) else ""
             if made.startswith(f"{alias}.") and made.count(".") == 1:
                 classes.update(dict.fromkeys(names, made.partition(".")[2]))
             setup.append(ast.unparse(converted))
@@ -104,7 +105,7 @@ def _target(expr: ast.expr, alias: str, label: str, classes: dict[str, str]) -> 
     for node in ast.walk(expr):
         if not isinstance(node, ast.Call):
             continue
-        dotted = _dotted(node.func)
+        dotted = _dotted_text(node.func)
         head, _, rest = dotted.partition(".")
         if head == alias and rest:
             return rest
@@ -113,12 +114,8 @@ def _target(expr: ast.expr, alias: str, label: str, classes: dict[str, str]) -> 
     return label or "module"
 
 
-def _dotted(node: ast.expr) -> str:
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.insert(0, node.attr)
-        node = node.value
-    return ".".join([node.id, *parts]) if isinstance(node, ast.Name) else ""
+def _dotted_text(node: ast.expr) -> str:
+    return dotted(node) or ""
 
 
 def _arguments(expr: ast.expr) -> list[Value]:

@@ -12,7 +12,7 @@ import ast
 from collections.abc import Iterable
 from typing import Literal
 
-__all__ = ["AVOIDED", "Effect", "imports_of", "propagate", "side_effects"]
+__all__ = ["AVOIDED", "Effect", "dotted", "imports_of", "propagate", "side_effects"]
 
 Effect = Literal[
     "writes-files", "network", "clock", "randomness", "prints", "subprocess", "mutates-globals", "mutates-arguments"
@@ -108,11 +108,12 @@ def imports_of(tree: ast.Module) -> dict[str, str]:
     return found
 
 
-def _dotted(node: ast.expr) -> str | None:
+def dotted(node: ast.expr) -> str | None:
+    """`a.b.c` for the expression `a.b.c`; None for anything but names and attributes."""
     if isinstance(node, ast.Name):
         return node.id
     if isinstance(node, ast.Attribute):
-        owner = _dotted(node.value)
+        owner = dotted(node.value)
         return f"{owner}.{node.attr}" if owner else None
     return None
 
@@ -126,7 +127,7 @@ def _resolve(name: str, imports: dict[str, str]) -> str:
 def _call_effect(call: ast.Call, imports: dict[str, str]) -> Effect | None:
     if isinstance(call.func, ast.Attribute) and call.func.attr in _FILE_METHODS:  # `Path(p).write_text(...)`
         return "writes-files"
-    name = _dotted(call.func)
+    name = dotted(call.func)
     if name is None:
         return None
     full = _resolve(name, imports)

@@ -20,7 +20,7 @@ from codegen_lab.testgen._effects import AVOIDED
 from codegen_lab.testgen._inputs import Candidate, candidates_for
 from codegen_lab.testgen._llm import llm_candidates
 from codegen_lab.testgen._models import GeneratedTest, GenerationReport, SkippedFunction
-from codegen_lab.testgen._paths import inside_root, write_safely
+from codegen_lab.testgen._paths import inside_root, write_output
 from codegen_lab.testgen._properties import find_properties
 from codegen_lab.testgen._render import render_property, render_test
 from codegen_lab.testgen._runner import SCRIPTS, Project
@@ -346,18 +346,13 @@ def generate(
         tests += [render_property(prop, resolved.alias, taken) for prop in find_properties(info, examples)]
         final = validate(project, resolved, workdir, tests, deadline=started + budget)
     code = final.code
-    written: str | None = None
-    backup: Path | None = None
-    if destination is not None:
-        path = destination / f"test_{resolved.alias}_generated.py"
-        backup = write_safely(path, code)
-        written = str(path)
+    written, backup = write_output(destination, f"test_{resolved.alias}_generated.py", code)
     report(time.monotonic() - started, budget, f"{len(final.tests)} tests kept")
     return GenerationReport(
         target=resolved.module,
         source=str(resolved.file),
         test_file=written,
-        backup=str(backup) if backup else None,
+        backup=backup,
         tests=[GeneratedTest(name=t.name, kind=t.kind, target=t.target, new_lines=t.new_coverage) for t in final.tests],
         avoided=[
             SkippedFunction(function=function.qualname, reason=reason)

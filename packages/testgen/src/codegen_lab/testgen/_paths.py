@@ -9,7 +9,7 @@ from pathlib import Path
 from codegen_lab.mcp_core.files import replace_atomically
 from codegen_lab.testgen.errors import TestgenUsageError
 
-__all__ = ["inside_root", "write_safely"]
+__all__ = ["inside_root", "write_output", "write_safely"]
 
 
 def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool = True) -> Path:
@@ -57,3 +57,16 @@ def write_safely(path: Path, text: str) -> Path | None:
         os.link(path, backup)  # the old content stays reachable under the backup name, whatever happens next
     replace_atomically(path, text.encode("utf-8"))
     return backup
+
+
+def write_output(folder: Path | None, name: str, text: str) -> tuple[str | None, str | None]:
+    """Write `text` to `folder/name` with `write_safely` when a folder was asked for.
+
+    Returns:
+        The file written and the backup of its previous content, as strings (None when not written or new).
+    """
+    if folder is None:
+        return None, None
+    path = folder / name
+    backup = write_safely(path, text)
+    return str(path), str(backup) if backup else None

@@ -8,9 +8,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
 
@@ -211,12 +214,9 @@ def mutate(
     output_format: str,
 ) -> None:
     """Mutation score of the TESTS on TARGET: the share of small changes to the code that some test notices."""
-    from rich.console import Console  # noqa: PLC0415
-    from rich.progress import Progress  # noqa: PLC0415
-
     from codegen_lab.testgen._mutate import mutation_score  # noqa: PLC0415
 
-    with _reported_errors(), Progress(console=Console(stderr=True), transient=True) as bar:
+    with _reported_errors(), _spinner() as bar:
         task = bar.add_task(f"mutating {target}", total=None)
         report = mutation_score(
             list(tests),
@@ -277,12 +277,11 @@ def bench(
 ) -> None:
     """Time functions of TARGET with generated pytest-benchmark tests, called with inputs known to work."""
     from rich.console import Console  # noqa: PLC0415
-    from rich.progress import Progress  # noqa: PLC0415
     from rich.table import Table  # noqa: PLC0415
 
     from codegen_lab.testgen._bench import benchmark_functions  # noqa: PLC0415
 
-    with _reported_errors(), Progress(console=Console(stderr=True), transient=True) as bar:
+    with _reported_errors(), _spinner() as bar:
         bar.add_task(f"benchmarking {target}", total=None)
         report = benchmark_functions(
             target,
@@ -313,6 +312,14 @@ def bench(
         console.print(
             f"written: {report.test_file}" + (f" (previous content in {report.backup})" if report.backup else "")
         )
+
+
+def _spinner() -> Progress:
+    """A progress display on stderr that goes away when done."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415
+
+    return Progress(console=Console(stderr=True), transient=True)
 
 
 def _duration(seconds: float) -> str:
