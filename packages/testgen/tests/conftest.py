@@ -44,7 +44,7 @@ def run_pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def pytest_in() -> Callable[..., subprocess.CompletedProcess[str]]:
+def user_pytest() -> Callable[..., subprocess.CompletedProcess[str]]:
     """`run_pytest`, for tests (which cannot import conftest under `--import-mode=importlib`)."""
     return run_pytest
 

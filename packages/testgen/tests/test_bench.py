@@ -48,7 +48,7 @@ def timed_project(tmp_path: Path) -> Path:
 
 
 def test_each_chosen_function_is_timed_with_a_call_that_works(
-    timed_project: Path, pytest_in: Callable[..., subprocess.CompletedProcess[str]]
+    timed_project: Path, user_pytest: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
     report = benchmark_functions(
         "timed.py",
@@ -75,7 +75,7 @@ def test_each_chosen_function_is_timed_with_a_call_that_works(
     assert "def test_bench_stack_total(benchmark):" in code
     assert "    stack = timed.Stack(" in code
     # The written module is a plain pytest-benchmark suite: it runs on its own.
-    completed = pytest_in(timed_project, "--benchmark-disable", str(written))
+    completed = user_pytest(timed_project, "--benchmark-disable", str(written))
     assert completed.returncode == 0, completed.stdout
     assert "3 passed" in completed.stdout
 

@@ -156,7 +156,7 @@ def double(n):
 
 
 def test_no_test_depends_on_the_clock_or_randomness_and_file_writers_run_in_tmp_path(
-    tmp_path: Path, pytest_in: Callable[..., subprocess.CompletedProcess[str]]
+    tmp_path: Path, user_pytest: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
     root = tmp_path / "world"
     root.mkdir()
@@ -173,7 +173,7 @@ def test_no_test_depends_on_the_clock_or_randomness_and_file_writers_run_in_tmp_
     (save_test,) = [test.name for test in report.tests if test.target == "save"]
     assert f"def {save_test}(tmp_path, monkeypatch):\n    monkeypatch.chdir(tmp_path)\n" in report.code
     # Run from the project: the file the test writes lands in pytest's temporary folder, not here.
-    completed = pytest_in(root, "tests")
+    completed = user_pytest(root, "tests")
     assert completed.returncode == 0, completed.stdout
     assert sorted(path.name for path in root.iterdir() if path.is_file()) == ["world.py"]
 
