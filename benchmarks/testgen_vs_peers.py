@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegen_lab.testgen import generate, mutation_score, run_tests
+from codegen_lab.testgen import TestgenOperationError, generate, mutation_score, run_tests
 
 MODULES = {"boltons.strutils": "boltons", "toolz.itertoolz": "toolz", "semver.version": "semver"}
 PYNGUIN_LINE = {"boltons.strutils": 73.0, "toolz.itertoolz": 80.0, "semver.version": 88.0}  # the issue's numbers
@@ -103,7 +103,14 @@ def reruns(root: Path, python: Path, test_file: Path, times: int = 5) -> tuple[l
     """The tests that passed every one of `times` runs, and how many changed outcome between runs."""
     outcomes: dict[str, set[str]] = {}
     for _ in range(times):
-        for test in run_tests([str(test_file)], root=root, python=python).tests:
+        try:
+            run = run_tests([str(test_file)], root=root, python=python, timeout=600)
+        except TestgenOperationError as exc:  # a run that does not finish: none of its tests passed
+            print(f"{test_file.name}: {exc}", file=sys.stderr, flush=True)
+            for seen in outcomes.values():
+                seen.add("stopped")
+            continue
+        for test in run.tests:
             outcomes.setdefault(test.nodeid, set()).add(test.outcome)
     passing = [nodeid for nodeid, seen in outcomes.items() if seen == {"passed"}]
     flaky = sum(1 for seen in outcomes.values() if len(seen) > 1)
