@@ -1,17 +1,21 @@
-"""testgen against Hypothesis' ghostwriter on the issue's anchor modules, in one run.
+"""testgen against Hypothesis' ghostwriter and Pynguin on the issue's anchor modules, in one run.
 
 The modules (`boltons.strutils`, `toolz.itertoolz`, `semver.version`) are installed from PyPI into a throwaway
 virtual environment, which is also the target interpreter. For each module:
 
 - testgen: `generate(module, budget=B)` (offline), then the kept tests rerun 5 times;
 - the baseline, `hypothesis write MODULE` (the ghostwriter), keeping only its passing tests, as the issue says;
+- the anchor, Pynguin 0.48 (DynaMOSA, `--maximum-search-time 60`, `PYNGUIN_DANGER_AWARE=1`) in a second
+  throwaway environment on Python 3.10, which it needs: found with `uv python find 3.10`, else pyenv's. When no
+  Python 3.10 is found or Pynguin does not install, the table says so and the issue's numbers stand in.
 
-and the script prints line and line+branch coverage of the module by the passing tests, tests kept, wall
-seconds, tests flaky over 5 reruns, the share of assertions that check a value returned by the code under test,
-and the ratio of testgen's line coverage to the ghostwriter's. Pynguin (which needs Python 3.10) and mutmut are
-not run here yet; their numbers in the issue were measured elsewhere.
+The script prints line and line+branch coverage of the module by the passing tests, tests kept, wall seconds,
+tests flaky over 5 reruns, the share of assertions that check a value returned by the code under test, the
+mutation score of the passing tests (mutmut, through `mutation_score`, at most `--mutants` mutants spread over
+the module), and testgen's line coverage against the others'.
 
-Run: `uv run --all-packages python benchmarks/testgen_vs_peers.py [--budget 90] [--modules semver.version ...]`.
+Run: `uv run --all-packages python benchmarks/testgen_vs_peers.py [--budget 90] [--modules semver.version ...]
+[--mutants 60] [--no-pynguin]`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -27,7 +32,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegen_lab.testgen import generate, run_tests
+from codegen_lab.testgen import TestgenOperationError, generate, mutation_score, run_tests
 
 MODULES = {"boltons.strutils": "boltons", "toolz.itertoolz": "toolz", "semver.version": "semver"}
 PYNGUIN_LINE = {"boltons.strutils": 73.0, "toolz.itertoolz": 80.0, "semver.version": 88.0}  # the issue's numbers
@@ -43,6 +48,7 @@ class Result:
     seconds: float
     flaky: int
     value_share: float
+    mutation: float | None = None
 
 
 def uv() -> str:
@@ -53,23 +59,43 @@ def uv() -> str:
 def environment(folder: Path) -> Path:
     subprocess.run([uv(), "venv", "-q", "--python", sys.executable, str(folder / "venv")], check=True)
     python = folder / "venv" / "bin" / "python"
-    packages = [*dict.fromkeys(MODULES.values()), "pytest", "coverage", "hypothesis[cli]"]
+    packages = [*dict.fromkeys(MODULES.values()), "pytest", "coverage", "hypothesis[cli]", "mutmut"]
     subprocess.run([uv(), "pip", "install", "-q", "--python", str(python), *packages], check=True)
     return python
 
 
 def value_share(code: str) -> float:
-    """Share of checks that compare a value returned by a call (not a constant, not only an exception type)."""
+    """Share of checks that compare a value returned by a call (not a constant, not only an exception type).
+
+    A check is an `assert` or a `pytest.raises` block. It is on a returned value when it is a comparison whose
+    left side holds a call, or a name the same test bound to a call's result (`v = f(x)` then `assert v == 3`,
+    as Pynguin writes; `v == 0` calls the code's own `__eq__`). `assert module.CONSTANT == 3` is not.
+    """
     checks = on_values = 0
-    for node in ast.walk(ast.parse(code)):
-        if isinstance(node, ast.Assert):
-            checks += 1
-            if isinstance(node.test, ast.Compare) and any(
-                isinstance(part, ast.Call) for part in ast.walk(node.test.left)
-            ):
-                on_values += 1
-        elif isinstance(node, ast.With) and "raises" in ast.unparse(node.items[0].context_expr):
-            checks += 1
+    tree = ast.parse(code)
+    scopes: list[ast.AST] = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)]
+    inside = {id(child) for scope in scopes for child in ast.walk(scope) if child is not scope}
+    scopes.append(ast.Module(body=[node for node in tree.body if id(node) not in inside], type_ignores=[]))
+    for scope in scopes:
+        bound = {
+            target.id
+            for node in ast.walk(scope)
+            if isinstance(node, ast.Assign) and any(isinstance(part, ast.Call) for part in ast.walk(node.value))
+            for target in node.targets
+            if isinstance(target, ast.Name)
+        }
+        for node in ast.walk(scope):
+            if isinstance(scope, ast.Module) and id(node) in inside:
+                continue
+            if isinstance(node, ast.Assert):
+                checks += 1
+                if isinstance(node.test, ast.Compare) and any(
+                    isinstance(part, ast.Call) or (isinstance(part, ast.Name) and part.id in bound)
+                    for part in ast.walk(node.test.left)
+                ):
+                    on_values += 1
+            elif isinstance(node, ast.With) and "raises" in ast.unparse(node.items[0].context_expr):
+                checks += 1
     return round(100.0 * on_values / checks, 1) if checks else 0.0
 
 
@@ -77,7 +103,12 @@ def reruns(root: Path, python: Path, test_file: Path, times: int = 5) -> tuple[l
     """The tests that passed every one of `times` runs, and how many changed outcome between runs."""
     outcomes: dict[str, set[str]] = {}
     for _ in range(times):
-        for test in run_tests([str(test_file)], root=root, python=python).tests:
+        try:
+            run = run_tests([str(test_file)], root=root, python=python, timeout=RERUN_SECONDS)
+        except TestgenOperationError as exc:  # a suite that does not finish: none of its tests counts
+            print(f"{test_file.parent.name}: {exc}", file=sys.stderr, flush=True)
+            return [], 0
+        for test in run.tests:
             outcomes.setdefault(test.nodeid, set()).add(test.outcome)
     passing = [nodeid for nodeid, seen in outcomes.items() if seen == {"passed"}]
     flaky = sum(1 for seen in outcomes.values() if len(seen) > 1)
@@ -109,6 +140,98 @@ def coverage_of(root: Path, python: Path, nodeids: list[str], source: Path) -> t
     return round(line, 1), round(float(totals["percent_covered"]), 1)
 
 
+def python310() -> tuple[str | None, str]:
+    """A Python 3.10 for Pynguin, and where it came from (or why there is none)."""
+    found = subprocess.run([uv(), "python", "find", "3.10"], capture_output=True, text=True, check=False)
+    if found.returncode == 0 and found.stdout.strip():
+        return found.stdout.strip(), "uv python find 3.10"
+    pyenv = shutil.which("pyenv")
+    if pyenv:
+        prefix = subprocess.run([pyenv, "prefix", "3.10"], capture_output=True, text=True, check=False)
+        candidates = sorted(Path(prefix.stdout.strip() or "/nonexistent").glob("bin/python3.10"))
+        if not candidates:
+            root = subprocess.run([pyenv, "root"], capture_output=True, text=True, check=False).stdout.strip()
+            candidates = sorted(Path(root or "/nonexistent").glob("versions/3.10*/bin/python3.10"))
+        if candidates:
+            return str(candidates[-1]), "pyenv"
+    return None, "no Python 3.10: `uv python find 3.10` found none, no pyenv 3.10, and Python downloads are blocked"
+
+
+def pynguin_environment(folder: Path) -> tuple[Path | None, str]:
+    """A Python 3.10 environment with Pynguin 0.48 and the modules, or None and why not."""
+    interpreter, origin = python310()
+    if interpreter is None:
+        return None, origin
+    venv = folder / "py310"
+    made = subprocess.run([uv(), "venv", "-q", "--python", interpreter, str(venv)], capture_output=True, check=False)
+    packages = ["pynguin==0.48.0", *dict.fromkeys(MODULES.values())]
+    installed = subprocess.run(
+        [uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), *packages],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode or installed.returncode:
+        return None, f"Pynguin 0.48 did not install on {interpreter}: {installed.stderr.strip()[-300:]}"
+    return venv / "bin" / "pynguin", f"Pynguin 0.48 on {interpreter} ({origin})"
+
+
+def run_pynguin(root: Path, python: Path, pynguin: Path, module: str, seconds: int) -> Result:
+    folder = root / f"pynguin_{module.replace('.', '_')}"
+    (folder / "project").mkdir(parents=True)
+    env = {**os.environ, "PYNGUIN_DANGER_AWARE": "1"}
+    started = time.monotonic()
+    subprocess.run(
+        [
+            str(pynguin),
+            "--project-path",
+            str(folder / "project"),
+            "--module-name",
+            module,
+            "--output-path",
+            str(folder),
+            "--maximum-search-time",
+            str(seconds),
+            "--algorithm",
+            "DYNAMOSA",
+            "--seed",
+            "1",
+        ],
+        capture_output=True,
+        env=env,
+        timeout=1800,
+        check=False,
+    )
+    wall = time.monotonic() - started
+    written = sorted(folder.glob("test_*.py"))
+    if not written:
+        return Result("pynguin", module, 0.0, 0.0, 0, round(wall, 1), 0, 0.0)
+    test_file = written[0]
+    passing, flaky = reruns(root, python, test_file)
+    line, both = coverage_of(root, python, passing, module_file(python, module))
+    share = value_share(test_file.read_text(encoding="utf-8"))
+    result = Result("pynguin", module, line, both, len(passing), round(wall, 1), flaky, share)
+    result.mutation = mutation_of(root, python, module, passing)
+    return result
+
+
+def mutation_of(root: Path, python: Path, module: str, nodeids: list[str]) -> float | None:
+    """The mutation score (mutmut) of the passing tests on the module, or None when it could not be measured."""
+    if not nodeids:
+        return None
+    try:
+        report = mutation_score(nodeids, module, root=root, python=python, max_mutants=MUTANTS[0], timeout=1800)
+    except Exception as exc:  # a benchmark row, not a crash: the table says n/a
+        print(f"mutation score of {module} not measured: {exc}", file=sys.stderr)
+        return None
+    return report.score
+
+
+MUTANTS = [60]
+RERUN_SECONDS = 240.0
+"""A suite that takes longer than this for one run (some ghostwritten tests expand huge ranges) counts as failing."""
+
+
 def run_testgen(root: Path, python: Path, module: str, budget: float) -> Result:
     started = time.monotonic()
     report = generate(module, root=root, python=python, out=f"testgen_{module.replace('.', '_')}", budget=budget)
@@ -116,7 +239,9 @@ def run_testgen(root: Path, python: Path, module: str, budget: float) -> Result:
     assert report.test_file is not None
     passing, flaky = reruns(root, python, Path(report.test_file))
     line, both = coverage_of(root, python, passing, module_file(python, module))
-    return Result("testgen", module, line, both, len(passing), round(seconds, 1), flaky, value_share(report.code))
+    result = Result("testgen", module, line, both, len(passing), round(seconds, 1), flaky, value_share(report.code))
+    result.mutation = mutation_of(root, python, module, passing)
+    return result
 
 
 def run_ghostwriter(root: Path, python: Path, module: str) -> Result:
@@ -132,40 +257,63 @@ def run_ghostwriter(root: Path, python: Path, module: str) -> Result:
     passing, flaky = reruns(root, python, test_file)
     line, both = coverage_of(root, python, passing, module_file(python, module))
     share = value_share(written.stdout)
-    return Result("ghostwriter", module, line, both, len(passing), round(seconds, 1), flaky, share)
+    result = Result("ghostwriter", module, line, both, len(passing), round(seconds, 1), flaky, share)
+    result.mutation = mutation_of(root, python, module, passing)
+    return result
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=float, default=90.0)
     parser.add_argument("--modules", nargs="*", default=list(MODULES))
+    parser.add_argument("--mutants", type=int, default=60, help="At most this many mutants per module and tool.")
+    parser.add_argument("--pynguin-seconds", type=int, default=60, help="Pynguin's --maximum-search-time.")
+    parser.add_argument("--no-pynguin", action="store_true", help="Leave Pynguin out (the issue's numbers stand in).")
     arguments = parser.parse_args()
+    MUTANTS[0] = arguments.mutants
     with tempfile.TemporaryDirectory(prefix="testgen-bench-") as folder:
         root = Path(folder)
         root.chmod(0o755)
         python = environment(root)
+        pynguin, pynguin_note = (None, "left out (--no-pynguin)") if arguments.no_pynguin else pynguin_environment(root)
+        print(f"pynguin: {pynguin_note}", flush=True)
         results: list[Result] = []
         for module in arguments.modules:
             results.append(run_ghostwriter(root, python, module))
+            print(json.dumps(results[-1].__dict__), flush=True)
+            if pynguin is not None:
+                results.append(run_pynguin(root, python, pynguin, module, arguments.pynguin_seconds))
+                print(json.dumps(results[-1].__dict__), flush=True)
             results.append(run_testgen(root, python, module, arguments.budget))
-            print(json.dumps(results[-2].__dict__), json.dumps(results[-1].__dict__), flush=True)
+            print(json.dumps(results[-1].__dict__), flush=True)
     print()
-    print("| module | tool | line % | line+branch % | tests kept | wall s | flaky /5 | value asserts % |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(f"Pynguin: {pynguin_note}")
+    print()
+    print(
+        "| module | tool | line % | line+branch % | tests kept | wall s | flaky /5 | value asserts % | mutation score % |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for result in results:
+        mutation = "n/a" if result.mutation is None else f"{result.mutation}"
         print(
             f"| {result.module} | {result.tool} | {result.line} | {result.line_branch} | {result.tests} | "
-            f"{result.seconds} | {result.flaky} | {result.value_share} |"
+            f"{result.seconds} | {result.flaky} | {result.value_share} | {mutation} |"
         )
     print()
     for module in arguments.modules:
         ours = next(r for r in results if r.module == module and r.tool == "testgen")
         ghost = next(r for r in results if r.module == module and r.tool == "ghostwriter")
+        anchor = next((r for r in results if r.module == module and r.tool == "pynguin"), None)
         ratio = ours.line / ghost.line if ghost.line else float("inf")
+        versus = (
+            f"testgen - Pynguin (this run) {ours.line - anchor.line:+.1f} points of lines, mutation "
+            f"{(ours.mutation or 0) - (anchor.mutation or 0):+.1f} points, wall {ours.seconds / anchor.seconds:.2f}x"
+            if anchor is not None and anchor.seconds
+            else f"testgen - Pynguin (issue's number) {ours.line - PYNGUIN_LINE[module]:+.1f} points"
+        )
         print(
             f"{module}: testgen/ghostwriter line coverage {ratio:.2f}x (+{ours.line - ghost.line:.1f} points); "
-            f"testgen - Pynguin (issue's number) {ours.line - PYNGUIN_LINE[module]:+.1f} points; "
-            f"wall {ours.seconds:.0f} s of a {arguments.budget:.0f} s budget"
+            f"{versus}; wall {ours.seconds:.0f} s of a {arguments.budget:.0f} s budget"
         )
     return 0
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,24 @@ def require_bubblewrap() -> str:
             pytest.fail("bubblewrap is not usable on CI; .ci/run installs it")
         pytest.skip("bubblewrap is not installed")
     return found
+
+
+def run_pytest(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """pytest with this interpreter, from `root`, outside any sandbox: as a user runs what testgen wrote."""
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def user_pytest() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`run_pytest`, for tests (which cannot import conftest under `--import-mode=importlib`)."""
+    return run_pytest
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -148,6 +167,15 @@ def decode(data: str) -> str:
 
 def normalize(text: str) -> str:
     return " ".join(text.split()).lower()
+
+
+def shout(text: str) -> str:
+    """Say it louder.
+
+    >>> print(shout("hi"))
+    HI!
+    """
+    return text.upper() + "!"
 
 
 def roll() -> float:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -49,7 +50,11 @@ def test_the_output_reads_like_a_person_wrote_it(shapes_report: tuple[Path, Gene
     assert "assert shapes.classify(42) == 'answer'" in code.replace('"', "'")
     assert "def test_classify_of_42_is_answer():" in code
     assert "with pytest.raises(ValueError, match=" in code
-    assert "_run_docstring_examples(shapes.Square, 'Square')" in code.replace('"', "'")
+    assert "_run_docstring_examples(shapes.Square" not in code  # its example converts to a plain call: area() == 9
+    assert re.search(
+        r"square = shapes\.Square\(3\)\n    assert square\.area\(\) == 9|shapes\.Square\(3\)\.area\(\) == 9", code
+    )
+    assert "_run_docstring_examples(shapes.shout, 'shout')" in code.replace('"', "'")  # a print: stays a doctest
     assert "shapes.roll()" not in code  # random: not the same twice, so no test pins it
     assert " at 0x" not in code
     checked = subprocess.run(
@@ -65,7 +70,8 @@ def test_the_output_reads_like_a_person_wrote_it(shapes_report: tuple[Path, Gene
 def test_each_strategy_contributes(shapes_report: tuple[Path, GenerationReport]) -> None:
     _, report = shapes_report
     kinds = {(test.kind, test.target) for test in report.tests}
-    assert ("doctest", "Square") in kinds
+    assert ("example", "Square.area") in kinds  # from the class's docstring
+    assert ("doctest", "shout") in kinds
     assert any(kind == "exception" for kind, _ in kinds)
     assert ("property", "encode") in kinds  # decode(encode(x)) == x
     assert ("property", "normalize") in kinds  # idempotent

@@ -34,7 +34,7 @@ async def test_run_and_coverage_through_the_composed_server(calc_project: Path) 
         coverage = await client.call_tool(
             "testgen_coverage", {"paths": ["tests"], "python": python, "html_dir": "htmlcov", "diff_ref": "HEAD"}
         )
-    assert {"testgen_generate", "testgen_run", "testgen_coverage"} <= tools
+    assert {"testgen_generate", "testgen_run", "testgen_coverage", "testgen_bench"} <= tools
     result: dict[str, Any] = run.structured_content or {}
     assert (result["passed"], result["failed"], result["skipped"]) == (1, 1, 1)
     report: dict[str, Any] = coverage.structured_content or {}
@@ -65,6 +65,21 @@ async def test_generate_reports_progress_and_writes_only_where_asked(calc_projec
     assert progress[0][1] == 15
     assert progress[-1][2] is not None
     assert progress[-1][2].endswith("tests kept")
+
+
+async def test_bench_times_the_chosen_functions_and_writes_only_where_asked(calc_project: Path) -> None:
+    settings = Settings(root=calc_project)
+    python = venv_link(calc_project)
+    async with Client(build_server(settings, [create_toolkit(settings)])) as client:
+        result = await client.call_tool(
+            "testgen_bench",
+            {"target": "calc.py", "functions": ["sign"], "python": python, "max_time": 0.05, "out": "perf"},
+        )
+    report: dict[str, Any] = result.structured_content or {}
+    assert not result.is_error, result.content
+    assert [timing["function"] for timing in report["timings"]] == ["sign"]
+    assert report["timings"][0]["rounds"] >= 5
+    assert Path(report["test_file"]) == calc_project / "perf" / "test_calc_benchmarks.py"
 
 
 async def test_paths_and_interpreters_outside_the_root_are_refused(calc_project: Path) -> None:

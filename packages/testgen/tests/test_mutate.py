@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from codegen_lab.testgen import TestgenUsageError, mutation_score
+from codegen_lab.testgen import TestgenUsageError, _runner, mutation_score
+from codegen_lab.testgen._interpreter import probe_python
 
 PYTHON = sys.executable
 
@@ -52,9 +54,42 @@ def grade_project(tmp_path: Path) -> Path:
     return root
 
 
-def test_tests_that_check_behaviour_kill_the_mutants_and_tests_that_only_run_it_do_not(grade_project: Path) -> None:
+def test_mutmut_kills_what_tests_that_check_behaviour_notice_in_a_copy_of_the_project(grade_project: Path) -> None:
     strong = mutation_score(["tests/test_strong.py"], "grade.py", root=grade_project, python=PYTHON)
-    weak = mutation_score(["tests/test_weak.py"], "grade.py", root=grade_project, python=PYTHON)
+    weak = mutation_score(["tests/test_weak.py"], "grade.py", root=grade_project, python=PYTHON, max_mutants=3)
+    assert (strong.engine, strong.note) == ("mutmut", None)
+    assert strong.generated == len(strong.mutants) >= 8
+    assert strong.score == 100.0
+    assert {mutant.status for mutant in strong.mutants} == {"killed"}
+    assert (strong.killed, strong.survived) == (len(strong.mutants), 0)
+    assert (3, ">= -> >") in {(mutant.line, mutant.change) for mutant in strong.mutants}  # `if score >= 90:`
+    assert all(mutant.name and mutant.name.startswith("grade.x_grade__mutmut_") for mutant in strong.mutants)
+    assert weak.generated == strong.generated
+    assert len(weak.mutants) == 3
+    assert weak.score == 0.0
+    assert {mutant.status for mutant in weak.mutants} == {"survived"}
+    assert sorted((grade_project).rglob("*")) == sorted(
+        [grade_project / name for name in ("grade.py", "tests", "tests/test_strong.py", "tests/test_weak.py")]
+    )  # mutmut ran in a copy: no mutants/ folder, no settings left in the project
+
+
+def test_without_mutmut_in_the_interpreter_the_builtin_mutator_runs_and_says_so(
+    grade_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def without_mutmut(python: Path | str) -> object:
+        found = probe_python(python)
+        return dataclasses.replace(found, found={**found.found, "mutmut": False})
+
+    monkeypatch.setattr(_runner, "probe_python", without_mutmut)
+    report = mutation_score(["tests/test_strong.py"], "grade.py", root=grade_project, python=PYTHON, max_mutants=2)
+    assert report.engine == "builtin"
+    assert report.note is not None
+    assert f"uv pip install --python {PYTHON} mutmut" in report.note
+
+
+def test_tests_that_check_behaviour_kill_the_mutants_and_tests_that_only_run_it_do_not(grade_project: Path) -> None:
+    strong = mutation_score(["tests/test_strong.py"], "grade.py", root=grade_project, python=PYTHON, engine="builtin")
+    weak = mutation_score(["tests/test_weak.py"], "grade.py", root=grade_project, python=PYTHON, engine="builtin")
     assert len(strong.mutants) == len(weak.mutants) >= 8
     assert strong.score == 100.0
     assert weak.score == 0.0
@@ -66,5 +101,7 @@ def test_a_suite_that_fails_on_the_unchanged_code_is_refused(grade_project: Path
     (grade_project / "tests" / "test_wrong.py").write_text(
         "from grade import grade\n\n\ndef test_wrong():\n    assert grade(1) == 'A'\n", encoding="utf-8"
     )
+    with pytest.raises(TestgenUsageError, match=r"the tests fail .* on the unchanged grade"):
+        mutation_score(["tests/test_wrong.py"], "grade.py", root=grade_project, python=PYTHON, engine="builtin")
     with pytest.raises(TestgenUsageError, match=r"the tests fail .* on the unchanged grade"):
         mutation_score(["tests/test_wrong.py"], "grade.py", root=grade_project, python=PYTHON)

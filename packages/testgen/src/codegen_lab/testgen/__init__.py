@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING
 from codegen_lab.mcp_core._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
+    from codegen_lab.testgen._bench import benchmark_functions
     from codegen_lab.testgen._completion import Completer, Message
     from codegen_lab.testgen._generate import generate
     from codegen_lab.testgen._interpreter import TargetPython, probe_python
     from codegen_lab.testgen._models import (
+        BenchReport,
         CoverageReport,
         DiffCoverage,
         FileCoverage,
@@ -23,8 +25,10 @@ if TYPE_CHECKING:
         GenerationReport,
         Mutant,
         MutationReport,
+        SkippedFunction,
         TestOutcome,
         TestRun,
+        Timing,
     )
     from codegen_lab.testgen._mutate import mutation_score
     from codegen_lab.testgen._runner import diff_coverage, measure_coverage, run_tests
@@ -35,6 +39,7 @@ __version__: str
 """The installed version of codegen-lab-testgen, read from its metadata when first asked for."""
 
 __all__ = [
+    "BenchReport",
     "Completer",
     "CoverageReport",
     "DiffCoverage",
@@ -48,12 +53,15 @@ __all__ = [
     "MutationReport",
     "Sandbox",
     "SandboxResult",
+    "SkippedFunction",
     "TargetPython",
     "TestOutcome",
     "TestRun",
     "TestgenOperationError",
     "TestgenUsageError",
+    "Timing",
     "__version__",
+    "benchmark_functions",
     "diff_coverage",
     "generate",
     "measure_coverage",
@@ -63,6 +71,10 @@ __all__ = [
 ]
 
 _HOMES = {
+    "benchmark_functions": "codegen_lab.testgen._bench",
+    "BenchReport": "codegen_lab.testgen._models",
+    "SkippedFunction": "codegen_lab.testgen._models",
+    "Timing": "codegen_lab.testgen._models",
     "Completer": "codegen_lab.testgen._completion",
     "Message": "codegen_lab.testgen._completion",
     "generate": "codegen_lab.testgen._generate",

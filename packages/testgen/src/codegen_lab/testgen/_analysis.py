@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from codegen_lab.testgen._effects import Effect, imports_of, propagate, side_effects
 from codegen_lab.testgen.errors import TestgenUsageError
 
 __all__ = ["OPERATORS", "CallableInfo", "ClassInfo", "ModuleInfo", "Parameter", "analyze_source"]
@@ -81,6 +82,8 @@ class CallableInfo:
     end_lineno: int
     is_async: bool
     is_generator: bool
+    effects: set[Effect] = field(default_factory=set[Effect])
+    """Its side effects, with those of the module functions it calls (`_effects`)."""
 
 
 @dataclass(slots=True)
@@ -110,6 +113,10 @@ class ModuleInfo:
     """`__all__`, when the module declares it as a literal list."""
     raise_lines: set[int] = field(default_factory=set[int])
     """The lines of its `raise` statements: an exception raised there is one the code means to raise."""
+    docstrings: dict[str, str] = field(default_factory=dict[str, str])
+    """Docstrings with examples, by what they document: `""` (the module), a class or a function's qualname."""
+    names: set[str] = field(default_factory=set[str])
+    """The names the module binds at its top level (definitions, assignments, imports)."""
 
     def callables(self) -> list[CallableInfo]:
         """Every public function and method, in source order."""
@@ -156,7 +163,56 @@ def analyze_source(path: Path) -> ModuleInfo:
             info.classes.append(_class(node))
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             info.constants += _constants(node)
+    _add_effects(tree, info)
+    _add_names(tree, info)
     return info
+
+
+def _add_names(tree: ast.Module, info: ModuleInfo) -> None:
+    """The module's top-level names, and its docstrings that hold examples."""
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            info.names.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            info.names |= {alias.asname or alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            info.names |= {name.id for target in targets for name in ast.walk(target) if isinstance(name, ast.Name)}
+    documented: list[tuple[str, str | None]] = [("", ast.get_docstring(tree))]
+    documented += [(item.qualname, item.docstring) for item in info.callables()]
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and info.find_class(node.name) is not None:
+            documented.append((node.name, ast.get_docstring(node)))
+    info.docstrings = {label: text for label, text in documented if text and _has_doctest(text)}
+
+
+def _add_effects(tree: ast.Module, info: ModuleInfo) -> None:
+    """Each public function's and method's side effects, with those of the module functions it calls."""
+    imports = imports_of(tree)
+    direct = {
+        node.name: side_effects(node, _own_nodes(node), imports)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    module_effects = propagate(direct)
+    nodes = {
+        (owner, item.name): item
+        for owner, body in [(None, tree.body)]
+        + [(cls.name, cls.body) for cls in tree.body if isinstance(cls, ast.ClassDef)]
+        for item in body
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+    for function in [*info.callables(), *(cls.init for cls in info.classes if cls.init is not None)]:
+        node = nodes.get((function.owner, function.name))
+        if node is None:
+            continue
+        if function.owner is None:
+            function.effects = module_effects.get(function.name, set())
+            continue
+        own, called = side_effects(node, _own_nodes(node), imports)
+        function.effects = own.union(
+            *(module_effects[name] - {"mutates-arguments"} for name in called & module_effects.keys())
+        )
 
 
 def _public(name: str, declared: list[str] | None) -> bool:

@@ -15,11 +15,13 @@ from typing import Any, Literal
 
 from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, analyze_source
 from codegen_lab.testgen._completion import Completer
+from codegen_lab.testgen._doctests import example_candidates
+from codegen_lab.testgen._effects import AVOIDED
 from codegen_lab.testgen._inputs import Candidate, candidates_for
 from codegen_lab.testgen._llm import llm_candidates
 from codegen_lab.testgen._model_tests import NO_MODEL, model_tests, render_model_test
-from codegen_lab.testgen._models import GeneratedTest, GenerationReport, ModelTestsReport
-from codegen_lab.testgen._paths import inside_root, write_safely
+from codegen_lab.testgen._models import GeneratedTest, GenerationReport, ModelTestsReport, SkippedFunction
+from codegen_lab.testgen._paths import inside_root, write_output
 from codegen_lab.testgen._properties import find_properties
 from codegen_lab.testgen._render import render_property, render_test
 from codegen_lab.testgen._runner import SCRIPTS, Project
@@ -28,7 +30,7 @@ from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen._validate import validate
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
-__all__ = ["generate"]
+__all__ = ["Loop", "Observed", "avoided", "generate", "testable"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +44,14 @@ _MAX_CANDIDATES = 400
 _STALLED_ROUNDS = 3
 _MODEL_SHARE = 0.5
 """Of the search time, the share the offline rounds leave to the model's tests when there is a model."""
+
+_GROUP_EXTRAS = 6
+"""At most this many more examples of a docstring kept beside the ones that added coverage."""
 _UNEXPECTED = {"TypeError", "AttributeError", "NameError", "UnboundLocalError", "RecursionError", "SystemExit"}
 
 
 @dataclass(slots=True)
-class _Observed:
+class Observed:
     candidate: Candidate
     outcome: dict[str, Any]
     lines: set[int]
@@ -54,7 +59,7 @@ class _Observed:
 
 
 @dataclass(slots=True)
-class _Loop:
+class Loop:
     project: Project
     target: Target
     info: ModuleInfo
@@ -65,14 +70,14 @@ class _Loop:
     covered_lines: set[int] = field(default_factory=set[int])
     covered_arcs: set[tuple[int, int]] = field(default_factory=set[tuple[int, int]])
     statements: set[int] = field(default_factory=set[int])
-    kept: list[_Observed] = field(default_factory=list[_Observed])
+    kept: list[Observed] = field(default_factory=list[Observed])
     candidates: int = 0
     serial: int = 0
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def observe(self, candidates: Sequence[Candidate], *, hash_seed: int) -> dict[str, _Observed]:
+    def observe(self, candidates: Sequence[Candidate], *, hash_seed: int) -> dict[str, Observed]:
         """Run the candidates once in the sandbox; the outcome and the lines and arcs each one ran."""
         script = self.workdir / "_testgen_observe.py"
         if not script.exists():
@@ -113,14 +118,14 @@ class _Loop:
             )
         self.statements = set(data["statements"])
         by_id = {candidate.id: candidate for candidate in candidates}
-        found: dict[str, _Observed] = {}
+        found: dict[str, Observed] = {}
         for entry in data["results"]:
             arcs = {(int(a), int(b)) for a, b in entry["arcs"]}
             if entry["id"] == "import":
                 self.covered_lines |= set(entry["lines"])
                 self.covered_arcs |= arcs
             elif entry["id"] in by_id:
-                found[entry["id"]] = _Observed(by_id[entry["id"]], entry["outcome"] or {}, set(entry["lines"]), arcs)
+                found[entry["id"]] = Observed(by_id[entry["id"]], entry["outcome"] or {}, set(entry["lines"]), arcs)
         return found
 
     def round(self, candidates: list[Candidate]) -> int:
@@ -144,9 +149,17 @@ class _Loop:
                 self.covered_arcs |= observed.arcs
                 self.kept.append(observed)
                 gain += new
+        # A docstring's examples are its documented behaviour: kept together when one of them adds coverage.
+        groups = {observed.candidate.group: 0 for observed in self.kept if observed.candidate.group}
+        kept = {observed.candidate.id for observed in self.kept}
+        for observed in stable:
+            group = observed.candidate.group
+            if group in groups and observed.candidate.id not in kept and groups[group] < _GROUP_EXTRAS:
+                groups[group] += 1
+                self.kept.append(observed)
         return gain
 
-    def _priority(self, observed: _Observed) -> tuple[int, int, int]:
+    def _priority(self, observed: Observed) -> tuple[int, int, int]:
         new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
         kind = {"doctest": 0, "literal": 1, "iter": 1, "text": 2, "raises": 3}.get(observed.outcome.get("kind", ""), 4)
         return (-new, kind, len(observed.candidate.expr))
@@ -163,7 +176,10 @@ class _Loop:
             + [(cls.name, cls.has_doctest) for cls in self.info.classes]
         ):
             if has:
-                found.append(Candidate(id=self.next_id(), target=label, expr=f"doctest:{label}", doctest=label))
+                examples = example_candidates(label, self.info, self.target.alias, self.next_id())
+                found += examples or [
+                    Candidate(id=self.next_id(), target=label, expr=f"doctest:{label}", doctest=label)
+                ]
         for function in self._targets():
             found += candidates_for(
                 function, self.info, self.target.alias, count=_FIRST_ROUND, rng=self.rng, prefix=self.next_id()
@@ -208,9 +224,21 @@ class _Loop:
         return found
 
     def _targets(self) -> list[CallableInfo]:
-        found = [function for function in self.info.callables() if not function.is_async]
-        found += [cls.init for cls in self.info.classes if cls.init is not None and not cls.is_exception]
-        return found
+        """The functions, methods and constructors to call: not async, and none a test must not depend on."""
+        return [function for function in testable(self.info) if not avoided(function)]
+
+
+def testable(info: ModuleInfo) -> list[CallableInfo]:
+    """Every public function and method that is not async, and the constructors of classes but exceptions."""
+    found = [function for function in info.callables() if not function.is_async]
+    found += [cls.init for cls in info.classes if cls.init is not None and not cls.is_exception]
+    return found
+
+
+def avoided(function: CallableInfo) -> str | None:
+    """Why no example test calls `function` (it reads the clock, uses the network, ...), or None."""
+    reasons = [reason for effect, reason in AVOIDED.items() if effect in function.effects]
+    return " and ".join(reasons) or None
 
 
 def _key(candidate: Candidate) -> str:
@@ -301,7 +329,7 @@ def generate(
     search_end = started + budget - reserve
     offline_end = search_end - _MODEL_SHARE * (budget - reserve) if completer is not None else search_end
     with project.workdir() as workdir:
-        loop = _Loop(project, resolved, info, workdir, offline_end, random.Random(seed))  # noqa: S311 (input choices, not secrets)
+        loop = Loop(project, resolved, info, workdir, offline_end, random.Random(seed))  # noqa: S311 (input choices, not secrets)
         report(0.0, budget, f"analysing {resolved.module}")
         loop.observe([], hash_seed=0)  # imports it once: its statements, and whether it imports at all
         rounds, stopped = _search(loop, completer, report, started=started, budget=budget)
@@ -317,8 +345,13 @@ def generate(
             )
         ]
         gains = _gains(loop.kept)
+        writers = {function.qualname for function in testable(info) if "writes-files" in function.effects}
+        targets = {observed.candidate.id: observed.candidate.target for observed in loop.kept}
         for test in tests:
             test.new_coverage = gains.get(test.candidate_id, 0)
+            if targets.get(test.candidate_id) in writers:  # it writes files: in a fresh folder, not the caller's
+                test.fixtures = ["tmp_path", "monkeypatch"]
+                test.lines.insert(0, "    monkeypatch.chdir(tmp_path)")
         examples = [(observed.candidate, observed.outcome) for observed in loop.kept]
         tests += [render_property(prop, resolved.alias, taken) for prop in find_properties(info, examples)]
         model = ModelTestsReport(used=False, note=NO_MODEL) if llm and completer is None else None
@@ -343,19 +376,25 @@ def generate(
             model.failed += model.kept - final_count
             model.kept = final_count
     code = final.code
-    written: str | None = None
-    backup: Path | None = None
-    if destination is not None:
-        path = destination / f"test_{resolved.alias}_generated.py"
-        backup = write_safely(path, code, root=project.root, purpose=f"testgen generate {resolved.module}")
-        written = str(path)
+    written, backup = write_output(
+        destination,
+        f"test_{resolved.alias}_generated.py",
+        code,
+        root=project.root,
+        purpose=f"testgen generate {resolved.module}",
+    )
     report(time.monotonic() - started, budget, f"{len(final.tests)} tests kept")
     return GenerationReport(
         target=resolved.module,
         source=str(resolved.file),
         test_file=written,
-        backup=str(backup) if backup else None,
+        backup=backup,
         tests=[GeneratedTest(name=t.name, kind=t.kind, target=t.target, new_lines=t.new_coverage) for t in final.tests],
+        avoided=[
+            SkippedFunction(function=function.qualname, reason=reason)
+            for function in testable(info)
+            if (reason := avoided(function))
+        ],
         candidates=loop.candidates,
         rounds=rounds,
         line_percent=final.line_percent,
@@ -370,7 +409,7 @@ def generate(
 
 
 def _search(
-    loop: _Loop, completer: Completer | None, report: Progress, *, started: float, budget: float
+    loop: Loop, completer: Completer | None, report: Progress, *, started: float, budget: float
 ) -> tuple[int, Literal["budget", "no-improvement", "complete"]]:
     """Rounds of candidates until every line is covered, the time is up, or rounds stop adding coverage."""
     loop.round(loop.first_candidates())
@@ -400,7 +439,7 @@ def _no_progress(_done: float, _total: float, _what: str) -> None:
     """The progress callback when the caller gave none."""
 
 
-def _gains(kept: Sequence[_Observed]) -> dict[str, int]:
+def _gains(kept: Sequence[Observed]) -> dict[str, int]:
     lines: set[int] = set()
     arcs: set[tuple[int, int]] = set()
     gains: dict[str, int] = {}

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from codegen_lab.testgen._analysis import OPERATORS, CallableInfo, ClassInfo, ModuleInfo, Parameter, Scalar
 
-__all__ = ["Candidate", "Value", "candidates_for", "snake"]
+__all__ = ["Candidate", "Value", "candidates_for", "kind_of", "snake"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,9 @@ class Candidate:
     """For a doctest candidate: the qualified name whose docstring examples run ("" for the module's)."""
     statement: bool = False
     """Whether `expr` is a statement (an assignment to a property), run for its effect or its exception."""
+    group: str | None = None
+    """For an example taken from a docstring: the docstring's label. The examples of a docstring are kept
+    together, as the documented behaviour, when any of them adds coverage."""
 
     def job(self) -> dict[str, str | bool]:
         """What the observer script reads."""
@@ -106,7 +109,7 @@ def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
-def _kind_of(source: str) -> str:
+def kind_of(source: str) -> str:
     try:
         value = ast.literal_eval(source)
     except (ValueError, SyntaxError):
@@ -193,7 +196,7 @@ def _pool(
     elif parameter.annotation:
         typed = [value for value in _from_annotation(parameter.annotation, module, alias) if alias not in value]
     if not typed and parameter.default is not None:
-        kind = _kind_of(parameter.default)
+        kind = kind_of(parameter.default)
         typed = [parameter.default, *_POOLS.get(kind, [])]
     if not typed:
         for pattern, kind in _NAME_HINTS:
@@ -211,11 +214,11 @@ def _pool(
                     for candidate in candidates_for(cls.init, module, alias, count=4, rng=random.Random(0), prefix="o")  # noqa: S311
                 ]
             typed = list(dict.fromkeys([*same, *typed]))
-    kinds = {_kind_of(value) for value in typed} - {"other"}
+    kinds = {kind_of(value) for value in typed} - {"other"}
     mined: list[str] = []
     for value in [*focus, *(value for _, value in function.literals)]:
         source = repr(value)
-        if (not kinds or _kind_of(source) in kinds) and source not in mined:
+        if (not kinds or kind_of(source) in kinds) and source not in mined:
             mined.append(source)
     pool = [*mined[:12], *typed] if typed else [*mined[:12], *_GENERIC]
     return list(dict.fromkeys(pool))
@@ -311,7 +314,7 @@ def _arguments(
             continue
         if parameter.kind == "var_positional":
             extra = rng.randint(0, 2) if number else 1
-            chosen = [Value(source, _kind_of(source)) for source in rng.sample(pool, min(extra, len(pool)))]
+            chosen = [Value(source, kind_of(source)) for source in rng.sample(pool, min(extra, len(pool)))]
             values += chosen
             sources += [value.source for value in chosen]
             continue
@@ -319,7 +322,7 @@ def _arguments(
             skipped = skipped or parameter.kind == "positional"
             continue
         source = _draw(pool, min(mined[index], len(pool)), number, rng, single=single and parameter.required)
-        values.append(Value(source, _kind_of(source)))
+        values.append(Value(source, kind_of(source)))
         sources.append(f"{parameter.name}={source}" if parameter.kind == "keyword" or skipped else source)
     return values, sources
 

@@ -17,12 +17,15 @@ from pathlib import Path
 
 from codegen_lab.testgen.errors import MissingToolsError, TestgenUsageError
 
-__all__ = ["TOOLS", "TargetPython", "default_python", "probe_python"]
+__all__ = ["OPTIONAL_TOOLS", "TOOLS", "TargetPython", "default_python", "probe_python"]
 
 logger = logging.getLogger(__name__)
 
 TOOLS = ("pytest", "coverage", "hypothesis")
 """What testgen needs importable in the target interpreter, as import names (the same as their pip names)."""
+
+OPTIONAL_TOOLS = {"pytest_benchmark": "pytest-benchmark", "mutmut": "mutmut"}
+"""What some commands need there too (`bench`, `mutate --engine mutmut`): import name to pip name."""
 
 _PROBE = """
 import importlib.util, json, os, sys
@@ -53,7 +56,7 @@ class TargetPython:
         prefix: `sys.prefix`: the virtual environment, or the installation.
         base_prefix: `sys.base_prefix`: the installation the virtual environment is made from.
         path: Its `sys.path` entries (the folders the sandbox mounts read-only).
-        found: For each of `TOOLS`, whether it is importable.
+        found: For each of `TOOLS` and `OPTIONAL_TOOLS`, whether it is importable.
     """
 
     executable: Path
@@ -69,13 +72,13 @@ class TargetPython:
         return [name for name in TOOLS if not self.found.get(name, False)]
 
     def require(self, *names: str) -> None:
-        """Check that `names` (default: all of `TOOLS`) are importable.
+        """Check that `names` (import names; default: all of `TOOLS`) are importable.
 
         Raises:
             MissingToolsError: When some are not; it carries the `uv pip install` command that fixes it.
         """
         wanted = names or TOOLS
-        missing = [name for name in wanted if not self.found.get(name, False)]
+        missing = [OPTIONAL_TOOLS.get(name, name) for name in wanted if not self.found.get(name, False)]
         if missing:
             raise MissingToolsError(str(self.executable), missing)
 
@@ -93,7 +96,7 @@ def default_python(root: Path) -> Path:
 
 
 def probe_python(python: Path | str) -> TargetPython:
-    """Ask the interpreter at `python` where it lives and whether it can import pytest, coverage and hypothesis.
+    """Ask the interpreter at `python` where it lives and whether it can import testgen's tools.
 
     Args:
         python: Path to a Python executable (3.8 or newer).
@@ -116,7 +119,12 @@ def _probe(python: str) -> TargetPython:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         completed = subprocess.run(  # noqa: S603 (the interpreter the caller chose, asked only where it lives)
-            [python, "-c", _PROBE, *TOOLS], capture_output=True, text=True, timeout=60, env=env, check=False
+            [python, "-c", _PROBE, *TOOLS, *OPTIONAL_TOOLS],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise TestgenUsageError(f"--python {python}: could not be run ({exc})") from None

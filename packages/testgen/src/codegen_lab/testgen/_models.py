@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 __all__ = [
+    "BenchReport",
     "CoverageReport",
     "DiffCoverage",
     "FileCoverage",
@@ -15,8 +16,10 @@ __all__ = [
     "ModelTestsReport",
     "Mutant",
     "MutationReport",
+    "SkippedFunction",
     "TestOutcome",
     "TestRun",
+    "Timing",
 ]
 
 Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
@@ -103,6 +106,13 @@ class TestRun(BaseModel):
     coverage: CoverageReport | None = None
 
 
+class SkippedFunction(BaseModel):
+    """A chosen function that was not benchmarked, and why."""
+
+    function: str
+    reason: str
+
+
 class GeneratedTest(BaseModel):
     """One test testgen kept."""
 
@@ -168,25 +178,80 @@ class GenerationReport(BaseModel):
     """The generated test module."""
     llm: ModelTestsReport | None = None
     """When tests from a model were asked for: how many it proposed, how many were dropped and why, kept."""
+    avoided: list[SkippedFunction] = Field(default_factory=list[SkippedFunction])
+    """Functions no example test calls, because a test of them would depend on the clock, randomness, the
+    network, other programs or module-level state (found statically, see the side effects of the analysis)."""
 
 
 class Mutant(BaseModel):
     """One small change to the code under test."""
 
     line: int
+    """The line of the original module it changes (0 when it could not be told)."""
     change: str
     """What was changed, such as `== -> !=`."""
     killed: bool
-    """Whether some test failed with the change in place, as it should."""
+    """Whether some test failed with the change in place (or it timed out or crashed), as it should."""
+    status: str = ""
+    """mutmut's word for it (`killed`, `survived`, `timeout`, `no tests`, `suspicious`, ...); the built-in
+    engine says `killed` or `survived`."""
+    name: str | None = None
+    """mutmut's name of the mutant (`mutmut show NAME` shows its diff), with the mutmut engine."""
 
 
 class MutationReport(BaseModel):
     """How many small changes to the code the tests notice: a suite that asserts real behaviour kills most."""
 
     target: str
+    engine: Literal["mutmut", "builtin"]
+    """Which mutator made the mutants: mutmut, or testgen's own AST mutator."""
+    note: str | None = None
+    """Why the engine asked for did not run, when testgen fell back to its own mutator."""
     mutants: list[Mutant]
+    """The mutants run (at most `max_mutants`, spread over the module)."""
+    generated: int = 0
+    """Mutants the engine could make in all."""
     killed: int
+    """Mutants detected: some test failed, or the run timed out or crashed."""
+    survived: int = 0
+    """Mutants no test noticed (with mutmut: including those in code no test runs)."""
+    timeout: int = 0
+    """Of the killed, those detected by a timeout."""
     score: float
-    """Killed mutants, in percent."""
+    """Killed mutants, in percent of those run."""
+    isolation: IsolationName
+    seconds: float
+
+
+class Timing(BaseModel):
+    """How long one call of a function took, as pytest-benchmark measured it (seconds)."""
+
+    function: str
+    """The function or method, as `name` or `Class.method`."""
+    call: str
+    """The call that was timed, as the benchmark test writes it."""
+    test: str
+    """The benchmark test's name."""
+    min: float
+    median: float
+    mean: float
+    stddev: float
+    rounds: int
+    """Rounds measured (each of `iterations` calls)."""
+    iterations: int
+
+
+class BenchReport(BaseModel):
+    """The result of `benchmark_functions`: per function, the timings of calls known to work."""
+
+    target: str
+    timings: list[Timing]
+    skipped: list[SkippedFunction] = Field(default_factory=list[SkippedFunction])
+    test_file: str | None
+    """Where the benchmark tests were written (None: not written, see `code`)."""
+    backup: str | None = None
+    """When `test_file` existed before: where its previous content was moved."""
+    code: str
+    """The benchmark test module."""
     isolation: IsolationName
     seconds: float

@@ -1,9 +1,10 @@
 """Mutation testing: small changes to the code under test, each run against the tests in the sandbox.
 
 A mutant is the module with one operator, constant or returned value changed. The tests kill it when some
-test fails with the change in place; a suite whose tests only run code without checking it kills few. Each
-mutant is a copy of the module's top-level package (or of the module alone) in the work folder, put first
-on `sys.path`, so the project itself is never changed.
+test fails with the change in place; a suite whose tests only run code without checking it kills few.
+mutmut makes and runs the mutants when the target interpreter has it (`_mutmut`); otherwise testgen's own
+AST mutator does, and the report says why. Each built-in mutant is a copy of the module's top-level package
+(or of the module alone) in the work folder, put first on `sys.path`, so the project itself is never changed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 from typing import Literal
 
 from codegen_lab.testgen._models import Mutant, MutationReport
+from codegen_lab.testgen._mutmut import run_mutmut, spread
 from codegen_lab.testgen._runner import Project, resolve_node
+from codegen_lab.testgen._sandbox import Limits
 from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
@@ -126,14 +129,6 @@ def _set_constant(index: int, value: object, *, field: str = "constant") -> Call
     return apply
 
 
-def _spread[T](items: Sequence[T], count: int) -> list[T]:
-    """`count` of `items`, evenly spread over them (every one when there are fewer)."""
-    if len(items) <= count:
-        return list(items)
-    step = len(items) / count
-    return [items[int(number * step)] for number in range(count)]
-
-
 def _layout(target: Target, workdir: Path) -> tuple[Path, Path]:
     """The folder to put first on `sys.path` for mutants, and the file in it that each mutant replaces."""
     first = workdir / "mutant"
@@ -155,7 +150,9 @@ def mutation_score(
     root: Path | str | None = None,
     python: Path | str | None = None,
     max_mutants: int = 40,
+    engine: Literal["mutmut", "builtin"] = "mutmut",
     isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto",
+    timeout: float = 900.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> MutationReport:
     """Mutation score of the tests at `tests` on the module `target`: the share of mutants some test kills.
@@ -166,49 +163,100 @@ def mutation_score(
         root: The project root (default: the current directory).
         python: The target interpreter (default: `root/.venv/bin/python`, else the current one).
         max_mutants: At most this many mutants, spread evenly over the module.
+        engine: `mutmut` (run in a temporary copy of the module and the tests; when the target interpreter
+            cannot import mutmut, testgen's own mutator runs instead and `note` says why) or `builtin`.
         isolation: `auto` (bubblewrap when it works here), `bubblewrap` or `rlimits`.
+        timeout: Wall-clock seconds for mutmut's run (the built-in engine gives each mutant 60 s).
         progress: Called with (mutants done, mutants in all).
 
     Returns:
-        Each mutant with whether it was killed, and the score.
+        Each mutant with whether it was killed, the counts and the score.
 
     Raises:
         TestgenUsageError: When the tests do not pass on the unchanged code (nothing could be measured).
+        TestgenOperationError: When mutmut fails or does not finish within `timeout`.
     """
     started = time.monotonic()
-    project = Project.open(root, python, isolation=isolation)
+    project = Project.open(root, python, isolation=isolation, limits=Limits(timeout=timeout, cpu_seconds=int(timeout)))
     resolved = resolve_target(project, target)
     nodes = [resolve_node(project.root, path) for path in tests]
-    tree = ast.parse(resolved.file.read_text(encoding="utf-8"))
-    chosen = _spread(list(_points(tree)), max_mutants)
-    mutants: list[Mutant] = []
+    note: str | None = None
+    if engine == "mutmut" and not project.python.found.get("mutmut", False):
+        note = (
+            f"mutmut is not installed in {project.python.executable}; testgen's own mutator ran instead "
+            f"(install it with: uv pip install --python {project.python.executable} mutmut)"
+        )
+        engine = "builtin"
     with project.workdir() as workdir:
-        first, replaced = _layout(resolved, workdir)
-        baseline = project.pytest([*nodes, "-x"], workdir=workdir, pythonpath=[first], first_path=first)
-        if baseline.failed or baseline.passed == 0:
-            raise TestgenUsageError(
-                f"the tests fail (or none runs) on the unchanged {resolved.module}: {baseline.failed} failed, "
-                f"{baseline.passed} passed",
-                hint="Mutation testing needs a suite that passes first",
+        if engine == "mutmut":
+            _require_passing(project, resolved, nodes, workdir, None)
+            result = run_mutmut(
+                project, resolved, nodes, workdir, max_mutants=max_mutants, timeout=timeout, progress=progress
             )
-        for number, mutation in enumerate(chosen):
-            mutated = copy.deepcopy(tree)
-            mutation.apply(mutated)
-            replaced.write_text(ast.unparse(ast.fix_missing_locations(mutated)), encoding="utf-8")
-            try:
-                run = project.pytest([*nodes, "-x"], workdir=workdir, pythonpath=[first], first_path=first, timeout=60)
-                killed = run.failed > 0 or run.exit_code != 0
-            except TestgenOperationError:  # timed out or crashed: the change was noticed
-                killed = True
-            mutants.append(Mutant(line=mutation.line, change=mutation.change, killed=killed))
-            if progress is not None:
-                progress(number + 1, len(chosen))
-    killed_count = sum(mutant.killed for mutant in mutants)
+            mutants, generated = result.mutants, result.generated
+        else:
+            mutants, generated = _builtin(project, resolved, nodes, workdir, max_mutants, progress)
+    killed = sum(mutant.killed for mutant in mutants)
     return MutationReport(
         target=resolved.module,
+        engine=engine,
+        note=note,
         mutants=mutants,
-        killed=killed_count,
-        score=round(100.0 * killed_count / len(mutants), 1) if mutants else 0.0,
+        generated=generated,
+        killed=killed,
+        survived=len(mutants) - killed,
+        timeout=sum(mutant.status == "timeout" for mutant in mutants),
+        score=round(100.0 * killed / len(mutants), 1) if mutants else 0.0,
         isolation=project.sandbox.mode,
         seconds=round(time.monotonic() - started, 2),
     )
+
+
+def _builtin(
+    project: Project,
+    resolved: Target,
+    nodes: Sequence[str],
+    workdir: Path,
+    max_mutants: int,
+    progress: Callable[[int, int], None] | None,
+) -> tuple[list[Mutant], int]:
+    """The built-in mutants, each run in the sandbox: the mutants run, and how many could be made."""
+    tree = ast.parse(resolved.file.read_text(encoding="utf-8"))
+    points = list(_points(tree))
+    chosen = spread(points, max_mutants)
+    mutants: list[Mutant] = []
+    first, replaced = _layout(resolved, workdir)
+    _require_passing(project, resolved, nodes, workdir, first)
+    for number, mutation in enumerate(chosen):
+        mutated = copy.deepcopy(tree)
+        mutation.apply(mutated)
+        replaced.write_text(ast.unparse(ast.fix_missing_locations(mutated)), encoding="utf-8")
+        status = "killed"
+        try:
+            run = project.pytest([*nodes, "-x"], workdir=workdir, pythonpath=[first], first_path=first, timeout=60)
+            if run.failed == 0 and run.exit_code == 0:
+                status = "survived"
+        except TestgenOperationError:  # timed out or crashed: the change was noticed
+            status = "timeout"
+        mutants.append(Mutant(line=mutation.line, change=mutation.change, killed=status != "survived", status=status))
+        if progress is not None:
+            progress(number + 1, len(chosen))
+    return mutants, len(points)
+
+
+def _require_passing(
+    project: Project, resolved: Target, nodes: Sequence[str], workdir: Path, first: Path | None
+) -> None:
+    """Check that the tests pass on the unchanged module (`first`: the folder of its copy, put first on the path).
+
+    Raises:
+        TestgenUsageError: When some test fails, or none runs.
+    """
+    paths = [first] if first is not None else []
+    baseline = project.pytest([*nodes, "-x"], workdir=workdir, pythonpath=paths, first_path=first)
+    if baseline.failed or baseline.passed == 0:
+        raise TestgenUsageError(
+            f"the tests fail (or none runs) on the unchanged {resolved.module}: {baseline.failed} failed, "
+            f"{baseline.passed} passed",
+            hint="Mutation testing needs a suite that passes first",
+        )

@@ -7,7 +7,7 @@ from pathlib import Path
 from codegen_lab.mcp_core.files import ChangeSet
 from codegen_lab.testgen.errors import TestgenUsageError
 
-__all__ = ["inside_root", "replace_folder", "write_safely"]
+__all__ = ["inside_root", "replace_folder", "write_output", "write_safely"]
 
 
 def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool = True) -> Path:
@@ -73,3 +73,18 @@ def replace_folder(root: Path, destination: Path, source: Path, *, purpose: str)
                 change.remove(old)
         for relative in sorted(fresh):
             change.write(destination / relative, (source / relative).read_bytes())
+
+
+def write_output(
+    folder: Path | None, name: str, text: str, *, root: Path, purpose: str
+) -> tuple[str | None, str | None]:
+    """Write `text` to `folder/name` with `write_safely` when a folder was asked for.
+
+    Returns:
+        The file written and where its previous content is kept, as strings (None when not written or new).
+    """
+    if folder is None:
+        return None, None
+    path = folder / name
+    backup = write_safely(path, text, root=root, purpose=purpose)
+    return str(path), str(backup) if backup else None

@@ -91,6 +91,8 @@ def _observed_kinds(examples: Sequence[tuple[Candidate, dict[str, Any]]]) -> dic
     for candidate, outcome in examples:
         if candidate.setup or "." in candidate.target or not candidate.args or outcome.get("kind") != "literal":
             continue
+        if candidate.group is not None:  # a docstring's example: often a special case, not the input's kind
+            continue
         result = _kind(str(outcome["repr"]))
         kinds.setdefault(candidate.target, (candidate.args[0].kind, result))
     return kinds

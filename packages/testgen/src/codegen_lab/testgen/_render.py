@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from codegen_lab.testgen._inputs import Candidate, snake
 
-__all__ = ["PropertyTest", "RenderedTest", "format_code", "render_module", "render_test"]
+__all__ = ["PropertyTest", "RenderedTest", "format_code", "import_line", "render_module", "render_test"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,8 @@ class RenderedTest:
     imports: set[str] = field(default_factory=set[str])
     candidate_id: str = ""
     new_coverage: int = 0
+    fixtures: list[str] = field(default_factory=list[str])
+    """pytest fixtures the test takes (`tmp_path` and `monkeypatch` for code that writes files)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,7 @@ def render_test(
         )
     arguments = "_and_".join(describe(value.source) for value in candidate.args[:3])
     subject = f"{function}_of_{arguments}" if arguments else function
-    setup = [f"    {candidate.setup}"] if candidate.setup else []
+    setup = [f"    {line}" for line in candidate.setup.splitlines()] if candidate.setup else []
     expr = candidate.expr if candidate.statement else _operand(candidate.expr)
     kind = outcome.get("kind")
     imports: set[str] = set()
@@ -229,18 +231,25 @@ def render_module(module: str, alias: str, tests: Sequence[RenderedTest], *, ver
     standard = ["import doctest"] if any(test.kind == "doctest" for test in tests) else []
     third_party = sorted(line for line in imports if line.split()[1].split(".")[0] in {"pytest", "hypothesis"})
     others = sorted(imports - set(third_party))
-    owner, _, name = module.rpartition(".")
-    own = f"from {owner} import {name}" if owner else f"import {module}"
-    if alias != name:
-        own = f"{own} as {alias}"
-    blocks = [block for block in (standard, third_party, [*others, own]) if block]
+    blocks = [block for block in (standard, third_party, [*others, import_line(module, alias)]) if block]
     parts = [header, "\n\n".join("\n".join(block) for block in blocks), "\n"]
     if standard:
         parts.append(_DOCTEST_HELPER.format(alias=alias))
     for test in tests:
-        body = test.lines if test.kind in {"property", "model"} else [f"def {test.name}():", *test.lines]
+        body = (
+            test.lines
+            if test.kind in {"property", "model"}
+            else [f"def {test.name}({', '.join(test.fixtures)}):", *test.lines]
+        )
         parts.append("\n\n" + "\n".join(body) + "\n")
     return "".join(parts)
+
+
+def import_line(module: str, alias: str) -> str:
+    """The import that binds the module under test to `alias`: `from semver import version`."""
+    owner, _, name = module.rpartition(".")
+    line = f"from {owner} import {name}" if owner else f"import {module}"
+    return f"{line} as {alias}" if alias != name else line
 
 
 def format_code(code: str) -> str:

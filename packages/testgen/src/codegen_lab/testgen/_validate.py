@@ -13,7 +13,7 @@ from codegen_lab.testgen._runner import Project
 from codegen_lab.testgen._target import Target
 from codegen_lab.testgen.errors import TestgenOperationError
 
-__all__ = ["Validated", "validate"]
+__all__ = ["Validated", "own_version", "validate"]
 
 _ATTEMPTS = 3
 
@@ -29,7 +29,7 @@ class Validated:
     missing_lines: list[int]
 
 
-def _own_version() -> str:
+def own_version() -> str:
     try:
         return version("codegen-lab-testgen")
     except PackageNotFoundError:  # pragma: no cover (running from a source tree)
@@ -49,7 +49,7 @@ def validate(
     folder.mkdir(exist_ok=True)
     path = folder / f"test_{target.alias}_generated.py"
     for _attempt in range(_ATTEMPTS):
-        code = format_code(render_module(target.module, target.alias, kept, version=_own_version()))
+        code = format_code(render_module(target.module, target.alias, kept, version=own_version()))
         path.write_text(code, encoding="utf-8")
         if not kept:
             return Validated([], code, 0.0, 0.0, [])

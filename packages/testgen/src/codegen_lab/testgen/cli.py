@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
 from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
@@ -130,6 +133,8 @@ def generate(
     click.echo(summary, err=print_code)
     if report.llm is not None:
         click.echo(_model_summary(report.llm), err=print_code)
+    for item in report.avoided:
+        click.echo(f"not called: {item.function}: it {item.reason}", err=print_code)
     if report.test_file:
         click.echo(
             f"written: {report.test_file}" + (f" (previous content in {report.backup})" if report.backup else "")
@@ -223,23 +228,28 @@ def coverage(
 @click.option(
     "--max-mutants", type=click.IntRange(min=1), default=40, show_default=True, help="Spread over the module."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["mutmut", "builtin"]),
+    default="mutmut",
+    show_default=True,
+    help="mutmut (testgen's own mutator when the interpreter lacks it), or testgen's own.",
+)
 @_common
 def mutate(
     target: str,
     tests: tuple[str, ...],
     max_mutants: int,
+    engine: Literal["mutmut", "builtin"],
     root: Path | None,
     python: Path | None,
     isolation: Literal["auto", "bubblewrap", "rlimits"],
     output_format: str,
 ) -> None:
     """Mutation score of the TESTS on TARGET: the share of small changes to the code that some test notices."""
-    from rich.console import Console  # noqa: PLC0415
-    from rich.progress import Progress  # noqa: PLC0415
-
     from codegen_lab.testgen._mutate import mutation_score  # noqa: PLC0415
 
-    with _reported_errors(), Progress(console=Console(stderr=True), transient=True) as bar:
+    with _reported_errors(), _spinner() as bar:
         task = bar.add_task(f"mutating {target}", total=None)
         report = mutation_score(
             list(tests),
@@ -247,19 +257,110 @@ def mutate(
             root=root,
             python=python,
             max_mutants=max_mutants,
+            engine=engine,
             isolation=isolation,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     if output_format == "json":
         click.echo(report.model_dump_json(indent=2))
         return
+    if report.note:
+        click.echo(f"note: {report.note}", err=True)
     for mutant in report.mutants:
         if not mutant.killed:
-            click.echo(f"survived: line {mutant.line}: {mutant.change}")
+            named = f" ({mutant.name})" if mutant.name else ""
+            click.echo(f"{mutant.status or 'survived'}: line {mutant.line}: {mutant.change}{named}")
     click.echo(
-        f"{report.target}: {report.killed} of {len(report.mutants)} mutants killed, score {report.score:.1f}% "
-        f"({report.seconds:.1f} s, isolation: {report.isolation})"
+        f"{report.target}: {report.killed} of {len(report.mutants)} mutants killed ({report.timeout} by timeout; "
+        f"{report.generated} made), score {report.score:.1f}% ({report.engine}, {report.seconds:.1f} s, "
+        f"isolation: {report.isolation})"
     )
+
+
+@cli.command()
+@click.argument("target")
+@click.option(
+    "--function",
+    "functions",
+    multiple=True,
+    help="Function to time: NAME, Class.method or Class; repeat for several (default: every public one).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("benchmarks"),
+    show_default=True,
+    help="Folder (inside the root) to write test_<module>_benchmarks.py in; an existing file is kept as .bak.",
+)
+@click.option("--print", "print_code", is_flag=True, help="Print the benchmark tests instead of writing them.")
+@click.option(
+    "--max-time", type=click.FloatRange(min=0.01), default=0.5, show_default=True, help="Seconds per function."
+)
+@_common
+def bench(
+    target: str,
+    functions: tuple[str, ...],
+    out: Path,
+    print_code: bool,
+    max_time: float,
+    root: Path | None,
+    python: Path | None,
+    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    output_format: str,
+) -> None:
+    """Time functions of TARGET with generated pytest-benchmark tests, called with inputs known to work."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.table import Table  # noqa: PLC0415
+
+    from codegen_lab.testgen._bench import benchmark_functions  # noqa: PLC0415
+
+    with _reported_errors(), _spinner() as bar:
+        bar.add_task(f"benchmarking {target}", total=None)
+        report = benchmark_functions(
+            target,
+            functions=list(functions),
+            root=root,
+            python=python,
+            out=None if print_code else out,
+            max_time=max_time,
+            isolation=isolation,
+        )
+    if output_format == "json":
+        click.echo(report.model_dump_json(indent=2))
+        return
+    if print_code:
+        click.echo(report.code, nl=False)
+    table = Table(title_justify="left")
+    for column in ("function", "call", "min", "median", "mean", "stddev", "rounds"):
+        table.add_column(column, justify="left" if column in {"function", "call"} else "right")
+    for timing in report.timings:
+        seconds = (timing.min, timing.median, timing.mean, timing.stddev)
+        table.add_row(timing.function, timing.call, *(_duration(value) for value in seconds), str(timing.rounds))
+    console = Console(stderr=print_code)
+    console.print(table)
+    for skipped in report.skipped:
+        console.print(f"not timed: {skipped.function}: {skipped.reason}")
+    console.print(f"{len(report.timings)} functions timed in {report.seconds:.1f} s (isolation: {report.isolation})")
+    if report.test_file:
+        console.print(
+            f"written: {report.test_file}" + (f" (previous content in {report.backup})" if report.backup else "")
+        )
+
+
+def _spinner() -> Progress:
+    """A progress display on stderr that goes away when done."""
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import Progress  # noqa: PLC0415
+
+    return Progress(console=Console(stderr=True), transient=True)
+
+
+def _duration(seconds: float) -> str:
+    """Seconds in the unit that reads best: `1.23 µs`, `4.56 ms`."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
 
 
 def _print_coverage(report: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from mcp_types import ToolAnnotations
 
 from codegen_lab.mcp_core import Context, Settings, Toolkit
 from codegen_lab.testgen._completion import Completer
-from codegen_lab.testgen._models import CoverageReport, GenerationReport, TestRun
+from codegen_lab.testgen._models import BenchReport, CoverageReport, GenerationReport, TestRun
 from codegen_lab.testgen.errors import TestgenUsageError
 
 __all__ = ["CompleterFactory", "create_toolkit"]
@@ -26,7 +26,8 @@ CompleterFactory = Callable[[Context], Completer | None]
 
 _INSTRUCTIONS = (
     "Use testgen_generate to write pytest tests for a module (by module name or file path), testgen_run to run "
-    "tests and get each outcome, testgen_coverage to see which lines no test runs. Code under test runs in a "
+    "tests and get each outcome, testgen_coverage to see which lines no test runs, testgen_bench to time "
+    "functions with pytest-benchmark. Code under test runs in a "
     "sandbox with the project's own interpreter (.venv/bin/python by default)."
 )
 
@@ -167,6 +168,38 @@ def create_toolkit(settings: Settings, *, completer: CompleterFactory | None = N
             if diff_ref is not None:
                 report.diff = diff_coverage(report, diff_ref, root=root)
             return report
+
+        return await anyio.to_thread.run_sync(work)
+
+    @toolkit.tool(
+        title="Benchmark functions",
+        annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False),
+        paths=["target", "out"],
+        programs=["python"],
+    )
+    async def bench(
+        target: str,
+        functions: list[str] | None = None,
+        out: str | None = None,
+        max_time: float = 0.5,
+        python: str | None = None,
+    ) -> BenchReport:
+        """Time functions of a module with generated pytest-benchmark tests, called with inputs known to work.
+
+        Args:
+            target: A module name the project's interpreter imports (`package.module`) or a .py file in the root.
+            functions: Functions to time, as `name`, `Class.method` or `Class` (default: every public one).
+            out: Folder, relative to the root, to write `test_<module>_benchmarks.py` in; an existing file is
+                kept as a `.bak` backup. Without it nothing is written and the code is in the result.
+            max_time: Seconds spent timing each function.
+            python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
+        """
+        from codegen_lab.testgen._bench import benchmark_functions  # noqa: PLC0415
+
+        def work() -> BenchReport:
+            return benchmark_functions(
+                target, functions=functions or [], root=root, python=interpreter(python), out=out, max_time=max_time
+            )
 
         return await anyio.to_thread.run_sync(work)
 
