@@ -93,6 +93,7 @@ def test_a_model_test_that_covers_missing_lines_is_kept_and_one_adding_nothing_i
     assert report.line_percent == 100
     code = report.code
     assert "# Written by the model" in code
+    assert "their expected values are the model's" in code  # the header does not claim they were observed
     assert "def test_unlock_with_the_passphrase_opens():" in code
     assert "test_unlock_with_another_word_stays_closed" not in code
     assert [test.kind for test in report.tests if test.name == "test_unlock_with_the_passphrase_opens"] == ["model"]
