@@ -59,6 +59,7 @@ class AuditLog:
         self._writes = 0
         self._pending: list[tuple[Any, ...]] = []
         self._flusher: threading.Timer | None = None
+        self._urgent = False
         _OPEN.add(self)
 
     @property
@@ -85,13 +86,14 @@ class AuditLog:
         with self._lock:
             self._pending.append(row)
             full = len(self._pending) >= _BATCH
-            if not full and self._flusher is None:
-                # Rows are written in batches, off the caller's path: within a second, or at once when many wait.
-                self._flusher = threading.Timer(_FLUSH_SECONDS, self.flush)
+            # Rows are written in batches, off the caller's path: within a second, or at once when many wait.
+            if self._flusher is None or (full and not self._urgent):
+                if self._flusher is not None:
+                    self._flusher.cancel()
+                self._urgent = full
+                self._flusher = threading.Timer(0 if full else _FLUSH_SECONDS, self.flush)
                 self._flusher.daemon = True
                 self._flusher.start()
-        if full:
-            self.flush()
 
     def flush(self) -> None:
         """Write the rows that wait, and drop the oldest past `max_rows`."""
@@ -100,6 +102,7 @@ class AuditLog:
             if self._flusher is not None:
                 self._flusher.cancel()
                 self._flusher = None
+            self._urgent = False
             if not rows:
                 return
             self._db.executemany(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import time
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 from codegen_lab.mcp_core._toolkit import Toolkit
 
@@ -93,7 +93,7 @@ class ServerInfoReport:
             self._static_json = self._static.model_dump(mode="json")
         report = {**self._static_json, **self._changing()}
         return CallToolResult(
-            content=[TextContent(type="text", text=json.dumps(report, indent=2))], structured_content=report
+            content=[TextContent(type="text", text=to_json(report, indent=2).decode())], structured_content=report
         )
 
     def _changing(self) -> dict[str, Any]:

@@ -101,15 +101,20 @@ class _MappedTool(Tool):
     ) -> Any:
         started = time.perf_counter()
         outcome = "ok"
-        if self._needs_metadata:
+        private: dict[str, Any] = self.__pydantic_private__ or {}  # one lookup: private attributes are slow to read
+        if private["_needs_metadata"]:
             skip = [self.context_kwarg] if self.context_kwarg is not None else []
-            self.fn_metadata = func_metadata(self.fn, skip_names=skip, structured_output=self._structured_output)
-            self._needs_metadata = False
+            self.fn_metadata = func_metadata(self.fn, skip_names=skip, structured_output=private["_structured_output"])
+            private["_needs_metadata"] = False
+        roots: ClientRoots | None = private["_roots"]
+        spec: ToolSpec | None = private["_spec"]
+        limits: RateLimits | None = private["_limits"]
+        audit: AuditLog | None = private["_audit"]
         try:
-            if self._roots is not None and self._spec is not None:
-                await check_arguments(self._roots, context, arguments, self._spec)
-            if self._limits is not None:  # after the checks: a refused call runs nothing and costs nothing
-                self._limits.check(self._rate_class, self.name)
+            if roots is not None and spec is not None:
+                await check_arguments(roots, context, arguments, spec)
+            if limits is not None:  # after the checks: a refused call runs nothing and costs nothing
+                limits.check(private["_rate_class"], self.name)
             result = _scrubbed(await super().run(arguments, context, convert_result))
             if getattr(result, "is_error", False):
                 outcome = "error result"
@@ -119,8 +124,8 @@ class _MappedTool(Tool):
             outcome = f"error: {mapped}"[:300]
             raise mapped from None
         finally:
-            if self._audit is not None:
-                self._audit.record(
+            if audit is not None:
+                audit.record(
                     tool=self.name,
                     client=_client_name(context),
                     arguments=arguments,
