@@ -15,9 +15,8 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
 from codegen_lab.mcp_core import Settings, discover_toolkits
-from codegen_lab.mcp_core.llm import LLMService
 from codegen_lab.server import create_server
-from codegen_lab.server._app import codegen_toolkit
+from codegen_lab.server._app import codegen_toolkit, deferred_llm
 
 pytestmark = pytest.mark.anyio
 
@@ -41,7 +40,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def declared_specs(settings: Settings) -> list[Any]:
-    toolkits = [codegen_toolkit(settings, LLMService.from_settings(settings)), *discover_toolkits(settings)]
+    toolkits = [codegen_toolkit(settings, deferred_llm(settings)), *discover_toolkits(settings)]
     return [spec for toolkit in toolkits for spec in toolkit.tools]
 
 

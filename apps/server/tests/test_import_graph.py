@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,12 +25,36 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 HEAVY = ("anthropic", "hypothesis", "coverage", "rich", "tomlkit", "httpx")
 
 
-def test_building_the_server_adds_only_our_own_light_modules(tmp_path: Path) -> None:
+def added_by_a_start(root: Path, cache: Path) -> list[str]:
+    """The modules that building the server adds to a bare server's, in a fresh process with `cache` as cache folder."""
+    environment = {**os.environ, "CODEGEN_LAB_CACHE_DIR": str(cache)}
     completed = subprocess.run(
-        [sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", PROBE, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=environment,
     )
     assert completed.returncode == 0, completed.stderr
-    added: list[str] = json.loads(completed.stdout)
+    return json.loads(completed.stdout)
+
+
+def test_building_the_server_adds_only_our_own_light_modules(tmp_path: Path) -> None:
+    added = added_by_a_start(tmp_path, tmp_path / "cache")
     foreign = [name for name in added if not name.startswith("codegen_lab") and not name.startswith("tomllib")]
     assert foreign == [], f"starting the server imports more than the SDK does: {foreign}"
     assert not [name for name in added if name.split(".")[0] in HEAVY]
+
+
+def test_a_start_with_the_schema_cache_leaves_the_llm_service_and_result_models_for_the_first_call(
+    tmp_path: Path,
+) -> None:
+    """What only a tool call needs (the LLM service, testgen's result models) waits for it: the first start builds
+    the tools' schemas from the result models; the starts after it read them from the cache."""
+    first = added_by_a_start(tmp_path, tmp_path / "cache")
+    again = added_by_a_start(tmp_path, tmp_path / "cache")
+
+    assert "codegen_lab.testgen._models" in first
+    deferred = ("codegen_lab.testgen._models", "codegen_lab.mcp_core.llm._service", "codegen_lab.mcp_core.llm._cache")
+    assert [name for name in again if name in deferred] == []

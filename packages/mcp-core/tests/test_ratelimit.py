@@ -158,4 +158,6 @@ async def test_a_call_over_the_limit_is_a_tool_error_and_calls_fit_again_later(t
     assert not again.is_error
     assert again.structured_content == {"result": "ran"}
     assert info["rate_limits"] == {"llm": "30/minute", "tests": "2/minute", "subprocess": "60/minute"}
-    assert info["toolkits"][1]["rate_classes"] == {"demo_run": "tests", "demo_ask": "llm"}
+    assert info["toolkits"][1]["rate_class"] == "tests"
+    assert info["toolkits"][1]["rate_classes"] == {"demo_ask": "llm"}  # only the tools not in the toolkit's class
+    assert info["toolkits"][0]["rate_class"] is None  # server_info is not limited

@@ -192,3 +192,72 @@ async def test_an_unwritable_cache_folder_does_not_stop_the_start(tmp_path: Path
 
     assert {tool["name"] for tool in tools} >= {"demo_add", "demo_count", "server_info"}
     assert blocker.read_text(encoding="utf-8") == "a file where the cache folder should be"
+
+
+async def test_result_types_served_by_a_module_getattr_are_imported_only_when_a_tool_needs_them(
+    settings: Settings, install_distribution: Any
+) -> None:
+    """A toolkit module may keep its result types out of the start (PEP 562 `__getattr__`): the first start imports
+    them to build the schemas; a start from the cache does not, and the tool's first call does."""
+    install_distribution(
+        "lazyplug",
+        {
+            "lazyplug/__init__.py": "",
+            "lazyplug.types": """
+                from typing import TypedDict
+
+                class Report(TypedDict):
+                    count: int
+            """,
+            "lazyplug.tools": """
+                from __future__ import annotations
+
+                from typing import TYPE_CHECKING
+
+                from codegen_lab.mcp_core import Toolkit
+
+                if TYPE_CHECKING:
+                    from lazyplug.types import Report
+
+                def __getattr__(name):
+                    if name == "Report":
+                        from lazyplug.types import Report
+                        return Report
+                    raise AttributeError(name)
+
+                def toolkit():
+                    kit = Toolkit("lazy", description="A plugin.", package="lazyplug")
+
+                    @kit.tool()
+                    def report(count: int) -> Report:
+                        return {"count": count}
+
+                    return kit
+            """,
+        },
+        {},
+    )
+    importlib.import_module("lazyplug.tools")
+
+    async def start_and_call() -> tuple[list[dict[str, Any]], bool, CallToolResult]:
+        tools_module = sys.modules["lazyplug.tools"]
+        vars(tools_module).pop("Report", None)
+        sys.modules.pop("lazyplug.types", None)
+        async with Client(build_server(settings, [tools_module.toolkit()])) as client:
+            tools = [tool.model_dump(mode="json", by_alias=True) for tool in (await client.list_tools()).tools]
+            imported_at_start = "lazyplug.types" in sys.modules
+            result = await client.call_tool("lazy_report", {"count": 4})
+        return tools, imported_at_start, result
+
+    assert "lazyplug.types" not in sys.modules  # importing the tools module does not import its types
+    first_tools, first_imported, first_result = await start_and_call()
+    second_tools, second_imported, second_result = await start_and_call()
+
+    assert first_imported  # the first start builds the schema from the type
+    assert not second_imported  # a start from the cache leaves it alone
+    assert second_tools == first_tools
+    schema = next(tool for tool in second_tools if tool["name"] == "lazy_report")["outputSchema"]
+    assert set(schema["properties"]) == {"count"}
+    for result in (first_result, second_result):
+        assert not result.is_error, result
+        assert result.structured_content == {"count": 4}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit, build_server, discover_toolkits
@@ -43,9 +45,10 @@ def create_server(settings: Settings) -> MCPServer:
         UsageError: When `anthropic-key-file` is set but cannot be read.
         ToolkitError: When a toolkit fails to load or two declare the same name.
     """
-    from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+    from codegen_lab.mcp_core.llm import anthropic_key  # noqa: PLC0415
 
-    llm = LLMService.from_settings(settings)
+    anthropic_key(settings.anthropic_key_file)  # an unreadable key file stops the start, before any tool is served
+    llm = deferred_llm(settings)
     toolkits = [
         codegen_toolkit(settings, llm),
         *(_wired(toolkit, settings, llm) for toolkit in discover_toolkits(settings)),
@@ -53,7 +56,22 @@ def create_server(settings: Settings) -> MCPServer:
     return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm)
 
 
-def _wired(toolkit: Toolkit, settings: Settings, llm: LLMService) -> Toolkit:
+def deferred_llm(settings: Settings) -> Callable[[], LLMService]:
+    """The LLM service of `settings`, made on first use: a server that no tool asks for a model never imports it.
+
+    Every caller runs on the server's event loop, so one service is made.
+    """
+
+    @functools.cache
+    def service() -> LLMService:
+        from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+
+        return LLMService.from_settings(settings)
+
+    return service
+
+
+def _wired(toolkit: Toolkit, settings: Settings, llm: Callable[[], LLMService]) -> Toolkit:
     """The toolkit as discovered, or, for one that can use the LLM, made again with the service passed in."""
     if toolkit.name == "testgen" and toolkit.package == "codegen-lab-testgen":
         from codegen_lab.server._testgen import testgen_toolkit  # noqa: PLC0415
@@ -62,10 +80,11 @@ def _wired(toolkit: Toolkit, settings: Settings, llm: LLMService) -> Toolkit:
     return toolkit
 
 
-def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
+def codegen_toolkit(settings: Settings, llm: Callable[[], LLMService]) -> Toolkit:
     """The composition root's own tools and prompts, which wire the rule engine and the LLM service together.
 
-    Tools `generate_code` and `review_code`; prompts `write-tests` and `review`.
+    Tools `generate_code` and `review_code`; prompts `write-tests` and `review`. `llm` gives the LLM service
+    (`deferred_llm(settings)`), asked for when a tool first needs it.
     """
     toolkit = Toolkit(
         "codegen",
@@ -109,7 +128,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
 
         result = await generate_code(
             settings,
-            llm,
+            llm(),
             task=task,
             target_path=target_path,
             context_paths=context_paths,
@@ -129,7 +148,7 @@ def codegen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
         """
         from codegen_lab.server._codegen import review_code  # noqa: PLC0415
 
-        return (await review_code(settings, llm, path=path, session=ctx.session)).as_json()
+        return (await review_code(settings, llm(), path=path, session=ctx.session)).as_json()
 
     @toolkit.prompt("write-tests", title="Write tests")
     def write_tests(path: str) -> str:

@@ -8,7 +8,7 @@ MCP session that sampling answers through) belongs to one event loop, so every c
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -50,15 +50,16 @@ class ServiceCompleter:
         return (await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, self.loop))).text
 
 
-def testgen_toolkit(settings: Settings, llm: LLMService) -> Toolkit:
-    """The `testgen` toolkit, whose `testgen_generate(llm=True)` asks the server's LLM when one is available."""
+def testgen_toolkit(settings: Settings, llm: Callable[[], LLMService]) -> Toolkit:
+    """The `testgen` toolkit, whose `testgen_generate(llm=True)` asks the server's LLM (`llm()`) when it has one."""
     from codegen_lab.testgen.mcp import create_toolkit  # noqa: PLC0415
 
     def completer(ctx: Context) -> ServiceCompleter | None:
         session = ctx.session
-        if not llm.available(session):
+        service = llm()
+        if not service.available(session):
             return None
-        return ServiceCompleter(llm, loop=asyncio.get_running_loop(), session=session)
+        return ServiceCompleter(service, loop=asyncio.get_running_loop(), session=session)
 
     return create_toolkit(settings, completer=completer)
 

@@ -16,6 +16,8 @@ from pydantic_core import to_json
 from codegen_lab.mcp_core._toolkit import Toolkit
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from codegen_lab.mcp_core._settings import Settings
     from codegen_lab.mcp_core.llm import LLMService
 
@@ -37,8 +39,11 @@ class ToolkitInfo(BaseModel):
     tools: list[str]
     resources: list[str]
     prompts: list[str]
-    rate_classes: dict[str, str] = Field(default_factory=dict[str, str])
-    """The rate-limit class of each tool that has one (`rate_limits` of the server gives each class's limit)."""
+    rate_class: str | None = None
+    """The rate-limit class of its tools, except those in `rate_classes` (the server's `rate_limits` gives each
+    class's limit)."""
+    rate_classes: dict[str, str | None] = Field(default_factory=dict[str, str | None])
+    """The tools whose rate-limit class is not the toolkit's (None: not limited)."""
 
 
 class ServerInfo(BaseModel):
@@ -71,7 +76,7 @@ class ServerInfoReport:
     packages: tuple[str, ...]
     server_name: str
     toolkits: tuple[Toolkit, ...] = ()
-    llm: LLMService | None = None
+    llm: LLMService | Callable[[], LLMService] | None = None
     _static: ServerInfo | None = field(default=None, init=False)
     _static_json: dict[str, Any] | None = field(default=None, init=False)
 
@@ -93,13 +98,13 @@ class ServerInfoReport:
             self._static_json = self._static.model_dump(mode="json")
         report = {**self._static_json, **self._changing()}
         return CallToolResult(
-            content=[TextContent(type="text", text=to_json(report, indent=2).decode())], structured_content=report
+            content=[TextContent(type="text", text=to_json(report).decode())], structured_content=report
         )
 
     def _changing(self) -> dict[str, Any]:
         update: dict[str, Any] = {"uptime_seconds": round(time.monotonic() - self.started, 3)}
         if self.llm is not None:
-            update["llm"] = self.llm.usage_report()
+            update["llm"] = (self.llm() if callable(self.llm) else self.llm).usage_report()
         return update
 
     def _build_static(self) -> ServerInfo:
@@ -119,7 +124,10 @@ class ServerInfoReport:
                     tools=[tool.name for tool in toolkit.tools],
                     resources=[resource.uri for resource in toolkit.resources],
                     prompts=[prompt.name for prompt in toolkit.prompts],
-                    rate_classes={tool.name: tool.rate_class for tool in toolkit.tools if tool.rate_class},
+                    rate_class=toolkit.rate_class,
+                    rate_classes={
+                        tool.name: tool.rate_class for tool in toolkit.tools if tool.rate_class != toolkit.rate_class
+                    },
                 )
                 for toolkit in self.toolkits
             ],

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import functools
 import inspect
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -69,6 +72,7 @@ class _MappedTool(Tool):
     def _from_spec(cls, spec: ToolSpec, schemas: SchemaCache) -> _MappedTool:
         fields = schemas.get(spec)
         if fields is None:
+            _import_deferred_names(spec.fn)
             built = cls.from_function(
                 spec.fn,
                 name=spec.name,
@@ -104,6 +108,7 @@ class _MappedTool(Tool):
         private: dict[str, Any] = self.__pydantic_private__ or {}  # one lookup: private attributes are slow to read
         if private["_needs_metadata"]:
             skip = [self.context_kwarg] if self.context_kwarg is not None else []
+            _import_deferred_names(self.fn)
             self.fn_metadata = func_metadata(self.fn, skip_names=skip, structured_output=private["_structured_output"])
             private["_needs_metadata"] = False
         roots: ClientRoots | None = private["_roots"]
@@ -134,6 +139,37 @@ class _MappedTool(Tool):
                 )
 
 
+def _import_deferred_names(fn: Callable[..., Any]) -> None:
+    """Put into `fn`'s module the names its string annotations use that the module imports only when first asked.
+
+    A toolkit module can keep its result types out of the server's start: it imports them under `TYPE_CHECKING`
+    and serves them from a module `__getattr__` (PEP 562). The SDK evaluates a tool's annotations in the module's
+    namespace, which a module `__getattr__` does not fill, so the names are fetched through it here, just before a
+    tool's schemas or argument model are built (at the first start, or on the tool's first call).
+    """
+    while isinstance(fn, functools.partial):
+        fn = fn.func  # pyright: ignore[reportUnknownMemberType]
+    fn = inspect.unwrap(fn)
+    namespace: dict[str, Any] | None = getattr(fn, "__globals__", None)
+    module = sys.modules.get(getattr(fn, "__module__", None) or "")
+    if namespace is None or module is None or "__getattr__" not in namespace:
+        return
+    annotations: dict[str, object] = getattr(fn, "__annotations__", None) or {}
+    for annotation in annotations.values():
+        if not isinstance(annotation, str):
+            continue
+        try:
+            tree = ast.parse(annotation, mode="eval")
+        except SyntaxError:
+            continue  # the SDK reports the annotation it cannot read
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name) and node.id not in namespace and not hasattr(builtins, node.id):
+                try:
+                    namespace[node.id] = getattr(module, node.id)
+                except AttributeError:
+                    continue  # the SDK names the annotation it cannot evaluate
+
+
 def _scrubbed(result: Any) -> Any:
     """`result` without any known secret (an environment variable's key or token, a registered value)."""
     secrets = known_secrets()
@@ -162,7 +198,7 @@ def build_server(
     name: str = SERVER_NAME,
     version: str | None = None,
     packages: Iterable[str] = (),
-    llm: LLMService | None = None,
+    llm: LLMService | Callable[[], LLMService] | None = None,
     rate_limits: RateLimits | None = None,
 ) -> MCPServer:
     """Compose the toolkits, after the built-in `server` toolkit, into one MCP server.
@@ -173,7 +209,7 @@ def build_server(
         name: The server's name, as clients see it.
         version: The server's version, as clients see it (default: this package's).
         packages: More distributions whose versions `server_info` reports, such as the application's own.
-        llm: The LLM service whose usage `server_info` reports.
+        llm: The LLM service whose usage `server_info` reports, or a function that gives it when first asked.
         rate_limits: The token buckets of the tool classes (default: fresh ones from `settings.rate_limits`).
 
     Returns:

@@ -10,16 +10,28 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from mcp_types import ToolAnnotations
 
 from codegen_lab.mcp_core import Context, Settings, Toolkit
+from codegen_lab.mcp_core._lazy import lazy_exports
 from codegen_lab.testgen._completion import Completer
-from codegen_lab.testgen._models import BenchReport, CoverageReport, GenerationReport, TestRun
 from codegen_lab.testgen.errors import TestgenUsageError
 
+if TYPE_CHECKING:
+    from codegen_lab.testgen._models import BenchReport, CoverageReport, GenerationReport, TestRun
+
 __all__ = ["CompleterFactory", "create_toolkit"]
+
+# The result types are imported when mcp-core first builds the tools' schemas, not when the server starts.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    "codegen-lab-testgen",
+    dict.fromkeys(("BenchReport", "CoverageReport", "GenerationReport", "TestRun"), "codegen_lab.testgen._models"),
+    __all__,
+)
 
 CompleterFactory = Callable[[Context], Completer | None]
 """Gives the model for one tool call (the request's context, for the client's own model), or None when none."""
