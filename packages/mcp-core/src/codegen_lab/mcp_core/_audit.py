@@ -76,13 +76,11 @@ class AuditLog:
     def record(
         self, *, tool: str, client: str | None, arguments: Mapping[str, Any], outcome: str, duration: float
     ) -> None:
-        """Add one call (arguments redacted; a digest of them and a short preview are kept)."""
-        secrets = known_secrets(self._environ)
-        clean = redact(dict(arguments), secrets)
-        text = json.dumps(clean, sort_keys=True, default=str, ensure_ascii=False)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        preview = text if len(text) <= 500 else text[:497] + "..."
-        row = (time.time(), client, tool, digest, preview, redact(outcome, secrets), duration)
+        """Add one call (arguments redacted; a digest of them and a short preview are kept).
+
+        The row is redacted and digested when its batch is written, off the caller's path.
+        """
+        row = (time.time(), client, tool, dict(arguments), outcome, duration)
         with self._lock:
             self._pending.append(row)
             full = len(self._pending) >= _BATCH
@@ -108,10 +106,20 @@ class AuditLog:
             self._db.executemany(
                 "INSERT INTO calls (time, client, tool, digest, arguments, outcome, duration) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                self._redacted(rows),
             )
             self._writes += len(rows)
             self._db.execute("DELETE FROM calls WHERE id <= (SELECT MAX(id) FROM calls) - ?", (self.max_rows,))
+
+    def _redacted(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        secrets = known_secrets(self._environ)
+        redacted: list[tuple[Any, ...]] = []
+        for when, client, tool, arguments, outcome, duration in rows:
+            text = json.dumps(redact(arguments, secrets), sort_keys=True, default=str, ensure_ascii=False)
+            digest = hashlib.sha256(text.encode()).hexdigest()
+            preview = text if len(text) <= 500 else text[:497] + "..."
+            redacted.append((when, client, tool, digest, preview, redact(outcome, secrets), duration))
+        return redacted
 
     def entries(self, limit: int = 50) -> list[dict[str, Any]]:
         """The newest calls first."""

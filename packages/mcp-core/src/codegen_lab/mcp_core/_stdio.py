@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager, suppress
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 import anyio
 import mcp_types
@@ -134,29 +134,13 @@ def _divert_standard_streams() -> tuple[BinaryIO, BinaryIO, Any]:
 async def _guarded_streams(max_bytes: int) -> AsyncGenerator[tuple[Any, Any]]:
     stdin_raw, stdout_raw, restore = _divert_standard_streams()
     sys.stdout = sys.stderr  # print() in a library goes to the log, not the wire
-    upstream_send, upstream_receive = anyio.create_memory_object_stream[str](0)
-    reader = _LineReader(stdin_raw, max_bytes)
+    lines = _CheckedLines(_LineReader(stdin_raw, max_bytes), max_bytes)
     stdout = anyio.wrap_file(_text(stdout_raw))
-    lines: Any = _AsyncLines(upstream_receive)  # the SDK only iterates it
     try:
-        async with upstream_receive, stdio_server(stdin=lines, stdout=stdout) as (read, write):
-
-            async def pump() -> None:
-                async with upstream_send:
-                    while True:
-                        line = await anyio.to_thread.run_sync(reader.next, abandon_on_cancel=True)
-                        if line is None:
-                            return
-                        answers, forward = check_message(line, max_bytes=max_bytes)
-                        for answer in answers:
-                            await write.send(SessionMessage(mcp_types.jsonrpc_message_adapter.validate_python(answer)))
-                        if forward:
-                            await upstream_send.send(line.decode("utf-8", errors="replace"))
-
-            async with anyio.create_task_group() as group:
-                group.start_soon(pump)
-                yield read, write
-                group.cancel_scope.cancel()
+        # The SDK's reader task iterates `lines`, which reads and checks each line in that same task: no hop.
+        async with stdio_server(stdin=cast("Any", lines), stdout=stdout) as (read, write):
+            lines.answers = write  # before the reader task first runs: entering started it without awaiting
+            yield read, write
     finally:
         sys.stdout = sys.__stdout__
         restore()
@@ -209,20 +193,28 @@ class _LineReader:
                 return
 
 
-class _AsyncLines:
-    """What the SDK's stdio reader iterates: the lines that passed the checks."""
+class _CheckedLines:
+    """What the SDK's stdio reader iterates: the lines that passed the checks; the others are answered here."""
 
-    def __init__(self, receive: Any) -> None:
-        self._receive = receive
+    def __init__(self, reader: _LineReader, max_bytes: int) -> None:
+        self._reader = reader
+        self._max_bytes = max_bytes
+        self.answers: Any = None
+        """The SDK's write stream, where the answers to refused lines go."""
 
-    def __aiter__(self) -> _AsyncLines:
+    def __aiter__(self) -> _CheckedLines:
         return self
 
     async def __anext__(self) -> str:
-        try:
-            return await self._receive.receive()
-        except anyio.EndOfStream:
-            raise StopAsyncIteration from None
+        while True:
+            line = await anyio.to_thread.run_sync(self._reader.next, abandon_on_cancel=True)
+            if line is None:
+                raise StopAsyncIteration
+            answers, forward = check_message(line, max_bytes=self._max_bytes)
+            for answer in answers:
+                await self.answers.send(SessionMessage(mcp_types.jsonrpc_message_adapter.validate_python(answer)))
+            if forward:
+                return line.decode("utf-8", errors="replace")
 
 
 async def serve_stdio(server: MCPServer, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
