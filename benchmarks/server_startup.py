@@ -6,7 +6,9 @@ goes first, and the script prints medians and the ratios that the targets are ab
 
 - cold start: spawn to the first `tools/list` answer over stdio; server CPU (user + system) and wall time;
 - peak RSS of the server process;
-- calls per second of `server_info` against the bare server's trivial tool, over one stdio session.
+- calls per second of `server_info` against the bare server's trivial tool, over one stdio session, with the
+  server's CPU per call and the size of each answer beside it (CPU per call shows what a busy machine does to
+  calls per second).
 
 The server keeps its tools' JSON schemas in its cache folder between starts (see mcp-core's `_schemas.py`), as
 it does for a user whose client starts it again and again; the first start after an install or a code change
@@ -44,6 +46,7 @@ class Variant:
     cold_wall: list[float] = field(default_factory=list)
     cold_rss: list[float] = field(default_factory=list)
     calls_per_second: list[float] = field(default_factory=list)
+    cpu_per_call: list[float] = field(default_factory=list)
     calls_rss: list[float] = field(default_factory=list)
 
 
@@ -120,24 +123,37 @@ def cold_start(variant: Variant) -> None:
     variant.cold_rss.append(rss)
 
 
+def process_cpu(pid: int) -> float | None:
+    """The CPU seconds (user + system) a running process has used so far, where /proc tells (Linux)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def throughput(variant: Variant, calls: int) -> None:
     session = Session(variant.command)
     session.handshake()
     for _ in range(20):  # warm up: the first call of server_info reads the package versions
         session.send("tools/call", {"name": variant.tool, "arguments": {}})
         session.answer()
+    cpu_before = process_cpu(session.process.pid)
     started = time.perf_counter()
     for _ in range(calls):
         session.send("tools/call", {"name": variant.tool, "arguments": {}})
         result = session.answer()["result"]
         assert not result.get("isError"), result
     variant.calls_per_second.append(calls / (time.perf_counter() - started))
+    cpu_after = process_cpu(session.process.pid)
+    if cpu_before is not None and cpu_after is not None:
+        variant.cpu_per_call.append((cpu_after - cpu_before) / calls)
     _, rss = session.close()
     variant.calls_rss.append(rss)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=400)
     args = parser.parse_args()
@@ -205,7 +221,23 @@ def main() -> int:
         f"ratio to bare {median(first.cold_cpu) / median(bare.cold_cpu):.3f}, "
         f"median per-round ratio {median(paired_first):.3f}"
     )
+    if ours.cpu_per_call and bare.cpu_per_call:
+        ours_cpu, bare_cpu = median(ours.cpu_per_call) * 1e6, median(bare.cpu_per_call) * 1e6
+        print(
+            f"server CPU per call (all threads): server_info {ours_cpu:.0f} us, trivial tool {bare_cpu:.0f} us, "
+            f"ratio {ours_cpu / bare_cpu:.3f}; answer size {answer_bytes(ours)} vs {answer_bytes(bare)} bytes"
+        )
     return 1 if failures else 0
+
+
+def answer_bytes(variant: Variant) -> int:
+    """The size of one `tools/call` answer of the variant's tool, as it goes over the wire."""
+    session = Session(variant.command)
+    session.handshake()
+    session.send("tools/call", {"name": variant.tool, "arguments": {}})
+    size = len(json.dumps(session.answer(), separators=(",", ":")))
+    session.close()
+    return size
 
 
 if __name__ == "__main__":
