@@ -103,13 +103,20 @@ class AuditLog:
             self._urgent = False
             if not rows:
                 return
-            self._db.executemany(
-                "INSERT INTO calls (time, client, tool, digest, arguments, outcome, duration) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                self._redacted(rows),
-            )
+            database = self._db
+            database.execute("BEGIN")  # one transaction a batch, not one a row
+            try:
+                database.executemany(
+                    "INSERT INTO calls (time, client, tool, digest, arguments, outcome, duration) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    self._redacted(rows),
+                )
+                database.execute("DELETE FROM calls WHERE id <= (SELECT MAX(id) FROM calls) - ?", (self.max_rows,))
+            except BaseException:
+                database.execute("ROLLBACK")
+                raise
+            database.execute("COMMIT")
             self._writes += len(rows)
-            self._db.execute("DELETE FROM calls WHERE id <= (SELECT MAX(id) FROM calls) - ?", (self.max_rows,))
 
     def _redacted(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         secrets = known_secrets(self._environ)
