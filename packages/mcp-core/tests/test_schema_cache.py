@@ -261,3 +261,52 @@ async def test_result_types_served_by_a_module_getattr_are_imported_only_when_a_
     for result in (first_result, second_result):
         assert not result.is_error, result
         assert result.structured_content == {"count": 4}
+
+
+def prompting_kit() -> Toolkit:
+    toolkit = Toolkit("demo", description="A demo.", package="codegen-lab-mcp-core")
+
+    @toolkit.prompt("review", title="Review")
+    def review(path: str, passes: int = 1) -> str:
+        """Review a file."""
+        return f"review {path} {passes} times"
+
+    @toolkit.prompt("plan")
+    async def plan(goal: str) -> str:
+        """Plan the work."""
+        return f"plan {goal}"
+
+    return toolkit
+
+
+async def test_prompts_from_the_cache_list_the_same_arguments_and_still_validate_them(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mcp.server.mcpserver.prompts.base import Prompt
+
+    async def prompts() -> tuple[list[dict[str, Any]], list[str], str]:
+        async with Client(build_server(settings, [prompting_kit()])) as client:
+            listed = [prompt.model_dump(mode="json") for prompt in (await client.list_prompts()).prompts]
+            rendered = await client.get_prompt("review", {"path": "a.py", "passes": "2"})
+            planned = await client.get_prompt("plan", {"goal": "ship"})
+            with pytest.raises(Exception):  # noqa: B017, PT011 (the SDK answers any failed rendering alike)
+                await client.get_prompt("review", {"path": "a.py", "passes": "many"})
+        texts = [message.content.text for message in rendered.messages if isinstance(message.content, TextContent)]
+        plan_block = planned.messages[0].content
+        assert isinstance(plan_block, TextContent)
+        return listed, texts, plan_block.text
+
+    first = await prompts()
+    monkeypatch.setattr(Prompt, "from_function", refuse_to_build)
+    second = await prompts()
+
+    assert second == first
+    listed, texts, plan_text = second
+    review = next(prompt for prompt in listed if prompt["name"] == "review")
+    assert [(argument["name"], argument["required"]) for argument in review["arguments"]] == [
+        ("path", True),
+        ("passes", False),
+    ]
+    assert review["description"] == "Review a file."
+    assert texts == ["review a.py 2 times"]  # "2" validated into the int 2
+    assert plan_text == "plan ship"

@@ -12,10 +12,11 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from mcp_types import CallToolResult, NotificationParams
-from pydantic import ConfigDict, PrivateAttr
+from pydantic import ConfigDict, PrivateAttr, validate_call
 
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
 
     from codegen_lab.mcp_core._settings import Settings
-    from codegen_lab.mcp_core._toolkit import Toolkit, ToolSpec
+    from codegen_lab.mcp_core._toolkit import PromptSpec, Toolkit, ToolSpec
     from codegen_lab.mcp_core.llm import LLMService
 
 __all__ = ["build_server"]
@@ -235,7 +236,6 @@ def build_server(
         for toolkit in all_toolkits
         for spec in toolkit.tools
     ]
-    schemas.save()
     instructions = "\n\n".join(
         f"{toolkit.name}: {toolkit.instructions}" for toolkit in all_toolkits if toolkit.instructions
     )
@@ -260,9 +260,8 @@ def build_server(
                 mime_type=resource.mime_type,
             )(_guarded(resource.fn, "resource", resource.uri))
         for prompt in toolkit.prompts:
-            server.prompt(prompt.name, title=prompt.title, description=prompt.description)(
-                _guarded(prompt.fn, "prompt", prompt.name)
-            )
+            server.add_prompt(_prompt(prompt, schemas))
+    schemas.save()
     return server
 
 
@@ -290,6 +289,52 @@ def _check_unique(toolkits: Sequence[Toolkit]) -> None:
             if first is not toolkit:
                 first_label = "'server' (built in)" if first.name == BUILTIN_TOOLKIT else first.label
                 raise DuplicateNameError(key[0], key[1], first_label, toolkit.label)
+
+
+def _prompt(spec: PromptSpec, schemas: SchemaCache) -> Prompt:
+    """The SDK prompt of `spec`: its arguments from `schemas` when an earlier start listed them, else built."""
+    fn = _guarded(spec.fn, "prompt", spec.name)
+    kept = schemas.prompt(spec)
+    if kept is None:
+        _import_deferred_names(spec.fn)
+        built = Prompt.from_function(fn, name=spec.name, title=spec.title, description=spec.description)
+        schemas.put_prompt(spec, built)
+        return built
+    return Prompt.model_construct(
+        name=spec.name,
+        title=spec.title,
+        description=spec.description or fn.__doc__ or "",
+        arguments=[PromptArgument.model_construct(**argument) for argument in kept["arguments"]],
+        fn=_validated_on_first_call(fn),
+        icons=None,
+        context_kwarg=kept["context_kwarg"],
+    )
+
+
+def _validated_on_first_call(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`fn` with its arguments validated as `validate_call` does, the validator built on the first call."""
+    validated: Callable[..., Any] | None = None
+
+    def validator() -> Callable[..., Any]:
+        nonlocal validated
+        if validated is None:
+            _import_deferred_names(fn)
+            validated = validate_call(fn)
+        return validated
+
+    if inspect.iscoroutinefunction(fn):
+
+        @functools.wraps(fn)
+        async def call_async(*args: Any, **kwargs: Any) -> Any:
+            return await validator()(*args, **kwargs)
+
+        return call_async
+
+    @functools.wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return validator()(*args, **kwargs)
+
+    return call
 
 
 def _guarded(fn: Callable[..., Any], kind: Literal["resource", "prompt"], name: str) -> Callable[..., Any]:

@@ -6,7 +6,8 @@ function's code, the types it names, and the code of pydantic and the SDK. So th
 schemas, every module file outside the standard library that was loaded when they were built, with its size and
 modification time; it is used only while every one of them is unchanged, and only for a function whose
 signature, defaults and docstring hash the same. A tool built from the cache gets its argument model on its first
-call instead of at start.
+call instead of at start. Prompts are kept the same way: their arguments, and their argument validator built on
+their first use.
 
 The cache is one JSON file per Python environment in the cache folder (`cache_dir`, `CODEGEN_LAB_CACHE_DIR`, or
 the platform's cache folder). It is only an accelerator: a missing, stale, corrupt or unwritable cache means the
@@ -30,15 +31,17 @@ from codegen_lab.mcp_core._atomic import replace_atomically
 from codegen_lab.mcp_core._folders import default_cache_dir
 
 if TYPE_CHECKING:
+    from mcp.server.mcpserver.prompts.base import Prompt
     from mcp.server.mcpserver.tools import Tool
 
-    from codegen_lab.mcp_core._toolkit import ToolSpec
+    from codegen_lab.mcp_core._toolkit import PromptSpec, ToolSpec
 
 __all__ = ["SchemaCache", "default_cache_dir"]
 
 logger = logging.getLogger(__name__)
 
 _FORMAT = 1
+_PROMPT = "prompt:"  # prompts share the table with tools; no tool name has a colon
 
 
 class SchemaCache:
@@ -116,6 +119,23 @@ class SchemaCache:
         }
         self.dirty = True
 
+    def prompt(self, spec: PromptSpec) -> dict[str, Any] | None:
+        """`{"arguments", "context_kwarg"}` of the prompt of `spec` that an earlier start built from the same code."""
+        entry = self.entries.get(_PROMPT + spec.name)
+        if entry is None or entry.get("key") != _function_key(spec):
+            return None
+        self.hits += 1
+        return entry
+
+    def put_prompt(self, spec: PromptSpec, prompt: Prompt) -> None:
+        """Remember the arguments of `prompt`, just built from `spec`."""
+        self.entries[_PROMPT + spec.name] = {
+            "key": _function_key(spec),
+            "arguments": [argument.model_dump() for argument in prompt.arguments or ()],
+            "context_kwarg": prompt.context_kwarg,
+        }
+        self.dirty = True
+
     def output_schema(self, spec: ToolSpec) -> dict[str, Any] | None:
         """The output schema kept for `spec`'s tool (after `get` found it)."""
         return self.entries[spec.name]["output_schema"]
@@ -140,7 +160,7 @@ def _is_async(fn: Callable[..., Any]) -> bool:
     return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(type(fn).__call__)
 
 
-def _function_key(spec: ToolSpec) -> str:
+def _function_key(spec: ToolSpec | PromptSpec) -> str:
     """A hash of what decides a tool's schemas within unchanged module files: the function's signature and doc."""
     fn = spec.fn
     code = getattr(fn, "__code__", None)
@@ -151,7 +171,7 @@ def _function_key(spec: ToolSpec) -> str:
         repr(getattr(fn, "__kwdefaults__", None)),
         repr(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount] if code is not None else None),
         fn.__doc__ or "",
-        repr(spec.structured_output),
+        repr(getattr(spec, "structured_output", None)),
     )
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
