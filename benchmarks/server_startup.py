@@ -4,7 +4,9 @@ The baseline is a bare `mcp.server.mcpserver.MCPServer` with one trivial tool (b
 run by the same Python in the same run. The two are measured interleaved, round by round, alternating which
 goes first, and the script prints medians and the ratios that the targets are about:
 
-- cold start: spawn to the first `tools/list` answer over stdio; server CPU (user + system) and wall time;
+- cold start: spawn to the first `tools/list` answer over stdio: the server's CPU (all threads, user + system)
+  when the answer arrives, read from its CPU-time clock, and the wall time; also its CPU from spawn to exit,
+  shutting down included (where the CPU-time clock is missing, the cold start CPU is that one);
 - peak RSS of the server process;
 - calls per second of `server_info` against the bare server's trivial tool, over one stdio session, with the
   server's CPU per call and the size of each answer beside it (CPU per call shows what a busy machine does to
@@ -21,6 +23,8 @@ Run: `uv run --all-packages python benchmarks/server_startup.py [--rounds 15] [-
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import json
 import os
 import statistics
@@ -43,18 +47,26 @@ class Variant:
     tool: str
     fresh_cache: bool = False
     cold_cpu: list[float] = field(default_factory=list)
+    exit_cpu: list[float] = field(default_factory=list)
     cold_wall: list[float] = field(default_factory=list)
     cold_rss: list[float] = field(default_factory=list)
     calls_per_second: list[float] = field(default_factory=list)
     cpu_per_call: list[float] = field(default_factory=list)
     calls_rss: list[float] = field(default_factory=list)
 
+    def forget_cold_starts(self) -> None:
+        """Drop the cold starts measured so far (the warm-up's)."""
+        for measured in (self.cold_cpu, self.cold_wall, self.cold_rss, self.exit_cpu):
+            measured.clear()
+
 
 class Session:
     """One server process spoken to over stdio, one JSON-RPC line at a time."""
 
     def __init__(self, command: list[str], *, fresh_cache: bool = False) -> None:
-        env = dict(os.environ)
+        # Python writes each module's bytecode on first import and reads it after, as on a user's machine; with
+        # PYTHONDONTWRITEBYTECODE a server would compile every source file changed since its .pyc at each start.
+        env = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
         if fresh_cache:
             env["CODEGEN_LAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="codegen-lab-bench-cache-")
         self.started = time.perf_counter()
@@ -116,15 +128,27 @@ def cold_start(variant: Variant) -> None:
     session.send("tools/list")
     tools = session.answer()["result"]["tools"]
     wall = time.perf_counter() - session.started
+    cpu_at_answer = process_cpu(session.process.pid)
     assert any(tool["name"] == variant.tool for tool in tools), f"{variant.name} does not serve {variant.tool}"
     cpu, rss = session.close()
-    variant.cold_cpu.append(cpu)
+    variant.cold_cpu.append(cpu if cpu_at_answer is None else cpu_at_answer)
+    variant.exit_cpu.append(cpu)
     variant.cold_wall.append(wall)
     variant.cold_rss.append(rss)
 
 
 def process_cpu(pid: int) -> float | None:
-    """The CPU seconds (user + system) a running process has used so far, where /proc tells (Linux)."""
+    """The CPU seconds (all threads, user + system) a running process has used so far, or None where unknown.
+
+    From the process's CPU-time clock (`clock_getcpuclockid`, to the nanosecond), else /proc (to the clock tick).
+    """
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        clock = ctypes.c_int()
+        if libc.clock_getcpuclockid(pid, ctypes.byref(clock)) == 0:
+            return time.clock_gettime(clock.value)
+    except (OSError, AttributeError):
+        pass
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -165,10 +189,10 @@ def main() -> int:
     ours = Variant("codegen-lab serve", [*ours_command, "serve", "--root", root], "server_info")
     first = Variant("first start", ours.command, "server_info", fresh_cache=True)
     os.environ["CODEGEN_LAB_CACHE_DIR"] = tempfile.mkdtemp(prefix="codegen-lab-bench-cache-")
-    cold_start(ours)  # fills the schema cache, as the first start after an install does
-    ours.cold_cpu.clear()
-    ours.cold_wall.clear()
-    ours.cold_rss.clear()
+    cold_start(ours)  # fills the schema cache and writes the bytecode, as the first start after an install does
+    cold_start(bare)
+    for variant in (bare, ours):
+        variant.forget_cold_starts()
 
     toolkits = json.loads(subprocess.check_output([*ours_command, "toolkits", "--format", "json", "--root", root]))
     print(f"Python {sys.version.split()[0]}; toolkits loaded: {', '.join(t['name'] for t in toolkits['toolkits'])}")
@@ -192,6 +216,7 @@ def main() -> int:
     rows = [
         ("cold start CPU (s)", median(bare.cold_cpu), median(ours.cold_cpu), "cold_cpu"),
         ("cold start wall (s)", median(bare.cold_wall), median(ours.cold_wall), None),
+        ("CPU, spawn to exit (s)", median(bare.exit_cpu), median(ours.exit_cpu), None),
         ("peak RSS, cold start (MiB)", median(bare.cold_rss), median(ours.cold_rss), "peak_rss"),
         ("peak RSS, after calls (MiB)", median(bare.calls_rss), median(ours.calls_rss), None),
         (

@@ -42,7 +42,8 @@ def added_by_a_start(root: Path, cache: Path) -> list[str]:
 
 def test_building_the_server_adds_only_our_own_light_modules(tmp_path: Path) -> None:
     added = added_by_a_start(tmp_path, tmp_path / "cache")
-    foreign = [name for name in added if not name.startswith("codegen_lab") and not name.startswith("tomllib")]
+    ours = ("codegen_lab", "tomllib")
+    foreign = [name for name in added if not name.startswith(ours) and name not in sys.builtin_module_names]
     assert foreign == [], f"starting the server imports more than the SDK does: {foreign}"
     assert not [name for name in added if name.split(".")[0] in HEAVY]
 
@@ -58,3 +59,53 @@ def test_a_start_with_the_schema_cache_leaves_the_llm_service_and_result_models_
     assert "codegen_lab.testgen._models" in first
     deferred = ("codegen_lab.testgen._models", "codegen_lab.mcp_core.llm._service", "codegen_lab.mcp_core.llm._cache")
     assert [name for name in again if name in deferred] == []
+
+
+GC_PROBE = """
+import gc, json, sys
+FROZEN_AT_START = gc.get_freeze_count()
+import codegen_lab.server._cli as cli
+
+def report(server, settings, **options):
+    print(json.dumps({"enabled": gc.isenabled(), "frozen": gc.get_freeze_count() - FROZEN_AT_START}))
+
+cli._run = report
+sys.argv = ["codegen-lab", *sys.argv[1:]]
+from codegen_lab.server import main
+try:
+    main()
+except SystemExit:
+    pass
+if sys.argv[1] != "serve":
+    print(json.dumps({"enabled": gc.isenabled(), "frozen": gc.get_freeze_count() - FROZEN_AT_START}))
+"""
+
+
+def gc_state_after(tmp_path: Path, *arguments: str) -> dict[str, object]:
+    environment = {**os.environ, "CODEGEN_LAB_CACHE_DIR": str(tmp_path / "cache")}
+    completed = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=environment,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.splitlines()[-1])
+
+
+def test_serve_collects_garbage_again_once_the_server_is_built_and_skips_what_the_start_made(tmp_path: Path) -> None:
+    state = gc_state_after(tmp_path, "serve", "--root", str(tmp_path))
+
+    assert state["enabled"] is True
+    assert isinstance(state["frozen"], int)
+    assert state["frozen"] > 10_000  # the modules, classes and tools of the start, out of later collections' way
+
+
+def test_other_commands_run_with_garbage_collection_on(tmp_path: Path) -> None:
+    state = gc_state_after(tmp_path, "toolkits", "--root", str(tmp_path), "--format", "json")
+
+    assert state["enabled"] is True
+    assert state["frozen"] == 0

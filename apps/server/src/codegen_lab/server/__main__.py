@@ -1,6 +1,6 @@
 """`python -m codegen_lab.server`: the same as the `codegen-lab` command."""
 
-from codegen_lab.server._cli import main
+from codegen_lab.server import main
 
 if __name__ == "__main__":
     main()

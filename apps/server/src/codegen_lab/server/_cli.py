@@ -7,6 +7,7 @@ subcommand through the entry-point group `codegen_lab.cli`; a group is imported 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 from collections.abc import Generator
@@ -117,6 +118,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 def cli() -> None:
     """Codegen Lab: tools for AI-assisted Python development, served over the Model Context Protocol."""
+    if click.get_current_context().invoked_subcommand != "serve":
+        gc.enable()  # `main` turned it off for the start; `serve` turns it on once the server is built
     # `codegen-lab testgen generate --llm` finds the server's LLM here (testgen's cli.py reads this key)
     click.get_current_context().meta["codegen_lab.testgen.model"] = _testgen_model
 
@@ -192,6 +195,9 @@ def serve(
                 ]
             )
         server = create_server(settings)
+        # What the start made lives as long as the server: later collections need not look at it again.
+        gc.freeze()
+        gc.enable()
         _run(server, settings, transport=transport, stateless=stateless, tokens=tokens)
 
 
@@ -541,5 +547,6 @@ def cache_clear(output_format: str, root: Path | None) -> None:
 
 
 def main() -> None:
-    """Run the `codegen-lab` command."""
+    """Run the `codegen-lab` command, with garbage collection off until the command's work begins."""
+    gc.disable()
     cli(prog_name="codegen-lab")
