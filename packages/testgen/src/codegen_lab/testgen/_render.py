@@ -103,7 +103,7 @@ def render_test(
     imports: set[str] = set()
     if kind == "literal":
         value = str(outcome["repr"])
-        check = f"assert {expr} is {value}" if value in {"None", "True", "False"} else f"assert {expr} == {value}"
+        check = _check(expr, value)
         name = f"test_{subject}_is_{describe(value)}"
         body = [f"    {check}"]
     elif kind == "iter":
@@ -111,7 +111,8 @@ def render_test(
         body = [f"    assert list({expr}) == {outcome['repr']}"]
     elif kind == "text":  # an object shown through its own __str__ or __repr__
         name = f"test_{subject}_is_{describe(repr(outcome['text']))}"
-        body = [f"    assert {outcome['via']}({expr}) == {outcome['text']!r}"]
+        result, bind = _result(expr, outcome, candidate.setup)
+        body = [*bind, f"    assert {outcome['via']}({result}) == {outcome['text']!r}", *_state(result, outcome)]
     elif kind == "raises":
         reference = _type_reference(str(outcome["type"]), module, alias, imports)
         if reference is None:
@@ -121,7 +122,7 @@ def render_test(
         match = f", match={_pattern(message)}" if message else ""
         call = f"list({expr})" if outcome.get("during") == "iteration" else expr
         name = f"test_{subject}_raises_{snake(reference.rsplit('.', 1)[-1])}"
-        body = [f"    with pytest.raises({reference}{match}):", f"        {call}"]
+        body = [f"    with pytest.raises({reference}{match}):", f"        {call}", *_after(outcome.get("after"))]
     elif kind == "type":
         if not str(outcome["type"]).startswith(f"{module}."):
             return None  # `isinstance(x, object)` says nothing; only the module's own classes are worth it
@@ -129,7 +130,8 @@ def render_test(
         if reference is None:
             return None
         name = f"test_{subject}_is_a_{snake(reference.rsplit('.', 1)[-1])}"
-        body = [f"    assert isinstance({expr}, {reference})"]
+        result, bind = _result(expr, outcome, candidate.setup)
+        body = [*bind, f"    assert isinstance({result}, {reference})", *_state(result, outcome)]
     else:
         return None
     return RenderedTest(
@@ -140,6 +142,35 @@ def render_test(
         imports=imports,
         candidate_id=candidate.id,
     )
+
+
+def _check(expr: str, value: str) -> str:
+    """`assert expr == value`, or `is` for None, True and False."""
+    return f"assert {expr} is {value}" if value in {"None", "True", "False"} else f"assert {expr} == {value}"
+
+
+def _result(expr: str, outcome: dict[str, Any], setup: str | None) -> tuple[str, list[str]]:
+    """How the test refers to a returned object: bound to `result` when its state is checked too, else `expr`."""
+    if not outcome.get("state"):
+        return expr, []
+    taken = set(re.findall(r"\w+", f"{setup or ''} {expr}"))
+    name = next(name for name in ("result", "result_", "returned") if name not in taken)
+    return name, [f"    {name} = {expr}"]
+
+
+def _state(result: str, outcome: dict[str, Any]) -> list[str]:
+    """Checks of the returned object's public properties and attributes, as observed."""
+    state: dict[str, str] = outcome.get("state") or {}
+    return [f"    {_check(f'{result}.{name}', value)}" for name, value in state.items()]
+
+
+def _after(after: dict[str, Any] | None) -> list[str]:
+    """The check that the object a call raised on is as it was observed after: the failed call left it so."""
+    if not after:
+        return []
+    if after.get("kind") == "literal":
+        return [f"    {_check(str(after['expr']), str(after['repr']))}"]
+    return [f"    assert str({after['expr']}) == {after['text']!r}"]
 
 
 def _operand(expr: str) -> str:
