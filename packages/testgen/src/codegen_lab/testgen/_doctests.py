@@ -97,7 +97,7 @@ def example_candidates(
                         id=f"{prefix}{len(found)}",
                         target=_target(expr, alias, label, classes),
                         expr=source,
-                        setup="\n".join(setup) or None,
+                        setup="\n".join(_needed(setup, expr)) or None,
                         args=_arguments(expr),
                         group=label or "<module>",
                     )
@@ -107,6 +107,24 @@ def example_candidates(
         if qualify.unknown:
             return None
     return found or None
+
+
+def _needed(setup: list[str], expr: ast.expr) -> list[str]:
+    """The setup lines `expr` depends on: those binding or acting on names it uses, or that they use."""
+    names = _names(expr)
+    kept: list[str] = []
+    for line in reversed(setup):
+        statement = ast.parse(line).body[0]
+        bound = {t.id for t in getattr(statement, "targets", []) if isinstance(t, ast.Name)}
+        used = _names(statement.value) if isinstance(statement, ast.Assign | ast.Expr) else set[str]()
+        if bound & names or (not bound and used & names):
+            kept.append(line)
+            names |= used
+    return kept[::-1]
+
+
+def _names(node: ast.AST) -> set[str]:
+    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
 
 
 def _prints(node: ast.expr) -> bool:
