@@ -18,7 +18,7 @@ from codegen_lab.testgen import (
     generate,
     run_tests,
 )
-from codegen_lab.testgen._generate import Observed, redundant_raises_dropped
+from codegen_lab.testgen._generate import Observed, agreed_outcome, redundant_raises_dropped
 from codegen_lab.testgen._inputs import Candidate
 
 PYTHON = sys.executable
@@ -193,3 +193,10 @@ def test_the_budget_is_honoured_in_wall_time(tmp_path: Path) -> None:
     report = generate("slow.py", root=root, python=PYTHON, budget=12)
     assert report.stopped in {"budget", "no-improvement", "complete"}
     assert report.seconds < 12 + 20  # generous: the machine is shared; the loop itself stops at the budget
+
+
+def test_an_attribute_that_differs_between_runs_is_not_checked_but_the_result_is() -> None:
+    first = {"kind": "text", "via": "str", "text": "job 1", "state": {"name": "'job'", "started": "1.5"}}
+    second = {"kind": "text", "via": "str", "text": "job 1", "state": {"name": "'job'", "started": "2.5"}}
+    assert agreed_outcome(first, second) == {**first, "state": {"name": "'job'"}}
+    assert agreed_outcome(first, {**second, "text": "job 2"}) is None

@@ -30,7 +30,7 @@ from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen._validate import validate
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
-__all__ = ["Loop", "Observed", "avoided", "generate", "testable"]
+__all__ = ["Loop", "Observed", "agreed_outcome", "avoided", "generate", "redundant_raises_dropped", "testable"]
 
 logger = logging.getLogger(__name__)
 
@@ -148,7 +148,13 @@ class Loop:
         if not useful or self.remaining() <= 0:
             return 0
         second = self.observe(useful, hash_seed=1)
-        stable = [first[c.id] for c in useful if c.id in second and _same(first[c.id].outcome, second[c.id].outcome)]
+        stable: list[Observed] = []
+        for candidate in useful:
+            observed, again = first[candidate.id], second.get(candidate.id)
+            agreed = agreed_outcome(observed.outcome, again.outcome) if again is not None else None
+            if agreed is not None:
+                observed.outcome = agreed
+                stable.append(observed)
         gain = 0
         for observed in sorted(stable, key=self._priority):
             new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
@@ -397,6 +403,26 @@ def _useful(outcome: dict[str, Any], candidate: Candidate, info: ModuleInfo) -> 
         # A TypeError from `len(3)` says only that the input was junk; one from `raise TypeError(...)` is behaviour.
         return name not in _UNEXPECTED or outcome.get("line") in info.raise_lines
     return kind in {"literal", "iter", "text", "type"}
+
+
+def agreed_outcome(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any] | None:
+    """The outcome both runs agree on, or None.
+
+    An attribute of the result (or the object a call raised on) that differed is left unchecked; the check of
+    the result itself stays.
+    """
+    details = ("state", "after")
+    if not _same(
+        {k: v for k, v in first.items() if k not in details}, {k: v for k, v in second.items() if k not in details}
+    ):
+        return None
+    agreed = dict(first)
+    if isinstance(first.get("state"), dict):
+        theirs: dict[str, Any] = second.get("state") or {}
+        agreed["state"] = {name: value for name, value in first["state"].items() if theirs.get(name) == value}
+    if "after" in first and first["after"] != second.get("after"):
+        agreed["after"] = None
+    return agreed
 
 
 def _same(first: dict[str, Any], second: dict[str, Any]) -> bool:
