@@ -4,7 +4,10 @@ The modules (`boltons.strutils`, `toolz.itertoolz`, `semver.version`) are instal
 virtual environment, which is also the target interpreter. For each module:
 
 - testgen: `generate(module, budget=B)` (offline), then the kept tests rerun 5 times;
-- the baseline, `hypothesis write MODULE` (the ghostwriter), keeping only its passing tests, as the issue says;
+- the baseline, `hypothesis write MODULE` (the ghostwriter), keeping only its passing tests, as the issue says:
+  each test goes in a module of its own (with the file's imports), so that one whose strategy does not even
+  build (the ghostwriter names helpers it does not import) fails alone, runs alone in the sandbox with no
+  Hypothesis deadline and `--ghost-test-seconds` per test (pytest-timeout), and those that pass are rerun;
 - the anchor, Pynguin 0.48 (DynaMOSA, `--maximum-search-time 60`, `PYNGUIN_DANGER_AWARE=1`) in a second
   throwaway environment on Python 3.10, which it needs: found with `uv python find 3.10`, else pyenv's. When no
   Python 3.10 is found or Pynguin does not install, the table says so and the issue's numbers stand in.
@@ -59,7 +62,7 @@ def uv() -> str:
 def environment(folder: Path) -> Path:
     subprocess.run([uv(), "venv", "-q", "--python", sys.executable, str(folder / "venv")], check=True)
     python = folder / "venv" / "bin" / "python"
-    packages = [*dict.fromkeys(MODULES.values()), "pytest", "coverage", "hypothesis[cli]", "mutmut"]
+    packages = [*dict.fromkeys(MODULES.values()), "pytest", "pytest-timeout", "coverage", "hypothesis[cli]", "mutmut"]
     subprocess.run([uv(), "pip", "install", "-q", "--python", str(python), *packages], check=True)
     return python
 
@@ -99,14 +102,17 @@ def value_share(code: str) -> float:
     return round(100.0 * on_values / checks, 1) if checks else 0.0
 
 
-def reruns(root: Path, python: Path, test_file: Path, times: int = 5) -> tuple[list[str], int]:
-    """The tests that passed every one of `times` runs, and how many changed outcome between runs."""
+def reruns(root: Path, python: Path, tests: Path | list[str], times: int = 5) -> tuple[list[str], int]:
+    """The tests (a file, or node ids) that passed every one of `times` runs, and how many changed outcome."""
+    paths = [str(tests)] if isinstance(tests, Path) else tests
+    if not paths:
+        return [], 0
     outcomes: dict[str, set[str]] = {}
     for _ in range(times):
         try:
-            run = run_tests([str(test_file)], root=root, python=python, timeout=RERUN_SECONDS)
+            run = run_tests(paths, root=root, python=python, timeout=RERUN_SECONDS)
         except TestgenOperationError as exc:  # a suite that does not finish: none of its tests counts
-            print(f"{test_file.parent.name}: {exc}", file=sys.stderr, flush=True)
+            print(f"{paths[0]}: {exc}", file=sys.stderr, flush=True)
             return [], 0
         for test in run.tests:
             outcomes.setdefault(test.nodeid, set()).add(test.outcome)
@@ -244,6 +250,56 @@ def run_testgen(root: Path, python: Path, module: str, budget: float) -> Result:
     return result
 
 
+GHOST_TEST_SECONDS = [20]
+GHOST_CONFTEST = '''"""Written by the benchmark beside the ghostwritten tests: no deadline, and a time limit per test."""
+
+import pytest
+from hypothesis import settings
+
+settings.register_profile("benchmark", deadline=None)
+settings.load_profile("benchmark")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.timeout({seconds}, method="signal"))
+'''
+
+
+def split_tests(code: str) -> dict[str, str]:
+    """One module per test function of `code`, by name: the file's other top-level statements, then the test."""
+    tree = ast.parse(code)
+    lines = code.splitlines()
+
+    def source(node: ast.stmt) -> str:
+        decorated = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) if decorated else node.lineno
+        return "\n".join(lines[first - 1 : node.end_lineno])
+
+    def is_test(node: ast.stmt) -> bool:
+        return isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+
+    header = "\n".join(source(node) for node in tree.body if not is_test(node))
+    return {
+        node.name: f"{header}\n\n\n{source(node)}\n"
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and is_test(node)
+    }
+
+
+def passing_alone(root: Path, python: Path, files: list[Path]) -> list[str]:
+    """The tests that passed when each file ran alone (a test that hangs or eats the memory stops only its own)."""
+    passing: list[str] = []
+    for file in files:
+        try:
+            run = run_tests([str(file)], root=root, python=python, timeout=GHOST_TEST_SECONDS[0] * 3 + 30.0)
+        except TestgenOperationError as exc:
+            print(f"{file.name}: {str(exc).splitlines()[0]}", file=sys.stderr, flush=True)
+            continue
+        passing += [test.nodeid for test in run.tests if test.outcome == "passed"]
+    return passing
+
+
 def run_ghostwriter(root: Path, python: Path, module: str) -> Result:
     folder = root / f"ghost_{module.replace('.', '_')}"
     folder.mkdir()
@@ -252,25 +308,36 @@ def run_ghostwriter(root: Path, python: Path, module: str) -> Result:
         [str(python.parent / "hypothesis"), "write", module], capture_output=True, text=True, timeout=300, check=False
     )
     seconds = time.monotonic() - started
-    test_file = folder / "test_ghost.py"
-    test_file.write_text(written.stdout, encoding="utf-8")
-    passing, flaky = reruns(root, python, test_file)
+    (folder / "test_ghost.py.txt").write_text(written.stdout, encoding="utf-8")  # as written, not collected
+    (folder / "conftest.py").write_text(GHOST_CONFTEST.format(seconds=GHOST_TEST_SECONDS[0]), encoding="utf-8")
+    modules = split_tests(written.stdout)
+    files: list[Path] = []
+    for name, code in modules.items():
+        files.append(folder / f"test_{module.rpartition('.')[2]}_{name.removeprefix('test_')}.py")
+        files[-1].write_text(code, encoding="utf-8")
+    passing, flaky = reruns(root, python, passing_alone(root, python, files))
+    print(f"ghostwriter {module}: {len(passing)} of {len(modules)} tests pass", file=sys.stderr, flush=True)
     line, both = coverage_of(root, python, passing, module_file(python, module))
-    share = value_share(written.stdout)
+    passed = {nodeid.rpartition("::")[2].partition("[")[0] for nodeid in passing}
+    share = value_share("\n".join(code for name, code in modules.items() if name in passed))
     result = Result("ghostwriter", module, line, both, len(passing), round(seconds, 1), flaky, share)
     result.mutation = mutation_of(root, python, module, passing)
     return result
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--budget", type=float, default=90.0)
     parser.add_argument("--modules", nargs="*", default=list(MODULES))
     parser.add_argument("--mutants", type=int, default=60, help="At most this many mutants per module and tool.")
     parser.add_argument("--pynguin-seconds", type=int, default=60, help="Pynguin's --maximum-search-time.")
     parser.add_argument("--no-pynguin", action="store_true", help="Leave Pynguin out (the issue's numbers stand in).")
+    parser.add_argument(
+        "--ghost-test-seconds", type=int, default=20, help="Time limit of each ghostwritten test (it then fails)."
+    )
     arguments = parser.parse_args()
     MUTANTS[0] = arguments.mutants
+    GHOST_TEST_SECONDS[0] = arguments.ghost_test_seconds
     with tempfile.TemporaryDirectory(prefix="testgen-bench-") as folder:
         root = Path(folder)
         root.chmod(0o755)

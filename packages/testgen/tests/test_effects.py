@@ -170,8 +170,10 @@ def test_no_test_depends_on_the_clock_or_randomness_and_file_writers_run_in_tmp_
     assert {test.target for test in report.tests} == {"save", "double"}
     assert "world.roll" not in report.code
     assert "world.stamp" not in report.code
-    (save_test,) = [test.name for test in report.tests if test.target == "save"]
-    assert f"def {save_test}(tmp_path, monkeypatch):\n    monkeypatch.chdir(tmp_path)\n" in report.code
+    save_tests = [test.name for test in report.tests if test.target == "save"]
+    assert save_tests  # one, or two when a second returned a different length
+    for save_test in save_tests:
+        assert f"def {save_test}(tmp_path, monkeypatch):\n    monkeypatch.chdir(tmp_path)\n" in report.code
     # Run from the project: the file the test writes lands in pytest's temporary folder, not here.
     completed = user_pytest(root, "tests")
     assert completed.returncode == 0, completed.stdout
@@ -224,6 +226,6 @@ def test_docstring_examples_become_calls_on_the_module_with_their_setup(tmp_path
     assert found is not None
     assert [(c.target, c.setup, c.expr, c.group) for c in found] == [
         ("Version.bump", "v = documented.Version(1, 2)", "v.bump()", "<module>"),
-        ("parse", "v = documented.Version(1, 2)", "str(documented.parse('3.4'))", "<module>"),
+        ("parse", None, "str(documented.parse('3.4'))", "<module>"),  # it does not use `v`
     ]
     assert example_candidates("parse", info, "documented", "d") is None  # a loop: stays a doctest

@@ -18,6 +18,8 @@ from codegen_lab.testgen import (
     generate,
     run_tests,
 )
+from codegen_lab.testgen._generate import Observed, agreed_outcome, redundant_raises_dropped
+from codegen_lab.testgen._inputs import Candidate
 
 PYTHON = sys.executable
 
@@ -76,7 +78,28 @@ def test_each_strategy_contributes(shapes_report: tuple[Path, GenerationReport])
     assert ("property", "encode") in kinds  # decode(encode(x)) == x
     assert ("property", "normalize") in kinds  # idempotent
     assert "def test_decode_inverts_encode(value):" in report.code
-    assert all(test.new_lines > 0 for test in report.tests if test.kind != "property")
+    for test in report.tests:  # each adds coverage, or shows another result of a function whose tests do
+        if test.kind != "property" and test.new_lines == 0:
+            assert any(other.target == test.target and other.new_lines > 0 for other in report.tests), test
+
+
+def test_a_returned_object_is_checked_through_its_state(shapes_report: tuple[Path, GenerationReport]) -> None:
+    _, report = shapes_report
+    checks = r"    result = square\.scaled\(.+\)\n    assert repr\(result\) == .+\n    assert result\.side == "
+    assert re.search(checks, report.code), report.code
+
+
+def _observed(kind: str, lines: set[int], arcs: set[tuple[int, int]]) -> Observed:
+    return Observed(Candidate(id=f"{kind}{sorted(lines)}", target="f", expr="m.f()"), {"kind": kind}, lines, arcs)
+
+
+def test_raising_tests_that_run_nothing_the_others_do_not_are_dropped() -> None:
+    value = _observed("literal", {1, 2, 3}, {(1, 2), (2, 3)})
+    opens_a_branch = _observed("raises", {1, 2, 4}, {(1, 2), (2, 4), (4, -1)})
+    leaves_early = _observed("raises", {1, 2}, {(1, 2), (2, -1)})  # `next(it)` raising on line 2 is no branch
+    again = _observed("raises", {1, 2, 4}, {(1, 2), (2, 4), (4, -1)})
+    kept = redundant_raises_dropped([value, opens_a_branch, leaves_early, again], set(), set())
+    assert kept == [value, opens_a_branch]
 
 
 def test_an_existing_file_is_kept_as_a_backup(tmp_path: Path) -> None:
@@ -170,3 +193,10 @@ def test_the_budget_is_honoured_in_wall_time(tmp_path: Path) -> None:
     report = generate("slow.py", root=root, python=PYTHON, budget=12)
     assert report.stopped in {"budget", "no-improvement", "complete"}
     assert report.seconds < 12 + 20  # generous: the machine is shared; the loop itself stops at the budget
+
+
+def test_an_attribute_that_differs_between_runs_is_not_checked_but_the_result_is() -> None:
+    first = {"kind": "text", "via": "str", "text": "job 1", "state": {"name": "'job'", "started": "1.5"}}
+    second = {"kind": "text", "via": "str", "text": "job 1", "state": {"name": "'job'", "started": "2.5"}}
+    assert agreed_outcome(first, second) == {**first, "state": {"name": "'job'"}}
+    assert agreed_outcome(first, {**second, "text": "job 2"}) is None

@@ -17,7 +17,7 @@ from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, anal
 from codegen_lab.testgen._completion import Completer
 from codegen_lab.testgen._doctests import example_candidates
 from codegen_lab.testgen._effects import AVOIDED
-from codegen_lab.testgen._inputs import Candidate, candidates_for
+from codegen_lab.testgen._inputs import Candidate, Value, candidates_for
 from codegen_lab.testgen._llm import llm_candidates
 from codegen_lab.testgen._model_tests import NO_MODEL, model_tests, render_model_test
 from codegen_lab.testgen._models import GeneratedTest, GenerationReport, ModelTestsReport, SkippedFunction
@@ -30,7 +30,7 @@ from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen._validate import validate
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
-__all__ = ["Loop", "Observed", "avoided", "generate", "testable"]
+__all__ = ["Loop", "Observed", "agreed_outcome", "avoided", "generate", "redundant_raises_dropped", "testable"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +41,14 @@ _CALL_SECONDS = 2.0
 _FIRST_ROUND = 6
 _AIMED = 10
 _MAX_CANDIDATES = 400
-_STALLED_ROUNDS = 3
+_STALLED_ROUNDS = 5
 _MODEL_SHARE = 0.5
 """Of the search time, the share the offline rounds leave to the model's tests when there is a model."""
 
+_REPAIRS = 6
+"""At most this many strings that worked elsewhere tried in each string of a call that raised."""
+_DISTINCT = 2
+"""A function's kept tests show at least this many of the values it was seen returning, when it returned so many."""
 _GROUP_EXTRAS = 6
 """At most this many more examples of a docstring kept beside the ones that added coverage."""
 _UNEXPECTED = {"TypeError", "AttributeError", "NameError", "UnboundLocalError", "RecursionError", "SystemExit"}
@@ -71,6 +75,8 @@ class Loop:
     covered_arcs: set[tuple[int, int]] = field(default_factory=set[tuple[int, int]])
     statements: set[int] = field(default_factory=set[int])
     kept: list[Observed] = field(default_factory=list[Observed])
+    imported_lines: set[int] = field(default_factory=set[int])
+    imported_arcs: set[tuple[int, int]] = field(default_factory=set[tuple[int, int]])
     candidates: int = 0
     serial: int = 0
 
@@ -124,6 +130,8 @@ class Loop:
             if entry["id"] == "import":
                 self.covered_lines |= set(entry["lines"])
                 self.covered_arcs |= arcs
+                self.imported_lines |= set(entry["lines"])
+                self.imported_arcs |= arcs
             elif entry["id"] in by_id:
                 found[entry["id"]] = Observed(by_id[entry["id"]], entry["outcome"] or {}, set(entry["lines"]), arcs)
         return found
@@ -140,7 +148,13 @@ class Loop:
         if not useful or self.remaining() <= 0:
             return 0
         second = self.observe(useful, hash_seed=1)
-        stable = [first[c.id] for c in useful if c.id in second and _same(first[c.id].outcome, second[c.id].outcome)]
+        stable: list[Observed] = []
+        for candidate in useful:
+            observed, again = first[candidate.id], second.get(candidate.id)
+            agreed = agreed_outcome(observed.outcome, again.outcome) if again is not None else None
+            if agreed is not None:
+                observed.outcome = agreed
+                stable.append(observed)
         gain = 0
         for observed in sorted(stable, key=self._priority):
             new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
@@ -149,7 +163,41 @@ class Loop:
                 self.covered_arcs |= observed.arcs
                 self.kept.append(observed)
                 gain += new
-        # A docstring's examples are its documented behaviour: kept together when one of them adds coverage.
+        ordered = sorted(stable, key=self._priority)
+        self._values_over_raises(ordered)
+        self._other_results(ordered)
+        self._group_extras(stable)
+        return gain
+
+    def _values_over_raises(self, ordered: Sequence[Observed]) -> None:
+        """A returned value checked beats a raise: calls that return through code only raising tests ran are kept.
+
+        The raising tests they make redundant then go.
+        """
+        lines, arcs = self._covered_by_values()
+        for observed in ordered:
+            if not _raises(observed) and not self._has(observed) and (observed.lines - lines or observed.arcs - arcs):
+                self.kept.append(observed)
+                lines |= observed.lines
+                arcs |= observed.arcs
+        self.kept = redundant_raises_dropped(self.kept, self.imported_lines, self.imported_arcs)
+
+    def _other_results(self, ordered: Sequence[Observed]) -> None:
+        """A function whose kept tests show one value it returned (True, say) gets a test of another (False)."""
+        results: dict[str, set[str]] = {}
+        for observed in self.kept:
+            if (result := _result(observed)) is not None:
+                results.setdefault(observed.candidate.target, set()).add(result)
+        for observed in ordered:
+            seen = results.get(observed.candidate.target)
+            result = _result(observed)
+            if seen is None or len(seen) >= _DISTINCT or result is None or result in seen or self._has(observed):
+                continue
+            self.kept.append(observed)
+            seen.add(result)
+
+    def _group_extras(self, stable: Sequence[Observed]) -> None:
+        """A docstring's examples are its documented behaviour: kept together when one of them adds coverage."""
         groups = {observed.candidate.group: 0 for observed in self.kept if observed.candidate.group}
         kept = {observed.candidate.id for observed in self.kept}
         for observed in stable:
@@ -157,12 +205,24 @@ class Loop:
             if group in groups and observed.candidate.id not in kept and groups[group] < _GROUP_EXTRAS:
                 groups[group] += 1
                 self.kept.append(observed)
-        return gain
 
-    def _priority(self, observed: Observed) -> tuple[int, int, int]:
+    def _has(self, observed: Observed) -> bool:
+        return any(observed is other for other in self.kept)
+
+    def _priority(self, observed: Observed) -> tuple[bool, int, int, int]:
+        """Calls that return first (a raise is kept only for what they do not run), the most new code first."""
         new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
         kind = {"doctest": 0, "literal": 1, "iter": 1, "text": 2, "raises": 3}.get(observed.outcome.get("kind", ""), 4)
-        return (-new, kind, len(observed.candidate.expr))
+        return (_raises(observed), -new, kind, len(observed.candidate.expr))
+
+    def _covered_by_values(self) -> tuple[set[int], set[tuple[int, int]]]:
+        """The lines and arcs that importing the module and the kept tests but the raising ones run."""
+        lines, arcs = set(self.imported_lines), set(self.imported_arcs)
+        for observed in self.kept:
+            if not _raises(observed):
+                lines |= observed.lines
+                arcs |= observed.arcs
+        return lines, arcs
 
     def next_id(self) -> str:
         self.serial += 1
@@ -176,7 +236,9 @@ class Loop:
             + [(cls.name, cls.has_doctest) for cls in self.info.classes]
         ):
             if has:
-                examples = example_candidates(label, self.info, self.target.alias, self.next_id())
+                examples = example_candidates(
+                    label, self.info, self.target.alias, self.next_id(), module=self.target.module
+                )
                 found += examples or [
                     Candidate(id=self.next_id(), target=label, expr=f"doctest:{label}", doctest=label)
                 ]
@@ -223,6 +285,35 @@ class Loop:
             )
         return found
 
+    def repaired_candidates(self) -> list[Candidate]:
+        """Calls like the kept raising ones, a string another call returned with in place of (or after) theirs.
+
+        `v.match('<')` raised; `v.match('<1.0.0')` may return through the same branch, and its value is checked.
+        """
+        found: list[Candidate] = []
+        for observed in self.kept:
+            if not _raises(observed) or observed.candidate.statement:
+                continue
+            candidate = observed.candidate
+            worked = [
+                text
+                for other in sorted(self.kept, key=lambda other: other.candidate.target != candidate.target)
+                if not _raises(other)
+                for text in _strings(other.candidate.expr)
+            ]
+            for text in _strings(candidate.expr):
+                for good in list(dict.fromkeys(worked))[:_REPAIRS]:
+                    for replacement in dict.fromkeys((good, text + good)):
+                        expr = _replaced(candidate.expr, text, replacement)
+                        args = [
+                            Value(repr(replacement), "str") if arg.source == repr(text) else arg
+                            for arg in candidate.args
+                        ]
+                        found.append(
+                            Candidate(self.next_id(), candidate.target, expr, candidate.setup, args, group=None)
+                        )
+        return found
+
     def _targets(self) -> list[CallableInfo]:
         """The functions, methods and constructors to call: not async, and none a test must not depend on."""
         return [function for function in testable(self.info) if not avoided(function)]
@@ -241,6 +332,62 @@ def avoided(function: CallableInfo) -> str | None:
     return " and ".join(reasons) or None
 
 
+def _strings(expr: str) -> list[str]:
+    """The string constants in an expression."""
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        return []
+    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, old: str, new: str) -> None:
+        self.old = old
+        self.new = new
+
+    def visit_Constant(self, node: ast.Constant) -> ast.AST:
+        return ast.copy_location(ast.Constant(self.new), node) if node.value == self.old else node
+
+
+def _replaced(expr: str, old: str, new: str) -> str:
+    """`expr` with the string constant `old` replaced by `new`."""
+    return ast.unparse(_Replace(old, new).visit(ast.parse(expr, mode="eval")))
+
+
+def _result(observed: Observed) -> str | None:
+    """The value a call returned, as the test checks it; None for calls that raised or return opaque objects."""
+    outcome = observed.outcome
+    if outcome.get("kind") == "text":
+        return f"{outcome['via']}: {outcome['text']}"
+    return str(outcome["repr"]) if outcome.get("kind") in {"literal", "iter"} else None
+
+
+def _raises(observed: Observed) -> bool:
+    return observed.outcome.get("kind") == "raises"
+
+
+def redundant_raises_dropped(
+    kept: Sequence[Observed], imported_lines: set[int], imported_arcs: set[tuple[int, int]]
+) -> list[Observed]:
+    """`kept` without the raising tests whose lines and arcs the other tests (or the import) run too.
+
+    The exception leaving a function (an arc to its exit from a line that is not a `raise`, such as `next(it)`)
+    is no branch: a raising test whose lines all run elsewhere adds nothing else. The latest raising tests go
+    first: an early one often opened the branch that later ones only pass through.
+    """
+    found = list(kept)
+    for observed in reversed(list(kept)):
+        if not _raises(observed):
+            continue
+        others = [other for other in found if other is not observed]
+        lines = imported_lines.union(*(other.lines for other in others))
+        arcs = imported_arcs.union(*(other.arcs for other in others))
+        if observed.lines <= lines and all(arc in arcs or arc[1] < 0 for arc in observed.arcs):
+            found = others
+    return found
+
+
 def _key(candidate: Candidate) -> str:
     return f"{candidate.setup}|{candidate.expr}"
 
@@ -256,6 +403,26 @@ def _useful(outcome: dict[str, Any], candidate: Candidate, info: ModuleInfo) -> 
         # A TypeError from `len(3)` says only that the input was junk; one from `raise TypeError(...)` is behaviour.
         return name not in _UNEXPECTED or outcome.get("line") in info.raise_lines
     return kind in {"literal", "iter", "text", "type"}
+
+
+def agreed_outcome(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any] | None:
+    """The outcome both runs agree on, or None.
+
+    An attribute of the result (or the object a call raised on) that differed is left unchecked; the check of
+    the result itself stays.
+    """
+    details = ("state", "after")
+    if not _same(
+        {k: v for k, v in first.items() if k not in details}, {k: v for k, v in second.items() if k not in details}
+    ):
+        return None
+    agreed = dict(first)
+    if isinstance(first.get("state"), dict):
+        theirs: dict[str, Any] = second.get("state") or {}
+        agreed["state"] = {name: value for name, value in first["state"].items() if theirs.get(name) == value}
+    if "after" in first and first["after"] != second.get("after"):
+        agreed["after"] = None
+    return agreed
 
 
 def _same(first: dict[str, Any], second: dict[str, Any]) -> bool:
@@ -420,7 +587,7 @@ def _search(
             return rounds, "complete"
         if loop.remaining() <= 0:
             return rounds, "budget"
-        candidates = loop.aimed_candidates()
+        candidates = loop.aimed_candidates() + loop.repaired_candidates()
         if stalled:  # aiming found nothing new: widen to every function before giving up
             candidates += loop.wide_candidates()
         if completer is not None:

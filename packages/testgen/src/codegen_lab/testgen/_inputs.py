@@ -46,7 +46,38 @@ class Candidate:
         job: dict[str, str | bool] = {"id": self.id, "expr": self.expr, "statement": self.statement}
         if self.setup:
             job["setup"] = self.setup
+        subject = self.subject()
+        if subject:
+            job["after"] = subject
         return job
+
+    def subject(self) -> str | None:
+        """What the call acts on, to look at once it raised: `v.major` for `v.major = 2`, `v` for `v.match('<')`.
+
+        Only an object the setup made: the test can check that the failed call left it as it was.
+        """
+        if not self.setup:
+            return None
+        try:
+            setup = ast.parse(self.setup)
+            expr = ast.parse(self.expr)
+        except SyntaxError:
+            return None
+        made = [
+            target.id
+            for statement in setup.body
+            if isinstance(statement, ast.Assign)
+            for target in statement.targets
+            if isinstance(target, ast.Name)
+        ]
+        statement = expr.body[0] if len(expr.body) == 1 else None
+        if self.statement and isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in made:
+                return ast.unparse(target)
+            return None
+        used = {node.id for node in ast.walk(expr) if isinstance(node, ast.Name)}
+        return next((name for name in made if name in used), None)
 
 
 _POOLS: dict[str, list[str]] = {

@@ -26,6 +26,7 @@ import coverage
 ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{4,}|<[\w.]+ object>")
 SAFE = (str, int, float, bytes, bool, type(None), list, tuple, dict, set, frozenset)
 MAX_REPR = 400
+MAX_STATE = 8
 
 
 class CallTimeout(BaseException):
@@ -77,6 +78,32 @@ def exception(exc, tb, module_file, during):
     }
 
 
+def state(value):
+    """The public properties and attributes of an object that read back as literals: what a test can check."""
+    cls = type(value)
+    if cls.__module__ == "builtins":
+        return {}
+    names = [  # in the order the classes define them, the base classes' first
+        name
+        for klass in reversed(cls.__mro__)
+        for name, item in vars(klass).items()
+        if not name.startswith("_") and isinstance(item, property)
+    ]
+    names += [name for name in getattr(value, "__dict__", {}) if not name.startswith("_")]
+    found = {}
+    for name in list(dict.fromkeys(names))[:MAX_STATE]:
+        try:
+            item = getattr(value, name)
+        except CallTimeout:
+            raise
+        except Exception:
+            continue
+        text = literal(item)
+        if text is not None:
+            found[name] = text
+    return found
+
+
 def classify(value, module_file):
     text = literal(value)
     if text is not None:
@@ -106,8 +133,8 @@ def classify(value, module_file):
         except Exception:
             continue
         if text and not ADDRESS.search(text) and len(text) <= MAX_REPR:
-            return {"kind": "text", "via": via, "text": text, "type": type_name(cls)}
-    return {"kind": "type", "type": type_name(cls)}
+            return {"kind": "text", "via": via, "text": text, "type": type_name(cls), "state": state(value)}
+    return {"kind": "type", "type": type_name(cls), "state": state(value)}
 
 
 def run_candidate(candidate, namespace, module_file, seconds):
@@ -133,9 +160,27 @@ def run_candidate(candidate, namespace, module_file, seconds):
         except RecursionError:
             return {"kind": "opaque"}
         except Exception as exc:
-            return exception(exc, exc.__traceback__, module_file, "call")
+            raised = exception(exc, exc.__traceback__, module_file, "call")
+            if candidate.get("after"):
+                raised["after"] = after(candidate["after"], local, module_file)
+            return raised
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def after(expr, local, module_file):
+    """What `expr` (the object a call that raised was made on) is once the call raised, when a test can check it."""
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            shown = classify(eval(expr, local), module_file)
+    except CallTimeout:
+        raise
+    except Exception:
+        return None
+    if shown["kind"] == "literal" or (shown["kind"] == "text" and shown["via"] == "str"):
+        shown.pop("state", None)
+        return dict(shown, expr=expr)
+    return None
 
 
 def run_doctest(module, qualname, seconds):
