@@ -205,6 +205,7 @@ def run_pynguin(root: Path, python: Path, pynguin: Path, module: str, seconds: i
         ],
         capture_output=True,
         env=env,
+        cwd=folder,  # Pynguin writes its report folder (pynguin-report) into the working directory
         timeout=1800,
         check=False,
     )
