@@ -547,6 +547,5 @@ def cache_clear(output_format: str, root: Path | None) -> None:
 
 
 def main() -> None:
-    """Run the `codegen-lab` command, with garbage collection off until the command's work begins."""
-    gc.disable()
+    """Run the `codegen-lab` command (`codegen_lab.server.main` turns garbage collection off before importing this)."""
     cli(prog_name="codegen-lab")
