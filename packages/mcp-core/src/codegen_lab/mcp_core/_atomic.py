@@ -36,10 +36,7 @@ def replace_atomically(path: Path, data: bytes, *, mode: int | None = None, root
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.chmod(temporary, mode)
-        with os.fdopen(descriptor, "wb") as sink:
-            sink.write(data)
-            sink.flush()
-            os.fsync(sink.fileno())
+        _write_durably(descriptor, data)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -49,6 +46,14 @@ def replace_atomically(path: Path, data: bytes, *, mode: int | None = None, root
         os.fsync(folder)
     finally:
         os.close(folder)
+
+
+def _write_durably(descriptor: int, data: bytes) -> None:
+    """Write `data` to the open file `descriptor`, reach the disk, and close it."""
+    with os.fdopen(descriptor, "wb") as sink:
+        sink.write(data)
+        sink.flush()
+        os.fsync(sink.fileno())
 
 
 def _replace_under(root: Path, path: Path, data: bytes, mode: int | None) -> None:
@@ -64,10 +69,7 @@ def _replace_under(root: Path, path: Path, data: bytes, mode: int | None) -> Non
         descriptor = os.open(temporary, flags, 0o600, dir_fd=folder)
         try:
             os.fchmod(descriptor, mode)
-            with os.fdopen(descriptor, "wb") as sink:
-                sink.write(data)
-                sink.flush()
-                os.fsync(sink.fileno())
+            _write_durably(descriptor, data)
             os.replace(temporary, path.name, src_dir_fd=folder, dst_dir_fd=folder)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
