@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from codegen_lab.mcp_core.files import ChangeSet, replace_atomically, undo_last
+from codegen_lab.common.files import ChangeSet, replace_atomically, undo_last
 
 TARGET_RATIO = 3.0
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import anthropic
 import anyio
 
-from codegen_lab.mcp_core.llm import AnthropicBackend, CompletionRequest, LLMService, Message, ResponseCache
-from codegen_lab.mcp_core.testing import FakeAnthropic
+from codegen_lab.llm import AnthropicBackend, CompletionRequest, LLMService, Message, ResponseCache
+from codegen_lab.llm.testing import FakeAnthropic
 
 KEY = "sk-ant-benchmark"
 MODEL = "claude-sonnet-5-5"

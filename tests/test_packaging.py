@@ -25,6 +25,12 @@ ROOT = Path(__file__).parent.parent
 PLUGIN = Path(__file__).parent / "fixtures" / "plugin-dist"
 
 
+HEAVY = {"mcp", "uvicorn", "anthropic"}
+"""What a library's plain install must not bring: the MCP SDK, an ASGI server, an LLM SDK."""
+HEAVY_BY_DESIGN = {"codegen-lab-mcp-core": {"mcp", "uvicorn"}, "codegen-lab-server": HEAVY}
+"""The members that declare them: the MCP kit, and the application that composes everything."""
+
+
 @dataclass(frozen=True)
 class Member:
     path: Path
@@ -111,10 +117,34 @@ def test_each_wheel_installs_alone_and_imports(dist: Path, member: Member, tmp_p
     )
     report = json.loads(run(str(python), "-c", probe, cwd=tmp_path))
     assert report["version"] == member.version
+    installed = {line.split("==")[0].lower() for line in run(uv(), "pip", "freeze", "--python", str(python)).split()}
+    assert installed & HEAVY == HEAVY_BY_DESIGN.get(member.distribution, set()), (
+        f"{member.distribution} alone installs {sorted(installed & HEAVY)}"
+    )
     assert report["all"]
     workspace = {other.distribution: other.version for other in members()}
     for name, installed in report["members"].items():
         assert installed == workspace[name], f"{name} {installed} did not come from this build"
+
+
+def with_mcp_extra() -> list[Member]:
+    """The libraries whose MCP toolkit is an extra."""
+    return [
+        member
+        for member in members()
+        if "mcp"
+        in tomllib.loads((member.path / "pyproject.toml").read_text(encoding="utf-8"))["project"].get(
+            "optional-dependencies", {}
+        )
+    ]
+
+
+@pytest.mark.parametrize("member", with_mcp_extra(), ids=lambda member: member.distribution)
+def test_a_librarys_mcp_extra_brings_its_toolkit(dist: Path, member: Member, tmp_path: Path) -> None:
+    python = fresh_environment(tmp_path / "venv", dist, f"{member.distribution}[mcp]")
+    run(str(python), "-c", f"import {member.module}.mcp", cwd=tmp_path)
+    installed = {line.split("==")[0].lower() for line in run(uv(), "pip", "freeze", "--python", str(python)).split()}
+    assert installed & HEAVY == {"mcp", "uvicorn"}
 
 
 def test_the_server_wheel_serves_and_a_plugin_adds_itself_by_being_installed(dist: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ import pytest
 from mcp import ClientSession
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
-from codegen_lab.mcp_core.testing import FakeAnthropic
+from codegen_lab.llm.testing import FakeAnthropic
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

@@ -14,7 +14,8 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
-from codegen_lab.mcp_core import Settings, discover_toolkits
+from codegen_lab.common import Settings
+from codegen_lab.mcp_core import discover_toolkits
 from codegen_lab.server import create_server
 from codegen_lab.server._app import codegen_toolkit, deferred_llm
 

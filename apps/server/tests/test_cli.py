@@ -179,7 +179,7 @@ def install_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_cache_stats_and_clear(tmp_path: Path) -> None:
-    from codegen_lab.mcp_core.llm import Completion, ResponseCache
+    from codegen_lab.llm import Completion, ResponseCache
 
     cache_dir = tmp_path / "cache"
     stored = ResponseCache(cache_dir / "llm-responses.sqlite3", ttl=60, max_bytes=10_000)
@@ -211,7 +211,7 @@ def test_an_unreadable_key_file_stops_the_start(tmp_path: Path) -> None:
 def test_audit_shows_the_calls(tmp_path: Path) -> None:
     import anyio
 
-    from codegen_lab.mcp_core import Settings
+    from codegen_lab.common import Settings
     from codegen_lab.mcp_core._audit import flush_all
     from codegen_lab.server import create_server
 
@@ -226,7 +226,7 @@ def test_audit_shows_the_calls(tmp_path: Path) -> None:
 
 
 def test_undo_lists_then_takes_back_the_last_change_and_refuses_edited_files(tmp_path: Path) -> None:
-    from codegen_lab.mcp_core.files import ChangeSet
+    from codegen_lab.common.files import ChangeSet
 
     state = tmp_path / "state"
     root = tmp_path / "project"
@@ -279,7 +279,7 @@ def test_a_state_dir_in_pyproject_is_the_one_every_writer_uses(tmp_path: Path, m
     """`state-dir` from [tool.codegen-lab] reaches the libraries' writers, so undo finds their changes."""
     import os
 
-    from codegen_lab.mcp_core.files import default_state_dir
+    from codegen_lab.common.files import default_state_dir
 
     root = tmp_path / "project"
     root.mkdir()

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from codegen_lab.mcp_core import load_settings
-from codegen_lab.mcp_core.testing import FakeAnthropic
+from codegen_lab.common import load_settings
+from codegen_lab.llm.testing import FakeAnthropic
 from codegen_lab.server import create_server
 from codegen_lab.server._codegen import validate_code
 
@@ -72,7 +72,7 @@ async def test_generate_sends_only_the_rules_that_apply_and_validates(workspace:
 async def test_write_is_atomic_with_a_backup_and_invalid_code_is_never_written(
     workspace: Path, fake: FakeAnthropic
 ) -> None:
-    from codegen_lab.mcp_core.files import recent_changes, undo_last
+    from codegen_lab.common.files import recent_changes, undo_last
 
     target = workspace / "src" / "calc.py"
     written = await call(workspace, "generate_code", {"task": "t", "target_path": "src/calc.py", "write": True})

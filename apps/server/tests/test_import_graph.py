@@ -15,7 +15,7 @@ def ping() -> str:
     return "pong"
 MCPServer("bare").tool()(ping)  # what a bare server imports, rich logging included
 before = set(sys.modules)
-from codegen_lab.mcp_core import load_settings
+from codegen_lab.common import load_settings
 from codegen_lab.server import create_server
 from codegen_lab.server._cli import cli
 create_server(load_settings(sys.argv[1]))
@@ -57,7 +57,7 @@ def test_a_start_with_the_schema_cache_leaves_the_llm_service_and_result_models_
     again = added_by_a_start(tmp_path, tmp_path / "cache")
 
     assert "codegen_lab.testgen._models" in first
-    deferred = ("codegen_lab.testgen._models", "codegen_lab.mcp_core.llm._service", "codegen_lab.mcp_core.llm._cache")
+    deferred = ("codegen_lab.testgen._models", "codegen_lab.llm._service", "codegen_lab.llm._cache")
     assert [name for name in again if name in deferred] == []
 
 

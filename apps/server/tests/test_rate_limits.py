@@ -9,7 +9,7 @@ import pytest
 from mcp import Client
 from mcp_types import TextContent
 
-from codegen_lab.mcp_core import load_settings
+from codegen_lab.common import load_settings
 from codegen_lab.server import create_server
 
 pytestmark = pytest.mark.anyio

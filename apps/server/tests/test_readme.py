@@ -8,7 +8,7 @@ from pathlib import Path
 
 import anyio
 
-from codegen_lab.mcp_core import load_settings
+from codegen_lab.common import load_settings
 from codegen_lab.server import create_server
 
 README = Path(__file__).parent.parent / "README.md"

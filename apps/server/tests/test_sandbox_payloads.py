@@ -23,7 +23,7 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult
 
-from codegen_lab.mcp_core import load_settings
+from codegen_lab.common import load_settings
 from codegen_lab.server import create_server
 from codegen_lab.testgen._sandbox import bubblewrap_path
 
@@ -366,7 +366,7 @@ def test_the_generated_code_is_contained():
 async def test_generate_code_validates_hostile_code_in_the_sandbox(
     project: Path, bubblewrap: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from codegen_lab.mcp_core.testing import FakeAnthropic
+    from codegen_lab.llm.testing import FakeAnthropic
 
     escape = project / "escaped.txt"
     (project / "calc.py").write_text("def probe():\n    return {}\n", encoding="utf-8")

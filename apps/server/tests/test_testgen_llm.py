@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 from mcp import Client
 
-from codegen_lab.mcp_core import load_settings
-from codegen_lab.mcp_core.testing import FakeAnthropic
+from codegen_lab.common import load_settings
+from codegen_lab.llm.testing import FakeAnthropic
 from codegen_lab.server import create_server
 from codegen_lab.server._cli import cli
 

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
-from codegen_lab.mcp_core import Settings, Toolkit, UsageError, build_server
+from codegen_lab.common import Settings, UsageError
+from codegen_lab.mcp_core import Toolkit, build_server
 from codegen_lab.mcp_core._audit import AuditLog, flush_all, redact
 
 pytestmark = pytest.mark.anyio

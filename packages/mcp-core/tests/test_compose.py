@@ -10,15 +10,8 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, TextContent, TextResourceContents
 
-from codegen_lab.mcp_core import (
-    Context,
-    DuplicateNameError,
-    OperationError,
-    Settings,
-    Toolkit,
-    UsageError,
-    build_server,
-)
+from codegen_lab.common import DuplicateNameError, OperationError, Settings, UsageError
+from codegen_lab.mcp_core import Context, Toolkit, build_server
 
 pytestmark = pytest.mark.anyio
 

@@ -7,16 +7,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from codegen_lab.mcp_core import (
-    ENTRY_POINT_GROUP,
-    DuplicateNameError,
-    Settings,
-    SettingsError,
-    ToolkitError,
-    build_server,
-    discover_toolkits,
-    installed_toolkits,
-)
+from codegen_lab.common import DuplicateNameError, Settings, SettingsError, ToolkitError
+from codegen_lab.mcp_core import ENTRY_POINT_GROUP, build_server, discover_toolkits, installed_toolkits
 
 Install = Callable[[str, dict[str, str], dict[str, dict[str, str]]], Path]
 
@@ -33,7 +25,8 @@ def say(text: str) -> str:
 """
 
 FACTORY = """
-from codegen_lab.mcp_core import Settings, Toolkit
+from codegen_lab.mcp_core import Toolkit
+from codegen_lab.common import Settings
 
 
 def make(settings: Settings) -> Toolkit:

@@ -12,8 +12,9 @@ from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp_types import CallToolResult, ListRootsResult, Root, TextContent
 
-from codegen_lab.mcp_core import Settings, Toolkit, ToolkitError, UsageError, build_server
-from codegen_lab.mcp_core.guard import AllowedRoots, check_revision, open_folder_inside
+from codegen_lab.common import Settings, ToolkitError, UsageError
+from codegen_lab.common.guard import AllowedRoots, check_revision, open_folder_inside
+from codegen_lab.mcp_core import Toolkit, build_server
 
 
 @pytest.fixture

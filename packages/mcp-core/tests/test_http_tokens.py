@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from codegen_lab.mcp_core import BearerAuth, Settings, UsageError, load_tokens
+from codegen_lab.common import Settings, UsageError
+from codegen_lab.mcp_core import BearerAuth, load_tokens
 
 WRITE = "w" * 20
 READ = "r" * 20

@@ -6,16 +6,8 @@ import pytest
 from mcp import Client
 from mcp_types import TextContent
 
-from codegen_lab.mcp_core import (
-    RateLimitError,
-    RateLimits,
-    Settings,
-    SettingsError,
-    Toolkit,
-    ToolkitError,
-    build_server,
-    load_settings,
-)
+from codegen_lab.common import RateLimitError, Settings, SettingsError, ToolkitError, load_settings
+from codegen_lab.mcp_core import RateLimits, Toolkit, build_server
 from codegen_lab.mcp_core._ratelimit import Rate, TokenBucket
 
 

@@ -14,7 +14,8 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
-from codegen_lab.mcp_core import Context, Settings, Toolkit, build_server
+from codegen_lab.common import Settings
+from codegen_lab.mcp_core import Context, Toolkit, build_server
 from codegen_lab.mcp_core._compose import _MappedTool  # pyright: ignore[reportPrivateUsage]
 
 pytestmark = pytest.mark.anyio

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from codegen_lab.mcp_core import DuplicateNameError, Toolkit, ToolkitError
+from codegen_lab.common import DuplicateNameError, ToolkitError
+from codegen_lab.mcp_core import Toolkit
 
 
 def test_tool_names_carry_the_namespace() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from codegen_lab.mcp_core.files import recent_changes
+from codegen_lab.common.files import recent_changes
 from codegen_lab.rule_engine import RuleEngine, RuleEngineUsageError, RuleType, revert_last
 from codegen_lab.rule_engine._migrate import TARGETS, plan_migration
 from codegen_lab.rule_engine.cli import cli

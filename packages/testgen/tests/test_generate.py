@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen_lab.mcp_core.files import default_state_dir, recent_changes, undo_last
+from codegen_lab.common.files import default_state_dir, recent_changes, undo_last
 from codegen_lab.testgen import (
     GenerationReport,
     Message,

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from codegen_lab.mcp_core import Settings, build_server
+from codegen_lab.common import Settings
+from codegen_lab.mcp_core import build_server
 from codegen_lab.testgen.mcp import create_toolkit
 
 pytestmark = pytest.mark.anyio

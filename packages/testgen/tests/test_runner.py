@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen_lab.mcp_core.files import recent_changes, undo_last
+from codegen_lab.common.files import recent_changes, undo_last
 from codegen_lab.testgen import TestgenUsageError, diff_coverage, measure_coverage, run_tests
 
 PYTHON = sys.executable

@@ -3,7 +3,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tomllib
 from importlib.metadata import version
+from pathlib import Path
 
 from codegen_lab import uvtools
 
@@ -17,7 +19,8 @@ def test_all_is_exactly_the_public_surface() -> None:
 
 
 def test_the_version_is_the_installed_one() -> None:
-    assert uvtools.__version__ == version("codegen-lab-uvtools") == "0.1.0"
+    declared = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    assert uvtools.__version__ == version("codegen-lab-uvtools") == declared["project"]["version"]
 
 
 def test_the_core_and_cli_import_nothing_of_mcp() -> None:

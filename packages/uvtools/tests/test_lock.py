@@ -25,7 +25,7 @@ def test_the_repository_lock_reads_as_tomllib_reads_it(repository_root: Path) ->
     assert "codegen-lab-uvtools" in lock.members
     (uvtools,) = lock.by_name("codegen-lab-uvtools")
     assert uvtools.source == "editable+packages/uvtools"
-    assert {dep.name for dep in uvtools.dependencies} >= {"codegen-lab-mcp-core", "tomlkit", "uv"}
+    assert {dep.name for dep in uvtools.dependencies} >= {"codegen-lab-common", "tomlkit", "uv"}
     assert "dev" in uvtools.dev_dependencies
 
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from codegen_lab.mcp_core.files import recent_changes, undo_last
+from codegen_lab.common.files import recent_changes, undo_last
 from codegen_lab.uvtools import (
     WorkspaceError,
     change_dependency,

@@ -10,7 +10,8 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
-from codegen_lab.mcp_core import Settings, build_server
+from codegen_lab.common import Settings
+from codegen_lab.mcp_core import build_server
 from codegen_lab.uvtools.mcp import create_toolkit
 
 pytestmark = pytest.mark.anyio

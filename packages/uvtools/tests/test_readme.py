@@ -15,7 +15,7 @@ def test_the_readme_example_runs(repository_root: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr
     lines = completed.stdout.splitlines()
-    assert lines[0].startswith("order: codegen-lab-mcp-core, ")
+    assert lines[0].startswith("order: codegen-lab-common, ")
     assert lines[1] == "codegen-lab-uvtools is needed by: codegen-lab-server"
     assert lines[2].startswith("why click: codegen-lab-")
     assert lines[2].endswith(" -> click")

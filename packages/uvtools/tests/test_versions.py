@@ -11,9 +11,9 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 from uv import find_uv_bin
 
-from codegen_lab.mcp_core import _journal
-from codegen_lab.mcp_core.errors import OperationError
-from codegen_lab.mcp_core.files import recent_changes, undo_last
+from codegen_lab.common import _journal
+from codegen_lab.common.errors import OperationError
+from codegen_lab.common.files import recent_changes, undo_last
 from codegen_lab.uvtools import WorkspaceError, bump, bump_version, load_workspace, read_lock, rewrite_requirement
 
 VERSIONS = ("1.2.3", "0.1", "1.3.0b1", "1.3.0rc2", "1.2.3.post1", "1.2.3.dev1")

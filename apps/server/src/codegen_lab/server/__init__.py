@@ -5,7 +5,7 @@ Names are imported when first used: `codegen-lab ws ...` or `codegen-lab --versi
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.mcp_core._lazy import lazy_exports as _lazy_exports
+from codegen_lab.common._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from codegen_lab.server._app import create_server

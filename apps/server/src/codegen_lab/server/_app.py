@@ -8,14 +8,14 @@ import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from codegen_lab.common.secrets import RedactingFormatter
 from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit, build_server, discover_toolkits
-from codegen_lab.mcp_core.secrets import RedactingFormatter
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
-    from codegen_lab.mcp_core import Settings
-    from codegen_lab.mcp_core.llm import LLMService
+    from codegen_lab.common import Settings
+    from codegen_lab.llm import LLMService
 
 __all__ = ["APP_PACKAGE", "configure_logging", "create_server"]
 
@@ -45,7 +45,7 @@ def create_server(settings: Settings) -> MCPServer:
         UsageError: When `anthropic-key-file` is set but cannot be read.
         ToolkitError: When a toolkit fails to load or two declare the same name.
     """
-    from codegen_lab.mcp_core.llm import anthropic_key  # noqa: PLC0415
+    from codegen_lab.llm import anthropic_key  # noqa: PLC0415
 
     anthropic_key(settings.anthropic_key_file)  # an unreadable key file stops the start, before any tool is served
     llm = deferred_llm(settings)
@@ -64,9 +64,10 @@ def deferred_llm(settings: Settings) -> Callable[[], LLMService]:
 
     @functools.cache
     def service() -> LLMService:
-        from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+        from codegen_lab.llm import LLMService  # noqa: PLC0415
+        from codegen_lab.mcp_core import sampling_backend  # noqa: PLC0415
 
-        return LLMService.from_settings(settings)
+        return LLMService.from_settings(settings, sampling=sampling_backend)
 
     return service
 

@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from codegen_lab.mcp_core import Settings, SettingsError, load_settings
-from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
+from codegen_lab.common import Settings, SettingsError, load_settings
+from codegen_lab.common.cli import format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
-    from codegen_lab.mcp_core.files import Change
+    from codegen_lab.common.files import Change
 
 __all__ = ["CLI_ENTRY_POINT_GROUP", "cli", "main"]
 
@@ -127,7 +127,7 @@ def cli() -> None:
 @contextmanager
 def _testgen_model(root: Path | None) -> Generator[Any]:
     """The LLM of the settings of `root`, as testgen's completer (None when no backend is configured)."""
-    from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+    from codegen_lab.llm import LLMService  # noqa: PLC0415
     from codegen_lab.server._testgen import cli_completer  # noqa: PLC0415
 
     with cli_completer(LLMService.from_settings(_settings(root=root))) as completer:
@@ -348,7 +348,7 @@ def generate(
     """Write code for TASK into TARGET with the LLM, following the project's rules, and validate it."""
     import anyio  # noqa: PLC0415
 
-    from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+    from codegen_lab.llm import LLMService  # noqa: PLC0415
     from codegen_lab.server._app import configure_logging  # noqa: PLC0415
     from codegen_lab.server._codegen import generate_code  # noqa: PLC0415
 
@@ -401,7 +401,7 @@ def review(path: str, output_format: str, root: Path | None) -> None:
     """Review PATH against the project rules that apply to it and the linters (with the LLM when configured)."""
     import anyio  # noqa: PLC0415
 
-    from codegen_lab.mcp_core.llm import LLMService  # noqa: PLC0415
+    from codegen_lab.llm import LLMService  # noqa: PLC0415
     from codegen_lab.server._app import configure_logging  # noqa: PLC0415
     from codegen_lab.server._codegen import review_code  # noqa: PLC0415
 
@@ -467,7 +467,7 @@ def undo(list_changes: bool, force: bool, output_format: str, root: Path | None)
     Files it wrote get their previous content back, files it created are removed, files it removed come back.
     A file edited since the change stops the undo, unless --force. Each undo takes back one more change.
     """
-    from codegen_lab.mcp_core.files import recent_changes, undo_last  # noqa: PLC0415
+    from codegen_lab.common.files import recent_changes, undo_last  # noqa: PLC0415
 
     with _reported_errors():
         settings = _settings(root=root)
@@ -514,7 +514,7 @@ def cache() -> None:
 @_root_option
 def cache_stats(output_format: str, root: Path | None) -> None:
     """Entries, size, limits and location of the LLM response cache."""
-    from codegen_lab.mcp_core.llm import ResponseCache  # noqa: PLC0415
+    from codegen_lab.llm import ResponseCache  # noqa: PLC0415
 
     with _reported_errors():
         store = ResponseCache.from_settings(_settings(root=root))
@@ -534,7 +534,7 @@ def cache_stats(output_format: str, root: Path | None) -> None:
 @_root_option
 def cache_clear(output_format: str, root: Path | None) -> None:
     """Remove every cached LLM answer."""
-    from codegen_lab.mcp_core.llm import ResponseCache  # noqa: PLC0415
+    from codegen_lab.llm import ResponseCache  # noqa: PLC0415
 
     with _reported_errors():
         store = ResponseCache.from_settings(_settings(root=root))

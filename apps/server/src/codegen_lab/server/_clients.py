@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from codegen_lab.mcp_core import Settings
+    from codegen_lab.common import Settings
 
 __all__ = ["ClientConfig", "client_configs", "render_text", "server_command"]
 

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+from codegen_lab.common.errors import CodegenLabError, UsageError
 
 if TYPE_CHECKING:
-    from codegen_lab.mcp_core import Settings
-    from codegen_lab.mcp_core.llm import Completion, LLMService, StreamCallback
+    from codegen_lab.common import Settings
+    from codegen_lab.llm import Completion, LLMService, StreamCallback
 
 __all__ = ["GenerationResult", "ReviewResult", "generate_code", "review_code", "validate_code"]
 
@@ -248,7 +248,7 @@ async def generate_code(
         UsageError: When a path is outside the root or a context file does not exist.
         LLMUnavailableError: When no LLM could answer.
     """
-    from codegen_lab.mcp_core.llm import CompletionRequest, Message  # noqa: PLC0415
+    from codegen_lab.llm import CompletionRequest, Message  # noqa: PLC0415
     from codegen_lab.rule_engine import RuleEngine  # noqa: PLC0415
 
     engine = RuleEngine.load(settings.root)
@@ -284,7 +284,7 @@ async def generate_code(
     llm_info = _llm_info(completion)
     result = GenerationResult(target, code, validation, rules, llm_info)
     if write and validation.passed:
-        from codegen_lab.mcp_core.files import ChangeSet  # noqa: PLC0415
+        from codegen_lab.common.files import ChangeSet  # noqa: PLC0415
 
         with ChangeSet(engine.root, f"generate_code {target}", state_dir=settings.state_dir_path) as change:
             change.write(current, code)
@@ -301,7 +301,8 @@ async def review_code(settings: Settings, llm: LLMService, *, path: str, session
     Raises:
         UsageError: When the path is outside the root or not a file.
     """
-    from codegen_lab.mcp_core.llm import CompletionRequest, LLMUnavailableError, Message  # noqa: PLC0415
+    from codegen_lab.common.errors import LLMUnavailableError  # noqa: PLC0415
+    from codegen_lab.llm import CompletionRequest, Message  # noqa: PLC0415
     from codegen_lab.rule_engine import RuleEngine  # noqa: PLC0415
 
     engine = RuleEngine.load(settings.root)

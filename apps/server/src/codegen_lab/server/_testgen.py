@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from codegen_lab.mcp_core import Context, Settings, Toolkit
-    from codegen_lab.mcp_core.llm import LLMService
+    from codegen_lab.common import Settings
+    from codegen_lab.llm import LLMService
+    from codegen_lab.mcp_core import Context, Toolkit
     from codegen_lab.testgen import Message
 
 __all__ = ["ServiceCompleter", "cli_completer", "testgen_toolkit"]
@@ -36,8 +37,8 @@ class ServiceCompleter:
         Raises:
             LLMUnavailableError: When no backend answered.
         """
-        from codegen_lab.mcp_core.llm import CompletionRequest  # noqa: PLC0415
-        from codegen_lab.mcp_core.llm import Message as Turn  # noqa: PLC0415
+        from codegen_lab.llm import CompletionRequest  # noqa: PLC0415
+        from codegen_lab.llm import Message as Turn  # noqa: PLC0415
 
         request = CompletionRequest(
             messages=tuple(Turn(message["role"], message["content"]) for message in messages),

@@ -4,13 +4,13 @@ A library adds tools to the server by shipping a `Toolkit` under the entry-point
 `discover_toolkits` finds the installed ones and `build_server` composes them, after the built-in `server`
 toolkit, into one `MCPServer`.
 
-Names are imported when first used, so that `codegen_lab.mcp_core.errors` (and `Settings`) can be used by a
-library's core without importing the MCP SDK.
+The errors and the settings it uses live in `codegen_lab.common`, which imports no MCP code. Names here are
+imported when first used.
 """
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.mcp_core._lazy import lazy_exports as _lazy_exports
+from codegen_lab.common._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -28,19 +28,9 @@ if TYPE_CHECKING:
     from codegen_lab.mcp_core._http import BearerAuth, http_app, load_tokens, serve_http
     from codegen_lab.mcp_core._mapping import map_exception
     from codegen_lab.mcp_core._ratelimit import RateLimits
-    from codegen_lab.mcp_core._settings import ENV_PREFIX, Settings, load_settings
+    from codegen_lab.mcp_core._sampling import SamplingBackend, sampling_backend
     from codegen_lab.mcp_core._stdio import check_message, serve_stdio
     from codegen_lab.mcp_core._toolkit import PromptSpec, ResourceSpec, Toolkit, ToolSpec
-    from codegen_lab.mcp_core.errors import (
-        CodegenLabError,
-        DuplicateNameError,
-        LLMUnavailableError,
-        OperationError,
-        RateLimitError,
-        SettingsError,
-        ToolkitError,
-        UsageError,
-    )
 
 __version__: str
 """The installed version of codegen-lab-mcp-core, read from its metadata when first asked for."""
@@ -48,36 +38,27 @@ __version__: str
 __all__ = [
     "BUILTIN_TOOLKIT",
     "ENTRY_POINT_GROUP",
-    "ENV_PREFIX",
     "BearerAuth",
-    "CodegenLabError",
     "Context",
-    "DuplicateNameError",
-    "LLMUnavailableError",
-    "OperationError",
     "PromptSpec",
-    "RateLimitError",
     "RateLimits",
     "ResourceSpec",
+    "SamplingBackend",
     "ServerInfo",
-    "Settings",
-    "SettingsError",
     "ToolAnnotations",
     "ToolSpec",
     "Toolkit",
-    "ToolkitError",
     "ToolkitFactory",
     "ToolkitInfo",
-    "UsageError",
     "__version__",
     "build_server",
     "check_message",
     "discover_toolkits",
     "http_app",
     "installed_toolkits",
-    "load_settings",
     "load_tokens",
     "map_exception",
+    "sampling_backend",
     "serve_http",
     "serve_stdio",
 ]
@@ -99,23 +80,14 @@ _HOMES = {
     "installed_toolkits": "codegen_lab.mcp_core._discovery",
     "map_exception": "codegen_lab.mcp_core._mapping",
     "RateLimits": "codegen_lab.mcp_core._ratelimit",
-    "ENV_PREFIX": "codegen_lab.mcp_core._settings",
-    "Settings": "codegen_lab.mcp_core._settings",
-    "load_settings": "codegen_lab.mcp_core._settings",
+    "SamplingBackend": "codegen_lab.mcp_core._sampling",
+    "sampling_backend": "codegen_lab.mcp_core._sampling",
     "check_message": "codegen_lab.mcp_core._stdio",
     "serve_stdio": "codegen_lab.mcp_core._stdio",
     "PromptSpec": "codegen_lab.mcp_core._toolkit",
     "ResourceSpec": "codegen_lab.mcp_core._toolkit",
     "ToolSpec": "codegen_lab.mcp_core._toolkit",
     "Toolkit": "codegen_lab.mcp_core._toolkit",
-    "CodegenLabError": "codegen_lab.mcp_core.errors",
-    "DuplicateNameError": "codegen_lab.mcp_core.errors",
-    "LLMUnavailableError": "codegen_lab.mcp_core.errors",
-    "OperationError": "codegen_lab.mcp_core.errors",
-    "RateLimitError": "codegen_lab.mcp_core.errors",
-    "SettingsError": "codegen_lab.mcp_core.errors",
-    "ToolkitError": "codegen_lab.mcp_core.errors",
-    "UsageError": "codegen_lab.mcp_core.errors",
 }
 
 __getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-mcp-core", _HOMES, __all__)

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codegen_lab.mcp_core._folders import default_state_dir
-from codegen_lab.mcp_core._sqlite import open_store
-from codegen_lab.mcp_core.secrets import known_secrets, redact
+from codegen_lab.common._folders import default_state_dir
+from codegen_lab.common._sqlite import open_store
+from codegen_lab.common.secrets import known_secrets, redact
 
 if TYPE_CHECKING:
     import sqlite3

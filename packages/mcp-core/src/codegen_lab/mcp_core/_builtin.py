@@ -18,8 +18,8 @@ from codegen_lab.mcp_core._toolkit import Toolkit
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from codegen_lab.mcp_core._settings import Settings
-    from codegen_lab.mcp_core.llm import LLMService
+    from codegen_lab.common._settings import Settings
+    from codegen_lab.llm import LLMService
 
 __all__ = ["ServerInfo", "ToolkitInfo", "server_toolkit"]
 

@@ -18,24 +18,24 @@ from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from mcp_types import CallToolResult, NotificationParams
 from pydantic import ConfigDict, PrivateAttr, validate_call
 
+from codegen_lab.common._folders import default_cache_dir
+from codegen_lab.common.errors import DuplicateNameError
+from codegen_lab.common.secrets import known_secrets, refresh_secrets, scrub
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
-from codegen_lab.mcp_core._folders import default_cache_dir
 from codegen_lab.mcp_core._mapping import map_exception
 from codegen_lab.mcp_core._ratelimit import RateLimits
 from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
 from codegen_lab.mcp_core._schemas import SchemaCache
-from codegen_lab.mcp_core.errors import DuplicateNameError
-from codegen_lab.mcp_core.secrets import known_secrets, refresh_secrets, scrub
 
 if TYPE_CHECKING:
     from mcp.server.context import LifespanContextT, RequestT
     from mcp.server.mcpserver import Context
 
-    from codegen_lab.mcp_core._settings import Settings
+    from codegen_lab.common._settings import Settings
+    from codegen_lab.llm import LLMService
     from codegen_lab.mcp_core._toolkit import PromptSpec, Toolkit, ToolSpec
-    from codegen_lab.mcp_core.llm import LLMService
 
 __all__ = ["build_server"]
 

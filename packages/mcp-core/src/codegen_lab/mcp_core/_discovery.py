@@ -7,11 +7,11 @@ from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING
 
+from codegen_lab.common.errors import DuplicateNameError, SettingsError, ToolkitError
 from codegen_lab.mcp_core._toolkit import Toolkit
-from codegen_lab.mcp_core.errors import DuplicateNameError, SettingsError, ToolkitError
 
 if TYPE_CHECKING:
-    from codegen_lab.mcp_core._settings import Settings
+    from codegen_lab.common._settings import Settings
 
 __all__ = ["BUILTIN_TOOLKIT", "ENTRY_POINT_GROUP", "ToolkitFactory", "discover_toolkits", "installed_toolkits"]
 

@@ -13,13 +13,13 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from codegen_lab.mcp_core.errors import UsageError
-from codegen_lab.mcp_core.secrets import register_secret
+from codegen_lab.common.errors import UsageError
+from codegen_lab.common.secrets import register_secret
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
-    from codegen_lab.mcp_core._settings import Settings
+    from codegen_lab.common._settings import Settings
 
 __all__ = ["BearerAuth", "Role", "http_app", "load_tokens", "serve_http"]
 

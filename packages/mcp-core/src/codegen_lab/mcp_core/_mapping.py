@@ -11,8 +11,8 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError, Unexpected
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
-from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
-from codegen_lab.mcp_core.secrets import known_secrets, scrub_text
+from codegen_lab.common.errors import CodegenLabError, UsageError
+from codegen_lab.common.secrets import known_secrets, scrub_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

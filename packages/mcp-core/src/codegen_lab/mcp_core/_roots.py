@@ -12,8 +12,8 @@ from urllib.parse import unquote, urlparse
 
 import anyio
 
-from codegen_lab.mcp_core.errors import UsageError
-from codegen_lab.mcp_core.guard import AllowedRoots, check_revision
+from codegen_lab.common.errors import UsageError
+from codegen_lab.common.guard import AllowedRoots, check_revision
 
 if TYPE_CHECKING:
     from codegen_lab.mcp_core._toolkit import ToolSpec

@@ -27,8 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from codegen_lab.mcp_core._atomic import replace_atomically
-from codegen_lab.mcp_core._folders import default_cache_dir
+from codegen_lab.common._atomic import replace_atomically
+from codegen_lab.common._folders import default_cache_dir
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver.prompts.base import Prompt

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from codegen_lab.mcp_core.errors import DuplicateNameError, ToolkitError
+from codegen_lab.common.errors import DuplicateNameError, ToolkitError
 
 if TYPE_CHECKING:
     from mcp_types import ToolAnnotations

@@ -1,7 +1,7 @@
 """Writing rule files through mcp-core's journaled `ChangeSet`, and taking the last change back.
 
 Every write goes to a temporary file in the same folder, is flushed to disk, then renamed over the target; the
-previous content is kept in the state folder and the change journaled (`codegen_lab.mcp_core.files`), so that
+previous content is kept in the state folder and the change journaled (`codegen_lab.common.files`), so that
 `revert_last` (`codegen-lab rules revert`, or `codegen-lab undo`) restores it.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.mcp_core.errors import OperationError, UsageError
-from codegen_lab.mcp_core.files import ChangeSet, default_state_dir, undo_last
+from codegen_lab.common.errors import OperationError, UsageError
+from codegen_lab.common.files import ChangeSet, default_state_dir, undo_last
 from codegen_lab.rule_engine.errors import RuleEngineUsageError, RuleWriteError
 
 if TYPE_CHECKING:
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["ChangeSet", "revert_last", "state_dir", "write_atomically"]
 
 state_dir = default_state_dir
-"""The folder for backups and the journal (`codegen_lab.mcp_core.files.default_state_dir`)."""
+"""The folder for backups and the journal (`codegen_lab.common.files.default_state_dir`)."""
 
 
 def write_atomically(path: Path, text: str, *, root: Path, purpose: str = "write") -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
+from codegen_lab.common.cli import format_option, reported_errors, root_option
 
 __all__ = ["cli", "main"]
 

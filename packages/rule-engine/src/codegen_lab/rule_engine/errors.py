@@ -1,9 +1,9 @@
 """Errors of the rule engine.
 
 ```
-codegen_lab.mcp_core.errors.UsageError
+codegen_lab.common.errors.UsageError
 └── RuleEngineUsageError        a path outside the root, an unknown rule, a format that does not exist
-codegen_lab.mcp_core.errors.OperationError
+codegen_lab.common.errors.OperationError
 └── RuleWriteError              a rule file could not be written (the original is left as it was)
 ```
 
@@ -12,7 +12,7 @@ A rule file that cannot be parsed is never an exception: it yields a `Rule` with
 
 from __future__ import annotations
 
-from codegen_lab.mcp_core.errors import OperationError, UsageError
+from codegen_lab.common.errors import OperationError, UsageError
 
 __all__ = ["RuleEngineUsageError", "RuleWriteError"]
 

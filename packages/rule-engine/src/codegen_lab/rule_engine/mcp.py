@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from codegen_lab.mcp_core import Context, Settings, ToolAnnotations, Toolkit
+from codegen_lab.common import Settings
+from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codegen_lab.mcp_core.files import ChangeSet
+from codegen_lab.common.files import ChangeSet
 from codegen_lab.testgen.errors import TestgenUsageError
 
 __all__ = ["inside_root", "replace_folder", "write_output", "write_safely"]

@@ -16,7 +16,7 @@ import click
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
+from codegen_lab.common.cli import format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
     from codegen_lab.testgen._completion import Completer

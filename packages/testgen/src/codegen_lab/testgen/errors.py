@@ -1,7 +1,7 @@
 """Errors of testgen, on top of Codegen Lab's split between the caller's mistakes and failures while working.
 
 ```
-CodegenLabError (codegen_lab.mcp_core.errors)
+CodegenLabError (codegen_lab.common.errors)
 ├── UsageError
 │   └── TestgenUsageError          a bad target, path, interpreter or option
 │       └── MissingToolsError      the target interpreter lacks pytest, coverage or hypothesis
@@ -12,7 +12,7 @@ CodegenLabError (codegen_lab.mcp_core.errors)
 
 from __future__ import annotations
 
-from codegen_lab.mcp_core.errors import OperationError, UsageError
+from codegen_lab.common.errors import OperationError, UsageError
 
 __all__ = ["MissingToolsError", "TestgenOperationError", "TestgenUsageError"]
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import anyio.to_thread
 from mcp_types import ToolAnnotations
 
-from codegen_lab.mcp_core import Context, Settings, Toolkit
-from codegen_lab.mcp_core._lazy import lazy_exports
+from codegen_lab.common import Settings
+from codegen_lab.common._lazy import lazy_exports
+from codegen_lab.mcp_core import Context, Toolkit
 from codegen_lab.testgen._completion import Completer
 from codegen_lab.testgen.errors import TestgenUsageError
 

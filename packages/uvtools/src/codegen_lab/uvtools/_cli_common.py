@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
+from codegen_lab.common.cli import format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
     from rich.console import Console

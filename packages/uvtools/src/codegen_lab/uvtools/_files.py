@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from codegen_lab.mcp_core.errors import OperationError
+from codegen_lab.common.errors import OperationError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-    from codegen_lab.mcp_core.files import ChangeSet
+    from codegen_lab.common.files import ChangeSet
 
 __all__ = ["write_files"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from codegen_lab.mcp_core.files import ChangeSet
+from codegen_lab.common.files import ChangeSet
 from codegen_lab.uvtools._lock import Lock
 from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary

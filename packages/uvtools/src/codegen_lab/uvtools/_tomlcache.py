@@ -178,7 +178,7 @@ class TomlCache:
             entries = {name: entry for name, entry in entries.items() if _json_safe(entry)}
             data = json.dumps({"format": _FORMAT, "root": str(self.root), "files": entries})
         try:
-            from codegen_lab.mcp_core.files import replace_atomically  # noqa: PLC0415
+            from codegen_lab.common.files import replace_atomically  # noqa: PLC0415
 
             replace_atomically(self.file, data.encode())
         except OSError as exc:

@@ -12,7 +12,7 @@ import tomlkit
 from packaging.requirements import Requirement
 from packaging.version import InvalidVersion, Version
 
-from codegen_lab.mcp_core.files import ChangeSet
+from codegen_lab.common.files import ChangeSet
 from codegen_lab.uvtools._files import write_files
 from codegen_lab.uvtools._graph import Graph
 from codegen_lab.uvtools._model import Workspace, normalize_name

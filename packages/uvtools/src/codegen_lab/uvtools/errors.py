@@ -1,4 +1,4 @@
-"""Errors of uvtools, on the Codegen Lab hierarchy of `codegen_lab.mcp_core.errors`.
+"""Errors of uvtools, on the Codegen Lab hierarchy of `codegen_lab.common.errors`.
 
 ```
 CodegenLabError
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from codegen_lab.mcp_core.errors import OperationError, UsageError
+from codegen_lab.common.errors import OperationError, UsageError
 
 __all__ = ["CommandError", "CycleError", "LockFileError", "WorkspaceError"]
 

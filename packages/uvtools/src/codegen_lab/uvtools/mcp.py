@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio.to_thread
 
-from codegen_lab.mcp_core import Context, Settings, ToolAnnotations, Toolkit
-from codegen_lab.mcp_core.errors import UsageError
+from codegen_lab.common import Settings
+from codegen_lab.common.errors import UsageError
+from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.uvtools._model import Workspace

@@ -36,9 +36,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from codegen_lab.mcp_core._atomic import replace_atomically
-from codegen_lab.mcp_core._folders import default_state_dir
-from codegen_lab.mcp_core.errors import OperationError, UsageError
+from codegen_lab.common._atomic import replace_atomically
+from codegen_lab.common._folders import default_state_dir
+from codegen_lab.common.errors import OperationError, UsageError
 
 __all__ = [
     "Change",

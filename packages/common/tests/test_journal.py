@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from codegen_lab.mcp_core import _journal
-from codegen_lab.mcp_core.errors import OperationError, UsageError
-from codegen_lab.mcp_core.files import ChangeSet, default_state_dir, recent_changes, undo_last
+from codegen_lab.common import _journal
+from codegen_lab.common.errors import OperationError, UsageError
+from codegen_lab.common.files import ChangeSet, default_state_dir, recent_changes, undo_last
 
 
 @pytest.fixture
@@ -239,7 +239,7 @@ def test_two_processes_writing_at_once_leave_a_journal_that_reads(project: Path)
         """
         import sys
         from pathlib import Path
-        from codegen_lab.mcp_core.files import ChangeSet
+        from codegen_lab.common.files import ChangeSet
 
         root, name = Path(sys.argv[1]), sys.argv[2]
         for number in range(25):

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from codegen_lab.mcp_core._ratelimit import DEFAULT_RATE_LIMITS, Rate
-from codegen_lab.mcp_core.errors import SettingsError
+from codegen_lab.common._rates import DEFAULT_RATE_LIMITS, Rate
+from codegen_lab.common.errors import SettingsError
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -148,7 +148,7 @@ class Settings(BaseModel):
         """`state_dir`, else `CODEGEN_LAB_STATE_DIR`, else the platform's state folder for codegen-lab."""
         if self.state_dir is not None:
             return self.state_dir
-        from codegen_lab.mcp_core._audit import default_state_dir  # noqa: PLC0415
+        from codegen_lab.common._folders import default_state_dir  # noqa: PLC0415
 
         return default_state_dir()
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from codegen_lab.mcp_core.files import replace_atomically
+from codegen_lab.common.files import replace_atomically
 
 
 def test_a_new_file_and_a_replaced_one_keep_their_permissions(tmp_path: Path) -> None:

@@ -7,22 +7,19 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client
-from mcp_types import CreateMessageRequestParams, CreateMessageResult, TextContent
 
-from codegen_lab.mcp_core import Context, Settings, Toolkit, UsageError, build_server
-from codegen_lab.mcp_core.llm import (
+from codegen_lab.common import LLMUnavailableError, Settings, UsageError
+from codegen_lab.llm import (
     AnthropicBackend,
     CompletionRequest,
     LLMService,
-    LLMUnavailableError,
     Message,
     RateLimiter,
     ResponseCache,
     backoff,
     cache_key,
 )
-from codegen_lab.mcp_core.testing import FakeAnthropic
+from codegen_lab.llm.testing import FakeAnthropic
 
 pytestmark = pytest.mark.anyio
 CANARY = "sk-ant-canary-7f3c9b1e-do-not-leak"
@@ -130,7 +127,7 @@ async def test_a_repeated_call_is_served_by_the_cache(fake: FakeAnthropic, tmp_p
 async def test_the_cache_expires_and_evicts_the_least_recently_used(tmp_path: Path) -> None:
     clock = Clock()
     cache = ResponseCache(tmp_path / "c.sqlite3", ttl=60, max_bytes=600, clock=clock)
-    from codegen_lab.mcp_core.llm import Completion
+    from codegen_lab.llm import Completion
 
     for index in range(3):
         cache.put(f"k{index}", Completion(text="x" * 100, backend="anthropic", model="m"))  # about 250 bytes
@@ -188,43 +185,6 @@ async def test_without_any_backend_the_error_says_how_to_get_one(tmp_path: Path)
     assert not LLMService().available()
 
 
-def sampling_server(llm: LLMService, tmp_path: Path) -> Any:
-    kit = Toolkit("demo")
-
-    @kit.tool()
-    async def ask(ctx: Context) -> dict[str, Any]:
-        completion = await llm.complete(ASK, tool="demo_ask", session=ctx.session)
-        return {"text": completion.text, "backend": completion.backend, "notes": list(completion.notes)}
-
-    return build_server(Settings(root=tmp_path), [kit])
-
-
-async def answer(context: Any, params: CreateMessageRequestParams) -> CreateMessageResult:
-    assert params.system_prompt == "Be brief."
-    return CreateMessageResult(
-        role="assistant",
-        content=TextContent(type="text", text="Hi from the client."),
-        model="client-model",
-        stop_reason="endTurn",
-    )
-
-
-async def test_sampling_asks_the_clients_own_model(tmp_path: Path) -> None:
-    async with Client(sampling_server(LLMService(), tmp_path), mode="legacy", sampling_callback=answer) as client:
-        result = await client.call_tool("demo_ask", {})
-    assert result.structured_content == {"text": "Hi from the client.", "backend": "sampling", "notes": []}
-
-
-async def test_an_outage_falls_back_to_sampling_and_says_so(fake: FakeAnthropic, tmp_path: Path) -> None:
-    fake.fail(401)
-    llm = service(fake, tmp_path)
-    async with Client(sampling_server(llm, tmp_path), mode="legacy", sampling_callback=answer) as client:
-        result = await client.call_tool("demo_ask", {})
-    content = result.structured_content or {}
-    assert content["backend"] == "sampling"
-    assert content["notes"] == ["fell back: anthropic: HTTP 401 authentication_error"]
-
-
 async def test_the_key_appears_nowhere(fake: FakeAnthropic, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     llm = service(fake, tmp_path, max_retries=1)
@@ -250,13 +210,3 @@ def test_settings_build_the_service(tmp_path: Path) -> None:
     missing = Settings(root=tmp_path, anthropic_key_file=tmp_path / "nope", cache_dir=tmp_path)
     with pytest.raises(UsageError, match=r"anthropic-key-file .*nope: cannot be read"):
         LLMService.from_settings(missing, environ={})
-
-
-async def test_server_info_reports_llm_usage(fake: FakeAnthropic, tmp_path: Path) -> None:
-    llm = service(fake, tmp_path)
-    await llm.complete(ASK, tool="rules_review")
-    async with Client(build_server(Settings(root=tmp_path), [], llm=llm)) as client:
-        info = (await client.call_tool("server_info", {})).structured_content or {}
-    assert info["llm"]["backends"] == ["anthropic"]
-    assert info["llm"]["tools"]["rules_review"]["calls"] == 1
-    assert info["llm"]["cache"]["misses"] == 1

@@ -9,7 +9,7 @@ import stat
 import tempfile
 from pathlib import Path
 
-from codegen_lab.mcp_core.guard import AllowedRoots, open_folder_inside
+from codegen_lab.common.guard import AllowedRoots, open_folder_inside
 
 __all__ = ["replace_atomically"]
 

@@ -24,7 +24,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from codegen_lab.mcp_core.errors import UsageError
+from codegen_lab.common.errors import UsageError
 
 __all__ = ["AllowedRoots", "check_revision", "open_folder_inside"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from codegen_lab.mcp_core.errors import UsageError
-from codegen_lab.mcp_core.secrets import register_secret
+from codegen_lab.common.errors import UsageError
+from codegen_lab.common.secrets import register_secret
 
 if TYPE_CHECKING:
     from pathlib import Path

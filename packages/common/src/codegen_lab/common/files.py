@@ -6,8 +6,8 @@ the state folder, so that `undo_last` (the `codegen-lab undo` command) takes the
 a user's file in Codegen Lab goes through it.
 """
 
-from codegen_lab.mcp_core._atomic import replace_atomically
-from codegen_lab.mcp_core._journal import (
+from codegen_lab.common._atomic import replace_atomically
+from codegen_lab.common._journal import (
     Change,
     ChangeSet,
     FileChange,

@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import sqlite3
 
-    from codegen_lab.mcp_core._settings import Settings
+    from codegen_lab.common._settings import Settings
 
-from codegen_lab.mcp_core._folders import default_cache_dir
-from codegen_lab.mcp_core._sqlite import open_store
-from codegen_lab.mcp_core.llm._types import Completion, CompletionRequest, Usage
+from codegen_lab.common._folders import default_cache_dir
+from codegen_lab.common._sqlite import open_store
+from codegen_lab.llm._types import Completion, CompletionRequest, Usage
 
 __all__ = ["ResponseCache", "cache_key", "default_cache_dir"]
 

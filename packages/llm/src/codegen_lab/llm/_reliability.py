@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from codegen_lab.mcp_core.errors import LLMUnavailableError
+from codegen_lab.common.errors import LLMUnavailableError
 
 __all__ = ["CircuitBreaker", "RateLimiter", "backoff"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from codegen_lab.mcp_core.errors import CodegenLabError, UsageError
+from codegen_lab.common.errors import CodegenLabError, UsageError
 
 __all__ = ["CallerError", "format_option", "reported_errors", "root_option"]
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from codegen_lab.mcp_core import Settings, SettingsError, load_settings
+from codegen_lab.common import Settings, SettingsError, load_settings
 
 
 def write_pyproject(root: Path, body: str) -> Path:

@@ -1,17 +1,19 @@
-"""LLM backends: the Anthropic API through the official SDK, and the client's own model through MCP sampling."""
+"""The Anthropic API through the official SDK: the LLM backend this package ships.
+
+The client's own model (MCP sampling) is a backend too; it lives with the MCP code, in `codegen_lab.mcp_core`.
+"""
 
 from __future__ import annotations
 
 import os
 import time
-import warnings
 from typing import Any, cast
 
-from codegen_lab.mcp_core.errors import LLMUnavailableError
-from codegen_lab.mcp_core.llm._keys import anthropic_key
-from codegen_lab.mcp_core.llm._types import Completion, CompletionRequest, StreamCallback, Usage
+from codegen_lab.common.errors import LLMUnavailableError
+from codegen_lab.llm._keys import anthropic_key
+from codegen_lab.llm._types import Completion, CompletionRequest, StreamCallback, Usage
 
-__all__ = ["AnthropicBackend", "BackendError", "SamplingBackend", "anthropic_key"]
+__all__ = ["AnthropicBackend", "BackendError", "anthropic_key"]
 
 
 class BackendError(Exception):
@@ -47,7 +49,7 @@ class AnthropicBackend:
                 import anthropic  # noqa: PLC0415
             except ImportError as exc:
                 raise LLMUnavailableError(
-                    "the anthropic package is not installed: pip install 'codegen-lab-mcp-core[anthropic]'"
+                    "the anthropic package is not installed: pip install 'codegen-lab-llm[anthropic]'"
                 ) from exc
             self._client = anthropic.AsyncAnthropic(
                 api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=self.timeout
@@ -110,58 +112,3 @@ def _kind(exc: Any) -> str:
     error: object = cast("dict[str, object]", body).get("error") if isinstance(body, dict) else None
     kind: object = cast("dict[str, object]", error).get("type") if isinstance(error, dict) else None
     return str(kind) if kind else type(exc).__name__
-
-
-class SamplingBackend:
-    """Completions from the connected client's own model (`sampling/createMessage`).
-
-    Args:
-        session: The MCP server session of the current request (`ctx.session`).
-    """
-
-    name = "sampling"
-    model = "client"
-
-    def __init__(self, session: Any) -> None:
-        self._session = session
-
-    @staticmethod
-    def offered_by(session: Any) -> bool:
-        """Whether the client declared the sampling capability."""
-        capabilities = getattr(session, "client_capabilities", None)
-        return capabilities is not None and getattr(capabilities, "sampling", None) is not None
-
-    async def complete(self, request: CompletionRequest, *, on_text: StreamCallback | None = None) -> Completion:
-        """Ask the client's model; the whole answer arrives at once (sampling does not stream)."""
-        from mcp.shared.exceptions import MCPDeprecationWarning  # noqa: PLC0415
-        from mcp_types import SamplingMessage, TextContent  # noqa: PLC0415
-
-        started = time.perf_counter()
-        try:
-            with warnings.catch_warnings():
-                # Sampling is deprecated from protocol 2026-07-28 on (SEP-2577), yet it is how clients without an
-                # API key lend their model; we use it only where the client still declares the capability.
-                warnings.simplefilter("ignore", MCPDeprecationWarning)
-                result = await self._session.create_message(
-                    [
-                        SamplingMessage(role=m.role, content=TextContent(type="text", text=m.content))
-                        for m in request.messages
-                    ],
-                    max_tokens=request.max_tokens,
-                    system_prompt=request.system,
-                    temperature=request.temperature,
-                    stop_sequences=list(request.stop) or None,
-                )
-        except Exception as exc:
-            raise BackendError(f"the client's sampling failed: {type(exc).__name__}: {exc}", transient=False) from None
-        content = result.content
-        text = getattr(content, "text", None) or ""
-        if on_text is not None and text:
-            await on_text(text)
-        return Completion(
-            text=text,
-            backend=self.name,
-            model=getattr(result, "model", "client") or "client",
-            stop_reason=getattr(result, "stop_reason", None),
-            latency_seconds=time.perf_counter() - started,
-        )

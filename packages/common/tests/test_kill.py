@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from codegen_lab.mcp_core import _journal
-from codegen_lab.mcp_core.errors import UsageError
-from codegen_lab.mcp_core.files import ChangeSet, default_state_dir, recent_changes, undo_last
+from codegen_lab.common import _journal
+from codegen_lab.common.errors import UsageError
+from codegen_lab.common.files import ChangeSet, default_state_dir, recent_changes, undo_last
 
 FILES = 4
 MEGABYTE = 1024 * 1024

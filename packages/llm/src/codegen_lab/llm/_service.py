@@ -10,14 +10,14 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from codegen_lab.mcp_core.errors import LLMUnavailableError
-from codegen_lab.mcp_core.llm._backends import AnthropicBackend, BackendError, SamplingBackend, anthropic_key
-from codegen_lab.mcp_core.llm._cache import ResponseCache, cache_key
-from codegen_lab.mcp_core.llm._reliability import CircuitBreaker, RateLimiter, backoff
-from codegen_lab.mcp_core.llm._types import Completion, CompletionRequest, LLMBackend, StreamCallback
+from codegen_lab.common.errors import LLMUnavailableError
+from codegen_lab.llm._backends import AnthropicBackend, BackendError, anthropic_key
+from codegen_lab.llm._cache import ResponseCache, cache_key
+from codegen_lab.llm._reliability import CircuitBreaker, RateLimiter, backoff
+from codegen_lab.llm._types import Completion, CompletionRequest, LLMBackend, StreamCallback
 
 if TYPE_CHECKING:
-    from codegen_lab.mcp_core._settings import Settings
+    from codegen_lab.common._settings import Settings
 
 __all__ = ["LLMService", "ToolUsage"]
 
@@ -52,8 +52,8 @@ class ToolUsage:
 class LLMService:
     """Completions for every tool: the backends in order, with fallback, retries, breakers, limits and a cache.
 
-    Use `LLMService.from_settings(settings)`; pass `session=ctx.session` to `complete` so that the client's own
-    model (MCP sampling) can answer when it offers to.
+    Use `LLMService.from_settings(settings, sampling=...)`; pass `session=ctx.session` to `complete` so that the
+    client's own model (MCP sampling, `codegen_lab.mcp_core.sampling_backend`) can answer when it offers to.
     """
 
     anthropic: AnthropicBackend | None = None
@@ -66,11 +66,21 @@ class LLMService:
     breaker_reset: float = 30.0
     clock: Callable[[], float] = time.monotonic
     usage: dict[str, ToolUsage] = field(default_factory=dict[str, ToolUsage])
+    sampling: Callable[[Any], LLMBackend | None] | None = None
+    """The client's own model for an MCP session, or None when that client lends none."""
     _breakers: dict[str, CircuitBreaker] = field(default_factory=dict[str, CircuitBreaker])
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, environ: dict[str, str] | None = None) -> LLMService:
+    def from_settings(
+        cls,
+        settings: Settings,
+        *,
+        environ: dict[str, str] | None = None,
+        sampling: Callable[[Any], LLMBackend | None] | None = None,
+    ) -> LLMService:
         """The service the settings describe: Anthropic when a key is configured, the cache in the cache folder.
+
+        `sampling` gives the client's own model for an MCP session (`codegen_lab.mcp_core.sampling_backend`).
 
         Raises:
             UsageError: When `anthropic-key-file` is set but unreadable.
@@ -94,6 +104,7 @@ class LLMService:
             deadline=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
             limiter=RateLimiter(settings.llm_requests_per_minute, settings.llm_tokens_per_minute),
+            sampling=sampling,
         )
 
     def backends(self, session: Any = None) -> list[LLMBackend]:
@@ -102,8 +113,10 @@ class LLMService:
         for name in self.order:
             if name == "anthropic" and self.anthropic is not None:
                 found.append(self.anthropic)
-            elif name == "sampling" and session is not None and SamplingBackend.offered_by(session):
-                found.append(SamplingBackend(session))
+            elif name == "sampling" and session is not None and self.sampling is not None:
+                client = self.sampling(session)
+                if client is not None:
+                    found.append(client)
         return found
 
     def available(self, session: Any = None) -> bool:

@@ -1,0 +1,86 @@
+"""The client's own model as a backend (MCP sampling), and the LLM usage that `server_info` reports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp_types import CreateMessageRequestParams, CreateMessageResult, TextContent
+
+from codegen_lab.common import Settings
+from codegen_lab.llm import AnthropicBackend, CompletionRequest, LLMService, Message, ResponseCache
+from codegen_lab.llm.testing import FakeAnthropic
+from codegen_lab.mcp_core import Context, Toolkit, build_server, sampling_backend
+
+pytestmark = pytest.mark.anyio
+ASK = CompletionRequest(messages=(Message("user", "Say hello"),), system="Be brief.", max_tokens=64)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic(reply="Hello there, friend.") as server:
+        yield server
+
+
+def service(fake: FakeAnthropic, tmp_path: Path, **options: Any) -> LLMService:
+    backend = AnthropicBackend(api_key="sk-test", model="claude-sonnet-5-5", base_url=fake.url, timeout=10)
+    cache = ResponseCache(tmp_path / "cache.sqlite3", ttl=3600, max_bytes=1_000_000)
+    return LLMService(anthropic=backend, cache=cache, **options)
+
+
+def sampling_server(llm: LLMService, tmp_path: Path) -> Any:
+    kit = Toolkit("demo")
+
+    @kit.tool()
+    async def ask(ctx: Context) -> dict[str, Any]:
+        completion = await llm.complete(ASK, tool="demo_ask", session=ctx.session)
+        return {"text": completion.text, "backend": completion.backend, "notes": list(completion.notes)}
+
+    return build_server(Settings(root=tmp_path), [kit])
+
+
+async def answer(context: Any, params: CreateMessageRequestParams) -> CreateMessageResult:
+    assert params.system_prompt == "Be brief."
+    return CreateMessageResult(
+        role="assistant",
+        content=TextContent(type="text", text="Hi from the client."),
+        model="client-model",
+        stop_reason="endTurn",
+    )
+
+
+async def test_sampling_asks_the_clients_own_model(tmp_path: Path) -> None:
+    async with Client(
+        sampling_server(LLMService(sampling=sampling_backend), tmp_path), mode="legacy", sampling_callback=answer
+    ) as client:
+        result = await client.call_tool("demo_ask", {})
+    assert result.structured_content == {"text": "Hi from the client.", "backend": "sampling", "notes": []}
+
+
+async def test_an_outage_falls_back_to_sampling_and_says_so(fake: FakeAnthropic, tmp_path: Path) -> None:
+    fake.fail(401)
+    llm = service(fake, tmp_path, sampling=sampling_backend)
+    async with Client(sampling_server(llm, tmp_path), mode="legacy", sampling_callback=answer) as client:
+        result = await client.call_tool("demo_ask", {})
+    content = result.structured_content or {}
+    assert content["backend"] == "sampling"
+    assert content["notes"] == ["fell back: anthropic: HTTP 401 authentication_error"]
+
+
+async def test_without_a_sampling_backend_the_clients_model_is_not_asked(tmp_path: Path) -> None:
+    async with Client(sampling_server(LLMService(), tmp_path), mode="legacy", sampling_callback=answer) as client:
+        result = await client.call_tool("demo_ask", {})
+    assert result.is_error
+
+
+async def test_server_info_reports_llm_usage(fake: FakeAnthropic, tmp_path: Path) -> None:
+    llm = service(fake, tmp_path)
+    await llm.complete(ASK, tool="rules_review")
+    async with Client(build_server(Settings(root=tmp_path), [], llm=llm)) as client:
+        info = (await client.call_tool("server_info", {})).structured_content or {}
+    assert info["llm"]["backends"] == ["anthropic"]
+    assert info["llm"]["tools"]["rules_review"]["calls"] == 1
+    assert info["llm"]["cache"]["misses"] == 1
