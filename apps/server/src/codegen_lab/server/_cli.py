@@ -348,9 +348,8 @@ def generate(
     """Write code for TASK into TARGET with the LLM, following the project's rules, and validate it."""
     import anyio  # noqa: PLC0415
 
-    from codegen_lab.llm import LLMService  # noqa: PLC0415
-    from codegen_lab.server._app import configure_logging  # noqa: PLC0415
-    from codegen_lab.server._codegen import generate_code  # noqa: PLC0415
+    from codegen_lab.server._app import configure_logging, deferred_llm  # noqa: PLC0415
+    from codegen_lab.server._codegen import code_loop  # noqa: PLC0415
 
     async def stream(text: str) -> None:
         if output_format == "text":
@@ -359,15 +358,15 @@ def generate(
     with _reported_errors():
         settings = _settings(root=root)
         configure_logging("WARNING")
-        llm = LLMService.from_settings(settings)
+        loop = code_loop(settings, deferred_llm(settings))()
         result = anyio.run(
-            lambda: generate_code(
-                settings,
-                llm,
+            lambda: loop.generate(
                 task=task,
                 target_path=target_path,
                 context_paths=list(context_paths),
                 write=write,
+                tests=list(tests) or None,
+                typecheck=typecheck,
                 on_text=stream,
             )
         )
@@ -401,15 +400,14 @@ def review(path: str, output_format: str, root: Path | None) -> None:
     """Review PATH against the project rules that apply to it and the linters (with the LLM when configured)."""
     import anyio  # noqa: PLC0415
 
-    from codegen_lab.llm import LLMService  # noqa: PLC0415
-    from codegen_lab.server._app import configure_logging  # noqa: PLC0415
-    from codegen_lab.server._codegen import review_code  # noqa: PLC0415
+    from codegen_lab.server._app import configure_logging, deferred_llm  # noqa: PLC0415
+    from codegen_lab.server._codegen import code_loop  # noqa: PLC0415
 
     with _reported_errors():
         settings = _settings(root=root)
         configure_logging("WARNING")
-        llm = LLMService.from_settings(settings)
-        result = anyio.run(lambda: review_code(settings, llm, path=path))
+        loop = code_loop(settings, deferred_llm(settings))()
+        result = anyio.run(lambda: loop.review(path=path))
     if output_format == "json":
         click.echo(json.dumps(result.as_json(), indent=2))
         return
@@ -419,7 +417,7 @@ def review(path: str, output_format: str, root: Path | None) -> None:
 
 def _echo_validation(report: dict[str, Any]) -> None:
     if report["passed"]:
-        click.echo("validation: passed (syntax, ruff with security rules, forbidden calls)", err=True)
+        click.echo("validation: passed (syntax, ruff with security rules, import allowlist, call policy)", err=True)
         return
     if report["syntax_error"]:
         click.echo(f"validation: syntax error at {report['syntax_error']}", err=True)

@@ -119,6 +119,10 @@ class Settings(BaseModel):
     """Calls per tool class (`llm`, `tests`, `subprocess`) as `N/second|minute|hour|day`, or `off`; token buckets
     that allow bursts up to N. Classes not given keep their default (`CODEGEN_LAB_RATE_LIMITS` is a JSON object)."""
 
+    codegen_allowed_imports: tuple[str, ...] = ()
+    """More modules that generated code may import, beyond the safe standard library and the project's own
+    packages and declared dependencies (modules that run or load code, such as `subprocess`, only from here)."""
+
     @field_validator("root")
     @classmethod
     def _root_is_a_folder(cls, value: Path) -> Path:
@@ -243,7 +247,7 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, _Sourced]:
             # Other components read their own CODEGEN_LAB_* variables; an unknown one is not an error here.
             logger.debug("ignoring %s: not a server setting", variable)
             continue
-        lists = {"include", "exclude", "llm_order", "allowed_hosts", "allowed_origins"}
+        lists = {"include", "exclude", "llm_order", "allowed_hosts", "allowed_origins", "codegen_allowed_imports"}
         value: object = text
         if field in lists:
             value = _split_list(text)
