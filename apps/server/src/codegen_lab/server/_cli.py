@@ -423,6 +423,11 @@ def _echo_validation(report: dict[str, Any]) -> None:
         click.echo(f"validation: syntax error at {report['syntax_error']}", err=True)
     for item in [*report["lint"], *report["policy"]]:
         click.echo(f"validation: line {item['line']}: {item.get('code', 'policy')} {item['message']}", err=True)
+    tests: dict[str, Any] = report.get("tests") or {}
+    if tests.get("skipped") or tests.get("error"):
+        click.echo(f"tests: {tests.get('skipped') or tests.get('error')}", err=True)
+    for failure in tests.get("failures", []):
+        click.echo(f"tests: {failure['test']} failed: {failure['message']}", err=True)
 
 
 @cli.command()
