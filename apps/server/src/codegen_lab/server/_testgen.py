@@ -1,22 +1,16 @@
-"""testgen's model: the server's LLM service adapted to testgen's small `Completer` protocol.
-
-testgen imports no LLM code; it asks `await completer.complete(system, messages, max_tokens)` from the worker
-thread its generation runs in, in an event loop of its own. The service (its HTTP client, rate limiter and the
-MCP session that sampling answers through) belongs to one event loop, so every call is sent to that loop.
-"""
+"""testgen's model: the server's LLM service, as the `codegen_lab.llm.Completer` testgen takes."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from codegen_lab.common import Settings
-    from codegen_lab.llm import LLMService
+    from codegen_lab.llm import Completion, CompletionRequest, LLMService, StreamCallback
     from codegen_lab.mcp_core import Context, Toolkit
-    from codegen_lab.testgen import Message
 
 __all__ = ["ServiceCompleter", "cli_completer", "testgen_toolkit"]
 
@@ -24,31 +18,40 @@ TOOL = "testgen_generate"
 
 
 class ServiceCompleter:
-    """A testgen `Completer` over the LLM service; its calls run on `loop`, counted under `testgen_generate`."""
+    """The LLM service as a `codegen_lab.llm.Completer` for testgen, whose calls run on the service's event loop.
+
+    testgen generates in a worker thread, in an event loop of its own; the service (its HTTP client, rate limiter
+    and the MCP session sampling answers through) belongs to the server's loop, so each call is sent there.
+    """
 
     def __init__(self, llm: LLMService, *, loop: asyncio.AbstractEventLoop, session: Any = None) -> None:
         self.llm = llm
         self.loop = loop
         self.session = session
 
-    async def complete(self, system: str, messages: Sequence[Message], max_tokens: int) -> str:
-        """The model's answer to the conversation.
+    def available(self, session: Any = None) -> bool:
+        """Whether the service has a backend for this completer's session."""
+        return self.llm.available(session if session is not None else self.session)
+
+    async def complete(
+        self,
+        request: CompletionRequest,
+        *,
+        tool: str = TOOL,
+        session: Any = None,
+        on_text: StreamCallback | None = None,
+    ) -> Completion:
+        """The model's answer, asked on the service's loop with this completer's session.
 
         Raises:
             LLMUnavailableError: When no backend answered.
         """
-        from codegen_lab.llm import CompletionRequest  # noqa: PLC0415
-        from codegen_lab.llm import Message as Turn  # noqa: PLC0415
-
-        request = CompletionRequest(
-            messages=tuple(Turn(message["role"], message["content"]) for message in messages),
-            system=system,
-            max_tokens=max_tokens,
+        call = self.llm.complete(
+            request, tool=tool, session=session if session is not None else self.session, on_text=on_text
         )
-        call = self.llm.complete(request, tool=TOOL, session=self.session)
         if asyncio.get_running_loop() is self.loop:
-            return (await call).text
-        return (await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, self.loop))).text
+            return await call
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call, self.loop))
 
 
 def testgen_toolkit(settings: Settings, llm: Callable[[], LLMService]) -> Toolkit:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 from codegen_lab.common.cli import format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
-    from codegen_lab.testgen._completion import Completer
+    from codegen_lab.llm import Completer
     from codegen_lab.testgen._models import ModelTestsReport
 
     ModelOffer = Callable[[Path | None], AbstractContextManager[Completer | None]]

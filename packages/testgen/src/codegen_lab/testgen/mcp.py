@@ -17,8 +17,8 @@ from mcp_types import ToolAnnotations
 
 from codegen_lab.common import Settings
 from codegen_lab.common._lazy import lazy_exports
+from codegen_lab.llm import Completer
 from codegen_lab.mcp_core import Context, Toolkit
-from codegen_lab.testgen._completion import Completer
 from codegen_lab.testgen.errors import TestgenUsageError
 
 if TYPE_CHECKING:
