@@ -10,7 +10,7 @@ from mcp import Client
 from mcp_types import TextContent, TextResourceContents
 
 from codegen_lab.common import Settings
-from codegen_lab.mcp_core import build_server
+from codegen_lab.mcp_core import ServerContext, build_server
 from codegen_lab.rule_engine.mcp import create_toolkit
 
 pytestmark = pytest.mark.anyio
@@ -25,7 +25,7 @@ REPO = {
 
 def server_for(root: Path) -> Any:
     settings = Settings(root=root)
-    return build_server(settings, [create_toolkit(settings)])
+    return build_server(settings, [create_toolkit(ServerContext(settings))])
 
 
 async def test_rules_for_path_explains(make_repo: MakeRepo) -> None:

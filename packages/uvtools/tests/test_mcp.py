@@ -11,7 +11,7 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
 from codegen_lab.common import Settings
-from codegen_lab.mcp_core import build_server
+from codegen_lab.mcp_core import ServerContext, build_server
 from codegen_lab.uvtools.mcp import create_toolkit
 
 pytestmark = pytest.mark.anyio
@@ -24,7 +24,7 @@ def anyio_backend() -> str:
 
 def server(root: Path):
     settings = Settings(root=root)
-    return build_server(settings, [create_toolkit(settings)])
+    return build_server(settings, [create_toolkit(ServerContext(settings))])
 
 
 def structured(result: CallToolResult) -> dict[str, Any]:

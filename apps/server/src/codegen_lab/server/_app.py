@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from codegen_lab.common import Settings
     from codegen_lab.llm import LLMService
+    from codegen_lab.mcp_core import ServerContext
 
 __all__ = ["APP_PACKAGE", "configure_logging", "create_server"]
 
@@ -40,19 +41,21 @@ def configure_logging(level: str) -> None:
 def create_server(settings: Settings) -> MCPServer:
     """The MCP server of every installed toolkit that the settings let load, after the built-in `server` one.
 
+    Every toolkit factory receives one `ServerContext`: the settings (root, state folder) and the LLM service,
+    made on first use.
+
     Raises:
         SettingsError: When `include` or `exclude` names a toolkit that is not installed.
         UsageError: When `anthropic-key-file` is set but cannot be read.
         ToolkitError: When a toolkit fails to load or two declare the same name.
     """
     from codegen_lab.llm import anthropic_key  # noqa: PLC0415
+    from codegen_lab.mcp_core import ServerContext  # noqa: PLC0415
 
     anthropic_key(settings.anthropic_key_file)  # an unreadable key file stops the start, before any tool is served
     llm = deferred_llm(settings)
-    toolkits = [
-        codegen_toolkit(settings, llm),
-        *(_wired(toolkit, settings, llm) for toolkit in discover_toolkits(settings)),
-    ]
+    context = ServerContext(settings, llm=llm)
+    toolkits = [codegen_toolkit(context), *discover_toolkits(settings, context=context)]
     return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm)
 
 
@@ -72,18 +75,11 @@ def deferred_llm(settings: Settings) -> Callable[[], LLMService]:
     return service
 
 
-def _wired(toolkit: Toolkit, settings: Settings, llm: Callable[[], LLMService]) -> Toolkit:
-    """The toolkit as discovered, or, for one that can use the LLM, made again with the service passed in."""
-    if toolkit.name == "testgen" and toolkit.package == "codegen-lab-testgen":
-        from codegen_lab.server._testgen import testgen_toolkit  # noqa: PLC0415
-
-        return testgen_toolkit(settings, llm)
-    return toolkit
-
-
-def codegen_toolkit(settings: Settings, llm: Callable[[], LLMService]) -> Toolkit:
+def codegen_toolkit(context: ServerContext) -> Toolkit:
     """The `codegen` toolkit (`generate_code`, `review_code`, prompts) over the code loop the server wires."""
     from codegen_lab.codegen.mcp import create_toolkit  # noqa: PLC0415
     from codegen_lab.server._codegen import code_loop  # noqa: PLC0415
 
-    return create_toolkit(code_loop(settings, llm), package=APP_PACKAGE)
+    if context.llm is None:
+        raise ValueError("the code loop needs the server's model: ServerContext(settings, llm=...)")
+    return create_toolkit(code_loop(context.settings, context.llm), package=APP_PACKAGE)

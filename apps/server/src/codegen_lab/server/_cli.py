@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from codegen_lab.common import Settings, SettingsError, load_settings
-from codegen_lab.common.cli import format_option, reported_errors, root_option
+from codegen_lab.common.cli import HostContext, format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -120,8 +120,8 @@ def cli() -> None:
     """Codegen Lab: tools for AI-assisted Python development, served over the Model Context Protocol."""
     if click.get_current_context().invoked_subcommand != "serve":
         gc.enable()  # `main` turned it off for the start; `serve` turns it on once the server is built
-    # `codegen-lab testgen generate --llm` finds the server's LLM here (testgen's cli.py reads this key)
-    click.get_current_context().meta["codegen_lab.testgen.model"] = _testgen_model
+    # the mounted command groups find the host's model here (`codegen-lab testgen generate --llm`)
+    click.get_current_context().obj = HostContext(model=_testgen_model)
 
 
 @contextmanager

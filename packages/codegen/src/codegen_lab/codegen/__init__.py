@@ -10,50 +10,26 @@ Names are imported when first used.
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.common import lazy_exports as _lazy_exports
+from codegen_lab.common.exports import declared_exports as _declared_exports
 
 if TYPE_CHECKING:
     from codegen_lab.codegen._loop import (
-        CodeLoop,
-        GenerationResult,
-        ReviewResult,
-        RuleSource,
-        TestOutcome,
-        TestRunner,
+        CodeLoop as CodeLoop,
+        GenerationResult as GenerationResult,
+        ReviewResult as ReviewResult,
+        RuleSource as RuleSource,
+        TestOutcome as TestOutcome,
+        TestRunner as TestRunner,
     )
-    from codegen_lab.codegen._policy import ImportPolicy, PolicyFinding, check_policy
-    from codegen_lab.codegen._validate import Validation, validate_code
+    from codegen_lab.codegen._policy import (
+        ImportPolicy as ImportPolicy,
+        PolicyFinding as PolicyFinding,
+        check_policy as check_policy,
+    )
+    from codegen_lab.codegen._validate import Validation as Validation, validate_code as validate_code
 
 __version__: str
 """The installed version of codegen-lab-codegen, read from its metadata when first asked for."""
 
-__all__ = [
-    "CodeLoop",
-    "GenerationResult",
-    "ImportPolicy",
-    "PolicyFinding",
-    "ReviewResult",
-    "RuleSource",
-    "TestOutcome",
-    "TestRunner",
-    "Validation",
-    "__version__",
-    "check_policy",
-    "validate_code",
-]
 
-_HOMES = {
-    "CodeLoop": "codegen_lab.codegen._loop",
-    "GenerationResult": "codegen_lab.codegen._loop",
-    "ReviewResult": "codegen_lab.codegen._loop",
-    "RuleSource": "codegen_lab.codegen._loop",
-    "TestOutcome": "codegen_lab.codegen._loop",
-    "TestRunner": "codegen_lab.codegen._loop",
-    "ImportPolicy": "codegen_lab.codegen._policy",
-    "PolicyFinding": "codegen_lab.codegen._policy",
-    "check_policy": "codegen_lab.codegen._policy",
-    "Validation": "codegen_lab.codegen._validate",
-    "validate_code": "codegen_lab.codegen._validate",
-}
-
-__getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-codegen", _HOMES, __all__)
+__getattr__, __dir__ = _declared_exports(__name__, "codegen-lab-codegen")

@@ -15,7 +15,7 @@ Example:
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.common._lazy import lazy_exports as _lazy_exports
+from codegen_lab.common.exports import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._document import Document, parse_document

@@ -145,8 +145,7 @@ def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | Non
     Exit code: 0 when nothing is at error level, 1 when errors are found, 2 for a usage error.
     """
     from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
-    from codegen_lab.rule_engine._lint import LintReport  # noqa: PLC0415
-    from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
+    from codegen_lab.rule_engine._lint import LintReport, lint as run_lint  # noqa: PLC0415
 
     with _reported():
         base = _lint_root(paths, root)

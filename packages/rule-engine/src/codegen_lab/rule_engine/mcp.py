@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from codegen_lab.common import Settings
-from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit
+from codegen_lab.mcp_core import Context, ServerContext, ToolAnnotations, Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine
@@ -20,8 +19,9 @@ __all__ = ["create_toolkit"]
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
-def create_toolkit(settings: Settings) -> Toolkit:
-    """The `rules` toolkit for the workspace at `settings.root`."""
+def create_toolkit(context: ServerContext) -> Toolkit:
+    """The `rules` toolkit for the workspace at `context.root`."""
+    settings = context.settings
     toolkit = Toolkit(
         "rules",
         description="Read, explain, lint and render the rule files that steer AI assistants.",

@@ -9,7 +9,7 @@ Names are imported when first used, so that the MCP server pays nothing for them
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.common._lazy import lazy_exports as _lazy_exports
+from codegen_lab.common.exports import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from codegen_lab.uvtools._affected import Affected, affected, changed_files

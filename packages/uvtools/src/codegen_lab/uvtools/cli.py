@@ -11,11 +11,13 @@ from pathlib import Path
 import click
 
 from codegen_lab.uvtools import _cli_change, _cli_env
-from codegen_lab.uvtools._cli_common import options as _options
-from codegen_lab.uvtools._cli_common import print_json as _json
-from codegen_lab.uvtools._cli_common import reported_errors as _reported_errors
-from codegen_lab.uvtools._cli_common import table as _table
-from codegen_lab.uvtools._cli_common import workspace_at as _workspace
+from codegen_lab.uvtools._cli_common import (
+    options as _options,
+    print_json as _json,
+    reported_errors as _reported_errors,
+    table as _table,
+    workspace_at as _workspace,
+)
 
 __all__ = ["cli", "main"]
 

@@ -1,8 +1,8 @@
 """The MCP toolkit `ws`: uv workspace tools for AI assistants (tool names start with `ws_`).
 
 Registered under the entry-point group `codegen_lab.toolkits` as `create_toolkit`, which takes the server's
-`Settings`: the workspace is the one at `settings.root`, and every path a tool takes stays inside it. Tools that
-change things (`ws_run`, `ws_bump`, `ws_add`, `ws_remove`) only say what they would do unless `apply` is true.
+`ServerContext`: the workspace is the one at `context.root`, and every path a tool takes stays inside it. Tools
+that change things (`ws_run`, `ws_bump`, `ws_add`, `ws_remove`) only say what they would do unless `apply` is true.
 
 This module imports only what a bare MCP server has already imported; the work is imported on the first call.
 """
@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio.to_thread
 
-from codegen_lab.common import Settings
 from codegen_lab.common.errors import UsageError
-from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit
+from codegen_lab.mcp_core import Context, ServerContext, ToolAnnotations, Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.uvtools._model import Workspace
@@ -50,8 +49,9 @@ async def _in_thread[T](fn: Callable[[], T]) -> T:
     return await anyio.to_thread.run_sync(fn)
 
 
-def create_toolkit(settings: Settings) -> Toolkit:
-    """The `ws` toolkit for the workspace at `settings.root`."""
+def create_toolkit(context: ServerContext) -> Toolkit:
+    """The `ws` toolkit for the workspace at `context.root`."""
+    settings = context.settings
     root = settings.root
     toolkit = Toolkit(
         "ws",
