@@ -23,7 +23,15 @@ def test_graph_json_is_the_contract(chain: Path) -> None:
     assert code == 0
     data = json.loads(output)
     assert data["order"] == ["a", "b", "c", "d"]
-    assert data["members"][2] == {"name": "c", "version": "0.1.0", "path": "packages/c", "dependencies": ["b"]}
+    assert data["members"][2] == {
+        "name": "c",
+        "version": "0.1.0",
+        "path": "packages/c",
+        "dependencies": ["b"],
+        "edges": [{"to": "b", "kinds": ["project"]}],
+    }
+    assert data["edges_from"]["from"] == "uv.lock"
+    assert data["cycles"] == []
 
 
 def test_graph_renders_and_answers_for_one_member(chain: Path) -> None:

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from codegen_lab.uvtools._cli_common import console, options, print_json, reported_errors, table, workspace_at
+from codegen_lab.uvtools._cli_common import (
+    console,
+    edges_option,
+    options,
+    print_json,
+    reported_errors,
+    table,
+    workspace_at,
+)
 
 if TYPE_CHECKING:
     from codegen_lab.uvtools._hygiene import Finding
@@ -39,10 +47,12 @@ def _show_findings(findings: list[Finding], output_format: str, extra: dict[str,
 @click.option("--keep-going", is_flag=True, help="After a failure, run the members that do not depend on it.")
 @click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="One log per member.")
 @click.option("--dry-run", is_flag=True, help="Show the order and run nothing.")
+@edges_option
 @options()
 def run(
     command: tuple[str, ...],
     members: tuple[str, ...],
+    order_kinds: tuple[str, ...],
     since: str | None,
     jobs: int,
     keep_going: bool,
@@ -80,6 +90,7 @@ def run(
                 apply=not dry_run,
                 log_dir=log_dir,
                 on_done=done,
+                order_kinds=order_kinds,
             )
     if output_format == "json":
         print_json(summary.as_json())

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from codegen_lab.uvtools._model import Workspace
 
-__all__ = ["console", "options", "print_json", "reported_errors", "table", "workspace_at"]
+__all__ = ["console", "edges_option", "options", "print_json", "reported_errors", "table", "workspace_at"]
 
 
 def options[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "json")) -> Callable[[F], F]:
@@ -27,6 +27,18 @@ def options[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "json")) 
         return root_option("A folder of the workspace (default: the current directory's workspace).")(fn)
 
     return decorate
+
+
+def edges_option[F: Callable[..., Any]](fn: F) -> F:
+    """`--edges KIND` (repeatable): the edge kinds that order the members, `project` unless given."""
+    return click.option(
+        "--edges",
+        "order_kinds",
+        multiple=True,
+        default=("project",),
+        show_default=True,
+        help="Edge kinds that order the members: project, extra, group, extra:NAME, group:NAME or all (repeat).",
+    )(fn)
 
 
 def workspace_at(root: Path | None) -> Workspace:

@@ -132,6 +132,7 @@ def run_many(
     log_dir: Path | None = None,
     timeout: float | None = None,
     on_done: Callable[[MemberResult], None] | None = None,
+    order_kinds: Sequence[str] = ("project",),
 ) -> RunSummary:
     """Run `command` in each member's folder, each after the members it depends on.
 
@@ -145,16 +146,18 @@ def run_many(
         log_dir: Write each member's output to `LOG_DIR/MEMBER.log`.
         timeout: Seconds each member's command may take.
         on_done: Called with each result as it arrives (for progress bars).
+        order_kinds: The edge kinds that order the members (`project` by default; `all`, `extra`, `group`,
+            `group:NAME`...): a cycle through other kinds does not stop the run.
 
     Raises:
         WorkspaceError: When `command` is empty or `jobs` below 1.
-        CycleError: When the members depend on each other in a cycle.
+        CycleError: When the members depend on each other in a cycle through the `order_kinds`.
     """
     if not command:
         raise WorkspaceError("the command to run is empty", hint="Pass the command after --, as: ws run -- pytest")
     if jobs < 1:
         raise WorkspaceError(f"jobs = {jobs}: must be at least 1")
-    graph = Graph.of(workspace)
+    graph = Graph.of(workspace, order_kinds=order_kinds)
     selected = set(graph.names if members is None else (workspace.member(name).name for name in members))
     order = [name for name in graph.order() if name in selected]
     summary = RunSummary(tuple(command), order, applied=apply)
@@ -162,7 +165,7 @@ def run_many(
         return summary
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
-    needs = {name: set(graph.dependencies(name, transitive=True)) & selected for name in order}
+    needs = {name: set(graph.dependencies(name, transitive=True, kinds=order_kinds)) & selected for name in order}
     folders = {name: workspace.member(name).path for name in order}
 
     def finish(result: MemberResult) -> None:

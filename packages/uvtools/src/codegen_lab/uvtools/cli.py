@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from codegen_lab.uvtools import _cli_change, _cli_env
+from codegen_lab.uvtools._cli_common import edges_option as _edges_option
 from codegen_lab.uvtools._cli_common import options as _options
 from codegen_lab.uvtools._cli_common import print_json as _json
 from codegen_lab.uvtools._cli_common import reported_errors as _reported_errors
@@ -49,13 +50,24 @@ def members(root: Path | None, output_format: str) -> None:
 
 @cli.command()
 @click.option("--member", "member_name", default=None, help="Show this member's dependencies and dependents.")
+@_edges_option
 @_options(("text", "json", "dot", "mermaid"))
-def graph(member_name: str | None, root: Path | None, output_format: str) -> None:
-    """The members' graph in dependency-first order (text, json, dot or mermaid)."""
+def graph(member_name: str | None, order_kinds: tuple[str, ...], root: Path | None, output_format: str) -> None:
+    """The members' graph in dependency-first order (text, json, dot or mermaid).
+
+    Edges come from uv.lock when it is fresh, else from the pyproject files (a note on stderr says why). The
+    order follows `project` edges unless --edges says otherwise; cycles through other kinds are listed.
+    """
     from codegen_lab.uvtools._graph import Graph  # noqa: PLC0415
 
     with _reported_errors():
-        members_graph = Graph.of(_workspace(root))
+        workspace = _workspace(root)
+        if not workspace.member_globs:
+            click.echo(f"note: {workspace.root} is a single project, not a uv workspace", err=True)
+        members_graph = Graph.of(workspace, order_kinds=order_kinds)
+        provenance = members_graph.provenance
+        if provenance["from"] != "uv.lock" and output_format != "json":
+            click.echo(f"note: edges from the pyproject files: {provenance['reason']}", err=True)
         if member_name is not None:
             data = members_graph.neighbours(member_name)
             if output_format == "json":
