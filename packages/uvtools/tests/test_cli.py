@@ -51,6 +51,11 @@ def test_affected_json_is_the_contract(chain: Path, git_repo: Callable[[Path], P
     code, output = invoke("affected", "--since", "HEAD", "--root", str(chain))
     assert "changed   b" in output
     assert "affected  c" in output
+    code, output = invoke("affected", "--since", "HEAD", "--root", str(chain), "--format", "github-matrix")
+    assert code == 0
+    assert json.loads(output) == {
+        "include": [{"member": "b", "path": "packages/b"}, {"member": "c", "path": "packages/c"}]
+    }
 
 
 def test_members_why_lint_and_release_plan(chain: Path) -> None:

@@ -5,6 +5,7 @@ Every command takes `--root DIR` (default: the workspace of the current director
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -146,18 +147,30 @@ def lock_check(offline: bool, root: Path | None, output_format: str) -> None:
 
 
 @cli.command()
-@click.option("--since", required=True, help="The git revision to compare the working tree with.")
-@_options()
+@click.option(
+    "--since",
+    required=True,
+    help="REF (from merge-base(REF, HEAD) to the working tree, untracked files included), A..B or A...B.",
+)
+@_options(("text", "json", "github-matrix"))
 def affected(since: str, root: Path | None, output_format: str) -> None:
-    """Members changed since a git revision, and every member that depends on them."""
+    """Members changed since a git revision, and every member that depends on them.
+
+    `--format github-matrix` prints `{"include": [{"member", "path"}]}` for a GitHub Actions job matrix.
+    """
     from codegen_lab.uvtools._affected import affected as find_affected  # noqa: PLC0415
+    from codegen_lab.uvtools._affected import github_matrix  # noqa: PLC0415
 
     with _reported_errors():
-        result = find_affected(_workspace(root), since)
+        workspace = _workspace(root)
+        result = find_affected(workspace, since)
     if output_format == "json":
         _json(result.as_json())
         return
-    click.echo(f"{len(result.files)} file(s) changed since {since}")
+    if output_format == "github-matrix":
+        click.echo(json.dumps(github_matrix(workspace, result.affected), separators=(",", ":")))
+        return
+    click.echo(f"{len(result.files)} file(s) changed in {since}")
     for name in result.changed:
         click.echo(f"changed   {name}  ({', '.join(result.reasons[name][:3])})")
     for name in result.affected:

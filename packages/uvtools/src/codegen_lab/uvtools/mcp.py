@@ -86,7 +86,7 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     async def graph(
         path: str = ".", output_format: Literal["json", "dot", "mermaid", "text"] = "json", member: str | None = None
     ) -> dict[str, Any]:
-        """The workspace's members (name, version, path, direct member dependencies) and their dependency-first order; with `output_format` dot, mermaid or text also a rendering; with `member` also that member's direct and transitive dependencies and dependents. A cycle is an error naming the cycle."""  # noqa: E501
+        """The workspace's members (name, version, path, direct member dependencies) and their dependency-first order; with `output_format` dot, mermaid or text also a rendering; with `member` also that member's direct and transitive dependencies and dependents. Edges come from uv.lock when it is fresh (`edges_from` says which and why) and carry their kinds (project, extra:NAME, group:NAME); the order follows project edges, cycles through extras or groups are listed in `cycles`; a cycle of project edges is an error naming it."""  # noqa: E501
         from codegen_lab.uvtools._graph import Graph  # noqa: PLC0415
 
         def work() -> dict[str, Any]:
@@ -104,7 +104,7 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
     @toolkit.tool(title="Affected members", annotations=_READ_ONLY, paths=["path"], revisions=["since"])
     async def affected(since: str, path: str = ".") -> dict[str, Any]:
-        """Members changed since the git revision `since` (owners of changed files; root files and uv.lock mapped to the members they touch) and every transitive dependent."""  # noqa: E501
+        """Members changed in `since` (a revision: from its merge-base with HEAD to the working tree, untracked files included; or `A..B`, `A...B`): owners of changed files, root files and uv.lock mapped to the members they touch, and every transitive dependent."""  # noqa: E501
         from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
 
         def work() -> dict[str, Any]:
