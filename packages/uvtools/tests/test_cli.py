@@ -121,7 +121,7 @@ def test_lock_diff_hygiene_and_environment_commands(chain: Path, git_repo: Calla
     assert code == 1
     assert output.startswith("stale: ")
     code, output = invoke("sync", "--member", "d", "--dry-run", "--root", str(chain))
-    assert (code, output.split()[:3]) == (0, ["would", "run:", "uv"])
+    assert (code, output.split()[:3]) == (0, ["would", "run:", "uv"]), output
     code, output = invoke("upgrade", "idna", "--root", str(chain))  # re-locks, with d's new requirement
     assert code == 0
     code, output = invoke("lock", "diff", "HEAD", "--root", str(chain))

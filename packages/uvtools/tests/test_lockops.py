@@ -1,22 +1,27 @@
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from click.testing import CliRunner
+from uv import find_uv_bin
 
 from codegen_lab.uvtools import (
     LockFileError,
     WorkspaceError,
     check_lock,
     diff_locks,
+    load_workspace,
     lock_at,
     member_closure,
     parse_lock,
     read_lock,
     why,
 )
+from codegen_lab.uvtools.cli import cli
 
 LOCK = """
 version = 1
@@ -128,6 +133,43 @@ def test_freshness_comes_from_uv_lock_check(chain: Path) -> None:
     result = check_lock(chain, offline=True)
     assert not result.fresh
     assert "needs to be updated" in result.message
+    assert "Resolved" not in result.message
+    assert "\n" not in result.message
+    assert result.reasons == ("a declares idna (project), uv.lock does not",)
+
+
+def test_lock_check_says_how_a_lock_is_stale(chain: Path, h: SimpleNamespace) -> None:
+    h.write(chain / "packages" / "e" / "pyproject.toml", h.project("e"))
+    h.module(chain, "e", "e")
+    assert uv_members(h, chain) == ["a", "b", "c", "d", "e"]
+    result = check_lock(chain, offline=True)
+    assert not result.fresh
+    assert result.reasons == ("member e is not in uv.lock",)
+    runner = CliRunner()
+    outcome = runner.invoke(cli, ["lock", "check", "--offline", "--root", str(chain)])
+    assert outcome.exit_code == 1
+    assert outcome.stdout.splitlines()[1:] == ["  member e is not in uv.lock"]
+    at = ["--root", str(chain)]
+    for command in (["members", *at], ["graph", *at], ["why", "anyio", *at], ["run", "--dry-run", *at, "--", "true"]):
+        outcome = runner.invoke(cli, command)
+        assert outcome.exit_code == 0, outcome.output
+        assert "warning: uv.lock is stale: member e is not in uv.lock" in outcome.stderr, command
+    assert "e" in runner.invoke(cli, ["graph", "--root", str(chain)]).stdout.split()
+
+
+def test_a_folder_with_files_but_no_pyproject_is_refused_as_uv_does(chain: Path, h: SimpleNamespace) -> None:
+    h.write(chain / "packages" / "notes" / "README.md", "notes\n")
+    completed = subprocess.run(
+        [find_uv_bin(), "workspace", "list"], cwd=chain, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode != 0
+    assert "missing a `pyproject.toml`" in completed.stderr
+    with pytest.raises(WorkspaceError, match=r"workspace member packages/notes is missing a pyproject\.toml"):
+        load_workspace(chain)
+
+
+def uv_members(h: SimpleNamespace, root: Path) -> list[str]:
+    return sorted(h.uv(root, "workspace", "list").stdout.split())
 
 
 def test_a_single_project_lock_has_its_project_as_the_member(tmp_path: Path, h: SimpleNamespace) -> None:

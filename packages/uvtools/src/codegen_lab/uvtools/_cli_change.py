@@ -134,7 +134,7 @@ def bump(
     from codegen_lab.uvtools._versions import bump as do_bump  # noqa: PLC0415
 
     with reported_errors():
-        workspace = workspace_at(root)
+        workspace = workspace_at(root, lock_notice=False)
         plan = do_bump(workspace, member, part, pre=pre, dependents=dependents, apply=not dry_run, lock=not no_lock)
     if output_format == "json":
         print_json(plan.as_json(workspace.root))
@@ -228,7 +228,7 @@ def _change(action: Literal["add", "remove"]) -> click.Command:
 
         with reported_errors():
             result = change_dependency(
-                workspace_at(root),
+                workspace_at(root, lock_notice=False),
                 action,
                 member,
                 list(requirements),

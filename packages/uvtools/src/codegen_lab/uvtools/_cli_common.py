@@ -41,10 +41,23 @@ def edges_option[F: Callable[..., Any]](fn: F) -> F:
     )(fn)
 
 
-def workspace_at(root: Path | None) -> Workspace:
+def workspace_at(root: Path | None, *, lock_notice: bool = True) -> Workspace:
+    """The workspace at `root`; with `lock_notice`, a line on stderr when its uv.lock is stale."""
     from codegen_lab.uvtools._model import load_workspace  # noqa: PLC0415
 
-    return load_workspace(root)
+    workspace = load_workspace(root)
+    if lock_notice:
+        from codegen_lab.uvtools._edges import lock_freshness, read_lock_cached  # noqa: PLC0415
+        from codegen_lab.uvtools.errors import LockFileError  # noqa: PLC0415
+
+        try:
+            lock = read_lock_cached(workspace.root / "uv.lock")
+        except LockFileError as exc:
+            click.echo(f"warning: {exc}", err=True)
+            return workspace
+        if lock is not None and not (freshness := lock_freshness(workspace, lock)).fresh:
+            click.echo(f"warning: {freshness.describe()}; answers follow the pyproject files: run `uv lock`", err=True)
+    return workspace
 
 
 def console(stderr: bool = False) -> Console:

@@ -66,7 +66,7 @@ def sync_command(member: str | None, dry_run: bool, root: Path | None, output_fo
     from codegen_lab.uvtools._manage import sync  # noqa: PLC0415
 
     with reported_errors():
-        result = sync(workspace_at(root), member=member, apply=not dry_run)
+        result = sync(workspace_at(root, lock_notice=False), member=member, apply=not dry_run)
     _show_change(result, output_format)
 
 
@@ -79,7 +79,7 @@ def upgrade_command(packages: tuple[str, ...], dry_run: bool, root: Path | None,
     from codegen_lab.uvtools._manage import upgrade  # noqa: PLC0415
 
     with reported_errors():
-        result = upgrade(workspace_at(root), list(packages), apply=not dry_run)
+        result = upgrade(workspace_at(root, lock_notice=False), list(packages), apply=not dry_run)
     _show_change(result, output_format)
 
 

@@ -12,13 +12,24 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from codegen_lab.uvtools._lock import Lock, LockDependency, read_lock
 from codegen_lab.uvtools._model import Dependency, Member, Workspace, normalize_name
 from codegen_lab.uvtools.errors import LockFileError
 
-__all__ = ["Edge", "EdgeSet", "Freshness", "edge_kind", "kind_selected", "lock_freshness", "workspace_edges"]
+__all__ = [
+    "Edge",
+    "EdgeSet",
+    "Freshness",
+    "edge_kind",
+    "edges_by_member",
+    "kind_selected",
+    "lock_freshness",
+    "read_lock_cached",
+    "workspace_edges",
+]
 
 _EXTRA_MARKER = re.compile(r"""\bextra\s*==\s*['"]([^'"]+)['"]""")
 
@@ -202,6 +213,28 @@ def _lock_edges(workspace: Workspace, lock: Lock) -> set[Edge]:
     return found
 
 
+_LOCKS: dict[tuple[str, int, int], Lock] = {}
+
+
+def read_lock_cached(path: Path) -> Lock | None:
+    """The lock at `path`, read once per version of the file (name, size, time); None when there is none.
+
+    Raises:
+        LockFileError: When it cannot be read.
+    """
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    key = (str(path), status.st_size, status.st_mtime_ns)
+    found = _LOCKS.get(key)
+    if found is None:
+        found = read_lock(path)
+        _LOCKS.clear()  # one lock at a time: a workspace's, while commands ask about it
+        _LOCKS[key] = found
+    return found
+
+
 def workspace_edges(workspace: Workspace, lock: Lock | Literal["read"] | None = "read") -> EdgeSet:
     """The member-to-member edges of `workspace`: from `lock` when it is fresh, else from the pyproject files.
 
@@ -211,7 +244,7 @@ def workspace_edges(workspace: Workspace, lock: Lock | Literal["read"] | None = 
     """
     if lock == "read":
         try:
-            lock = read_lock(workspace.root / "uv.lock") if (workspace.root / "uv.lock").is_file() else None
+            lock = read_lock_cached(workspace.root / "uv.lock")
         except LockFileError:
             lock = None
     freshness = lock_freshness(workspace, lock)

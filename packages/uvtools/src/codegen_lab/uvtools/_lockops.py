@@ -24,6 +24,7 @@ __all__ = [
     "diff_locks",
     "lock_at",
     "member_closure",
+    "uv_message",
     "why",
 ]
 
@@ -246,27 +247,60 @@ def check_ref(root: Path, ref: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LockCheck:
-    """Whether the lock matches the pyproject files (`uv lock --check`), and what uv said."""
+    """Whether the lock matches the pyproject files (`uv lock --check`), what uv said, and how it differs.
+
+    Attributes:
+        fresh: Whether uv.lock is up to date.
+        message: uv's verdict in one line, without its progress noise.
+        reasons: How it differs, read from the pyproject files and uv.lock (`member c is not in uv.lock`).
+    """
 
     fresh: bool
     message: str
+    reasons: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        """`{"fresh": bool, "message": str}`."""
-        return {"fresh": self.fresh, "message": self.message}
+        """`{"fresh": bool, "message": str, "reasons": [str]}`."""
+        return {"fresh": self.fresh, "message": self.message, "reasons": list(self.reasons)}
+
+
+_NOISE = ("Using ", "Resolved ", "Audited ", "Prepared ", "Installed ", "Uninstalled ", "Built ", "Building ")
+
+
+def uv_message(output: str) -> str:
+    """What uv said, on one line, without its progress lines (`Resolved 3 packages in 2ms`) and hints."""
+    lines = [line.strip() for line in output.splitlines()]
+    kept = [line for line in lines if line and not line.startswith(_NOISE)]
+    errors = [line for line in kept if line.startswith("error:")]
+    return (errors[0] if errors else " ".join(kept)).removeprefix("error: ")
+
+
+def _static_reasons(root: Path) -> tuple[str, ...]:
+    from codegen_lab.uvtools._edges import lock_freshness, read_lock_cached  # noqa: PLC0415
+    from codegen_lab.uvtools._model import load_workspace  # noqa: PLC0415
+
+    try:
+        return lock_freshness(load_workspace(root), read_lock_cached(root / "uv.lock")).reasons
+    except (WorkspaceError, LockFileError) as exc:
+        return (str(exc),)
 
 
 def check_lock(root: Path, *, offline: bool = False) -> LockCheck:
-    """Run `uv lock --check` in the workspace at `root`.
+    """Run `uv lock --check` in the workspace at `root`, and say how the lock differs when it is stale.
+
+    When uv cannot run (no interpreter, no network) but the pyproject files already show the lock is stale, the
+    answer is stale with those reasons.
 
     Raises:
-        CommandError: When uv fails for another reason than a stale lock (it exits 1 for a stale one and prints why).
+        CommandError: When uv fails for another reason than a stale lock and the files show no difference.
     """
     command = [uv_binary(), "lock", "--check", "--directory", str(root)] + (["--offline"] if offline else [])
     completed = run(command, cwd=root, check=False)
-    message = (completed.stderr or completed.stdout).strip()
+    output = completed.stderr or completed.stdout
+    message = uv_message(output)
     if completed.returncode == 0:
         return LockCheck(True, message)
-    if "needs to be updated" in message or "missing" in message.lower() or "Unable to find lockfile" in message:
-        return LockCheck(False, message)
+    reasons = _static_reasons(root)
+    if "needs to be updated" in output or "Unable to find lockfile" in output or reasons:
+        return LockCheck(False, message, reasons)
     raise CommandError(command, completed.returncode, message)

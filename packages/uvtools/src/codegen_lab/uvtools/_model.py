@@ -277,8 +277,14 @@ def _glob_folders(base: str, patterns: tuple[str, ...], excludes: tuple[str, ...
             folder = os.path.join(base, relative) if relative != "." else base
             if os.path.isfile(os.path.join(folder, "pyproject.toml")):
                 found[folder] = None
+            elif os.path.isdir(folder) and os.listdir(folder):  # as uv: only an empty folder is skipped
+                raise WorkspaceError(
+                    f"workspace member {relative} is missing a pyproject.toml (matches: {pattern})",
+                    path=_pyproject(base),
+                    hint="Add its pyproject.toml, list it in [tool.uv.workspace] exclude, or remove the folder",
+                )
             else:
-                logger.debug("%s matches the members glob %r but has no pyproject.toml", folder, pattern)
+                logger.debug("%s matches the members glob %r but is a file or an empty folder", folder, pattern)
     return list(found)
 
 

@@ -66,9 +66,11 @@ def graph(member_name: str | None, order_kinds: tuple[str, ...], root: Path | No
         if not workspace.member_globs:
             click.echo(f"note: {workspace.root} is a single project, not a uv workspace", err=True)
         members_graph = Graph.of(workspace, order_kinds=order_kinds)
-        provenance = members_graph.provenance
-        if provenance["from"] != "uv.lock" and output_format != "json":
-            click.echo(f"note: edges from the pyproject files: {provenance['reason']}", err=True)
+        unknown = members_graph.provenance["unknown"]
+        if unknown:
+            click.echo(
+                f"warning: the member edges of {', '.join(unknown)} (dynamic dependencies) are unknown", err=True
+            )
         if member_name is not None:
             data = members_graph.neighbours(member_name)
             if output_format == "json":
@@ -137,11 +139,13 @@ def lock_check(offline: bool, root: Path | None, output_format: str) -> None:
     from codegen_lab.uvtools._lockops import check_lock  # noqa: PLC0415
 
     with _reported_errors():
-        result = check_lock(_workspace(root).root, offline=offline)
+        result = check_lock(_workspace(root, lock_notice=False).root, offline=offline)
     if output_format == "json":
         _json(result.as_json())
     else:
         click.echo(("fresh: " if result.fresh else "stale: ") + result.message)
+        for reason in result.reasons:
+            click.echo(f"  {reason}")
     if not result.fresh:
         sys.exit(1)
 
