@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from codegen_lab.uvtools import (
     read_lock,
     why,
 )
+from codegen_lab.uvtools._lockops import why_by_member
 from codegen_lab.uvtools.cli import cli
 
 LOCK = """
@@ -70,13 +72,30 @@ def test_why_lists_every_path_from_a_member(chain: Path) -> None:
     assert why(lock, "idna") == [
         ["a", "anyio", "idna"],
         ["b", "a", "anyio", "idna"],
-        ["c", "b", "a", "anyio", "idna"],
         ["c", "idna (extra net)"],
         ["c", "anyio (group dev)", "idna"],
+        ["c", "b", "a", "anyio", "idna"],
         ["d", "idna"],
     ]
     with pytest.raises(WorkspaceError, match="no package called 'nope'"):
         why(lock, "nope")
+
+
+def test_why_lists_every_member_with_its_count_when_paths_are_cut(chain: Path) -> None:
+    groups = why_by_member(read_lock(chain / "uv.lock"), "idna", limit=1)
+    assert [(g.member, g.total, g.truncated, len(g.paths)) for g in groups] == [
+        ("a", 1, False, 1),
+        ("b", 1, False, 1),
+        ("c", 3, True, 1),
+        ("d", 1, False, 1),
+    ]
+    assert groups[2].paths == (("c", "idna (extra net)"),)
+    outcome = CliRunner().invoke(cli, ["why", "idna", "--limit", "1", "--root", str(chain), "--format", "json"])
+    data = json.loads(outcome.stdout)
+    assert (data["total"], data["truncated"]) == (6, True)
+    assert [member["member"] for member in data["members"]] == ["a", "b", "c", "d"]
+    text = CliRunner().invoke(cli, ["why", "idna", "--limit", "1", "--root", str(chain)]).stdout
+    assert "c: 3 path(s), the 1 shortest shown" in text
 
 
 def test_a_members_closure_follows_extras_groups_and_markers(chain: Path) -> None:

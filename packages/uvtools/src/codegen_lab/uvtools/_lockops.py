@@ -17,6 +17,7 @@ from codegen_lab.uvtools.errors import CommandError, LockFileError, WorkspaceErr
 __all__ = [
     "LockCheck",
     "LockDiff",
+    "MemberPaths",
     "PackageChange",
     "PathFinder",
     "check_lock",
@@ -26,23 +27,69 @@ __all__ = [
     "member_closure",
     "uv_message",
     "why",
+    "why_by_member",
 ]
 
 MAX_PATHS = 200
+PATHS_PER_MEMBER = 20
+COUNT_CAP = 100_000
+KEPT_PATHS = 2_000  # the shortest paths shown are the shortest of these
 
 
 def why(lock: Lock, package: str, *, limit: int = MAX_PATHS) -> list[list[str]]:
     """Every path from a workspace member to `package` in the lock, each as `["member", "dep", ..., "package"]`.
 
-    Steps through an extra or a group are written `name[extra]` or `name (group dev)`. At most `limit` paths.
+    Steps through an extra or a group are written `name[extra]` or `name (group dev)`. At most `limit` paths,
+    shared fairly among the members (see `why_by_member` for the counts and what was cut).
+
+    Raises:
+        WorkspaceError: When the lock holds no package called `package`.
+    """
+    groups = why_by_member(lock, package, limit=max(1, limit // max(1, len(lock.member_names))))
+    return [list(path) for group in groups for path in group.paths][:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPaths:
+    """One member's paths to a package.
+
+    Attributes:
+        member: The member.
+        paths: Its first paths (shortest first), each `["member", "dep", ..., "package"]`.
+        total: How many paths it has (counted up to `COUNT_CAP`).
+        truncated: Whether `paths` holds fewer than `total`.
+        exact: Whether `total` is exact (false when the count stopped at `COUNT_CAP`).
+    """
+
+    member: str
+    paths: tuple[tuple[str, ...], ...]
+    total: int
+    truncated: bool
+    exact: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"member", "paths", "total", "truncated", "exact"}`."""
+        return {
+            "member": self.member,
+            "paths": [list(path) for path in self.paths],
+            "total": self.total,
+            "truncated": self.truncated,
+            "exact": self.exact,
+        }
+
+
+def why_by_member(lock: Lock, package: str, *, limit: int = PATHS_PER_MEMBER) -> list[MemberPaths]:
+    """Each member that needs `package` (directly or through any extra or group), with its paths to it.
+
+    Every member that needs it is listed, sorted by name; each keeps its `limit` shortest paths and says how many
+    it has in all.
 
     Raises:
         WorkspaceError: When the lock holds no package called `package`.
     """
     if not lock.by_name(normalize_name(package)):
         raise WorkspaceError(f"the lock holds no package called {package!r}", hint="Check the name, or run `uv lock`")
-    found = PathFinder(lock).paths(package, limit=limit)
-    return [path for paths in found.values() for path in paths][:limit]
+    return PathFinder(lock).by_member(package, limit=limit)
 
 
 class PathFinder:
@@ -68,15 +115,7 @@ class PathFinder:
 
         Members with no path to it are left out; `members` restricts the answer to those members.
         """
-        target = normalize_name(package)
-        goal = {found.key for found in self.lock.by_name(target) if version is None or _same_version(found, version)}
-        reaching = set(goal)
-        stack = list(goal)
-        while stack:
-            for parent in self._needed_by.get(stack.pop(), ()):
-                if parent.key not in reaching:
-                    reaching.add(parent.key)
-                    stack.append(parent.key)
+        goal, reaching = self._reaching(package, version)
         wanted = set(self.lock.member_names)
         if members is not None:
             wanted &= {normalize_name(member) for member in members}
@@ -86,15 +125,51 @@ class PathFinder:
                 found_paths.setdefault(start.name, []).extend(self._walk(start, goal, reaching, limit))
         return found_paths
 
+    def by_member(
+        self, package: str, *, version: str | None = None, limit: int = PATHS_PER_MEMBER
+    ) -> list[MemberPaths]:
+        """Each member's shortest `limit` paths to `package` and its count of paths (see `why_by_member`)."""
+        goal, reaching = self._reaching(package, version)
+        wanted = set(self.lock.member_names)
+        found: list[MemberPaths] = []
+        for start in sorted(self.lock.packages, key=lambda p: p.name):
+            if start.name in wanted and start.key in reaching:
+                paths, total = self._walk_counting(start, goal, reaching, KEPT_PATHS, COUNT_CAP)
+                shown = tuple(tuple(path) for path in sorted(paths, key=len)[:limit])
+                found.append(MemberPaths(start.name, shown, total, total > len(shown), total < COUNT_CAP))
+        return found
+
+    def _reaching(self, package: str, version: str | None) -> tuple[set[str], set[str]]:
+        target = normalize_name(package)
+        goal = {found.key for found in self.lock.by_name(target) if version is None or _same_version(found, version)}
+        reaching = set(goal)
+        stack = list(goal)
+        while stack:
+            for parent in self._needed_by.get(stack.pop(), ()):
+                if parent.key not in reaching:
+                    reaching.add(parent.key)
+                    stack.append(parent.key)
+        return goal, reaching
+
     def _walk(self, start: LockPackage, goal: set[str], reaching: set[str], limit: int) -> list[list[str]]:
+        return self._walk_counting(start, goal, reaching, limit, limit)[0]
+
+    def _walk_counting(
+        self, start: LockPackage, goal: set[str], reaching: set[str], keep: int, cap: int
+    ) -> tuple[list[list[str]], int]:
+        """The first `keep` paths from `start` to the goal, and how many there are (counted up to `cap`)."""
         lock = self.lock
         paths: list[list[str]] = []
+        count = 0
 
         def visit(current: LockPackage, trail: list[str], seen: set[str]) -> None:
-            if len(paths) >= limit:
+            nonlocal count
+            if count >= cap:
                 return
             if current.key in goal:
-                paths.append(trail)
+                count += 1
+                if len(paths) < keep:
+                    paths.append(trail)
                 return
             for dependency, how in lock.edges(current):
                 found = lock.resolve(dependency)
@@ -105,7 +180,7 @@ class PathFinder:
                 visit(found, [*trail, step], seen | {found.key})
 
         visit(start, [start.name], {start.key})
-        return paths
+        return paths, count
 
 
 def _same_version(package: LockPackage, version: str) -> bool:

@@ -85,20 +85,34 @@ def graph(member_name: str | None, order_kinds: tuple[str, ...], root: Path | No
 
 @cli.command()
 @click.argument("package")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Paths shown per member.")
 @_options()
-def why(package: str, root: Path | None, output_format: str) -> None:
-    """Every path from a workspace member to PACKAGE in the lock."""
-    from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
-    from codegen_lab.uvtools._lockops import why as find_paths  # noqa: PLC0415
+def why(package: str, limit: int, root: Path | None, output_format: str) -> None:
+    """Why PACKAGE is in the lock: every member that needs it, each with its shortest paths and their count."""
+    from codegen_lab.uvtools._lockops import why_by_member  # noqa: PLC0415
 
     with _reported_errors():
         workspace = _workspace(root)
-        paths = find_paths(read_lock(workspace.root / "uv.lock"), package)
+        lock_path = workspace.root / "uv.lock"
+        from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
+
+        groups = why_by_member(read_lock(lock_path), package, limit=limit)
     if output_format == "json":
-        _json({"package": package, "paths": paths})
+        _json(
+            {
+                "package": package,
+                "members": [group.as_json() for group in groups],
+                "total": sum(group.total for group in groups),
+                "truncated": any(group.truncated for group in groups),
+                "paths": [list(path) for group in groups for path in group.paths],
+            }
+        )
         return
-    for path in paths:
-        click.echo(" -> ".join(path))
+    for group in groups:
+        count = f"{group.total}{'' if group.exact else '+'} path(s)"
+        click.echo(f"{group.member}: {count}" + (f", the {len(group.paths)} shortest shown" if group.truncated else ""))
+        for path in group.paths:
+            click.echo("  " + " -> ".join(path))
 
 
 @cli.group()

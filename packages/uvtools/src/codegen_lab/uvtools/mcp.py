@@ -115,12 +115,19 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
     @toolkit.tool(title="Why is a package locked", annotations=_READ_ONLY, paths=["path"])
     async def why(package: str, path: str = ".") -> dict[str, Any]:
-        """Every path in uv.lock from a workspace member to `package`."""
+        """Why `package` is in uv.lock: every member that needs it (directly or through an extra or group), each with its shortest paths (`paths`), how many it has (`total`) and whether the paths shown were cut (`truncated`)."""  # noqa: E501
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
-        from codegen_lab.uvtools._lockops import why as find_paths  # noqa: PLC0415
+        from codegen_lab.uvtools._lockops import why_by_member  # noqa: PLC0415
 
         def work() -> dict[str, Any]:
-            return {"package": package, "paths": find_paths(read_lock(workspace(path).root / "uv.lock"), package)}
+            groups = why_by_member(read_lock(workspace(path).root / "uv.lock"), package)
+            return {
+                "package": package,
+                "members": [group.as_json() for group in groups],
+                "total": sum(group.total for group in groups),
+                "truncated": any(group.truncated for group in groups),
+                "paths": [list(p) for group in groups for p in group.paths],
+            }
 
         return await _in_thread(work)
 
