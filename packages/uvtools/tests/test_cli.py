@@ -127,7 +127,9 @@ def test_lock_diff_hygiene_and_environment_commands(chain: Path, git_repo: Calla
     code, output = invoke("lock", "diff", "HEAD", "--root", str(chain))
     assert code == 0
     assert "\nd:\n  added      anyio  -> " in output
-    code, output = invoke("deps", "check", "--member", "d", "--root", str(chain), "--format", "json")
+    code, output = invoke(
+        "deps", "check", "--member", "d", "--root", str(chain), "--format", "json", "--python", sys.executable
+    )
     assert code == 1  # findings: d imports neither idna nor anyio
     assert {f["subject"] for f in json.loads(output)["findings"]} == {"idna", "anyio"}
     code, output = invoke("outdated", "--offline", "--root", str(chain))

@@ -14,51 +14,6 @@ from codegen_lab.uvtools import CycleError, Graph, load_workspace, parse_lock, r
 from codegen_lab.uvtools._edges import Edge, workspace_edges
 from codegen_lab.uvtools.cli import cli
 
-# An in-tree PEP 517 backend that fills in `dependencies` from requirements.txt, as a hatch metadata hook would:
-# uv builds its metadata offline (it needs no package) and records the result in uv.lock.
-BACKEND = """
-import os
-
-def _metadata():
-    with open("requirements.txt") as f:
-        requirements = f.read().split()
-    lines = ["Metadata-Version: 2.1", "Name: dyn", "Version: 0.1.0", "Requires-Python: >=3.12"]
-    return "\\n".join(lines + [f"Requires-Dist: {r}" for r in requirements]) + "\\n"
-
-def get_requires_for_build_wheel(config_settings=None):
-    return []
-
-def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
-    folder = os.path.join(metadata_directory, "dyn-0.1.0.dist-info")
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "METADATA"), "w") as f:
-        f.write(_metadata())
-    return "dyn-0.1.0.dist-info"
-
-def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
-    raise NotImplementedError
-
-get_requires_for_build_editable = get_requires_for_build_wheel
-prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel
-build_editable = build_wheel
-"""
-
-DYNAMIC = """
-[project]
-name = "dyn"
-version = "0.1.0"
-requires-python = ">=3.12"
-dynamic = ["dependencies"]
-
-[tool.uv.sources]
-a = { workspace = true }
-
-[build-system]
-requires = []
-build-backend = "dynback"
-backend-path = ["_backend"]
-"""
-
 
 def invoke(*args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, list(args))
@@ -95,9 +50,7 @@ def dynamic(tmp_path: Path, h: SimpleNamespace) -> Path:
     root = tmp_path / "dynamic"
     h.write(root / "pyproject.toml", '[tool.uv.workspace]\nmembers = ["packages/*"]\n')
     h.write(root / "packages" / "a" / "pyproject.toml", h.project("a"))
-    h.write(root / "packages" / "dyn" / "pyproject.toml", DYNAMIC)
-    h.write(root / "packages" / "dyn" / "_backend" / "dynback.py", BACKEND)
-    h.write(root / "packages" / "dyn" / "requirements.txt", "a\n")
+    h.dynamic(root / "packages" / "dyn", "a")
     h.write(root / "packages" / "top" / "pyproject.toml", h.project("top", workspace_deps=("dyn",)))
     for name in ("a", "top"):
         h.module(root, name, name)

@@ -131,7 +131,7 @@ async def test_affected_lock_diff_and_hygiene_through_the_toolkit(
     git_repo(chain)
     pyproject = chain / "packages" / "d" / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
-    h.uv(chain, "lock")
+    h.uv(chain, "sync", "--all-packages")  # locks, and makes the .venv deps check reads
     async with Client(server(chain)) as client:
         touched = structured(await client.call_tool("ws_affected", {"since": "HEAD"}))
         diff = structured(await client.call_tool("ws_lock_diff", {"before": "HEAD"}))

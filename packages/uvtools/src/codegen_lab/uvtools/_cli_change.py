@@ -179,8 +179,15 @@ def deps() -> None:
 
 @deps.command("check")
 @click.option("--member", "members", multiple=True, help="Only this member (repeat for several).")
+@click.option(
+    "--python",
+    "python",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The interpreter whose distributions provide the modules (default: the workspace's .venv).",
+)
 @options()
-def deps_check(members: tuple[str, ...], root: Path | None, output_format: str) -> None:
+def deps_check(members: tuple[str, ...], python: Path | None, root: Path | None, output_format: str) -> None:
     """Each member's imports against its declared dependencies: missing, only transitive, unused."""
     from codegen_lab.uvtools._hygiene import check_deps  # noqa: PLC0415
     from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
@@ -189,7 +196,10 @@ def deps_check(members: tuple[str, ...], root: Path | None, output_format: str) 
         workspace = workspace_at(root)
         lock_path = workspace.root / "uv.lock"
         report = check_deps(
-            workspace, read_lock(lock_path) if lock_path.is_file() else None, members=list(members) or None
+            workspace,
+            read_lock(lock_path) if lock_path.is_file() else None,
+            members=list(members) or None,
+            python=python,
         )
     if output_format == "text":
         click.echo(f"checked {', '.join(report.checked)} (modules from {report.module_source})")
