@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Literal
 import click
 
 from codegen_lab.uvtools._cli_common import (
+    chosen,
     console,
     edges_option,
+    member_filter_option,
     options,
     print_json,
     reported_errors,
@@ -41,7 +43,7 @@ def _show_findings(findings: list[Finding], output_format: str, extra: dict[str,
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-@click.option("--member", "members", multiple=True, help="Only this member (repeat for several).")
+@member_filter_option
 @click.option("--since", default=None, help="Only the members affected since this git revision.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Members run at once.")
 @click.option("--keep-going", is_flag=True, help="After a failure, run the members that do not depend on it.")
@@ -69,7 +71,7 @@ def run(
 
     with reported_errors():
         workspace = workspace_at(root)
-        selected: list[str] | None = list(members) or None
+        selected = chosen(workspace, members)
         if since is not None:
             touched = set(affected(workspace, since).affected)
             selected = [name for name in (selected or workspace.names) if name in touched]
@@ -178,7 +180,7 @@ def deps() -> None:
 
 
 @deps.command("check")
-@click.option("--member", "members", multiple=True, help="Only this member (repeat for several).")
+@member_filter_option
 @click.option(
     "--python",
     "python",
@@ -198,7 +200,7 @@ def deps_check(members: tuple[str, ...], python: Path | None, root: Path | None,
         report = check_deps(
             workspace,
             read_lock(lock_path) if lock_path.is_file() else None,
-            members=list(members) or None,
+            members=chosen(workspace, members),
             python=python,
         )
     if output_format == "text":

@@ -16,7 +16,22 @@ if TYPE_CHECKING:
 
     from codegen_lab.uvtools._model import Workspace
 
-__all__ = ["console", "edges_option", "options", "print_json", "reported_errors", "table", "workspace_at"]
+__all__ = [
+    "chosen",
+    "console",
+    "edges_option",
+    "member_filter_option",
+    "options",
+    "print_json",
+    "reported_errors",
+    "table",
+    "workspace_at",
+]
+
+FILTER_HELP = (
+    "Only these members (repeat): NAME or GLOB, NAME... (with its dependents), ...NAME (with its dependencies), "
+    "./folder (the members in it)."
+)
 
 
 def options[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "json")) -> Callable[[F], F]:
@@ -39,6 +54,18 @@ def edges_option[F: Callable[..., Any]](fn: F) -> F:
         show_default=True,
         help="Edge kinds that order the members: project, extra, group, extra:NAME, group:NAME or all (repeat).",
     )(fn)
+
+
+def member_filter_option[F: Callable[..., Any]](fn: F) -> F:
+    """`--member FILTER` (repeatable), as pnpm's `--filter`."""
+    return click.option("--member", "members", multiple=True, help=FILTER_HELP)(fn)
+
+
+def chosen(workspace: Workspace, filters: tuple[str, ...] | list[str] | None) -> list[str] | None:
+    """The members `filters` choose (see `select_members`), None for every member."""
+    from codegen_lab.uvtools._select import select_members  # noqa: PLC0415
+
+    return select_members(workspace, filters or ())
 
 
 def workspace_at(root: Path | None, *, lock_notice: bool = True) -> Workspace:

@@ -160,7 +160,7 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
             found = workspace(path)
             lock_path = found.root / "uv.lock"
             lock = read_lock(lock_path) if lock_path.is_file() else None
-            return check_deps(found, lock, members=members).as_json()
+            return check_deps(found, lock, members=_chosen(found, members)).as_json()
 
         return await _in_thread(work)
 
@@ -181,20 +181,35 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
         return await _in_thread(lambda: plan(workspace(path), index=index, offline=offline).as_json())
 
 
+def _chosen(found: Workspace, members: list[str] | None) -> list[str] | None:
+    """The members that `members` (names, globs, `NAME...`, `...NAME`, `./folder` from the root) choose."""
+    from codegen_lab.uvtools._select import select_members  # noqa: PLC0415
+
+    return select_members(found, members or (), cwd=found.root)
+
+
 def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
     @toolkit.tool(title="Outdated dependencies", annotations=_ONLINE, paths=["path"])
     async def outdated(members: list[str] | None = None, offline: bool = False, path: str = ".") -> dict[str, Any]:
         """Each member's direct dependencies whose locked version is older than the index's latest; members the index could not be asked about are listed in `unchecked` with the reason."""  # noqa: E501
         from codegen_lab.uvtools._health import outdated as find  # noqa: PLC0415
 
-        return await _in_thread(lambda: find(workspace(path), members=members, offline=offline).as_json())
+        def work() -> dict[str, Any]:
+            found = workspace(path)
+            return find(found, members=_chosen(found, members), offline=offline).as_json()
+
+        return await _in_thread(work)
 
     @toolkit.tool(title="Vulnerability audit", annotations=_ONLINE, paths=["path"])
     async def audit(members: list[str] | None = None, offline: bool = False, path: str = ".") -> dict[str, Any]:
         """Known vulnerabilities and adverse project statuses of the locked packages (`uv audit`), each with the members that need the package and their paths to it; `members` keeps only what concerns them. When the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
         from codegen_lab.uvtools._health import audit as run_audit  # noqa: PLC0415
 
-        return await _in_thread(lambda: run_audit(workspace(path), members=members, offline=offline).as_json())
+        def work() -> dict[str, Any]:
+            found = workspace(path)
+            return run_audit(found, members=_chosen(found, members), offline=offline).as_json()
+
+        return await _in_thread(work)
 
     @toolkit.tool(title="Virtual environment", annotations=_READ_ONLY, paths=["path"])
     async def venv(path: str = ".") -> dict[str, Any]:
@@ -222,14 +237,14 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
         apply: bool = False,
         path: str = ".",
     ) -> dict[str, Any]:
-        """Run `command` (a list of arguments, no shell) in each member's folder, dependency-first, `jobs` at a time; only the `members` given, or those affected `since` a git revision. Without `apply` it returns the order and runs nothing."""  # noqa: E501
+        """Run `command` (a list of arguments, no shell) in each member's folder, dependency-first, `jobs` at a time; only the `members` chosen (names, globs, `NAME...` with its dependents, `...NAME` with its dependencies, `./folder`), or those affected `since` a git revision. Without `apply` it returns the order and runs nothing."""  # noqa: E501
         import anyio.from_thread  # noqa: PLC0415
 
         from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
         from codegen_lab.uvtools._runner import MemberResult, run_many  # noqa: PLC0415
 
         found = await _in_thread(functools.partial(workspace, path))
-        selected = members
+        selected = _chosen(found, members)
         if since is not None:
             touched = set((await _in_thread(lambda: find(found, since))).affected)
             selected = [name for name in (members or found.names) if name in touched]
