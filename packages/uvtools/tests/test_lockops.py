@@ -112,6 +112,11 @@ def test_diff_reports_upgrades_additions_and_removals_per_member() -> None:
         ("flask", "removed", "2.0", None),
         ("idna", "upgraded", "3.6", "3.10"),
     ]
+    assert [c.describe() for c in diff.changes] == [
+        "added      django 2.0",
+        "removed    flask 2.0",
+        "upgraded   idna 3.6 -> 3.10",
+    ]
     assert [c.name for c in diff.members["app"]] == ["django", "flask", "idna"]
     assert [(c.name, c.kind) for c in diff.members["lib"]] == [("idna", "upgraded")]
     reverse = diff_locks(after, before)

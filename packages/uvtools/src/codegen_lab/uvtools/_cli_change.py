@@ -49,11 +49,15 @@ def _show_findings(findings: list[Finding], output_format: str, extra: dict[str,
 @click.option("--keep-going", is_flag=True, help="After a failure, run the members that do not depend on it.")
 @click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="One log per member.")
 @click.option("--dry-run", is_flag=True, help="Show the order and run nothing.")
+@click.option(
+    "--isolated", is_flag=True, help="Each member in an environment of its own alone (uv run --package X --exact)."
+)
 @edges_option
 @options()
 def run(
     command: tuple[str, ...],
     members: tuple[str, ...],
+    isolated: bool,
     order_kinds: tuple[str, ...],
     since: str | None,
     jobs: int,
@@ -93,6 +97,7 @@ def run(
                 log_dir=log_dir,
                 on_done=done,
                 order_kinds=order_kinds,
+                isolated=isolated,
             )
     if output_format == "json":
         print_json(summary.as_json())

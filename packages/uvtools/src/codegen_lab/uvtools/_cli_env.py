@@ -135,7 +135,7 @@ def audit_command(
 ) -> None:
     """Known vulnerabilities of the locked packages (`uv audit`), with the members that need each package.
 
-    Exits with 1 when something was found; when the service could not be asked, it says why and exits with 0.
+    Exits with 1 when something was found, with 3 when the service could not be asked (it says why).
     """
     from codegen_lab.uvtools._health import audit  # noqa: PLC0415
 
@@ -150,6 +150,8 @@ def audit_command(
         _show_audit(report)
     if report.findings:
         sys.exit(1)
+    if not report.checked:
+        sys.exit(3)
 
 
 def _show_audit(report: AuditReport) -> None:

@@ -226,8 +226,10 @@ class PackageChange:
         return {"name": self.name, "kind": self.kind, "before": self.before, "after": self.after}
 
     def describe(self) -> str:
-        """One line for people: `upgraded   idna 3.6 -> 3.10`."""
-        return f"{self.kind:<10} {self.name} {self.before or ''} -> {self.after or ''}"
+        """One line for people: `upgraded   idna 3.6 -> 3.10`, `added      idna 3.10`, `removed    idna 3.6`."""
+        if self.before is None or self.after is None:
+            return f"{self.kind:<10} {self.name} {self.after or self.before or ''}".rstrip()
+        return f"{self.kind:<10} {self.name} {self.before} -> {self.after}"
 
 
 @dataclass(frozen=True, slots=True)
