@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
-from codegen_lab.uvtools import CycleError, Graph, load_workspace, parse_lock, run_many
+from codegen_lab.uvtools import CycleError, Graph, load_workspace, parse_lock, release_plan, run_many
 from codegen_lab.uvtools._edges import Edge, workspace_edges
 from codegen_lab.uvtools.cli import cli
 
@@ -243,3 +243,19 @@ dev = [{ name = "anyio", specifier = ">=4" }]
     (package,) = parse_lock(text).packages
     assert [(d.name, d.marker) for d in package.requires_dist] == [("idna", "extra == 'x'")]
     assert [d.name for d in package.requires_dev["dev"]] == ["anyio"]
+
+
+def test_members_and_the_release_plan_see_what_the_lock_knows(dynamic: Path) -> None:
+    outcome = CliRunner().invoke(cli, ["members", "--root", str(dynamic), "--format", "json"])
+    data = json.loads(outcome.stdout)
+    assert {m["name"]: m["dependencies"] for m in data["members"]} == {"a": [], "dyn": ["a"], "top": ["dyn"]}
+    assert data["edges_from"]["from"] == "uv.lock"
+    pyproject = dynamic / "packages" / "a" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'dynamic = ["version"]'), encoding="utf-8")
+    plan = release_plan(load_workspace(dynamic), offline=True)
+    assert [(step.member, step.status) for step in plan.steps] == [
+        ("a", "unchecked"),
+        ("dyn", "unchecked"),
+        ("top", "unchecked"),
+    ]
+    assert plan.steps[0].reason == "the version is dynamic (set when it is built): the index was not compared"

@@ -30,11 +30,18 @@ def cli() -> None:
 @cli.command()
 @_options()
 def members(root: Path | None, output_format: str) -> None:
-    """List the members: name, version, path, requires-python, internal dependencies."""
+    """List the members: name, version, path, requires-python, the members each depends on (from a fresh uv.lock)."""
+    from codegen_lab.uvtools._graph import Graph  # noqa: PLC0415
+
     with _reported_errors():
         workspace = _workspace(root)
+        members_graph = Graph.of(workspace)
     if output_format == "json":
-        _json(workspace.as_json())
+        data = workspace.as_json()
+        for entry in data["members"]:
+            entry["dependencies"] = members_graph.dependencies(entry["name"])
+        data["edges_from"] = members_graph.provenance
+        _json(data)
         return
     rows = [
         [
@@ -42,7 +49,7 @@ def members(root: Path | None, output_format: str) -> None:
             m.version or "(dynamic)",
             m.relative,
             m.requires_python or "-",
-            ", ".join(m.internal_dependencies) or "-",
+            ", ".join(members_graph.dependencies(m.name)) or "-",
         ]
         for m in workspace.members
     ]
