@@ -198,6 +198,31 @@ def chain(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def dev_cycle(tmp_path: Path) -> Path:
+    """As python-sdk: the root project `app` has a dev group holding `stories`, which requires `app`."""
+    root = tmp_path / "devcycle"
+    write(
+        root / "pyproject.toml",
+        project(
+            "app",
+            extra="""
+            [dependency-groups]
+            dev = ["stories"]
+
+            [tool.uv.workspace]
+            members = ["examples"]
+            """,
+        )
+        + "\n[tool.uv.sources]\nstories = { workspace = true }\n",
+    )
+    write(root / "src" / "app" / "__init__.py", "")
+    write(root / "examples" / "pyproject.toml", project("stories", workspace_deps=("app",)))
+    write(root / "examples" / "src" / "stories" / "__init__.py", "")
+    uv(root, "lock")
+    return root
+
+
+@pytest.fixture
 def git_repo() -> Callable[[Path], Path]:
     """Turn a folder into a git repository with everything committed; returns the folder."""
 

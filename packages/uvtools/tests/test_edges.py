@@ -107,31 +107,6 @@ def test_edges_without_a_lock_come_from_the_pyproject_files(chain: Path) -> None
     assert set(edges.edges) == {Edge("b", "a", "project"), Edge("c", "b", "project")}
 
 
-@pytest.fixture
-def dev_cycle(tmp_path: Path, h: SimpleNamespace) -> Path:
-    """As python-sdk: the root project `app` has a dev group holding `stories`, which requires `app`."""
-    root = tmp_path / "devcycle"
-    h.write(
-        root / "pyproject.toml",
-        h.project(
-            "app",
-            extra="""
-            [dependency-groups]
-            dev = ["stories"]
-
-            [tool.uv.workspace]
-            members = ["examples"]
-            """,
-        )
-        + "\n[tool.uv.sources]\nstories = { workspace = true }\n",
-    )
-    h.write(root / "src" / "app" / "__init__.py", "")
-    h.write(root / "examples" / "pyproject.toml", h.project("stories", workspace_deps=("app",)))
-    h.write(root / "examples" / "src" / "stories" / "__init__.py", "")
-    h.uv(root, "lock")
-    return root
-
-
 def test_a_cycle_through_a_dev_group_is_reported_not_fatal(dev_cycle: Path, h: SimpleNamespace) -> None:
     workspace = load_workspace(dev_cycle)
     assert list(workspace.names) == uv_members(h, dev_cycle)
@@ -259,3 +234,19 @@ def test_members_and_the_release_plan_see_what_the_lock_knows(dynamic: Path) -> 
         ("top", "unchecked"),
     ]
     assert plan.steps[0].reason == "the version is dynamic (set when it is built): the index was not compared"
+
+
+def test_legacy_dev_dependencies_count_as_the_dev_group(tmp_path: Path, h: SimpleNamespace) -> None:
+    h.write(tmp_path / "pyproject.toml", '[tool.uv.workspace]\nmembers = ["p/*"]\n')
+    h.write(tmp_path / "p" / "a" / "pyproject.toml", h.project("a"))
+    h.write(
+        tmp_path / "p" / "b" / "pyproject.toml",
+        h.project("b", extra='[tool.uv]\ndev-dependencies = ["a", "anyio>=4"]\n')
+        + "\n[tool.uv.sources]\na = { workspace = true }\n",
+    )
+    for name in "ab":
+        h.write(tmp_path / "p" / name / "src" / name / "__init__.py", "")
+    h.uv(tmp_path, "lock")
+    edges = workspace_edges(load_workspace(tmp_path))
+    assert (edges.origin, edges.lock.reasons) == ("uv.lock", ())
+    assert set(edges.edges) == lock_edges(tmp_path) == {Edge("b", "a", "group:dev")}

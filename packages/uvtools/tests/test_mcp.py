@@ -200,3 +200,12 @@ async def test_members_graph_neighbours_and_lock_freshness(chain: Path) -> None:
     assert (chain / "uv.lock").read_text() == lock
     assert unknown.is_error
     assert "no workspace member is called 'zed'" in text_of(unknown)
+
+
+async def test_the_graph_answers_with_a_dev_group_cycle(dev_cycle: Path) -> None:
+    async with Client(server(dev_cycle)) as client:
+        data = structured(await client.call_tool("ws_graph", {"output_format": "text"}))
+    assert data["order"] == ["app", "stories"]
+    assert data["cycles"][0]["kinds"] == ["group:dev", "project"]
+    assert data["edges_from"]["from"] == "uv.lock"
+    assert "cycle (not in the order: group:dev, project): app -> stories -> app" in data["rendering"]

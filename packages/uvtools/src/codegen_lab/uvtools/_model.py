@@ -402,6 +402,10 @@ def _read_member(
         add(items, "optional", extra)
     for group, items in groups.items():
         add(items, "group", group)
+    legacy = tool_uv.get("dev-dependencies")
+    if legacy:  # uv folds the deprecated `[tool.uv] dev-dependencies` into the `dev` group
+        add(legacy, "group", "dev")
+        groups = {**groups, "dev": groups.get("dev", [])}
     has_backend = "build-system" in document
     package = tool_uv.get("package")
     relative = _relative(folder, root)
