@@ -12,7 +12,7 @@ from codegen_lab.uvtools._edges import EdgeSet, edges_by_member, kind_selected, 
 from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools.errors import CycleError, WorkspaceError
 
-__all__ = ["Graph"]
+__all__ = ["Graph", "members_json"]
 
 
 class Graph:
@@ -336,6 +336,16 @@ class Graph:
             ]
             return "\n".join(lines)
         raise WorkspaceError(f"unknown graph format {output_format!r}", hint="Use text, json, dot or mermaid")
+
+
+def members_json(workspace: Workspace, graph: Graph | None = None) -> dict[str, Any]:
+    """`workspace.as_json()` with each member's `dependencies` from its edges (uv.lock when fresh), and `edges_from`."""
+    found = graph or Graph.of(workspace)
+    data = workspace.as_json()
+    for entry in data["members"]:
+        entry["dependencies"] = found.dependencies(entry["name"])
+    data["edges_from"] = found.provenance
+    return data
 
 
 def _cycle_in(adjacency: Mapping[str, Iterable[str]], inside: set[str]) -> tuple[str, ...] | None:

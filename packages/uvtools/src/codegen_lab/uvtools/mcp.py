@@ -79,8 +79,10 @@ def _workspace(root: Path, path: str = ".") -> Workspace:
 def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
     @toolkit.tool(title="Workspace members", annotations=_READ_ONLY, paths=["path"])
     async def members(path: str = ".") -> dict[str, Any]:
-        """Each member's name, version, path, requires-python, extras, groups, member dependencies and external requirements (with their extra or group)."""  # noqa: E501
-        return await _in_thread(lambda: workspace(path).as_json())
+        """Each member's name, version, path, requires-python, extras, groups, member dependencies (from uv.lock when it is fresh: `edges_from` says which and why) and external requirements (with their extra or group)."""  # noqa: E501
+        from codegen_lab.uvtools._graph import members_json  # noqa: PLC0415
+
+        return await _in_thread(lambda: members_json(workspace(path)))
 
     @toolkit.tool(title="Workspace graph", annotations=_READ_ONLY, paths=["path"])
     async def graph(
