@@ -187,9 +187,11 @@ def _root_pyproject_changes(workspace: Workspace, span: GitRange) -> dict[str, s
     touched.update(dict.fromkeys(_needing(workspace, newer, through_lock=True), "pyproject.toml exclude-newer-package"))
     touched.update(dict.fromkeys(_needing(workspace, sources, through_lock=False), "pyproject.toml [tool.uv.sources]"))
     if table_before != table_after:
-        old = set(
-            glob_members(workspace.root, tuple(table_before.get("members", [])), tuple(table_before.get("exclude", [])))
-        )
+        members, excludes = tuple(table_before.get("members", [])), tuple(table_before.get("exclude", []))
+        try:
+            old = set(glob_members(workspace.root, members, excludes))
+        except WorkspaceError:  # the old globs match a folder uv would refuse today: count every member as added
+            old = set[Path]()
         added = {m.name for m in workspace.members if m.relative != "." and m.path not in old}
         touched.update(dict.fromkeys(added, "pyproject.toml [tool.uv.workspace]"))
     return touched
