@@ -132,7 +132,7 @@ async def test_affected_lock_diff_and_hygiene_through_the_toolkit(
     git_repo(chain)
     pyproject = chain / "packages" / "d" / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
-    h.uv(chain, "lock")
+    h.uv(chain, "sync", "--all-packages")  # locks, and makes the .venv deps check reads
     async with Client(server(chain)) as client:
         touched = structured(await client.call_tool("ws_affected", {"since": "HEAD"}))
         diff = structured(await client.call_tool("ws_lock_diff", {"before": "HEAD"}))
@@ -201,3 +201,12 @@ async def test_members_graph_neighbours_and_lock_freshness(chain: Path) -> None:
     assert (chain / "uv.lock").read_text() == lock
     assert unknown.is_error
     assert "no workspace member is called 'zed'" in text_of(unknown)
+
+
+async def test_the_graph_answers_with_a_dev_group_cycle(dev_cycle: Path) -> None:
+    async with Client(server(dev_cycle)) as client:
+        data = structured(await client.call_tool("ws_graph", {"output_format": "text"}))
+    assert data["order"] == ["app", "stories"]
+    assert data["cycles"][0]["kinds"] == ["group:dev", "project"]
+    assert data["edges_from"]["from"] == "uv.lock"
+    assert "cycle (not in the order: group:dev, project): app -> stories -> app" in data["rendering"]

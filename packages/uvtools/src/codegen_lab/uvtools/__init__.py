@@ -1,8 +1,9 @@
 """uvtools: understand and manage uv workspaces, as a library, the `codegen-lab ws` command and an MCP toolkit.
 
-Read a workspace with `load_workspace`, order it with `Graph`, read its lock with `read_lock`, find what a change
-touches with `affected`, run a command in every member with `run_many`, bump versions with `bump`. Everything
-works on the real `uv` binary of the PyPI `uv` package and never imports the MCP SDK.
+Read a workspace with `load_workspace`, its member edges with `workspace_edges` (from uv.lock when it is fresh),
+order it with `Graph`, read its lock with `read_lock`, find what a change touches with `affected`, run a command
+in every member with `run_many`, bump versions with `bump`. Everything works on the real `uv` binary of the PyPI
+`uv` package and never imports the MCP SDK.
 
 Names are imported when first used, so that the MCP server pays nothing for them at start.
 """
@@ -12,7 +13,8 @@ from typing import TYPE_CHECKING
 from codegen_lab.common.exports import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
-    from codegen_lab.uvtools._affected import Affected, affected, changed_files
+    from codegen_lab.uvtools._affected import Affected, GitRange, affected, changed_files, github_matrix, resolve_range
+    from codegen_lab.uvtools._edges import Edge, EdgeSet, Freshness, lock_freshness, workspace_edges
     from codegen_lab.uvtools._graph import Graph
     from codegen_lab.uvtools._health import AuditFinding, AuditReport, OutdatedReport, audit, outdated, parse_audit
     from codegen_lab.uvtools._hygiene import DepsReport, Finding, check_deps, lint
@@ -20,12 +22,14 @@ if TYPE_CHECKING:
     from codegen_lab.uvtools._lockops import (
         LockCheck,
         LockDiff,
+        MemberPaths,
         PackageChange,
         check_lock,
         diff_locks,
         lock_at,
         member_closure,
         why,
+        why_by_member,
     )
     from codegen_lab.uvtools._manage import (
         UvChange,
@@ -39,6 +43,7 @@ if TYPE_CHECKING:
     from codegen_lab.uvtools._model import Dependency, Member, Workspace, find_root, load_workspace, normalize_name
     from codegen_lab.uvtools._release import ReleasePlan, ReleaseStep, release_plan
     from codegen_lab.uvtools._runner import MemberResult, RunSummary, run_many
+    from codegen_lab.uvtools._select import select_members
     from codegen_lab.uvtools._versions import BumpPlan, FileEdit, bump, bump_version, rewrite_requirement
     from codegen_lab.uvtools.errors import CommandError, CycleError, LockFileError, WorkspaceError
 
@@ -50,6 +55,17 @@ _HOMES = {
     "affected": "_affected",
     "changed_files": "_affected",
     "Graph": "_graph",
+    "Edge": "_edges",
+    "EdgeSet": "_edges",
+    "Freshness": "_edges",
+    "lock_freshness": "_edges",
+    "workspace_edges": "_edges",
+    "MemberPaths": "_lockops",
+    "why_by_member": "_lockops",
+    "select_members": "_select",
+    "GitRange": "_affected",
+    "github_matrix": "_affected",
+    "resolve_range": "_affected",
     "DepsReport": "_hygiene",
     "Finding": "_hygiene",
     "check_deps": "_hygiene",
@@ -112,8 +128,12 @@ __all__ = [
     "CycleError",
     "Dependency",
     "DepsReport",
+    "Edge",
+    "EdgeSet",
     "FileEdit",
     "Finding",
+    "Freshness",
+    "GitRange",
     "Graph",
     "Lock",
     "LockCheck",
@@ -122,6 +142,7 @@ __all__ = [
     "LockFileError",
     "LockPackage",
     "Member",
+    "MemberPaths",
     "MemberResult",
     "OutdatedReport",
     "PackageChange",
@@ -144,10 +165,12 @@ __all__ = [
     "create_venv",
     "diff_locks",
     "find_root",
+    "github_matrix",
     "inspect_venv",
     "lint",
     "load_workspace",
     "lock_at",
+    "lock_freshness",
     "member_closure",
     "normalize_name",
     "outdated",
@@ -155,11 +178,15 @@ __all__ = [
     "parse_lock",
     "read_lock",
     "release_plan",
+    "resolve_range",
     "rewrite_requirement",
     "run_many",
+    "select_members",
     "sync",
     "upgrade",
     "why",
+    "why_by_member",
+    "workspace_edges",
 ]
 
 __getattr__, __dir__ = _lazy_exports(

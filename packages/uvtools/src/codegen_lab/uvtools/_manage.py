@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codegen_lab.common.files import ChangeSet
-from codegen_lab.uvtools._lock import Lock
+from codegen_lab.uvtools._lock import Lock, read_lock
 from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
 from codegen_lab.uvtools._requirements import parse_requirement
@@ -106,13 +106,23 @@ def upgrade(workspace: Workspace, packages: list[str], *, apply: bool = False) -
     """Let these packages move to their newest allowed versions in the lock (`uv lock --upgrade-package`).
 
     Raises:
-        WorkspaceError: When no package is named, or a name is not a distribution name.
+        WorkspaceError: When no package is named, a name is not a distribution name, or uv.lock holds no
+            package of that name.
     """
     if not packages:
         raise WorkspaceError("nothing to upgrade", hint="Name at least one package")
     for name in packages:
         if not _NAME.match(name):
             raise WorkspaceError(f"{name!r} is not a package name")
+    lock_path = workspace.root / "uv.lock"
+    if lock_path.is_file():
+        locked = read_lock(lock_path)
+        unknown = [name for name in packages if not locked.by_name(normalize_name(name))]
+        if unknown:
+            raise WorkspaceError(
+                f"uv.lock holds no package called {', '.join(map(repr, unknown))}: there is nothing to upgrade",
+                hint="Check the name (`ws why NAME`), or add it first (`ws add MEMBER NAME`)",
+            )
     arguments = ["lock", *(f"--upgrade-package={name}" for name in packages)]
     return _uv_change(workspace, arguments, apply=apply, touches=(workspace.root / "uv.lock",))
 
