@@ -210,3 +210,18 @@ async def test_the_graph_answers_with_a_dev_group_cycle(dev_cycle: Path) -> None
     assert data["cycles"][0]["kinds"] == ["group:dev", "project"]
     assert data["edges_from"]["from"] == "uv.lock"
     assert "cycle (not in the order: group:dev, project): app -> stories -> app" in data["rendering"]
+
+
+async def test_a_change_is_journaled_in_the_servers_state_folder(
+    chain: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server passes its state folder: a server built from code with `state_dir` keeps one journal."""
+    from codegen_lab.common.files import recent_changes
+
+    elsewhere = tmp_path / "environment-state"
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(elsewhere))
+    settings = Settings(root=chain, state_dir=tmp_path / "server-state")
+    async with Client(build_server(settings, [create_toolkit(ServerContext(settings))])) as client:
+        structured(await client.call_tool("ws_bump", {"member": "a", "part": "patch", "apply": True}))
+    assert [change.purpose for change in recent_changes(chain, state_dir=tmp_path / "server-state")] == ["bump a patch"]
+    assert recent_changes(chain, state_dir=elsewhere) == []

@@ -51,8 +51,7 @@ async def _in_thread[T](fn: Callable[[], T]) -> T:
 
 def create_toolkit(context: ServerContext) -> Toolkit:
     """The `ws` toolkit for the workspace at `context.root`."""
-    settings = context.settings
-    root = settings.root
+    root = context.root
     toolkit = Toolkit(
         "ws",
         description="uv workspaces: graph, affected members, lock, hygiene, releases, runs and bumps.",
@@ -63,7 +62,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
     locate = functools.partial(_workspace, root)
     _add_read_tools(toolkit, locate)
-    _add_change_tools(toolkit, locate)
+    _add_change_tools(toolkit, locate, context.state_dir)
     _add_environment_tools(toolkit, locate)
     return toolkit
 
@@ -228,7 +227,7 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
         return await _in_thread(work)
 
 
-def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
+def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], state_dir: Path) -> None:
     @toolkit.tool(title="Run in members", annotations=_CHANGES, paths=["path"], revisions=["since"])
     async def run(
         command: list[str],
@@ -283,7 +282,9 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
 
         def work() -> dict[str, Any]:
             found = workspace(path)
-            return do_bump(found, member, part, pre=pre, dependents=dependents, apply=apply).as_json(found.root)
+            return do_bump(
+                found, member, part, pre=pre, dependents=dependents, apply=apply, state_dir=state_dir
+            ).as_json(found.root)
 
         return await _in_thread(work)
 
@@ -301,7 +302,14 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
             def work() -> dict[str, Any]:
                 found = workspace(path)
                 return change_dependency(
-                    found, action, member, requirements, group=group, optional=optional, apply=apply
+                    found,
+                    action,
+                    member,
+                    requirements,
+                    group=group,
+                    optional=optional,
+                    apply=apply,
+                    state_dir=state_dir,
                 ).as_json()
 
             return await _in_thread(work)
@@ -321,11 +329,15 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
         """Install the lock into the workspace's environment (`uv sync`), for one member or all. Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import sync as do_sync  # noqa: PLC0415
 
-        return await _in_thread(lambda: do_sync(workspace(path), member=member, apply=apply).as_json())
+        return await _in_thread(
+            lambda: do_sync(workspace(path), member=member, apply=apply, state_dir=state_dir).as_json()
+        )
 
     @toolkit.tool(title="Upgrade packages in the lock", annotations=_CHANGES, paths=["path"])
     async def upgrade(packages: list[str], apply: bool = False, path: str = ".") -> dict[str, Any]:
         """Move `packages` to their newest allowed versions in uv.lock (`uv lock --upgrade-package`). Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import upgrade as do_upgrade  # noqa: PLC0415
 
-        return await _in_thread(lambda: do_upgrade(workspace(path), packages, apply=apply).as_json())
+        return await _in_thread(
+            lambda: do_upgrade(workspace(path), packages, apply=apply, state_dir=state_dir).as_json()
+        )
