@@ -9,7 +9,7 @@ from typing import Any
 
 from codegen_lab.rule_engine._discovery import discover
 from codegen_lab.rule_engine._matcher import CompiledRules
-from codegen_lab.rule_engine._model import Rule, RuleType
+from codegen_lab.rule_engine._model import Diagnostic, Rule, RuleType
 from codegen_lab.rule_engine._reader import read_rule
 from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
@@ -59,15 +59,20 @@ def resolve_inside(root: Path, path: str | Path) -> Path:
     """`path` (relative to `root`, or absolute) as an absolute path inside `root`, symbolic links resolved.
 
     Raises:
-        RuleEngineUsageError: When the path leaves the root (`..`, an absolute path elsewhere, a link out of it)
-            or holds a NUL byte.
+        RuleEngineUsageError: When the path leaves the root (`..`, an absolute path elsewhere, a link out of it),
+            goes through a symbolic link loop or holds a NUL byte.
     """
     text = str(path)
     if "\0" in text:
         raise RuleEngineUsageError(f"path {text!r} holds a NUL byte")
     root = root.resolve()
     candidate = Path(text).expanduser()
-    resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    try:
+        resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    except (OSError, RuntimeError) as exc:  # Python 3.12 raises RuntimeError for a symbolic link loop
+        raise RuleEngineUsageError(
+            f"path {text!r} cannot be resolved: {exc}", hint="A symbolic link on the way loops; give another path"
+        ) from exc
     if resolved != root and not resolved.is_relative_to(root):
         raise RuleEngineUsageError(
             f"path {text!r} is outside the root {root}", hint="Give a path inside the root, relative to it or absolute"
@@ -93,8 +98,11 @@ class RuleEngine:
         *,
         ignored: Sequence[Path] = (),
         repository_paths: Sequence[str] = (),
+        notes: Sequence[Diagnostic] = (),
     ) -> None:
         self.root = root.resolve()
+        self.notes = tuple(notes)
+        """What discovery skipped (symbolic link loops, deep trees) and files not read where they are."""
         self.rules = tuple(sorted(rules, key=lambda rule: (rule.scope.count("/") if rule.scope else -1, rule.relpath)))
         self.ignored = tuple(ignored)
         self.repository_paths = tuple(repository_paths)
@@ -132,14 +140,17 @@ class RuleEngine:
             rules.append(read_rule(path, root_path, fmt))
             if progress is not None:
                 progress(len(rules), len(found.rules))
-        return cls(root_path, rules, ignored=found.ignored, repository_paths=found.paths)
+        return cls(root_path, rules, ignored=found.ignored, repository_paths=found.paths, notes=found.notes)
 
     @property
     def matcher(self) -> CompiledRules:
         """The compiled patterns of the auto-attached rules, built on first use."""
         if self._matcher is None:
             self._matcher = CompiledRules(
-                [(rule.scope, rule.globs if rule.type is RuleType.AUTO_ATTACHED else ()) for rule in self.rules]
+                [
+                    (rule.scope, rule.globs if rule.type is RuleType.AUTO_ATTACHED else (), rule.anchored)
+                    for rule in self.rules
+                ]
             )
         return self._matcher
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from codegen_lab.rule_engine._document import FieldSpan, read_value
 from codegen_lab.rule_engine._globs import Globs, globs_from_span, normalise_globs
@@ -122,6 +122,8 @@ class _Format:
     known_keys: frozenset[str] = frozenset()
     expects_frontmatter: bool = False
     name_from_folder: bool = False
+    anchored: bool = False
+    """Patterns match paths relative to the workspace root (`*.ts` is a root file only), not at any depth."""
 
     def claims(self, relpath: str) -> bool:
         return self.pattern.fullmatch(relpath) is not None
@@ -162,6 +164,33 @@ class _Copilot(_Format):
     def interpret(self, data: Mapping[str, Any], spans: Mapping[str, FieldSpan]) -> Interpretation:
         globs = _globs(data, spans, "applyTo")
         return Interpretation(_text(data.get("description")), globs, always_apply=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cline(_Format):
+    def interpret(self, data: Mapping[str, Any], spans: Mapping[str, FieldSpan]) -> Interpretation:
+        # Cline: `paths` is a condition only as a list of non-empty strings; any other value is ignored (the rule
+        # is always on); `paths: []` matches nothing, so the rule is never used.
+        description = _text(data.get("description"))
+        value = data.get("paths", _MISSING)
+        if value is _MISSING or not _string_list(value):
+            return Interpretation(description, Globs((), GlobShape.ABSENT), always_apply=True, type=RuleType.ALWAYS)
+        patterns = cast("list[str]", value)
+        globs = normalise_globs([pattern for pattern in patterns if pattern.strip()], shape=GlobShape.FLOW)
+        if not globs.patterns:
+            return Interpretation(description, globs, always_apply=False, type=RuleType.MANUAL)
+        return Interpretation(description, globs, always_apply=False)
+
+
+_MISSING = object()
+
+
+def _string_list(value: object) -> bool:
+    """Whether `value` is what Cline takes for `paths`: a list of non-empty strings."""
+    if not isinstance(value, list):
+        return False
+    items = cast("list[object]", value)
+    return all(isinstance(item, str) and item for item in items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +249,8 @@ def builtin_formats() -> tuple[RuleFormat, ...]:
             expects_frontmatter=True,
             name_from_folder=True,
         ),
-        _Format("cursorrules", "Cursor legacy (.cursorrules)", re.compile(_NESTED + r"\.cursorrules"), "scope"),
+        # Cursor, Windsurf and Cline read their legacy file (and Cline its folder) at the workspace root only.
+        _Format("cursorrules", "Cursor legacy (.cursorrules)", re.compile(r"\.cursorrules"), None),
         _Format("agents-md", "AGENTS.md", re.compile(_NESTED + r"AGENTS\.md"), "scope"),
         _Format(
             "claude-rules",
@@ -250,14 +280,16 @@ def builtin_formats() -> tuple[RuleFormat, ...]:
             frozenset({"trigger", "globs", "description"}),
             expects_frontmatter=True,
         ),
-        _Format("windsurfrules", "Windsurf legacy (.windsurfrules)", re.compile(_NESTED + r"\.windsurfrules"), "scope"),
-        _Format(
+        _Format("windsurfrules", "Windsurf legacy (.windsurfrules)", re.compile(r"\.windsurfrules"), None),
+        _Cline(
             "cline",
             "Cline rule",
-            re.compile(_NESTED + r"\.clinerules(?:/(?:[^/]+/)*[^/]+\.(?:md|txt))?"),
-            "scope",
+            # Every file of the folder, but not workflows/, hooks/ nor skills/ (Cline's own exclusions).
+            re.compile(r"\.clinerules(?:/(?!(?:workflows|hooks|skills)/)(?:[^/]+/)*[^/]+)?"),
+            None,
             "paths",
             frozenset({"paths", "description"}),
+            anchored=True,
         ),
         _Format("gemini-md", "GEMINI.md", re.compile(_NESTED + r"GEMINI\.md"), "scope"),
         _Kiro(

@@ -60,6 +60,8 @@ CHECKS: dict[str, Check] = {
         Check("RE023", Severity.WARNING, "glob reaches outside the rule's scope"),
         Check("RE024", Severity.WARNING, "file is unreadable or not valid UTF-8"),
         Check("RE025", Severity.WARNING, "frontmatter value of the wrong type"),
+        Check("RE026", Severity.WARNING, "part of the tree not walked (symbolic link loop, too deep, unreadable)"),
+        Check("RE027", Severity.WARNING, "a rule file its assistant does not read where it is"),
     )
 }
 
@@ -163,6 +165,8 @@ def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noq
     for key in rule.unknown_keys:
         span = spans.get(key)
         yield _diagnostic("RE019", rule, f"{key} is not a key {rule.format} reads", span.start + 1 if span else None)
+    if rule.format == "cline" and "paths" in rule.frontmatter:
+        yield from _cline_paths(rule, spans)
     if "description" in rule.frontmatter and not isinstance(rule.frontmatter["description"], (str, type(None))):
         kind = type(rule.frontmatter["description"]).__name__
         yield _diagnostic("RE025", rule, f"description is a {kind}, not text", _line(spans, "description"))
@@ -180,6 +184,20 @@ def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noq
             if "\t" in document.lines[index]:
                 yield _diagnostic("RE020", rule, "a tab in the frontmatter; use spaces", index + 1)
     yield from _hidden_unicode(rule, document)
+
+
+def _cline_paths(rule: Rule, spans: dict[str, FieldSpan]) -> Iterator[Diagnostic]:
+    line = _line(spans, "paths")
+    if rule.type is RuleType.ALWAYS:
+        kind = type(rule.frontmatter["paths"]).__name__
+        yield _diagnostic(
+            "RE025",
+            rule,
+            f"paths is a {kind}, not a list of non-empty strings: Cline ignores it and the rule is always on",
+            line,
+        )
+    elif rule.type is RuleType.MANUAL:
+        yield _diagnostic("RE025", rule, "paths is an empty list: Cline never uses this rule", line)
 
 
 def _line(spans: dict[str, FieldSpan], key: str) -> int | None:
@@ -259,6 +277,7 @@ def _reread(engine: RuleEngine, rule: Rule) -> Rule:
 
 
 def _repository_checks(engine: RuleEngine) -> Iterator[Diagnostic]:
+    yield from engine.notes
     for path in engine.ignored:
         relpath = path.relative_to(engine.root).as_posix()
         check = CHECKS["RE011"]

@@ -145,6 +145,7 @@ def rule_from_text(
         unknown_keys=unknown,
         references=tuple(find_references(document)),
         diagnostics=found,
+        anchored=bool(getattr(fmt, "anchored", False)),
     )
 
 
