@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from codegen_lab.rule_engine._matcher import CompiledRules, PatternMatch, glob_flags, scoped_pattern
     from codegen_lab.rule_engine._model import Diagnostic, GlobShape, ParseMode, Reference, Rule, RuleType, Severity
     from codegen_lab.rule_engine._reader import read_rule, rule_from_text
+    from codegen_lab.rule_engine._unicode import HiddenCharacter, sanitize_text
     from codegen_lab.rule_engine._write import ChangeSet, revert_last
     from codegen_lab.rule_engine.errors import RuleEngineUsageError, RuleWriteError
 
@@ -44,6 +45,7 @@ __all__ = [
     "Explanation",
     "GlobShape",
     "Globs",
+    "HiddenCharacter",
     "Interpretation",
     "LintReport",
     "ParseMode",
@@ -69,6 +71,7 @@ __all__ = [
     "resolve_inside",
     "revert_last",
     "rule_from_text",
+    "sanitize_text",
     "scoped_pattern",
     "validate_rule",
 ]
@@ -108,6 +111,8 @@ _HOMES = {
     "Severity": "codegen_lab.rule_engine._model",
     "read_rule": "codegen_lab.rule_engine._reader",
     "rule_from_text": "codegen_lab.rule_engine._reader",
+    "HiddenCharacter": "codegen_lab.rule_engine._unicode",
+    "sanitize_text": "codegen_lab.rule_engine._unicode",
     "ChangeSet": "codegen_lab.rule_engine._write",
     "revert_last": "codegen_lab.rule_engine._write",
     "RuleEngineUsageError": "codegen_lab.rule_engine.errors",

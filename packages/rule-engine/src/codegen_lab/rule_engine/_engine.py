@@ -11,6 +11,7 @@ from codegen_lab.rule_engine._discovery import discover
 from codegen_lab.rule_engine._matcher import CompiledRules
 from codegen_lab.rule_engine._model import Diagnostic, Rule, RuleType
 from codegen_lab.rule_engine._reader import read_rule
+from codegen_lab.rule_engine._unicode import clean
 from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
 __all__ = ["Attachment", "Explanation", "RuleEngine", "resolve_inside"]
@@ -206,7 +207,7 @@ class RuleEngine:
         """
         rule = self.rule(rule_id)
         limit = int((context or {}).get("max_chars", RENDER_CAP))
-        return _capped(self._rule_text(rule), limit)
+        return clean(_capped(self._rule_text(rule), limit))
 
     def render(self, paths: Iterable[str | Path], request: str | None = None, *, max_chars: int = RENDER_CAP) -> str:
         """The rules an assistant should follow for the files in focus, in order, as one text.
@@ -235,7 +236,7 @@ class RuleEngine:
         if requested:
             listed = "\n".join(f"- {rule.name} ({rule.relpath}): {rule.description}" for rule in requested)
             parts.append(f"# Rules available on request\n\n{listed}\n")
-        return _capped("\n".join(parts), max_chars)
+        return clean(_capped("\n".join(parts), max_chars))
 
     def _rule_text(self, rule: Rule) -> str:
         text = rule.body

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from codegen_lab.rule_engine._document import Document, FieldSpan, parse_document, read_value, split_outside_braces
 from codegen_lab.rule_engine._matcher import CompiledRules
 from codegen_lab.rule_engine._model import Diagnostic, GlobShape, Rule, RuleType, Severity
+from codegen_lab.rule_engine._unicode import HiddenCharacter, sanitize_text
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["CHECKS", "Check", "LintReport", "ValidationResult", "fix_text", "lint", "validate_rule"]
 
 MAX_LINES = 500
-HIDDEN = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u180e\U000e0000-\U000e007f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +51,12 @@ CHECKS: dict[str, Check] = {
         Check("RE015", Severity.WARNING, "@file reference to a file that does not exist"),
         Check("RE016", Severity.WARNING, "mdc: link to a file that does not exist"),
         Check("RE017", Severity.WARNING, "two rules share a name across nested folders"),
-        Check("RE018", Severity.ERROR, "hidden Unicode (bidirectional, zero-width or tag characters)", fixable=True),
+        Check(
+            "RE018",
+            Severity.ERROR,
+            "hidden Unicode (bidi, tag, zero-width, variation-selector or filler characters)",
+            fixable=True,
+        ),
         Check("RE019", Severity.INFO, "unknown frontmatter key"),
         Check("RE020", Severity.WARNING, "tab in the frontmatter (YAML forbids tabs for indentation)", fixable=True),
         Check("RE021", Severity.WARNING, "rule without a body"),
@@ -220,11 +224,13 @@ def _glob_text_checks(rule: Rule, span: FieldSpan) -> Iterator[Diagnostic]:
 
 
 def _hidden_unicode(rule: Rule, document: Document) -> Iterator[Diagnostic]:
-    for index, line in enumerate(document.lines):
-        found = HIDDEN.findall(line)
-        if found:
-            names = ", ".join(sorted({f"U+{ord(char):04X} {unicodedata.name(char, 'TAG')}" for char in found}))
-            yield _diagnostic("RE018", rule, f"hidden characters that can smuggle instructions: {names}", index + 1)
+    _, found = sanitize_text("".join(document.lines))
+    by_line: dict[int, list[HiddenCharacter]] = {}
+    for hidden in found:
+        by_line.setdefault(hidden.line, []).append(hidden)
+    for line, chars in by_line.items():
+        names = ", ".join(sorted({char.label for char in chars}))
+        yield _diagnostic("RE018", rule, f"hidden characters that can smuggle instructions: {names}", line)
 
 
 def validate_rule(rule: Rule) -> ValidationResult:
@@ -332,7 +338,7 @@ def fix_text(text: str, rule: Rule) -> str:
     Hidden characters removed, tabs in the frontmatter made spaces, a quoted boolean unquoted, quotes taken off
     globs, spaces after commas in globs removed.
     """
-    text = HIDDEN.sub("", text)
+    text, _ = sanitize_text(text)
     document = parse_document(text)
     if document.frontmatter is not None:
         start, end = document.frontmatter

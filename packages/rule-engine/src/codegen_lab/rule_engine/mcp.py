@@ -6,7 +6,7 @@ runs, so that the server starts without YAML and glob libraries.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
 from codegen_lab.mcp_core import Context, Settings, ToolAnnotations, Toolkit
@@ -30,6 +30,12 @@ def create_toolkit(settings: Settings) -> Toolkit:
         ),
     )
 
+    def cleaned(value: dict[str, Any]) -> dict[str, Any]:
+        """Every string of a result without hidden Unicode: what reaches the model cannot smuggle text."""
+        from codegen_lab.rule_engine._unicode import sanitize_data  # noqa: PLC0415
+
+        return cast("dict[str, Any]", sanitize_data(value))
+
     def engine() -> RuleEngine:
         from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
 
@@ -39,12 +45,12 @@ def create_toolkit(settings: Settings) -> Toolkit:
     def list_rules() -> dict[str, Any]:
         """Every rule file in the workspace (Cursor, AGENTS.md, CLAUDE.md, Copilot, ...): type, globs, description."""
         loaded = engine()
-        return {"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]}
+        return cleaned({"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]})
 
     @toolkit.tool(title="Rules for a path", annotations=_READ_ONLY, paths=["path"])
     def for_path(path: str) -> dict[str, Any]:
         """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not."""  # noqa: E501
-        return engine().explain(path).as_json()
+        return cleaned(engine().explain(path).as_json())
 
     @toolkit.tool(title="Lint rules", annotations=_READ_ONLY, paths=["path"])
     async def lint(ctx: Context, path: str | None = None) -> dict[str, Any]:
@@ -61,7 +67,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
 
         def work() -> dict[str, Any]:
             loaded = RuleEngine.load(settings.root, only=path, loose=path is not None)
-            return run_lint(loaded).as_json()
+            return cleaned(run_lint(loaded).as_json())
 
         result = await anyio.to_thread.run_sync(work)
         await ctx.report_progress(2, 2, "done")
@@ -75,7 +81,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
         """
         loaded = engine()
         rules = sorted({rule.relpath for path in paths for rule in loaded.rules_for(path)})
-        return {"rules": rules, "text": loaded.render(paths, request)}
+        return cleaned({"rules": rules, "text": loaded.render(paths, request)})
 
     @toolkit.tool(
         title="Migrate rules",
@@ -93,14 +99,14 @@ def create_toolkit(settings: Settings) -> Toolkit:
 
         plan = plan_migration(engine(), to, sources=sources)
         written = plan.apply() if write else []
-        return {**plan.as_json(), "written": written}
+        return cleaned({**plan.as_json(), "written": written})
 
     @toolkit.resource("codegen-lab://rules/index", name="rules-index", mime_type="application/json")
     def index() -> str:
         """Every rule in the workspace, as JSON."""
         import json  # noqa: PLC0415
 
-        return json.dumps([rule.summary() for rule in engine().rules], indent=2)
+        return json.dumps(cleaned({"rules": [rule.summary() for rule in engine().rules]})["rules"], indent=2)
 
     @toolkit.resource("codegen-lab://rules/rule/{rule}", name="rule", mime_type="text/markdown")
     def rule(rule: str) -> str:
@@ -112,6 +118,8 @@ def create_toolkit(settings: Settings) -> Toolkit:
         """The project's rules for the given files (comma-separated paths), to follow while working on them."""
         focus = [part.strip() for part in paths.split(",") if part.strip()]
         text = engine().render(focus, request or None)
-        return f"Follow these project rules while you work on {', '.join(focus)}.\n\n{text}"
+        from codegen_lab.rule_engine._unicode import clean  # noqa: PLC0415
+
+        return clean(f"Follow these project rules while you work on {', '.join(focus)}.\n\n{text}")
 
     return toolkit
