@@ -248,22 +248,23 @@ def lint(engine: RuleEngine, *, fix: bool = False, write: Callable[[Rule, str], 
     Args:
         engine: The repository's rules.
         fix: Rewrite files whose diagnostics have a safe fix (through `write`), then report what remains.
-        write: How a fixed text is written (default: an atomic write with a backup).
+        write: How a fixed text is written (default: atomic writes with backups, all of the run one change set
+            that one `revert` takes back).
     """
+    if fix and write is None:
+        from codegen_lab.rule_engine._write import journaled_writes  # noqa: PLC0415
+
+        with journaled_writes(engine.root, "rules lint --fix") as journaled:
+            return lint(engine, fix=True, write=lambda rule, text: journaled(rule.path, text))
     diagnostics: list[Diagnostic] = []
     fixed: list[str] = []
     for rule in engine.rules:
         result = validate_rule(rule)
-        if fix and any(d.fixable for d in result.diagnostics):
+        if write is not None and fix and any(d.fixable for d in result.diagnostics):
             original = rule.path.read_text(encoding="utf-8")
             repaired = fix_text(original, rule)
             if repaired != original:
-                if write is None:
-                    from codegen_lab.rule_engine._write import write_atomically  # noqa: PLC0415
-
-                    write_atomically(rule.path, repaired, root=engine.root)
-                else:
-                    write(rule, repaired)
+                write(rule, repaired)
                 fixed.append(rule.relpath)
                 rule = _reread(engine, rule)  # noqa: PLW2901 (report what is left after the fix)
                 result = validate_rule(rule)
@@ -320,7 +321,21 @@ def _dead_globs(engine: RuleEngine) -> Iterator[Diagnostic]:
     for index, rule in enumerate(candidates):
         for pattern in rule.globs:
             if not pattern.startswith("!") and (index, pattern) not in live:
-                yield _diagnostic("RE008", rule, f"{pattern} matches no file in the repository")
+                message = f"{pattern} matches no file in the repository"
+                yield _diagnostic("RE008", rule, message, _pattern_line(rule, pattern))
+
+
+def _pattern_line(rule: Rule, pattern: str) -> int | None:
+    """The frontmatter line that holds `pattern` (the first line of the frontmatter when none holds it as is)."""
+    try:
+        document = parse_document(rule.path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None
+    if document.frontmatter is None:
+        return None
+    start, end = document.frontmatter
+    bare = pattern.strip("\"'")
+    return next((index + 1 for index in range(start + 1, end) if bare in document.lines[index]), start + 2)
 
 
 def _unresolved_references(engine: RuleEngine) -> Iterator[Diagnostic]:

@@ -147,20 +147,23 @@ def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | Non
     from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
     from codegen_lab.rule_engine._lint import LintReport  # noqa: PLC0415
     from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
+    from codegen_lab.rule_engine._write import journaled_writes  # noqa: PLC0415
 
     with _reported():
         base = _lint_root(paths, root)
         reports: list[LintReport] = []
-        for target in paths or (str(base),):
-            engine: RuleEngine = _engine(base, only=_folder_of(base, target), loose=bool(paths))
-            if paths and Path(target).is_file():
-                wanted = _relative(base, target)
-                engine = RuleEngine(
-                    engine.root,
-                    [r for r in engine.rules if r.relpath == wanted],
-                    repository_paths=engine.repository_paths,
-                )
-            reports.append(run_lint(engine, fix=fix))
+        # One change set for the whole command: one `revert` takes back every file it fixed.
+        with journaled_writes(base, "rules lint --fix") as journaled:
+            for target in paths or (str(base),):
+                engine: RuleEngine = _engine(base, only=_folder_of(base, target), loose=bool(paths))
+                if paths and Path(target).is_file():
+                    wanted = _relative(base, target)
+                    engine = RuleEngine(
+                        engine.root,
+                        [r for r in engine.rules if r.relpath == wanted],
+                        repository_paths=engine.repository_paths,
+                    )
+                reports.append(run_lint(engine, fix=fix, write=lambda rule, text: journaled(rule.path, text)))
     report = LintReport(
         [d for r in reports for d in r.diagnostics],
         files=sum(r.files for r in reports),
@@ -179,7 +182,10 @@ def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | Non
 
 
 def _lint_root(paths: tuple[str, ...], root: Path | None) -> Path:
-    """The root: `--root`, else the git work tree of the first path, else that folder, else the current one."""
+    """The root: `--root`, else the git work tree of the first path, else the folder above its assistant folder.
+
+    The assistant folder is `.cursor`, `.claude`, ... ; without one, the path's folder; without a path, the current one.
+    """
     if root is not None or not paths:
         return (root or Path.cwd()).resolve()
     first = Path(paths[0]).resolve()
@@ -194,7 +200,14 @@ def _lint_root(paths: tuple[str, ...], root: Path | None) -> Path:
         ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         top = ""
-    return Path(top).resolve() if top else folder
+    if top:
+        return Path(top).resolve()
+    # Outside git: the folder above the assistant's own folder (`.cursor/rules/py.mdc` is a rule of the folder
+    # that holds `.cursor`), else the folder of the path.
+    return next((parent.parent for parent in (folder, *folder.parents) if parent.name in _RULE_FOLDERS), folder)
+
+
+_RULE_FOLDERS = frozenset({".cursor", ".claude", ".github", ".windsurf", ".clinerules", ".kiro"})
 
 
 def _relative(base: Path, target: str) -> str:
