@@ -94,14 +94,14 @@ def test_a_sibling_with_the_roots_name_as_prefix_is_outside(make_repo: MakeRepo)
 
 def test_render_orders_rules_and_resolves_references_inside_the_root(make_repo: MakeRepo) -> None:
     engine = RuleEngine.load(make_repo(REPO))
-    text = engine.render(["api/main.py"], "Add an endpoint")
+    text = engine.render(["api/main.py"], "Add an endpoint", inline_references=True)
     order = [text.index(marker) for marker in ("# Request", "Be brief.", "Typed Python.", "API rules.")]
     assert order == sorted(order)
     assert "## Referenced file: src/app.py\n\nprint('app')" in text
     assert "## Referenced file: README.md\n\nreadme" in text
     assert "# Rules available on request\n\n- docs (.cursor/rules/docs.mdc): Writing docs" in text
     assert "Only on request." not in text
-    capped = engine.render(["api/main.py"], max_chars=50)
+    capped = engine.render(["api/main.py"], max_chars=50, inline_references=True)
     assert capped.startswith(text.removeprefix("# Request\n\nAdd an endpoint\n\n")[:50])
     assert "cut at 50 characters" in capped
 

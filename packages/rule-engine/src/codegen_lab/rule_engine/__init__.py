@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from codegen_lab.rule_engine._matcher import CompiledRules, PatternMatch, glob_flags, scoped_pattern
     from codegen_lab.rule_engine._model import Diagnostic, GlobShape, ParseMode, Reference, Rule, RuleType, Severity
     from codegen_lab.rule_engine._reader import read_rule, rule_from_text
+    from codegen_lab.rule_engine._render import Rendering
     from codegen_lab.rule_engine._unicode import HiddenCharacter, sanitize_text
     from codegen_lab.rule_engine._write import ChangeSet, revert_last
     from codegen_lab.rule_engine.errors import RuleEngineUsageError, RuleWriteError
@@ -51,6 +52,7 @@ __all__ = [
     "ParseMode",
     "PatternMatch",
     "Reference",
+    "Rendering",
     "Rule",
     "RuleEngine",
     "RuleEngineUsageError",
@@ -111,6 +113,7 @@ _HOMES = {
     "Severity": "codegen_lab.rule_engine._model",
     "read_rule": "codegen_lab.rule_engine._reader",
     "rule_from_text": "codegen_lab.rule_engine._reader",
+    "Rendering": "codegen_lab.rule_engine._render",
     "HiddenCharacter": "codegen_lab.rule_engine._unicode",
     "sanitize_text": "codegen_lab.rule_engine._unicode",
     "ChangeSet": "codegen_lab.rule_engine._write",

@@ -11,13 +11,13 @@ from codegen_lab.rule_engine._discovery import discover
 from codegen_lab.rule_engine._matcher import CompiledRules
 from codegen_lab.rule_engine._model import Diagnostic, Rule, RuleType
 from codegen_lab.rule_engine._reader import read_rule
+from codegen_lab.rule_engine._render import DEFAULT_BUDGET, REFERENCE_CAP, Rendering, render_rules
+from codegen_lab.rule_engine._render import capped as _capped
 from codegen_lab.rule_engine._unicode import clean
 from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
 __all__ = ["Attachment", "Explanation", "RuleEngine", "resolve_inside"]
 
-REFERENCE_CAP = 20_000
-"""Characters of one `@file` reference included when rendering."""
 RENDER_CAP = 200_000
 """Characters of rendered text at most."""
 
@@ -209,34 +209,48 @@ class RuleEngine:
         limit = int((context or {}).get("max_chars", RENDER_CAP))
         return clean(_capped(self._rule_text(rule), limit))
 
-    def render(self, paths: Iterable[str | Path], request: str | None = None, *, max_chars: int = RENDER_CAP) -> str:
-        """The rules an assistant should follow for the files in focus, in order, as one text.
+    def render(
+        self,
+        paths: Iterable[str | Path],
+        request: str | None = None,
+        *,
+        max_chars: int = RENDER_CAP,
+        budget: int = DEFAULT_BUDGET,
+        inline_references: bool = False,
+    ) -> str:
+        """The rules an assistant should follow for the files in focus, in order, as one text (see `render_context`)."""
+        return self.render_context(
+            paths, request, max_chars=max_chars, budget=budget, inline_references=inline_references
+        ).text
 
-        Always-on rules come first (the root's, then nested ones), then the rules attached by a pattern; each
-        with its `@file` references resolved one level deep, inside the root. Agent-requested rules are listed
-        with their descriptions. The text is capped at `max_chars`.
+    def render_context(
+        self,
+        paths: Iterable[str | Path],
+        request: str | None = None,
+        *,
+        budget: int = DEFAULT_BUDGET,
+        inline_references: bool = False,
+        max_chars: int = RENDER_CAP,
+    ) -> Rendering:
+        """The rules for the files in focus as one text within `budget` tokens, and what it holds and leaves out.
+
+        In priority order: the always-on rules in scope (the root's, then nested ones), the rules attached by a
+        pattern, the agent-requested rules by description, then the other rules by name. A rule that does not fit
+        is left out whole and listed (`omitted`, `truncated`). `@file` and `mdc:` references are listed, not
+        inlined, unless `inline_references`. Rules that are the same file (a `CLAUDE.md` link to `AGENTS.md`) or
+        the same text go in once. The text is free of hidden Unicode (`sanitize_text`) and at most `max_chars`.
+
+        Example:
+            ```python
+            result = RuleEngine.load(".").render_context(["src/app.py"], budget=2_000)
+            print(result.text, result.omitted)
+            ```
         """
-        focus = [self.relative(path) for path in paths]
-        chosen: dict[str, Rule] = {}
-        for relpath in focus:
-            for rule in self.rules_for(relpath):
-                chosen.setdefault(rule.relpath, rule)
-        ordered = sorted(chosen.values(), key=lambda rule: (rule.type is not RuleType.ALWAYS, self.rules.index(rule)))
-        parts: list[str] = []
-        if request:
-            parts.append(f"# Request\n\n{request.strip()}\n")
-        if focus:
-            parts.append("# Files in focus\n\n" + "\n".join(f"- {relpath}" for relpath in focus) + "\n")
-        for rule in ordered:
-            heading = f"# Rule: {rule.name} ({rule.relpath}, {rule.type})"
-            parts.append(f"{heading}\n\n{self._rule_text(rule).strip()}\n")
-        requested = [
-            rule for rule in self.rules if rule.type is RuleType.AGENT_REQUESTED and rule.relpath not in chosen
-        ]
-        if requested:
-            listed = "\n".join(f"- {rule.name} ({rule.relpath}): {rule.description}" for rule in requested)
-            parts.append(f"# Rules available on request\n\n{listed}\n")
-        return clean(_capped("\n".join(parts), max_chars))
+        result = render_rules(self, paths, request, budget=budget, inline_references=inline_references)
+        if len(result.text) > max_chars:
+            result.text = _capped(result.text, max_chars)
+            result.truncated = True
+        return result
 
     def _rule_text(self, rule: Rule) -> str:
         text = rule.body
@@ -287,9 +301,3 @@ def _verdict(rule: Rule, relpath: str, pattern: str | None, excluded_by: str | N
             return Attachment(rule, False, "agent-requested only: the agent reads its description and decides")
         case RuleType.MANUAL:
             return Attachment(rule, False, f"manual: attached only when mentioned as @{rule.name}")
-
-
-def _capped(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n\n[... cut at {limit:,} characters of {len(text):,}]"

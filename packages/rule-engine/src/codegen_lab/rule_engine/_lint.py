@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from codegen_lab.rule_engine._document import Document, FieldSpan, parse_document, read_value, split_outside_braces
 from codegen_lab.rule_engine._matcher import CompiledRules
-from codegen_lab.rule_engine._model import Diagnostic, GlobShape, Rule, RuleType, Severity
+from codegen_lab.rule_engine._model import Diagnostic, GlobShape, Rule, RuleType, Severity, estimate_tokens
 from codegen_lab.rule_engine._unicode import HiddenCharacter, sanitize_text
 
 if TYPE_CHECKING:
@@ -118,11 +118,6 @@ class LintReport:
 def _diagnostic(code: str, rule: Rule, message: str, line: int | None = None) -> Diagnostic:
     check = CHECKS[code]
     return Diagnostic(code, check.severity, message, rule.relpath, line, check.fixable)
-
-
-def estimate_tokens(text: str) -> int:
-    """A rough token count: about four characters a token, as tokenizers give for English prose and code."""
-    return (len(text) + 3) // 4
 
 
 def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noqa: PLR0912 (one place per check)

@@ -161,3 +161,8 @@ def derive_type(*, always_apply: bool, globs: tuple[str, ...], description: str 
     if description and description.strip():
         return RuleType.AGENT_REQUESTED
     return RuleType.MANUAL
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count: about four characters a token, as tokenizers give for English prose and code."""
+    return (len(text) + 3) // 4

@@ -245,18 +245,38 @@ def _print_report(report: Any) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--request", default=None, help="The developer's request, put first in the text.")
 @click.option("--max-chars", type=click.IntRange(min=1000), default=200_000, show_default=True)
+@click.option(
+    "--budget", type=click.IntRange(min=100), default=8_000, show_default=True, help="Tokens the text takes at most."
+)
+@click.option("--inline-references", is_flag=True, help="Put the files that rules reference in the text too.")
 @_root_option
 @_format_option
-def render(paths: tuple[str, ...], request: str | None, max_chars: int, root: Path | None, output_format: str) -> None:
-    """The text an assistant should follow for the files PATHS: the rules that apply, in order."""
+def render(
+    paths: tuple[str, ...],
+    request: str | None,
+    max_chars: int,
+    budget: int,
+    inline_references: bool,
+    root: Path | None,
+    output_format: str,
+) -> None:
+    """The text an assistant should follow for the files PATHS: the rules that apply, in priority order.
+
+    Always-on rules, then those attached by a pattern, then the agent-requested ones by description, then the
+    other rules by name, within the budget; what does not fit is listed, and reported on stderr.
+    """
     with _reported():
         engine = _engine(root)
-        text = engine.render(paths, request, max_chars=max_chars)
-        rules = sorted({rule.relpath for path in paths for rule in engine.rules_for(path)})
+        result = engine.render_context(
+            paths, request, budget=budget, inline_references=inline_references, max_chars=max_chars
+        )
     if output_format == "json":
-        _emit({"paths": list(paths), "rules": rules, "text": text})
+        _emit({"paths": list(paths), **result.as_json()})
         return
-    click.echo(text)
+    click.echo(result.text)
+    if result.truncated:
+        left = ", ".join(result.omitted) or "some of the rule lists"
+        click.echo(f"truncated to fit {budget:,} tokens: left out {left}", err=True)
 
 
 @cli.command()

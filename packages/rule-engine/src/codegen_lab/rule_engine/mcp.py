@@ -74,14 +74,18 @@ def create_toolkit(settings: Settings) -> Toolkit:
         return result
 
     @toolkit.tool(title="Render rules", annotations=_READ_ONLY, paths=["paths"])
-    def render(paths: list[str], request: str | None = None) -> dict[str, Any]:
-        """The text an assistant should follow for the files `paths`: the rules that apply, in order.
+    def render(
+        paths: list[str], request: str | None = None, budget: int = 8_000, inline_references: bool = False
+    ) -> dict[str, Any]:
+        """The text an assistant should follow for the files `paths`: the rules that apply, within `budget` tokens.
 
-        `@file` references are resolved one level deep, inside the workspace root.
+        In priority order: always-on rules, rules attached by a pattern, agent-requested rules by description,
+        other rules by name. `truncated` and `omitted` say what did not fit; `@file` references are listed in
+        `references` (inlined only with `inline_references`).
         """
-        loaded = engine()
-        rules = sorted({rule.relpath for path in paths for rule in loaded.rules_for(path)})
-        return cleaned({"rules": rules, "text": loaded.render(paths, request)})
+        return cleaned(
+            engine().render_context(paths, request, budget=budget, inline_references=inline_references).as_json()
+        )
 
     @toolkit.tool(
         title="Migrate rules",
