@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import Attachment, Explanation, RuleEngine, resolve_inside
     from codegen_lab.rule_engine._formats import FORMAT_ENTRY_POINT_GROUP, Interpretation, RuleFormat, formats
     from codegen_lab.rule_engine._globs import Globs, normalise_globs, render_globs
+    from codegen_lab.rule_engine._index import RuleIndex
     from codegen_lab.rule_engine._lint import CHECKS, Check, LintReport, ValidationResult, fix_text, lint, validate_rule
     from codegen_lab.rule_engine._matcher import CompiledRules, PatternMatch, glob_flags, scoped_pattern
     from codegen_lab.rule_engine._model import Diagnostic, GlobShape, ParseMode, Reference, Rule, RuleType, Severity
@@ -57,6 +58,7 @@ __all__ = [
     "RuleEngine",
     "RuleEngineUsageError",
     "RuleFormat",
+    "RuleIndex",
     "RuleType",
     "RuleWriteError",
     "Severity",
@@ -93,6 +95,7 @@ _HOMES = {
     "Globs": "codegen_lab.rule_engine._globs",
     "normalise_globs": "codegen_lab.rule_engine._globs",
     "render_globs": "codegen_lab.rule_engine._globs",
+    "RuleIndex": "codegen_lab.rule_engine._index",
     "CHECKS": "codegen_lab.rule_engine._lint",
     "Check": "codegen_lab.rule_engine._lint",
     "LintReport": "codegen_lab.rule_engine._lint",

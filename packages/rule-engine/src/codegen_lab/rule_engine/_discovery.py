@@ -62,6 +62,8 @@ class Discovered:
     """Every file under the root that is not ignored, relative to the root with `/` separators."""
     notes: list[Diagnostic] = field(default_factory=list[Diagnostic])
     """What the walk skipped and why (`RE026`), and files an assistant does not read where they are (`RE027`)."""
+    folders: list[Path] = field(default_factory=list[Path])
+    """Every folder the walk read (the root first): a file added, removed or renamed in one changes its mtime."""
 
 
 def real_path(path: Path) -> Path | None:
@@ -98,7 +100,7 @@ def discover(
     start = (only or root).resolve()
     prefix = "" if start == root else start.relative_to(root).as_posix() + "/"
     found = Discovered()
-    for path in _Walk(root, found.notes).files():
+    for path in _Walk(root, found.notes, found.folders).files():
         relpath = path.relative_to(root).as_posix()
         found.files += 1
         found.paths.append(relpath)
@@ -149,9 +151,10 @@ class _Folder:
 class _Walk:
     """A depth-first walk with its own stack, in name order, that notes what it skips."""
 
-    def __init__(self, root: Path, notes: list[Diagnostic]) -> None:
+    def __init__(self, root: Path, notes: list[Diagnostic], folders: list[Path]) -> None:
         self.root = root
         self.notes = notes
+        self.folders = folders
 
     def files(self) -> list[Path]:
         specs: _Specs = []
@@ -161,6 +164,7 @@ class _Walk:
         found: list[Path] = []
         while stack:
             folder = stack.pop()
+            self.folders.append(folder.path)
             children: list[_Folder] = []
             self._read(folder, found, children)
             stack.extend(reversed(children))

@@ -100,10 +100,13 @@ class RuleEngine:
         ignored: Sequence[Path] = (),
         repository_paths: Sequence[str] = (),
         notes: Sequence[Diagnostic] = (),
+        folders: Sequence[Path] = (),
     ) -> None:
         self.root = root.resolve()
         self.notes = tuple(notes)
         """What discovery skipped (symbolic link loops, deep trees) and files not read where they are."""
+        self.folders = tuple(folders)
+        """The folders discovery read (what `RuleIndex` watches for changes)."""
         self.rules = tuple(sorted(rules, key=lambda rule: (rule.scope.count("/") if rule.scope else -1, rule.relpath)))
         self.ignored = tuple(ignored)
         self.repository_paths = tuple(repository_paths)
@@ -141,7 +144,14 @@ class RuleEngine:
             rules.append(read_rule(path, root_path, fmt))
             if progress is not None:
                 progress(len(rules), len(found.rules))
-        return cls(root_path, rules, ignored=found.ignored, repository_paths=found.paths, notes=found.notes)
+        return cls(
+            root_path,
+            rules,
+            ignored=found.ignored,
+            repository_paths=found.paths,
+            notes=found.notes,
+            folders=found.folders,
+        )
 
     @property
     def matcher(self) -> CompiledRules:

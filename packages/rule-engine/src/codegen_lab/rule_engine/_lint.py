@@ -310,9 +310,7 @@ def _dead_globs(engine: RuleEngine) -> Iterator[Diagnostic]:
     if not candidates or not engine.repository_paths:
         return
     matcher = CompiledRules([(rule.scope, [p for p in rule.globs if not p.startswith("!")]) for rule in candidates])
-    live: set[tuple[int, str]] = set()
-    for path in engine.repository_paths:
-        live.update((hit.rule, hit.pattern) for hit in matcher.match(path))
+    live = matcher.live(engine.repository_paths)
     for index, rule in enumerate(candidates):
         for pattern in rule.globs:
             if not pattern.startswith("!") and (index, pattern) not in live:

@@ -10,7 +10,7 @@ folders; `{a,b}` alternates; a leading `!` excludes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["CompiledRules", "PatternMatch", "glob_flags", "scoped_pattern"]
@@ -120,6 +120,24 @@ class CompiledRules:
             if compiled.regex.match(path) is not None:
                 found.extend(PatternMatch(rule, pattern, False) for rule, pattern in compiled.positive)
                 found.extend(PatternMatch(rule, pattern, True) for rule, pattern in compiled.negative)
+        return found
+
+    def live(self, paths: Iterable[str]) -> set[tuple[int, str]]:
+        """The (rule index, pattern) pairs that match at least one of `paths` (negated ones included).
+
+        Each compiled pattern is tested only until it first matches, and the walk stops once all have: much less
+        work than `match` on every path when most patterns are live.
+        """
+        pending = {id(compiled) for bucket in self._buckets.values() for compiled in bucket}
+        found: set[tuple[int, str]] = set()
+        for path in paths:
+            if not pending:
+                break
+            for compiled in self._candidates(path):
+                if id(compiled) in pending and compiled.regex.match(path) is not None:
+                    pending.discard(id(compiled))
+                    found.update(compiled.positive)
+                    found.update(compiled.negative)
         return found
 
     def attached(self, path: str) -> dict[int, str]:

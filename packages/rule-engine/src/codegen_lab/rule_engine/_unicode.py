@@ -10,6 +10,7 @@ subdivision flags (England, Scotland, Wales).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import cast
@@ -46,6 +47,11 @@ _PICTOGRAPHIC = (
     (0x303D, 0x303D),
     (0x3297, 0x3299),
     (0x1F000, 0x1FAFF),
+)
+
+
+_CANDIDATE = re.compile(
+    "[" + "".join(sorted(_BIDI | _ZERO_WIDTH | _FILLERS)) + "\ufe00-\ufe0f\U000e0000-\U000e007f\U000e0100-\U000e01ef]"
 )
 
 
@@ -142,30 +148,26 @@ def sanitize_text(text: str) -> tuple[str, list[HiddenCharacter]]:
         return text, []
     kept: list[str] = []
     found: list[HiddenCharacter] = []
-    line, column = 1, 0
-    index = 0
-    length = len(text)
-    while index < length:
-        char = text[index]
-        if char == "\n":
-            line, column = line + 1, 0
-            kept.append(char)
-            index += 1
-            continue
-        column += 1
-        kind = _kind(char)
-        if kind is None or (index == 0 and char == "\ufeff"):
-            kept.append(char)
-            index += 1
+    done = 0  # text[:done] is copied (or dropped) already
+    skip = 0  # candidates before this index belong to an allowed sequence
+    line, line_start = 1, 0  # the line number of text[line_start], a line's first character
+    for match in _CANDIDATE.finditer(text):
+        index = match.start()
+        if index < skip or (index == 0 and text[0] == "\ufeff"):
             continue
         span = _allowed(text, index)
         if span:
-            kept.append(text[index : index + span])
-            column += span - 1
-            index += span
+            skip = index + span
             continue
-        found.append(HiddenCharacter(char, line, column, kind))
-        index += 1
+        line += text.count("\n", line_start, index)
+        line_start = text.rfind("\n", 0, index) + 1
+        kind = _kind(text[index]) or "zero-width"
+        found.append(HiddenCharacter(text[index], line, index - line_start + 1, kind))
+        kept.append(text[done:index])
+        done = index + 1
+    if not found:
+        return text, []
+    kept.append(text[done:])
     return "".join(kept), found
 
 

@@ -13,6 +13,7 @@ from codegen_lab.mcp_core import Context, Settings, ToolAnnotations, Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine
+    from codegen_lab.rule_engine._index import RuleIndex
 
 __all__ = ["create_toolkit"]
 
@@ -36,10 +37,15 @@ def create_toolkit(settings: Settings) -> Toolkit:
 
         return cast("dict[str, Any]", sanitize_data(value))
 
-    def engine() -> RuleEngine:
-        from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
+    indexes: list[RuleIndex] = []  # made on first use: the server starts without the engine's imports
 
-        return RuleEngine.load(settings.root)
+    def engine() -> RuleEngine:
+        """The workspace's rules, from an index kept between calls and refreshed when the tree changes."""
+        if not indexes:
+            from codegen_lab.rule_engine._index import RuleIndex  # noqa: PLC0415
+
+            indexes.append(RuleIndex())
+        return indexes[0].engine(settings.root)
 
     @toolkit.tool("list", title="List rules", annotations=_READ_ONLY)
     def list_rules() -> dict[str, Any]:
@@ -66,7 +72,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
         await ctx.report_progress(0, 2, "reading rules")
 
         def work() -> dict[str, Any]:
-            loaded = RuleEngine.load(settings.root, only=path, loose=path is not None)
+            loaded = engine() if path is None else RuleEngine.load(settings.root, only=path, loose=True)
             return cleaned(run_lint(loaded).as_json())
 
         result = await anyio.to_thread.run_sync(work)
