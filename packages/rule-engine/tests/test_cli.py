@@ -193,3 +193,20 @@ def test_sarif_gives_the_line_of_a_dead_glob(make_repo: MakeRepo) -> None:
     assert code == 0
     result = next(r for r in json.loads(out)["runs"][0]["results"] if r["ruleId"] == "RE008")
     assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 3}
+
+
+def test_show_refuses_a_file_that_is_no_rule(make_repo: MakeRepo) -> None:
+    root = make_repo({"README.md": "# Hello\n", "notes/x.mdc": "---\nglobs: a\n---\nx\n"})
+    result = CliRunner().invoke(cli, ["show", "README.md", "--root", str(root)])
+    assert result.exit_code == 2
+    assert "is not a rule file of any assistant" in result.output
+    code, out, _ = run("show", "notes/x.mdc", "--root", str(root), "--format", "json")
+    assert (code, json.loads(out)["format"]) == (0, "cursor-mdc")
+
+
+def test_format_help_names_only_the_formats_there_are() -> None:
+    for command, formats in (("list", "json for programs."), ("lint", "sarif (SARIF 2.1.0)")):
+        code, out, _ = run(command, "--help")
+        assert code == 0
+        assert formats in " ".join(out.split())
+        assert "other formats" not in out

@@ -17,7 +17,7 @@ from typing import Any
 from codegen_lab.rule_engine._formats import RuleFormat, format_for, formats
 from codegen_lab.rule_engine._model import Diagnostic, Severity
 
-__all__ = ["MAX_DEPTH", "SKIPPED_FOLDERS", "Discovered", "discover", "real_path"]
+__all__ = ["MAX_DEPTH", "SKIPPED_FOLDERS", "Discovered", "discover", "loose_format", "real_path"]
 
 MAX_DEPTH = 128
 """Folders below the root the walk descends at most; deeper folders are skipped with a note."""
@@ -106,7 +106,7 @@ def discover(
         found.paths.append(relpath)
         if not relpath.startswith(prefix):
             continue
-        fmt = format_for(relpath, available) or (_loose_format(relpath, available) if loose else None)
+        fmt = format_for(relpath, available) or (loose_format(relpath, available) if loose else None)
         if fmt is not None:
             found.rules.append((path, fmt))
         elif "/.cursor/rules/" in f"/{relpath}" and relpath.endswith(".md"):
@@ -276,7 +276,7 @@ def _ignored(relpath: str, is_dir: bool, specs: _Specs) -> bool:
     return False
 
 
-def _loose_format(relpath: str, available: tuple[RuleFormat, ...]) -> RuleFormat | None:
+def loose_format(relpath: str, available: tuple[RuleFormat, ...]) -> RuleFormat | None:
     """For a file outside the usual places: `.mdc` is a Cursor rule, `.cursorrules` the legacy one."""
     wanted = "cursor-mdc" if relpath.endswith(".mdc") else "cursorrules" if relpath.endswith(".cursorrules") else None
     return next((fmt for fmt in available if fmt.name == wanted), None)

@@ -159,7 +159,7 @@ class RuleEngine:
         if self._matcher is None:
             self._matcher = CompiledRules(
                 [
-                    (rule.scope, rule.globs if rule.type is RuleType.AUTO_ATTACHED else (), rule.anchored)
+                    (rule.scope, _live_globs(rule) if rule.type is RuleType.AUTO_ATTACHED else (), rule.anchored)
                     for rule in self.rules
                 ]
             )
@@ -287,6 +287,11 @@ class RuleEngine:
         return None
 
 
+def _live_globs(rule: Rule) -> tuple[str, ...]:
+    """The patterns that can match: not those the assistant reads in a dead form (`Rule.dead_globs`)."""
+    return tuple(pattern for pattern in rule.globs if pattern not in rule.dead_globs) if rule.dead_globs else rule.globs
+
+
 def _in_scope(relpath: str, scope: str) -> bool:
     return not scope or relpath == scope or relpath.startswith(scope + "/")
 
@@ -306,7 +311,11 @@ def _verdict(rule: Rule, relpath: str, pattern: str | None, excluded_by: str | N
             if excluded_by is not None:
                 return Attachment(rule, False, f"excluded by the negated pattern {excluded_by}")
             shown = ", ".join(rule.globs) or "none"
-            return Attachment(rule, False, f"no pattern matched (globs: {shown})")
+            dead = "".join(
+                f"; {pattern} follows a comma and a space, which Cursor keeps, so it matches nothing"
+                for pattern in rule.dead_globs
+            )
+            return Attachment(rule, False, f"no pattern matched (globs: {shown}){dead}")
         case RuleType.AGENT_REQUESTED:
             return Attachment(rule, False, "agent-requested only: the agent reads its description and decides")
         case RuleType.MANUAL:

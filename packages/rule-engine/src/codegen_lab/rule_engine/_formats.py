@@ -15,8 +15,8 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import Any, Protocol, cast, runtime_checkable
 
-from codegen_lab.rule_engine._document import FieldSpan, read_value
-from codegen_lab.rule_engine._globs import Globs, globs_from_span, normalise_globs
+from codegen_lab.rule_engine._document import FieldSpan, read_value, split_outside_braces
+from codegen_lab.rule_engine._globs import Globs, globs_from_span, normalise_globs, normalise_pattern
 from codegen_lab.rule_engine._model import GlobShape, RuleType
 
 __all__ = ["FORMAT_ENTRY_POINT_GROUP", "Interpretation", "RuleFormat", "builtin_formats", "formats"]
@@ -35,6 +35,8 @@ class Interpretation:
     always_apply: bool
     type: RuleType | None = None
     """Set when the format says the type itself (Windsurf's `trigger`, Kiro's `inclusion`)."""
+    dead: tuple[str, ...] = ()
+    """Patterns the assistant reads in a form that matches nothing (Cursor: written after `, ` with a space)."""
 
 
 @runtime_checkable
@@ -152,11 +154,21 @@ class _Cursor(_Format):
         # 1.2 boolean (`true`, not `"true"` nor `yes`).
         span = spans.get("alwaysApply")
         always = read_value(span).value if span is not None else data.get("alwaysApply")
+        globs = _globs(data, spans, "globs", keep_quotes=True)
         return Interpretation(
-            _text(data.get("description")),
-            _globs(data, spans, "globs", keep_quotes=True),
-            always_apply=always is True,
+            _text(data.get("description")), globs, always_apply=always is True, dead=_after_a_space(spans.get("globs"))
         )
+
+
+def _after_a_space(span: FieldSpan | None) -> tuple[str, ...]:
+    """In `globs: a, b`, the patterns after a comma and a space: Cursor keeps the space, so ` b` matches nothing."""
+    if span is None:
+        return ()
+    read = read_value(span, keep_quotes=True)
+    if read.flow_list or read.block_list or not isinstance(read.value, str):
+        return ()
+    parts = split_outside_braces(read.value)
+    return tuple(normalise_pattern(part) for part in parts[1:] if part[:1].isspace() and part.strip())
 
 
 @dataclass(frozen=True, slots=True)

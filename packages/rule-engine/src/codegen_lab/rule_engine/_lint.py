@@ -214,7 +214,11 @@ def _glob_text_checks(rule: Rule, span: FieldSpan) -> Iterator[Diagnostic]:
     several = not read.flow_list and not read.block_list and len(split_outside_braces(text)) > 1
     if several and re.search(r",[ \t]+\S", text):
         yield _diagnostic(
-            "RE006", rule, "a space after a comma in globs; Cursor may read it as part of the glob", span.start + 1
+            "RE006",
+            rule,
+            f"a space after a comma in globs: Cursor keeps it, so {', '.join(rule.dead_globs) or 'the next pattern'}"
+            " matches nothing",
+            span.start + 1,
         )
 
 
@@ -313,7 +317,7 @@ def _dead_globs(engine: RuleEngine) -> Iterator[Diagnostic]:
     live = matcher.live(engine.repository_paths)
     for index, rule in enumerate(candidates):
         for pattern in rule.globs:
-            if not pattern.startswith("!") and (index, pattern) not in live:
+            if not pattern.startswith("!") and pattern not in rule.dead_globs and (index, pattern) not in live:
                 message = f"{pattern} matches no file in the repository"
                 yield _diagnostic("RE008", rule, message, _pattern_line(rule, pattern))
 

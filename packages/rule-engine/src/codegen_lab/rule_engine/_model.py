@@ -123,6 +123,8 @@ class Rule:
     unknown_keys: dict[str, Any] = field(default_factory=dict[str, Any])
     references: tuple[Reference, ...] = ()
     diagnostics: list[Diagnostic] = field(default_factory=list[Diagnostic])
+    dead_globs: tuple[str, ...] = ()
+    """Patterns of `globs` the assistant reads in a form that never matches (Cursor: written after `, `)."""
     anchored: bool = False
     """The globs match paths relative to the scope as written (Cline): `*.ts` is a file of the scope folder only."""
 

@@ -146,6 +146,7 @@ def rule_from_text(
         references=tuple(find_references(document)),
         diagnostics=found,
         anchored=bool(getattr(fmt, "anchored", False)),
+        dead_globs=tuple(getattr(meaning, "dead", ())),
     )
 
 

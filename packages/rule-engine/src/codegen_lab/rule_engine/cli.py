@@ -10,13 +10,20 @@ from typing import Any
 
 import click
 
-from codegen_lab.mcp_core.cli import format_option, reported_errors, root_option
+from codegen_lab.mcp_core.cli import reported_errors, root_option
 
 __all__ = ["cli", "main"]
 
 _FORMATS = click.Choice(["text", "json"])
 _root_option = root_option("The repository root (default: the current directory).")
-_format_option = format_option()
+_format_option = click.option(
+    "--format",
+    "output_format",
+    type=_FORMATS,
+    default="text",
+    show_default=True,
+    help="text for people, json for programs.",
+)
 _reported = reported_errors
 
 
@@ -79,6 +86,7 @@ def list_rules(root: Path | None, output_format: str) -> None:
 @_format_option
 def show(file: str, root: Path | None, output_format: str) -> None:
     """Show how FILE (a rule file) is read: its type, globs, parse mode and diagnostics."""
+    from codegen_lab.rule_engine._discovery import loose_format  # noqa: PLC0415
     from codegen_lab.rule_engine._engine import resolve_inside  # noqa: PLC0415
     from codegen_lab.rule_engine._formats import format_for, formats  # noqa: PLC0415
     from codegen_lab.rule_engine._lint import validate_rule  # noqa: PLC0415
@@ -91,9 +99,13 @@ def show(file: str, root: Path | None, output_format: str) -> None:
         if not path.is_file():
             raise RuleEngineUsageError(f"{file!r} is not a file")
         relpath = path.relative_to(base).as_posix()
-        fmt = format_for(relpath) or next(
-            f for f in formats() if f.name == ("cursorrules" if relpath.endswith(".cursorrules") else "cursor-mdc")
-        )
+        fmt = format_for(relpath) or loose_format(relpath, formats())
+        if fmt is None:
+            raise RuleEngineUsageError(
+                f"{file!r} is not a rule file of any assistant",
+                hint="Give a rule file (.cursor/rules/*.mdc, AGENTS.md, CLAUDE.md, ...), or an .mdc file anywhere; "
+                "`codegen-lab rules list` lists them",
+            )
         rule = read_rule(path, base, fmt)
         rule.diagnostics = list(validate_rule(rule).diagnostics)
     summary = rule.summary()
@@ -137,7 +149,14 @@ def which(path: str, root: Path | None, output_format: str) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes (each file written atomically, with a backup).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, sarif (SARIF 2.1.0) for code-scanning dashboards.",
+)
 @_root_option
 def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | None) -> None:
     """Lint the rules under the root, or under each PATH (a folder is searched for every rule file below it).
