@@ -327,8 +327,9 @@ def migrate(
     for loss in plan.losses:
         click.echo(f"loss: {loss.rule}: {loss.message}", err=True)
     if write:
+        removed = set(plan.removed)
         for path in written:
-            click.echo(f"wrote {path}")
+            click.echo(f"removed {path}" if path in removed else f"wrote {path}")
         click.echo("undo with: codegen-lab rules revert", err=True)
     else:
         click.echo(f"dry run: {len(plan.files)} files would be written; add --write to write them", err=True)
