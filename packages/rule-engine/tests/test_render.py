@@ -82,3 +82,13 @@ def test_the_cli_reports_what_was_left_out(make_repo: MakeRepo) -> None:
     result = CliRunner().invoke(cli, ["render", "api/main.py", "--root", str(root), "--format", "json"])
     answer = json.loads(result.stdout)
     assert (answer["budget"], answer["truncated"], answer["omitted"]) == (8000, False, [])
+
+
+def test_many_always_on_rules_stay_within_the_budget_with_their_listing(make_repo: MakeRepo) -> None:
+    files = {f".clinerules/r{n:02}.md": f"Rule {n}. " + "text " * 700 for n in range(12)}
+    root = make_repo({**files, **{f".cursor/rules/m{n}.mdc": f"manual {n}\n" for n in range(200)}})
+    for budget in (500, 2_000, 8_000):
+        result = RuleEngine.load(root).render_context(["a.py"], budget=budget)
+        assert result.tokens <= budget
+        assert result.truncated
+        assert result.omitted

@@ -76,16 +76,17 @@ class _Builder:
         self.inline_references = inline_references
         self.parts: list[str] = []
         self.used = 0
+        """Characters taken so far, the newline that joins the parts included."""
         self.result = Rendering("", budget=budget)
         self.seen_files: dict[str, str] = {}
         self.seen_texts: dict[str, str] = {}
 
     def fits(self, text: str) -> bool:
-        return self.used + estimate_tokens(text) <= self.budget
+        return (self.used + len(text) + 1 + 3) // 4 <= self.budget  # `estimate_tokens` of the text so far
 
     def add(self, text: str) -> None:
         self.parts.append(text)
-        self.used += estimate_tokens(text)
+        self.used += len(text) + 1
 
     def duplicate_of(self, rule: Rule) -> str | None:
         real, digest = _identity(rule)
@@ -167,22 +168,27 @@ def render_rules(
 
 
 def _listings(engine: RuleEngine, build: _Builder, chosen: dict[str, Rule], omitted: list[Rule]) -> None:
-    """The short lists after the rules: left out for the budget, on request by description, the rest by name."""
-    if omitted:
-        lines = [f"- {rule.name} ({rule.relpath}): about {estimate_tokens(rule.body):,} tokens" for rule in omitted]
-        build.add(
-            "# Rules that apply but were left out to fit the budget (ask for them by name)\n\n" + "\n".join(lines)
-        )
+    """The short lists after the rules: left out for the budget, on request by description, the rest by name.
+
+    Each list takes the lines that fit; a line that does not fit ends its list and marks the result truncated.
+    """
     requested = [rule for rule in engine.rules if rule.type is RuleType.AGENT_REQUESTED and rule.relpath not in chosen]
     others = [rule for rule in engine.rules if rule.type is RuleType.MANUAL and rule.relpath not in chosen]
-    for title, rules, describe in (
-        ("# Rules available on request", requested, True),
-        ("# Other rules, by name", others, False),
-    ):
+    sections = (
+        (
+            "# Rules that apply but were left out to fit the budget (ask for them by name)",
+            [f"- {rule.name} ({rule.relpath}): about {estimate_tokens(rule.body):,} tokens" for rule in omitted],
+        ),
+        (
+            "# Rules available on request",
+            [f"- {rule.name} ({rule.relpath}): {clean(rule.description or '')}" for rule in requested],
+        ),
+        ("# Other rules, by name", [f"- {rule.name} ({rule.relpath})" for rule in others]),
+    )
+    for title, candidates in sections:
         lines: list[str] = []
-        for rule in rules:
-            line = f"- {rule.name} ({rule.relpath})" + (f": {clean(rule.description or '')}" if describe else "")
-            if not build.fits("\n".join([*lines, line]) + title):
+        for line in candidates:
+            if not build.fits(f"{title}\n\n" + "\n".join([*lines, line]) + "\n"):
                 build.result.truncated = True
                 break
             lines.append(line)
