@@ -121,3 +121,10 @@ def test_the_corpus_lints_without_an_exception(corpus: Path) -> None:
     assert report.files == 1702
     codes = {d.code for d in report.diagnostics}
     assert {"RE003", "RE005", "RE006", "RE007"} <= codes
+
+
+def test_the_always_on_cost_counts_a_linked_twin_once(make_repo: MakeRepo) -> None:
+    root = make_repo({"AGENTS.md": "word " * 400})
+    alone = lint(RuleEngine.load(root)).always_on_tokens
+    (root / "CLAUDE.md").symlink_to("AGENTS.md")
+    assert lint(RuleEngine.load(root)).always_on_tokens == alone == 500

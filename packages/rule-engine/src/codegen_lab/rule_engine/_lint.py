@@ -269,9 +269,26 @@ def lint(engine: RuleEngine, *, fix: bool = False, write: Callable[[Rule, str], 
                 result = validate_rule(rule)
         diagnostics.extend(result.diagnostics)
     diagnostics.extend(_repository_checks(engine))
-    tokens = sum(estimate_tokens(rule.body) for rule in engine.rules if rule.type is RuleType.ALWAYS)
+    tokens = always_on_tokens(engine.rules)
     diagnostics.sort(key=lambda d: (d.path, d.line or 0, d.code))
     return LintReport(diagnostics, files=len(engine.rules) + len(engine.ignored), always_on_tokens=tokens, fixed=fixed)
+
+
+def always_on_tokens(rules: Iterable[Rule]) -> int:
+    """About how many tokens the always-on rules cost a request, each file counted once.
+
+    A `CLAUDE.md` that is a symbolic link to `AGENTS.md` (or holds the same text) reaches the model once.
+    """
+    seen: set[str] = set()
+    total = 0
+    for rule in rules:
+        if rule.type is not RuleType.ALWAYS:
+            continue
+        text = rule.body.strip()
+        if text not in seen:
+            seen.add(text)
+            total += estimate_tokens(rule.body)
+    return total
 
 
 def _reread(engine: RuleEngine, rule: Rule) -> Rule:

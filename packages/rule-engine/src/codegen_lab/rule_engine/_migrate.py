@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codegen_lab.rule_engine._engine import RuleEngine
-from codegen_lab.rule_engine._model import Rule, RuleType, estimate_tokens
+from codegen_lab.rule_engine._model import Rule, RuleType
 from codegen_lab.rule_engine._write import ChangeSet
 from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
@@ -165,23 +165,16 @@ def plan_migration(
 def _always_on_cost(engine: RuleEngine, plan: MigrationPlan) -> tuple[int, int]:
     """(before, after): the always-on rules' tokens now, and once the plan is written (new, kept and removed)."""
     from codegen_lab.rule_engine._formats import format_for  # noqa: PLC0415
+    from codegen_lab.rule_engine._lint import always_on_tokens  # noqa: PLC0415
     from codegen_lab.rule_engine._reader import rule_from_text  # noqa: PLC0415
 
-    before = sum(estimate_tokens(rule.body) for rule in engine.rules if rule.type is RuleType.ALWAYS)
     replaced = {planned.path for planned in plan.files} | set(plan.removed)
-    after = sum(
-        estimate_tokens(rule.body)
-        for rule in engine.rules
-        if rule.type is RuleType.ALWAYS and rule.relpath not in replaced
-    )
+    after = [rule for rule in engine.rules if rule.relpath not in replaced]
     for planned in plan.files:
         fmt = format_for(planned.path)
-        if fmt is None:
-            continue
-        rule = rule_from_text(planned.text, path=plan.root / planned.path, relpath=planned.path, fmt=fmt)
-        if rule.type is RuleType.ALWAYS:
-            after += estimate_tokens(rule.body)
-    return before, after
+        if fmt is not None:
+            after.append(rule_from_text(planned.text, path=plan.root / planned.path, relpath=planned.path, fmt=fmt))
+    return always_on_tokens(engine.rules), always_on_tokens(after)
 
 
 def _report_links(engine: RuleEngine, rule: Rule, target: str, losses: list[Loss]) -> None:
