@@ -154,3 +154,10 @@ def test_cline_paths_must_be_a_list_of_strings_and_match_from_the_root(make_repo
     assert {rule.name for rule in engine.rules_for("src/b.ts")} == {"string"}
     wrong = [d for d in lint(engine).diagnostics if d.code == "RE025"]
     assert sorted(d.path for d in wrong) == [".clinerules/empty.md", ".clinerules/string.md"]
+
+
+def test_a_cline_frontmatter_that_is_not_yaml_is_ignored_as_cline_does(make_repo: MakeRepo) -> None:
+    text = "---\npaths:\n  - 'src/**'\ndescription: a: b\n---\nfails open\n"  # `a: b` is no YAML value
+    root = make_repo({".clinerules/bad.md": text, ".cursor/rules/same.mdc": text.replace("paths", "globs")})
+    types = {rule.relpath: rule.type for rule in RuleEngine.load(root).rules}
+    assert types == {".clinerules/bad.md": RuleType.ALWAYS, ".cursor/rules/same.mdc": RuleType.AUTO_ATTACHED}

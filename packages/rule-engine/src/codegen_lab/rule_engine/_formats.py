@@ -126,6 +126,8 @@ class _Format:
     name_from_folder: bool = False
     anchored: bool = False
     """Patterns match paths relative to the workspace root (`*.ts` is a root file only), not at any depth."""
+    yaml_only: bool = False
+    """The assistant reads the frontmatter with a YAML parser only: when it is not valid YAML, it is ignored."""
 
     def claims(self, relpath: str) -> bool:
         return self.pattern.fullmatch(relpath) is not None
@@ -302,6 +304,7 @@ def builtin_formats() -> tuple[RuleFormat, ...]:
             "paths",
             frozenset({"paths", "description"}),
             anchored=True,
+            yaml_only=True,
         ),
         _Format("gemini-md", "GEMINI.md", re.compile(_NESTED + r"GEMINI\.md"), "scope"),
         _Kiro(
