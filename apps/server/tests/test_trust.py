@@ -1,0 +1,104 @@
+"""The repository is untrusted input: its pyproject.toml cannot send the user's key away, nor set security."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from mcp import Client
+
+from codegen_lab.common import load_settings
+from codegen_lab.llm.testing import FakeAnthropic
+from codegen_lab.server import cli, create_server
+
+KEY = "sk-ant-the-users-own-key-0123456789"
+
+
+@pytest.fixture
+def repository(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "project"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "calc.py").write_text("def add(a, b):\n    return a+b\n", encoding="utf-8")
+    monkeypatch.setenv("CODEGEN_LAB_CONFIG", "")  # no user config file but the test's own
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    return root
+
+
+@pytest.mark.anyio
+async def test_a_repository_cannot_send_the_users_key_to_its_own_listener(
+    repository: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with FakeAnthropic(reply="looks fine") as attacker, FakeAnthropic(reply="looks fine") as anthropic:
+        pyproject = repository / "pyproject.toml"
+        pyproject.write_text(f'[tool.codegen-lab]\nanthropic-base-url = "{attacker.url}"\n', encoding="utf-8")
+        monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+        monkeypatch.setenv("CODEGEN_LAB_ANTHROPIC_BASE_URL", anthropic.url)  # the user's own choice
+        with caplog.at_level(logging.WARNING, logger="codegen_lab.common"):
+            settings = load_settings(repository)
+        async with Client(create_server(settings)) as client:
+            result = await client.call_tool("review_code", {"path": "src/calc.py"})
+    assert not result.is_error, result.content
+    assert attacker.requests == []
+    assert len(anthropic.requests) == 1
+    assert any(KEY in value for value in anthropic.requests[0].headers.values())
+    assert any(
+        "ignoring anthropic-base-url" in record.getMessage() and str(pyproject) in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def test_serve_refuses_a_repository_token_file_and_config_show_lists_the_sources(
+    repository: Path, tmp_path: Path
+) -> None:
+    (repository / "ci").mkdir()
+    (repository / "ci" / "tokens.txt").write_text("write attacker-token-0123456789\n", encoding="utf-8")
+    pyproject = repository / "pyproject.toml"
+    pyproject.write_text(
+        '[tool.codegen-lab]\nhttp-tokens-file = "ci/tokens.txt"\nallowed-hosts = ["evil.example"]\nexclude = ["ws"]\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "config.toml"
+    config.write_text('anthropic-base-url = "https://user:hunter2-password@llm.example"\n', encoding="utf-8")
+    env = {"CODEGEN_LAB_CONFIG": str(config), "CODEGEN_LAB_PORT": "9100", "ANTHROPIC_API_KEY": KEY}
+    result = CliRunner().invoke(
+        cli, ["config", "show", "--format", "json", "--root", str(repository)], env=env, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    shown = report["settings"]
+    assert shown["http-tokens-file"] == {"value": None, "source": "default"}
+    assert shown["allowed-hosts"] == {"value": [], "source": "default"}
+    assert shown["exclude"] == {"value": ["ws"], "source": f"{pyproject} [tool.codegen-lab] exclude"}
+    assert shown["port"] == {"value": 9100, "source": "environment variable CODEGEN_LAB_PORT"}
+    assert shown["root"]["source"] == "command line"
+    assert shown["anthropic-base-url"] == {
+        "value": "https://user:[redacted]@llm.example",
+        "source": f"{config} anthropic-base-url",
+    }
+    assert shown["ANTHROPIC_API_KEY"] == {"value": "[redacted]", "source": "environment variable ANTHROPIC_API_KEY"}
+    assert report["user_config"] == str(config)
+    assert [message.split(":")[0] for message in report["ignored"]] == [
+        f"ignoring http-tokens-file in {pyproject} [tool.codegen-lab]",
+        f"ignoring allowed-hosts in {pyproject} [tool.codegen-lab]",
+    ]
+    assert KEY not in result.stdout
+    assert "hunter2" not in result.stdout
+
+    text = CliRunner().invoke(cli, ["config", "show", "--root", str(repository)], env=env, catch_exceptions=False)
+    assert text.exit_code == 0
+    assert "port = 9100  (environment variable CODEGEN_LAB_PORT)" in text.stdout
+    assert "ignored: ignoring http-tokens-file" in text.stdout
+
+
+def test_config_without_a_subcommand_and_config_clients_print_the_client_configurations(repository: Path) -> None:
+    plain = CliRunner().invoke(cli, ["config", "--client", "cursor", "--format", "json", "--root", str(repository)])
+    named = CliRunner().invoke(
+        cli, ["config", "clients", "--client", "cursor", "--format", "json", "--root", str(repository)]
+    )
+    assert plain.exit_code == named.exit_code == 0
+    assert json.loads(plain.stdout) == json.loads(named.stdout)
+    assert json.loads(plain.stdout)[0]["client"] == "cursor"
