@@ -102,3 +102,23 @@ def test_config_without_a_subcommand_and_config_clients_print_the_client_configu
     assert plain.exit_code == named.exit_code == 0
     assert json.loads(plain.stdout) == json.loads(named.stdout)
     assert json.loads(plain.stdout)[0]["client"] == "cursor"
+
+
+def test_undo_list_skips_a_journal_record_that_is_a_json_scalar(
+    repository: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    state = tmp_path / "state"
+    (state / "changes").mkdir(parents=True)
+    entry_id = "20261202T000000.000000000-1-0"
+    header = {"id": entry_id, "root": str(repository.resolve()), "purpose": "crafted", "time": 1.0, "pid": 1}
+    lines = [json.dumps(header), '"a scalar"', "42", json.dumps({"complete": True})]
+    (state / "changes" / f"{entry_id}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        cli,
+        ["undo", "--list", "--format", "json", "--root", str(repository)],
+        env={"CODEGEN_LAB_STATE_DIR": str(state)},
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert [change["id"] for change in json.loads(result.stdout)["changes"]] == [entry_id]
+    assert "line 3 is not a JSON object; skipped" in caplog.text
