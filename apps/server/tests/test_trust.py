@@ -122,3 +122,42 @@ def test_undo_list_skips_a_journal_record_that_is_a_json_scalar(
     assert result.exit_code == 0, result.stderr
     assert [change["id"] for change in json.loads(result.stdout)["changes"]] == [entry_id]
     assert "line 3 is not a JSON object; skipped" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_an_escaped_secret_never_reaches_the_text_result_nor_the_audit_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import stat
+
+    from codegen_lab.common import Settings
+    from codegen_lab.common.secrets import refresh_secrets
+    from codegen_lab.mcp_core import Toolkit, build_server
+    from codegen_lab.mcp_core._audit import flush_all
+
+    secret = 'pa"ss\\word-0123456789'  # noqa: S105 (a test's secret)
+    monkeypatch.setenv("DB_PASSWORD", secret)
+    refresh_secrets()
+    kit = Toolkit("demo")
+
+    @kit.tool()
+    def env() -> dict[str, str]:
+        return {"stdout": json.dumps({"DB_PASSWORD": secret}), "cut": repr(secret)[:12] + "..."}
+
+    settings = Settings(root=tmp_path, state_dir=tmp_path / "state")
+    try:
+        async with Client(build_server(settings, [kit])) as client:
+            result = await client.call_tool("demo_env", {})
+    finally:
+        monkeypatch.delenv("DB_PASSWORD")
+        refresh_secrets()
+    flush_all()
+    text = "".join(getattr(block, "text", "") for block in result.content)
+    assert "pa\\" not in text
+    assert 'pa"ss' not in text
+    assert "[redacted]" in text
+    assert "pa\\" not in json.dumps(result.structured_content)
+    audit = tmp_path / "state" / "audit.sqlite3"
+    assert stat.S_IMODE(os.stat(audit).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(audit.parent).st_mode) == 0o700
