@@ -161,3 +161,29 @@ async def test_an_escaped_secret_never_reaches_the_text_result_nor_the_audit_log
     audit = tmp_path / "state" / "audit.sqlite3"
     assert stat.S_IMODE(os.stat(audit).st_mode) == 0o600
     assert stat.S_IMODE(os.stat(audit.parent).st_mode) == 0o700
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("query", [b"access_token=tok-0123456789abcdef", b"token=tok-0123456789abcdef"])
+async def test_a_token_in_the_query_string_is_never_accepted(query: bytes) -> None:
+    from typing import Any
+
+    from codegen_lab.mcp_core._http import BearerAuth
+
+    reached: list[bool] = []
+    sent: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        reached.append(True)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    auth = BearerAuth(app, {"tok-0123456789abcdef": "write"}, set(), 1024)
+    scope = {"type": "http", "method": "POST", "path": "/mcp", "query_string": query, "headers": []}
+    await auth(scope, receive, send)
+    assert reached == []
+    assert sent[0]["status"] == 401
