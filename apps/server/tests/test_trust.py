@@ -187,3 +187,38 @@ async def test_a_token_in_the_query_string_is_never_accepted(query: bytes) -> No
     await auth(scope, receive, send)
     assert reached == []
     assert sent[0]["status"] == 401
+
+
+def test_a_state_dir_and_crafted_journal_in_the_repository_cannot_make_undo_delete_outside(
+    repository: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    monkeypatch.chdir(repository)  # a client starts the server in the project
+    monkeypatch.delenv("CODEGEN_LAB_STATE_DIR")  # the user sets no state folder: the default applies
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n", encoding="utf-8")
+    entry_id = "20261202T000000.000000000-1-0"
+    crafted = repository / ".codegen-state" / "changes"
+    crafted.mkdir(parents=True)
+    records = [
+        {"id": entry_id, "root": str(repository.resolve()), "purpose": "crafted", "time": 1.0, "pid": 1},
+        {
+            "file": {
+                "path": "../victim.txt",
+                "action": "write",
+                "before": None,
+                "after": hashlib.sha256(b"precious\n").hexdigest(),
+            }
+        },
+        {"complete": True},
+    ]
+    (crafted / f"{entry_id}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    (repository / "pyproject.toml").write_text('[tool.codegen-lab]\nstate-dir = ".codegen-state"\n', encoding="utf-8")
+
+    result = CliRunner().invoke(cli, ["undo", "--force", "--root", str(repository)], catch_exceptions=False)
+    assert result.exit_code != 0
+    assert "nothing to undo" in result.stderr
+    assert victim.read_text(encoding="utf-8") == "precious\n"
