@@ -20,7 +20,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, quote_plus
 
 __all__ = [
     "REDACTED",
@@ -81,6 +80,8 @@ def refresh_secrets() -> None:
 
 def encodings(secret: str) -> set[str]:
     """The forms `secret` takes in text: raw or repr-escaped, each also JSON-escaped once or twice; URL-encoded."""
+    from urllib.parse import quote, quote_plus  # noqa: PLC0415 (only once there is a secret to encode)
+
     escaped = secret.encode("unicode_escape").decode("ascii")
     reprs = {secret, repr(secret)[1:-1], escaped, escaped.replace("'", "\\'"), escaped.replace('"', '\\"')}
     forms: set[str] = set()
@@ -94,6 +95,7 @@ def encodings(secret: str) -> set[str]:
 
 _MARKS = ("...", "\u2026")
 """What a truncated text puts where it cut: a secret's prefix before one (or its suffix after one) is redacted."""
+_MARK = re.compile("|".join(re.escape(mark) for mark in _MARKS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,14 +111,18 @@ class _Matcher:
     def spans(self, text: str) -> list[tuple[int, int]]:
         """Where `text` holds a secret: whole forms, and prefixes or suffixes at a truncation."""
         spans = [match.span() for match in self.whole.finditer(text)]
-        for match in self.heads.finditer(text):
-            end = self._prefix_end(text, match.start())
-            if end is not None:
-                spans.append((match.start(), end))
-        for match in self.tails.finditer(text):
-            start = self._suffix_start(text, match.end())
-            if start is not None:
-                spans.append((start, match.end()))
+        marks = [match.span() for match in _MARK.finditer(text)]
+        longest = len(self.forms[0])
+        for cut in [*(start for start, _ in marks), len(text)]:  # only just before a cut can a prefix end
+            for match in self.heads.finditer(text, max(0, cut - longest), cut):
+                end = self._prefix_end(text, match.start())
+                if end is not None:
+                    spans.append((match.start(), end))
+        for _, after in marks:  # and only just after a mark can a suffix start
+            for match in self.tails.finditer(text, after, after + longest):
+                start = self._suffix_start(text, match.end())
+                if start is not None:
+                    spans.append((start, match.end()))
         return spans
 
     def _prefix_end(self, text: str, start: int) -> int | None:
