@@ -1,6 +1,7 @@
 """The `codegen-lab` command.
 
-Built-in commands: `serve`, `toolkits`, `config`. Each installed library adds its own click group as a
+Built-in commands: `serve`, `toolkits`, `config` (client configuration; `config show`: the effective
+settings and their sources). Each installed library adds its own click group as a
 subcommand through the entry-point group `codegen_lab.cli`; a group is imported only when it is run (or when
 `--help` lists it), so `codegen-lab serve` pays nothing for the others.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from codegen_lab.common import Settings, SettingsError, load_settings
+from codegen_lab.common import ResolvedSettings, Settings, SettingsError, resolve_settings
 from codegen_lab.common.cli import HostContext, format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
@@ -140,11 +141,16 @@ _reported_errors = reported_errors
 
 
 def _settings(**overrides: object) -> Settings:
-    settings = load_settings(overrides=overrides)
-    if settings.state_dir is not None:
+    return _resolved(**overrides).settings
+
+
+def _resolved(**overrides: object) -> ResolvedSettings:
+    """The settings from the user's sources (and the repository's project preferences), with their sources."""
+    resolved = resolve_settings(overrides=overrides, overrides_source="command line")
+    if resolved.settings.state_dir is not None:
         # the libraries' writers find the journal through the environment: one state folder for all of them
-        os.environ["CODEGEN_LAB_STATE_DIR"] = str(settings.state_dir)
-    return settings
+        os.environ["CODEGEN_LAB_STATE_DIR"] = str(resolved.settings.state_dir)
+    return resolved
 
 
 @cli.command()
@@ -184,9 +190,11 @@ def serve(
 
         from codegen_lab.mcp_core import load_tokens  # noqa: PLC0415
 
-        settings = _settings(root=root, host=host, port=port, log_level=log_level)
+        resolved = _resolved(root=root, host=host, port=port, log_level=log_level)
+        settings = resolved.settings
         configure_logging(settings.log_level)
         tokens = load_tokens(settings, os.environ) if transport == "http" else {}
+        token_sources = _token_sources(resolved, os.environ)
         if transport == "http" and not _is_loopback(settings.host) and not (allow_remote and tokens):
             raise SettingsError(
                 [
@@ -198,7 +206,17 @@ def serve(
         # What the start made lives as long as the server: later collections need not look at it again.
         gc.freeze()
         gc.enable()
-        _run(server, settings, transport=transport, stateless=stateless, tokens=tokens)
+        _run(server, settings, transport=transport, stateless=stateless, tokens=tokens, token_sources=token_sources)
+
+
+def _token_sources(resolved: ResolvedSettings, environ: Mapping[str, str]) -> str:
+    """Where the bearer tokens come from, for the start's log line: the variable, the file and who named it."""
+    found: list[str] = []
+    if environ.get("CODEGEN_LAB_HTTP_TOKENS", "").strip():
+        found.append("environment variable CODEGEN_LAB_HTTP_TOKENS")
+    if resolved.settings.http_tokens_file is not None:
+        found.append(f"file {resolved.settings.http_tokens_file} (set by {resolved.sources['http_tokens_file']})")
+    return ", ".join(found)
 
 
 def _is_loopback(host: str) -> bool:
@@ -219,6 +237,7 @@ def _run(
     transport: Literal["stdio", "http"],
     stateless: bool,
     tokens: dict[str, Literal["read", "write"]],
+    token_sources: str = "",
 ) -> None:
     import logging  # noqa: PLC0415
 
@@ -238,7 +257,7 @@ def _run(
         settings.host,
         settings.port,
         " (stateless, JSON answers)" if stateless else "",
-        f", {len(tokens)} bearer tokens" if tokens else ", no authentication (loopback only)",
+        f", {len(tokens)} bearer tokens from {token_sources}" if tokens else ", no authentication (loopback only)",
         settings.root,
     )
     try:
@@ -294,27 +313,53 @@ def _print_toolkits(report: dict[str, Any]) -> None:
     Console().print(table)
 
 
-@cli.command()
-@click.option(
-    "--client",
-    "clients",
-    type=click.Choice(["cursor", "claude-desktop", "claude-code"]),
-    multiple=True,
-    help="Which client to configure; repeat for several (default: all).",
-)
-@click.option(
-    "--transport",
-    type=click.Choice(["stdio", "http"]),
-    default="stdio",
-    show_default=True,
-    help="stdio: the client starts the server; http: the client connects to a running `serve --transport http`.",
-)
-@_format_option
-@_root_option
+def _client_options[F: Callable[..., Any]](fn: F) -> F:
+    """The options of `config` and `config clients`: which clients, which transport, the format and the root."""
+    fn = _root_option(fn)
+    fn = _format_option(fn)
+    fn = click.option(
+        "--transport",
+        type=click.Choice(["stdio", "http"]),
+        default="stdio",
+        show_default=True,
+        help="stdio: the client starts the server; http: the client connects to a running `serve --transport http`.",
+    )(fn)
+    return click.option(
+        "--client",
+        "clients",
+        type=click.Choice(["cursor", "claude-desktop", "claude-code"]),
+        multiple=True,
+        help="Which client to configure; repeat for several (default: all).",
+    )(fn)
+
+
+@cli.group(invoke_without_command=True)
+@_client_options
+@click.pass_context
 def config(
+    ctx: click.Context,
+    clients: tuple[str, ...],
+    transport: Literal["stdio", "http"],
+    output_format: str,
+    root: Path | None,
+) -> None:
+    """Print ready-to-paste configuration for Cursor, Claude Desktop and Claude Code (`config show`: the settings)."""
+    if ctx.invoked_subcommand is None:
+        _print_clients(clients, transport, output_format, root)
+
+
+@config.command("clients")
+@_client_options
+def config_clients(
     clients: tuple[str, ...], transport: Literal["stdio", "http"], output_format: str, root: Path | None
 ) -> None:
-    """Print ready-to-paste configuration for Cursor, Claude Desktop and Claude Code."""
+    """Print ready-to-paste configuration for Cursor, Claude Desktop and Claude Code (what `config` prints)."""
+    _print_clients(clients, transport, output_format, root)
+
+
+def _print_clients(
+    clients: tuple[str, ...], transport: Literal["stdio", "http"], output_format: str, root: Path | None
+) -> None:
     from codegen_lab.server._clients import client_configs, render_text  # noqa: PLC0415
 
     with _reported_errors():
@@ -324,6 +369,28 @@ def config(
         click.echo(json.dumps([entry.as_json() for entry in configs], indent=2))
         return
     click.echo(render_text(configs))
+
+
+@config.command("show")
+@_format_option
+@_root_option
+def config_show(output_format: str, root: Path | None) -> None:
+    """Print every effective setting and where it came from; secrets show as [redacted].
+
+    Security settings come only from the user config file, the environment and the command line; a repository's
+    [tool.codegen-lab] may set only include and exclude (the keys it tried to set otherwise are listed).
+    """
+    with _reported_errors():
+        resolved = _resolved(root=root)
+    report = resolved.as_json()
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"user config file: {report['user_config'] or '(none)'}")
+    for name, entry in report["settings"].items():
+        click.echo(f"{name} = {json.dumps(entry['value'])}  ({entry['source']})")
+    for message in report["ignored"]:
+        click.echo(f"ignored: {message}")
 
 
 @cli.command()

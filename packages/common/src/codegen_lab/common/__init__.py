@@ -7,7 +7,8 @@
 - `codegen_lab.common.secrets`: the secrets to keep out of text, and the redaction of logs and results.
 - `codegen_lab.common.cli`: the options and error reporting every command line shares.
 - `codegen_lab.common.exports`: `declared_exports`, how every package exports its names once, lazily.
-- `Settings` and `load_settings`: the settings of a Codegen Lab installation and where each value came from.
+- `Settings`, `load_settings` and `resolve_settings`: the settings of a Codegen Lab installation, where each value
+  came from, and the trust boundary (`PROJECT_SETTINGS`: all a repository may set).
 
 Names are imported when first used: `from codegen_lab.common import UsageError` does not import pydantic.
 """
@@ -20,8 +21,12 @@ if TYPE_CHECKING:
     from codegen_lab.common._rates import DEFAULT_RATE_LIMITS as DEFAULT_RATE_LIMITS, Rate as Rate
     from codegen_lab.common._settings import (
         ENV_PREFIX as ENV_PREFIX,
+        PROJECT_SETTINGS as PROJECT_SETTINGS,
+        ResolvedSettings as ResolvedSettings,
         Settings as Settings,
         load_settings as load_settings,
+        resolve_settings as resolve_settings,
+        user_config_path as user_config_path,
     )
     from codegen_lab.common.errors import (
         CodegenLabError as CodegenLabError,

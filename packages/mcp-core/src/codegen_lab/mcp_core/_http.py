@@ -202,5 +202,13 @@ async def serve_http(server: MCPServer, settings: Settings, *, stateless: bool, 
     import uvicorn  # noqa: PLC0415
 
     app = await http_app(server, settings, stateless=stateless, tokens=tokens)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    # no access log (it would print query strings), and uvicorn's own loggers reach the redacting handler
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+        access_log=False,
+    )
     await uvicorn.Server(config).serve()
