@@ -80,9 +80,12 @@ class MigrationPlan:
             chunks.extend(difflib.unified_diff(before, [], f"a/{removed}", "/dev/null"))
         return "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)
 
-    def apply(self) -> list[str]:
-        """Write the plan atomically with backups, as one change set; the paths written or removed."""
-        with ChangeSet(self.root, f"migrate to {self.target}") as change:
+    def apply(self, *, state_dir: Path | None = None) -> list[str]:
+        """Write the plan atomically with backups, as one change set; the paths written or removed.
+
+        `state_dir` is where the journal `codegen-lab undo` reads lives (default: the user's state folder).
+        """
+        with ChangeSet(self.root, f"migrate to {self.target}", state_dir=state_dir) as change:
             for planned in self.files:
                 change.write(self.root / planned.path, planned.text)
             for removed in self.removed:

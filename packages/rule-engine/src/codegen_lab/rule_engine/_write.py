@@ -24,19 +24,23 @@ state_dir = default_state_dir
 """The folder for backups and the journal (`codegen_lab.common.files.default_state_dir`)."""
 
 
-def write_atomically(path: Path, text: str, *, root: Path, purpose: str = "write") -> None:
+def write_atomically(
+    path: Path, text: str, *, root: Path, purpose: str = "write", state_dir: Path | None = None
+) -> None:
     """Write one file atomically with a backup, as its own change set.
 
     Raises:
         RuleEngineUsageError: When `path` is outside the root.
         RuleWriteError: When the file cannot be written; it is then left as it was.
     """
-    with journaled_writes(root, purpose) as write:
+    with journaled_writes(root, purpose, state_dir=state_dir) as write:
         write(path, text)
 
 
 @contextmanager
-def journaled_writes(root: Path, purpose: str) -> Generator[Callable[[Path, str], None]]:
+def journaled_writes(
+    root: Path, purpose: str, *, state_dir: Path | None = None
+) -> Generator[Callable[[Path, str], None]]:
     """A writer whose writes, however many, are one change set: one `revert` takes them all back.
 
     Example:
@@ -50,7 +54,7 @@ def journaled_writes(root: Path, purpose: str) -> Generator[Callable[[Path, str]
     The writer raises `RuleEngineUsageError` for a path outside the root and `RuleWriteError` when a file cannot
     be written (that file is then left as it was).
     """
-    with ChangeSet(root, purpose) as change:
+    with ChangeSet(root, purpose, state_dir=state_dir) as change:
 
         def write(path: Path, text: str) -> None:
             try:
@@ -63,14 +67,14 @@ def journaled_writes(root: Path, purpose: str) -> Generator[Callable[[Path, str]
         yield write
 
 
-def revert_last(root: Path) -> list[str]:
+def revert_last(root: Path, *, state_dir: Path | None = None) -> list[str]:
     """Take back the last change set under `root` that is not taken back yet; the files it restored or removed.
 
     Raises:
         RuleEngineUsageError: When there is nothing to take back, or a file was edited since the change.
     """
     try:
-        report = undo_last(root)
+        report = undo_last(root, state_dir=state_dir)
     except UsageError as exc:
         raise RuleEngineUsageError(exc.message.replace("nothing to undo", "nothing to revert"), hint=exc.hint) from exc
     taken_back = {*report.restored, *report.removed}

@@ -109,7 +109,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415
 
         plan = plan_migration(engine(), to, sources=sources)
-        written = plan.apply() if write else []
+        written = plan.apply(state_dir=context.state_dir) if write else []
         return cleaned({**plan.as_json(), "written": written})
 
     @toolkit.resource("codegen-lab://rules/index", name="rules-index", mime_type="application/json")
