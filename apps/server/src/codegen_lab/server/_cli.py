@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from codegen_lab.common import ResolvedSettings, Settings, SettingsError, resolve_settings
 from codegen_lab.common.cli import HostContext, format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
+    from codegen_lab.common import ResolvedSettings, Settings
     from codegen_lab.common.files import Change
 
 __all__ = ["CLI_ENTRY_POINT_GROUP", "cli", "main"]
@@ -146,6 +146,8 @@ def _settings(**overrides: object) -> Settings:
 
 def _resolved(**overrides: object) -> ResolvedSettings:
     """The settings from the user's sources (and the repository's project preferences), with their sources."""
+    from codegen_lab.common import resolve_settings  # noqa: PLC0415 (pydantic, only for commands that need settings)
+
     resolved = resolve_settings(overrides=overrides, overrides_source="command line")
     if resolved.settings.state_dir is not None:
         # the libraries' writers find the journal through the environment: one state folder for all of them
@@ -196,6 +198,8 @@ def serve(
         tokens = load_tokens(settings, os.environ) if transport == "http" else {}
         token_sources = _token_sources(resolved, os.environ)
         if transport == "http" and not _is_loopback(settings.host) and not (allow_remote and tokens):
+            from codegen_lab.common import SettingsError  # noqa: PLC0415
+
             raise SettingsError(
                 [
                     f"host = {settings.host!r}: not a loopback address; binding it needs --allow-remote and at least "
