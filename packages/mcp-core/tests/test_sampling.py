@@ -84,6 +84,9 @@ async def test_server_info_reports_llm_usage(fake: FakeAnthropic, tmp_path: Path
     assert info["llm"]["backends"] == ["anthropic"]
     assert info["llm"]["tools"]["rules_review"]["calls"] == 1
     assert info["llm"]["cache"]["misses"] == 1
+    assert info["llm"]["tools"]["rules_review"]["cost_usd"] > 0
+    assert info["llm"]["totals"]["cost_usd"] == info["llm"]["tools"]["rules_review"]["cost_usd"]
+    assert info["llm"]["totals"]["cache_creation_input_tokens"] > 0  # the system prompt went to the prompt cache
 
 
 async def test_sampling_sends_model_preferences_and_caches_by_the_clients_model(tmp_path: Path) -> None:
