@@ -229,11 +229,22 @@ async def test_rate_limits_count_the_tokens_the_answer_reports(fake: FakeAnthrop
     assert spent == completion.usage.total_input_tokens + completion.usage.output_tokens
 
 
-def test_an_unknown_model_is_warned_about(caplog: pytest.LogCaptureFixture) -> None:
-    backend = AnthropicBackend(api_key="sk-test", model="claude-sonnet-9-typo", base_url="http://127.0.0.1:9")
-    backend.prepare()
-    assert backend.model_warning is not None
-    assert "claude-sonnet-9-typo" in caplog.text
+def test_an_unknown_model_is_warned_about_as_the_service_starts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import typing
+
+    from anthropic.types.model_param import ModelParam
+
+    from codegen_lab.common import Settings
+
+    listed = {arg for member in typing.get_args(ModelParam) for arg in typing.get_args(member)}
+    from codegen_lab.llm._backends import known_models
+
+    assert known_models() == listed  # read from the SDK's source, without importing it
+    settings = Settings(root=tmp_path, anthropic_model="claude-sonnet-9-typo", cache_dir=tmp_path)
+    llm = LLMService.from_settings(settings, environ={"ANTHROPIC_API_KEY": "sk-test"})
+    assert "'claude-sonnet-9-typo' is not one the installed anthropic SDK knows" in caplog.text
+    assert llm.usage_report()["model_warning"] is not None
     known = AnthropicBackend(api_key="sk-test", model="claude-sonnet-5-5", base_url="http://127.0.0.1:9")
-    known.prepare()
     assert known.model_warning is None

@@ -9,7 +9,7 @@ import json
 import logging
 import os
 import time
-from typing import Any, cast, get_args
+from typing import Any, cast
 
 from codegen_lab.common.errors import LLMUnavailableError
 from codegen_lab.llm._keys import anthropic_key
@@ -35,13 +35,42 @@ class BackendError(Exception):
 
 
 def known_models() -> frozenset[str] | None:
-    """The model names the installed `anthropic` SDK lists (None when it is not installed or lists none)."""
+    """The model names the installed `anthropic` SDK lists (None when it is not installed or lists none).
+
+    Read from the SDK's `types/model_param.py` without importing the SDK, so that a service can check its model as
+    it starts and still start fast.
+    """
+    import ast  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
     try:
-        from anthropic.types.model_param import ModelParam  # noqa: PLC0415
-    except ImportError:
+        spec = importlib.util.find_spec("anthropic")
+    except (ImportError, ValueError):
         return None
-    names = {arg for member in get_args(ModelParam) for arg in get_args(member) if isinstance(arg, str)}
-    return frozenset(names) or None
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    for folder in folders:
+        source = Path(folder) / "types" / "model_param.py"
+        try:
+            tree = ast.parse(source.read_text(encoding="utf-8"))
+        except (OSError, SyntaxError, ValueError):
+            continue
+        names = {
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.startswith("claude-")
+        }
+        if names:
+            return frozenset(names)
+    return None
+
+
+def model_warning(model: str) -> str | None:
+    """A warning when the installed SDK does not list `model` (a typo, or a model newer than the SDK), else None."""
+    known = known_models()
+    if known is None or model in known:
+        return None
+    return f"the model {model!r} is not one the installed anthropic SDK knows (setting anthropic-model)"
 
 
 class AnthropicBackend:
@@ -60,8 +89,10 @@ class AnthropicBackend:
         self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         self.timeout = timeout
         self._client: Any = None
-        self.model_warning: str | None = None
+        self.model_warning: str | None = model_warning(model)
         """Set when the installed SDK does not list the model (a typo, or a model newer than the SDK)."""
+        if self.model_warning is not None:
+            logger.warning("%s", self.model_warning)
 
     def __repr__(self) -> str:  # the key stays out of every representation
         return f"AnthropicBackend(model={self.model!r}, base_url={self.base_url!r})"
@@ -83,12 +114,6 @@ class AnthropicBackend:
         self._client = anthropic.AsyncAnthropic(
             api_key=self._api_key, base_url=self.base_url, max_retries=0, timeout=self.timeout
         )
-        known = known_models()
-        if known is not None and self.model not in known:
-            self.model_warning = (
-                f"the model {self.model!r} is not one the installed anthropic SDK knows (setting anthropic-model)"
-            )
-            logger.warning("%s", self.model_warning)
 
     def arguments(self, request: CompletionRequest) -> dict[str, Any]:
         """The Messages API arguments for `request`: the system prompt as a cached text block."""
