@@ -101,6 +101,15 @@ class FakeAnthropic:
         with self._lock:
             self._failures.extend([(status, retry_after)] * times)
 
+    @staticmethod
+    def system_text(body: dict[str, Any]) -> str:
+        """The system prompt of a request body as text, whether a string or a list of text blocks."""
+        system: object = body.get("system")
+        if isinstance(system, list):
+            blocks: list[object] = system  # pyright: ignore[reportUnknownVariableType]
+            return "\n".join(str(block.get("text", "")) for block in blocks if isinstance(block, dict))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        return str(system or "")
+
     def misbehave(self, how: Misbehaviour, *, times: int = 1) -> None:
         """Misbehave `how` for the next `times` requests (queued after the failures and misbehaviours before)."""
         with self._lock:
