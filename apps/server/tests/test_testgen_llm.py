@@ -43,7 +43,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
     def reply(body: dict[str, Any]) -> str:
-        return TESTS if "pytest tests" in body.get("system", "") else ""  # no candidate calls, one test
+        return TESTS if "pytest tests" in FakeAnthropic.system_text(body) else ""  # no candidate calls, one test
 
     with FakeAnthropic(reply=reply) as server:
         monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
@@ -68,7 +68,7 @@ async def test_testgen_generate_keeps_a_test_the_servers_llm_wrote(workspace: Pa
     assert report["line_percent"] == 100
     assert "def test_unlock_with_the_passphrase_opens():" in report["code"]
     assert "# Written by the model" in (workspace / "tests" / "test_vault_generated.py").read_text(encoding="utf-8")
-    asked = [request.body for request in fake.requests if "pytest tests" in request.body.get("system", "")]
+    asked = [request.body for request in fake.requests if "pytest tests" in FakeAnthropic.system_text(request.body)]
     assert len(asked) == 1
     assert "    3*         return 'opened'" in asked[0]["messages"][0]["content"]
 

@@ -84,3 +84,50 @@ async def test_server_info_reports_llm_usage(fake: FakeAnthropic, tmp_path: Path
     assert info["llm"]["backends"] == ["anthropic"]
     assert info["llm"]["tools"]["rules_review"]["calls"] == 1
     assert info["llm"]["cache"]["misses"] == 1
+    assert info["llm"]["tools"]["rules_review"]["cost_usd"] > 0
+    assert info["llm"]["totals"]["cost_usd"] == info["llm"]["tools"]["rules_review"]["cost_usd"]
+    assert info["llm"]["totals"]["cache_creation_input_tokens"] > 0  # the system prompt went to the prompt cache
+
+
+async def test_sampling_sends_model_preferences_and_caches_by_the_clients_model(tmp_path: Path) -> None:
+    seen: list[CreateMessageRequestParams] = []
+    models = iter(["client-model-a", "client-model-a", "client-model-b"])
+
+    async def record(context: Any, params: CreateMessageRequestParams) -> CreateMessageResult:
+        seen.append(params)
+        return CreateMessageResult(
+            role="assistant",
+            content=TextContent(type="text", text="Hi from the client."),
+            model=next(models),
+            stop_reason="endTurn",
+        )
+
+    cache = ResponseCache(tmp_path / "cache.sqlite3", ttl=3600, max_bytes=1_000_000)
+    llm = LLMService(sampling=sampling_backend, cache=cache)
+    async with Client(sampling_server(llm, tmp_path), mode="legacy", sampling_callback=record) as client:
+        await client.call_tool("demo_ask", {})
+        await client.call_tool("demo_ask", {})  # the client said model a: its answer comes from the cache
+    assert len(seen) == 1
+    preferences = seen[0].model_preferences
+    assert preferences is not None
+    assert [hint.name for hint in preferences.hints or []] == ["claude-sonnet", "claude"]
+    assert preferences.intelligence_priority == 0.8
+    assert llm.usage_report()["tools"]["demo_ask"]["cache_hits"] == 1
+    from codegen_lab.llm import cache_key
+
+    assert cache.get(cache_key("sampling", "client-model-a", ASK)) is not None
+
+
+async def test_a_sampled_answer_cut_at_max_tokens_is_a_tool_error(tmp_path: Path) -> None:
+    async def cut(context: Any, params: CreateMessageRequestParams) -> CreateMessageResult:
+        return CreateMessageResult(
+            role="assistant", content=TextContent(type="text", text="Hi fr"), model="m", stop_reason="maxTokens"
+        )
+
+    async with Client(
+        sampling_server(LLMService(sampling=sampling_backend), tmp_path), mode="legacy", sampling_callback=cut
+    ) as client:
+        result = await client.call_tool("demo_ask", {})
+    assert result.is_error
+    text = " ".join(getattr(item, "text", "") for item in result.content)
+    assert "answer cut at 64 tokens" in text

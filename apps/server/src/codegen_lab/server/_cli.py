@@ -404,6 +404,7 @@ def config_show(output_format: str, root: Path | None) -> None:
 @click.option("--write", is_flag=True, help="Write the file when the code passes validation (atomically, backed up).")
 @click.option("--test", "tests", multiple=True, help="A test file to run against the new code (default: its own).")
 @click.option("--typecheck", is_flag=True, help="Also type-check the code with basedpyright, when installed.")
+@click.option("--no-cache", is_flag=True, help="Ask the LLM even when the cache holds an answer.")
 @_format_option
 @_root_option
 def generate(
@@ -413,6 +414,7 @@ def generate(
     write: bool,
     tests: tuple[str, ...],
     typecheck: bool,
+    no_cache: bool,
     output_format: str,
     root: Path | None,
 ) -> None:
@@ -422,39 +424,54 @@ def generate(
     from codegen_lab.server._app import configure_logging, deferred_llm  # noqa: PLC0415
     from codegen_lab.server._codegen import code_loop  # noqa: PLC0415
 
+    streamed: list[str] = []
+
     async def stream(text: str) -> None:
         if output_format == "text":
+            streamed.append(text)
             click.echo(text, nl=False, err=True)
 
     with _reported_errors():
         settings = _settings(root=root)
         configure_logging("WARNING")
         loop = code_loop(settings, deferred_llm(settings))()
-        result = anyio.run(
-            lambda: loop.generate(
-                task=task,
-                target_path=target_path,
-                context_paths=list(context_paths),
-                write=write,
-                tests=list(tests) or None,
-                typecheck=typecheck,
-                on_text=stream,
+        try:
+            result = anyio.run(
+                lambda: loop.generate(
+                    task=task,
+                    target_path=target_path,
+                    context_paths=list(context_paths),
+                    write=write,
+                    tests=list(tests) or None,
+                    typecheck=typecheck,
+                    on_text=stream,
+                    cache=not no_cache,
+                )
             )
-        )
+        except Exception:
+            if streamed and not streamed[-1].endswith("\n"):
+                click.echo("", err=True)  # the error starts its own line after a streamed answer that broke off
+            raise
     if output_format == "json":
         click.echo(json.dumps(result.as_json(), indent=2))
     else:
         click.echo(f"\n--- {result.target} (rules: {', '.join(result.rules) or 'none'})", err=True)
         click.echo(result.code, nl=False)
         _echo_validation(result.validation.as_json())
+        for done in result.rounds[:-1]:
+            click.echo(f"round {done['round']}: failed ({len(done['failures'])} problems), sent back", err=True)
         usage = result.llm["usage"]
+        cost = result.llm.get("cost_usd")
         click.echo(
             f"llm: {result.llm['backend']} {result.llm['model']}"
             + (
                 " (cached)"
                 if result.llm["cached"]
-                else f", {usage['input_tokens']} tokens in, {usage['output_tokens']} out, {usage['latency_seconds']} s"
-            ),
+                else f", {usage['input_tokens']} tokens in ({usage['cache_read_input_tokens']} from the prompt cache), "
+                f"{usage['output_tokens']} out, {usage['latency_seconds']} s"
+            )
+            + (f", {len(result.rounds)} rounds" if len(result.rounds) > 1 else "")
+            + (f", ${cost:.4f}" if cost else ""),
             err=True,
         )
         if result.note:
@@ -465,9 +482,10 @@ def generate(
 
 @cli.command()
 @click.argument("path")
+@click.option("--no-cache", is_flag=True, help="Ask the LLM even when the cache holds an answer.")
 @_format_option
 @_root_option
-def review(path: str, output_format: str, root: Path | None) -> None:
+def review(path: str, no_cache: bool, output_format: str, root: Path | None) -> None:
     """Review PATH against the project rules that apply to it and the linters (with the LLM when configured)."""
     import anyio  # noqa: PLC0415
 
@@ -478,7 +496,7 @@ def review(path: str, output_format: str, root: Path | None) -> None:
         settings = _settings(root=root)
         configure_logging("WARNING")
         loop = code_loop(settings, deferred_llm(settings))()
-        result = anyio.run(lambda: loop.review(path=path))
+        result = anyio.run(lambda: loop.review(path=path, cache=not no_cache))
     if output_format == "json":
         click.echo(json.dumps(result.as_json(), indent=2))
         return
@@ -587,7 +605,7 @@ def cache() -> None:
 @_format_option
 @_root_option
 def cache_stats(output_format: str, root: Path | None) -> None:
-    """Entries, size, limits and location of the LLM response cache."""
+    """Entries, size, limits and location of the LLM response cache, and what its answers cost."""
     from codegen_lab.llm import ResponseCache  # noqa: PLC0415
 
     with _reported_errors():
@@ -600,6 +618,11 @@ def cache_stats(output_format: str, root: Path | None) -> None:
     click.echo(
         f"{stats['entries']} answers, {stats['bytes']:,} of {stats['max_bytes']:,} bytes, kept "
         f"{stats['ttl_seconds'] / 3600:g} h, in {stats['path']}"
+    )
+    read = stats["stored_cache_read_input_tokens"]
+    click.echo(
+        f"the stored answers cost ${stats['stored_cost_usd']:.4f}: {stats['stored_input_tokens']:,} tokens in "
+        f"(and {read:,} from the prompt cache), {stats['stored_output_tokens']:,} out"
     )
 
 

@@ -38,6 +38,8 @@ def code_loop(settings: Settings, llm: Callable[[], Completer]) -> Callable[[], 
             run_tests=sandboxed_tests,
             state_dir=settings.state_dir_path,
             policy=ImportPolicy.for_project(settings.root, settings.codegen_allowed_imports),
+            repair_rounds=settings.llm_repair_rounds,
+            max_tokens=settings.llm_max_tokens,
         )
 
     return make

@@ -4,7 +4,9 @@
 extracts the code and validates it (syntax, ruff with the security rules, the import allowlist and call policy).
 Only code that passed that validation runs, and only in the sandbox: the target's tests, on a copy of the
 project. The file is written only when asked and everything passed, atomically, with a backup that
-`codegen-lab undo` restores. `CodeLoop.review` checks a file against its rules and the linters, with the model
+`codegen-lab undo` restores. When the code fails validation, the failures go back to the model in the same
+conversation and it tries again (`repair_rounds`); the result lists each round's failures. Only an answer that
+passed validation is cached. `CodeLoop.review` checks a file against its rules and the linters, with the model
 when one is available and statically otherwise.
 
 The loop imports no other library: the server passes what it needs, the rules (`RuleSource`, which the rule
@@ -19,14 +21,14 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from codegen_lab.codegen._policy import ImportPolicy
 from codegen_lab.codegen._validate import Validation, validate_code
 from codegen_lab.common.errors import CodegenLabError, LLMUnavailableError, UsageError
-from codegen_lab.llm import CompletionRequest, Message
+from codegen_lab.llm import CachingCompleter, CompletionRequest, Message
 
 if TYPE_CHECKING:
     from codegen_lab.llm import Completer, Completion, StreamCallback
@@ -98,6 +100,8 @@ class GenerationResult:
     llm: dict[str, Any]
     written: bool = False
     note: str = ""
+    rounds: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
+    """Each answer the model gave: its round (1 is the first answer), whether it passed, and its failures."""
 
     def as_json(self) -> dict[str, Any]:
         """The result as JSON."""
@@ -107,6 +111,7 @@ class GenerationResult:
             "validation": self.validation.as_json(),
             "rules": self.rules,
             "llm": self.llm,
+            "rounds": self.rounds,
             "written": self.written,
             "note": self.note,
         }
@@ -147,6 +152,8 @@ class CodeLoop:
         run_tests: Runs the target's tests in the sandbox; None skips them and says so.
         state_dir: Where the journal of written files lives (the server's state folder).
         policy: Which imports generated code may use.
+        repair_rounds: How many times code that failed validation goes back to the model with its failures.
+        max_tokens: Tokens an answer may take (the `llm-max-tokens` setting); a longer one is an error.
     """
 
     root: Path
@@ -155,6 +162,28 @@ class CodeLoop:
     run_tests: TestRunner | None = None
     state_dir: Path | None = None
     policy: ImportPolicy = field(default_factory=ImportPolicy)
+    repair_rounds: int = 2
+    max_tokens: int = 4096
+
+    async def _ask(
+        self,
+        request: CompletionRequest,
+        *,
+        tool: str,
+        session: Any,
+        on_text: StreamCallback | None = None,
+        cache: bool,
+        store: bool,
+    ) -> Completion:
+        """The model's answer, from the cache only when `cache`, stored there only when `store`.
+
+        The loop stores a generated answer itself (`remember`), once it passed validation.
+        """
+        if isinstance(self.llm, CachingCompleter):
+            return await self.llm.complete(
+                request, tool=tool, session=session, on_text=on_text, use_cache=cache, store=store and cache
+            )
+        return await self.llm.complete(request, tool=tool, session=session, on_text=on_text)
 
     async def generate(
         self,
@@ -167,8 +196,13 @@ class CodeLoop:
         typecheck: bool = False,
         session: Any = None,
         on_text: StreamCallback | None = None,
+        cache: bool = True,
     ) -> GenerationResult:
         """Write (or rewrite) `target_path` for `task`, following the project's rules.
+
+        Code that fails validation (syntax, ruff, the policy, the type check, the target's tests) goes back to the
+        model with its failures, in the same conversation, up to `repair_rounds` times. With `cache` false the
+        model is asked even when the cache holds an answer; an answer is cached only once it passed validation.
 
         Raises:
             UsageError: When a path is outside the root or a context file does not exist.
@@ -193,23 +227,47 @@ class CodeLoop:
         request = CompletionRequest(
             system=f"{_SYSTEM}\n\n# Project rules\n\n{engine.render([target, *context])}",
             messages=(Message("user", "\n\n".join(parts)),),
-            max_tokens=4096,
+            max_tokens=self.max_tokens,
             temperature=0.0,
         )
-        completion = await self.llm.complete(request, tool="generate_code", session=session, on_text=on_text)
-        blocks = _FENCE.findall(completion.text)
-        code = (blocks[0] if blocks else completion.text).strip("\n") + "\n"
-        validation = validate_code(code, target, typecheck=typecheck, policy=self.policy)
         test_paths = [engine.relative(path) for path in tests] if tests else _tests_for(engine.root, target)
-        if test_paths:
-            if not validation.passed:
-                # Code that failed static validation never runs, not even in the sandbox.
-                validation.tests = {"skipped": "not run: the code failed static validation", "tests": test_paths}
-            elif self.run_tests is None:
-                validation.tests = {"skipped": "not run: no test runner is configured", "tests": test_paths}
-            else:
-                validation.tests = await _run_tests_against(self.run_tests, engine.root, target, code, test_paths)
-        result = GenerationResult(target, code, validation, rules, _llm_info(completion))
+        rounds: list[dict[str, Any]] = []
+        spent: list[Completion] = []
+        while True:
+            completion = await self._ask(
+                request, tool="generate_code", session=session, on_text=on_text, cache=cache, store=False
+            )
+            spent.append(completion)
+            blocks = _FENCE.findall(completion.text)
+            code = (blocks[0] if blocks else completion.text).strip("\n") + "\n"
+            validation = await self._validate(code, target, engine.root, test_paths, typecheck=typecheck)
+            failures = _failures(validation)
+            rounds.append(
+                {
+                    "round": len(rounds) + 1,
+                    "passed": validation.passed,
+                    "cached": completion.cached,
+                    "failures": failures,
+                }
+            )
+            if validation.passed:
+                if cache and isinstance(self.llm, CachingCompleter):
+                    self.llm.remember(request, completion)
+                break
+            if len(rounds) > self.repair_rounds:
+                break
+            request = replace(
+                request,
+                messages=(
+                    *request.messages,
+                    Message("assistant", completion.text),
+                    Message("user", _repair_prompt(target, failures)),
+                ),
+            )
+        info = _llm_info(completion)
+        info["requests"] = sum(not item.cached for item in spent)
+        info["cost_usd"] = round(sum(item.cost_usd or 0.0 for item in spent), 6)
+        result = GenerationResult(target, code, validation, rules, info, rounds=rounds)
         if write and validation.passed:
             from codegen_lab.common.files import ChangeSet  # noqa: PLC0415 (only when writing)
 
@@ -218,11 +276,29 @@ class CodeLoop:
             result.written = True
             result.note = "written atomically; `codegen-lab undo` restores the previous file"
         elif write:
-            result.note = "not written: the code did not pass validation"
+            result.note = f"not written: the code did not pass validation in {len(rounds)} rounds"
         return result
 
-    async def review(self, *, path: str, session: Any = None) -> ReviewResult:
+    async def _validate(
+        self, code: str, target: str, root: Path, test_paths: list[str], *, typecheck: bool
+    ) -> Validation:
+        """Static validation, then the target's tests in the sandbox when it passed."""
+        validation = validate_code(code, target, typecheck=typecheck, policy=self.policy)
+        if test_paths:
+            if not validation.passed:
+                # Code that failed static validation never runs, not even in the sandbox.
+                validation.tests = {"skipped": "not run: the code failed static validation", "tests": test_paths}
+            elif self.run_tests is None:
+                validation.tests = {"skipped": "not run: no test runner is configured", "tests": test_paths}
+            else:
+                validation.tests = await _run_tests_against(self.run_tests, root, target, code, test_paths)
+        return validation
+
+    async def review(self, *, path: str, session: Any = None, cache: bool = True) -> ReviewResult:
         """Review the file at `path` against the rules that apply to it and the linters; with the model when possible.
+
+        When the model cannot answer (no backend, an outage, a broken answer), the review is static and says why.
+        With `cache` false the model is asked even when the cache holds an answer.
 
         Raises:
             UsageError: When the path is outside the root or not a file.
@@ -242,11 +318,11 @@ class CodeLoop:
             system="You review code against the project's rules. List concrete problems with line numbers, then "
             f"fixes. Be brief.\n\n# Project rules\n\n{engine.render([relpath])}",
             messages=(Message("user", f"# File: {relpath}\n\n```\n{code}\n```\n\n# Linter findings\n\n{static}"),),
-            max_tokens=2048,
+            max_tokens=self.max_tokens,
             temperature=0.0,
         )
         try:
-            completion = await self.llm.complete(request, tool="review_code", session=session)
+            completion = await self._ask(request, tool="review_code", session=session, cache=cache, store=True)
         except LLMUnavailableError as exc:
             return ReviewResult(relpath, "static", rules, validation, f"{static}\n({exc}; static review)")
         return ReviewResult(relpath, "llm", rules, validation, completion.text, _llm_info(completion))
@@ -264,12 +340,39 @@ def _llm_info(completion: Completion) -> dict[str, Any]:
         "model": completion.model,
         "cached": completion.cached,
         "notes": list(completion.notes),
+        "cost_usd": completion.cost_usd,
         "usage": {
             "input_tokens": completion.usage.input_tokens,
             "output_tokens": completion.usage.output_tokens,
+            "cache_read_input_tokens": completion.usage.cache_read_input_tokens,
+            "cache_creation_input_tokens": completion.usage.cache_creation_input_tokens,
             "latency_seconds": round(completion.latency_seconds, 3),
         },
     }
+
+
+def _failures(validation: Validation) -> list[str]:
+    """What failed, one line each: the syntax error, ruff's and the type checker's findings, the policy, tests."""
+    found: list[str] = []
+    if validation.syntax_error:
+        found.append(f"syntax error at {validation.syntax_error}")
+    found += [f"line {item['line']}: {item['code']} {item['message']}" for item in validation.lint]
+    found += [f"line {item['line']}: policy: {item['message']}" for item in validation.policy]
+    tests = validation.tests or {}
+    if tests.get("error"):
+        found.append(f"the tests could not run: {tests['error']}")
+    found += [f"test {item['test']} failed: {item['message'][:1000]}" for item in tests.get("failures", [])]
+    if tests.get("failed") and not tests.get("failures"):
+        found.append(f"{tests['failed']} tests failed")
+    return found
+
+
+def _repair_prompt(target: str, failures: list[str]) -> str:
+    listed = "\n".join(f"- {failure}" for failure in failures)
+    return (
+        f"The code you wrote for {target} failed these checks:\n\n{listed}\n\nFix every problem. Answer with the "
+        "complete new content of the target file in one ```python fenced block, and nothing after the block."
+    )
 
 
 def _tests_for(root: Path, target: str) -> list[str]:

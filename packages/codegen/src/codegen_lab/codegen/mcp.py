@@ -45,15 +45,17 @@ def create_toolkit(loop: Callable[[], CodeLoop], *, package: str = PACKAGE) -> T
         write: bool = False,
         tests: list[str] | None = None,
         typecheck: bool = False,
+        cache: bool = True,
     ) -> dict[str, Any]:
         """Write the Python file `target_path` for `task`, following the project rules that apply to it.
 
         The rules of the target and of the `context_paths` (whose text the prompt also carries) go to the LLM. The
         code is validated (syntax, ruff with the security rules, an allowlist of imports and a call policy); only
         code that passed runs, in testgen's sandbox: the target's tests (`tests`, else `test_<name>.py` beside it or
-        under `tests/`), on a copy of the project, must pass. `typecheck` adds basedpyright when installed. The file
+        under `tests/`), on a copy of the project, must pass. `typecheck` adds basedpyright when installed. Code that
+        fails goes back to the LLM with its failures, a few rounds (`rounds` in the result lists them). The file
         is written only when `write` is true and everything passed, atomically, with a backup that
-        `codegen-lab undo` restores.
+        `codegen-lab undo` restores. `cache` false asks the LLM even when its answer is cached.
         """
         received = 0
 
@@ -71,16 +73,18 @@ def create_toolkit(loop: Callable[[], CodeLoop], *, package: str = PACKAGE) -> T
             typecheck=typecheck,
             session=ctx.session,
             on_text=progress,
+            cache=cache,
         )
         return result.as_json()
 
     @toolkit.tool("review_code", title="Review code", annotations=ToolAnnotations(read_only_hint=True), paths=["path"])
-    async def review(path: str, ctx: Context) -> dict[str, Any]:
+    async def review(path: str, ctx: Context, cache: bool = True) -> dict[str, Any]:
         """Review the file at `path` against the project rules that apply to it and the linters.
 
-        LLM-assisted when an LLM is available, static otherwise; `mode` in the result says which.
+        LLM-assisted when an LLM is available and answers, static otherwise; `mode` in the result says which.
+        `cache` false asks the LLM even when its answer is cached.
         """
-        return (await loop().review(path=path, session=ctx.session)).as_json()
+        return (await loop().review(path=path, session=ctx.session, cache=cache)).as_json()
 
     @toolkit.prompt("write-tests", title="Write tests")
     def write_tests(path: str) -> str:

@@ -146,6 +146,18 @@ class Settings(BaseModel):
     llm_cache_max_mb: float = Field(default=100.0, gt=0)
     """Size of the LLM response cache; the least recently used answers go first."""
 
+    # --- user-level LLM settings (the code loop's repair rounds, answer length, prices) ---
+    llm_repair_rounds: int = Field(default=2, ge=0, le=10)
+    """When generated code fails validation, send the failures back and ask again, up to this many times."""
+
+    llm_max_tokens: int = Field(default=4096, ge=16)
+    """Tokens an answer of the code loop may take; an answer cut at this length is an error, never used."""
+
+    llm_prices: dict[str, tuple[float, float]] = Field(default_factory=dict[str, tuple[float, float]])
+    """US dollars per million tokens (input, output) by model name or prefix, over the built-in table of Claude
+    models: `llm-prices = { "claude-sonnet" = [3, 15] }` in the `[tool.codegen-lab]` table."""
+    # --- end of user-level LLM settings ---
+
     rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))
     """Calls per tool class (`llm`, `tests`, `subprocess`) as `N/second|minute|hour|day`, or `off`; token buckets
     that allow bursts up to N. Classes not given keep their default (`CODEGEN_LAB_RATE_LIMITS` is a JSON object)."""

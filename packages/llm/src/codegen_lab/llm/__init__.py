@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         default_cache_dir as default_cache_dir,
     )
     from codegen_lab.llm._keys import anthropic_key as anthropic_key
+    from codegen_lab.llm._prices import Price as Price, PriceTable as PriceTable
     from codegen_lab.llm._reliability import (
         CircuitBreaker as CircuitBreaker,
         RateLimiter as RateLimiter,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     )
     from codegen_lab.llm._service import LLMService as LLMService, ToolUsage as ToolUsage
     from codegen_lab.llm._types import (
+        CachingCompleter as CachingCompleter,
         Completer as Completer,
         Completion as Completion,
         CompletionRequest as CompletionRequest,

@@ -100,6 +100,8 @@ class ResponseCache:
             usage=Usage(**data["usage"]),
             stop_reason=data.get("stop_reason"),
             cached=True,
+            cost_usd=data.get("cost_usd"),
+            cache_key=key,
             notes=tuple(data.get("notes", ())),
         )
 
@@ -128,6 +130,12 @@ class ResponseCache:
         """Entries, bytes, this process's hits and misses, and where the file is."""
         with self._lock:
             entries, size = self._db.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM answers").fetchone()
+            spent = self._db.execute(
+                "SELECT COALESCE(SUM(json_extract(value, '$.cost_usd')), 0), "
+                "COALESCE(SUM(json_extract(value, '$.usage.input_tokens')), 0), "
+                "COALESCE(SUM(json_extract(value, '$.usage.output_tokens')), 0), "
+                "COALESCE(SUM(json_extract(value, '$.usage.cache_read_input_tokens')), 0) FROM answers"
+            ).fetchone()
         return {
             "path": str(self.path),
             "entries": entries,
@@ -136,6 +144,10 @@ class ResponseCache:
             "ttl_seconds": self.ttl,
             "hits": self.hits,
             "misses": self.misses,
+            "stored_cost_usd": round(float(spent[0]), 6),
+            "stored_input_tokens": int(spent[1]),
+            "stored_output_tokens": int(spent[2]),
+            "stored_cache_read_input_tokens": int(spent[3]),
         }
 
     def clear(self) -> int:

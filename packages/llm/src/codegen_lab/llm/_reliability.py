@@ -18,10 +18,12 @@ Clock = Callable[[], float]
 def backoff(attempt: int, retry_after: float | None, *, base: float = 0.5, cap: float = 8.0) -> float:
     """Seconds to wait before retry number `attempt` (1, 2, ...).
 
-    The server's `retry-after` when it gave one, else exponential from `base`; never more than `cap`.
+    The server's `retry-after` when it gave one, however long (the caller's deadline bounds it), else exponential
+    from `base`, never more than `cap`.
     """
-    wanted = retry_after if retry_after is not None and retry_after >= 0 else base * 2 ** (attempt - 1)
-    return min(wanted, cap)
+    if retry_after is not None and retry_after >= 0:
+        return retry_after
+    return min(base * 2 ** (attempt - 1), cap)
 
 
 @dataclass
@@ -62,22 +64,30 @@ class CircuitBreaker:
 
 
 @dataclass
+class Ticket:
+    """A slot in the rate limiter's window: when, and how many tokens it counts (settled from the answer)."""
+
+    at: float
+    tokens: int
+
+
+@dataclass
 class RateLimiter:
     """Requests and tokens per minute, shared by every caller (a sliding window of the last 60 seconds)."""
 
     requests_per_minute: int | None = None
     tokens_per_minute: int | None = None
     clock: Clock = time.monotonic
-    _events: list[tuple[float, int]] = field(default_factory=list[tuple[float, int]])
+    _events: list[Ticket] = field(default_factory=list[Ticket])
     _lock: anyio.Lock = field(default_factory=anyio.Lock)
 
     def _wait_needed(self, tokens: int, now: float) -> float:
-        self._events = [(at, used) for at, used in self._events if now - at < 60.0]
+        self._events = [event for event in self._events if now - event.at < 60.0]
         waits = [0.0]
         if self.requests_per_minute is not None and len(self._events) >= self.requests_per_minute:
-            waits.append(60.0 - (now - self._events[len(self._events) - self.requests_per_minute][0]))
+            waits.append(60.0 - (now - self._events[len(self._events) - self.requests_per_minute].at))
         if self.tokens_per_minute is not None:
-            spent = sum(used for _, used in self._events)
+            spent = sum(event.tokens for event in self._events)
             if spent + tokens > self.tokens_per_minute:
                 if tokens > self.tokens_per_minute:
                     raise LLMUnavailableError(
@@ -85,16 +95,16 @@ class RateLimiter:
                         "minute (setting llm-tokens-per-minute)"
                     )
                 freed, release = 0, 60.0
-                for at, used in self._events:
-                    freed += used
+                for event in self._events:
+                    freed += event.tokens
                     if spent - freed + tokens <= self.tokens_per_minute:
-                        release = 60.0 - (now - at)
+                        release = 60.0 - (now - event.at)
                         break
                 waits.append(release)
         return max(waits)
 
-    async def acquire(self, tokens: int, *, deadline: float) -> None:
-        """Wait until a call of `tokens` fits in both limits.
+    async def acquire(self, tokens: int, *, deadline: float) -> Ticket:
+        """Wait until a call of about `tokens` fits in both limits; the ticket reserves them until `settle`.
 
         Raises:
             LLMUnavailableError: When it would not fit before `deadline` (a `clock()` time).
@@ -104,11 +114,16 @@ class RateLimiter:
                 now = self.clock()
                 wait = self._wait_needed(tokens, now)
                 if wait <= 0:
-                    self._events.append((now, tokens))
-                    return
+                    ticket = Ticket(now, tokens)
+                    self._events.append(ticket)
+                    return ticket
                 if now + wait > deadline:
                     raise LLMUnavailableError(
                         f"rate limit reached (requests {self.requests_per_minute or '-'}/min, tokens "
                         f"{self.tokens_per_minute or '-'}/min); the next slot is {wait:.1f} s away, after the deadline"
                     )
                 await anyio.sleep(wait)
+
+    def settle(self, ticket: Ticket, tokens: int) -> None:
+        """Count what the call really used (the answer's usage), in place of what `acquire` reserved."""
+        ticket.tokens = tokens

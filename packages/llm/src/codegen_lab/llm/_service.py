@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ import anyio
 from codegen_lab.common.errors import LLMUnavailableError
 from codegen_lab.llm._backends import AnthropicBackend, BackendError, anthropic_key
 from codegen_lab.llm._cache import ResponseCache, cache_key
+from codegen_lab.llm._prices import PriceTable
 from codegen_lab.llm._reliability import CircuitBreaker, RateLimiter, backoff
 from codegen_lab.llm._types import Completion, CompletionRequest, LLMBackend, StreamCallback
 
@@ -33,7 +34,19 @@ class ToolUsage:
     failures: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    cache_creation_input_tokens: int = 0
+    cost_usd: float = 0.0
     latency_seconds: float = 0.0
+
+    def add(self, completion: Completion) -> None:
+        """Count the tokens, cost and latency of a completion that went out."""
+        self.input_tokens += completion.usage.input_tokens
+        self.output_tokens += completion.usage.output_tokens
+        self.cache_read_input_tokens += completion.usage.cache_read_input_tokens
+        self.cache_creation_input_tokens += completion.usage.cache_creation_input_tokens
+        self.cost_usd += completion.cost_usd or 0.0
+        self.latency_seconds += completion.latency_seconds
 
     def as_json(self) -> dict[str, Any]:
         """The usage as JSON, with the mean latency of the calls that went out."""
@@ -44,6 +57,9 @@ class ToolUsage:
             "failures": self.failures,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,
+            "cache_read_input_tokens": self.cache_read_input_tokens,
+            "cache_creation_input_tokens": self.cache_creation_input_tokens,
+            "cost_usd": round(self.cost_usd, 6),
             "mean_latency_seconds": round(self.latency_seconds / went_out, 4) if went_out else 0.0,
         }
 
@@ -54,6 +70,11 @@ class LLMService:
 
     Use `LLMService.from_settings(settings, sampling=...)`; pass `session=ctx.session` to `complete` so that the
     client's own model (MCP sampling, `codegen_lab.mcp_core.sampling_backend`) can answer when it offers to.
+
+    Every failure of a backend (HTTP errors, lost or cut connections, malformed answers, an answer that stopped
+    before its end) is a `BackendError`: retried when transient, counted by the breaker, and in the end one
+    `LLMUnavailableError` whose message says what happened for each backend. Only complete answers (stop reason
+    `end_turn` or `stop_sequence`) are returned or cached.
     """
 
     anthropic: AnthropicBackend | None = None
@@ -65,6 +86,9 @@ class LLMService:
     breaker_threshold: int = 5
     breaker_reset: float = 30.0
     clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep
+    """Waits between retries (a test passes one that moves its clock)."""
+    prices: PriceTable = field(default_factory=PriceTable.with_overrides)
     usage: dict[str, ToolUsage] = field(default_factory=dict[str, ToolUsage])
     sampling: Callable[[Any], LLMBackend | None] | None = None
     """The client's own model for an MCP session, or None when that client lends none."""
@@ -104,6 +128,7 @@ class LLMService:
             deadline=settings.llm_timeout,
             max_retries=settings.llm_max_retries,
             limiter=RateLimiter(settings.llm_requests_per_minute, settings.llm_tokens_per_minute),
+            prices=PriceTable.with_overrides(settings.llm_prices),
             sampling=sampling,
         )
 
@@ -137,6 +162,7 @@ class LLMService:
         session: Any = None,
         on_text: StreamCallback | None = None,
         use_cache: bool = True,
+        store: bool = True,
         deadline: float | None = None,
     ) -> Completion:
         """Answer `request` with the first backend that can, falling back along the configured order.
@@ -146,8 +172,10 @@ class LLMService:
             tool: The tool asking, for usage accounting.
             session: The MCP session of the current request, for sampling.
             on_text: Called with the text as it streams in.
-            use_cache: False to bypass the cache (the answer is still stored).
-            deadline: Seconds this call may take, retries included (default: the service's).
+            use_cache: False to ask the model even when the cache has an answer.
+            store: False to keep the answer out of the cache (a caller that validates it calls `remember` after).
+            deadline: Seconds this call may take, retries included (default: the service's). It starts once the
+                backends are ready (the SDK imported), as the first request is about to be sent.
 
         Raises:
             LLMUnavailableError: When no backend is configured or none answered; the message says why for each.
@@ -160,73 +188,155 @@ class LLMService:
             raise LLMUnavailableError(
                 "no LLM backend: set ANTHROPIC_API_KEY (or anthropic-key-file), or use a client that offers sampling"
             )
+        reasons: list[str] = []
+        ready: list[LLMBackend] = []
+        for backend in backends:
+            try:
+                if isinstance(backend, AnthropicBackend):
+                    backend.prepare()  # the SDK's import is not the call's time
+            except LLMUnavailableError as exc:
+                reasons.append(f"{backend.name}: {str(exc).removeprefix('LLM unavailable: ')}")
+                continue
+            ready.append(backend)
         budget = self.deadline if deadline is None else deadline
         ends = self.clock() + budget
-        reasons: list[str] = []
-        for backend in backends:
-            key = cache_key(backend.name, backend.model, request)
-            if self.cache is not None and use_cache:
-                hit = self.cache.get(key)
+        for backend in ready:
+            if self.cache is not None and use_cache and backend.model:
+                hit = self.cache.get(cache_key(backend.name, backend.model, request))
                 if hit is not None:
                     stats.cache_hits += 1
-                    return replace(hit, notes=(*hit.notes, *(f"fell back: {reason}" for reason in reasons)))
+                    return replace(
+                        hit, cost_usd=0.0, notes=(*hit.notes, *(f"fell back: {reason}" for reason in reasons))
+                    )
             breaker = self.breaker(backend.name)
             if not breaker.allows():
                 reasons.append(f"{backend.name}: circuit open after repeated failures")
                 continue
             try:
-                completion = await self._call(backend, request, on_text=on_text, ends=ends)
+                completion = await self._call(backend, request, on_text=on_text, ends=ends, budget=budget)
             except BackendError as exc:
-                breaker.failed()
+                if exc.fault:
+                    breaker.failed()
                 reasons.append(f"{backend.name}: {exc}")
-                logger.warning("LLM backend %s failed: %s", backend.name, exc)
+                # the error (or the fallback's note) says it to the caller; a warning would say it twice
+                logger.info("LLM backend %s failed: %s", backend.name, exc)
                 continue
             breaker.succeeded()
-            stats.input_tokens += completion.usage.input_tokens
-            stats.output_tokens += completion.usage.output_tokens
-            stats.latency_seconds += completion.latency_seconds
-            if self.cache is not None:
+            # the backend's model after the call: the client's own model names itself only when it answers
+            key = cache_key(backend.name, backend.model or completion.model, request)
+            completion = replace(
+                completion,
+                cost_usd=self.prices.cost(completion.model, completion.usage),
+                cache_key=key,
+                notes=tuple(f"fell back: {reason}" for reason in reasons),
+            )
+            stats.add(completion)
+            if self.cache is not None and store:
                 self.cache.put(key, completion)
-            return replace(completion, notes=tuple(f"fell back: {reason}" for reason in reasons))
+            return completion
         stats.failures += 1
         raise LLMUnavailableError("; ".join(reasons))
 
+    def remember(self, request: CompletionRequest, completion: Completion) -> None:
+        """Cache `completion` as the answer to `request`, once the caller checked it (`complete(store=False)`)."""
+        if self.cache is not None and not completion.cached and completion.cache_key is not None:
+            self.cache.put(completion.cache_key, replace(completion, notes=()))
+
     async def _call(
-        self, backend: LLMBackend, request: CompletionRequest, *, on_text: StreamCallback | None, ends: float
+        self,
+        backend: LLMBackend,
+        request: CompletionRequest,
+        *,
+        on_text: StreamCallback | None,
+        ends: float,
+        budget: float,
     ) -> Completion:
-        estimate = (
+        reserve = (
             request.max_tokens + sum(len(m.content) for m in request.messages) // 4 + len(request.system or "") // 4
         )
         attempt = 0
         while True:
             remaining = ends - self.clock()
             if remaining <= 0:
-                raise BackendError(f"no answer within the deadline of {self.deadline:g} s", transient=False)
+                raise BackendError(f"no answer within the deadline of {budget:g} s", transient=False)
             try:
-                await self.limiter.acquire(estimate, deadline=ends)
+                ticket = await self.limiter.acquire(reserve, deadline=ends)
             except LLMUnavailableError as exc:
                 raise BackendError(str(exc).removeprefix("LLM unavailable: "), transient=False) from None
+            spent = 0
             try:
                 with anyio.fail_after(remaining):
-                    return await backend.complete(request, on_text=on_text)
+                    completion = await backend.complete(request, on_text=on_text)
+                spent = completion.usage.total_input_tokens + completion.usage.output_tokens
+                return _complete_or_raise(completion, request)
             except TimeoutError:
-                raise BackendError(f"no answer within the deadline of {self.deadline:g} s", transient=False) from None
+                raise BackendError(f"no answer within the deadline of {budget:g} s", transient=False) from None
             except BackendError as exc:
                 attempt += 1
                 if not exc.transient or attempt > self.max_retries:
+                    if exc.transient:
+                        raise BackendError(
+                            f"{exc} (after {attempt} attempts)", transient=True, retry_after=exc.retry_after
+                        ) from None
                     raise
                 wait = backoff(attempt, exc.retry_after)
-                if self.clock() + wait >= ends:
-                    raise BackendError(f"{exc}; no time left to retry before the deadline", transient=False) from None
+                left = ends - self.clock()
+                if wait >= left:
+                    asked = f"the server asked to wait {wait:g} s" if exc.retry_after is not None else f"{wait:g} s"
+                    raise BackendError(
+                        f"{exc}; {asked}, more than the {max(left, 0):.1f} s left before the deadline "
+                        f"(setting llm-timeout)",
+                        transient=False,
+                    ) from None
                 logger.info("LLM backend %s: %s; retry %d in %.1f s", backend.name, exc, attempt, wait)
-                await anyio.sleep(wait)
+                await self.sleep(wait)
+            except Exception as exc:  # a backend's bug must not become the caller's traceback
+                logger.debug("LLM backend %s raised", backend.name, exc_info=True)
+                raise BackendError(f"{type(exc).__name__}: {exc}"[:300], transient=False) from None
+            finally:
+                self.limiter.settle(ticket, spent)
 
     def usage_report(self) -> dict[str, Any]:
-        """Usage per tool, the cache's figures and the breakers' states, for `server_info` and the CLI."""
+        """Usage per tool and in total (tokens, cached input, cost), the cache's figures and the breakers' states."""
+        total = ToolUsage()
+        for stats in self.usage.values():
+            for name in (
+                "calls",
+                "cache_hits",
+                "failures",
+                "input_tokens",
+                "output_tokens",
+                "cache_read_input_tokens",
+                "cache_creation_input_tokens",
+                "cost_usd",
+                "latency_seconds",
+            ):
+                setattr(total, name, getattr(total, name) + getattr(stats, name))
         return {
             "backends": [backend.name for backend in self.backends()],
             "model": self.anthropic.model if self.anthropic is not None else None,
+            "model_warning": self.anthropic.model_warning if self.anthropic is not None else None,
             "tools": {tool: stats.as_json() for tool, stats in sorted(self.usage.items())},
+            "totals": total.as_json(),
             "cache": self.cache.counters() if self.cache is not None else None,
             "breakers": {name: breaker.state for name, breaker in self._breakers.items()},
         }
+
+
+_COMPLETE = frozenset({"end_turn", "stop_sequence"})
+
+
+def _complete_or_raise(completion: Completion, request: CompletionRequest) -> Completion:
+    """The completion when the model finished its answer; else the `BackendError` that says how it stopped."""
+    reason = completion.stop_reason
+    if reason in _COMPLETE:
+        return completion
+    if reason == "max_tokens":
+        raise BackendError(
+            f"answer cut at {request.max_tokens} tokens (stop reason max_tokens); raise the llm-max-tokens setting",
+            transient=False,
+            fault=False,
+        )
+    if reason is None:
+        raise BackendError("the answer ended before the model finished it (no stop reason)", transient=True)
+    raise BackendError(f"the model stopped for {reason!r}, not at the end of its answer", transient=False, fault=False)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, runtime_checkable
 
-__all__ = ["Completer", "Completion", "CompletionRequest", "LLMBackend", "Message", "StreamCallback", "Usage"]
+__all__ = [
+    "CachingCompleter",
+    "Completer",
+    "Completion",
+    "CompletionRequest",
+    "LLMBackend",
+    "Message",
+    "StreamCallback",
+    "Usage",
+]
 
 StreamCallback = Callable[[str], Awaitable[None]]
 """Called with each piece of text as a streamed completion arrives."""
@@ -36,7 +45,17 @@ class Usage:
     """Tokens a completion cost."""
 
     input_tokens: int = 0
+    """Input tokens billed at the full rate (the API's `input_tokens`: not read from or written to the cache)."""
     output_tokens: int = 0
+    cache_read_input_tokens: int = 0
+    """Input tokens read from the prompt cache (billed at a tenth of the input rate)."""
+    cache_creation_input_tokens: int = 0
+    """Input tokens written to the prompt cache (billed at 1.25 times the input rate)."""
+
+    @property
+    def total_input_tokens(self) -> int:
+        """Every input token, whether from the cache, written to it or neither."""
+        return self.input_tokens + self.cache_read_input_tokens + self.cache_creation_input_tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +69,12 @@ class Completion:
     stop_reason: str | None = None
     cached: bool = False
     latency_seconds: float = 0.0
+    cost_usd: float | None = None
+    """What the call cost by the service's price table; None when the model has no price (or it was cached)."""
     notes: tuple[str, ...] = ()
     """What the service did on the way: a fallback to another backend, a retry after a rate limit."""
+    cache_key: str | None = None
+    """The key the service caches it under (backend, model, prompt, parameters): what `remember` stores it as."""
 
 
 class LLMBackend(Protocol):
@@ -96,4 +119,37 @@ class Completer(Protocol):
         Raises:
             LLMUnavailableError: When no backend could answer.
         """
+        ...
+
+
+@runtime_checkable
+class CachingCompleter(Completer, Protocol):
+    """A `Completer` whose caller decides what is cached: `LLMService` is one.
+
+    A caller that validates answers asks with `store=False` and calls `remember` only for an answer that passed,
+    so that a wrong answer is never served again from the cache.
+    """
+
+    async def complete(
+        self,
+        request: CompletionRequest,
+        *,
+        tool: str = ...,
+        session: Any = None,
+        on_text: StreamCallback | None = None,
+        use_cache: bool = ...,
+        store: bool = ...,
+    ) -> Completion:
+        """Answer `request`.
+
+        `use_cache=False` asks the model even when the cache holds an answer; `store=False` keeps the answer out of
+        the cache.
+
+        Raises:
+            LLMUnavailableError: When no backend could answer.
+        """
+        ...
+
+    def remember(self, request: CompletionRequest, completion: Completion) -> None:
+        """Store `completion` as the answer to `request` (after the caller checked it)."""
         ...

@@ -2,7 +2,10 @@
 
 No LLM API is needed to test LLM code: point the `anthropic` SDK (or `ANTHROPIC_BASE_URL`) at `FakeAnthropic`,
 which answers JSON and streaming (server-sent events) requests, and can be told to fail with 429, 500 or 529
-and a `retry-after`, or to answer slowly.
+and a `retry-after`, to answer slowly, or to misbehave (`misbehave`): cut a stream or a body mid-way, end a
+stream cleanly before `message_stop`, send malformed JSON or an invalid event, hang, or stop at `max_tokens`.
+It reports prompt caching as the API does: a system block marked `cache_control` is written to the cache on the
+first call (`cache_creation_input_tokens`) and read from it on the next ones (`cache_read_input_tokens`).
 
 Example:
     ```python
@@ -22,9 +25,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["FakeAnthropic", "RecordedRequest"]
+__all__ = ["FakeAnthropic", "Misbehaviour", "RecordedRequest"]
+
+Misbehaviour = Literal["cut", "clean-cut", "malformed-json", "bad-sse", "hang", "max_tokens"]
+"""How the fake can misbehave, for one request each:
+
+- `cut`: the body (or the stream) stops mid-way and the connection closes, short of its announced length.
+- `clean-cut`: a stream ends cleanly after some text, before `message_delta` and `message_stop`.
+- `malformed-json`: the JSON body, or one streamed event's data, is not JSON.
+- `bad-sse`: a streamed event the protocol does not allow (a delta for a content block that does not exist).
+- `hang`: no answer until the fake stops.
+- `max_tokens`: a complete answer whose stop reason is `max_tokens`.
+"""
 
 _ERROR_TYPES = {
     400: "invalid_request_error",
@@ -67,7 +81,9 @@ class FakeAnthropic:
         self.reply = reply
         self.delay = delay
         self.requests: list[RecordedRequest] = []
-        self._failures: deque[tuple[int, float | None]] = deque()
+        self._failures: deque[tuple[int, float | None] | Misbehaviour] = deque()
+        self._cached_prefixes: set[str] = set()
+        self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -85,6 +101,20 @@ class FakeAnthropic:
         with self._lock:
             self._failures.extend([(status, retry_after)] * times)
 
+    @staticmethod
+    def system_text(body: dict[str, Any]) -> str:
+        """The system prompt of a request body as text, whether a string or a list of text blocks."""
+        system: object = body.get("system")
+        if isinstance(system, list):
+            blocks: list[object] = system  # pyright: ignore[reportUnknownVariableType]
+            return "\n".join(str(block.get("text", "")) for block in blocks if isinstance(block, dict))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        return str(system or "")
+
+    def misbehave(self, how: Misbehaviour, *, times: int = 1) -> None:
+        """Misbehave `how` for the next `times` requests (queued after the failures and misbehaviours before)."""
+        with self._lock:
+            self._failures.extend(how for _ in range(times))
+
     def __enter__(self) -> FakeAnthropic:
         fake = self
 
@@ -95,6 +125,7 @@ class FakeAnthropic:
             def do_POST(self) -> None:
                 fake._handle(self)
 
+        self._stopping.clear()
         self._server = _QuietServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         server = self._server
@@ -107,6 +138,7 @@ class FakeAnthropic:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
     ) -> None:
+        self._stopping.set()  # hanging requests end
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -127,29 +159,58 @@ class FakeAnthropic:
         if handler.path.rstrip("/") != "/v1/messages":
             self._send_error(handler, 404, None)
             return
-        if failure is not None:
+        if failure == "hang":
+            self._stopping.wait()
+            return
+        if isinstance(failure, tuple):
             self._send_error(handler, *failure)
             return
         text = self.reply(body) if callable(self.reply) else self.reply
         model = str(body.get("model", "claude-fake"))
-        input_tokens = max(1, len(json.dumps(body.get("messages", []))) // 4)
+        usage = self._usage(body)
         if body.get("stream"):
-            self._send_stream(handler, text, model, input_tokens)
+            self._send_stream(handler, text, model, usage, failure)
+        elif failure in ("cut", "malformed-json"):
+            payload = json.dumps(self._message(text, model, usage)).encode()
+            payload = payload[: len(payload) // 2] if failure == "cut" else payload[:-20] + b"}{]"
+            handler.send_response(200)
+            handler.send_header("content-type", "application/json")
+            handler.send_header("content-length", str(len(payload) * (2 if failure == "cut" else 1)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+            handler.wfile.flush()
+            handler.close_connection = True
         else:
-            message = self._message(text, model, input_tokens)
-            self._send_json(handler, 200, message)
+            stop = "max_tokens" if failure == "max_tokens" else "end_turn"
+            self._send_json(handler, 200, self._message(text, model, usage, stop))
+
+    def _usage(self, body: dict[str, Any]) -> dict[str, int]:
+        """Input tokens as the API counts them: cached system blocks are written once, then read."""
+        system: object = body.get("system")
+        blocks: list[Any] = system if isinstance(system, list) else []  # pyright: ignore[reportUnknownVariableType]
+        cached: list[object] = [block for block in blocks if isinstance(block, dict) and "cache_control" in block]
+        prefix = json.dumps(cached, sort_keys=True)
+        prefix_tokens = len(prefix) // 4 if cached else 0
+        rest = len(json.dumps(body.get("messages", []))) // 4 + (0 if cached else len(json.dumps(system or "")) // 4)
+        usage = {"input_tokens": max(1, rest), "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0}
+        if prefix_tokens:
+            with self._lock:
+                seen = prefix in self._cached_prefixes
+                self._cached_prefixes.add(prefix)
+            usage["cache_read_input_tokens" if seen else "cache_creation_input_tokens"] = prefix_tokens
+        return usage
 
     @staticmethod
-    def _message(text: str, model: str, input_tokens: int) -> dict[str, Any]:
+    def _message(text: str, model: str, usage: dict[str, int], stop: str | None = "end_turn") -> dict[str, Any]:
         return {
             "id": f"msg_fake_{time.time_ns()}",
             "type": "message",
             "role": "assistant",
             "model": model,
             "content": [{"type": "text", "text": text}],
-            "stop_reason": "end_turn",
+            "stop_reason": stop,
             "stop_sequence": None,
-            "usage": {"input_tokens": input_tokens, "output_tokens": max(1, len(text) // 4)},
+            "usage": {**usage, "output_tokens": max(1, len(text) // 4)},
         }
 
     @staticmethod
@@ -169,14 +230,16 @@ class FakeAnthropic:
         extra = {"retry_after": f"{retry_after:g}"} if retry_after is not None else {}
         self._send_json(handler, status, {"type": "error", "error": {"type": kind, "message": f"fake {kind}"}}, **extra)
 
-    def _send_stream(self, handler: BaseHTTPRequestHandler, text: str, model: str, input_tokens: int) -> None:
-        handler.send_response(200)
-        handler.send_header("content-type", "text/event-stream")
-        handler.send_header("cache-control", "no-cache")
-        handler.end_headers()
-        start = self._message("", model, input_tokens)
+    def _send_stream(
+        self,
+        handler: BaseHTTPRequestHandler,
+        text: str,
+        model: str,
+        usage: dict[str, int],
+        failure: Misbehaviour | None,
+    ) -> None:
+        start = self._message("", model, usage, None)
         start["content"] = []
-        start["stop_reason"] = None
         start["usage"]["output_tokens"] = 1
         chunks = [text[index : index + 8] for index in range(0, len(text), 8)] or [""]
         events: list[tuple[str, dict[str, Any]]] = [
@@ -197,12 +260,29 @@ class FakeAnthropic:
                 "message_delta",
                 {
                     "type": "message_delta",
-                    "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                    "delta": {"stop_reason": "max_tokens" if failure == "max_tokens" else "end_turn"},
                     "usage": {"output_tokens": max(1, len(text) // 4)},
                 },
             ),
             ("message_stop", {"type": "message_stop"}),
         ]
-        for name, data in events:
-            handler.wfile.write(f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())
+        frames = [f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events]
+        half = 2 + len(chunks) // 2  # message_start, the block's start and half of the text
+        if failure == "clean-cut":
+            frames = frames[:half]
+        elif failure == "malformed-json":
+            frames[half] = b'event: content_block_delta\ndata: {"type": "content_block_delta", "index": 0, "del\n\n'
+        elif failure == "bad-sse":
+            bad = {"type": "content_block_delta", "index": 7, "delta": {"type": "text_delta", "text": "?"}}
+            frames[half] = f"event: content_block_delta\ndata: {json.dumps(bad)}\n\n".encode()
+        handler.send_response(200)
+        handler.send_header("content-type", "text/event-stream")
+        handler.send_header("cache-control", "no-cache")
+        if failure == "cut":  # announce the whole stream, send half of it, close: the body is short
+            handler.send_header("content-length", str(sum(len(frame) for frame in frames)))
+            frames = frames[:half]
+        handler.end_headers()
+        for frame in frames:
+            handler.wfile.write(frame)
             handler.wfile.flush()
+        handler.close_connection = True

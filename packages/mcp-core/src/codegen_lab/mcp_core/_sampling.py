@@ -11,6 +11,18 @@ from codegen_lab.llm import BackendError, Completion, CompletionRequest, StreamC
 __all__ = ["SamplingBackend", "sampling_backend"]
 
 
+_REPORTED_MODELS: dict[str, str] = {}
+"""The model each client (by its name and version) last said answered: the cache key of its next call."""
+_STOP_REASONS = {"endTurn": "end_turn", "stopSequence": "stop_sequence", "maxTokens": "max_tokens"}
+DEFAULT_PREFERENCES: dict[str, Any] = {
+    "hints": ["claude-sonnet", "claude"],
+    "intelligence_priority": 0.8,
+    "speed_priority": 0.4,
+    "cost_priority": 0.3,
+}
+"""The `modelPreferences` sampling requests carry: code wants a capable model more than a fast or cheap one."""
+
+
 def sampling_backend(session: Any) -> SamplingBackend | None:
     """The client's model behind `session`, when the client declared the sampling capability; else None.
 
@@ -27,10 +39,16 @@ class SamplingBackend:
     """
 
     name = "sampling"
-    model = "client"
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, *, preferences: dict[str, Any] | None = None) -> None:
         self._session = session
+        self.preferences = DEFAULT_PREFERENCES if preferences is None else preferences
+
+    @property
+    def model(self) -> str:
+        """The model the client said answered its last request; empty before it answered one (no cache lookup)."""
+        client = _client_id(self._session)
+        return _REPORTED_MODELS.get(client, "") if client else ""
 
     @staticmethod
     def offered_by(session: Any) -> bool:
@@ -41,7 +59,14 @@ class SamplingBackend:
     async def complete(self, request: CompletionRequest, *, on_text: StreamCallback | None = None) -> Completion:
         """Ask the client's model; the whole answer arrives at once (sampling does not stream)."""
         from mcp.shared.exceptions import MCPDeprecationWarning  # noqa: PLC0415
-        from mcp_types import SamplingMessage, TextContent  # noqa: PLC0415
+        from mcp_types import ModelHint, ModelPreferences, SamplingMessage, TextContent  # noqa: PLC0415
+
+        preferences = ModelPreferences(
+            hints=[ModelHint(name=name) for name in self.preferences.get("hints", [])],
+            intelligence_priority=self.preferences.get("intelligence_priority"),
+            speed_priority=self.preferences.get("speed_priority"),
+            cost_priority=self.preferences.get("cost_priority"),
+        )
 
         started = time.perf_counter()
         try:
@@ -58,6 +83,7 @@ class SamplingBackend:
                     system_prompt=request.system,
                     temperature=request.temperature,
                     stop_sequences=list(request.stop) or None,
+                    model_preferences=preferences,
                 )
         except Exception as exc:
             raise BackendError(f"the client's sampling failed: {type(exc).__name__}: {exc}", transient=False) from None
@@ -65,10 +91,25 @@ class SamplingBackend:
         text = getattr(content, "text", None) or ""
         if on_text is not None and text:
             await on_text(text)
+        model = str(getattr(result, "model", "") or "client")
+        client = _client_id(self._session)
+        if client:
+            if len(_REPORTED_MODELS) >= 1000 and client not in _REPORTED_MODELS:
+                _REPORTED_MODELS.pop(next(iter(_REPORTED_MODELS)))
+            _REPORTED_MODELS[client] = model
+        reason: str | None = getattr(result, "stop_reason", None)
         return Completion(
             text=text,
             backend=self.name,
-            model=getattr(result, "model", "client") or "client",
-            stop_reason=getattr(result, "stop_reason", None),
+            model=model,
+            # the MCP names (`endTurn`, ...) as the API's; a client that gives none sent its whole answer at once
+            stop_reason=_STOP_REASONS.get(reason, reason) if reason else "end_turn",
             latency_seconds=time.perf_counter() - started,
         )
+
+
+def _client_id(session: Any) -> str | None:
+    """The client behind `session`, as the name and version it gave when it connected (None when it gave none)."""
+    info = getattr(getattr(session, "client_params", None), "client_info", None)
+    name = getattr(info, "name", None)
+    return f"{name} {getattr(info, 'version', '')}".strip() if name else None
