@@ -13,6 +13,9 @@ import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from mcp_types import PARSE_ERROR
+from pydantic_core import from_json
+
 from codegen_lab.common.errors import UsageError
 from codegen_lab.common.secrets import register_secret
 
@@ -121,7 +124,7 @@ class BearerAuth:
                 return
         refusal = self._refusal(body)
         if refusal is not None:
-            await _respond(send, 403, refusal)
+            await _respond(send, *refusal)
             return
         replayed = False
 
@@ -134,11 +137,14 @@ class BearerAuth:
 
         await self.app(scope, replay, send)
 
-    def _refusal(self, body: bytes) -> dict[str, Any] | None:
+    def _refusal(self, body: bytes) -> tuple[int, dict[str, Any]] | None:
+        """The status and answer refusing `body`, or None when it may go on."""
         try:
-            loaded: object = json.loads(body)
-        except ValueError:
-            return None  # the SDK answers malformed bodies itself
+            # The SDK's own parser, with its limits: what it cannot read is refused here the same way.
+            loaded: object = from_json(body)
+        except (ValueError, RecursionError) as exc:
+            reason = f"Parse error: {str(exc)[:200]}"
+            return 400, {"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR, "message": reason}}
         message: dict[str, Any] = cast("dict[str, Any]", loaded) if isinstance(loaded, dict) else {}
         if message.get("method") != "tools/call":
             return None
@@ -147,7 +153,7 @@ class BearerAuth:
         if isinstance(name, str) and name in self.read_only_tools:
             return None
         reason = f"forbidden: tool {name!r} changes things and needs a token with the write role"
-        return {"jsonrpc": "2.0", "id": message.get("id"), "error": {"code": -32001, "message": reason}}
+        return 403, {"jsonrpc": "2.0", "id": message.get("id"), "error": {"code": -32001, "message": reason}}
 
 
 async def _respond(send: Any, status: int, data: dict[str, Any], headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
@@ -182,6 +188,8 @@ async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, to
         json_response=stateless,
         transport_security=security,
         max_request_body_size=settings.max_message_bytes,
+        session_idle_timeout=settings.http_session_idle_timeout,
+        max_sessions=settings.http_max_sessions,
         host=settings.host,
     )
     if not tokens:
@@ -201,6 +209,7 @@ async def serve_http(server: MCPServer, settings: Settings, *, stateless: bool, 
     """Serve Streamable HTTP on `settings.host` and `settings.port` until cancelled."""
     import uvicorn  # noqa: PLC0415
 
+    from codegen_lab.mcp_core._http_server import uvicorn_config  # noqa: PLC0415
+
     app = await http_app(server, settings, stateless=stateless, tokens=tokens)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
-    await uvicorn.Server(config).serve()
+    await uvicorn.Server(uvicorn_config(app, settings)).serve()

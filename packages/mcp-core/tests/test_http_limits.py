@@ -1,0 +1,174 @@
+"""Streamable HTTP under hostile clients: slow headers, GET streams, session floods, deep JSON.
+
+Each test serves the composed server with uvicorn on a free loopback port, in a thread of its own, and stops it
+after. Waits are bounded only to keep a failing test from hanging; nothing here measures time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from codegen_lab.common import Settings
+from codegen_lab.mcp_core import build_server, http_app
+from codegen_lab.mcp_core._http_server import uvicorn_config
+
+READ = "r" * 24
+WRITE = "w" * 24
+BOUND = 30.0
+"""The longest any wait here lasts before the test fails: a guard against hanging, never a measurement."""
+
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}},
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serving(
+    tmp_path: Path, *, tokens: dict[str, Any] | None = None, stateless: bool = False, **fields: Any
+) -> Iterator[tuple[str, int]]:
+    """Serve the composed server over HTTP in a thread until the block ends; gives (host, port)."""
+    port = _free_port()
+    settings = Settings(root=tmp_path, state_dir=tmp_path / "state", port=port, audit=False, **fields)
+    server = build_server(settings, [])
+    holder: dict[str, uvicorn.Server] = {}
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        async def main() -> None:
+            app = await http_app(server, settings, stateless=stateless, tokens=tokens or {})
+            holder["server"] = uvicorn.Server(uvicorn_config(app, settings))
+            await holder["server"].serve()
+
+        try:
+            asyncio.run(main())
+        except BaseException as exc:  # reported by the test, not lost in the thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + BOUND
+    while not (holder.get("server") and holder["server"].started):
+        assert not failed, failed
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.02)
+    try:
+        yield "127.0.0.1", port
+    finally:
+        holder["server"].should_exit = True
+        thread.join(BOUND)
+        assert not thread.is_alive(), "the server did not stop"
+
+
+def post(
+    address: tuple[str, int], body: bytes | dict[str, Any], headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One POST to /mcp on a new connection: status, headers (lower-case names), body."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    connection = http.client.HTTPConnection(*address, timeout=BOUND)
+    try:
+        connection.request(
+            "POST",
+            "/mcp",
+            body=data,
+            headers={
+                "content-type": "application/json",
+                "accept": "application/json, text/event-stream",
+                **(headers or {}),
+            },
+        )
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    """Whether the server closed `sock` (waits up to BOUND seconds for it)."""
+    sock.settimeout(BOUND)
+    try:
+        while sock.recv(4096):
+            pass
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+    return True
+
+
+def trickled_until_closed(sock: socket.socket) -> bool:
+    """Send `sock` one more header line every 0.1 s until the server closes it (False: not within BOUND)."""
+    deadline = time.monotonic() + BOUND
+    while time.monotonic() < deadline:
+        try:
+            sock.sendall(b"X-Slow: 1\r\n")
+        except OSError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_slow_headers_are_cut_off_and_a_normal_client_is_still_answered(tmp_path: Path) -> None:
+    with serving(tmp_path, http_header_timeout=0.5, http_max_connections=8) as address:
+        slow = [socket.create_connection(address, timeout=BOUND) for _ in range(12)]
+        try:
+            for sock in slow:
+                sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            status, _, body = post(address, INITIALIZE)  # while the slow ones hold every place
+            assert status == 200, body
+            assert trickled_until_closed(slow[-1])  # trickling more headers does not put the deadline off
+            assert all(closed_by_server(sock) for sock in slow)
+        finally:
+            for sock in slow:
+                sock.close()
+        status, _, _ = post(address, INITIALIZE)
+        assert status == 200
+
+
+def test_a_slow_body_is_cut_off(tmp_path: Path) -> None:
+    with serving(tmp_path, http_body_timeout=0.5) as address, socket.create_connection(address) as sock:
+        sock.sendall(
+            b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Accept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{"
+        )
+        assert closed_by_server(sock)
+
+
+def test_oversized_headers_are_refused(tmp_path: Path) -> None:
+    with serving(tmp_path, http_max_header_bytes=2048) as address, socket.create_connection(address) as sock:
+        sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 4096 + b"\r\n\r\n")
+        sock.settimeout(BOUND)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 400")
+
+
+@pytest.mark.parametrize("token", [None, READ, WRITE])
+def test_deep_json_is_a_parse_error_not_a_crash(tmp_path: Path, token: str | None) -> None:
+    tokens = {READ: "read", WRITE: "write"} if token else None
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    deep = b'{"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with serving(tmp_path, tokens=tokens, stateless=True) as address:
+        status, _, body = post(address, deep, headers)
+        assert status == 400, body
+        assert json.loads(body)["error"]["code"] == -32700
+        status, _, _ = post(address, INITIALIZE, headers)
+        assert status == 200
