@@ -21,7 +21,7 @@ import pytest
 import uvicorn
 
 from codegen_lab.common import Settings
-from codegen_lab.mcp_core import build_server, http_app
+from codegen_lab.mcp_core import ToolAnnotations, Toolkit, build_server, http_app
 from codegen_lab.mcp_core._http_server import uvicorn_config
 
 READ = "r" * 24
@@ -45,12 +45,17 @@ def _free_port() -> int:
 
 @contextmanager
 def serving(
-    tmp_path: Path, *, tokens: dict[str, Any] | None = None, stateless: bool = False, **fields: Any
+    tmp_path: Path,
+    *,
+    tokens: dict[str, Any] | None = None,
+    stateless: bool = False,
+    toolkits: tuple[Toolkit, ...] = (),
+    **fields: Any,
 ) -> Iterator[tuple[str, int]]:
     """Serve the composed server over HTTP in a thread until the block ends; gives (host, port)."""
     port = _free_port()
     settings = Settings(root=tmp_path, state_dir=tmp_path / "state", port=port, audit=False, **fields)
-    server = build_server(settings, [])
+    server = build_server(settings, list(toolkits))
     holder: dict[str, uvicorn.Server] = {}
     failed: list[BaseException] = []
 
@@ -172,3 +177,94 @@ def test_deep_json_is_a_parse_error_not_a_crash(tmp_path: Path, token: str | Non
         assert json.loads(body)["error"]["code"] == -32700
         status, _, _ = post(address, INITIALIZE, headers)
         assert status == 200
+
+
+def get(address: tuple[str, int], headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """One GET of /mcp, as a client opens the stream of server messages; reads the body only when it ends."""
+    connection = http.client.HTTPConnection(*address, timeout=BOUND)
+    try:
+        connection.request("GET", "/mcp", headers={"accept": "text/event-stream", **(headers or {})})
+        response = connection.getresponse()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("tokens", [None, {READ: "read"}])
+def test_a_stateless_server_answers_get_with_405_instead_of_an_endless_stream(
+    tmp_path: Path, tokens: dict[str, Any] | None
+) -> None:
+    headers = {"authorization": f"Bearer {READ}"} if tokens else {}
+    with serving(tmp_path, tokens=tokens, stateless=True) as address:
+        status, answer_headers, body = get(address, headers)
+        assert status == 405
+        assert answer_headers["allow"] == "POST, DELETE"
+        assert "stateless" in json.loads(body)["error"]["message"]
+        assert post(address, INITIALIZE, headers)[0] == 200
+
+
+def open_session(address: tuple[str, int], token: str | None = None) -> tuple[int, str | None, bytes]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    status, answer_headers, body = post(address, INITIALIZE, headers)
+    return status, answer_headers.get("mcp-session-id"), body
+
+
+def test_one_client_cannot_take_every_session(tmp_path: Path) -> None:
+    tokens = {READ: "read", WRITE: "write"}
+    with serving(tmp_path, tokens=tokens, http_max_sessions_per_client=3, http_max_sessions=5) as address:
+        opened = [open_session(address, READ) for _ in range(3)]
+        assert [status for status, _, _ in opened] == [200, 200, 200]
+        status, session, body = open_session(address, READ)
+        assert (status, session) == (429, None)
+        error = json.loads(body)["error"]
+        assert error["message"].startswith("Too many open sessions for this client: 3 (setting http-max-sessions")
+        assert [open_session(address, WRITE)[0] for _ in range(3)] == [200, 200, 503]  # 5 over every client
+        connection = http.client.HTTPConnection(*address, timeout=BOUND)
+        try:
+            connection.request(
+                "DELETE", "/mcp", headers={"authorization": f"Bearer {READ}", "mcp-session-id": str(opened[0][1])}
+            )
+            assert connection.getresponse().status == 200
+        finally:
+            connection.close()
+        assert open_session(address, READ)[0] == 200  # an ended session frees its place
+
+
+def test_without_tokens_a_client_is_its_address(tmp_path: Path) -> None:
+    with serving(tmp_path, http_max_sessions_per_client=2) as address:
+        assert [open_session(address)[0] for _ in range(3)] == [200, 200, 429]
+
+
+def test_idle_sessions_expire_and_free_their_place(tmp_path: Path) -> None:
+    with serving(tmp_path, http_max_sessions_per_client=1, http_session_idle_timeout=0.3) as address:
+        assert open_session(address)[0] == 200
+        deadline = time.monotonic() + BOUND
+        while open_session(address)[0] != 200:
+            assert time.monotonic() < deadline, "the idle session did not expire"
+            time.sleep(0.1)
+
+
+def test_one_client_over_its_limit_does_not_hold_up_another(tmp_path: Path) -> None:
+    kit = Toolkit("demo", rate_class="tests")
+
+    @kit.tool(annotations=ToolAnnotations(read_only_hint=True))
+    def check() -> str:
+        return "checked"
+
+    other = "o" * 24
+    limits = {"rate_limits": {"tests": "100/minute"}, "client_rate_limits": {"tests": "2/minute"}}
+    call = {"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "demo_check", "arguments": {}}}
+
+    def results(token: str, times: int) -> list[str]:
+        answers = [post(address, call, {"authorization": f"Bearer {token}"}) for _ in range(times)]
+        assert all(status == 200 for status, _, _ in answers)
+        return [json.loads(body)["result"]["content"][0]["text"] for _, _, body in answers]
+
+    with serving(tmp_path, tokens={READ: "read", other: "read"}, stateless=True, toolkits=(kit,), **limits) as address:
+        first = results(READ, 3)
+        assert first[:2] == ["checked", "checked"]
+        assert first[2].startswith(
+            "rate limit reached: 'demo_check' is in the tool class 'tests', limited to 2/minute per client "
+            "(setting client-rate-limits)"
+        )
+        assert results(other, 2) == ["checked", "checked"]

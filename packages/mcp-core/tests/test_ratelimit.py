@@ -71,6 +71,25 @@ def test_each_class_has_its_own_bucket_and_the_error_says_when_to_retry() -> Non
     assert limits.rate("subprocess") is None
 
 
+def test_each_client_has_its_own_bucket_besides_the_shared_one() -> None:
+    clock = FakeClock()
+    limits = RateLimits({"tests": "3/minute"}, per_client={"tests": "2/minute"}, clock=clock)
+    limits.check("tests", "testgen_run", "token a")
+    limits.check("tests", "testgen_run", "token a")
+    with pytest.raises(RateLimitError) as caught:
+        limits.check("tests", "testgen_run", "token a")
+    assert (caught.value.limit, caught.value.setting) == ("2/minute per client", "client-rate-limits")
+    assert "limited to 2/minute per client (setting client-rate-limits); retry in 30.0 s" in str(caught.value)
+    limits.check("tests", "testgen_run", "token b")  # a's bucket is empty, b's is not
+    with pytest.raises(RateLimitError) as shared:  # the server's bucket is empty now: 3 calls in all
+        limits.check("tests", "testgen_run", "token c")
+    assert shared.value.setting == "rate-limits"
+    clock.now += 20  # one call back in the shared bucket: c's refused call took none of c's own
+    limits.check("tests", "testgen_run", "token c")
+    assert limits.client_rate("tests") is not None
+    assert limits.client_rate("llm") is None
+
+
 def test_limits_come_from_the_pyproject_and_the_environment_over_the_defaults(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.codegen-lab]\nrate-limits = { tests = "2/minute", lint = "5/second" }\n', encoding="utf-8"
