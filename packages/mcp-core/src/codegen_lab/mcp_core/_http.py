@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import json
 import logging
+import math
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -205,6 +207,7 @@ class SessionQuota:
         self._open = sessions
         self._held: dict[str, set[str]] = {}
         self._opening: dict[str, int] = {}
+        self._warned: dict[str, float] = {}
 
     def held_by(self, client: str) -> int:
         """How many sessions `client` holds or is opening now."""
@@ -234,8 +237,12 @@ class SessionQuota:
         if len(self._held) > len(self._open) + 1000:  # clients gone for good are forgotten now and then
             for other in list(self._held):
                 self.held_by(other)
+            self._warned.clear()
         if self.held_by(client) >= self.per_client:
-            logger.warning("refused a new session: %s holds %d sessions", client, self.per_client)
+            now = time.monotonic()
+            if now - self._warned.get(client, -math.inf) > 60:  # once a minute per client: a flood floods no log
+                self._warned[client] = now
+                logger.warning("refusing new sessions: %s holds %d sessions", client, self.per_client)
             reason = (
                 f"Too many open sessions for this client: {self.per_client} (setting http-max-sessions-per-client); "
                 f"end one with DELETE, or wait until one has been idle for {self.idle_timeout:g} s"
