@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from typing import TYPE_CHECKING, Any, Literal, cast
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import h11
 import uvicorn
@@ -38,10 +38,12 @@ class GuardedH11Protocol(H11Protocol):
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     max_connections: int = 1000
+    waiting: ClassVar[OrderedDict[GuardedH11Protocol, None]] = OrderedDict()
+    """The connections waiting for headers that sent none yet, oldest first (each subclass has its own)."""
+    waiting_partial: ClassVar[OrderedDict[GuardedH11Protocol, None]] = OrderedDict()
+    """The connections waiting for headers that sent part of them, by when they began, oldest first."""
 
     _phase: _Phase = None
-    _phase_started: float = 0.0
-    _partial: bool = False
     _deadline: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # pyright: ignore[reportIncompatibleMethodOverride]
@@ -54,8 +56,9 @@ class GuardedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
-        self._partial = True
         self._watch()
+        if self._phase == "headers" and self.waiting.pop(self, 0) is None:  # the first part of its headers
+            self.waiting_partial[self] = None
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -79,9 +82,12 @@ class GuardedH11Protocol(H11Protocol):
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+        if self._phase == "headers":
+            self.waiting.pop(self, None)
+            self.waiting_partial.pop(self, None)
         self._phase = phase
-        self._phase_started = time.monotonic()
-        self._partial = False
+        if phase == "headers":
+            self.waiting[self] = None
         if phase is not None:
             timeout = self.header_timeout if phase == "headers" else self.body_timeout
             self._deadline = self.loop.call_later(timeout, self._expire)
@@ -91,24 +97,21 @@ class GuardedH11Protocol(H11Protocol):
         if self.transport.is_closing():
             return
         logger.info("closed a connection from %s that sent no complete request %s in time", self.client, self._phase)
+        self._set_phase(None)
         self.transport.abort()
 
-    def waits_for_headers(self) -> bool:
-        """Whether the connection waits for a request's headers (a new one, or one idle between requests)."""
-        return self._phase == "headers"
-
     def _make_room(self) -> bool:
-        """Close the connection that has waited longest for its headers; False when none waits for them."""
-        connections: set[object] = self.connections  # pyright: ignore[reportAssignmentType]
-        guarded = [cast("GuardedH11Protocol", other) for other in connections if isinstance(other, GuardedH11Protocol)]
-        waiting = [other for other in guarded if other is not self and other.waits_for_headers()]
-        if not waiting:
-            return False
-        # One that sent part of its headers goes first, then one idle between requests; the oldest of either.
-        oldest = min(waiting, key=lambda other: (not other._partial, other._phase_started))
-        oldest._set_phase(None)
-        oldest.transport.abort()
-        return True
+        """Close the connection that has waited longest for its headers; False when none waits for them.
+
+        One that sent part of its headers goes first, then one idle (new, or between requests), oldest first.
+        """
+        for queue in (self.waiting_partial, self.waiting):
+            if queue:
+                oldest = next(iter(queue))  # an OrderedDict: its first key in constant time
+                oldest._set_phase(None)
+                oldest.transport.abort()
+                return True
+        return False
 
 
 def guarded_protocol(settings: Settings) -> type[GuardedH11Protocol]:
@@ -117,6 +120,8 @@ def guarded_protocol(settings: Settings) -> type[GuardedH11Protocol]:
         "header_timeout": settings.http_header_timeout,
         "body_timeout": settings.http_body_timeout,
         "max_connections": settings.http_max_connections,
+        "waiting": OrderedDict(),
+        "waiting_partial": OrderedDict(),
     }
     return type("GuardedH11Protocol", (GuardedH11Protocol,), attributes)
 
