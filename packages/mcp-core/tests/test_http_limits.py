@@ -150,6 +150,23 @@ def test_slow_headers_are_cut_off_and_a_normal_client_is_still_answered(tmp_path
         assert status == 200
 
 
+def test_slow_bodies_past_the_cap_make_room_for_a_normal_client(tmp_path: Path) -> None:
+    with serving(tmp_path, http_max_connections=4) as address:
+        slow = [socket.create_connection(address, timeout=BOUND) for _ in range(6)]
+        try:
+            for sock in slow:
+                sock.sendall(
+                    b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    b"Accept: application/json, text/event-stream\r\nContent-Length: 1000\r\n\r\n{"
+                )
+            status, _, body = post(address, INITIALIZE)
+            assert status == 200, body
+            assert closed_by_server(slow[0])  # the oldest went first
+        finally:
+            for sock in slow:
+                sock.close()
+
+
 def test_a_slow_body_is_cut_off(tmp_path: Path) -> None:
     with serving(tmp_path, http_body_timeout=0.5) as address, socket.create_connection(address) as sock:
         sock.sendall(

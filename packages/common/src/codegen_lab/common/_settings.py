@@ -86,7 +86,7 @@ class Settings(BaseModel):
 
     http_max_connections: int = Field(default=1000, ge=1)
     """Open connections at most. A new connection past it takes the place of the one that has waited longest for
-    its headers, or is closed when every connection is serving a request."""
+    the client (for its headers first, then for a body, then idle), or is closed when all are serving requests."""
 
     http_max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     """The largest request line and headers; a request with more is answered 400 and its connection closed."""

@@ -4,8 +4,9 @@ uvicorn alone keeps a connection open for as long as its client sends a byte now
 connections until the process runs out of file descriptors. Each connection here has a deadline for its headers
 (from when it opens, or from the end of its previous answer) and one for its body; a connection that misses one
 is closed, however much it has trickled in. Past `max_connections`, a new connection takes the place of the one
-that has waited longest for its headers (one that sent part of them first), or is closed at once when every
-connection is serving a request. This module imports uvicorn: only `serve_http` imports it.
+that has waited longest for the client (one that sent part of its headers first, then one sending a body, then
+an idle one), or is closed at once when every connection is serving a request. This module imports uvicorn:
+only `serve_http` imports it.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class GuardedH11Protocol(H11Protocol):
     """The connections waiting for headers that sent none yet, oldest first (each subclass has its own)."""
     waiting_partial: ClassVar[OrderedDict[GuardedH11Protocol, None]] = OrderedDict()
     """The connections waiting for headers that sent part of them, by when they began, oldest first."""
+    receiving: ClassVar[OrderedDict[GuardedH11Protocol, None]] = OrderedDict()
+    """The connections waiting for the rest of a request's body, oldest first."""
 
     _phase: _Phase = None
     _deadline: asyncio.TimerHandle | None = None
@@ -85,9 +88,13 @@ class GuardedH11Protocol(H11Protocol):
         if self._phase == "headers":
             self.waiting.pop(self, None)
             self.waiting_partial.pop(self, None)
+        elif self._phase == "body":
+            self.receiving.pop(self, None)
         self._phase = phase
         if phase == "headers":
             self.waiting[self] = None
+        elif phase == "body":
+            self.receiving[self] = None
         if phase is not None:
             timeout = self.header_timeout if phase == "headers" else self.body_timeout
             self._deadline = self.loop.call_later(timeout, self._expire)
@@ -101,11 +108,12 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.abort()
 
     def _make_room(self) -> bool:
-        """Close the connection that has waited longest for its headers; False when none waits for them.
+        """Close the connection that has waited longest for the client; False when all are serving requests.
 
-        One that sent part of its headers goes first, then one idle (new, or between requests), oldest first.
+        One that sent part of its headers goes first, then one still sending a body, then one idle (new, or
+        between requests): the oldest of the first kind there is.
         """
-        for queue in (self.waiting_partial, self.waiting):
+        for queue in (self.waiting_partial, self.receiving, self.waiting):
             if queue:
                 oldest = next(iter(queue))  # an OrderedDict: its first key in constant time
                 oldest._set_phase(None)
@@ -122,6 +130,7 @@ def guarded_protocol(settings: Settings) -> type[GuardedH11Protocol]:
         "max_connections": settings.http_max_connections,
         "waiting": OrderedDict(),
         "waiting_partial": OrderedDict(),
+        "receiving": OrderedDict(),
     }
     return type("GuardedH11Protocol", (GuardedH11Protocol,), attributes)
 
