@@ -2,7 +2,9 @@
 
 A token is `read` or `write`. A `read` token may call only the tools annotated read-only; the tools that change
 files or environments need `write`. Tokens are compared in constant time. Host and Origin are checked by the
-SDK's transport security (421 and 403), the body size too (413).
+SDK's transport security (421 and 403), the body size too (413). What one client can hold is bounded: sessions
+per client (`SessionQuota`, 429) and in all (the SDK, 503), idle sessions expire, a stateless server answers GET
+with 405; deadlines for headers and bodies and the connection cap are `_http_server`'s, under uvicorn.
 """
 
 from __future__ import annotations
@@ -288,7 +290,7 @@ async def _respond(send: Any, status: int, data: dict[str, Any], headers: tuple[
 
 
 async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, tokens: Mapping[str, Role]) -> Any:
-    """The ASGI app: the SDK's Streamable HTTP app with Host/Origin checks and, with tokens, `BearerAuth`."""
+    """The ASGI app: the SDK's Streamable HTTP app, Host/Origin checks, `SessionQuota`, with tokens `BearerAuth`."""
     from mcp.server.transport_security import TransportSecuritySettings  # noqa: PLC0415
 
     names = _allowed_hosts(settings)
@@ -329,7 +331,7 @@ def _allowed_hosts(settings: Settings) -> list[str]:
 
 
 async def serve_http(server: MCPServer, settings: Settings, *, stateless: bool, tokens: Mapping[str, Role]) -> None:
-    """Serve Streamable HTTP on `settings.host` and `settings.port` until cancelled."""
+    """Serve Streamable HTTP on `settings.host` and `settings.port` until cancelled, with the `http-*` limits."""
     import uvicorn  # noqa: PLC0415
 
     from codegen_lab.mcp_core._http_server import uvicorn_config  # noqa: PLC0415
