@@ -40,6 +40,8 @@ _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 _KEY_END = re.compile(rb"\s*:\s*")
 _ID_VALUE = re.compile(rb'-?\d{1,4000}(?![\d.eE])|"(?:[^"\\]|\\.){0,10000}"')
 _VALID_ID_TYPES = (str, int)
+_ID_SCAN_BYTES = 512 * 1024
+"""How far into an unreadable line its id is looked for, which bounds the time the scan of a line can take."""
 
 
 def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
@@ -70,7 +72,7 @@ def check_message(line: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) ->
     """
     if len(line) > max_bytes:
         message = f"Invalid Request: the message is over the limit of {max_bytes:,} bytes"
-        return [_error(_top_level_id(line[:65536]), mcp_types.INVALID_REQUEST, message)], False
+        return [_error(_top_level_id(line), mcp_types.INVALID_REQUEST, message)], False
     stripped = line.strip()
     if not stripped:
         return [], False
@@ -106,11 +108,12 @@ def check_message(line: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) ->
 def _top_level_id(line: bytes) -> Any:
     """The id of the object `line` holds, read without parsing the rest of it; None when it cannot be read.
 
-    A scan of the strings and brackets of the line, at C speed between them: it finds the `"id"` key of the
-    outermost object however deep or unreadable the other members are, and whether or not the line ends.
+    A scan of the strings and brackets of the line's first `_ID_SCAN_BYTES`, at C speed between them: it finds the
+    `"id"` key of the outermost object however deep or unreadable the members before it are (a 100,000-deep array
+    takes 200 KB), and whether or not the line ends.
     """
     depth = 0
-    for token in _TOKEN.finditer(line):
+    for token in _TOKEN.finditer(line, 0, _ID_SCAN_BYTES):
         text = token.group()
         if text in (b"{", b"["):
             depth += 1
@@ -239,12 +242,17 @@ class _CheckedLines:
     def __aiter__(self) -> _CheckedLines:
         return self
 
+    def _next_checked(self) -> tuple[bytes, tuple[list[dict[str, Any]], bool]] | None:
+        line = self._reader.next()
+        return None if line is None else (line, check_message(line, max_bytes=self._max_bytes))
+
     async def __anext__(self) -> str:
         while True:
-            line = await anyio.to_thread.run_sync(self._reader.next, abandon_on_cancel=True)
-            if line is None:
+            # Read and checked in a worker thread: a line that takes a while to parse holds up no other request.
+            checked = await anyio.to_thread.run_sync(self._next_checked, abandon_on_cancel=True)
+            if checked is None:
                 raise StopAsyncIteration
-            answers, forward = check_message(line, max_bytes=self._max_bytes)
+            line, (answers, forward) = checked
             for answer in answers:
                 await self.answers.send(SessionMessage(mcp_types.jsonrpc_message_adapter.validate_python(answer)))
             if forward:
