@@ -8,7 +8,7 @@ from mcp_types import TextContent
 
 from codegen_lab.common import RateLimitError, Settings, SettingsError, ToolkitError, load_settings
 from codegen_lab.mcp_core import RateLimits, Toolkit, build_server
-from codegen_lab.mcp_core._ratelimit import Rate, TokenBucket
+from codegen_lab.mcp_core._ratelimit import CLIENT_SCOPE_KEY, LOCAL_CLIENT, Rate, TokenBucket, caller_of
 
 
 class FakeClock:
@@ -172,3 +172,22 @@ async def test_a_call_over_the_limit_is_a_tool_error_and_calls_fit_again_later(t
     assert info["toolkits"][1]["rate_class"] == "tests"
     assert info["toolkits"][1]["rate_classes"] == {"demo_ask": "llm"}  # only the tools not in the toolkit's class
     assert info["toolkits"][0]["rate_class"] is None  # server_info is not limited
+
+
+class _Request:
+    def __init__(self, scope: dict[str, object]) -> None:
+        self.scope = scope
+
+
+class _Context:
+    def __init__(self, request: object) -> None:
+        self.request_context = type("RequestContext", (), {"request": request})()
+
+
+def test_the_caller_is_the_token_else_the_session_else_the_address_and_stdio_is_one_client() -> None:
+    session = [(b"mcp-session-id", b"abc")]
+    assert caller_of(_Context(None)) == LOCAL_CLIENT  # stdio, the in-memory client
+    assert caller_of(object()) == LOCAL_CLIENT
+    assert caller_of(_Context(_Request({CLIENT_SCOPE_KEY: "token 1f2e", "headers": session}))) == "token 1f2e"
+    assert caller_of(_Context(_Request({"headers": session, "client": ("10.0.0.9", 5)}))) == "session abc"
+    assert caller_of(_Context(_Request({"headers": [], "client": ("10.0.0.9", 5)}))) == "address 10.0.0.9"
