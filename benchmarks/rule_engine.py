@@ -5,9 +5,14 @@
   loop: every pattern of every rule, each compiled once with wcmatch (the glob library), matched against every
   path. The naive loop runs on a sample of paths (it is slow); both give their time per path, and their
   answers are compared on that sample. Target: >= 20x faster, same answers.
-- Lint: the whole corpus linted (seconds; median).
+- Lint: the whole corpus linted (seconds; median), and lint files per CPU-second (target >= 500/s), with the
+  parse rate of the same files in CPU time as the baseline (lint parses, then checks: its ratio to parsing alone).
+- Index: `rules_for_path` on a generated repository of --files files (default 6,000): p50 over 100 calls after the
+  first through a `RuleIndex` (what the MCP tools use), against the baseline of a load per call (what they did
+  before), measured in the same run over --baseline-calls calls. Target: a p50 in milliseconds.
 
-Run: `uv run --all-packages python benchmarks/rule_engine.py [--paths 100000] [--rules 500] [--sample 2000]`.
+Run: `uv run --all-packages python benchmarks/rule_engine.py [--paths 100000] [--rules 500] [--sample 2000]
+[--files 6000]`.
 """
 
 from __future__ import annotations
@@ -17,12 +22,22 @@ import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from wcmatch import glob
 
-from codegen_lab.rule_engine import CompiledRules, RuleEngine, formats, glob_flags, lint, rule_from_text, scoped_pattern
+from codegen_lab.rule_engine import (
+    CompiledRules,
+    RuleEngine,
+    RuleIndex,
+    formats,
+    glob_flags,
+    lint,
+    rule_from_text,
+    scoped_pattern,
+)
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "cursor-rules"
 FOLDERS = [
@@ -162,12 +177,80 @@ def bench_matcher(args: argparse.Namespace, globs: list[tuple[str, ...]]) -> tup
     return statistics.median(ours_times), statistics.median(naive_times), mismatches
 
 
+def make_repository(root: Path, files: int, rng: random.Random) -> list[str]:
+    """A repository of `files` files in nested folders, with Cursor rules, AGENTS.md files and a .gitignore."""
+    written: list[str] = []
+    while len(written) < files:
+        relpath = make_paths(1, rng)[0]
+        path = root / relpath
+        if path.exists() or any(part in {"build", "dist"} for part in path.parts):
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n", encoding="utf-8")
+        written.append(relpath)
+    rules = root / ".cursor" / "rules"
+    rules.mkdir(parents=True)
+    for index, pattern in enumerate(["**/*.py", "src/**/*.ts", "**/*.{js,jsx}", "docs/**", "api/**/*.go"] * 4):
+        (rules / f"r{index}.mdc").write_text(f"---\nglobs: {pattern}\n---\nrule {index}\n", encoding="utf-8")
+    (rules / "always.mdc").write_text("---\nalwaysApply: true\n---\nalways\n", encoding="utf-8")
+    for folder in ("", "api/", "web/", "services/"):
+        (root / f"{folder}AGENTS.md").parent.mkdir(parents=True, exist_ok=True)
+        (root / f"{folder}AGENTS.md").write_text("agents\n", encoding="utf-8")
+    (root / ".gitignore").write_text("*.log\n", encoding="utf-8")
+    return written
+
+
+def bench_index(files: int, baseline_calls: int) -> tuple[float, float, float]:
+    """(first call, p50 through the index, p50 of a load per call), in seconds."""
+    rng = random.Random(20261202)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        paths = make_repository(root, files, rng)
+        asked = [rng.choice(paths) for _ in range(101)]
+        index = RuleIndex()
+        started = time.perf_counter()
+        index.engine(root).explain(asked[0])
+        first = time.perf_counter() - started
+        indexed = []
+        for path in asked[1:]:
+            started = time.perf_counter()
+            index.engine(root).explain(path)
+            indexed.append(time.perf_counter() - started)
+        loaded = []
+        for path in asked[1 : baseline_calls + 1]:
+            started = time.perf_counter()
+            RuleEngine.load(root).explain(path)
+            loaded.append(time.perf_counter() - started)
+        folders = len(index.engine(root).folders)
+        print(f"  index: {files:,} files in {folders} folders; {index.loads} load(s) for {len(asked)} calls")
+    return first, statistics.median(indexed), statistics.median(loaded)
+
+
+def bench_lint_cpu(files: list[tuple[Path, str, str]], repeat: int) -> tuple[float, float]:
+    """(lint files per CPU-second, parse files per CPU-second) on the corpus, best of `repeat`."""
+    lint_rates, parse_rates = [], []
+    cursor = next(f for f in formats() if f.name == "cursor-mdc")
+    legacy = next(f for f in formats() if f.name == "cursorrules")
+    for _ in range(repeat):
+        started = time.process_time()
+        report = lint(RuleEngine.load(CORPUS, loose=True))
+        lint_rates.append(report.files / (time.process_time() - started))
+        started = time.process_time()
+        for path, relpath, _ in files:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            rule_from_text(text, path=path, relpath=relpath, fmt=cursor if path.suffix == ".mdc" else legacy)
+        parse_rates.append(len(files) / (time.process_time() - started))
+    return max(lint_rates), max(parse_rates)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paths", type=int, default=100_000)
     parser.add_argument("--rules", type=int, default=500)
     parser.add_argument("--sample", type=int, default=2_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--files", type=int, default=6_000)
+    parser.add_argument("--baseline-calls", type=int, default=20)
     args = parser.parse_args()
     if not CORPUS.is_dir():
         print(f"the corpus is not at {CORPUS}", file=sys.stderr)
@@ -195,7 +278,20 @@ def main() -> int:
         lint(RuleEngine.load(CORPUS, loose=True))
         lint_times.append(time.perf_counter() - started)
     print(f"lint: the whole corpus ({len(files)} files), median {statistics.median(lint_times):.2f} s")
-    return 0 if ratio >= 20 and mismatches == 0 else 1
+    lint_rate, parse_rate = bench_lint_cpu(files, args.repeat)
+    print(
+        f"lint CPU: {lint_rate:,.0f} files per CPU-second (target >= 500: {'ok' if lint_rate >= 500 else 'MISSED'}); "
+        f"baseline parse alone {parse_rate:,.0f} files per CPU-second; lint/parse ratio {lint_rate / parse_rate:.2f}"
+    )
+
+    first, indexed, loaded = bench_index(args.files, args.baseline_calls)
+    print(
+        f"rules_for_path: first call {first * 1000:.0f} ms; p50 after it {indexed * 1000:.2f} ms through the index "
+        f"(100 calls), baseline a load per call {loaded * 1000:.0f} ms (p50 of {args.baseline_calls}); "
+        f"ratio {loaded / indexed:.0f}x"
+    )
+    ok = ratio >= 20 and mismatches == 0 and lint_rate >= 500 and indexed < 0.05
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
 from codegen_lab.common import Settings
-from codegen_lab.mcp_core import discover_toolkits
+from codegen_lab.mcp_core import ServerContext, discover_toolkits
 from codegen_lab.server import create_server
 from codegen_lab.server._app import codegen_toolkit, deferred_llm
 
@@ -41,7 +41,8 @@ def project(tmp_path: Path) -> Path:
 
 
 def declared_specs(settings: Settings) -> list[Any]:
-    toolkits = [codegen_toolkit(settings, deferred_llm(settings)), *discover_toolkits(settings)]
+    context = ServerContext(settings, llm=deferred_llm(settings))
+    toolkits = [codegen_toolkit(context), *discover_toolkits(settings, context=context)]
     return [spec for toolkit in toolkits for spec in toolkit.tools]
 
 

@@ -44,12 +44,12 @@ def test_toolkits_as_a_table(tmp_path: Path) -> None:
 
 
 def test_a_bad_setting_stops_with_its_source_and_exit_code_2(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text('[tool.codegen-lab]\nport = "x"\n', encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[tool.codegen-lab]\nexclude = ["Bad-Name"]\n', encoding="utf-8")
     code, out, err = run("serve", "--root", str(tmp_path))
     assert code == 2
     assert out == ""
     assert "invalid codegen-lab settings" in err
-    assert f"port = 'x' (from {tmp_path / 'pyproject.toml'} [tool.codegen-lab] port)" in err
+    assert f"exclude.0 = ['Bad-Name'] (from {tmp_path / 'pyproject.toml'} [tool.codegen-lab] exclude)" in err
 
 
 def test_include_of_a_missing_toolkit_stops_the_start(tmp_path: Path) -> None:
@@ -275,15 +275,18 @@ def test_undo_lists_then_takes_back_the_last_change_and_refuses_edited_files(tmp
     assert out.count("[undone]") == 2
 
 
-def test_a_state_dir_in_pyproject_is_the_one_every_writer_uses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """`state-dir` from [tool.codegen-lab] reaches the libraries' writers, so undo finds their changes."""
+def test_a_state_dir_in_the_user_config_is_the_one_every_writer_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`state-dir` from the user config file reaches the libraries' writers, so undo finds their changes."""
     import os
 
     from codegen_lab.common.files import default_state_dir
 
     root = tmp_path / "project"
     root.mkdir()
-    (root / "pyproject.toml").write_text('[tool.codegen-lab]\nstate-dir = "../journal"\n', encoding="utf-8")
+    (tmp_path / "config.toml").write_text('state-dir = "journal"\n', encoding="utf-8")
+    monkeypatch.setenv("CODEGEN_LAB_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path / "elsewhere"))
     monkeypatch.delenv("CODEGEN_LAB_STATE_DIR")
     monkeypatch.chdir(root)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PROBE = """
 import json, sys
 from mcp.server.mcpserver import MCPServer
@@ -109,3 +111,30 @@ def test_other_commands_run_with_garbage_collection_on(tmp_path: Path) -> None:
 
     assert state["enabled"] is True
     assert state["frozen"] == 0
+
+
+COMMAND_PROBE = """
+import contextlib, io, json, sys
+sys.argv = ["codegen-lab", *sys.argv[1:]]
+from codegen_lab.server import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main()
+    except SystemExit:
+        pass
+print(json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+SETTINGS_AND_SERVER = {"pydantic", "pydantic_core", "mcp", "mcp_types", "uvicorn", "anthropic", "starlette"}
+"""What a command that neither reads settings nor serves has no use for."""
+
+
+@pytest.mark.parametrize(
+    "arguments", [["--version"], ["--help"], ["ws", "--help"], ["rules", "--help"], ["testgen", "--help"]]
+)
+def test_a_command_imports_only_what_it_needs(tmp_path: Path, arguments: list[str]) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-c", COMMAND_PROBE, *arguments], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert sorted(set(json.loads(completed.stdout)) & SETTINGS_AND_SERVER) == []

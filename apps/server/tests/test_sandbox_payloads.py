@@ -373,14 +373,18 @@ async def test_generate_code_validates_hostile_code_in_the_sandbox(
     (project / "tests" / "test_calc.py").write_text(textwrap.dedent(GENERATED_TESTS), encoding="utf-8")
     with FakeAnthropic() as fake:
         code = GENERATED.replace("MARKER", repr(CANARY[:16])).replace("API", repr(fake.url))
-        fake.reply = f"```python\n{code.replace('ESCAPE', repr(str(escape)))}```"
+        # The path is built at run time: a literal under /tmp is a lint finding, and code that fails static
+        # validation never runs; this code must pass it and be contained by the sandbox alone.
+        fake.reply = f"```python\n{code.replace('ESCAPE', f'chr(47) + {str(escape)[1:]!r}')}```"
         monkeypatch.setenv("ANTHROPIC_API_KEY", CANARY)  # the key the server itself uses
         monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.url)
         async with Client(create_server(load_settings(project))) as client:
             result = await client.call_tool("generate_code", {"task": "probe", "target_path": "calc.py"})
         requests = len(fake.requests)
     assert not result.is_error, result.content
-    tests: dict[str, Any] = (result.structured_content or {})["validation"]["tests"]
+    validation: dict[str, Any] = (result.structured_content or {})["validation"]
+    assert (validation["lint"], validation["policy"]) == ([], []), validation
+    tests: dict[str, Any] = validation["tests"]
     assert (tests["passed"], tests["failed"], tests["isolation"]) == (1, 0, "bubblewrap"), tests
     assert requests == 1  # the server's own call; none from the sandbox
     assert not escape.exists()

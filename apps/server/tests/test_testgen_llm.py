@@ -86,5 +86,5 @@ def test_the_cli_passes_its_llm_to_testgen_generate(workspace: Path, fake: FakeA
     result = CliRunner().invoke(cli, [*arguments, "--format", "json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert (report["llm"]["used"], report["llm"]["kept"]) == (True, 1)
+    assert (report["llm"]["used"], report["llm"]["kept"]) == (True, 1), report["llm"]
     assert "def test_unlock_with_the_passphrase_opens():" in report["code"]

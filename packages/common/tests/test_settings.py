@@ -3,8 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from codegen_lab.common import Settings, SettingsError, load_settings
 
@@ -24,26 +23,27 @@ def test_defaults_without_a_pyproject(tmp_path: Path) -> None:
     assert (settings.host, settings.port) == ("127.0.0.1", 8765)
 
 
-def test_pyproject_then_environment_then_caller(tmp_path: Path) -> None:
-    write_pyproject(
-        tmp_path,
-        '[tool.codegen-lab]\nlog-level = "debug"\nport = 9000\nexclude = ["rules"]\nhost = "::1"\n',
-    )
-    settings = load_settings(tmp_path, environ={"CODEGEN_LAB_PORT": "9100", "CODEGEN_LAB_LOG_LEVEL": "warning"})
+def test_pyproject_then_user_config_then_environment_then_caller(tmp_path: Path) -> None:
+    write_pyproject(tmp_path, '[tool.codegen-lab]\nexclude = ["rules"]\ninclude = ["ws"]\n')
+    config = tmp_path / "config.toml"
+    config.write_text('log-level = "debug"\nport = 9000\nhost = "::1"\ninclude = ["ws", "tests"]\n', encoding="utf-8")
+    environ = {"CODEGEN_LAB_CONFIG": str(config), "CODEGEN_LAB_PORT": "9100", "CODEGEN_LAB_LOG_LEVEL": "warning"}
+    settings = load_settings(tmp_path, environ=environ)
     assert settings.log_level == "WARNING"
     assert settings.port == 9100
     assert settings.exclude == ("rules",)
+    assert settings.include == ("ws", "tests")
     assert settings.host == "::1"
-    settings = load_settings(tmp_path, environ={"CODEGEN_LAB_PORT": "9100"}, overrides={"port": 9200, "host": None})
+    settings = load_settings(tmp_path, environ=environ, overrides={"port": 9200, "host": None})
     assert settings.port == 9200
     assert settings.host == "::1"
 
 
 def test_root_comes_from_the_environment_when_not_given(tmp_path: Path) -> None:
-    write_pyproject(tmp_path, "[tool.codegen-lab]\nport = 9001\n")
-    settings = load_settings(environ={"CODEGEN_LAB_ROOT": str(tmp_path)})
+    write_pyproject(tmp_path, '[tool.codegen-lab]\nexclude = ["ws"]\n')
+    settings = load_settings(environ={"CODEGEN_LAB_ROOT": str(tmp_path), "CODEGEN_LAB_CONFIG": ""})
     assert settings.root == tmp_path.resolve()
-    assert settings.port == 9001
+    assert settings.exclude == ("ws",)
 
 
 @pytest.mark.parametrize(
@@ -68,14 +68,17 @@ def test_comma_lists_round_trip(names: list[str]) -> None:
 
 
 def test_each_bad_value_is_named_with_its_source(tmp_path: Path) -> None:
-    pyproject = write_pyproject(tmp_path, '[tool.codegen-lab]\nport = "http"\nlog-level = "LOUD"\n')
+    pyproject = write_pyproject(tmp_path, '[tool.codegen-lab]\ninclude = "rules"\n')
+    config = tmp_path / "config.toml"
+    config.write_text('port = "http"\nlog-level = "LOUD"\n', encoding="utf-8")
     with pytest.raises(SettingsError) as caught:
-        load_settings(tmp_path, environ={"CODEGEN_LAB_EXCLUDE": "Bad-Name"})
+        load_settings(tmp_path, environ={"CODEGEN_LAB_EXCLUDE": "Bad-Name", "CODEGEN_LAB_CONFIG": str(config)})
     problems = caught.value.problems
-    assert len(problems) == 3
+    assert len(problems) == 4
     message = str(caught.value)
-    assert f"port = 'http' (from {pyproject} [tool.codegen-lab] port)" in message
-    assert f"log_level = 'LOUD' (from {pyproject} [tool.codegen-lab] log-level)" in message
+    assert f"include = 'rules' (from {pyproject} [tool.codegen-lab] include)" in message
+    assert f"port = 'http' (from {config} port)" in message
+    assert f"log_level = 'LOUD' (from {config} log-level)" in message
     assert "exclude.0 = ['Bad-Name'] (from environment variable CODEGEN_LAB_EXCLUDE)" in message
 
 

@@ -25,16 +25,15 @@ def say(text: str) -> str:
 """
 
 FACTORY = """
-from codegen_lab.mcp_core import Toolkit
-from codegen_lab.common import Settings
+from codegen_lab.mcp_core import ServerContext, Toolkit
 
 
-def make(settings: Settings) -> Toolkit:
+def make(context: ServerContext) -> Toolkit:
     toolkit = Toolkit("rooted")
 
     @toolkit.tool()
     def root() -> str:
-        return str(settings.root)
+        return str(context.settings.root)
 
     return toolkit
 """

@@ -90,19 +90,20 @@ def test_each_client_has_its_own_bucket_besides_the_shared_one() -> None:
     assert limits.client_rate("llm") is None
 
 
-def test_limits_come_from_the_pyproject_and_the_environment_over_the_defaults(tmp_path: Path) -> None:
-    (tmp_path / "pyproject.toml").write_text(
-        '[tool.codegen-lab]\nrate-limits = { tests = "2/minute", lint = "5/second" }\n', encoding="utf-8"
-    )
+def test_limits_come_from_the_user_config_and_the_environment_over_the_defaults(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"  # a user-only setting: a repository's pyproject.toml cannot set it
+    config.write_text('rate-limits = { tests = "2/minute", lint = "5/second" }\n', encoding="utf-8")
     assert Settings().rate_limits == {"llm": "30/minute", "tests": "10/minute", "subprocess": "60/minute"}
-    from_file = load_settings(tmp_path, environ={})
+    from_file = load_settings(tmp_path, environ={"CODEGEN_LAB_CONFIG": str(config)})
     assert from_file.rate_limits == {
         "llm": "30/minute",
         "tests": "2/minute",
         "subprocess": "60/minute",
         "lint": "5/second",
     }
-    from_env = load_settings(tmp_path, environ={"CODEGEN_LAB_RATE_LIMITS": '{"llm": "off"}'})
+    from_env = load_settings(
+        tmp_path, environ={"CODEGEN_LAB_CONFIG": str(config), "CODEGEN_LAB_RATE_LIMITS": '{"llm": "off"}'}
+    )
     assert from_env.rate_limits["llm"] == "off"
     assert from_env.rate_limits["tests"] == "10/minute"  # the variable replaces the file's table
 

@@ -161,3 +161,52 @@ def test_watch_lints_again_when_a_rule_changes(make_repo: MakeRepo) -> None:
         if process.poll() is None:
             process.kill()
         process.communicate()
+
+
+def test_lint_of_one_rule_file_checks_its_globs_against_the_whole_repository(make_repo: MakeRepo) -> None:
+    root = make_repo({".cursor/rules/py.mdc": "---\nglobs: **/*.py\n---\npy\n", "src/deep/app.py": "", "b.py": ""})
+    code, out, _ = run("lint", str(root / ".cursor/rules/py.mdc"), "--root", str(root), "--format", "json")
+    assert code == 0
+    assert [d["code"] for d in json.loads(out)["diagnostics"]] == ["RE003"]
+    code, out, _ = run("lint", str(root / ".cursor/rules"), "--root", str(root), "--format", "json")
+    assert "RE008" not in [d["code"] for d in json.loads(out)["diagnostics"]]
+
+
+def test_one_revert_takes_back_every_file_one_lint_fix_wrote(make_repo: MakeRepo) -> None:
+    files = {f".cursor/rules/r{n}.mdc": f'---\nalwaysApply: "true"\n---\nrule {n}\u200b\n' for n in range(3)}
+    root = make_repo(files)
+    code, _, _ = run("lint", "--fix", "--root", str(root))
+    assert code == 0
+    assert all((root / relpath).read_text(encoding="utf-8") != text for relpath, text in files.items())
+    code, out, _ = run("revert", "--root", str(root))
+    assert (code, out.splitlines()) == (0, [f"restored {relpath}" for relpath in files])
+    assert all((root / relpath).read_text(encoding="utf-8") == text for relpath, text in files.items())
+    code, _, _ = run("lint", "--fix", str(root / ".cursor/rules/r0.mdc"), str(root / ".cursor/rules/r1.mdc"))
+    assert code == 0
+    code, out, _ = run("revert", "--root", str(root))
+    assert out.splitlines() == ["restored .cursor/rules/r0.mdc", "restored .cursor/rules/r1.mdc"]
+
+
+def test_sarif_gives_the_line_of_a_dead_glob(make_repo: MakeRepo) -> None:
+    root = make_repo({".cursor/rules/r.mdc": "---\ndescription: d\nglobs: src/**/*.rs\n---\nx\n", "a.py": ""})
+    code, out, _ = run("lint", "--root", str(root), "--format", "sarif")
+    assert code == 0
+    result = next(r for r in json.loads(out)["runs"][0]["results"] if r["ruleId"] == "RE008")
+    assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 3}
+
+
+def test_show_refuses_a_file_that_is_no_rule(make_repo: MakeRepo) -> None:
+    root = make_repo({"README.md": "# Hello\n", "notes/x.mdc": "---\nglobs: a\n---\nx\n"})
+    result = CliRunner().invoke(cli, ["show", "README.md", "--root", str(root)])
+    assert result.exit_code == 2
+    assert "is not a rule file of any assistant" in result.output
+    code, out, _ = run("show", "notes/x.mdc", "--root", str(root), "--format", "json")
+    assert (code, json.loads(out)["format"]) == (0, "cursor-mdc")
+
+
+def test_format_help_names_only_the_formats_there_are() -> None:
+    for command, formats in (("list", "json for programs."), ("lint", "sarif (SARIF 2.1.0)")):
+        code, out, _ = run(command, "--help")
+        assert code == 0
+        assert formats in " ".join(out.split())
+        assert "other formats" not in out

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from codegen_lab.rule_engine import parse_document
 from codegen_lab.rule_engine._document import read_value

@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from codegen_lab.rule_engine import RuleEngine, RuleEngineUsageError
+from codegen_lab.rule_engine import RuleEngine, RuleEngineUsageError, lint
 
 REPO = {
     ".cursor/rules/core.mdc": "---\nalwaysApply: true\nglobs: '*.md'\n---\nBe brief.\n",
     ".cursor/rules/python.mdc": (
-        "---\ndescription: Python\nglobs: **/*.py, !tests/**\n---\nTyped Python. See @src/app.py\n"
+        "---\ndescription: Python\nglobs: **/*.py,!tests/**\n---\nTyped Python. See @src/app.py\n"
     ),
-    ".cursor/rules/web.mdc": "---\nglobs: /web/**/*.{ts,tsx}, ./web/*.css\n---\nWeb.\n",
+    ".cursor/rules/web.mdc": "---\nglobs: /web/**/*.{ts,tsx},./web/*.css\n---\nWeb.\n",
     ".cursor/rules/docs.mdc": "---\ndescription: Writing docs\n---\nDocs.\n",
     ".cursor/rules/manual.mdc": "---\nalwaysApply: false\n---\nOnly on request.\n",
     "api/.cursor/rules/api.mdc": "---\nglobs: *.py\n---\nAPI rules. @../README.md\n",
@@ -94,14 +94,14 @@ def test_a_sibling_with_the_roots_name_as_prefix_is_outside(make_repo: MakeRepo)
 
 def test_render_orders_rules_and_resolves_references_inside_the_root(make_repo: MakeRepo) -> None:
     engine = RuleEngine.load(make_repo(REPO))
-    text = engine.render(["api/main.py"], "Add an endpoint")
+    text = engine.render(["api/main.py"], "Add an endpoint", inline_references=True)
     order = [text.index(marker) for marker in ("# Request", "Be brief.", "Typed Python.", "API rules.")]
     assert order == sorted(order)
     assert "## Referenced file: src/app.py\n\nprint('app')" in text
     assert "## Referenced file: README.md\n\nreadme" in text
     assert "# Rules available on request\n\n- docs (.cursor/rules/docs.mdc): Writing docs" in text
     assert "Only on request." not in text
-    capped = engine.render(["api/main.py"], max_chars=50)
+    capped = engine.render(["api/main.py"], max_chars=50, inline_references=True)
     assert capped.startswith(text.removeprefix("# Request\n\nAdd an endpoint\n\n")[:50])
     assert "cut at 50 characters" in capped
 
@@ -118,3 +118,16 @@ def test_a_reference_out_of_the_root_is_not_read(make_repo: MakeRepo) -> None:
     root = make_repo({".cursor/rules/r.mdc": "---\nalwaysApply: true\n---\nSee @../../secret.txt\n"})
     (root.parent.parent / "secret.txt").write_text("do not leak", encoding="utf-8")
     assert "do not leak" not in RuleEngine.load(root).render(["x.py"])
+
+
+def test_which_and_lint_agree_on_a_pattern_after_a_comma_and_a_space(make_repo: MakeRepo) -> None:
+    root = make_repo({".cursor/rules/r.mdc": "---\nglobs: src/*.py, *.md\n---\nx\n", "src/a.py": "", "README.md": ""})
+    engine = RuleEngine.load(root)
+    assert engine.rules[0].dead_globs == ("*.md",)
+    assert verdicts(engine, "src/a.py")[".cursor/rules/r.mdc"] == (True, "pattern src/*.py matches")
+    attached, reason = verdicts(engine, "README.md")[".cursor/rules/r.mdc"]
+    assert not attached
+    assert "*.md follows a comma and a space, which Cursor keeps, so it matches nothing" in reason
+    found = {d.code: d.message for d in lint(engine).diagnostics}
+    assert "RE008" not in found
+    assert found["RE006"] == "a space after a comma in globs: Cursor keeps it, so *.md matches nothing"

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from codegen_lab.rule_engine import GlobShape, normalise_globs, parse_document, render_globs
 from codegen_lab.rule_engine._globs import globs_from_span

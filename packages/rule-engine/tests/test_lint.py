@@ -39,6 +39,8 @@ FIXTURES: dict[str, dict[str, str]] = {
     "RE023": {".cursor/rules/r.mdc": "---\nglobs: ../shared/*.py\n---\nx\n"},
     "RE024": {".cursor/rules/r.mdc": "---\nalwaysApply: true\n---\n"},  # made invalid UTF-8 below
     "RE025": {".cursor/rules/r.mdc": "---\ndescription: [a, b]\nglobs: a.py\n---\nx\n", "a.py": ""},
+    "RE026": {".cursor/rules/r.mdc": "---\nalwaysApply: true\n---\nx\n", "src/a.py": ""},  # a loop made below
+    "RE027": {"web/.cursorrules": "legacy, nested\n"},
 }
 
 
@@ -52,6 +54,8 @@ def test_each_code_fires_on_its_fixture(code: str, make_repo: MakeRepo) -> None:
     root = make_repo(FIXTURES[code])
     if code == "RE024":
         (root / ".cursor/rules/r.mdc").write_bytes(b"---\nalwaysApply: true\n---\nbad \xff byte\n")
+    if code == "RE026":
+        (root / "src/loop").symlink_to("loop")
     report = lint(RuleEngine.load(root))
     found = [d for d in report.diagnostics if d.code == code]
     assert found, [d.code for d in report.diagnostics]
@@ -117,3 +121,10 @@ def test_the_corpus_lints_without_an_exception(corpus: Path) -> None:
     assert report.files == 1702
     codes = {d.code for d in report.diagnostics}
     assert {"RE003", "RE005", "RE006", "RE007"} <= codes
+
+
+def test_the_always_on_cost_counts_a_linked_twin_once(make_repo: MakeRepo) -> None:
+    root = make_repo({"AGENTS.md": "word " * 400})
+    alone = lint(RuleEngine.load(root)).always_on_tokens
+    (root / "CLAUDE.md").symlink_to("AGENTS.md")
+    assert lint(RuleEngine.load(root)).always_on_tokens == alone == 500

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 from wcmatch import glob
 
 from codegen_lab.rule_engine import CompiledRules, glob_flags, scoped_pattern

@@ -10,7 +10,7 @@ from mcp import Client
 from mcp_types import TextContent, TextResourceContents
 
 from codegen_lab.common import Settings
-from codegen_lab.mcp_core import build_server
+from codegen_lab.mcp_core import ServerContext, build_server
 from codegen_lab.rule_engine.mcp import create_toolkit
 
 pytestmark = pytest.mark.anyio
@@ -25,7 +25,7 @@ REPO = {
 
 def server_for(root: Path) -> Any:
     settings = Settings(root=root)
-    return build_server(settings, [create_toolkit(settings)])
+    return build_server(settings, [create_toolkit(ServerContext(settings))])
 
 
 async def test_rules_for_path_explains(make_repo: MakeRepo) -> None:
@@ -85,3 +85,20 @@ async def test_migrate_is_a_dry_run_unless_asked(make_repo: MakeRepo) -> None:
     assert sorted(wet["written"]) == [".windsurf/rules/core.md", ".windsurf/rules/python.md"]
     assert (root / ".windsurf/rules/python.md").is_file()
     assert bad.is_error
+
+
+async def test_a_migration_is_journaled_in_the_servers_state_folder(
+    make_repo: MakeRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codegen_lab.common.files import recent_changes
+
+    root = make_repo(REPO)
+    elsewhere = tmp_path / "environment-state"
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(elsewhere))
+    settings = Settings(root=root, state_dir=tmp_path / "server-state")
+    async with Client(build_server(settings, [create_toolkit(ServerContext(settings))])) as client:
+        result = await client.call_tool("rules_migrate", {"to": "windsurf", "write": True})
+    assert not result.is_error, result.content
+    purposes = [change.purpose for change in recent_changes(root, state_dir=tmp_path / "server-state")]
+    assert purposes == ["migrate to windsurf"]
+    assert recent_changes(root, state_dir=elsewhere) == []

@@ -149,3 +149,46 @@ def test_a_nested_always_rule_becomes_a_folder_glob_where_rules_do_not_nest(
     plan.apply()
     (rule,) = [r for r in RuleEngine.load(root).rules if r.relpath == planned.path]
     assert (rule.type, rule.globs) == (RuleType.AUTO_ATTACHED, ("api/**",))
+
+
+def test_cline_patterns_keep_their_meaning_both_ways(make_repo: MakeRepo) -> None:
+    root = make_repo({**CURSOR, ".clinerules/ts.md": "---\npaths: ['*.ts']\n---\nRoot ts.\n", "a.py": "", "b.ts": ""})
+    to_cline = plan_migration(RuleEngine.load(root), "cline", sources=["cursor-mdc"])
+    python = next(f for f in to_cline.files if f.path == ".clinerules/python.md")
+    assert 'paths: ["**/*.py", "!tests/**"]' in python.text
+    to_cursor = plan_migration(RuleEngine.load(root), "cursor", sources=["cline"])
+    assert any(
+        "*.ts matches root files only in cline; in cursor it matches at any depth" in loss.message
+        for loss in to_cursor.losses
+    )
+
+
+def test_the_loss_report_has_the_always_on_cost_and_the_links(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            ".cursor/rules/python.mdc": "---\nglobs: src/**/*.py\n---\n" + "Typed. " * 100 + "\n",
+            ".cursor/rules/core.mdc": "---\nalwaysApply: true\n---\nSee [db](mdc:docs/db.md) and @./local.md\n",
+            "docs/db.md": "db\n",
+            ".cursor/rules/local.md": "x\n",
+        }
+    )
+    plan = plan_migration(RuleEngine.load(root), "agents-md")
+    before, after = plan.always_on_tokens
+    assert after > before > 0
+    messages = [loss.message for loss in plan.losses]
+    assert any("always-on rules cost about" in message for message in messages)
+    assert any("mdc:docs/db.md is a Cursor link" in message for message in messages)
+    assert any("@./local.md is relative to the rule's folder" in message for message in messages)
+    assert plan.as_json()["always_on_tokens"] == {"before": before, "after": after}
+
+
+def test_the_cli_says_removed_for_the_files_it_deletes(make_repo: MakeRepo) -> None:
+    root = make_repo(CURSOR)
+    result = CliRunner().invoke(
+        cli, ["migrate", "--to", "windsurf", "--write", "--remove-sources", "--root", str(root)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "removed .cursor/rules/core.mdc" in lines
+    assert "wrote .windsurf/rules/core.md" in lines
+    assert not any(line.startswith("wrote .cursor") for line in lines)

@@ -4,8 +4,7 @@ import json
 from pathlib import Path
 
 import yaml
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from codegen_lab.rule_engine import ParseMode, RuleType, formats, parse_document, rule_from_text
 

@@ -23,7 +23,7 @@ def test_the_version_is_the_installed_one() -> None:
 def test_the_core_imports_no_mcp_no_llm_sdk_and_no_heavy_dependency() -> None:
     probe = (
         "import json, sys\n"
-        "from codegen_lab.testgen import generate, run_tests, measure_coverage, Completer\n"
+        "from codegen_lab.testgen import generate, run_tests, measure_coverage\n"
         "print(json.dumps(sorted(sys.modules)))\n"
     )
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)

@@ -4,15 +4,14 @@ import ast
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from codegen_lab.common.files import default_state_dir, recent_changes, undo_last
+from codegen_lab.llm import Completion, CompletionRequest
 from codegen_lab.testgen import (
     GenerationReport,
-    Message,
     MissingToolsError,
     TestgenUsageError,
     generate,
@@ -132,9 +131,14 @@ class ScriptedModel:
         self.answer = answer
         self.prompts: list[str] = []
 
-    async def complete(self, system: str, messages: Sequence[Message], max_tokens: int) -> str:
-        self.prompts.append(messages[-1]["content"])
-        return self.answer
+    def available(self, session: object = None) -> bool:
+        return True
+
+    async def complete(
+        self, request: CompletionRequest, *, tool: str = "", session: object = None, on_text: object = None
+    ) -> Completion:
+        self.prompts.append(request.messages[-1].content)
+        return Completion(self.answer, backend="scripted", model="scripted")
 
 
 def test_calls_from_a_model_go_through_the_same_loop(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from mcp import Client
 
 from codegen_lab.common import Settings
-from codegen_lab.mcp_core import build_server
+from codegen_lab.mcp_core import ServerContext, build_server
 from codegen_lab.testgen.mcp import create_toolkit
 
 pytestmark = pytest.mark.anyio
@@ -29,7 +29,7 @@ def venv_link(root: Path) -> str:
 async def test_run_and_coverage_through_the_composed_server(calc_project: Path) -> None:
     settings = Settings(root=calc_project)
     python = venv_link(calc_project)
-    async with Client(build_server(settings, [create_toolkit(settings)])) as client:
+    async with Client(build_server(settings, [create_toolkit(ServerContext(settings))])) as client:
         tools = {tool.name for tool in (await client.list_tools()).tools}
         run = await client.call_tool("testgen_run", {"paths": ["tests"], "python": python})
         coverage = await client.call_tool(
@@ -52,7 +52,7 @@ async def test_generate_reports_progress_and_writes_only_where_asked(calc_projec
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         progress.append((done, total, message))
 
-    async with Client(build_server(settings, [create_toolkit(settings)])) as client:
+    async with Client(build_server(settings, [create_toolkit(ServerContext(settings))])) as client:
         result = await client.call_tool(
             "testgen_generate",
             {"target": "calc.py", "python": python, "budget": 15, "out": "generated"},
@@ -71,7 +71,7 @@ async def test_generate_reports_progress_and_writes_only_where_asked(calc_projec
 async def test_bench_times_the_chosen_functions_and_writes_only_where_asked(calc_project: Path) -> None:
     settings = Settings(root=calc_project)
     python = venv_link(calc_project)
-    async with Client(build_server(settings, [create_toolkit(settings)])) as client:
+    async with Client(build_server(settings, [create_toolkit(ServerContext(settings))])) as client:
         result = await client.call_tool(
             "testgen_bench",
             {"target": "calc.py", "functions": ["sign"], "python": python, "max_time": 0.05, "out": "perf"},
@@ -85,7 +85,7 @@ async def test_bench_times_the_chosen_functions_and_writes_only_where_asked(calc
 
 async def test_paths_and_interpreters_outside_the_root_are_refused(calc_project: Path) -> None:
     settings = Settings(root=calc_project)
-    async with Client(build_server(settings, [create_toolkit(settings)])) as client:
+    async with Client(build_server(settings, [create_toolkit(ServerContext(settings))])) as client:
         outside = await client.call_tool("testgen_generate", {"target": "calc.py", "out": "../elsewhere"})
         python = await client.call_tool("testgen_run", {"paths": ["tests"], "python": sys.executable})
         tests = await client.call_tool("testgen_run", {"paths": ["/etc/passwd"]})

@@ -6,12 +6,12 @@ import ast
 import asyncio
 import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from codegen_lab.testgen import Message, generate, run_tests
+from codegen_lab.llm import Completion, CompletionRequest, Message
+from codegen_lab.testgen import generate, run_tests
 from codegen_lab.testgen._model_tests import parse_answer
 from codegen_lab.testgen._render import format_code
 
@@ -63,11 +63,16 @@ class ScriptedModel:
         self.answers = list(answers)
         self.conversations: list[list[Message]] = []
 
-    async def complete(self, system: str, messages: Sequence[Message], max_tokens: int) -> str:
-        if "pytest tests" not in system:
-            return ""  # the prompt for candidate calls: none
-        self.conversations.append(list(messages))
-        return self.answers.pop(0) if self.answers else ""
+    def available(self, session: object = None) -> bool:
+        return True
+
+    async def complete(
+        self, request: CompletionRequest, *, tool: str = "", session: object = None, on_text: object = None
+    ) -> Completion:
+        if "pytest tests" not in (request.system or ""):
+            return Completion("", backend="scripted", model="scripted")  # the prompt for candidate calls: none
+        self.conversations.append(list(request.messages))
+        return Completion(self.answers.pop(0) if self.answers else "", backend="scripted", model="scripted")
 
 
 @pytest.fixture
@@ -82,7 +87,7 @@ def vault(tmp_path: Path) -> Path:
 def test_a_model_test_that_covers_missing_lines_is_kept_and_one_adding_nothing_is_dropped(vault: Path) -> None:
     model = ScriptedModel(GOOD)
     report = generate("vault.py", root=vault, python=PYTHON, out="tests", budget=40, completer=model, llm=True)
-    prompt = model.conversations[0][0]["content"]
+    prompt = model.conversations[0][0].content
     assert "    3*         return 'opened'" in prompt  # the uncovered line, marked
     assert "    4      return 'closed'" in prompt
     assert "import vault" in prompt
@@ -108,10 +113,10 @@ def test_a_failing_model_test_is_dropped_and_sent_back_once_with_its_failure(vau
     report = generate("vault.py", root=vault, python=PYTHON, budget=40, completer=model)
     assert len(model.conversations) == 2
     retry = model.conversations[1]
-    assert [message["role"] for message in retry] == ["user", "assistant", "user"]
-    assert retry[1]["content"] == WRONG
-    assert "`test_unlock_ignores_case` failed" in retry[2]["content"]
-    assert "assert 'closed' == 'opened'" in retry[2]["content"]
+    assert [message.role for message in retry] == ["user", "assistant", "user"]
+    assert retry[1].content == WRONG
+    assert "`test_unlock_ignores_case` failed" in retry[2].content
+    assert "assert 'closed' == 'opened'" in retry[2].content
     assert report.llm is not None
     assert (report.llm.failed, report.llm.retried, report.llm.kept) == (1, 1, 1)
     assert "test_unlock_ignores_case" not in report.code
@@ -251,9 +256,14 @@ def test_code_that_imports_or_calls_what_is_not_allowed_is_dropped(code: str, re
 class SilentModel:
     """A model that never answers in time."""
 
-    async def complete(self, system: str, messages: Sequence[Message], max_tokens: int) -> str:
+    def available(self, session: object = None) -> bool:
+        return True
+
+    async def complete(
+        self, request: CompletionRequest, *, tool: str = "", session: object = None, on_text: object = None
+    ) -> Completion:
         await asyncio.sleep(300)
-        return ""
+        return Completion("", backend="scripted", model="scripted")
 
 
 def test_a_model_that_does_not_answer_leaves_the_budget_honoured(vault: Path) -> None:

@@ -77,6 +77,59 @@ def project(
     return text
 
 
+# An in-tree PEP 517 backend that fills in `dependencies` from requirements.txt, as a hatch metadata hook would:
+# uv builds its metadata offline (it needs no package) and records the result in uv.lock.
+BACKEND = """
+import os
+
+def _metadata():
+    with open("requirements.txt") as f:
+        requirements = f.read().split()
+    lines = ["Metadata-Version: 2.1", "Name: dyn", "Version: 0.1.0", "Requires-Python: >=3.12"]
+    return "\\n".join(lines + [f"Requires-Dist: {r}" for r in requirements]) + "\\n"
+
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    folder = os.path.join(metadata_directory, "dyn-0.1.0.dist-info")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "METADATA"), "w") as f:
+        f.write(_metadata())
+    return "dyn-0.1.0.dist-info"
+
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    raise NotImplementedError
+
+get_requires_for_build_editable = get_requires_for_build_wheel
+prepare_metadata_for_build_editable = prepare_metadata_for_build_wheel
+build_editable = build_wheel
+"""
+
+DYNAMIC = """
+[project]
+name = "dyn"
+version = "0.1.0"
+requires-python = ">=3.12"
+dynamic = ["dependencies"]
+
+[tool.uv.sources]
+a = { workspace = true }
+
+[build-system]
+requires = []
+build-backend = "dynback"
+backend-path = ["_backend"]
+"""
+
+
+def dynamic(folder: Path, *requirements: str) -> None:
+    """Write member `dyn` in `folder`: its `dependencies` (`requirements`) are filled in by its build backend."""
+    write(folder / "pyproject.toml", DYNAMIC)
+    write(folder / "_backend" / "dynback.py", BACKEND)
+    write(folder / "requirements.txt", "\n".join(requirements) + "\n")
+
+
 def uv(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     completed = subprocess.run([UV, *args], cwd=root, capture_output=True, text=True, check=False, timeout=300)
     assert completed.returncode == 0, f"uv {' '.join(args)} failed:\n{completed.stderr}"
@@ -145,6 +198,31 @@ def chain(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def dev_cycle(tmp_path: Path) -> Path:
+    """As python-sdk: the root project `app` has a dev group holding `stories`, which requires `app`."""
+    root = tmp_path / "devcycle"
+    write(
+        root / "pyproject.toml",
+        project(
+            "app",
+            extra="""
+            [dependency-groups]
+            dev = ["stories"]
+
+            [tool.uv.workspace]
+            members = ["examples"]
+            """,
+        )
+        + "\n[tool.uv.sources]\nstories = { workspace = true }\n",
+    )
+    write(root / "src" / "app" / "__init__.py", "")
+    write(root / "examples" / "pyproject.toml", project("stories", workspace_deps=("app",)))
+    write(root / "examples" / "src" / "stories" / "__init__.py", "")
+    uv(root, "lock")
+    return root
+
+
+@pytest.fixture
 def git_repo() -> Callable[[Path], Path]:
     """Turn a folder into a git repository with everything committed; returns the folder."""
 
@@ -168,5 +246,5 @@ def repository_root() -> Iterator[Path]:
 
 @pytest.fixture
 def h() -> SimpleNamespace:
-    """The helpers: write, project, uv, git, module."""
-    return SimpleNamespace(write=write, project=project, uv=uv, git=git, module=module)
+    """The helpers: write, project, uv, git, module, dynamic."""
+    return SimpleNamespace(write=write, project=project, uv=uv, git=git, module=module, dynamic=dynamic)

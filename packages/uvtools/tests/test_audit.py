@@ -168,7 +168,7 @@ def test_a_recorded_report_is_attributed_through_the_lock(chain: Path) -> None:
     assert unknown.reason == "uv audit printed a report this version cannot read (KeyError('summary'))"
 
 
-def test_offline_the_report_says_why_and_nothing_fails(chain: Path) -> None:
+def test_offline_the_report_says_why_and_exits_3(chain: Path) -> None:
     workspace = load_workspace(chain)
     assert audit(workspace, offline=True).as_json() == {
         "checked": False,
@@ -184,7 +184,7 @@ def test_offline_the_report_says_why_and_nothing_fails(chain: Path) -> None:
         refused.reason == "offline: uv audit needs the network and uv is set to work offline (UV_OFFLINE or --offline)"
     )
     result = CliRunner().invoke(cli, ["audit", "--root", str(chain), "--format", "json"])
-    assert result.exit_code == 0
+    assert result.exit_code == 3  # could not check: not a success
     assert json.loads(result.output)["checked"] is False
     with pytest.raises(WorkspaceError, match="no workspace member is called 'nope'"):
         audit(workspace, members=["nope"], offline=True)

@@ -23,7 +23,15 @@ def test_graph_json_is_the_contract(chain: Path) -> None:
     assert code == 0
     data = json.loads(output)
     assert data["order"] == ["a", "b", "c", "d"]
-    assert data["members"][2] == {"name": "c", "version": "0.1.0", "path": "packages/c", "dependencies": ["b"]}
+    assert data["members"][2] == {
+        "name": "c",
+        "version": "0.1.0",
+        "path": "packages/c",
+        "dependencies": ["b"],
+        "edges": [{"to": "b", "kinds": ["project"]}],
+    }
+    assert data["edges_from"]["from"] == "uv.lock"
+    assert data["cycles"] == []
 
 
 def test_graph_renders_and_answers_for_one_member(chain: Path) -> None:
@@ -43,6 +51,11 @@ def test_affected_json_is_the_contract(chain: Path, git_repo: Callable[[Path], P
     code, output = invoke("affected", "--since", "HEAD", "--root", str(chain))
     assert "changed   b" in output
     assert "affected  c" in output
+    code, output = invoke("affected", "--since", "HEAD", "--root", str(chain), "--format", "github-matrix")
+    assert code == 0
+    assert json.loads(output) == {
+        "include": [{"member": "b", "path": "packages/b"}, {"member": "c", "path": "packages/c"}]
+    }
 
 
 def test_members_why_lint_and_release_plan(chain: Path) -> None:
@@ -108,19 +121,26 @@ def test_lock_diff_hygiene_and_environment_commands(chain: Path, git_repo: Calla
     assert code == 1
     assert output.startswith("stale: ")
     code, output = invoke("sync", "--member", "d", "--dry-run", "--root", str(chain))
-    assert (code, output.split()[:3]) == (0, ["would", "run:", "uv"])
+    assert (code, output.split()[:3]) == (0, ["would", "run:", "uv"]), output
     code, output = invoke("upgrade", "idna", "--root", str(chain))  # re-locks, with d's new requirement
     assert code == 0
     code, output = invoke("lock", "diff", "HEAD", "--root", str(chain))
     assert code == 0
-    assert "\nd:\n  added      anyio  -> " in output
-    code, output = invoke("deps", "check", "--member", "d", "--root", str(chain), "--format", "json")
+    assert "\nd:\n  added      anyio 4." in output
+    assert "->" not in output.split("\nd:\n")[1].splitlines()[0]
+    code, output = invoke(
+        "deps", "check", "--member", "d", "--root", str(chain), "--format", "json", "--python", sys.executable
+    )
     assert code == 1  # findings: d imports neither idna nor anyio
     assert {f["subject"] for f in json.loads(output)["findings"]} == {"idna", "anyio"}
     code, output = invoke("outdated", "--offline", "--root", str(chain))
     assert "a: not checked (offline: the index was not asked)" in output
     code, output = invoke("audit", "--offline", "--root", str(chain))
     assert output == "not checked: offline: the vulnerability service was not asked\n"
+    assert code == 3  # could not check: never a silent success
+    code, output = invoke("upgrade", "no-such-package", "--root", str(chain))
+    assert code == 2
+    assert "uv.lock holds no package called 'no-such-package'" in output
     code, output = invoke("venv", "--root", str(chain))
     assert "no virtual environment" in output
     code, output = invoke("venv", "--create", "--python", sys.executable, "--dry-run", "--root", str(chain))

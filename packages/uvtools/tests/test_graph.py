@@ -5,8 +5,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from codegen_lab.uvtools import CycleError, Graph, WorkspaceError, load_workspace
 
@@ -24,9 +23,22 @@ def test_order_is_dependency_first(chain: Path) -> None:
 
 def test_json_is_the_contract(chain: Path) -> None:
     data = json.loads(Graph.of(load_workspace(chain)).render("json"))
-    assert set(data) == {"members", "order"}
-    assert data["members"][1] == {"name": "b", "version": "0.1.0", "path": "packages/b", "dependencies": ["a"]}
-    assert all(set(member) == {"name", "version", "path", "dependencies"} for member in data["members"])
+    assert set(data) == {"members", "order", "order_kinds", "cycles", "edges_from"}
+    assert data["members"][1] == {
+        "name": "b",
+        "version": "0.1.0",
+        "path": "packages/b",
+        "dependencies": ["a"],
+        "edges": [{"to": "a", "kinds": ["project"]}],
+    }
+    assert all(set(member) == {"name", "version", "path", "dependencies", "edges"} for member in data["members"])
+    assert data["order_kinds"] == ["project"]
+    assert data["edges_from"] == {
+        "from": "uv.lock",
+        "reason": "uv.lock is fresh",
+        "unknown": [],
+        "lock": {"state": "fresh", "reasons": [], "unchecked": []},
+    }
     assert data["order"] == ["a", "b", "c", "d"]
 
 

@@ -6,8 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
+from hypothesis import given, strategies as st
 
 from codegen_lab.uvtools import LockDependency, LockFileError, parse_lock, read_lock
 from codegen_lab.uvtools._lock import _build, _fast_parse, _Unsupported

@@ -1,22 +1,29 @@
 from __future__ import annotations
 
+import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from click.testing import CliRunner
+from uv import find_uv_bin
 
 from codegen_lab.uvtools import (
     LockFileError,
     WorkspaceError,
     check_lock,
     diff_locks,
+    load_workspace,
     lock_at,
     member_closure,
     parse_lock,
     read_lock,
     why,
 )
+from codegen_lab.uvtools._lockops import why_by_member
+from codegen_lab.uvtools.cli import cli
 
 LOCK = """
 version = 1
@@ -65,13 +72,30 @@ def test_why_lists_every_path_from_a_member(chain: Path) -> None:
     assert why(lock, "idna") == [
         ["a", "anyio", "idna"],
         ["b", "a", "anyio", "idna"],
-        ["c", "b", "a", "anyio", "idna"],
         ["c", "idna (extra net)"],
         ["c", "anyio (group dev)", "idna"],
+        ["c", "b", "a", "anyio", "idna"],
         ["d", "idna"],
     ]
     with pytest.raises(WorkspaceError, match="no package called 'nope'"):
         why(lock, "nope")
+
+
+def test_why_lists_every_member_with_its_count_when_paths_are_cut(chain: Path) -> None:
+    groups = why_by_member(read_lock(chain / "uv.lock"), "idna", limit=1)
+    assert [(g.member, g.total, g.truncated, len(g.paths)) for g in groups] == [
+        ("a", 1, False, 1),
+        ("b", 1, False, 1),
+        ("c", 3, True, 1),
+        ("d", 1, False, 1),
+    ]
+    assert groups[2].paths == (("c", "idna (extra net)"),)
+    outcome = CliRunner().invoke(cli, ["why", "idna", "--limit", "1", "--root", str(chain), "--format", "json"])
+    data = json.loads(outcome.stdout)
+    assert (data["total"], data["truncated"]) == (6, True)
+    assert [member["member"] for member in data["members"]] == ["a", "b", "c", "d"]
+    text = CliRunner().invoke(cli, ["why", "idna", "--limit", "1", "--root", str(chain)]).stdout
+    assert "c: 3 path(s), the 1 shortest shown" in text
 
 
 def test_a_members_closure_follows_extras_groups_and_markers(chain: Path) -> None:
@@ -87,6 +111,11 @@ def test_diff_reports_upgrades_additions_and_removals_per_member() -> None:
         ("django", "added", None, "2.0"),
         ("flask", "removed", "2.0", None),
         ("idna", "upgraded", "3.6", "3.10"),
+    ]
+    assert [c.describe() for c in diff.changes] == [
+        "added      django 2.0",
+        "removed    flask 2.0",
+        "upgraded   idna 3.6 -> 3.10",
     ]
     assert [c.name for c in diff.members["app"]] == ["django", "flask", "idna"]
     assert [(c.name, c.kind) for c in diff.members["lib"]] == [("idna", "upgraded")]
@@ -128,6 +157,43 @@ def test_freshness_comes_from_uv_lock_check(chain: Path) -> None:
     result = check_lock(chain, offline=True)
     assert not result.fresh
     assert "needs to be updated" in result.message
+    assert "Resolved" not in result.message
+    assert "\n" not in result.message
+    assert result.reasons == ("a declares idna (project), uv.lock does not",)
+
+
+def test_lock_check_says_how_a_lock_is_stale(chain: Path, h: SimpleNamespace) -> None:
+    h.write(chain / "packages" / "e" / "pyproject.toml", h.project("e"))
+    h.module(chain, "e", "e")
+    assert uv_members(h, chain) == ["a", "b", "c", "d", "e"]
+    result = check_lock(chain, offline=True)
+    assert not result.fresh
+    assert result.reasons == ("member e is not in uv.lock",)
+    runner = CliRunner()
+    outcome = runner.invoke(cli, ["lock", "check", "--offline", "--root", str(chain)])
+    assert outcome.exit_code == 1
+    assert outcome.stdout.splitlines()[1:] == ["  member e is not in uv.lock"]
+    at = ["--root", str(chain)]
+    for command in (["members", *at], ["graph", *at], ["why", "anyio", *at], ["run", "--dry-run", *at, "--", "true"]):
+        outcome = runner.invoke(cli, command)
+        assert outcome.exit_code == 0, outcome.output
+        assert "warning: uv.lock is stale: member e is not in uv.lock" in outcome.stderr, command
+    assert "e" in runner.invoke(cli, ["graph", "--root", str(chain)]).stdout.split()
+
+
+def test_a_folder_with_files_but_no_pyproject_is_refused_as_uv_does(chain: Path, h: SimpleNamespace) -> None:
+    h.write(chain / "packages" / "notes" / "README.md", "notes\n")
+    completed = subprocess.run(
+        [find_uv_bin(), "workspace", "list"], cwd=chain, capture_output=True, text=True, check=False
+    )
+    assert completed.returncode != 0
+    assert "missing a `pyproject.toml`" in completed.stderr
+    with pytest.raises(WorkspaceError, match=r"workspace member packages/notes is missing a pyproject\.toml"):
+        load_workspace(chain)
+
+
+def uv_members(h: SimpleNamespace, root: Path) -> list[str]:
+    return sorted(h.uv(root, "workspace", "list").stdout.split())
 
 
 def test_a_single_project_lock_has_its_project_as_the_member(tmp_path: Path, h: SimpleNamespace) -> None:

@@ -11,7 +11,7 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
 from codegen_lab.common import Settings
-from codegen_lab.mcp_core import build_server
+from codegen_lab.mcp_core import ServerContext, build_server
 from codegen_lab.uvtools.mcp import create_toolkit
 
 pytestmark = pytest.mark.anyio
@@ -24,7 +24,7 @@ def anyio_backend() -> str:
 
 def server(root: Path):
     settings = Settings(root=root)
-    return build_server(settings, [create_toolkit(settings)])
+    return build_server(settings, [create_toolkit(ServerContext(settings))])
 
 
 def structured(result: CallToolResult) -> dict[str, Any]:
@@ -132,7 +132,7 @@ async def test_affected_lock_diff_and_hygiene_through_the_toolkit(
     git_repo(chain)
     pyproject = chain / "packages" / "d" / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
-    h.uv(chain, "lock")
+    h.uv(chain, "sync", "--all-packages")  # locks, and makes the .venv deps check reads
     async with Client(server(chain)) as client:
         touched = structured(await client.call_tool("ws_affected", {"since": "HEAD"}))
         diff = structured(await client.call_tool("ws_lock_diff", {"before": "HEAD"}))
@@ -201,3 +201,27 @@ async def test_members_graph_neighbours_and_lock_freshness(chain: Path) -> None:
     assert (chain / "uv.lock").read_text() == lock
     assert unknown.is_error
     assert "no workspace member is called 'zed'" in text_of(unknown)
+
+
+async def test_the_graph_answers_with_a_dev_group_cycle(dev_cycle: Path) -> None:
+    async with Client(server(dev_cycle)) as client:
+        data = structured(await client.call_tool("ws_graph", {"output_format": "text"}))
+    assert data["order"] == ["app", "stories"]
+    assert data["cycles"][0]["kinds"] == ["group:dev", "project"]
+    assert data["edges_from"]["from"] == "uv.lock"
+    assert "cycle (not in the order: group:dev, project): app -> stories -> app" in data["rendering"]
+
+
+async def test_a_change_is_journaled_in_the_servers_state_folder(
+    chain: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server passes its state folder: a server built from code with `state_dir` keeps one journal."""
+    from codegen_lab.common.files import recent_changes
+
+    elsewhere = tmp_path / "environment-state"
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(elsewhere))
+    settings = Settings(root=chain, state_dir=tmp_path / "server-state")
+    async with Client(build_server(settings, [create_toolkit(ServerContext(settings))])) as client:
+        structured(await client.call_tool("ws_bump", {"member": "a", "part": "patch", "apply": True}))
+    assert [change.purpose for change in recent_changes(chain, state_dir=tmp_path / "server-state")] == ["bump a patch"]
+    assert recent_changes(chain, state_dir=elsewhere) == []

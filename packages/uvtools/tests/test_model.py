@@ -122,3 +122,20 @@ def test_this_repository_is_a_workspace_uvtools_reads(repository_root: Path) -> 
     order = Graph.of(workspace).order()
     assert order.index("codegen-lab-common") < order.index("codegen-lab-uvtools") < order.index("codegen-lab-server")
     assert load_workspace(repository_root, members_from="pyproject").names == workspace.names
+
+
+def test_membership_follows_uvs_rules(tmp_path: Path, h: SimpleNamespace) -> None:
+    """Globs, excludes, hidden, empty and missing folders, and files, checked against `uv workspace list`."""
+    h.write(
+        tmp_path / "pyproject.toml",
+        '[tool.uv.workspace]\nmembers = ["p/*", "lib/missing", "tools/**/x-*"]\nexclude = ["p/skip*"]\n',
+    )
+    for name in ("a", ".hidden", "skip-me"):
+        h.write(tmp_path / "p" / name / "pyproject.toml", h.project(name.strip(".")))
+    h.write(tmp_path / "p" / "skip-too" / "README.md", "no pyproject, but excluded\n")
+    (tmp_path / "p" / "empty").mkdir()
+    h.write(tmp_path / "p" / "notes.md", "a file the glob matches\n")
+    h.write(tmp_path / "tools" / "deep" / "x-tool" / "pyproject.toml", h.project("x-tool"))
+    listed = sorted(h.uv(tmp_path, "workspace", "list").stdout.split())
+    assert listed == ["a", "hidden", "x-tool"]
+    assert list(load_workspace(tmp_path).names) == listed

@@ -19,3 +19,4 @@ def test_the_readme_example_runs(repository_root: Path) -> None:
     assert lines[1] == "codegen-lab-uvtools is needed by: codegen-lab-server"
     assert lines[2].startswith("why click: codegen-lab-")
     assert lines[2].endswith(" -> click")
+    assert lines[3] == "edges from: uv.lock"

@@ -1,8 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import example, given
-from hypothesis import strategies as st
+from hypothesis import example, given, strategies as st
 from packaging.requirements import InvalidRequirement, Requirement
 
 from codegen_lab.uvtools._requirements import parse_requirement

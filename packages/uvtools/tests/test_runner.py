@@ -2,10 +2,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from click.testing import CliRunner
 
 from codegen_lab.uvtools import MemberResult, WorkspaceError, load_workspace, run_many
+from codegen_lab.uvtools.cli import cli
 
 # Appends the member's name to a shared file, then fails when the member's folder holds a file named FAIL.
 RECORD = "import os, pathlib, sys; {path!r} and open({path!r}, 'a').write(os.environ['UVTOOLS_MEMBER'] + '\\n'); "
@@ -83,3 +86,21 @@ def test_bad_arguments(chain: Path, arguments: dict[str, object], message: str) 
     options: dict[str, object] = {"command": ["true"], **arguments}
     with pytest.raises(WorkspaceError, match=message):
         run_many(load_workspace(chain), **options)  # pyright: ignore[reportArgumentType]
+
+
+def test_isolated_runs_each_member_in_an_environment_of_its_own(chain: Path) -> None:
+    workspace = load_workspace(chain)
+    probe = ["python", "-c", "import anyio"]
+    summary = run_many(workspace, probe, members=["a", "d"], isolated=True, keep_going=True)
+    status = {result.member: result.status for result in summary.results}
+    assert status == {"a": "passed", "d": "failed"}  # d does not declare anyio: alone, it does not have it
+    with pytest.raises(WorkspaceError, match="one at a time"):
+        run_many(workspace, probe, isolated=True, jobs=2)
+
+
+def test_graph_on_a_single_project_says_so(tmp_path: Path, h: SimpleNamespace) -> None:
+    h.write(tmp_path / "pyproject.toml", h.project("solo"))
+    outcome = CliRunner().invoke(cli, ["graph", "--root", str(tmp_path)])
+    assert outcome.exit_code == 0
+    assert outcome.stdout == "solo\n"
+    assert "is a single project, not a uv workspace" in outcome.stderr

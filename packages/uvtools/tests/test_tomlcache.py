@@ -9,8 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from codegen_lab.uvtools import _tomlcache as tomlcache
-from codegen_lab.uvtools import load_workspace
+from codegen_lab.uvtools import _tomlcache as tomlcache, load_workspace
 
 
 def workspace(root: Path, h: SimpleNamespace) -> Path:

@@ -5,24 +5,17 @@ Names are imported when first used: `codegen-lab ws ...` or `codegen-lab --versi
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.common._lazy import lazy_exports as _lazy_exports
+from codegen_lab.common.exports import declared_exports as _declared_exports
 
 if TYPE_CHECKING:
-    from codegen_lab.server._app import create_server
-    from codegen_lab.server._cli import CLI_ENTRY_POINT_GROUP, cli
+    from codegen_lab.server._app import create_server as create_server
+    from codegen_lab.server._cli import CLI_ENTRY_POINT_GROUP as CLI_ENTRY_POINT_GROUP, cli as cli
 
 __version__: str
 """The installed version of codegen-lab-server, read from its metadata when first asked for."""
 
-__all__ = ["CLI_ENTRY_POINT_GROUP", "__version__", "cli", "create_server", "main"]
 
-_HOMES = {
-    "create_server": "codegen_lab.server._app",
-    "CLI_ENTRY_POINT_GROUP": "codegen_lab.server._cli",
-    "cli": "codegen_lab.server._cli",
-}
-
-__getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-server", _HOMES, __all__)
+__getattr__, __dir__ = _declared_exports(__name__, "codegen-lab-server", defined_here=("main",))
 
 
 def main() -> None:

@@ -1,6 +1,7 @@
 """The `codegen-lab` command.
 
-Built-in commands: `serve`, `toolkits`, `config`. Each installed library adds its own click group as a
+Built-in commands: `serve`, `toolkits`, `config` (client configuration; `config show`: the effective
+settings and their sources). Each installed library adds its own click group as a
 subcommand through the entry-point group `codegen_lab.cli`; a group is imported only when it is run (or when
 `--help` lists it), so `codegen-lab serve` pays nothing for the others.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import gc
 import json
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
@@ -18,12 +19,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from codegen_lab.common import Settings, SettingsError, load_settings
-from codegen_lab.common.cli import format_option, reported_errors, root_option
+from codegen_lab.common.cli import HostContext, format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
+    from codegen_lab.common import ResolvedSettings, Settings
     from codegen_lab.common.files import Change
 
 __all__ = ["CLI_ENTRY_POINT_GROUP", "cli", "main"]
@@ -120,8 +121,8 @@ def cli() -> None:
     """Codegen Lab: tools for AI-assisted Python development, served over the Model Context Protocol."""
     if click.get_current_context().invoked_subcommand != "serve":
         gc.enable()  # `main` turned it off for the start; `serve` turns it on once the server is built
-    # `codegen-lab testgen generate --llm` finds the server's LLM here (testgen's cli.py reads this key)
-    click.get_current_context().meta["codegen_lab.testgen.model"] = _testgen_model
+    # the mounted command groups find the host's model here (`codegen-lab testgen generate --llm`)
+    click.get_current_context().obj = HostContext(model=_testgen_model)
 
 
 @contextmanager
@@ -140,11 +141,18 @@ _reported_errors = reported_errors
 
 
 def _settings(**overrides: object) -> Settings:
-    settings = load_settings(overrides=overrides)
-    if settings.state_dir is not None:
+    return _resolved(**overrides).settings
+
+
+def _resolved(**overrides: object) -> ResolvedSettings:
+    """The settings from the user's sources (and the repository's project preferences), with their sources."""
+    from codegen_lab.common import resolve_settings  # noqa: PLC0415 (pydantic, only for commands that need settings)
+
+    resolved = resolve_settings(overrides=overrides, overrides_source="command line")
+    if resolved.settings.state_dir is not None:
         # the libraries' writers find the journal through the environment: one state folder for all of them
-        os.environ["CODEGEN_LAB_STATE_DIR"] = str(settings.state_dir)
-    return settings
+        os.environ["CODEGEN_LAB_STATE_DIR"] = str(resolved.settings.state_dir)
+    return resolved
 
 
 @cli.command()
@@ -184,10 +192,14 @@ def serve(
 
         from codegen_lab.mcp_core import load_tokens  # noqa: PLC0415
 
-        settings = _settings(root=root, host=host, port=port, log_level=log_level)
+        resolved = _resolved(root=root, host=host, port=port, log_level=log_level)
+        settings = resolved.settings
         configure_logging(settings.log_level)
         tokens = load_tokens(settings, os.environ) if transport == "http" else {}
+        token_sources = _token_sources(resolved, os.environ)
         if transport == "http" and not _is_loopback(settings.host) and not (allow_remote and tokens):
+            from codegen_lab.common import SettingsError  # noqa: PLC0415
+
             raise SettingsError(
                 [
                     f"host = {settings.host!r}: not a loopback address; binding it needs --allow-remote and at least "
@@ -198,7 +210,17 @@ def serve(
         # What the start made lives as long as the server: later collections need not look at it again.
         gc.freeze()
         gc.enable()
-        _run(server, settings, transport=transport, stateless=stateless, tokens=tokens)
+        _run(server, settings, transport=transport, stateless=stateless, tokens=tokens, token_sources=token_sources)
+
+
+def _token_sources(resolved: ResolvedSettings, environ: Mapping[str, str]) -> str:
+    """Where the bearer tokens come from, for the start's log line: the variable, the file and who named it."""
+    found: list[str] = []
+    if environ.get("CODEGEN_LAB_HTTP_TOKENS", "").strip():
+        found.append("environment variable CODEGEN_LAB_HTTP_TOKENS")
+    if resolved.settings.http_tokens_file is not None:
+        found.append(f"file {resolved.settings.http_tokens_file} (set by {resolved.sources['http_tokens_file']})")
+    return ", ".join(found)
 
 
 def _is_loopback(host: str) -> bool:
@@ -219,6 +241,7 @@ def _run(
     transport: Literal["stdio", "http"],
     stateless: bool,
     tokens: dict[str, Literal["read", "write"]],
+    token_sources: str = "",
 ) -> None:
     import logging  # noqa: PLC0415
 
@@ -238,7 +261,7 @@ def _run(
         settings.host,
         settings.port,
         " (stateless, JSON answers)" if stateless else "",
-        f", {len(tokens)} bearer tokens" if tokens else ", no authentication (loopback only)",
+        f", {len(tokens)} bearer tokens from {token_sources}" if tokens else ", no authentication (loopback only)",
         settings.root,
     )
     try:
@@ -294,27 +317,53 @@ def _print_toolkits(report: dict[str, Any]) -> None:
     Console().print(table)
 
 
-@cli.command()
-@click.option(
-    "--client",
-    "clients",
-    type=click.Choice(["cursor", "claude-desktop", "claude-code"]),
-    multiple=True,
-    help="Which client to configure; repeat for several (default: all).",
-)
-@click.option(
-    "--transport",
-    type=click.Choice(["stdio", "http"]),
-    default="stdio",
-    show_default=True,
-    help="stdio: the client starts the server; http: the client connects to a running `serve --transport http`.",
-)
-@_format_option
-@_root_option
+def _client_options[F: Callable[..., Any]](fn: F) -> F:
+    """The options of `config` and `config clients`: which clients, which transport, the format and the root."""
+    fn = _root_option(fn)
+    fn = _format_option(fn)
+    fn = click.option(
+        "--transport",
+        type=click.Choice(["stdio", "http"]),
+        default="stdio",
+        show_default=True,
+        help="stdio: the client starts the server; http: the client connects to a running `serve --transport http`.",
+    )(fn)
+    return click.option(
+        "--client",
+        "clients",
+        type=click.Choice(["cursor", "claude-desktop", "claude-code"]),
+        multiple=True,
+        help="Which client to configure; repeat for several (default: all).",
+    )(fn)
+
+
+@cli.group(invoke_without_command=True)
+@_client_options
+@click.pass_context
 def config(
+    ctx: click.Context,
+    clients: tuple[str, ...],
+    transport: Literal["stdio", "http"],
+    output_format: str,
+    root: Path | None,
+) -> None:
+    """Print ready-to-paste configuration for Cursor, Claude Desktop and Claude Code (`config show`: the settings)."""
+    if ctx.invoked_subcommand is None:
+        _print_clients(clients, transport, output_format, root)
+
+
+@config.command("clients")
+@_client_options
+def config_clients(
     clients: tuple[str, ...], transport: Literal["stdio", "http"], output_format: str, root: Path | None
 ) -> None:
-    """Print ready-to-paste configuration for Cursor, Claude Desktop and Claude Code."""
+    """Print ready-to-paste configuration for Cursor, Claude Desktop and Claude Code (what `config` prints)."""
+    _print_clients(clients, transport, output_format, root)
+
+
+def _print_clients(
+    clients: tuple[str, ...], transport: Literal["stdio", "http"], output_format: str, root: Path | None
+) -> None:
     from codegen_lab.server._clients import client_configs, render_text  # noqa: PLC0415
 
     with _reported_errors():
@@ -324,6 +373,28 @@ def config(
         click.echo(json.dumps([entry.as_json() for entry in configs], indent=2))
         return
     click.echo(render_text(configs))
+
+
+@config.command("show")
+@_format_option
+@_root_option
+def config_show(output_format: str, root: Path | None) -> None:
+    """Print every effective setting and where it came from; secrets show as [redacted].
+
+    Security settings come only from the user config file, the environment and the command line; a repository's
+    [tool.codegen-lab] may set only include and exclude (the keys it tried to set otherwise are listed).
+    """
+    with _reported_errors():
+        resolved = _resolved(root=root)
+    report = resolved.as_json()
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    click.echo(f"user config file: {report['user_config'] or '(none)'}")
+    for name, entry in report["settings"].items():
+        click.echo(f"{name} = {json.dumps(entry['value'])}  ({entry['source']})")
+    for message in report["ignored"]:
+        click.echo(f"ignored: {message}")
 
 
 @cli.command()
@@ -348,9 +419,8 @@ def generate(
     """Write code for TASK into TARGET with the LLM, following the project's rules, and validate it."""
     import anyio  # noqa: PLC0415
 
-    from codegen_lab.llm import LLMService  # noqa: PLC0415
-    from codegen_lab.server._app import configure_logging  # noqa: PLC0415
-    from codegen_lab.server._codegen import generate_code  # noqa: PLC0415
+    from codegen_lab.server._app import configure_logging, deferred_llm  # noqa: PLC0415
+    from codegen_lab.server._codegen import code_loop  # noqa: PLC0415
 
     async def stream(text: str) -> None:
         if output_format == "text":
@@ -359,15 +429,15 @@ def generate(
     with _reported_errors():
         settings = _settings(root=root)
         configure_logging("WARNING")
-        llm = LLMService.from_settings(settings)
+        loop = code_loop(settings, deferred_llm(settings))()
         result = anyio.run(
-            lambda: generate_code(
-                settings,
-                llm,
+            lambda: loop.generate(
                 task=task,
                 target_path=target_path,
                 context_paths=list(context_paths),
                 write=write,
+                tests=list(tests) or None,
+                typecheck=typecheck,
                 on_text=stream,
             )
         )
@@ -401,15 +471,14 @@ def review(path: str, output_format: str, root: Path | None) -> None:
     """Review PATH against the project rules that apply to it and the linters (with the LLM when configured)."""
     import anyio  # noqa: PLC0415
 
-    from codegen_lab.llm import LLMService  # noqa: PLC0415
-    from codegen_lab.server._app import configure_logging  # noqa: PLC0415
-    from codegen_lab.server._codegen import review_code  # noqa: PLC0415
+    from codegen_lab.server._app import configure_logging, deferred_llm  # noqa: PLC0415
+    from codegen_lab.server._codegen import code_loop  # noqa: PLC0415
 
     with _reported_errors():
         settings = _settings(root=root)
         configure_logging("WARNING")
-        llm = LLMService.from_settings(settings)
-        result = anyio.run(lambda: review_code(settings, llm, path=path))
+        loop = code_loop(settings, deferred_llm(settings))()
+        result = anyio.run(lambda: loop.review(path=path))
     if output_format == "json":
         click.echo(json.dumps(result.as_json(), indent=2))
         return
@@ -419,12 +488,17 @@ def review(path: str, output_format: str, root: Path | None) -> None:
 
 def _echo_validation(report: dict[str, Any]) -> None:
     if report["passed"]:
-        click.echo("validation: passed (syntax, ruff with security rules, forbidden calls)", err=True)
+        click.echo("validation: passed (syntax, ruff with security rules, import allowlist, call policy)", err=True)
         return
     if report["syntax_error"]:
         click.echo(f"validation: syntax error at {report['syntax_error']}", err=True)
     for item in [*report["lint"], *report["policy"]]:
         click.echo(f"validation: line {item['line']}: {item.get('code', 'policy')} {item['message']}", err=True)
+    tests: dict[str, Any] = report.get("tests") or {}
+    if tests.get("skipped") or tests.get("error"):
+        click.echo(f"tests: {tests.get('skipped') or tests.get('error')}", err=True)
+    for failure in tests.get("failures", []):
+        click.echo(f"tests: {failure['test']} failed: {failure['message']}", err=True)
 
 
 @cli.command()

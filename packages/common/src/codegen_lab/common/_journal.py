@@ -15,6 +15,12 @@ The order of one write is: backup, record, file. A process killed at any moment 
 new, and an entry that names each file it may have touched (a record cut short by the kill was never acted on,
 and is ignored); undoing it restores those that changed and passes over those that had not been written yet.
 Ids start with the time, so they sort oldest first across processes.
+
+The journal is not trusted blindly: an entry whose id is not its file's name, whose root is not under the root
+undoing it, or that names a path with `..`, an absolute path or a backup outside its folder is never acted on;
+records that are not JSON objects are skipped with a warning. Undo opens each file relative to a folder opened
+from the root one component at a time without following links, so a folder swapped for a link cannot lead it
+outside the root. State folders are made 0700 and journal files 0600.
 """
 
 from __future__ import annotations
@@ -32,12 +38,12 @@ import stat
 import time
 from collections.abc import Generator
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from codegen_lab.common._atomic import replace_atomically
-from codegen_lab.common._folders import default_state_dir
+from codegen_lab.common._folders import default_state_dir, private_folder
 from codegen_lab.common.errors import OperationError, UsageError
 
 __all__ = [
@@ -265,7 +271,7 @@ class ChangeSet:
         if not self._files:
             return UndoReport(self.as_change())
         with _locked(self.state_dir):
-            return _undo(self.as_change(), self.state_dir, force=True)
+            return _undo(self.as_change(), self.state_dir, self.root, force=True)
 
     def as_change(self) -> Change:
         """The change set as the journal records it."""
@@ -330,7 +336,8 @@ def _keep(target: Path, backup: Path, content: bytes, *, link: bool) -> None:
     only the backup's, and no byte is copied. Another program may rewrite the file in place, so a snapshot (or a
     state folder on another file system) gets a copy.
     """
-    backup.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_folder(backup.parent.parent, tighten=True)
+    private_folder(backup.parent, tighten=True)
     if link:
         try:
             os.link(target, backup)
@@ -401,27 +408,35 @@ def undo_last(root: Path, *, force: bool = False, state_dir: Path | None = None)
                 f"the change {last.id} ({last.purpose}) is still being made by process {last.pid}",
                 hint="Wait for it to finish, or pass force to undo it anyway",
             )
-        return _undo(last, folder, force=force)
+        return _undo(last, folder, resolved, force=force)
 
 
-def _undo(change: Change, state_dir: Path, *, force: bool) -> UndoReport:
-    """Restore the files of `change` (the lock held), then mark it undone."""
+def _undo(change: Change, state_dir: Path, root: Path, *, force: bool) -> UndoReport:
+    """Restore the files of `change` (the lock held), then mark it undone.
+
+    `root` is the folder undoing it: every file must lie under it, and is reached from it without following links.
+    """
+    problem = _outside(change, root)
+    if problem is not None:
+        raise OperationError(f"refusing to undo the journal entry {change.id}: {problem}; nothing was undone")
     first: dict[str, FileChange] = {}
     last: dict[str, FileChange] = {}
     for item in change.files:
         first.setdefault(item.path, item)
         last[item.path] = item
+    places = {path: _Place(root, change.root, path) for path in first}
+    current = {path: place.digest() for path, place in places.items()}  # a link on the way stops it here
     edited = [
         path
         for path, item in last.items()
-        if item.after != UNKNOWN and _current(change.root / path) not in {item.after, first[path].before}
+        if item.after != UNKNOWN and current[path] not in {item.after, first[path].before}
     ]
     if edited and not force:
         raise UsageError(
             f"{', '.join(edited)} changed since {change.purpose} ({change.id}); undoing it would lose those edits",
             hint="Look at them first; pass force (`codegen-lab undo --force`) to restore them anyway",
         )
-    unchanged = [path for path, item in first.items() if _current(change.root / path) == item.before][::-1]
+    unchanged = [path for path, item in first.items() if current[path] == item.before][::-1]
     backups = state_dir / "backups" / change.id
     contents = {  # every backup read and checked before any file is touched
         path: _backup_content(backups, item)
@@ -431,16 +446,99 @@ def _undo(change: Change, state_dir: Path, *, force: bool) -> UndoReport:
     restored: list[str] = []
     removed: list[str] = []
     for path in reversed(first):
-        target = change.root / path
         with _failures(f"could not restore {path}"):
             if path in contents:
-                replace_atomically(target, contents[path], mode=first[path].mode, root=change.root)
+                replace_atomically(places[path].target, contents[path], mode=first[path].mode, root=root)
                 restored.append(path)
             elif path not in unchanged:
-                target.unlink(missing_ok=True)
+                places[path].remove()
                 removed.append(path)
     _append(state_dir / "changes" / f"{change.id}.jsonl", [{"undone": time.time()}])
     return UndoReport(change, tuple(restored), tuple(removed), tuple(unchanged), tuple(edited))
+
+
+def _outside(change: Change, root: Path) -> str | None:
+    """Why `change` may not be acted on under `root`, or None: its root and every path must lie under `root`."""
+    if not change.root.is_absolute() or not change.root.is_relative_to(root) or ".." in change.root.parts:
+        return f"its root {change.root} is not under {root}"
+    for item in change.files:
+        if not _plain_relative(item.path):
+            return f"the path {item.path!r} is not a plain relative path under its root"
+        if item.backup is not None and ("/" in item.backup or "\0" in item.backup or item.backup in {"", ".", ".."}):
+            return f"the backup {item.backup!r} of {item.path} is not a plain name"
+    return None
+
+
+def _plain_relative(path: str) -> bool:
+    """Whether `path` is a relative path with `/` and no `..`, `.`, empty part or NUL byte."""
+    if not path or "\0" in path or path.startswith("/"):
+        return False
+    return all(part not in {"", ".", ".."} for part in path.split("/"))
+
+
+_FOLDER_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """A journaled file, reached from the undoing root one folder at a time without following links."""
+
+    root: Path
+    change_root: Path
+    path: str
+
+    @property
+    def target(self) -> Path:
+        return self.change_root / self.path
+
+    @property
+    def _parts(self) -> tuple[str, ...]:
+        return PurePosixPath(self.target.relative_to(self.root).as_posix()).parts
+
+    @contextlib.contextmanager
+    def _folder(self) -> Generator[int | None]:
+        """A descriptor of the file's folder, or None when a folder on the way does not exist."""
+        descriptor = os.open(self.root, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            for part in self._parts[:-1]:
+                try:
+                    child = os.open(part, _FOLDER_FLAGS, dir_fd=descriptor)
+                except FileNotFoundError:
+                    yield None
+                    return
+                except OSError as exc:
+                    raise OperationError(
+                        f"refusing to undo {self.path}: {part!r} on the way from {self.root} is a link or not a "
+                        f"folder ({exc.strerror}); nothing was undone"
+                    ) from None
+                os.close(descriptor)
+                descriptor = child
+            yield descriptor
+        finally:
+            os.close(descriptor)
+
+    def digest(self) -> str | None:
+        """SHA-256 of the file now; None when there is none; `link` or `folder` when it is one (both changes)."""
+        with self._folder() as folder:
+            if folder is None:
+                return None
+            try:
+                descriptor = os.open(self._parts[-1], os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0), dir_fd=folder)
+            except FileNotFoundError:
+                return None
+            except OSError:
+                return "link"  # O_NOFOLLOW refuses a link: it is not what the change left
+            with os.fdopen(descriptor, "rb") as file:
+                if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                    return "folder"
+                return _digest(file.read())
+
+    def remove(self) -> None:
+        """Delete the file (a link is removed itself, never what it points to); a missing one is left alone."""
+        with self._folder() as folder:
+            if folder is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self._parts[-1], dir_fd=folder)
 
 
 def _backup_content(backups: Path, item: FileChange) -> bytes:
@@ -460,37 +558,69 @@ def _read(state_dir: Path) -> tuple[list[Change], list[str]]:
     broken: list[str] = []
     for path in sorted((state_dir / "changes").glob("*.jsonl")):
         try:
-            entries.append(_parse(path.read_bytes()))
-        except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+            entry = _parse(path.read_bytes(), path)
+            if entry.id != path.stem:
+                raise ValueError(f"its id {entry.id!r} is not its file's name")
+            entries.append(entry)
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
             logger.warning("journal entry %s cannot be read: %s", path, exc)
             broken.append(path.stem)
     return entries, broken
 
 
-def _parse(data: bytes) -> Change:
-    """The change an entry records; a last record without its newline was cut short by a crash, and is ignored."""
-    lines = data.split(b"\n")[:-1]
-    records = [json.loads(line) for line in lines]
+def _parse(data: bytes, path: Path | None = None) -> Change:
+    """The change an entry records; a last record without its newline was cut short by a crash, and is ignored.
+
+    A record that is not a JSON object is skipped with a warning; a header or file record of the wrong shape
+    makes the entry unreadable (ValueError or TypeError).
+    """
+    records: list[dict[str, Any]] = []
+    for number, line in enumerate(data.split(b"\n")[:-1], start=1):
+        record: object = json.loads(line)
+        if not isinstance(record, dict):
+            logger.warning("journal entry %s line %d is not a JSON object; skipped", path or "(entry)", number)
+            continue
+        records.append(cast("dict[str, Any]", record))
     header = records[0]
     files: list[FileChange] = []
     afters: dict[str, str | None] = {}
     complete, undone = False, None
     for record in records[1:]:
         if "file" in record:
-            files.append(FileChange(**record["file"]))
-        afters.update(record.get("after", {}))
+            files.append(_file_change(record["file"]))
+        after: object = record.get("after", {})
+        if not isinstance(after, dict):
+            raise TypeError("an after record is not an object")
+        afters.update(cast("dict[str, str | None]", after))
         complete = complete or record.get("complete", False)
         undone = record.get("undone", undone)
     return Change(
         str(header["id"]),
-        Path(header["root"]),
+        Path(str(header["root"])),
         str(header["purpose"]),
         float(header["time"]),
         int(header["pid"]),
         tuple(_settled(files, afters)),
         bool(complete),
-        undone,
+        float(undone) if undone is not None else None,
     )
+
+
+def _file_change(record: object) -> FileChange:
+    """A file record, its every field of the type `FileChange` says (ValueError or TypeError otherwise)."""
+    if not isinstance(record, dict):
+        raise TypeError("a file record is not an object")
+    fields = cast("dict[str, object]", record)
+    unknown = set(fields) - set(FileChange.__dataclass_fields__)
+    path, action, mode = fields.get("path"), fields.get("action"), fields.get("mode")
+    texts = [fields.get(name) for name in ("before", "after", "backup")]
+    if unknown or not isinstance(path, str) or action not in {"write", "remove", "snapshot"}:
+        raise ValueError(f"a file record has a bad path, action or field: {fields!r}")
+    if any(value is not None and not isinstance(value, str) for value in texts) or not (
+        mode is None or (isinstance(mode, int) and not isinstance(mode, bool))
+    ):
+        raise ValueError(f"a file record has a field of the wrong type: {fields!r}")
+    return FileChange(**fields)  # pyright: ignore[reportArgumentType] (each field checked above)
 
 
 def _settled(files: list[FileChange], afters: dict[str, str | None]) -> list[FileChange]:
@@ -538,7 +668,8 @@ def _locked(state_dir: Path) -> Generator[None]:
     """Hold the journal's lock file, so that entries are written and undone one process at a time."""
     folder = state_dir / "changes"
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        private_folder(state_dir)
+        private_folder(folder, tighten=True)
         descriptor = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
         raise OperationError(f"cannot open the journal in {folder}: {exc.strerror or exc}") from exc

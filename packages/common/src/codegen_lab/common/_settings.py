@@ -1,7 +1,14 @@
-"""Settings: defaults, then `[tool.codegen-lab]` in the workspace's pyproject.toml, then `CODEGEN_LAB_*` variables.
+"""Settings, and the trust boundary between the user who runs the server and the repository it runs in.
 
-Each value remembers where it came from, so that a bad one is reported with its source: the file and key, or
-the environment variable.
+The repository is untrusted input: its `[tool.codegen-lab]` table may set only the project preferences listed in
+`PROJECT_SETTINGS` (which toolkits load). Everything else (where the API key is sent, tokens, allowed hosts,
+state and cache folders, limits, binding, the sandbox) comes only from the user: the user config file
+(`$XDG_CONFIG_HOME/codegen-lab/config.toml`, top-level keys), `CODEGEN_LAB_*` environment variables and the
+command line. A security key in a repository is ignored with a warning that names it and the file.
+
+Sources, each winning over the ones before: defaults, the repository's pyproject.toml (project keys only), the
+user config file, the environment, the caller's overrides (the command line). Each value remembers where it came
+from, so that a bad one is reported with its source and `codegen-lab config show` can list them.
 """
 
 from __future__ import annotations
@@ -22,7 +29,15 @@ from codegen_lab.common.errors import SettingsError
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
-__all__ = ["ENV_PREFIX", "Settings", "load_settings"]
+__all__ = [
+    "ENV_PREFIX",
+    "PROJECT_SETTINGS",
+    "ResolvedSettings",
+    "Settings",
+    "load_settings",
+    "resolve_settings",
+    "user_config_path",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +45,21 @@ ENV_PREFIX = "CODEGEN_LAB_"
 """Environment variables that start with this set a field: `CODEGEN_LAB_LOG_LEVEL=DEBUG`."""
 
 _TOOL_TABLE = "codegen-lab"
+
+PROJECT_SETTINGS = frozenset({"include", "exclude"})
+"""The only settings a repository's `[tool.codegen-lab]` may set: the one allowlist of the trust boundary.
+
+Every other setting (and every one added later, unless it is added here) is user-only, because a repository is
+untrusted input: a base URL or model decides where the user's API key goes and what it spends, tokens and allowed
+hosts and origins decide who may call, state and cache folders decide what `undo` deletes, limits and the sandbox
+decide what code may do, and even `log-level` decides how much of the user's data reaches their log files.
+"""
+
+USER_CONFIG_VARIABLE = "CODEGEN_LAB_CONFIG"
+"""Names the user config file instead of `$XDG_CONFIG_HOME/codegen-lab/config.toml` (empty: no file)."""
+
+DEFAULT_SOURCE = "default"
+_PATH_FIELDS = frozenset({"http_tokens_file", "state_dir", "anthropic_key_file", "cache_dir"})
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 DEFAULT_ANTHROPIC_MODEL = "claude-sonnet-5-5"
@@ -40,8 +70,9 @@ ToolkitName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 class Settings(BaseModel):
     """Settings of a Codegen Lab server.
 
-    Set them in `[tool.codegen-lab]` of the workspace's `pyproject.toml` (keys in kebab-case, as `log-level`),
+    Set them in the user config file (`~/.config/codegen-lab/config.toml`, keys in kebab-case, as `log-level`),
     or with `CODEGEN_LAB_<FIELD>` environment variables (lists as `a,b` or a JSON array), which win over the file.
+    A repository's `[tool.codegen-lab]` may set only `PROJECT_SETTINGS` (`include`, `exclude`).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -152,6 +183,13 @@ class Settings(BaseModel):
     of `rate-limits`, counted besides the server-wide `rate-limits`. Classes not given keep their default
     (`CODEGEN_LAB_CLIENT_RATE_LIMITS` is a JSON object)."""
 
+    codegen_allowed_imports: tuple[str, ...] = ()
+    """More modules that generated code may import, beyond the safe standard library and the project's own
+    packages and declared dependencies (modules that run or load code, such as `subprocess`, only from here)."""
+
+    allow_unsandboxed: bool = False
+    """Run tests and generated code without the sandbox when no sandbox is available (user-only; default off)."""
+
     @field_validator("root")
     @classmethod
     def _root_is_a_folder(cls, value: Path) -> Path:
@@ -199,26 +237,115 @@ class _Sourced:
     source: str
 
 
+@dataclass(frozen=True, slots=True)
+class ResolvedSettings:
+    """The settings, where each value came from, and the repository keys that were ignored.
+
+    Attributes:
+        settings: The validated settings.
+        sources: Per field (snake_case), `default`, or the file and key, environment variable or
+            caller that set it.
+        ignored: One message per security key a repository's pyproject.toml tried to set (it was not used).
+        user_config: The user config file that was read, or None when there is none.
+    """
+
+    settings: Settings
+    sources: dict[str, str]
+    ignored: tuple[str, ...] = ()
+    user_config: Path | None = None
+
+    def as_json(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Every setting (kebab-case) with its value and source; secrets, and URLs' passwords, as `[redacted]`.
+
+        The secrets the settings do not hold but the server reads (`ANTHROPIC_API_KEY`, `CODEGEN_LAB_HTTP_TOKENS`)
+        are listed too, as `[redacted]` when set.
+        """
+        from codegen_lab.common.secrets import REDACTED, known_secrets, scrub  # noqa: PLC0415
+
+        env = os.environ if environ is None else environ
+        secrets = known_secrets(env)
+        values = self.settings.model_dump(mode="json")
+        shown: dict[str, Any] = {
+            name.replace("_", "-"): {"value": _without_passwords(scrub(values[name], secrets)), "source": source}
+            for name, source in self.sources.items()
+        }
+        for variable in ("ANTHROPIC_API_KEY", f"{ENV_PREFIX}HTTP_TOKENS"):
+            present = bool(env.get(variable, "").strip())
+            shown[variable] = {
+                "value": REDACTED if present else None,
+                "source": f"environment variable {variable}" if present else DEFAULT_SOURCE,
+            }
+        config = str(self.user_config) if self.user_config is not None else None
+        return {"user_config": config, "settings": shown, "ignored": list(self.ignored)}
+
+
+def _without_passwords(value: Any) -> Any:
+    """A URL's `user:password@` shown as `user:[redacted]@`."""
+    if isinstance(value, str) and "://" in value and "@" in value:
+        import re  # noqa: PLC0415
+
+        return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1[redacted]@", value)
+    return value
+
+
+def user_config_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The user config file: `CODEGEN_LAB_CONFIG` (empty: none), else `$XDG_CONFIG_HOME/codegen-lab/config.toml`.
+
+    Without `XDG_CONFIG_HOME`, `~/.config/codegen-lab/config.toml` (the home from `HOME` in `environ`).
+    """
+    env = os.environ if environ is None else environ
+    if USER_CONFIG_VARIABLE in env:
+        explicit = env[USER_CONFIG_VARIABLE]
+        return Path(explicit).expanduser() if explicit else None
+    base = env.get("XDG_CONFIG_HOME") or ""
+    if not base or not Path(base).is_absolute():  # the XDG spec: a relative value is ignored
+        home = env.get("HOME") or str(Path.home())
+        base = str(Path(home) / ".config")
+    return Path(base) / "codegen-lab" / "config.toml"
+
+
 def load_settings(
     root: Path | str | None = None,
     *,
     environ: Mapping[str, str] | None = None,
     overrides: Mapping[str, object] | None = None,
 ) -> Settings:
-    """Read the settings of the workspace at `root`, from its pyproject.toml, the environment and `overrides`.
-
-    Args:
-        root: The workspace root (default: `overrides["root"]`, else `CODEGEN_LAB_ROOT`, else the current
-            directory). Its `pyproject.toml` is read when it exists.
-        environ: The environment to read `CODEGEN_LAB_*` variables from (default: `os.environ`).
-        overrides: Values that win over every other source, such as command-line options; None values are skipped.
+    """Read the settings of the workspace at `root` (see `resolve_settings`).
 
     Returns:
         The validated settings.
 
     Raises:
-        SettingsError: When the pyproject.toml cannot be read or a value is invalid; the message names each
-            bad field, its value and its source.
+        SettingsError: When a file cannot be read or a value is invalid; the message names each bad field, its
+            value and its source.
+    """
+    return resolve_settings(root, environ=environ, overrides=overrides).settings
+
+
+def resolve_settings(
+    root: Path | str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    overrides_source: str = "the caller's arguments",
+) -> ResolvedSettings:
+    """Read the settings of the workspace at `root`, and where each came from.
+
+    Sources, each winning over the ones before: defaults; `[tool.codegen-lab]` of `root/pyproject.toml`, for
+    `PROJECT_SETTINGS` only (any other known key there is ignored, and a warning names it and the file); the user
+    config file (`user_config_path`); `CODEGEN_LAB_*` environment variables; `overrides`.
+
+    Args:
+        root: The workspace root (default: `overrides["root"]`, else `CODEGEN_LAB_ROOT`, else the current
+            directory). Its `pyproject.toml` is read when it exists.
+        environ: The environment to read `CODEGEN_LAB_*` variables and the user config file's place from
+            (default: `os.environ`).
+        overrides: Values that win over every other source, such as command-line options; None values are skipped.
+        overrides_source: How the sources name `overrides` (`command line` for the CLI).
+
+    Raises:
+        SettingsError: When a file cannot be read or a value is invalid; the message names each bad field, its
+            value and its source.
     """
     env = os.environ if environ is None else environ
     given = {key: value for key, value in (overrides or {}).items() if value is not None}
@@ -229,42 +356,82 @@ def load_settings(
     if f"{ENV_PREFIX}ROOT" in env:
         raw["root"] = _Sourced(env[f"{ENV_PREFIX}ROOT"], f"environment variable {ENV_PREFIX}ROOT")
     if "root" in given:
-        raw["root"] = _Sourced(given["root"], "the caller's arguments")
+        raw["root"] = _Sourced(given["root"], overrides_source)
     root_path = Path(str(raw["root"].value)) if "root" in raw else Path.cwd()
 
+    ignored: list[str] = []
     pyproject = root_path / "pyproject.toml"
     if pyproject.is_file():
-        raw.update(_from_pyproject(pyproject))
+        project, ignored = _from_pyproject(pyproject)
+        raw.update(project)
+    config = user_config_path(env)
+    if config is not None and config.is_file():
+        raw.update(_from_user_config(config))
+    else:
+        config = None
     raw.update(_from_environment(env))
-    raw.update({key: _Sourced(value, "the caller's arguments") for key, value in given.items()})
+    raw.update({key: _Sourced(value, overrides_source) for key, value in given.items()})
 
+    for message in ignored:
+        logger.warning("%s", message)
     try:
-        return Settings.model_validate({key: sourced.value for key, sourced in raw.items()})
+        settings = Settings.model_validate({key: sourced.value for key, sourced in raw.items()})
     except ValidationError as exc:
         raise SettingsError([_describe(error, raw) for error in exc.errors()]) from None
+    sources = {field: raw[field].source if field in raw else DEFAULT_SOURCE for field in Settings.model_fields}
+    return ResolvedSettings(settings, sources, tuple(ignored), config)
 
 
-def _from_pyproject(path: Path) -> dict[str, _Sourced]:
-    import tomllib  # noqa: PLC0415 (only when there is a pyproject.toml to read)
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib  # noqa: PLC0415 (only when there is a file to read)
 
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError([f"{path}: not valid TOML: {exc}"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError([f"{path}: cannot be read: {exc}"]) from None
+
+
+def _from_pyproject(path: Path) -> tuple[dict[str, _Sourced], list[str]]:
+    """The project settings of a repository's pyproject.toml, and a warning per security key it holds."""
+    document = _read_toml(path)
     tool: object = document.get("tool", {})
     table: object = cast("dict[str, object]", tool).get(_TOOL_TABLE) if isinstance(tool, dict) else None
     if table is None:
-        return {}
+        return {}, []
     if not isinstance(table, dict):
         raise SettingsError([f"{path}: [tool.{_TOOL_TABLE}] must be a table, not {type(table).__name__}"])
     entries: dict[str, Any] = table  # pyright: ignore[reportUnknownVariableType]
     if "root" in entries:
         raise SettingsError([f"{path} [tool.{_TOOL_TABLE}] root: the root is the folder of this file; remove the key"])
-    return {
-        key.replace("-", "_"): _Sourced(value, f"{path} [tool.{_TOOL_TABLE}] {key}") for key, value in entries.items()
-    }
+    found: dict[str, _Sourced] = {}
+    ignored: list[str] = []
+    for key, value in entries.items():
+        field = key.replace("-", "_")
+        if field in Settings.model_fields and field not in PROJECT_SETTINGS:
+            ignored.append(
+                f"ignoring {key} in {path} [tool.{_TOOL_TABLE}]: a repository may not set it (only "
+                f"{', '.join(sorted(PROJECT_SETTINGS))}); set it in the user config file or {ENV_PREFIX}"
+                f"{field.upper()}"
+            )
+            continue
+        found[field] = _Sourced(value, f"{path} [tool.{_TOOL_TABLE}] {key}")  # unknown keys fail validation
+    return found, ignored
+
+
+def _from_user_config(path: Path) -> dict[str, _Sourced]:
+    """The settings of the user config file: top-level keys; relative paths are taken from the file's folder."""
+    document = _read_toml(path)
+    if "root" in document:
+        raise SettingsError([f"{path} root: the root is given per run (--root or {ENV_PREFIX}ROOT); remove the key"])
+    found: dict[str, _Sourced] = {}
+    for key, value in document.items():
+        field = key.replace("-", "_")
+        is_path = field in _PATH_FIELDS and isinstance(value, str)
+        # a relative path is taken from the file's folder; an absolute one stays as it is
+        found[field] = _Sourced(path.parent / Path(value).expanduser() if is_path else value, f"{path} {key}")
+    return found
 
 
 def _from_environment(env: Mapping[str, str]) -> dict[str, _Sourced]:
@@ -277,7 +444,7 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, _Sourced]:
             # Other components read their own CODEGEN_LAB_* variables; an unknown one is not an error here.
             logger.debug("ignoring %s: not a server setting", variable)
             continue
-        lists = {"include", "exclude", "llm_order", "allowed_hosts", "allowed_origins"}
+        lists = {"include", "exclude", "llm_order", "allowed_hosts", "allowed_origins", "codegen_allowed_imports"}
         value: object = text
         if field in lists:
             value = _split_list(text)

@@ -7,7 +7,8 @@ A `UsageError` (the command was called wrongly) ends it with its message and exi
 from __future__ import annotations
 
 from collections.abc import Callable, Generator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,22 @@ import click
 
 from codegen_lab.common.errors import CodegenLabError, UsageError
 
-__all__ = ["CallerError", "format_option", "reported_errors", "root_option"]
+__all__ = ["CallerError", "HostContext", "format_option", "reported_errors", "root_option"]
+
+
+@dataclass(frozen=True, slots=True)
+class HostContext:
+    """What a host command (`codegen-lab`) passes to the command groups it mounts, as click's context object.
+
+    A library's group finds it with `click.get_current_context().find_object(HostContext)`; a library's own
+    command (`codegen-lab-testgen`) finds None and works without it.
+
+    Attributes:
+        model: Gives the host's model for a project root, as a context manager yielding a
+            `codegen_lab.llm.Completer`, or None when no model is configured.
+    """
+
+    model: Callable[[Path | None], AbstractContextManager[Any]] | None = None
 
 
 class CallerError(click.ClickException):

@@ -3,18 +3,29 @@
 A secret is the value of an environment variable whose name says it is one (`ANTHROPIC_API_KEY`,
 `GITHUB_TOKEN`, `DB_PASSWORD`, ...), or a value registered at start (a key read from a file, HTTP bearer
 tokens). Values shorter than 8 characters are not treated as secrets: replacing them would mangle ordinary text.
+
+A secret is redacted in every form text can hold it in: raw or repr-escaped, each also JSON-escaped (once or
+twice: JSON inside JSON), URL-encoded (upper- or lower-case hex, `+` for spaces or not), and, where text was
+cut short, as a prefix of 8 or more characters of any of those ending the text or a `...`/`…` truncation mark
+(or a suffix just after one). One compiled alternation, longest first, finds the whole forms in one pass.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
     "REDACTED",
     "RedactingFormatter",
+    "encodings",
+    "holds_secret",
     "known_secrets",
     "redact",
     "refresh_secrets",
@@ -67,12 +78,133 @@ def refresh_secrets() -> None:
     _known = None
 
 
-def scrub_text(text: str, secrets: list[str] | None = None) -> str:
-    """`text` with every known secret replaced by `[redacted]`."""
-    for secret in known_secrets() if secrets is None else secrets:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
+def encodings(secret: str) -> set[str]:
+    """The forms `secret` takes in text: raw or repr-escaped, each also JSON-escaped once or twice; URL-encoded."""
+    from urllib.parse import quote, quote_plus  # noqa: PLC0415 (only once there is a secret to encode)
+
+    escaped = secret.encode("unicode_escape").decode("ascii")
+    reprs = {secret, repr(secret)[1:-1], escaped, escaped.replace("'", "\\'"), escaped.replace('"', '\\"')}
+    forms: set[str] = set()
+    for form in reprs:  # a repr inside a JSON text (a tool's text result) is escaped again
+        once = json.dumps(form)[1:-1]
+        forms |= {form, once, json.dumps(form, ensure_ascii=False)[1:-1], json.dumps(once)[1:-1]}
+    for url in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
+        forms |= {url, re.sub(r"%[0-9A-F]{2}", lambda match: match.group().lower(), url)}
+    return {form for form in forms if len(form) >= _MINIMUM}
+
+
+_MARKS = ("...", "\u2026")
+"""What a truncated text puts where it cut: a secret's prefix before one (or its suffix after one) is redacted."""
+_MARK = re.compile("|".join(re.escape(mark) for mark in _MARKS))
+
+
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    whole: re.Pattern[str]
+    """Every form of every secret, longest first."""
+    heads: re.Pattern[str]
+    """The first 8 characters of each form: where a cut-short prefix may start."""
+    tails: re.Pattern[str]
+    """The last 8 characters of each form: where a suffix after a truncation may end."""
+    forms: tuple[str, ...]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """Where `text` holds a secret: whole forms, and prefixes or suffixes at a truncation."""
+        spans = [match.span() for match in self.whole.finditer(text)]
+        marks = [match.span() for match in _MARK.finditer(text)]
+        longest = len(self.forms[0])
+        for cut in [*(start for start, _ in marks), len(text)]:  # only just before a cut can a prefix end
+            for match in self.heads.finditer(text, max(0, cut - longest), cut):
+                end = self._prefix_end(text, match.start())
+                if end is not None:
+                    spans.append((match.start(), end))
+        for _, after in marks:  # and only just after a mark can a suffix start
+            for match in self.tails.finditer(text, after, after + longest):
+                start = self._suffix_start(text, match.end())
+                if start is not None:
+                    spans.append((start, match.end()))
+        return spans
+
+    def _prefix_end(self, text: str, start: int) -> int | None:
+        for form in self.forms:
+            length = _common_prefix(text, start, form)
+            end = start + length
+            if length >= _MINIMUM and (end == len(text) or text.startswith(_MARKS, end)):
+                return end
+        return None
+
+    def _suffix_start(self, text: str, end: int) -> int | None:
+        for form in self.forms:
+            length = _common_suffix(text, end, form)
+            start = end - length
+            if length >= _MINIMUM and any(text.endswith(mark, 0, start) for mark in _MARKS):
+                return start
+        return None
+
+
+def _common_prefix(text: str, start: int, form: str) -> int:
+    length = 0
+    limit = min(len(form), len(text) - start)
+    while length < limit and text[start + length] == form[length]:
+        length += 1
+    return length
+
+
+def _common_suffix(text: str, end: int, form: str) -> int:
+    length = 0
+    limit = min(len(form), end)
+    while length < limit and text[end - 1 - length] == form[-1 - length]:
+        length += 1
+    return length
+
+
+@functools.lru_cache(maxsize=16)
+def _matcher(secrets: tuple[str, ...]) -> _Matcher | None:
+    forms = sorted({form for secret in secrets for form in encodings(secret)}, key=lambda form: (-len(form), form))
+    if not forms:
+        return None
+    whole = re.compile("|".join(re.escape(form) for form in forms))
+    heads = sorted({form[:_MINIMUM] for form in forms})
+    tails = sorted({form[-_MINIMUM:] for form in forms})
+    return _Matcher(
+        whole,
+        re.compile("|".join(re.escape(head) for head in heads)),
+        re.compile("|".join(re.escape(tail) for tail in tails)),
+        tuple(forms),
+    )
+
+
+def scrub_text(text: str, secrets: Sequence[str] | None = None) -> str:
+    """`text` with every known secret, in any of its `encodings` or cut short at a truncation, as `[redacted]`."""
+    matcher = _matcher(tuple(known_secrets() if secrets is None else secrets))
+    if matcher is None:
+        return text
+    spans = matcher.spans(text)
+    if not spans:
+        return text
+    pieces: list[str] = []
+    cursor = 0
+    for start, end in _merged(spans):
+        pieces += [text[cursor:start], REDACTED]
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def holds_secret(text: str, secrets: Sequence[str] | None = None) -> bool:
+    """Whether `text` holds a known secret in any form `scrub_text` redacts."""
+    matcher = _matcher(tuple(known_secrets() if secrets is None else secrets))
+    return matcher is not None and bool(matcher.spans(text))
+
+
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def scrub(value: Any, secrets: list[str]) -> Any:

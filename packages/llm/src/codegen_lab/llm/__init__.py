@@ -13,64 +13,31 @@ Names are imported when first used, so that a server can check the key as it sta
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.common._lazy import lazy_exports as _lazy_exports
+from codegen_lab.common.exports import declared_exports as _declared_exports
 
 if TYPE_CHECKING:
-    from codegen_lab.llm._backends import AnthropicBackend, BackendError
-    from codegen_lab.llm._cache import ResponseCache, cache_key, default_cache_dir
-    from codegen_lab.llm._keys import anthropic_key
-    from codegen_lab.llm._reliability import CircuitBreaker, RateLimiter, backoff
-    from codegen_lab.llm._service import LLMService, ToolUsage
+    from codegen_lab.llm._backends import AnthropicBackend as AnthropicBackend, BackendError as BackendError
+    from codegen_lab.llm._cache import (
+        ResponseCache as ResponseCache,
+        cache_key as cache_key,
+        default_cache_dir as default_cache_dir,
+    )
+    from codegen_lab.llm._keys import anthropic_key as anthropic_key
+    from codegen_lab.llm._reliability import (
+        CircuitBreaker as CircuitBreaker,
+        RateLimiter as RateLimiter,
+        backoff as backoff,
+    )
+    from codegen_lab.llm._service import LLMService as LLMService, ToolUsage as ToolUsage
     from codegen_lab.llm._types import (
-        Completer,
-        Completion,
-        CompletionRequest,
-        LLMBackend,
-        Message,
-        StreamCallback,
-        Usage,
+        Completer as Completer,
+        Completion as Completion,
+        CompletionRequest as CompletionRequest,
+        LLMBackend as LLMBackend,
+        Message as Message,
+        StreamCallback as StreamCallback,
+        Usage as Usage,
     )
 
-__all__ = [
-    "AnthropicBackend",
-    "BackendError",
-    "CircuitBreaker",
-    "Completer",
-    "Completion",
-    "CompletionRequest",
-    "LLMBackend",
-    "LLMService",
-    "Message",
-    "RateLimiter",
-    "ResponseCache",
-    "StreamCallback",
-    "ToolUsage",
-    "Usage",
-    "anthropic_key",
-    "backoff",
-    "cache_key",
-    "default_cache_dir",
-]
 
-_HOMES = {
-    "AnthropicBackend": "codegen_lab.llm._backends",
-    "BackendError": "codegen_lab.llm._backends",
-    "anthropic_key": "codegen_lab.llm._keys",
-    "ResponseCache": "codegen_lab.llm._cache",
-    "cache_key": "codegen_lab.llm._cache",
-    "default_cache_dir": "codegen_lab.llm._cache",
-    "CircuitBreaker": "codegen_lab.llm._reliability",
-    "RateLimiter": "codegen_lab.llm._reliability",
-    "backoff": "codegen_lab.llm._reliability",
-    "LLMService": "codegen_lab.llm._service",
-    "ToolUsage": "codegen_lab.llm._service",
-    "Completer": "codegen_lab.llm._types",
-    "Completion": "codegen_lab.llm._types",
-    "CompletionRequest": "codegen_lab.llm._types",
-    "LLMBackend": "codegen_lab.llm._types",
-    "Message": "codegen_lab.llm._types",
-    "StreamCallback": "codegen_lab.llm._types",
-    "Usage": "codegen_lab.llm._types",
-}
-
-__getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-llm", _HOMES, __all__)
+__getattr__, __dir__ = _declared_exports(__name__, "codegen-lab-llm")

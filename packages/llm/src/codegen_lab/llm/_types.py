@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 __all__ = ["Completer", "Completion", "CompletionRequest", "LLMBackend", "Message", "StreamCallback", "Usage"]
 
@@ -73,8 +73,27 @@ class LLMBackend(Protocol):
 
 
 class Completer(Protocol):
-    """The small protocol libraries take when they can use an LLM (the server passes its `LLMService`)."""
+    """The protocol every package that can use a model takes; the server passes its `LLMService`.
 
-    async def complete(self, request: CompletionRequest, *, on_text: StreamCallback | None = None) -> Completion:
-        """Answer `request`."""
+    `tool` names the caller for usage accounting; `session` is the caller's MCP session, through which the
+    client's own model can answer (sampling); `on_text` receives the text as it streams in.
+    """
+
+    def available(self, session: Any = None) -> bool:
+        """Whether any backend could answer now."""
+        ...
+
+    async def complete(
+        self,
+        request: CompletionRequest,
+        *,
+        tool: str = ...,
+        session: Any = None,
+        on_text: StreamCallback | None = None,
+    ) -> Completion:
+        """Answer `request`.
+
+        Raises:
+            LLMUnavailableError: When no backend could answer.
+        """
         ...

@@ -10,7 +10,7 @@ imported when first used.
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.common._lazy import lazy_exports as _lazy_exports
+from codegen_lab.common.exports import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from codegen_lab.mcp_core._builtin import ServerInfo, ToolkitInfo
     from codegen_lab.mcp_core._compose import build_server
+    from codegen_lab.mcp_core._context import LoopCompleter, ServerContext
     from codegen_lab.mcp_core._discovery import (
         BUILTIN_TOOLKIT,
         ENTRY_POINT_GROUP,
@@ -40,10 +41,12 @@ __all__ = [
     "ENTRY_POINT_GROUP",
     "BearerAuth",
     "Context",
+    "LoopCompleter",
     "PromptSpec",
     "RateLimits",
     "ResourceSpec",
     "SamplingBackend",
+    "ServerContext",
     "ServerInfo",
     "ToolAnnotations",
     "ToolSpec",
@@ -69,6 +72,8 @@ _HOMES = {
     "ServerInfo": "codegen_lab.mcp_core._builtin",
     "ToolkitInfo": "codegen_lab.mcp_core._builtin",
     "build_server": "codegen_lab.mcp_core._compose",
+    "LoopCompleter": "codegen_lab.mcp_core._context",
+    "ServerContext": "codegen_lab.mcp_core._context",
     "BearerAuth": "codegen_lab.mcp_core._http",
     "http_app": "codegen_lab.mcp_core._http",
     "load_tokens": "codegen_lab.mcp_core._http",

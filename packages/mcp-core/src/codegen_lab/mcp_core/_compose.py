@@ -176,10 +176,10 @@ def _scrubbed(result: Any) -> Any:
     secrets = known_secrets()
     if not secrets or not isinstance(result, CallToolResult):
         return result
-    serialized = result.model_dump_json(by_alias=True)
-    if not any(secret in serialized for secret in secrets):
-        return result
-    return CallToolResult.model_validate(scrub(result.model_dump(by_alias=True, mode="json"), secrets))
+    # each string is scrubbed on its own: in a JSON dump a secret holding `"` or `\` is escaped once more
+    dumped = result.model_dump(by_alias=True, mode="json")
+    scrubbed = scrub(dumped, secrets)
+    return result if scrubbed == dumped else CallToolResult.model_validate(scrubbed)
 
 
 def _client_name(context: Any) -> str | None:

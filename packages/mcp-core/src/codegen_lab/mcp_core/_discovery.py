@@ -12,6 +12,7 @@ from codegen_lab.mcp_core._toolkit import Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.common._settings import Settings
+    from codegen_lab.mcp_core._context import ServerContext
 
 __all__ = ["BUILTIN_TOOLKIT", "ENTRY_POINT_GROUP", "ToolkitFactory", "discover_toolkits", "installed_toolkits"]
 
@@ -25,14 +26,15 @@ ENTRY_POINT_GROUP = "codegen_lab.toolkits"
 rules = "codegen_lab.rule_engine.mcp:toolkit"
 ```
 
-The object named is a `Toolkit`, or a callable that takes the `Settings` and returns one. The entry point's
-name is the toolkit's name.
+The object named is a `Toolkit`, or a callable that takes the `ServerContext` (the server's settings and model)
+and returns one. The entry point's name is the toolkit's name.
 """
 
 BUILTIN_TOOLKIT = "server"
 """The name of the toolkit that `build_server` always adds; no installed toolkit may take it."""
 
-ToolkitFactory = Callable[["Settings"], Toolkit]
+ToolkitFactory = Callable[["ServerContext"], Toolkit]
+"""Makes a toolkit from what the server passes: its settings, state folder and model."""
 
 
 def installed_toolkits() -> dict[str, EntryPoint]:
@@ -56,10 +58,11 @@ def installed_toolkits() -> dict[str, EntryPoint]:
     return dict(sorted(found.items()))
 
 
-def discover_toolkits(settings: Settings) -> list[Toolkit]:
+def discover_toolkits(settings: Settings, *, context: ServerContext | None = None) -> list[Toolkit]:
     """Load the installed toolkits that the settings ask for (`include`, `exclude`), in name order.
 
-    Toolkits that the settings leave out are not imported at all.
+    Toolkits that the settings leave out are not imported at all. A toolkit factory receives `context` (default:
+    the settings alone, with no model).
 
     Raises:
         SettingsError: When `include` or `exclude` names a toolkit that is not installed.
@@ -76,10 +79,14 @@ def discover_toolkits(settings: Settings) -> list[Toolkit]:
     ]
     if problems:
         raise SettingsError(problems)
-    return [load_toolkit(entry_point, settings) for name, entry_point in installed.items() if settings.wants(name)]
+    if context is None:
+        from codegen_lab.mcp_core._context import ServerContext  # noqa: PLC0415
+
+        context = ServerContext(settings)
+    return [load_toolkit(entry_point, context) for name, entry_point in installed.items() if settings.wants(name)]
 
 
-def load_toolkit(entry_point: EntryPoint, settings: Settings) -> Toolkit:
+def load_toolkit(entry_point: EntryPoint, context: ServerContext) -> Toolkit:
     """Import one toolkit's entry point and make its `Toolkit`.
 
     Raises:
@@ -88,7 +95,7 @@ def load_toolkit(entry_point: EntryPoint, settings: Settings) -> Toolkit:
     hint = f"uninstall {_package(entry_point)} or exclude the toolkit (CODEGEN_LAB_EXCLUDE={entry_point.name})"
     try:
         loaded: object = entry_point.load()
-        toolkit = loaded(settings) if callable(loaded) and not isinstance(loaded, Toolkit) else loaded
+        toolkit = loaded(context) if callable(loaded) and not isinstance(loaded, Toolkit) else loaded
     except Exception as exc:
         logger.debug("toolkit %s failed to load", entry_point.name, exc_info=exc)
         raise ToolkitError(

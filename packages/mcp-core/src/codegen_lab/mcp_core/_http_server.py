@@ -142,6 +142,9 @@ def uvicorn_config(app: Any, settings: Settings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        # no access log (it would print query strings), and uvicorn's own loggers reach the redacting handler
+        log_config=None,
+        access_log=False,
         http=guarded_protocol(settings),
         ws="none",
         timeout_keep_alive=settings.http_keep_alive,  # pyright: ignore[reportArgumentType]

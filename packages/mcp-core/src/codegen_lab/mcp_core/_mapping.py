@@ -12,7 +12,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from codegen_lab.common.errors import CodegenLabError, UsageError
-from codegen_lab.common.secrets import known_secrets, scrub_text
+from codegen_lab.common.secrets import holds_secret, scrub_text
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -42,7 +42,7 @@ def map_exception(exc: BaseException, *, kind: Literal["tool", "resource", "prom
     wrapped = isinstance(exc, ToolError | ResourceError) and exc.__cause__ is not None
     cause = exc.__cause__ if wrapped and exc.__cause__ is not None else exc
     if isinstance(cause, MCPError):
-        if any(secret in cause.error.message for secret in known_secrets()):
+        if holds_secret(cause.error.message):
             return MCPError(code=cause.error.code, message=scrub_text(cause.error.message))
         return cause
 

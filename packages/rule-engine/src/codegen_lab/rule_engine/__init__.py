@@ -15,103 +15,63 @@ Example:
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.common._lazy import lazy_exports as _lazy_exports
+from codegen_lab.common.exports import declared_exports as _declared_exports
 
 if TYPE_CHECKING:
-    from codegen_lab.rule_engine._document import Document, parse_document
-    from codegen_lab.rule_engine._engine import Attachment, Explanation, RuleEngine, resolve_inside
-    from codegen_lab.rule_engine._formats import FORMAT_ENTRY_POINT_GROUP, Interpretation, RuleFormat, formats
-    from codegen_lab.rule_engine._globs import Globs, normalise_globs, render_globs
-    from codegen_lab.rule_engine._lint import CHECKS, Check, LintReport, ValidationResult, fix_text, lint, validate_rule
-    from codegen_lab.rule_engine._matcher import CompiledRules, PatternMatch, glob_flags, scoped_pattern
-    from codegen_lab.rule_engine._model import Diagnostic, GlobShape, ParseMode, Reference, Rule, RuleType, Severity
-    from codegen_lab.rule_engine._reader import read_rule, rule_from_text
-    from codegen_lab.rule_engine._write import ChangeSet, revert_last
-    from codegen_lab.rule_engine.errors import RuleEngineUsageError, RuleWriteError
+    from codegen_lab.rule_engine._document import Document as Document, parse_document as parse_document
+    from codegen_lab.rule_engine._engine import (
+        Attachment as Attachment,
+        Explanation as Explanation,
+        RuleEngine as RuleEngine,
+        resolve_inside as resolve_inside,
+    )
+    from codegen_lab.rule_engine._formats import (
+        FORMAT_ENTRY_POINT_GROUP as FORMAT_ENTRY_POINT_GROUP,
+        Interpretation as Interpretation,
+        RuleFormat as RuleFormat,
+        formats as formats,
+    )
+    from codegen_lab.rule_engine._globs import (
+        Globs as Globs,
+        normalise_globs as normalise_globs,
+        render_globs as render_globs,
+    )
+    from codegen_lab.rule_engine._index import RuleIndex as RuleIndex
+    from codegen_lab.rule_engine._lint import (
+        CHECKS as CHECKS,
+        Check as Check,
+        LintReport as LintReport,
+        ValidationResult as ValidationResult,
+        fix_text as fix_text,
+        lint as lint,
+        validate_rule as validate_rule,
+    )
+    from codegen_lab.rule_engine._matcher import (
+        CompiledRules as CompiledRules,
+        PatternMatch as PatternMatch,
+        glob_flags as glob_flags,
+        scoped_pattern as scoped_pattern,
+    )
+    from codegen_lab.rule_engine._model import (
+        Diagnostic as Diagnostic,
+        GlobShape as GlobShape,
+        ParseMode as ParseMode,
+        Reference as Reference,
+        Rule as Rule,
+        RuleType as RuleType,
+        Severity as Severity,
+    )
+    from codegen_lab.rule_engine._reader import read_rule as read_rule, rule_from_text as rule_from_text
+    from codegen_lab.rule_engine._render import Rendering as Rendering
+    from codegen_lab.rule_engine._unicode import HiddenCharacter as HiddenCharacter, sanitize_text as sanitize_text
+    from codegen_lab.rule_engine._write import ChangeSet as ChangeSet, revert_last as revert_last
+    from codegen_lab.rule_engine.errors import (
+        RuleEngineUsageError as RuleEngineUsageError,
+        RuleWriteError as RuleWriteError,
+    )
 
 __version__: str
 """The installed version of codegen-lab-rule-engine, read from its metadata when first asked for."""
 
-__all__ = [
-    "CHECKS",
-    "FORMAT_ENTRY_POINT_GROUP",
-    "Attachment",
-    "ChangeSet",
-    "Check",
-    "CompiledRules",
-    "Diagnostic",
-    "Document",
-    "Explanation",
-    "GlobShape",
-    "Globs",
-    "Interpretation",
-    "LintReport",
-    "ParseMode",
-    "PatternMatch",
-    "Reference",
-    "Rule",
-    "RuleEngine",
-    "RuleEngineUsageError",
-    "RuleFormat",
-    "RuleType",
-    "RuleWriteError",
-    "Severity",
-    "ValidationResult",
-    "__version__",
-    "fix_text",
-    "formats",
-    "glob_flags",
-    "lint",
-    "normalise_globs",
-    "parse_document",
-    "read_rule",
-    "render_globs",
-    "resolve_inside",
-    "revert_last",
-    "rule_from_text",
-    "scoped_pattern",
-    "validate_rule",
-]
 
-
-_HOMES = {
-    "Document": "codegen_lab.rule_engine._document",
-    "parse_document": "codegen_lab.rule_engine._document",
-    "Attachment": "codegen_lab.rule_engine._engine",
-    "Explanation": "codegen_lab.rule_engine._engine",
-    "RuleEngine": "codegen_lab.rule_engine._engine",
-    "resolve_inside": "codegen_lab.rule_engine._engine",
-    "FORMAT_ENTRY_POINT_GROUP": "codegen_lab.rule_engine._formats",
-    "Interpretation": "codegen_lab.rule_engine._formats",
-    "RuleFormat": "codegen_lab.rule_engine._formats",
-    "formats": "codegen_lab.rule_engine._formats",
-    "Globs": "codegen_lab.rule_engine._globs",
-    "normalise_globs": "codegen_lab.rule_engine._globs",
-    "render_globs": "codegen_lab.rule_engine._globs",
-    "CHECKS": "codegen_lab.rule_engine._lint",
-    "Check": "codegen_lab.rule_engine._lint",
-    "LintReport": "codegen_lab.rule_engine._lint",
-    "ValidationResult": "codegen_lab.rule_engine._lint",
-    "fix_text": "codegen_lab.rule_engine._lint",
-    "lint": "codegen_lab.rule_engine._lint",
-    "validate_rule": "codegen_lab.rule_engine._lint",
-    "CompiledRules": "codegen_lab.rule_engine._matcher",
-    "PatternMatch": "codegen_lab.rule_engine._matcher",
-    "glob_flags": "codegen_lab.rule_engine._matcher",
-    "scoped_pattern": "codegen_lab.rule_engine._matcher",
-    "Diagnostic": "codegen_lab.rule_engine._model",
-    "GlobShape": "codegen_lab.rule_engine._model",
-    "ParseMode": "codegen_lab.rule_engine._model",
-    "Reference": "codegen_lab.rule_engine._model",
-    "Rule": "codegen_lab.rule_engine._model",
-    "RuleType": "codegen_lab.rule_engine._model",
-    "Severity": "codegen_lab.rule_engine._model",
-    "read_rule": "codegen_lab.rule_engine._reader",
-    "rule_from_text": "codegen_lab.rule_engine._reader",
-    "ChangeSet": "codegen_lab.rule_engine._write",
-    "revert_last": "codegen_lab.rule_engine._write",
-    "RuleEngineUsageError": "codegen_lab.rule_engine.errors",
-    "RuleWriteError": "codegen_lab.rule_engine.errors",
-}
-
-__getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-rule-engine", _HOMES, __all__)
+__getattr__, __dir__ = _declared_exports(__name__, "codegen-lab-rule-engine")

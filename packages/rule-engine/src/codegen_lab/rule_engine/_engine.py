@@ -9,14 +9,14 @@ from typing import Any
 
 from codegen_lab.rule_engine._discovery import discover
 from codegen_lab.rule_engine._matcher import CompiledRules
-from codegen_lab.rule_engine._model import Rule, RuleType
+from codegen_lab.rule_engine._model import Diagnostic, Rule, RuleType
 from codegen_lab.rule_engine._reader import read_rule
+from codegen_lab.rule_engine._render import DEFAULT_BUDGET, REFERENCE_CAP, Rendering, capped as _capped, render_rules
+from codegen_lab.rule_engine._unicode import clean
 from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
 __all__ = ["Attachment", "Explanation", "RuleEngine", "resolve_inside"]
 
-REFERENCE_CAP = 20_000
-"""Characters of one `@file` reference included when rendering."""
 RENDER_CAP = 200_000
 """Characters of rendered text at most."""
 
@@ -59,15 +59,20 @@ def resolve_inside(root: Path, path: str | Path) -> Path:
     """`path` (relative to `root`, or absolute) as an absolute path inside `root`, symbolic links resolved.
 
     Raises:
-        RuleEngineUsageError: When the path leaves the root (`..`, an absolute path elsewhere, a link out of it)
-            or holds a NUL byte.
+        RuleEngineUsageError: When the path leaves the root (`..`, an absolute path elsewhere, a link out of it),
+            goes through a symbolic link loop or holds a NUL byte.
     """
     text = str(path)
     if "\0" in text:
         raise RuleEngineUsageError(f"path {text!r} holds a NUL byte")
     root = root.resolve()
     candidate = Path(text).expanduser()
-    resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    try:
+        resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    except (OSError, RuntimeError) as exc:  # Python 3.12 raises RuntimeError for a symbolic link loop
+        raise RuleEngineUsageError(
+            f"path {text!r} cannot be resolved: {exc}", hint="A symbolic link on the way loops; give another path"
+        ) from exc
     if resolved != root and not resolved.is_relative_to(root):
         raise RuleEngineUsageError(
             f"path {text!r} is outside the root {root}", hint="Give a path inside the root, relative to it or absolute"
@@ -93,8 +98,14 @@ class RuleEngine:
         *,
         ignored: Sequence[Path] = (),
         repository_paths: Sequence[str] = (),
+        notes: Sequence[Diagnostic] = (),
+        folders: Sequence[Path] = (),
     ) -> None:
         self.root = root.resolve()
+        self.notes = tuple(notes)
+        """What discovery skipped (symbolic link loops, deep trees) and files not read where they are."""
+        self.folders = tuple(folders)
+        """The folders discovery read (what `RuleIndex` watches for changes)."""
         self.rules = tuple(sorted(rules, key=lambda rule: (rule.scope.count("/") if rule.scope else -1, rule.relpath)))
         self.ignored = tuple(ignored)
         self.repository_paths = tuple(repository_paths)
@@ -132,14 +143,24 @@ class RuleEngine:
             rules.append(read_rule(path, root_path, fmt))
             if progress is not None:
                 progress(len(rules), len(found.rules))
-        return cls(root_path, rules, ignored=found.ignored, repository_paths=found.paths)
+        return cls(
+            root_path,
+            rules,
+            ignored=found.ignored,
+            repository_paths=found.paths,
+            notes=found.notes,
+            folders=found.folders,
+        )
 
     @property
     def matcher(self) -> CompiledRules:
         """The compiled patterns of the auto-attached rules, built on first use."""
         if self._matcher is None:
             self._matcher = CompiledRules(
-                [(rule.scope, rule.globs if rule.type is RuleType.AUTO_ATTACHED else ()) for rule in self.rules]
+                [
+                    (rule.scope, _live_globs(rule) if rule.type is RuleType.AUTO_ATTACHED else (), rule.anchored)
+                    for rule in self.rules
+                ]
             )
         return self._matcher
 
@@ -195,36 +216,50 @@ class RuleEngine:
         """
         rule = self.rule(rule_id)
         limit = int((context or {}).get("max_chars", RENDER_CAP))
-        return _capped(self._rule_text(rule), limit)
+        return clean(_capped(self._rule_text(rule), limit))
 
-    def render(self, paths: Iterable[str | Path], request: str | None = None, *, max_chars: int = RENDER_CAP) -> str:
-        """The rules an assistant should follow for the files in focus, in order, as one text.
+    def render(
+        self,
+        paths: Iterable[str | Path],
+        request: str | None = None,
+        *,
+        max_chars: int = RENDER_CAP,
+        budget: int = DEFAULT_BUDGET,
+        inline_references: bool = False,
+    ) -> str:
+        """The rules an assistant should follow for the files in focus, in order, as one text (see `render_context`)."""
+        return self.render_context(
+            paths, request, max_chars=max_chars, budget=budget, inline_references=inline_references
+        ).text
 
-        Always-on rules come first (the root's, then nested ones), then the rules attached by a pattern; each
-        with its `@file` references resolved one level deep, inside the root. Agent-requested rules are listed
-        with their descriptions. The text is capped at `max_chars`.
+    def render_context(
+        self,
+        paths: Iterable[str | Path],
+        request: str | None = None,
+        *,
+        budget: int = DEFAULT_BUDGET,
+        inline_references: bool = False,
+        max_chars: int = RENDER_CAP,
+    ) -> Rendering:
+        """The rules for the files in focus as one text within `budget` tokens, and what it holds and leaves out.
+
+        In priority order: the always-on rules in scope (the root's, then nested ones), the rules attached by a
+        pattern, the agent-requested rules by description, then the other rules by name. A rule that does not fit
+        is left out whole and listed (`omitted`, `truncated`). `@file` and `mdc:` references are listed, not
+        inlined, unless `inline_references`. Rules that are the same file (a `CLAUDE.md` link to `AGENTS.md`) or
+        the same text go in once. The text is free of hidden Unicode (`sanitize_text`) and at most `max_chars`.
+
+        Example:
+            ```python
+            result = RuleEngine.load(".").render_context(["src/app.py"], budget=2_000)
+            print(result.text, result.omitted)
+            ```
         """
-        focus = [self.relative(path) for path in paths]
-        chosen: dict[str, Rule] = {}
-        for relpath in focus:
-            for rule in self.rules_for(relpath):
-                chosen.setdefault(rule.relpath, rule)
-        ordered = sorted(chosen.values(), key=lambda rule: (rule.type is not RuleType.ALWAYS, self.rules.index(rule)))
-        parts: list[str] = []
-        if request:
-            parts.append(f"# Request\n\n{request.strip()}\n")
-        if focus:
-            parts.append("# Files in focus\n\n" + "\n".join(f"- {relpath}" for relpath in focus) + "\n")
-        for rule in ordered:
-            heading = f"# Rule: {rule.name} ({rule.relpath}, {rule.type})"
-            parts.append(f"{heading}\n\n{self._rule_text(rule).strip()}\n")
-        requested = [
-            rule for rule in self.rules if rule.type is RuleType.AGENT_REQUESTED and rule.relpath not in chosen
-        ]
-        if requested:
-            listed = "\n".join(f"- {rule.name} ({rule.relpath}): {rule.description}" for rule in requested)
-            parts.append(f"# Rules available on request\n\n{listed}\n")
-        return _capped("\n".join(parts), max_chars)
+        result = render_rules(self, paths, request, budget=budget, inline_references=inline_references)
+        if len(result.text) > max_chars:
+            result.text = _capped(result.text, max_chars)
+            result.truncated = True
+        return result
 
     def _rule_text(self, rule: Rule) -> str:
         text = rule.body
@@ -251,6 +286,11 @@ class RuleEngine:
         return None
 
 
+def _live_globs(rule: Rule) -> tuple[str, ...]:
+    """The patterns that can match: not those the assistant reads in a dead form (`Rule.dead_globs`)."""
+    return tuple(pattern for pattern in rule.globs if pattern not in rule.dead_globs) if rule.dead_globs else rule.globs
+
+
 def _in_scope(relpath: str, scope: str) -> bool:
     return not scope or relpath == scope or relpath.startswith(scope + "/")
 
@@ -270,14 +310,12 @@ def _verdict(rule: Rule, relpath: str, pattern: str | None, excluded_by: str | N
             if excluded_by is not None:
                 return Attachment(rule, False, f"excluded by the negated pattern {excluded_by}")
             shown = ", ".join(rule.globs) or "none"
-            return Attachment(rule, False, f"no pattern matched (globs: {shown})")
+            dead = "".join(
+                f"; {pattern} follows a comma and a space, which Cursor keeps, so it matches nothing"
+                for pattern in rule.dead_globs
+            )
+            return Attachment(rule, False, f"no pattern matched (globs: {shown}){dead}")
         case RuleType.AGENT_REQUESTED:
             return Attachment(rule, False, "agent-requested only: the agent reads its description and decides")
         case RuleType.MANUAL:
             return Attachment(rule, False, f"manual: attached only when mentioned as @{rule.name}")
-
-
-def _capped(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + f"\n\n[... cut at {limit:,} characters of {len(text):,}]"

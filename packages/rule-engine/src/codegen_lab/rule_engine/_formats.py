@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
-from codegen_lab.rule_engine._document import FieldSpan, read_value
-from codegen_lab.rule_engine._globs import Globs, globs_from_span, normalise_globs
+from codegen_lab.rule_engine._document import FieldSpan, read_value, split_outside_braces
+from codegen_lab.rule_engine._globs import Globs, globs_from_span, normalise_globs, normalise_pattern
 from codegen_lab.rule_engine._model import GlobShape, RuleType
 
 __all__ = ["FORMAT_ENTRY_POINT_GROUP", "Interpretation", "RuleFormat", "builtin_formats", "formats"]
@@ -35,6 +35,8 @@ class Interpretation:
     always_apply: bool
     type: RuleType | None = None
     """Set when the format says the type itself (Windsurf's `trigger`, Kiro's `inclusion`)."""
+    dead: tuple[str, ...] = ()
+    """Patterns the assistant reads in a form that matches nothing (Cursor: written after `, ` with a space)."""
 
 
 @runtime_checkable
@@ -122,6 +124,10 @@ class _Format:
     known_keys: frozenset[str] = frozenset()
     expects_frontmatter: bool = False
     name_from_folder: bool = False
+    anchored: bool = False
+    """Patterns match paths relative to the workspace root (`*.ts` is a root file only), not at any depth."""
+    yaml_only: bool = False
+    """The assistant reads the frontmatter with a YAML parser only: when it is not valid YAML, it is ignored."""
 
     def claims(self, relpath: str) -> bool:
         return self.pattern.fullmatch(relpath) is not None
@@ -150,11 +156,21 @@ class _Cursor(_Format):
         # 1.2 boolean (`true`, not `"true"` nor `yes`).
         span = spans.get("alwaysApply")
         always = read_value(span).value if span is not None else data.get("alwaysApply")
+        globs = _globs(data, spans, "globs", keep_quotes=True)
         return Interpretation(
-            _text(data.get("description")),
-            _globs(data, spans, "globs", keep_quotes=True),
-            always_apply=always is True,
+            _text(data.get("description")), globs, always_apply=always is True, dead=_after_a_space(spans.get("globs"))
         )
+
+
+def _after_a_space(span: FieldSpan | None) -> tuple[str, ...]:
+    """In `globs: a, b`, the patterns after a comma and a space: Cursor keeps the space, so ` b` matches nothing."""
+    if span is None:
+        return ()
+    read = read_value(span, keep_quotes=True)
+    if read.flow_list or read.block_list or not isinstance(read.value, str):
+        return ()
+    parts = split_outside_braces(read.value)
+    return tuple(normalise_pattern(part) for part in parts[1:] if part[:1].isspace() and part.strip())
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +178,33 @@ class _Copilot(_Format):
     def interpret(self, data: Mapping[str, Any], spans: Mapping[str, FieldSpan]) -> Interpretation:
         globs = _globs(data, spans, "applyTo")
         return Interpretation(_text(data.get("description")), globs, always_apply=False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Cline(_Format):
+    def interpret(self, data: Mapping[str, Any], spans: Mapping[str, FieldSpan]) -> Interpretation:
+        # Cline: `paths` is a condition only as a list of non-empty strings; any other value is ignored (the rule
+        # is always on); `paths: []` matches nothing, so the rule is never used.
+        description = _text(data.get("description"))
+        value = data.get("paths", _MISSING)
+        if value is _MISSING or not _string_list(value):
+            return Interpretation(description, Globs((), GlobShape.ABSENT), always_apply=True, type=RuleType.ALWAYS)
+        patterns = cast("list[str]", value)
+        globs = normalise_globs([pattern for pattern in patterns if pattern.strip()], shape=GlobShape.FLOW)
+        if not globs.patterns:
+            return Interpretation(description, globs, always_apply=False, type=RuleType.MANUAL)
+        return Interpretation(description, globs, always_apply=False)
+
+
+_MISSING = object()
+
+
+def _string_list(value: object) -> bool:
+    """Whether `value` is what Cline takes for `paths`: a list of non-empty strings."""
+    if not isinstance(value, list):
+        return False
+    items = cast("list[object]", value)
+    return all(isinstance(item, str) and item for item in items)
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,7 +263,8 @@ def builtin_formats() -> tuple[RuleFormat, ...]:
             expects_frontmatter=True,
             name_from_folder=True,
         ),
-        _Format("cursorrules", "Cursor legacy (.cursorrules)", re.compile(_NESTED + r"\.cursorrules"), "scope"),
+        # Cursor, Windsurf and Cline read their legacy file (and Cline its folder) at the workspace root only.
+        _Format("cursorrules", "Cursor legacy (.cursorrules)", re.compile(r"\.cursorrules"), None),
         _Format("agents-md", "AGENTS.md", re.compile(_NESTED + r"AGENTS\.md"), "scope"),
         _Format(
             "claude-rules",
@@ -250,14 +294,17 @@ def builtin_formats() -> tuple[RuleFormat, ...]:
             frozenset({"trigger", "globs", "description"}),
             expects_frontmatter=True,
         ),
-        _Format("windsurfrules", "Windsurf legacy (.windsurfrules)", re.compile(_NESTED + r"\.windsurfrules"), "scope"),
-        _Format(
+        _Format("windsurfrules", "Windsurf legacy (.windsurfrules)", re.compile(r"\.windsurfrules"), None),
+        _Cline(
             "cline",
             "Cline rule",
-            re.compile(_NESTED + r"\.clinerules(?:/(?:[^/]+/)*[^/]+\.(?:md|txt))?"),
-            "scope",
+            # Every file of the folder, but not workflows/, hooks/ nor skills/ (Cline's own exclusions).
+            re.compile(r"\.clinerules(?:/(?!(?:workflows|hooks|skills)/)(?:[^/]+/)*[^/]+)?"),
+            None,
             "paths",
             frozenset({"paths", "description"}),
+            anchored=True,
+            yaml_only=True,
         ),
         _Format("gemini-md", "GEMINI.md", re.compile(_NESTED + r"GEMINI\.md"), "scope"),
         _Kiro(

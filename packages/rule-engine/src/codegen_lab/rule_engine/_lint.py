@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -11,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from codegen_lab.rule_engine._document import Document, FieldSpan, parse_document, read_value, split_outside_braces
 from codegen_lab.rule_engine._matcher import CompiledRules
-from codegen_lab.rule_engine._model import Diagnostic, GlobShape, Rule, RuleType, Severity
+from codegen_lab.rule_engine._model import Diagnostic, GlobShape, Rule, RuleType, Severity, estimate_tokens
+from codegen_lab.rule_engine._unicode import HiddenCharacter, sanitize_text
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine
@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["CHECKS", "Check", "LintReport", "ValidationResult", "fix_text", "lint", "validate_rule"]
 
 MAX_LINES = 500
-HIDDEN = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u180e\U000e0000-\U000e007f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +51,12 @@ CHECKS: dict[str, Check] = {
         Check("RE015", Severity.WARNING, "@file reference to a file that does not exist"),
         Check("RE016", Severity.WARNING, "mdc: link to a file that does not exist"),
         Check("RE017", Severity.WARNING, "two rules share a name across nested folders"),
-        Check("RE018", Severity.ERROR, "hidden Unicode (bidirectional, zero-width or tag characters)", fixable=True),
+        Check(
+            "RE018",
+            Severity.ERROR,
+            "hidden Unicode (bidi, tag, zero-width, variation-selector or filler characters)",
+            fixable=True,
+        ),
         Check("RE019", Severity.INFO, "unknown frontmatter key"),
         Check("RE020", Severity.WARNING, "tab in the frontmatter (YAML forbids tabs for indentation)", fixable=True),
         Check("RE021", Severity.WARNING, "rule without a body"),
@@ -60,6 +64,8 @@ CHECKS: dict[str, Check] = {
         Check("RE023", Severity.WARNING, "glob reaches outside the rule's scope"),
         Check("RE024", Severity.WARNING, "file is unreadable or not valid UTF-8"),
         Check("RE025", Severity.WARNING, "frontmatter value of the wrong type"),
+        Check("RE026", Severity.WARNING, "part of the tree not walked (symbolic link loop, too deep, unreadable)"),
+        Check("RE027", Severity.WARNING, "a rule file its assistant does not read where it is"),
     )
 }
 
@@ -114,11 +120,6 @@ def _diagnostic(code: str, rule: Rule, message: str, line: int | None = None) ->
     return Diagnostic(code, check.severity, message, rule.relpath, line, check.fixable)
 
 
-def estimate_tokens(text: str) -> int:
-    """A rough token count: about four characters a token, as tokenizers give for English prose and code."""
-    return (len(text) + 3) // 4
-
-
 def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noqa: PLR0912 (one place per check)
     is_cursor = rule.format in {"cursor-mdc", "cursor-rule-md"}
     spans = document.fields
@@ -163,6 +164,8 @@ def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noq
     for key in rule.unknown_keys:
         span = spans.get(key)
         yield _diagnostic("RE019", rule, f"{key} is not a key {rule.format} reads", span.start + 1 if span else None)
+    if rule.format == "cline" and "paths" in rule.frontmatter:
+        yield from _cline_paths(rule, spans)
     if "description" in rule.frontmatter and not isinstance(rule.frontmatter["description"], (str, type(None))):
         kind = type(rule.frontmatter["description"]).__name__
         yield _diagnostic("RE025", rule, f"description is a {kind}, not text", _line(spans, "description"))
@@ -182,6 +185,20 @@ def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noq
     yield from _hidden_unicode(rule, document)
 
 
+def _cline_paths(rule: Rule, spans: dict[str, FieldSpan]) -> Iterator[Diagnostic]:
+    line = _line(spans, "paths")
+    if rule.type is RuleType.ALWAYS:
+        kind = type(rule.frontmatter["paths"]).__name__
+        yield _diagnostic(
+            "RE025",
+            rule,
+            f"paths is a {kind}, not a list of non-empty strings: Cline ignores it and the rule is always on",
+            line,
+        )
+    elif rule.type is RuleType.MANUAL:
+        yield _diagnostic("RE025", rule, "paths is an empty list: Cline never uses this rule", line)
+
+
 def _line(spans: dict[str, FieldSpan], key: str) -> int | None:
     span = spans.get(key)
     return span.start + 1 if span else None
@@ -197,16 +214,22 @@ def _glob_text_checks(rule: Rule, span: FieldSpan) -> Iterator[Diagnostic]:
     several = not read.flow_list and not read.block_list and len(split_outside_braces(text)) > 1
     if several and re.search(r",[ \t]+\S", text):
         yield _diagnostic(
-            "RE006", rule, "a space after a comma in globs; Cursor may read it as part of the glob", span.start + 1
+            "RE006",
+            rule,
+            f"a space after a comma in globs: Cursor keeps it, so {', '.join(rule.dead_globs) or 'the next pattern'}"
+            " matches nothing",
+            span.start + 1,
         )
 
 
 def _hidden_unicode(rule: Rule, document: Document) -> Iterator[Diagnostic]:
-    for index, line in enumerate(document.lines):
-        found = HIDDEN.findall(line)
-        if found:
-            names = ", ".join(sorted({f"U+{ord(char):04X} {unicodedata.name(char, 'TAG')}" for char in found}))
-            yield _diagnostic("RE018", rule, f"hidden characters that can smuggle instructions: {names}", index + 1)
+    _, found = sanitize_text("".join(document.lines))
+    by_line: dict[int, list[HiddenCharacter]] = {}
+    for hidden in found:
+        by_line.setdefault(hidden.line, []).append(hidden)
+    for line, chars in by_line.items():
+        names = ", ".join(sorted({char.label for char in chars}))
+        yield _diagnostic("RE018", rule, f"hidden characters that can smuggle instructions: {names}", line)
 
 
 def validate_rule(rule: Rule) -> ValidationResult:
@@ -224,30 +247,48 @@ def lint(engine: RuleEngine, *, fix: bool = False, write: Callable[[Rule, str], 
     Args:
         engine: The repository's rules.
         fix: Rewrite files whose diagnostics have a safe fix (through `write`), then report what remains.
-        write: How a fixed text is written (default: an atomic write with a backup).
+        write: How a fixed text is written (default: atomic writes with backups, all of the run one change set
+            that one `revert` takes back).
     """
+    if fix and write is None:
+        from codegen_lab.rule_engine._write import journaled_writes  # noqa: PLC0415
+
+        with journaled_writes(engine.root, "rules lint --fix") as journaled:
+            return lint(engine, fix=True, write=lambda rule, text: journaled(rule.path, text))
     diagnostics: list[Diagnostic] = []
     fixed: list[str] = []
     for rule in engine.rules:
         result = validate_rule(rule)
-        if fix and any(d.fixable for d in result.diagnostics):
+        if write is not None and fix and any(d.fixable for d in result.diagnostics):
             original = rule.path.read_text(encoding="utf-8")
             repaired = fix_text(original, rule)
             if repaired != original:
-                if write is None:
-                    from codegen_lab.rule_engine._write import write_atomically  # noqa: PLC0415
-
-                    write_atomically(rule.path, repaired, root=engine.root)
-                else:
-                    write(rule, repaired)
+                write(rule, repaired)
                 fixed.append(rule.relpath)
                 rule = _reread(engine, rule)  # noqa: PLW2901 (report what is left after the fix)
                 result = validate_rule(rule)
         diagnostics.extend(result.diagnostics)
     diagnostics.extend(_repository_checks(engine))
-    tokens = sum(estimate_tokens(rule.body) for rule in engine.rules if rule.type is RuleType.ALWAYS)
+    tokens = always_on_tokens(engine.rules)
     diagnostics.sort(key=lambda d: (d.path, d.line or 0, d.code))
     return LintReport(diagnostics, files=len(engine.rules) + len(engine.ignored), always_on_tokens=tokens, fixed=fixed)
+
+
+def always_on_tokens(rules: Iterable[Rule]) -> int:
+    """About how many tokens the always-on rules cost a request, each file counted once.
+
+    A `CLAUDE.md` that is a symbolic link to `AGENTS.md` (or holds the same text) reaches the model once.
+    """
+    seen: set[str] = set()
+    total = 0
+    for rule in rules:
+        if rule.type is not RuleType.ALWAYS:
+            continue
+        text = rule.body.strip()
+        if text not in seen:
+            seen.add(text)
+            total += estimate_tokens(rule.body)
+    return total
 
 
 def _reread(engine: RuleEngine, rule: Rule) -> Rule:
@@ -259,6 +300,7 @@ def _reread(engine: RuleEngine, rule: Rule) -> Rule:
 
 
 def _repository_checks(engine: RuleEngine) -> Iterator[Diagnostic]:
+    yield from engine.notes
     for path in engine.ignored:
         relpath = path.relative_to(engine.root).as_posix()
         check = CHECKS["RE011"]
@@ -289,13 +331,25 @@ def _dead_globs(engine: RuleEngine) -> Iterator[Diagnostic]:
     if not candidates or not engine.repository_paths:
         return
     matcher = CompiledRules([(rule.scope, [p for p in rule.globs if not p.startswith("!")]) for rule in candidates])
-    live: set[tuple[int, str]] = set()
-    for path in engine.repository_paths:
-        live.update((hit.rule, hit.pattern) for hit in matcher.match(path))
+    live = matcher.live(engine.repository_paths)
     for index, rule in enumerate(candidates):
         for pattern in rule.globs:
-            if not pattern.startswith("!") and (index, pattern) not in live:
-                yield _diagnostic("RE008", rule, f"{pattern} matches no file in the repository")
+            if not pattern.startswith("!") and pattern not in rule.dead_globs and (index, pattern) not in live:
+                message = f"{pattern} matches no file in the repository"
+                yield _diagnostic("RE008", rule, message, _pattern_line(rule, pattern))
+
+
+def _pattern_line(rule: Rule, pattern: str) -> int | None:
+    """The frontmatter line that holds `pattern` (the first line of the frontmatter when none holds it as is)."""
+    try:
+        document = parse_document(rule.path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return None
+    if document.frontmatter is None:
+        return None
+    start, end = document.frontmatter
+    bare = pattern.strip("\"'")
+    return next((index + 1 for index in range(start + 1, end) if bare in document.lines[index]), start + 2)
 
 
 def _unresolved_references(engine: RuleEngine) -> Iterator[Diagnostic]:
@@ -313,7 +367,7 @@ def fix_text(text: str, rule: Rule) -> str:
     Hidden characters removed, tabs in the frontmatter made spaces, a quoted boolean unquoted, quotes taken off
     globs, spaces after commas in globs removed.
     """
-    text = HIDDEN.sub("", text)
+    text, _ = sanitize_text(text)
     document = parse_document(text)
     if document.frontmatter is not None:
         start, end = document.frontmatter

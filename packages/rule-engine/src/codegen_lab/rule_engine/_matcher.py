@@ -10,7 +10,7 @@ folders; `{a,b}` alternates; a leading `!` excludes.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["CompiledRules", "PatternMatch", "glob_flags", "scoped_pattern"]
@@ -25,12 +25,15 @@ def glob_flags() -> int:
     return glob.GLOBSTAR | glob.BRACE | glob.DOTGLOB
 
 
-def scoped_pattern(pattern: str, scope: str) -> str:
-    """The pattern relative to the root: `*.py` in scope `api` is `api/**/*.py`; `src/*.py` is `api/src/*.py`."""
-    anchored = pattern if "/" in pattern.rstrip("/") else f"**/{pattern}"
-    if anchored.endswith("/"):
-        anchored += "**"
-    return f"{scope}/{anchored}" if scope else anchored
+def scoped_pattern(pattern: str, scope: str, *, anchored: bool = False) -> str:
+    """The pattern relative to the root: `*.py` in scope `api` is `api/**/*.py`; `src/*.py` is `api/src/*.py`.
+
+    With `anchored` (Cline's picomatch semantics), a pattern without `/` is not floated: `*.py` is `api/*.py`.
+    """
+    placed = pattern if anchored or "/" in pattern.rstrip("/") else f"**/{pattern}"
+    if placed.endswith("/"):
+        placed += "**"
+    return f"{scope}/{placed}" if scope else placed
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,25 +66,28 @@ class CompiledRules:
     extension (`.py`), so a path is tested against few of them.
 
     Args:
-        rules: For each rule, its scope folder (`""` for the root) and its patterns.
+        rules: For each rule, its scope folder (`""` for the root) and its patterns, and optionally whether the
+            patterns are anchored at the scope (see `scoped_pattern`).
     """
 
-    def __init__(self, rules: Sequence[tuple[str, Sequence[str]]]) -> None:
+    def __init__(self, rules: Sequence[tuple[str, Sequence[str]] | tuple[str, Sequence[str], bool]]) -> None:
         import bracex  # noqa: PLC0415
         from wcmatch import glob  # noqa: PLC0415
 
         flags = glob.GLOBSTAR | glob.DOTGLOB
         owners: dict[str, tuple[list[tuple[int, str]], list[tuple[int, str]]]] = {}
-        for index, (scope, patterns) in enumerate(rules):
+        for index, (scope, patterns, *rest) in enumerate(rules):
+            anchored = bool(rest and rest[0])
             for written in patterns:
                 negated = written.startswith("!")
                 body = written[1:] if negated else written
                 if not body:
                     continue
+                scoped = scoped_pattern(body, scope, anchored=anchored)
                 try:
-                    expansions = bracex.expand(scoped_pattern(body, scope), limit=1000)
+                    expansions = bracex.expand(scoped, limit=1000)
                 except (ValueError, RuntimeError):  # an unbalanced or runaway brace: match it literally
-                    expansions = [scoped_pattern(body, scope)]
+                    expansions = [scoped]
                 for expansion in dict.fromkeys(expansions):
                     users = owners.setdefault(expansion, ([], []))
                     users[1 if negated else 0].append((index, written))
@@ -114,6 +120,24 @@ class CompiledRules:
             if compiled.regex.match(path) is not None:
                 found.extend(PatternMatch(rule, pattern, False) for rule, pattern in compiled.positive)
                 found.extend(PatternMatch(rule, pattern, True) for rule, pattern in compiled.negative)
+        return found
+
+    def live(self, paths: Iterable[str]) -> set[tuple[int, str]]:
+        """The (rule index, pattern) pairs that match at least one of `paths` (negated ones included).
+
+        Each compiled pattern is tested only until it first matches, and the walk stops once all have: much less
+        work than `match` on every path when most patterns are live.
+        """
+        pending = {id(compiled) for bucket in self._buckets.values() for compiled in bucket}
+        found: set[tuple[int, str]] = set()
+        for path in paths:
+            if not pending:
+                break
+            for compiled in self._candidates(path):
+                if id(compiled) in pending and compiled.regex.match(path) is not None:
+                    pending.discard(id(compiled))
+                    found.update(compiled.positive)
+                    found.update(compiled.negative)
         return found
 
     def attached(self, path: str) -> dict[int, str]:

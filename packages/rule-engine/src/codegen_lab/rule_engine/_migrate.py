@@ -63,6 +63,8 @@ class MigrationPlan:
     losses: list[Loss]
     removed: list[str] = field(default_factory=list[str])
     """Source files the plan deletes (only with `remove_sources`)."""
+    always_on_tokens: tuple[int, int] = (0, 0)
+    """About how many tokens the always-on rules cost each request: before the migration and after it."""
 
     def diff(self) -> str:
         """A unified diff of every change against what is on disk now."""
@@ -78,9 +80,12 @@ class MigrationPlan:
             chunks.extend(difflib.unified_diff(before, [], f"a/{removed}", "/dev/null"))
         return "".join(chunk if chunk.endswith("\n") else chunk + "\n" for chunk in chunks)
 
-    def apply(self) -> list[str]:
-        """Write the plan atomically with backups, as one change set; the paths written or removed."""
-        with ChangeSet(self.root, f"migrate to {self.target}") as change:
+    def apply(self, *, state_dir: Path | None = None) -> list[str]:
+        """Write the plan atomically with backups, as one change set; the paths written or removed.
+
+        `state_dir` is where the journal `codegen-lab undo` reads lives (default: the user's state folder).
+        """
+        with ChangeSet(self.root, f"migrate to {self.target}", state_dir=state_dir) as change:
             for planned in self.files:
                 change.write(self.root / planned.path, planned.text)
             for removed in self.removed:
@@ -94,6 +99,7 @@ class MigrationPlan:
             "files": [{"path": f.path, "sources": f.sources, "text": f.text} for f in self.files],
             "removed": self.removed,
             "losses": [{"rule": loss.rule, "message": loss.message} for loss in self.losses],
+            "always_on_tokens": {"before": self.always_on_tokens[0], "after": self.always_on_tokens[1]},
             "diff": self.diff(),
         }
 
@@ -139,8 +145,61 @@ def plan_migration(
             else:
                 free = _free_path(relpath, files, engine.root)
                 files[free] = PlannedFile(free, text, [rule.relpath])
+    for rule in chosen:
+        _report_links(engine, rule, target, losses)
+        floating = [p for p in rule.globs if rule.anchored and "/" not in p.lstrip("!")]
+        if floating and target != "cline":
+            losses.append(
+                Loss(
+                    rule.relpath,
+                    f"{', '.join(floating)} matches root files only in {rule.format}; in {target} it "
+                    "matches at any depth",
+                )
+            )
     removed = sorted({rule.relpath for rule in chosen}) if remove_sources else []
-    return MigrationPlan(engine.root, target, list(files.values()), losses, removed)
+    plan = MigrationPlan(engine.root, target, list(files.values()), losses, removed)
+    plan.always_on_tokens = _always_on_cost(engine, plan)
+    before, after = plan.always_on_tokens
+    if after > before:
+        losses.append(Loss("*", f"always-on rules cost about {after:,} tokens a request after, {before:,} before"))
+    return plan
+
+
+def _always_on_cost(engine: RuleEngine, plan: MigrationPlan) -> tuple[int, int]:
+    """(before, after): the always-on rules' tokens now, and once the plan is written (new, kept and removed)."""
+    from codegen_lab.rule_engine._formats import format_for  # noqa: PLC0415
+    from codegen_lab.rule_engine._lint import always_on_tokens  # noqa: PLC0415
+    from codegen_lab.rule_engine._reader import rule_from_text  # noqa: PLC0415
+
+    replaced = {planned.path for planned in plan.files} | set(plan.removed)
+    after = [rule for rule in engine.rules if rule.relpath not in replaced]
+    for planned in plan.files:
+        fmt = format_for(planned.path)
+        if fmt is not None:
+            after.append(rule_from_text(planned.text, path=plan.root / planned.path, relpath=planned.path, fmt=fmt))
+    return always_on_tokens(engine.rules), always_on_tokens(after)
+
+
+def _report_links(engine: RuleEngine, rule: Rule, target: str, losses: list[Loss]) -> None:
+    """References that will not mean the same from the migrated file: relative ones, and `mdc:` outside Cursor."""
+    for reference in rule.references:
+        marker = "@" if reference.kind == "file" else "mdc:"
+        if reference.kind == "mdc" and not target.startswith("cursor"):
+            losses.append(
+                Loss(
+                    rule.relpath,
+                    f"line {reference.line}: {marker}{reference.target} is a Cursor link; {target} "
+                    "shows it as a plain link to a file it does not read by itself",
+                )
+            )
+        elif reference.target.startswith(("./", "../")):
+            losses.append(
+                Loss(
+                    rule.relpath,
+                    f"line {reference.line}: {marker}{reference.target} is relative to the rule's "
+                    "folder and may not resolve from the migrated file's folder; make it relative to the root",
+                )
+            )
 
 
 _SECTION_FILES = frozenset({"AGENTS.md", "CLAUDE.md", "copilot-instructions.md"})
@@ -180,8 +239,12 @@ def _folder(scope: str) -> str:
 
 
 def _scoped(rule: Rule) -> list[str]:
-    """The rule's globs relative to the root (a nested rule's patterns get its folder)."""
-    if not rule.scope:
+    """The rule's globs relative to the root (a nested rule's patterns get its folder).
+
+    An anchored rule (Cline: `*.ts` is a root file) keeps its patterns as written; the targets float a pattern
+    without `/` to any depth, so that one is reported by `plan_migration`.
+    """
+    if not rule.scope or rule.anchored:
         return list(rule.globs)
     scoped: list[str] = []
     for pattern in rule.globs:
@@ -349,10 +412,20 @@ def _to_kiro(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
     return [(f".kiro/steering/{_slug(rule)}.md", _frontmatter(pairs) + _body(rule))]
 
 
+def _anchored(patterns: Sequence[str]) -> list[str]:
+    """Root-relative patterns for a target that anchors them (Cline): `*.py`, meant at any depth, is `**/*.py`."""
+    kept: list[str] = []
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        body = pattern[1:] if negated else pattern
+        kept.append(("!" if negated else "") + (body if "/" in body else f"**/{body}"))
+    return kept
+
+
 def _to_cline(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
     description = _yaml_text(rule.description) if rule.description else None
     if rule.type is RuleType.AUTO_ATTACHED:
-        pairs = [("description", description), ("paths", _yaml_list(_scoped(rule)))]
+        pairs = [("description", description), ("paths", _yaml_list(_anchored(_scoped(rule))))]
         return [(f".clinerules/{_slug(rule)}.md", _frontmatter(pairs) + _body(rule))]
     if rule.type is not RuleType.ALWAYS:
         losses.append(Loss(rule.relpath, f"Cline has no {rule.type} rules: the rule is always on"))

@@ -123,6 +123,10 @@ class Rule:
     unknown_keys: dict[str, Any] = field(default_factory=dict[str, Any])
     references: tuple[Reference, ...] = ()
     diagnostics: list[Diagnostic] = field(default_factory=list[Diagnostic])
+    dead_globs: tuple[str, ...] = ()
+    """Patterns of `globs` the assistant reads in a form that never matches (Cursor: written after `, `)."""
+    anchored: bool = False
+    """The globs match paths relative to the scope as written (Cline): `*.ts` is a file of the scope folder only."""
 
     @property
     def id(self) -> str:
@@ -159,3 +163,8 @@ def derive_type(*, always_apply: bool, globs: tuple[str, ...], description: str 
     if description and description.strip():
         return RuleType.AGENT_REQUESTED
     return RuleType.MANUAL
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough token count: about four characters a token, as tokenizers give for English prose and code."""
+    return (len(text) + 3) // 4

@@ -122,7 +122,11 @@ def rule_from_text(
                 frontmatter.yaml_error_line,
             )
         )
-    meaning = fmt.interpret(frontmatter.data, document.fields)
+    if frontmatter.mode is ParseMode.TOLERANT and getattr(fmt, "yaml_only", False):
+        # Cline fails open: a frontmatter its YAML parser rejects is no condition, the rule is always on.
+        meaning = fmt.interpret({}, {})
+    else:
+        meaning = fmt.interpret(frontmatter.data, document.fields)
     rule_type = meaning.type or derive_type(
         always_apply=meaning.always_apply, globs=meaning.globs.patterns, description=meaning.description
     )
@@ -145,6 +149,8 @@ def rule_from_text(
         unknown_keys=unknown,
         references=tuple(find_references(document)),
         diagnostics=found,
+        anchored=bool(getattr(fmt, "anchored", False)),
+        dead_globs=tuple(getattr(meaning, "dead", ())),
     )
 
 

@@ -7,6 +7,8 @@ previous content is kept in the state folder and the change journaled (`codegen_
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from codegen_lab.common.errors import OperationError, UsageError
@@ -16,36 +18,63 @@ from codegen_lab.rule_engine.errors import RuleEngineUsageError, RuleWriteError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["ChangeSet", "revert_last", "state_dir", "write_atomically"]
+__all__ = ["ChangeSet", "journaled_writes", "revert_last", "state_dir", "write_atomically"]
 
 state_dir = default_state_dir
 """The folder for backups and the journal (`codegen_lab.common.files.default_state_dir`)."""
 
 
-def write_atomically(path: Path, text: str, *, root: Path, purpose: str = "write") -> None:
+def write_atomically(
+    path: Path, text: str, *, root: Path, purpose: str = "write", state_dir: Path | None = None
+) -> None:
     """Write one file atomically with a backup, as its own change set.
 
     Raises:
         RuleEngineUsageError: When `path` is outside the root.
         RuleWriteError: When the file cannot be written; it is then left as it was.
     """
-    try:
-        with ChangeSet(root, purpose) as change:
-            change.write(path, text)
-    except UsageError as exc:
-        raise RuleEngineUsageError(exc.message, hint=exc.hint) from exc
-    except OperationError as exc:
-        raise RuleWriteError(str(exc)) from exc
+    with journaled_writes(root, purpose, state_dir=state_dir) as write:
+        write(path, text)
 
 
-def revert_last(root: Path) -> list[str]:
+@contextmanager
+def journaled_writes(
+    root: Path, purpose: str, *, state_dir: Path | None = None
+) -> Generator[Callable[[Path, str], None]]:
+    """A writer whose writes, however many, are one change set: one `revert` takes them all back.
+
+    Example:
+        ```python
+        with journaled_writes(root, "lint --fix") as write:
+            write(root / ".cursor/rules/a.mdc", text_a)
+            write(root / ".cursor/rules/b.mdc", text_b)
+        revert_last(root)  # both files as they were
+        ```
+
+    The writer raises `RuleEngineUsageError` for a path outside the root and `RuleWriteError` when a file cannot
+    be written (that file is then left as it was).
+    """
+    with ChangeSet(root, purpose, state_dir=state_dir) as change:
+
+        def write(path: Path, text: str) -> None:
+            try:
+                change.write(path, text)
+            except UsageError as exc:
+                raise RuleEngineUsageError(exc.message, hint=exc.hint) from exc
+            except OperationError as exc:
+                raise RuleWriteError(str(exc)) from exc
+
+        yield write
+
+
+def revert_last(root: Path, *, state_dir: Path | None = None) -> list[str]:
     """Take back the last change set under `root` that is not taken back yet; the files it restored or removed.
 
     Raises:
         RuleEngineUsageError: When there is nothing to take back, or a file was edited since the change.
     """
     try:
-        report = undo_last(root)
+        report = undo_last(root, state_dir=state_dir)
     except UsageError as exc:
         raise RuleEngineUsageError(exc.message.replace("nothing to undo", "nothing to revert"), hint=exc.hint) from exc
     taken_back = {*report.restored, *report.removed}

@@ -10,13 +10,20 @@ from typing import Any
 
 import click
 
-from codegen_lab.common.cli import format_option, reported_errors, root_option
+from codegen_lab.common.cli import reported_errors, root_option
 
 __all__ = ["cli", "main"]
 
 _FORMATS = click.Choice(["text", "json"])
 _root_option = root_option("The repository root (default: the current directory).")
-_format_option = format_option()
+_format_option = click.option(
+    "--format",
+    "output_format",
+    type=_FORMATS,
+    default="text",
+    show_default=True,
+    help="text for people, json for programs.",
+)
 _reported = reported_errors
 
 
@@ -79,6 +86,7 @@ def list_rules(root: Path | None, output_format: str) -> None:
 @_format_option
 def show(file: str, root: Path | None, output_format: str) -> None:
     """Show how FILE (a rule file) is read: its type, globs, parse mode and diagnostics."""
+    from codegen_lab.rule_engine._discovery import loose_format  # noqa: PLC0415
     from codegen_lab.rule_engine._engine import resolve_inside  # noqa: PLC0415
     from codegen_lab.rule_engine._formats import format_for, formats  # noqa: PLC0415
     from codegen_lab.rule_engine._lint import validate_rule  # noqa: PLC0415
@@ -91,9 +99,13 @@ def show(file: str, root: Path | None, output_format: str) -> None:
         if not path.is_file():
             raise RuleEngineUsageError(f"{file!r} is not a file")
         relpath = path.relative_to(base).as_posix()
-        fmt = format_for(relpath) or next(
-            f for f in formats() if f.name == ("cursorrules" if relpath.endswith(".cursorrules") else "cursor-mdc")
-        )
+        fmt = format_for(relpath) or loose_format(relpath, formats())
+        if fmt is None:
+            raise RuleEngineUsageError(
+                f"{file!r} is not a rule file of any assistant",
+                hint="Give a rule file (.cursor/rules/*.mdc, AGENTS.md, CLAUDE.md, ...), or an .mdc file anywhere; "
+                "`codegen-lab rules list` lists them",
+            )
         rule = read_rule(path, base, fmt)
         rule.diagnostics = list(validate_rule(rule).diagnostics)
     summary = rule.summary()
@@ -137,7 +149,14 @@ def which(path: str, root: Path | None, output_format: str) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes (each file written atomically, with a backup).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for programs, sarif (SARIF 2.1.0) for code-scanning dashboards.",
+)
 @_root_option
 def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | None) -> None:
     """Lint the rules under the root, or under each PATH (a folder is searched for every rule file below it).
@@ -145,22 +164,24 @@ def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | Non
     Exit code: 0 when nothing is at error level, 1 when errors are found, 2 for a usage error.
     """
     from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
-    from codegen_lab.rule_engine._lint import LintReport  # noqa: PLC0415
-    from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
+    from codegen_lab.rule_engine._lint import LintReport, lint as run_lint  # noqa: PLC0415
+    from codegen_lab.rule_engine._write import journaled_writes  # noqa: PLC0415
 
     with _reported():
         base = _lint_root(paths, root)
         reports: list[LintReport] = []
-        for target in paths or (str(base),):
-            engine: RuleEngine = _engine(base, only=_folder_of(base, target), loose=bool(paths))
-            if paths and Path(target).is_file():
-                wanted = _relative(base, target)
-                engine = RuleEngine(
-                    engine.root,
-                    [r for r in engine.rules if r.relpath == wanted],
-                    repository_paths=engine.repository_paths,
-                )
-            reports.append(run_lint(engine, fix=fix))
+        # One change set for the whole command: one `revert` takes back every file it fixed.
+        with journaled_writes(base, "rules lint --fix") as journaled:
+            for target in paths or (str(base),):
+                engine: RuleEngine = _engine(base, only=_folder_of(base, target), loose=bool(paths))
+                if paths and Path(target).is_file():
+                    wanted = _relative(base, target)
+                    engine = RuleEngine(
+                        engine.root,
+                        [r for r in engine.rules if r.relpath == wanted],
+                        repository_paths=engine.repository_paths,
+                    )
+                reports.append(run_lint(engine, fix=fix, write=lambda rule, text: journaled(rule.path, text)))
     report = LintReport(
         [d for r in reports for d in r.diagnostics],
         files=sum(r.files for r in reports),
@@ -179,7 +200,10 @@ def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | Non
 
 
 def _lint_root(paths: tuple[str, ...], root: Path | None) -> Path:
-    """The root: `--root`, else the git work tree of the first path, else that folder, else the current one."""
+    """The root: `--root`, else the git work tree of the first path, else the folder above its assistant folder.
+
+    The assistant folder is `.cursor`, `.claude`, ... ; without one, the path's folder; without a path, the current one.
+    """
     if root is not None or not paths:
         return (root or Path.cwd()).resolve()
     first = Path(paths[0]).resolve()
@@ -194,7 +218,14 @@ def _lint_root(paths: tuple[str, ...], root: Path | None) -> Path:
         ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         top = ""
-    return Path(top).resolve() if top else folder
+    if top:
+        return Path(top).resolve()
+    # Outside git: the folder above the assistant's own folder (`.cursor/rules/py.mdc` is a rule of the folder
+    # that holds `.cursor`), else the folder of the path.
+    return next((parent.parent for parent in (folder, *folder.parents) if parent.name in _RULE_FOLDERS), folder)
+
+
+_RULE_FOLDERS = frozenset({".cursor", ".claude", ".github", ".windsurf", ".clinerules", ".kiro"})
 
 
 def _relative(base: Path, target: str) -> str:
@@ -232,18 +263,38 @@ def _print_report(report: Any) -> None:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--request", default=None, help="The developer's request, put first in the text.")
 @click.option("--max-chars", type=click.IntRange(min=1000), default=200_000, show_default=True)
+@click.option(
+    "--budget", type=click.IntRange(min=100), default=8_000, show_default=True, help="Tokens the text takes at most."
+)
+@click.option("--inline-references", is_flag=True, help="Put the files that rules reference in the text too.")
 @_root_option
 @_format_option
-def render(paths: tuple[str, ...], request: str | None, max_chars: int, root: Path | None, output_format: str) -> None:
-    """The text an assistant should follow for the files PATHS: the rules that apply, in order."""
+def render(
+    paths: tuple[str, ...],
+    request: str | None,
+    max_chars: int,
+    budget: int,
+    inline_references: bool,
+    root: Path | None,
+    output_format: str,
+) -> None:
+    """The text an assistant should follow for the files PATHS: the rules that apply, in priority order.
+
+    Always-on rules, then those attached by a pattern, then the agent-requested ones by description, then the
+    other rules by name, within the budget; what does not fit is listed, and reported on stderr.
+    """
     with _reported():
         engine = _engine(root)
-        text = engine.render(paths, request, max_chars=max_chars)
-        rules = sorted({rule.relpath for path in paths for rule in engine.rules_for(path)})
+        result = engine.render_context(
+            paths, request, budget=budget, inline_references=inline_references, max_chars=max_chars
+        )
     if output_format == "json":
-        _emit({"paths": list(paths), "rules": rules, "text": text})
+        _emit({"paths": list(paths), **result.as_json()})
         return
-    click.echo(text)
+    click.echo(result.text)
+    if result.truncated:
+        left = ", ".join(result.omitted) or "some of the rule lists"
+        click.echo(f"truncated to fit {budget:,} tokens: left out {left}", err=True)
 
 
 @cli.command()
@@ -275,8 +326,9 @@ def migrate(
     for loss in plan.losses:
         click.echo(f"loss: {loss.rule}: {loss.message}", err=True)
     if write:
+        removed = set(plan.removed)
         for path in written:
-            click.echo(f"wrote {path}")
+            click.echo(f"removed {path}" if path in removed else f"wrote {path}")
         click.echo("undo with: codegen-lab rules revert", err=True)
     else:
         click.echo(f"dry run: {len(plan.files)} files would be written; add --write to write them", err=True)

@@ -6,22 +6,23 @@ runs, so that the server starts without YAML and glob libraries.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote
 
-from codegen_lab.common import Settings
-from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit
+from codegen_lab.mcp_core import Context, ServerContext, ToolAnnotations, Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine
+    from codegen_lab.rule_engine._index import RuleIndex
 
 __all__ = ["create_toolkit"]
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
-def create_toolkit(settings: Settings) -> Toolkit:
-    """The `rules` toolkit for the workspace at `settings.root`."""
+def create_toolkit(context: ServerContext) -> Toolkit:
+    """The `rules` toolkit for the workspace at `context.root`."""
+    settings = context.settings
     toolkit = Toolkit(
         "rules",
         description="Read, explain, lint and render the rule files that steer AI assistants.",
@@ -31,21 +32,32 @@ def create_toolkit(settings: Settings) -> Toolkit:
         ),
     )
 
-    def engine() -> RuleEngine:
-        from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
+    def cleaned(value: dict[str, Any]) -> dict[str, Any]:
+        """Every string of a result without hidden Unicode: what reaches the model cannot smuggle text."""
+        from codegen_lab.rule_engine._unicode import sanitize_data  # noqa: PLC0415
 
-        return RuleEngine.load(settings.root)
+        return cast("dict[str, Any]", sanitize_data(value))
+
+    indexes: list[RuleIndex] = []  # made on first use: the server starts without the engine's imports
+
+    def engine() -> RuleEngine:
+        """The workspace's rules, from an index kept between calls and refreshed when the tree changes."""
+        if not indexes:
+            from codegen_lab.rule_engine._index import RuleIndex  # noqa: PLC0415
+
+            indexes.append(RuleIndex())
+        return indexes[0].engine(settings.root)
 
     @toolkit.tool("list", title="List rules", annotations=_READ_ONLY)
     def list_rules() -> dict[str, Any]:
         """Every rule file in the workspace (Cursor, AGENTS.md, CLAUDE.md, Copilot, ...): type, globs, description."""
         loaded = engine()
-        return {"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]}
+        return cleaned({"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]})
 
     @toolkit.tool(title="Rules for a path", annotations=_READ_ONLY, paths=["path"])
     def for_path(path: str) -> dict[str, Any]:
         """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not."""  # noqa: E501
-        return engine().explain(path).as_json()
+        return cleaned(engine().explain(path).as_json())
 
     @toolkit.tool(title="Lint rules", annotations=_READ_ONLY, paths=["path"])
     async def lint(ctx: Context, path: str | None = None) -> dict[str, Any]:
@@ -61,22 +73,26 @@ def create_toolkit(settings: Settings) -> Toolkit:
         await ctx.report_progress(0, 2, "reading rules")
 
         def work() -> dict[str, Any]:
-            loaded = RuleEngine.load(settings.root, only=path, loose=path is not None)
-            return run_lint(loaded).as_json()
+            loaded = engine() if path is None else RuleEngine.load(settings.root, only=path, loose=True)
+            return cleaned(run_lint(loaded).as_json())
 
         result = await anyio.to_thread.run_sync(work)
         await ctx.report_progress(2, 2, "done")
         return result
 
     @toolkit.tool(title="Render rules", annotations=_READ_ONLY, paths=["paths"])
-    def render(paths: list[str], request: str | None = None) -> dict[str, Any]:
-        """The text an assistant should follow for the files `paths`: the rules that apply, in order.
+    def render(
+        paths: list[str], request: str | None = None, budget: int = 8_000, inline_references: bool = False
+    ) -> dict[str, Any]:
+        """The text an assistant should follow for the files `paths`: the rules that apply, within `budget` tokens.
 
-        `@file` references are resolved one level deep, inside the workspace root.
+        In priority order: always-on rules, rules attached by a pattern, agent-requested rules by description,
+        other rules by name. `truncated` and `omitted` say what did not fit; `@file` references are listed in
+        `references` (inlined only with `inline_references`).
         """
-        loaded = engine()
-        rules = sorted({rule.relpath for path in paths for rule in loaded.rules_for(path)})
-        return {"rules": rules, "text": loaded.render(paths, request)}
+        return cleaned(
+            engine().render_context(paths, request, budget=budget, inline_references=inline_references).as_json()
+        )
 
     @toolkit.tool(
         title="Migrate rules",
@@ -93,15 +109,15 @@ def create_toolkit(settings: Settings) -> Toolkit:
         from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415
 
         plan = plan_migration(engine(), to, sources=sources)
-        written = plan.apply() if write else []
-        return {**plan.as_json(), "written": written}
+        written = plan.apply(state_dir=context.state_dir) if write else []
+        return cleaned({**plan.as_json(), "written": written})
 
     @toolkit.resource("codegen-lab://rules/index", name="rules-index", mime_type="application/json")
     def index() -> str:
         """Every rule in the workspace, as JSON."""
         import json  # noqa: PLC0415
 
-        return json.dumps([rule.summary() for rule in engine().rules], indent=2)
+        return json.dumps(cleaned({"rules": [rule.summary() for rule in engine().rules]})["rules"], indent=2)
 
     @toolkit.resource("codegen-lab://rules/rule/{rule}", name="rule", mime_type="text/markdown")
     def rule(rule: str) -> str:
@@ -113,6 +129,8 @@ def create_toolkit(settings: Settings) -> Toolkit:
         """The project's rules for the given files (comma-separated paths), to follow while working on them."""
         focus = [part.strip() for part in paths.split(",") if part.strip()]
         text = engine().render(focus, request or None)
-        return f"Follow these project rules while you work on {', '.join(focus)}.\n\n{text}"
+        from codegen_lab.rule_engine._unicode import clean  # noqa: PLC0415
+
+        return clean(f"Follow these project rules while you work on {', '.join(focus)}.\n\n{text}")
 
     return toolkit

@@ -9,11 +9,10 @@ Names are imported when first used, so that importing this package stays cheap.
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.common._lazy import lazy_exports as _lazy_exports
+from codegen_lab.common.exports import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from codegen_lab.testgen._bench import benchmark_functions
-    from codegen_lab.testgen._completion import Completer, Message
     from codegen_lab.testgen._generate import generate
     from codegen_lab.testgen._interpreter import TargetPython, probe_python
     from codegen_lab.testgen._models import (
@@ -40,14 +39,12 @@ __version__: str
 
 __all__ = [
     "BenchReport",
-    "Completer",
     "CoverageReport",
     "DiffCoverage",
     "FileCoverage",
     "GeneratedTest",
     "GenerationReport",
     "Limits",
-    "Message",
     "MissingToolsError",
     "Mutant",
     "MutationReport",
@@ -75,8 +72,6 @@ _HOMES = {
     "BenchReport": "codegen_lab.testgen._models",
     "SkippedFunction": "codegen_lab.testgen._models",
     "Timing": "codegen_lab.testgen._models",
-    "Completer": "codegen_lab.testgen._completion",
-    "Message": "codegen_lab.testgen._completion",
     "generate": "codegen_lab.testgen._generate",
     "TargetPython": "codegen_lab.testgen._interpreter",
     "probe_python": "codegen_lab.testgen._interpreter",

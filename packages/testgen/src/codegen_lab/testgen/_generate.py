@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from codegen_lab.llm import Completer
 from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, analyze_source
-from codegen_lab.testgen._completion import Completer
 from codegen_lab.testgen._doctests import example_candidates
 from codegen_lab.testgen._effects import AVOIDED
 from codegen_lab.testgen._inputs import Candidate, Value, candidates_for

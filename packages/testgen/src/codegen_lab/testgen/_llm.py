@@ -11,8 +11,8 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from codegen_lab.llm import Completer, CompletionRequest, Message
 from codegen_lab.testgen._analysis import ModuleInfo
-from codegen_lab.testgen._completion import Completer, Message
 from codegen_lab.testgen._inputs import Candidate
 from codegen_lab.testgen._target import Target
 
@@ -25,6 +25,8 @@ _SYSTEM = (
     "call into the module under test through its name as given; no imports, no comments, no prose."
 )
 _MAX_TOKENS = 2000
+TOOL = "testgen_generate"
+"""The name the model's usage is counted under."""
 _MAX_CALLS = 40
 
 
@@ -47,9 +49,9 @@ def llm_candidates(
         f"test. Write up to {_MAX_CALLS} calls such as `{target.alias}.function(arguments)` whose execution runs "
         f"those lines.\n\n```python\n{numbered}\n```"
     )
-    messages: list[Message] = [{"role": "user", "content": prompt}]
+    request = CompletionRequest(messages=(Message("user", prompt),), system=_SYSTEM, max_tokens=_MAX_TOKENS)
     try:
-        answer = asyncio.run(asyncio.wait_for(completer.complete(_SYSTEM, messages, _MAX_TOKENS), timeout))
+        answer = asyncio.run(asyncio.wait_for(completer.complete(request, tool=TOOL), timeout)).text
     except TimeoutError:
         logger.warning("the model did not answer within %.0f s", timeout)
         return []

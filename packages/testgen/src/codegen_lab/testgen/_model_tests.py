@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codegen_lab.testgen._completion import Completer, Message
+from codegen_lab.llm import Completer, CompletionRequest, Message
+from codegen_lab.testgen._llm import TOOL
 from codegen_lab.testgen._models import ModelTestsReport
 from codegen_lab.testgen._render import RenderedTest
 from codegen_lab.testgen._runner import SCRIPTS, Project
@@ -301,15 +302,15 @@ def model_tests(
             break
         if deadline - time.monotonic() < _MIN_SECONDS:
             break
-        conversation: list[Message] = [{"role": "user", "content": prompt_for(source, target, uncovered, names)}]
+        conversation: list[Message] = [Message("user", prompt_for(source, target, uncovered, names))]
         answer = _ask(completer, conversation, report, deadline)
         if answer is None:
             break
         gained, failures = _try(answer, project, target, workdir, covered_lines, covered_arcs, report, kept, deadline)
         names += [entry.test.name for entry in kept[-gained:]] if gained else []
         if failures and report.prompts < _MAX_PROMPTS and deadline - time.monotonic() >= _MIN_SECONDS:
-            reply: Message = {"role": "assistant", "content": answer}
-            follow_up: Message = {"role": "user", "content": retry_prompt(failures[:_MAX_RETRIED])}
+            reply = Message("assistant", answer)
+            follow_up = Message("user", retry_prompt(failures[:_MAX_RETRIED]))
             conversation += [reply, follow_up]
             report.retried += len(failures[:_MAX_RETRIED])
             fixed = _ask(completer, conversation, report, deadline)
@@ -328,8 +329,10 @@ def _ask(completer: Completer, conversation: list[Message], report: ModelTestsRe
     report.prompts += 1
     remaining = deadline - time.monotonic()
 
+    request = CompletionRequest(messages=tuple(conversation), system=_SYSTEM, max_tokens=_MAX_TOKENS)
+
     async def ask() -> str:
-        return await asyncio.wait_for(completer.complete(_SYSTEM, list(conversation), _MAX_TOKENS), remaining)
+        return (await asyncio.wait_for(completer.complete(request, tool=TOOL), remaining)).text
 
     try:
         return asyncio.run(ask())

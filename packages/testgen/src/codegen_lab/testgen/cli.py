@@ -16,10 +16,10 @@ import click
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-from codegen_lab.common.cli import format_option, reported_errors, root_option
+from codegen_lab.common.cli import HostContext, format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
-    from codegen_lab.testgen._completion import Completer
+    from codegen_lab.llm import Completer
     from codegen_lab.testgen._models import ModelTestsReport
 
     ModelOffer = Callable[[Path | None], AbstractContextManager[Completer | None]]
@@ -27,10 +27,6 @@ if TYPE_CHECKING:
 __all__ = ["cli", "main"]
 
 _ISOLATION = click.Choice(["auto", "bubblewrap", "rlimits"])
-MODEL_KEY = "codegen_lab.testgen.model"
-"""The `click.Context.meta` key under which a host command (`codegen-lab`) offers a model to `generate --llm`:
-a function of `--root` that returns a context manager giving a `Completer`, or None when no LLM is configured.
-"""
 
 
 _reported_errors = reported_errors
@@ -91,7 +87,8 @@ def generate(
 
     from codegen_lab.testgen._generate import generate as run_generate  # noqa: PLC0415
 
-    offer: ModelOffer | None = click.get_current_context().meta.get(MODEL_KEY)
+    host = click.get_current_context().find_object(HostContext)
+    offer: ModelOffer | None = host.model if host is not None else None
     with (
         _reported_errors(),
         offer(root) if llm and offer is not None else nullcontext() as completer,

@@ -1,6 +1,6 @@
 """The `testgen` MCP toolkit: generate, run and measure tests from an AI assistant.
 
-Registered under the entry-point group `codegen_lab.toolkits`; the server calls `create_toolkit(settings)`.
+Registered under the entry-point group `codegen_lab.toolkits`; the server calls `create_toolkit(context)`.
 Paths resolve against the workspace root and may not leave it. The work itself is imported when a tool is
 first called, so that starting the server stays as cheap as a bare MCP server.
 """
@@ -8,23 +8,20 @@ first called, so that starting the server stays as cheap as a bare MCP server.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio.to_thread
 from mcp_types import ToolAnnotations
 
-from codegen_lab.common import Settings
-from codegen_lab.common._lazy import lazy_exports
-from codegen_lab.mcp_core import Context, Toolkit
-from codegen_lab.testgen._completion import Completer
+from codegen_lab.common.exports import lazy_exports
+from codegen_lab.mcp_core import Context, ServerContext, Toolkit
 from codegen_lab.testgen.errors import TestgenUsageError
 
 if TYPE_CHECKING:
     from codegen_lab.testgen._models import BenchReport, CoverageReport, GenerationReport, TestRun
 
-__all__ = ["CompleterFactory", "create_toolkit"]
+__all__ = ["create_toolkit"]
 
 # The result types are imported when mcp-core first builds the tools' schemas, not when the server starts.
 __getattr__, __dir__ = lazy_exports(
@@ -34,8 +31,6 @@ __getattr__, __dir__ = lazy_exports(
     __all__,
 )
 
-CompleterFactory = Callable[[Context], Completer | None]
-"""Gives the model for one tool call (the request's context, for the client's own model), or None when none."""
 
 _INSTRUCTIONS = (
     "Use testgen_generate to write pytest tests for a module (by module name or file path), testgen_run to run "
@@ -45,15 +40,13 @@ _INSTRUCTIONS = (
 )
 
 
-def create_toolkit(settings: Settings, *, completer: CompleterFactory | None = None) -> Toolkit:
-    """The `testgen` toolkit working in `settings.root`.
+def create_toolkit(context: ServerContext) -> Toolkit:
+    """The `testgen` toolkit working in `context.root`.
 
-    Args:
-        settings: The server's settings.
-        completer: Where `testgen_generate(llm=True)` gets a model; the server passes one built on its LLM service.
-            Without it (as when the toolkit is loaded alone), the report says the offline strategies ran alone.
+    `testgen_generate(llm=True)` asks the server's model (`context.completer`); without one (as when the toolkit
+    is loaded alone), the report says the offline strategies ran alone.
     """
-    root = settings.root
+    root = context.root
     toolkit = Toolkit(
         "testgen",
         description="Generate, run and measure pytest tests for Python code, in a sandbox.",
@@ -107,7 +100,7 @@ def create_toolkit(settings: Settings, *, completer: CompleterFactory | None = N
         def progress(done: float, total: float, what: str) -> None:
             anyio.from_thread.run(ctx.report_progress, round(done, 1), total, what)
 
-        model = completer(ctx) if llm and completer is not None else None
+        model = context.completer(ctx) if llm else None
 
         def work() -> GenerationReport:
             return run_generate(

@@ -11,7 +11,17 @@ from typing import TYPE_CHECKING, Literal
 
 import click
 
-from codegen_lab.uvtools._cli_common import console, options, print_json, reported_errors, table, workspace_at
+from codegen_lab.uvtools._cli_common import (
+    chosen,
+    console,
+    edges_option,
+    member_filter_option,
+    options,
+    print_json,
+    reported_errors,
+    table,
+    workspace_at,
+)
 
 if TYPE_CHECKING:
     from codegen_lab.uvtools._hygiene import Finding
@@ -33,16 +43,22 @@ def _show_findings(findings: list[Finding], output_format: str, extra: dict[str,
 
 @click.command(context_settings={"ignore_unknown_options": True})
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-@click.option("--member", "members", multiple=True, help="Only this member (repeat for several).")
+@member_filter_option
 @click.option("--since", default=None, help="Only the members affected since this git revision.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Members run at once.")
 @click.option("--keep-going", is_flag=True, help="After a failure, run the members that do not depend on it.")
 @click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path), default=None, help="One log per member.")
 @click.option("--dry-run", is_flag=True, help="Show the order and run nothing.")
+@click.option(
+    "--isolated", is_flag=True, help="Each member in an environment of its own alone (uv run --package X --exact)."
+)
+@edges_option
 @options()
 def run(
     command: tuple[str, ...],
     members: tuple[str, ...],
+    isolated: bool,
+    order_kinds: tuple[str, ...],
     since: str | None,
     jobs: int,
     keep_going: bool,
@@ -59,7 +75,7 @@ def run(
 
     with reported_errors():
         workspace = workspace_at(root)
-        selected: list[str] | None = list(members) or None
+        selected = chosen(workspace, members)
         if since is not None:
             touched = set(affected(workspace, since).affected)
             selected = [name for name in (selected or workspace.names) if name in touched]
@@ -80,6 +96,8 @@ def run(
                 apply=not dry_run,
                 log_dir=log_dir,
                 on_done=done,
+                order_kinds=order_kinds,
+                isolated=isolated,
             )
     if output_format == "json":
         print_json(summary.as_json())
@@ -123,7 +141,7 @@ def bump(
     from codegen_lab.uvtools._versions import bump as do_bump  # noqa: PLC0415
 
     with reported_errors():
-        workspace = workspace_at(root)
+        workspace = workspace_at(root, lock_notice=False)
         plan = do_bump(workspace, member, part, pre=pre, dependents=dependents, apply=not dry_run, lock=not no_lock)
     if output_format == "json":
         print_json(plan.as_json(workspace.root))
@@ -167,9 +185,16 @@ def deps() -> None:
 
 
 @deps.command("check")
-@click.option("--member", "members", multiple=True, help="Only this member (repeat for several).")
+@member_filter_option
+@click.option(
+    "--python",
+    "python",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The interpreter whose distributions provide the modules (default: the workspace's .venv).",
+)
 @options()
-def deps_check(members: tuple[str, ...], root: Path | None, output_format: str) -> None:
+def deps_check(members: tuple[str, ...], python: Path | None, root: Path | None, output_format: str) -> None:
     """Each member's imports against its declared dependencies: missing, only transitive, unused."""
     from codegen_lab.uvtools._hygiene import check_deps  # noqa: PLC0415
     from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
@@ -178,7 +203,10 @@ def deps_check(members: tuple[str, ...], root: Path | None, output_format: str) 
         workspace = workspace_at(root)
         lock_path = workspace.root / "uv.lock"
         report = check_deps(
-            workspace, read_lock(lock_path) if lock_path.is_file() else None, members=list(members) or None
+            workspace,
+            read_lock(lock_path) if lock_path.is_file() else None,
+            members=chosen(workspace, members),
+            python=python,
         )
     if output_format == "text":
         click.echo(f"checked {', '.join(report.checked)} (modules from {report.module_source})")
@@ -217,7 +245,7 @@ def _change(action: Literal["add", "remove"]) -> click.Command:
 
         with reported_errors():
             result = change_dependency(
-                workspace_at(root),
+                workspace_at(root, lock_notice=False),
                 action,
                 member,
                 list(requirements),

@@ -16,7 +16,22 @@ if TYPE_CHECKING:
 
     from codegen_lab.uvtools._model import Workspace
 
-__all__ = ["console", "options", "print_json", "reported_errors", "table", "workspace_at"]
+__all__ = [
+    "chosen",
+    "console",
+    "edges_option",
+    "member_filter_option",
+    "options",
+    "print_json",
+    "reported_errors",
+    "table",
+    "workspace_at",
+]
+
+FILTER_HELP = (
+    "Only these members (repeat): NAME or GLOB, NAME... (with its dependents), ...NAME (with its dependencies), "
+    "./folder (the members in it)."
+)
 
 
 def options[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "json")) -> Callable[[F], F]:
@@ -29,10 +44,47 @@ def options[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "json")) 
     return decorate
 
 
-def workspace_at(root: Path | None) -> Workspace:
+def edges_option[F: Callable[..., Any]](fn: F) -> F:
+    """`--edges KIND` (repeatable): the edge kinds that order the members, `project` unless given."""
+    return click.option(
+        "--edges",
+        "order_kinds",
+        multiple=True,
+        default=("project",),
+        show_default=True,
+        help="Edge kinds that order the members: project, extra, group, extra:NAME, group:NAME or all (repeat).",
+    )(fn)
+
+
+def member_filter_option[F: Callable[..., Any]](fn: F) -> F:
+    """`--member FILTER` (repeatable), as pnpm's `--filter`."""
+    return click.option("--member", "members", multiple=True, help=FILTER_HELP)(fn)
+
+
+def chosen(workspace: Workspace, filters: tuple[str, ...] | list[str] | None) -> list[str] | None:
+    """The members `filters` choose (see `select_members`), None for every member."""
+    from codegen_lab.uvtools._select import select_members  # noqa: PLC0415
+
+    return select_members(workspace, filters or ())
+
+
+def workspace_at(root: Path | None, *, lock_notice: bool = True) -> Workspace:
+    """The workspace at `root`; with `lock_notice`, a line on stderr when its uv.lock is stale."""
     from codegen_lab.uvtools._model import load_workspace  # noqa: PLC0415
 
-    return load_workspace(root)
+    workspace = load_workspace(root)
+    if lock_notice:
+        from codegen_lab.uvtools._edges import lock_freshness, read_lock_cached  # noqa: PLC0415
+        from codegen_lab.uvtools.errors import LockFileError  # noqa: PLC0415
+
+        try:
+            lock = read_lock_cached(workspace.root / "uv.lock")
+        except LockFileError as exc:
+            click.echo(f"warning: {exc}", err=True)
+            return workspace
+        if lock is not None and not (freshness := lock_freshness(workspace, lock)).fresh:
+            click.echo(f"warning: {freshness.describe()}; answers follow the pyproject files: run `uv lock`", err=True)
+    return workspace
 
 
 def console(stderr: bool = False) -> Console:

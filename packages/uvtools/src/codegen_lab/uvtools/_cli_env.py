@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from codegen_lab.uvtools._cli_common import options, print_json, reported_errors, table, workspace_at
+from codegen_lab.uvtools._cli_common import (
+    chosen,
+    member_filter_option,
+    options,
+    print_json,
+    reported_errors,
+    table,
+    workspace_at,
+)
 
 if TYPE_CHECKING:
     from codegen_lab.uvtools._health import AuditReport
@@ -66,7 +74,7 @@ def sync_command(member: str | None, dry_run: bool, root: Path | None, output_fo
     from codegen_lab.uvtools._manage import sync  # noqa: PLC0415
 
     with reported_errors():
-        result = sync(workspace_at(root), member=member, apply=not dry_run)
+        result = sync(workspace_at(root, lock_notice=False), member=member, apply=not dry_run)
     _show_change(result, output_format)
 
 
@@ -79,12 +87,12 @@ def upgrade_command(packages: tuple[str, ...], dry_run: bool, root: Path | None,
     from codegen_lab.uvtools._manage import upgrade  # noqa: PLC0415
 
     with reported_errors():
-        result = upgrade(workspace_at(root), list(packages), apply=not dry_run)
+        result = upgrade(workspace_at(root, lock_notice=False), list(packages), apply=not dry_run)
     _show_change(result, output_format)
 
 
 @click.command("outdated")
-@click.option("--member", "members", multiple=True, help="Only this member (repeat for several).")
+@member_filter_option
 @click.option("--offline", is_flag=True, help="Do not ask the index.")
 @options()
 def outdated_command(members: tuple[str, ...], offline: bool, root: Path | None, output_format: str) -> None:
@@ -97,10 +105,11 @@ def outdated_command(members: tuple[str, ...], offline: bool, root: Path | None,
     with reported_errors():
         workspace = workspace_at(root)
         with Progress(console=console(stderr=True), transient=True, disable=offline) as progress:
-            task = progress.add_task("asking the index", total=len(members) or len(workspace.members))
+            selected = chosen(workspace, members)
+            task = progress.add_task("asking the index", total=len(selected or workspace.members))
             report = outdated(
                 workspace,
-                members=list(members) or None,
+                members=selected,
                 offline=offline,
                 on_member=lambda _name: progress.advance(task),
             )
@@ -117,7 +126,7 @@ def outdated_command(members: tuple[str, ...], offline: bool, root: Path | None,
 
 
 @click.command("audit")
-@click.option("--member", "members", multiple=True, help="Only findings that concern this member (repeatable).")
+@member_filter_option
 @click.option("--offline", is_flag=True, help="Do not ask the vulnerability service.")
 @click.option("--service-url", default=None, help="Another OSV-compatible service (default: uv's, api.osv.dev).")
 @options()
@@ -126,12 +135,13 @@ def audit_command(
 ) -> None:
     """Known vulnerabilities of the locked packages (`uv audit`), with the members that need each package.
 
-    Exits with 1 when something was found; when the service could not be asked, it says why and exits with 0.
+    Exits with 1 when something was found, with 3 when the service could not be asked (it says why).
     """
     from codegen_lab.uvtools._health import audit  # noqa: PLC0415
 
     with reported_errors():
-        report = audit(workspace_at(root), members=list(members) or None, offline=offline, service_url=service_url)
+        workspace = workspace_at(root)
+        report = audit(workspace, members=chosen(workspace, members), offline=offline, service_url=service_url)
     if output_format == "json":
         print_json(report.as_json())
     elif not report.checked:
@@ -140,6 +150,8 @@ def audit_command(
         _show_audit(report)
     if report.findings:
         sys.exit(1)
+    if not report.checked:
+        sys.exit(3)
 
 
 def _show_audit(report: AuditReport) -> None:

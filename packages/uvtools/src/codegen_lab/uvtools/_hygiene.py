@@ -17,9 +17,9 @@ from codegen_lab.uvtools._lock import Lock
 from codegen_lab.uvtools._lockops import member_closure
 from codegen_lab.uvtools._model import Member, Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
-from codegen_lab.uvtools.errors import CommandError
+from codegen_lab.uvtools.errors import CommandError, WorkspaceError
 
-__all__ = ["DepsReport", "Finding", "check_deps", "lint", "module_map"]
+__all__ = ["DepsReport", "Finding", "check_deps", "imports_by_need", "imports_of", "lint", "module_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,18 +73,49 @@ def _source_files(member: Member, workspace: Workspace) -> Iterator[Path]:
 
 def imports_of(path: Path) -> set[str]:
     """The absolute imports of a Python file, as dotted module names (relative imports are the member's own)."""
+    required, optional = imports_by_need(path)
+    return required | optional
+
+
+_IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    caught = handler.type
+    if caught is None:
+        return True
+    names = caught.elts if isinstance(caught, ast.Tuple) else [caught]
+    return any(
+        (isinstance(name, ast.Name) and name.id in _IMPORT_ERRORS)
+        or (isinstance(name, ast.Attribute) and name.attr in _IMPORT_ERRORS)
+        for name in names
+    )
+
+
+def _imported(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [node.module]
+    return []
+
+
+def imports_by_need(path: Path) -> tuple[set[str], set[str]]:
+    """A file's absolute imports: `(required, optional)`, optional ones guarded by `try: ... except ImportError`."""
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except (SyntaxError, ValueError, OSError) as exc:
         logger.warning("skipping %s: %s", path, exc)
-        return set()
-    found: set[str] = set()
+        return set(), set()
+    guarded: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            found.add(node.module)
-    return found
+        if isinstance(node, ast.Try | ast.TryStar) and any(_catches_import_error(h) for h in node.handlers):
+            guarded.update(id(inner) for statement in node.body for inner in ast.walk(statement))
+    required: set[str] = set()
+    optional: set[str] = set()
+    for node in ast.walk(tree):
+        (optional if id(node) in guarded else required).update(_imported(node))
+    return required - optional, optional
 
 
 _PROBE = (
@@ -93,12 +124,26 @@ _PROBE = (
 )
 
 
-def module_map(workspace: Workspace) -> tuple[dict[str, set[str]], str]:
+def _venv_python(workspace: Workspace) -> Path | None:
+    for candidate in (Path(".venv", "bin", "python"), Path(".venv", "Scripts", "python.exe")):
+        if (workspace.root / candidate).is_file():
+            return workspace.root / candidate
+    return None
+
+
+def module_map(workspace: Workspace, python: str | Path | None = None) -> tuple[dict[str, set[str]], str]:
     """Top-level (or dotted) module names mapped to the distributions that provide them, and where that came from.
 
-    uv's module map (`uv workspace metadata`) first, else the top-level names of the distributions installed in the
-    workspace's `.venv`, else those of the running interpreter.
+    From the interpreter `python` when given; else uv's module map (`uv workspace metadata`, when this uv offers
+    one); else the distributions installed in the workspace's `.venv`.
+
+    Raises:
+        WorkspaceError: When there is no `python`, no module map from uv and no `.venv`: the running
+            interpreter's distributions say nothing about the workspace's, so it refuses and says how to make one.
+        CommandError: When the interpreter cannot be asked.
     """
+    if python is not None:
+        return _probe(Path(python)), f"distributions of {python}"
     command = [uv_binary(), "workspace", "metadata", "--frozen", "--offline", "--preview-features"]
     command += ["workspace-metadata", "--directory", str(workspace.root)]
     try:
@@ -111,19 +156,39 @@ def module_map(workspace: Workspace) -> tuple[dict[str, set[str]], str]:
             return modules, "uv workspace metadata"
     except (CommandError, ValueError, KeyError, TypeError) as exc:
         logger.debug("no module map from uv: %s", exc)
-    python = workspace.root / ".venv" / "bin" / "python"
-    if python.is_file():
-        try:
-            mapping: dict[str, list[str]] = json.loads(run([str(python), "-c", _PROBE], cwd=workspace.root).stdout)
-            return {
-                k: {normalize_name(d) for d in v} for k, v in mapping.items()
-            }, f"distributions in {python.parent.parent}"
-        except (CommandError, ValueError) as exc:
-            logger.debug("no module map from %s: %s", python, exc)
-    from importlib.metadata import packages_distributions  # noqa: PLC0415
+    venv = _venv_python(workspace)
+    if venv is None:
+        raise WorkspaceError(
+            f"no virtual environment at {workspace.root / '.venv'}: imports cannot be matched to distributions",
+            hint="Create it with `uv sync --all-packages`, or pass the interpreter to use (--python PATH)",
+        )
+    return _probe(venv), f"distributions in {venv.parent.parent}"
 
-    current = {k: {normalize_name(d) for d in v} for k, v in packages_distributions().items()}
-    return current, "distributions of the running interpreter"
+
+def _probe(python: Path) -> dict[str, set[str]]:
+    completed = run([str(python), "-c", _PROBE], cwd=python.parent)
+    try:
+        mapping: dict[str, list[str]] = json.loads(completed.stdout)
+    except ValueError:
+        raise CommandError([str(python), "-c", "..."], 0, "did not print a module map") from None
+    return {module: {normalize_name(d) for d in owners} for module, owners in mapping.items()}
+
+
+def _declared(member: Member, lock: Lock | None) -> tuple[set[str], set[str], bool]:
+    """What `member` declares: `(all names but groups, [project] dependencies names, known)`.
+
+    A member whose dependencies are dynamic is read from its entry in uv.lock (`requires-dist`); without one
+    they are not known.
+    """
+    if not member.dynamic_dependencies:
+        names = {dep.name for dep in member.dependencies if dep.kind != "group"}
+        return names, {dep.name for dep in member.dependencies if dep.kind == "project"}, True
+    package = next((p for p in (lock.by_name(member.name) if lock else []) if p.is_local), None)
+    if package is None:
+        return set(), set(), False
+    names = {normalize_name(item.name) for item in package.requires_dist}
+    project = {normalize_name(item.name) for item in package.requires_dist if "extra" not in (item.marker or "")}
+    return names, project, True
 
 
 def _module_name(path: Path, member: Member) -> str | None:
@@ -160,32 +225,49 @@ def _owners(module: str, modules: Mapping[str, set[str]]) -> set[str]:
     return {normalize_name(parts[0])}
 
 
-def check_deps(workspace: Workspace, lock: Lock | None = None, *, members: list[str] | None = None) -> DepsReport:
+def check_deps(
+    workspace: Workspace,
+    lock: Lock | None = None,
+    *,
+    members: list[str] | None = None,
+    python: str | Path | None = None,
+) -> DepsReport:
     """Each member's imports against its declared dependencies.
 
     Findings: `missing` (imported, not declared, not even reachable), `transitive` (imported, not declared, but
-    installed through another dependency), `unused` (declared in `[project] dependencies`, never imported).
-    Tests and nested members are not scanned; extras count as declared.
+    installed through another dependency), `unused` (declared in `[project] dependencies`, never imported),
+    `unknown` (a member whose dependencies are dynamic and not in uv.lock: not checked). Tests and nested members
+    are not scanned; extras count as declared; an import guarded by `try: ... except ImportError` is optional,
+    never missing. Modules are matched to distributions in the workspace's `.venv` (or `python`).
+
+    Raises:
+        WorkspaceError: When there is no `.venv` and no `python` (the hint says how to make one).
     """
-    modules, source = module_map(workspace)
+    modules, source = module_map(workspace, python)
     modules = {**modules, **_own_modules(workspace)}
     report = DepsReport(module_source=source)
     stdlib = set(sys.stdlib_module_names)
     for member in workspace.members if members is None else [workspace.member(name) for name in members]:
         if not member.packaged:
             continue
+        declared, project, known = _declared(member, lock)
+        if not known:
+            message = f"{member.name}'s dependencies are dynamic and uv.lock does not record them: run `uv lock`"
+            report.findings.append(Finding("unknown", member.name, member.name, message))
+            continue
         report.checked.append(member.name)
-        declared = {dep.name for dep in member.dependencies if dep.kind != "group"} | {member.name}
+        declared |= {member.name}
         used: set[str] = set()
         reported: set[str] = set()
         closure = set(member_closure(lock, member.name)) if lock is not None else set[str]()
         for path in _source_files(member, workspace):
-            for module in sorted(imports_of(path)):
+            required, optional = imports_by_need(path)
+            for module in sorted(required | optional):
                 if module.split(".")[0] in stdlib or module == "__future__":
                     continue
                 owners = _owners(module, modules)
                 used |= owners
-                if owners & declared or not owners.isdisjoint(reported):
+                if module in optional or owners & declared or not owners.isdisjoint(reported):
                     continue
                 reported |= owners
                 relative = path.relative_to(workspace.root).as_posix()
@@ -206,11 +288,10 @@ def check_deps(workspace: Workspace, lock: Lock | None = None, *, members: list[
                             "missing", member.name, owner, f"{relative} imports {module}, but {owner} is not declared"
                         )
                     )
-        for dep in member.dependencies:
-            if dep.kind == "project" and dep.name not in used:
-                report.findings.append(
-                    Finding("unused", member.name, dep.name, f"{dep.requirement} is declared but never imported")
-                )
+        report.findings.extend(
+            Finding("unused", member.name, name, f"{name} is declared but never imported")
+            for name in sorted(project - used - {member.name})
+        )
     return report
 
 

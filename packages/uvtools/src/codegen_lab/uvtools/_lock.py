@@ -55,6 +55,9 @@ class LockPackage:
         dependencies: What it needs.
         optional_dependencies: What each of its extras adds.
         dev_dependencies: What each of its dependency groups adds.
+        requires_dist: What a local package declares (`[package.metadata] requires-dist`; an extra's items carry
+            `extra == 'NAME'` in their marker), as uv read it when locking, dynamic metadata included.
+        requires_dev: What each of a local package's dependency groups declares (`[package.metadata.requires-dev]`).
     """
 
     name: str
@@ -63,6 +66,8 @@ class LockPackage:
     dependencies: tuple[LockDependency, ...] = ()
     optional_dependencies: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict[str, Any])
     dev_dependencies: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict[str, Any])
+    requires_dist: tuple[LockDependency, ...] = ()
+    requires_dev: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict[str, Any])
 
     @property
     def key(self) -> str:
@@ -220,6 +225,7 @@ def _dependencies(items: Any) -> tuple[LockDependency, ...]:
 
 
 def _package(table: Mapping[str, Any]) -> LockPackage:
+    metadata = cast("dict[str, Any]", table.get("metadata", {}))
     return LockPackage(
         name=table["name"],
         version=table.get("version"),
@@ -229,6 +235,8 @@ def _package(table: Mapping[str, Any]) -> LockPackage:
             extra: _dependencies(items) for extra, items in table.get("optional-dependencies", {}).items()
         },
         dev_dependencies={group: _dependencies(items) for group, items in table.get("dev-dependencies", {}).items()},
+        requires_dist=_dependencies(metadata.get("requires-dist", [])),
+        requires_dev={group: _dependencies(items) for group, items in metadata.get("requires-dev", {}).items()},
     )
 
 
@@ -264,6 +272,8 @@ def _fast_parse(text: str) -> dict[str, Any]:
             continue
         if value == "[":
             index, target[key] = _array_lines(lines, index)
+        elif value == "[[":  # `conflicts = [[` ... `]]`: arrays of inline tables over several lines
+            index, target[key] = _nested_array_lines(lines, index)
         else:
             target[key] = _Value(value).whole()
     return document
@@ -283,6 +293,19 @@ def _array_lines(lines: list[str], index: int) -> tuple[int, list[Any]]:
             items.append(_Value(item.removesuffix(",")).whole())
 
 
+def _nested_array_lines(lines: list[str], index: int) -> tuple[int, list[Any]]:
+    """A nested array written over several lines (`[[` ... `], [` ... `]]`), and the index after it."""
+    parts = ["[["]
+    while True:
+        if index >= len(lines):
+            raise _Unsupported("unterminated array")
+        item = lines[index].strip()
+        index += 1
+        parts.append(item)
+        if item == "]]":
+            return index, _Value(" ".join(parts)).whole()
+
+
 def _header(line: str, document: dict[str, Any], packages: list[dict[str, Any]]) -> dict[str, Any] | None:
     if line == "[[package]]":
         package: dict[str, Any] = {}
@@ -292,13 +315,19 @@ def _header(line: str, document: dict[str, Any], packages: list[dict[str, Any]])
         manifest: dict[str, Any] = {}
         document["manifest"] = manifest
         return manifest
-    if line in {"[package.optional-dependencies]", "[package.dev-dependencies]"}:
+    if line in {"[package.optional-dependencies]", "[package.dev-dependencies]", "[package.metadata]"}:
         if not packages:
             raise _Unsupported(line)
         table: dict[str, Any] = {}
         packages[-1][line[9:-1]] = table
         return table
-    if line.startswith(("[package.", "[manifest.", "[[manifest.", "[options]", "[[package.")):
+    if line == "[package.metadata.requires-dev]":
+        if not packages or "metadata" not in packages[-1]:
+            raise _Unsupported(line)
+        groups: dict[str, Any] = {}
+        packages[-1]["metadata"]["requires-dev"] = groups
+        return groups
+    if line.startswith(("[package.", "[manifest.", "[[manifest.", "[options]", "[options.", "[[package.")):
         return None  # a table this reader does not use: skip its lines
     raise _Unsupported(line)
 

@@ -17,6 +17,7 @@ from codegen_lab.uvtools.errors import CommandError, LockFileError, WorkspaceErr
 __all__ = [
     "LockCheck",
     "LockDiff",
+    "MemberPaths",
     "PackageChange",
     "PathFinder",
     "check_lock",
@@ -24,24 +25,71 @@ __all__ = [
     "diff_locks",
     "lock_at",
     "member_closure",
+    "uv_message",
     "why",
+    "why_by_member",
 ]
 
 MAX_PATHS = 200
+PATHS_PER_MEMBER = 20
+COUNT_CAP = 100_000
+KEPT_PATHS = 2_000  # the shortest paths shown are the shortest of these
 
 
 def why(lock: Lock, package: str, *, limit: int = MAX_PATHS) -> list[list[str]]:
     """Every path from a workspace member to `package` in the lock, each as `["member", "dep", ..., "package"]`.
 
-    Steps through an extra or a group are written `name[extra]` or `name (group dev)`. At most `limit` paths.
+    Steps through an extra or a group are written `name[extra]` or `name (group dev)`. At most `limit` paths,
+    shared fairly among the members (see `why_by_member` for the counts and what was cut).
+
+    Raises:
+        WorkspaceError: When the lock holds no package called `package`.
+    """
+    groups = why_by_member(lock, package, limit=max(1, limit // max(1, len(lock.member_names))))
+    return [list(path) for group in groups for path in group.paths][:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class MemberPaths:
+    """One member's paths to a package.
+
+    Attributes:
+        member: The member.
+        paths: Its first paths (shortest first), each `["member", "dep", ..., "package"]`.
+        total: How many paths it has (counted up to `COUNT_CAP`).
+        truncated: Whether `paths` holds fewer than `total`.
+        exact: Whether `total` is exact (false when the count stopped at `COUNT_CAP`).
+    """
+
+    member: str
+    paths: tuple[tuple[str, ...], ...]
+    total: int
+    truncated: bool
+    exact: bool = True
+
+    def as_json(self) -> dict[str, Any]:
+        """`{"member", "paths", "total", "truncated", "exact"}`."""
+        return {
+            "member": self.member,
+            "paths": [list(path) for path in self.paths],
+            "total": self.total,
+            "truncated": self.truncated,
+            "exact": self.exact,
+        }
+
+
+def why_by_member(lock: Lock, package: str, *, limit: int = PATHS_PER_MEMBER) -> list[MemberPaths]:
+    """Each member that needs `package` (directly or through any extra or group), with its paths to it.
+
+    Every member that needs it is listed, sorted by name; each keeps its `limit` shortest paths and says how many
+    it has in all.
 
     Raises:
         WorkspaceError: When the lock holds no package called `package`.
     """
     if not lock.by_name(normalize_name(package)):
         raise WorkspaceError(f"the lock holds no package called {package!r}", hint="Check the name, or run `uv lock`")
-    found = PathFinder(lock).paths(package, limit=limit)
-    return [path for paths in found.values() for path in paths][:limit]
+    return PathFinder(lock).by_member(package, limit=limit)
 
 
 class PathFinder:
@@ -67,15 +115,7 @@ class PathFinder:
 
         Members with no path to it are left out; `members` restricts the answer to those members.
         """
-        target = normalize_name(package)
-        goal = {found.key for found in self.lock.by_name(target) if version is None or _same_version(found, version)}
-        reaching = set(goal)
-        stack = list(goal)
-        while stack:
-            for parent in self._needed_by.get(stack.pop(), ()):
-                if parent.key not in reaching:
-                    reaching.add(parent.key)
-                    stack.append(parent.key)
+        goal, reaching = self._reaching(package, version)
         wanted = set(self.lock.member_names)
         if members is not None:
             wanted &= {normalize_name(member) for member in members}
@@ -85,15 +125,51 @@ class PathFinder:
                 found_paths.setdefault(start.name, []).extend(self._walk(start, goal, reaching, limit))
         return found_paths
 
+    def by_member(
+        self, package: str, *, version: str | None = None, limit: int = PATHS_PER_MEMBER
+    ) -> list[MemberPaths]:
+        """Each member's shortest `limit` paths to `package` and its count of paths (see `why_by_member`)."""
+        goal, reaching = self._reaching(package, version)
+        wanted = set(self.lock.member_names)
+        found: list[MemberPaths] = []
+        for start in sorted(self.lock.packages, key=lambda p: p.name):
+            if start.name in wanted and start.key in reaching:
+                paths, total = self._walk_counting(start, goal, reaching, KEPT_PATHS, COUNT_CAP)
+                shown = tuple(tuple(path) for path in sorted(paths, key=len)[:limit])
+                found.append(MemberPaths(start.name, shown, total, total > len(shown), total < COUNT_CAP))
+        return found
+
+    def _reaching(self, package: str, version: str | None) -> tuple[set[str], set[str]]:
+        target = normalize_name(package)
+        goal = {found.key for found in self.lock.by_name(target) if version is None or _same_version(found, version)}
+        reaching = set(goal)
+        stack = list(goal)
+        while stack:
+            for parent in self._needed_by.get(stack.pop(), ()):
+                if parent.key not in reaching:
+                    reaching.add(parent.key)
+                    stack.append(parent.key)
+        return goal, reaching
+
     def _walk(self, start: LockPackage, goal: set[str], reaching: set[str], limit: int) -> list[list[str]]:
+        return self._walk_counting(start, goal, reaching, limit, limit)[0]
+
+    def _walk_counting(
+        self, start: LockPackage, goal: set[str], reaching: set[str], keep: int, cap: int
+    ) -> tuple[list[list[str]], int]:
+        """The first `keep` paths from `start` to the goal, and how many there are (counted up to `cap`)."""
         lock = self.lock
         paths: list[list[str]] = []
+        count = 0
 
         def visit(current: LockPackage, trail: list[str], seen: set[str]) -> None:
-            if len(paths) >= limit:
+            nonlocal count
+            if count >= cap:
                 return
             if current.key in goal:
-                paths.append(trail)
+                count += 1
+                if len(paths) < keep:
+                    paths.append(trail)
                 return
             for dependency, how in lock.edges(current):
                 found = lock.resolve(dependency)
@@ -104,7 +180,7 @@ class PathFinder:
                 visit(found, [*trail, step], seen | {found.key})
 
         visit(start, [start.name], {start.key})
-        return paths
+        return paths, count
 
 
 def _same_version(package: LockPackage, version: str) -> bool:
@@ -150,8 +226,10 @@ class PackageChange:
         return {"name": self.name, "kind": self.kind, "before": self.before, "after": self.after}
 
     def describe(self) -> str:
-        """One line for people: `upgraded   idna 3.6 -> 3.10`."""
-        return f"{self.kind:<10} {self.name} {self.before or ''} -> {self.after or ''}"
+        """One line for people: `upgraded   idna 3.6 -> 3.10`, `added      idna 3.10`, `removed    idna 3.6`."""
+        if self.before is None or self.after is None:
+            return f"{self.kind:<10} {self.name} {self.after or self.before or ''}".rstrip()
+        return f"{self.kind:<10} {self.name} {self.before} -> {self.after}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,27 +324,60 @@ def check_ref(root: Path, ref: str) -> None:
 
 @dataclass(frozen=True, slots=True)
 class LockCheck:
-    """Whether the lock matches the pyproject files (`uv lock --check`), and what uv said."""
+    """Whether the lock matches the pyproject files (`uv lock --check`), what uv said, and how it differs.
+
+    Attributes:
+        fresh: Whether uv.lock is up to date.
+        message: uv's verdict in one line, without its progress noise.
+        reasons: How it differs, read from the pyproject files and uv.lock (`member c is not in uv.lock`).
+    """
 
     fresh: bool
     message: str
+    reasons: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
-        """`{"fresh": bool, "message": str}`."""
-        return {"fresh": self.fresh, "message": self.message}
+        """`{"fresh": bool, "message": str, "reasons": [str]}`."""
+        return {"fresh": self.fresh, "message": self.message, "reasons": list(self.reasons)}
+
+
+_NOISE = ("Using ", "Resolved ", "Audited ", "Prepared ", "Installed ", "Uninstalled ", "Built ", "Building ")
+
+
+def uv_message(output: str) -> str:
+    """What uv said, on one line, without its progress lines (`Resolved 3 packages in 2ms`) and hints."""
+    lines = [line.strip() for line in output.splitlines()]
+    kept = [line for line in lines if line and not line.startswith(_NOISE)]
+    errors = [line for line in kept if line.startswith("error:")]
+    return (errors[0] if errors else " ".join(kept)).removeprefix("error: ")
+
+
+def _static_reasons(root: Path) -> tuple[str, ...]:
+    from codegen_lab.uvtools._edges import lock_freshness, read_lock_cached  # noqa: PLC0415
+    from codegen_lab.uvtools._model import load_workspace  # noqa: PLC0415
+
+    try:
+        return lock_freshness(load_workspace(root), read_lock_cached(root / "uv.lock")).reasons
+    except (WorkspaceError, LockFileError) as exc:
+        return (str(exc),)
 
 
 def check_lock(root: Path, *, offline: bool = False) -> LockCheck:
-    """Run `uv lock --check` in the workspace at `root`.
+    """Run `uv lock --check` in the workspace at `root`, and say how the lock differs when it is stale.
+
+    When uv cannot run (no interpreter, no network) but the pyproject files already show the lock is stale, the
+    answer is stale with those reasons.
 
     Raises:
-        CommandError: When uv fails for another reason than a stale lock (it exits 1 for a stale one and prints why).
+        CommandError: When uv fails for another reason than a stale lock and the files show no difference.
     """
     command = [uv_binary(), "lock", "--check", "--directory", str(root)] + (["--offline"] if offline else [])
     completed = run(command, cwd=root, check=False)
-    message = (completed.stderr or completed.stdout).strip()
+    output = completed.stderr or completed.stdout
+    message = uv_message(output)
     if completed.returncode == 0:
         return LockCheck(True, message)
-    if "needs to be updated" in message or "missing" in message.lower() or "Unable to find lockfile" in message:
-        return LockCheck(False, message)
+    reasons = _static_reasons(root)
+    if "needs to be updated" in output or "Unable to find lockfile" in output or reasons:
+        return LockCheck(False, message, reasons)
     raise CommandError(command, completed.returncode, message)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codegen_lab.common.files import ChangeSet
-from codegen_lab.uvtools._lock import Lock
+from codegen_lab.uvtools._lock import Lock, read_lock
 from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
 from codegen_lab.uvtools._requirements import parse_requirement
@@ -42,6 +42,7 @@ def change_dependency(
     optional: str | None = None,
     upgrade: bool = False,
     apply: bool = False,
+    state_dir: Path | None = None,
 ) -> UvChange:
     """Add or remove requirements of `member` with `uv add --package` / `uv remove --package`.
 
@@ -54,6 +55,7 @@ def change_dependency(
         optional: In this extra instead.
         upgrade: With `add`, upgrade the package in the lock too.
         apply: Run the command (default: only return it).
+        state_dir: Where the journal that `codegen-lab undo` reads lives (default: the user's state folder).
 
     Raises:
         WorkspaceError: When the member is unknown, no requirement is given, or both group and optional are.
@@ -73,10 +75,17 @@ def change_dependency(
     if upgrade and action == "add":
         arguments += [f"--upgrade-package={normalize_name(parse_requirement(requirements[0]).name)}"]
     touched = (target.pyproject, workspace.root / "pyproject.toml", workspace.root / "uv.lock")
-    return _uv_change(workspace, [*arguments, "--", *requirements], apply=apply, touches=touched)
+    return _uv_change(workspace, [*arguments, "--", *requirements], apply=apply, touches=touched, state_dir=state_dir)
 
 
-def _uv_change(workspace: Workspace, arguments: list[str], *, apply: bool, touches: tuple[Path, ...] = ()) -> UvChange:
+def _uv_change(
+    workspace: Workspace,
+    arguments: list[str],
+    *,
+    apply: bool,
+    touches: tuple[Path, ...] = (),
+    state_dir: Path | None = None,
+) -> UvChange:
     """`uv ARGUMENTS --directory ROOT`, run when `apply` is true, else only returned.
 
     The files in `touches` (those uv may rewrite) are kept in a journaled change set first, so that
@@ -85,39 +94,56 @@ def _uv_change(workspace: Workspace, arguments: list[str], *, apply: bool, touch
     command = [uv_binary(), *arguments[:1], "--directory", str(workspace.root), *arguments[1:]]
     if not apply:
         return UvChange(tuple(command), applied=False)
-    with ChangeSet(workspace.root, " ".join(["uv", *arguments])) as change:
+    with ChangeSet(workspace.root, " ".join(["uv", *arguments]), state_dir=state_dir) as change:
         for path in touches:
             change.snapshot(path)
         completed = run(command, cwd=workspace.root, check=False)
     return UvChange(tuple(command), True, completed.returncode, (completed.stderr + completed.stdout).strip())
 
 
-def sync(workspace: Workspace, *, member: str | None = None, apply: bool = False) -> UvChange:
+def sync(
+    workspace: Workspace, *, member: str | None = None, apply: bool = False, state_dir: Path | None = None
+) -> UvChange:
     """Install the lock into the workspace's environment: one member (`uv sync --package`) or all of them.
 
     Raises:
         WorkspaceError: When the member is unknown.
     """
     which = ["--package", workspace.member(member).name] if member is not None else ["--all-packages"]
-    return _uv_change(workspace, ["sync", *which], apply=apply, touches=(workspace.root / "uv.lock",))
+    lock = (workspace.root / "uv.lock",)
+    return _uv_change(workspace, ["sync", *which], apply=apply, touches=lock, state_dir=state_dir)
 
 
-def upgrade(workspace: Workspace, packages: list[str], *, apply: bool = False) -> UvChange:
+def upgrade(
+    workspace: Workspace, packages: list[str], *, apply: bool = False, state_dir: Path | None = None
+) -> UvChange:
     """Let these packages move to their newest allowed versions in the lock (`uv lock --upgrade-package`).
 
     Raises:
-        WorkspaceError: When no package is named, or a name is not a distribution name.
+        WorkspaceError: When no package is named, a name is not a distribution name, or uv.lock holds no
+            package of that name.
     """
     if not packages:
         raise WorkspaceError("nothing to upgrade", hint="Name at least one package")
     for name in packages:
         if not _NAME.match(name):
             raise WorkspaceError(f"{name!r} is not a package name")
+    lock_path = workspace.root / "uv.lock"
+    if lock_path.is_file():
+        locked = read_lock(lock_path)
+        unknown = [name for name in packages if not locked.by_name(normalize_name(name))]
+        if unknown:
+            raise WorkspaceError(
+                f"uv.lock holds no package called {', '.join(map(repr, unknown))}: there is nothing to upgrade",
+                hint="Check the name (`ws why NAME`), or add it first (`ws add MEMBER NAME`)",
+            )
     arguments = ["lock", *(f"--upgrade-package={name}" for name in packages)]
-    return _uv_change(workspace, arguments, apply=apply, touches=(workspace.root / "uv.lock",))
+    return _uv_change(workspace, arguments, apply=apply, touches=(workspace.root / "uv.lock",), state_dir=state_dir)
 
 
-def create_venv(workspace: Workspace, *, python: str | None = None, apply: bool = False) -> UvChange:
+def create_venv(
+    workspace: Workspace, *, python: str | None = None, apply: bool = False, state_dir: Path | None = None
+) -> UvChange:
     """Create the workspace's `.venv` (`uv venv`), with this Python version when given.
 
     Raises:
@@ -125,7 +151,8 @@ def create_venv(workspace: Workspace, *, python: str | None = None, apply: bool 
     """
     if python is not None and python.startswith("-"):
         raise WorkspaceError(f"python = {python!r} is not a Python version or path")
-    return _uv_change(workspace, ["venv", *([f"--python={python}"] if python else [])], apply=apply)
+    arguments = ["venv", *([f"--python={python}"] if python else [])]
+    return _uv_change(workspace, arguments, apply=apply, state_dir=state_dir)
 
 
 @dataclass(slots=True)

@@ -72,6 +72,9 @@ class Member:
         extras: The names of its optional-dependency groups.
         groups: The names of its dependency groups.
         packaged: Whether it is built and installed (false for a virtual project, `tool.uv.package = false`).
+        dynamic: `[project] dynamic`: the fields a build backend fills in (`dependencies` makes the declared
+            requirements unknown here: uv.lock records them).
+        group_includes: Each `{include-group = "..."}` of its dependency groups, as `(group, included group)`.
     """
 
     name: str
@@ -83,6 +86,13 @@ class Member:
     extras: tuple[str, ...]
     groups: tuple[str, ...]
     packaged: bool
+    dynamic: tuple[str, ...] = ()
+    group_includes: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def dynamic_dependencies(self) -> bool:
+        """Whether a build backend fills in its dependencies or extras (so its pyproject.toml cannot say them)."""
+        return "dependencies" in self.dynamic or "optional-dependencies" in self.dynamic
 
     @property
     def pyproject(self) -> Path:
@@ -267,8 +277,14 @@ def _glob_folders(base: str, patterns: tuple[str, ...], excludes: tuple[str, ...
             folder = os.path.join(base, relative) if relative != "." else base
             if os.path.isfile(os.path.join(folder, "pyproject.toml")):
                 found[folder] = None
+            elif os.path.isdir(folder) and os.listdir(folder):  # as uv: only an empty folder is skipped
+                raise WorkspaceError(
+                    f"workspace member {relative} is missing a pyproject.toml (matches: {pattern})",
+                    path=_pyproject(base),
+                    hint="Add its pyproject.toml, list it in [tool.uv.workspace] exclude, or remove the folder",
+                )
             else:
-                logger.debug("%s matches the members glob %r but has no pyproject.toml", folder, pattern)
+                logger.debug("%s matches the members glob %r but is a file or an empty folder", folder, pattern)
     return list(found)
 
 
@@ -361,11 +377,16 @@ def _read_member(
     optional = _table(document, "project.optional-dependencies", folder)
     groups = _table(document, "dependency-groups", folder)
     dependencies: list[Dependency] = []
+    includes: list[tuple[str, str]] = []
 
     def add(items: object, kind: DependencyKind, group: str | None) -> None:
         for text in cast("list[object]", items):
             if kind == "group" and isinstance(text, dict):
-                continue  # {include-group = "other"} includes another group's requirements, declared there
+                # {include-group = "other"} includes another group's requirements, declared there
+                included = cast("dict[str, object]", text).get("include-group")
+                if isinstance(included, str) and group is not None:
+                    includes.append((group, included))
+                continue
             requirement = _parse_requirement(text, kind, group, folder)
             dep_name = normalize_name(requirement.name)
             internal = dep_name in names
@@ -381,6 +402,10 @@ def _read_member(
         add(items, "optional", extra)
     for group, items in groups.items():
         add(items, "group", group)
+    legacy = tool_uv.get("dev-dependencies")
+    if legacy:  # uv folds the deprecated `[tool.uv] dev-dependencies` into the `dev` group
+        add(legacy, "group", "dev")
+        groups = {**groups, "dev": groups.get("dev", [])}
     has_backend = "build-system" in document
     package = tool_uv.get("package")
     relative = _relative(folder, root)
@@ -394,6 +419,8 @@ def _read_member(
         extras=tuple(optional),
         groups=tuple(groups),
         packaged=bool(package) if isinstance(package, bool) else has_backend,
+        dynamic=_strings(project.get("dynamic"), "[project] dynamic", folder),
+        group_includes=tuple(includes),
     )
 
 
@@ -402,8 +429,10 @@ def load_workspace(root: Path | str | None = None, *, members_from: MemberSource
 
     Args:
         root: A folder in the workspace; its root is found as uv finds it.
-        members_from: Who lists the members: `uv` (`uv workspace metadata`, needs a uv.lock), `pyproject`
-            (the members and exclude globs, read here with uv's semantics) or `auto` (uv when it can).
+        members_from: Who lists the members: `pyproject` (the members and exclude globs, read here with uv's
+            rules: what uv itself would find now) or `uv` (`uv workspace metadata`, which needs a uv.lock and may
+            repeat a stale one). `auto` is `pyproject`: a stale lock is reported (see `lock_freshness`), not
+            trusted.
 
     Returns:
         The workspace, its members sorted by name.
@@ -421,7 +450,7 @@ def load_workspace(root: Path | str | None = None, *, members_from: MemberSource
     excludes = _strings(workspace_table.get("exclude"), "[tool.uv.workspace] exclude", base)
     folders: list[str] | None = None
     discovered_by: Literal["uv", "pyproject"] = "pyproject"
-    if members_from != "pyproject" and (root_path / "uv.lock").is_file():
+    if members_from == "uv" and (root_path / "uv.lock").is_file():
         listed = _uv_members(root_path)
         folders = None if listed is None else [str(folder) for folder in listed]
         discovered_by = "uv" if folders is not None else "pyproject"

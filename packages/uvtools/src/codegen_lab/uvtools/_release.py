@@ -27,8 +27,9 @@ StepStatus = Literal["publish", "published", "unchecked", "unpublishable"]
 class ReleaseStep:
     """One member in the plan.
 
-    `status` is `publish` (not on the index yet), `published` (skip it), `unchecked` (the index could not be
-    asked; `reason` says why) or `unpublishable` (no static version).
+    `status` is `publish` (not on the index yet), `published` (skip it) or `unchecked` (the index could not be
+    asked, or the version is dynamic and only a build knows it; `reason` says why). `unpublishable` is kept in
+    the type for compatibility: a dynamic version is no reason to call a member unpublishable.
     """
 
     member: str
@@ -97,12 +98,13 @@ def release_plan(
         raise WorkspaceError(f"index {index!r} is not an http(s) URL", hint="Pass a PEP 691 simple index")
     plan = ReleasePlan(index=index, offline=offline)
     unreachable: str | None = "offline: the index was not asked" if offline else None
-    for name in Graph.of(workspace).order():
+    for name in Graph.of(workspace).order():  # over project edges: an extra or a dev group does not order a release
         member = workspace.member(name)
         if not member.packaged:
             continue
         if member.version is None:
-            plan.steps.append(ReleaseStep(name, None, "unpublishable", "the version is dynamic"))
+            reason = "the version is dynamic (set when it is built): the index was not compared"
+            plan.steps.append(ReleaseStep(name, None, "unchecked", reason))
             continue
         if unreachable is not None:
             plan.steps.append(ReleaseStep(name, member.version, "unchecked", unreachable))

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from codegen_lab.uvtools._graph import Graph
 from codegen_lab.uvtools._model import Workspace
+from codegen_lab.uvtools._process import uv_binary
 from codegen_lab.uvtools.errors import WorkspaceError
 
 __all__ = ["MemberResult", "RunSummary", "run_many"]
@@ -91,6 +92,11 @@ class RunSummary:
         }
 
 
+def isolated_command(member: str, command: Sequence[str]) -> list[str]:
+    """`command` run in an environment of `member` alone: `uv run --package MEMBER --exact -- COMMAND`."""
+    return [uv_binary(), "run", "--package", member, "--exact", "--", *command]
+
+
 def _run_one(
     member: str, folder: Path, command: Sequence[str], log_dir: Path | None, timeout: float | None
 ) -> MemberResult:
@@ -132,6 +138,8 @@ def run_many(
     log_dir: Path | None = None,
     timeout: float | None = None,
     on_done: Callable[[MemberResult], None] | None = None,
+    order_kinds: Sequence[str] = ("project",),
+    isolated: bool = False,
 ) -> RunSummary:
     """Run `command` in each member's folder, each after the members it depends on.
 
@@ -145,16 +153,26 @@ def run_many(
         log_dir: Write each member's output to `LOG_DIR/MEMBER.log`.
         timeout: Seconds each member's command may take.
         on_done: Called with each result as it arrives (for progress bars).
+        order_kinds: The edge kinds that order the members (`project` by default; `all`, `extra`, `group`,
+            `group:NAME`...): a cycle through other kinds does not stop the run.
+        isolated: Run each member's command in an environment of that member alone
+            (`uv run --package MEMBER --exact -- COMMAND`), so an undeclared dependency fails there. The members
+            share the workspace's `.venv`, which uv re-syncs for each: one member at a time (`jobs` must be 1).
 
     Raises:
         WorkspaceError: When `command` is empty or `jobs` below 1.
-        CycleError: When the members depend on each other in a cycle.
+        CycleError: When the members depend on each other in a cycle through the `order_kinds`.
     """
     if not command:
         raise WorkspaceError("the command to run is empty", hint="Pass the command after --, as: ws run -- pytest")
     if jobs < 1:
         raise WorkspaceError(f"jobs = {jobs}: must be at least 1")
-    graph = Graph.of(workspace)
+    if isolated and jobs > 1:
+        raise WorkspaceError(
+            f"jobs = {jobs} with isolated: the members share .venv, which uv re-syncs for each",
+            hint="Run isolated members one at a time (--jobs 1)",
+        )
+    graph = Graph.of(workspace, order_kinds=order_kinds)
     selected = set(graph.names if members is None else (workspace.member(name).name for name in members))
     order = [name for name in graph.order() if name in selected]
     summary = RunSummary(tuple(command), order, applied=apply)
@@ -162,7 +180,7 @@ def run_many(
         return summary
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)
-    needs = {name: set(graph.dependencies(name, transitive=True)) & selected for name in order}
+    needs = {name: set(graph.dependencies(name, transitive=True, kinds=order_kinds)) & selected for name in order}
     folders = {name: workspace.member(name).path for name in order}
 
     def finish(result: MemberResult) -> None:
@@ -171,7 +189,9 @@ def run_many(
             on_done(result)
 
     _Schedule(needs, jobs, keep_going, finish).run(
-        lambda name: _run_one(name, folders[name], command, log_dir, timeout)
+        lambda name: _run_one(
+            name, folders[name], isolated_command(name, command) if isolated else command, log_dir, timeout
+        )
     )
     return summary
 

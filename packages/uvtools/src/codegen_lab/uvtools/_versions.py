@@ -182,6 +182,7 @@ def bump(
     dependents: str | None = None,
     apply: bool = False,
     lock: bool = True,
+    state_dir: Path | None = None,
 ) -> BumpPlan:
     """Bump `member`'s version and rewrite its dependents' requirements on it (and on each other, when bumped).
 
@@ -193,6 +194,7 @@ def bump(
         dependents: Also bump every transitive dependent by this part (default: only rewrite their requirements).
         apply: Write the files (default: only say what would change).
         lock: After writing, run `uv lock` so the lock records the new versions.
+        state_dir: Where the journal that `codegen-lab undo` reads lives (default: the user's state folder).
 
     Raises:
         WorkspaceError: When the member is unknown, its version dynamic, or the bump not valid.
@@ -227,7 +229,9 @@ def bump(
         if len(plan.edits) > edits_before:
             documents[current.pyproject] = document
     if apply:
-        with ChangeSet(workspace.root, f"bump {target.name} {part}") as change:  # one undo takes back the lock too
+        with ChangeSet(
+            workspace.root, f"bump {target.name} {part}", state_dir=state_dir
+        ) as change:  # one undo takes back the lock too
             write_files(change, {path: tomlkit.dumps(document) for path, document in documents.items()})
             plan.applied = True
             if lock:

@@ -5,17 +5,21 @@ Every command takes `--root DIR` (default: the workspace of the current director
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import click
 
 from codegen_lab.uvtools import _cli_change, _cli_env
-from codegen_lab.uvtools._cli_common import options as _options
-from codegen_lab.uvtools._cli_common import print_json as _json
-from codegen_lab.uvtools._cli_common import reported_errors as _reported_errors
-from codegen_lab.uvtools._cli_common import table as _table
-from codegen_lab.uvtools._cli_common import workspace_at as _workspace
+from codegen_lab.uvtools._cli_common import (
+    edges_option as _edges_option,
+    options as _options,
+    print_json as _json,
+    reported_errors as _reported_errors,
+    table as _table,
+    workspace_at as _workspace,
+)
 
 __all__ = ["cli", "main"]
 
@@ -28,11 +32,14 @@ def cli() -> None:
 @cli.command()
 @_options()
 def members(root: Path | None, output_format: str) -> None:
-    """List the members: name, version, path, requires-python, internal dependencies."""
+    """List the members: name, version, path, requires-python, the members each depends on (from a fresh uv.lock)."""
+    from codegen_lab.uvtools._graph import Graph, members_json  # noqa: PLC0415
+
     with _reported_errors():
         workspace = _workspace(root)
+        members_graph = Graph.of(workspace)
     if output_format == "json":
-        _json(workspace.as_json())
+        _json(members_json(workspace, members_graph))
         return
     rows = [
         [
@@ -40,7 +47,7 @@ def members(root: Path | None, output_format: str) -> None:
             m.version or "(dynamic)",
             m.relative,
             m.requires_python or "-",
-            ", ".join(m.internal_dependencies) or "-",
+            ", ".join(members_graph.dependencies(m.name)) or "-",
         ]
         for m in workspace.members
     ]
@@ -49,13 +56,26 @@ def members(root: Path | None, output_format: str) -> None:
 
 @cli.command()
 @click.option("--member", "member_name", default=None, help="Show this member's dependencies and dependents.")
+@_edges_option
 @_options(("text", "json", "dot", "mermaid"))
-def graph(member_name: str | None, root: Path | None, output_format: str) -> None:
-    """The members' graph in dependency-first order (text, json, dot or mermaid)."""
+def graph(member_name: str | None, order_kinds: tuple[str, ...], root: Path | None, output_format: str) -> None:
+    """The members' graph in dependency-first order (text, json, dot or mermaid).
+
+    Edges come from uv.lock when it is fresh, else from the pyproject files (a note on stderr says why). The
+    order follows `project` edges unless --edges says otherwise; cycles through other kinds are listed.
+    """
     from codegen_lab.uvtools._graph import Graph  # noqa: PLC0415
 
     with _reported_errors():
-        members_graph = Graph.of(_workspace(root))
+        workspace = _workspace(root)
+        if not workspace.member_globs:
+            click.echo(f"note: {workspace.root} is a single project, not a uv workspace", err=True)
+        members_graph = Graph.of(workspace, order_kinds=order_kinds)
+        unknown = members_graph.provenance["unknown"]
+        if unknown:
+            click.echo(
+                f"warning: the member edges of {', '.join(unknown)} (dynamic dependencies) are unknown", err=True
+            )
         if member_name is not None:
             data = members_graph.neighbours(member_name)
             if output_format == "json":
@@ -70,20 +90,34 @@ def graph(member_name: str | None, root: Path | None, output_format: str) -> Non
 
 @cli.command()
 @click.argument("package")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Paths shown per member.")
 @_options()
-def why(package: str, root: Path | None, output_format: str) -> None:
-    """Every path from a workspace member to PACKAGE in the lock."""
-    from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
-    from codegen_lab.uvtools._lockops import why as find_paths  # noqa: PLC0415
+def why(package: str, limit: int, root: Path | None, output_format: str) -> None:
+    """Why PACKAGE is in the lock: every member that needs it, each with its shortest paths and their count."""
+    from codegen_lab.uvtools._lockops import why_by_member  # noqa: PLC0415
 
     with _reported_errors():
         workspace = _workspace(root)
-        paths = find_paths(read_lock(workspace.root / "uv.lock"), package)
+        lock_path = workspace.root / "uv.lock"
+        from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
+
+        groups = why_by_member(read_lock(lock_path), package, limit=limit)
     if output_format == "json":
-        _json({"package": package, "paths": paths})
+        _json(
+            {
+                "package": package,
+                "members": [group.as_json() for group in groups],
+                "total": sum(group.total for group in groups),
+                "truncated": any(group.truncated for group in groups),
+                "paths": [list(path) for group in groups for path in group.paths],
+            }
+        )
         return
-    for path in paths:
-        click.echo(" -> ".join(path))
+    for group in groups:
+        count = f"{group.total}{'' if group.exact else '+'} path(s)"
+        click.echo(f"{group.member}: {count}" + (f", the {len(group.paths)} shortest shown" if group.truncated else ""))
+        for path in group.paths:
+            click.echo("  " + " -> ".join(path))
 
 
 @cli.group()
@@ -124,28 +158,41 @@ def lock_check(offline: bool, root: Path | None, output_format: str) -> None:
     from codegen_lab.uvtools._lockops import check_lock  # noqa: PLC0415
 
     with _reported_errors():
-        result = check_lock(_workspace(root).root, offline=offline)
+        result = check_lock(_workspace(root, lock_notice=False).root, offline=offline)
     if output_format == "json":
         _json(result.as_json())
     else:
         click.echo(("fresh: " if result.fresh else "stale: ") + result.message)
+        for reason in result.reasons:
+            click.echo(f"  {reason}")
     if not result.fresh:
         sys.exit(1)
 
 
 @cli.command()
-@click.option("--since", required=True, help="The git revision to compare the working tree with.")
-@_options()
+@click.option(
+    "--since",
+    required=True,
+    help="REF (from merge-base(REF, HEAD) to the working tree, untracked files included), A..B or A...B.",
+)
+@_options(("text", "json", "github-matrix"))
 def affected(since: str, root: Path | None, output_format: str) -> None:
-    """Members changed since a git revision, and every member that depends on them."""
-    from codegen_lab.uvtools._affected import affected as find_affected  # noqa: PLC0415
+    """Members changed since a git revision, and every member that depends on them.
+
+    `--format github-matrix` prints `{"include": [{"member", "path"}]}` for a GitHub Actions job matrix.
+    """
+    from codegen_lab.uvtools._affected import affected as find_affected, github_matrix  # noqa: PLC0415
 
     with _reported_errors():
-        result = find_affected(_workspace(root), since)
+        workspace = _workspace(root)
+        result = find_affected(workspace, since)
     if output_format == "json":
         _json(result.as_json())
         return
-    click.echo(f"{len(result.files)} file(s) changed since {since}")
+    if output_format == "github-matrix":
+        click.echo(json.dumps(github_matrix(workspace, result.affected), separators=(",", ":")))
+        return
+    click.echo(f"{len(result.files)} file(s) changed in {since}")
     for name in result.changed:
         click.echo(f"changed   {name}  ({', '.join(result.reasons[name][:3])})")
     for name in result.affected:

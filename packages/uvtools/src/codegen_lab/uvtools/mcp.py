@@ -1,8 +1,8 @@
 """The MCP toolkit `ws`: uv workspace tools for AI assistants (tool names start with `ws_`).
 
 Registered under the entry-point group `codegen_lab.toolkits` as `create_toolkit`, which takes the server's
-`Settings`: the workspace is the one at `settings.root`, and every path a tool takes stays inside it. Tools that
-change things (`ws_run`, `ws_bump`, `ws_add`, `ws_remove`) only say what they would do unless `apply` is true.
+`ServerContext`: the workspace is the one at `context.root`, and every path a tool takes stays inside it. Tools
+that change things (`ws_run`, `ws_bump`, `ws_add`, `ws_remove`) only say what they would do unless `apply` is true.
 
 This module imports only what a bare MCP server has already imported; the work is imported on the first call.
 """
@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import anyio.to_thread
 
-from codegen_lab.common import Settings
 from codegen_lab.common.errors import UsageError
-from codegen_lab.mcp_core import Context, ToolAnnotations, Toolkit
+from codegen_lab.mcp_core import Context, ServerContext, ToolAnnotations, Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.uvtools._model import Workspace
@@ -50,9 +49,9 @@ async def _in_thread[T](fn: Callable[[], T]) -> T:
     return await anyio.to_thread.run_sync(fn)
 
 
-def create_toolkit(settings: Settings) -> Toolkit:
-    """The `ws` toolkit for the workspace at `settings.root`."""
-    root = settings.root
+def create_toolkit(context: ServerContext) -> Toolkit:
+    """The `ws` toolkit for the workspace at `context.root`."""
+    root = context.root
     toolkit = Toolkit(
         "ws",
         description="uv workspaces: graph, affected members, lock, hygiene, releases, runs and bumps.",
@@ -63,7 +62,7 @@ def create_toolkit(settings: Settings) -> Toolkit:
 
     locate = functools.partial(_workspace, root)
     _add_read_tools(toolkit, locate)
-    _add_change_tools(toolkit, locate)
+    _add_change_tools(toolkit, locate, context.state_dir)
     _add_environment_tools(toolkit, locate)
     return toolkit
 
@@ -80,14 +79,16 @@ def _workspace(root: Path, path: str = ".") -> Workspace:
 def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
     @toolkit.tool(title="Workspace members", annotations=_READ_ONLY, paths=["path"])
     async def members(path: str = ".") -> dict[str, Any]:
-        """Each member's name, version, path, requires-python, extras, groups, member dependencies and external requirements (with their extra or group)."""  # noqa: E501
-        return await _in_thread(lambda: workspace(path).as_json())
+        """Each member's name, version, path, requires-python, extras, groups, member dependencies (from uv.lock when it is fresh: `edges_from` says which and why) and external requirements (with their extra or group)."""  # noqa: E501
+        from codegen_lab.uvtools._graph import members_json  # noqa: PLC0415
+
+        return await _in_thread(lambda: members_json(workspace(path)))
 
     @toolkit.tool(title="Workspace graph", annotations=_READ_ONLY, paths=["path"])
     async def graph(
         path: str = ".", output_format: Literal["json", "dot", "mermaid", "text"] = "json", member: str | None = None
     ) -> dict[str, Any]:
-        """The workspace's members (name, version, path, direct member dependencies) and their dependency-first order; with `output_format` dot, mermaid or text also a rendering; with `member` also that member's direct and transitive dependencies and dependents. A cycle is an error naming the cycle."""  # noqa: E501
+        """The workspace's members (name, version, path, direct member dependencies) and their dependency-first order; with `output_format` dot, mermaid or text also a rendering; with `member` also that member's direct and transitive dependencies and dependents. Edges come from uv.lock when it is fresh (`edges_from` says which and why) and carry their kinds (project, extra:NAME, group:NAME); the order follows project edges, cycles through extras or groups are listed in `cycles`; a cycle of project edges is an error naming it."""  # noqa: E501
         from codegen_lab.uvtools._graph import Graph  # noqa: PLC0415
 
         def work() -> dict[str, Any]:
@@ -105,7 +106,7 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
     @toolkit.tool(title="Affected members", annotations=_READ_ONLY, paths=["path"], revisions=["since"])
     async def affected(since: str, path: str = ".") -> dict[str, Any]:
-        """Members changed since the git revision `since` (owners of changed files; root files and uv.lock mapped to the members they touch) and every transitive dependent."""  # noqa: E501
+        """Members changed in `since` (a revision: from its merge-base with HEAD to the working tree, untracked files included; or `A..B`, `A...B`): owners of changed files, root files and uv.lock mapped to the members they touch, and every transitive dependent."""  # noqa: E501
         from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
 
         def work() -> dict[str, Any]:
@@ -116,12 +117,19 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
 
     @toolkit.tool(title="Why is a package locked", annotations=_READ_ONLY, paths=["path"])
     async def why(package: str, path: str = ".") -> dict[str, Any]:
-        """Every path in uv.lock from a workspace member to `package`."""
+        """Why `package` is in uv.lock: every member that needs it (directly or through an extra or group), each with its shortest paths (`paths`), how many it has (`total`) and whether the paths shown were cut (`truncated`)."""  # noqa: E501
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
-        from codegen_lab.uvtools._lockops import why as find_paths  # noqa: PLC0415
+        from codegen_lab.uvtools._lockops import why_by_member  # noqa: PLC0415
 
         def work() -> dict[str, Any]:
-            return {"package": package, "paths": find_paths(read_lock(workspace(path).root / "uv.lock"), package)}
+            groups = why_by_member(read_lock(workspace(path).root / "uv.lock"), package)
+            return {
+                "package": package,
+                "members": [group.as_json() for group in groups],
+                "total": sum(group.total for group in groups),
+                "truncated": any(group.truncated for group in groups),
+                "paths": [list(p) for group in groups for p in group.paths],
+            }
 
         return await _in_thread(work)
 
@@ -154,7 +162,7 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
             found = workspace(path)
             lock_path = found.root / "uv.lock"
             lock = read_lock(lock_path) if lock_path.is_file() else None
-            return check_deps(found, lock, members=members).as_json()
+            return check_deps(found, lock, members=_chosen(found, members)).as_json()
 
         return await _in_thread(work)
 
@@ -175,20 +183,35 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
         return await _in_thread(lambda: plan(workspace(path), index=index, offline=offline).as_json())
 
 
+def _chosen(found: Workspace, members: list[str] | None) -> list[str] | None:
+    """The members that `members` (names, globs, `NAME...`, `...NAME`, `./folder` from the root) choose."""
+    from codegen_lab.uvtools._select import select_members  # noqa: PLC0415
+
+    return select_members(found, members or (), cwd=found.root)
+
+
 def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
     @toolkit.tool(title="Outdated dependencies", annotations=_ONLINE, paths=["path"])
     async def outdated(members: list[str] | None = None, offline: bool = False, path: str = ".") -> dict[str, Any]:
         """Each member's direct dependencies whose locked version is older than the index's latest; members the index could not be asked about are listed in `unchecked` with the reason."""  # noqa: E501
         from codegen_lab.uvtools._health import outdated as find  # noqa: PLC0415
 
-        return await _in_thread(lambda: find(workspace(path), members=members, offline=offline).as_json())
+        def work() -> dict[str, Any]:
+            found = workspace(path)
+            return find(found, members=_chosen(found, members), offline=offline).as_json()
+
+        return await _in_thread(work)
 
     @toolkit.tool(title="Vulnerability audit", annotations=_ONLINE, paths=["path"])
     async def audit(members: list[str] | None = None, offline: bool = False, path: str = ".") -> dict[str, Any]:
         """Known vulnerabilities and adverse project statuses of the locked packages (`uv audit`), each with the members that need the package and their paths to it; `members` keeps only what concerns them. When the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
         from codegen_lab.uvtools._health import audit as run_audit  # noqa: PLC0415
 
-        return await _in_thread(lambda: run_audit(workspace(path), members=members, offline=offline).as_json())
+        def work() -> dict[str, Any]:
+            found = workspace(path)
+            return run_audit(found, members=_chosen(found, members), offline=offline).as_json()
+
+        return await _in_thread(work)
 
     @toolkit.tool(title="Virtual environment", annotations=_READ_ONLY, paths=["path"])
     async def venv(path: str = ".") -> dict[str, Any]:
@@ -204,7 +227,7 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
         return await _in_thread(work)
 
 
-def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
+def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], state_dir: Path) -> None:
     @toolkit.tool(title="Run in members", annotations=_CHANGES, paths=["path"], revisions=["since"])
     async def run(
         command: list[str],
@@ -216,14 +239,14 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
         apply: bool = False,
         path: str = ".",
     ) -> dict[str, Any]:
-        """Run `command` (a list of arguments, no shell) in each member's folder, dependency-first, `jobs` at a time; only the `members` given, or those affected `since` a git revision. Without `apply` it returns the order and runs nothing."""  # noqa: E501
+        """Run `command` (a list of arguments, no shell) in each member's folder, dependency-first, `jobs` at a time; only the `members` chosen (names, globs, `NAME...` with its dependents, `...NAME` with its dependencies, `./folder`), or those affected `since` a git revision. Without `apply` it returns the order and runs nothing."""  # noqa: E501
         import anyio.from_thread  # noqa: PLC0415
 
         from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
         from codegen_lab.uvtools._runner import MemberResult, run_many  # noqa: PLC0415
 
         found = await _in_thread(functools.partial(workspace, path))
-        selected = members
+        selected = _chosen(found, members)
         if since is not None:
             touched = set((await _in_thread(lambda: find(found, since))).affected)
             selected = [name for name in (members or found.names) if name in touched]
@@ -259,7 +282,9 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
 
         def work() -> dict[str, Any]:
             found = workspace(path)
-            return do_bump(found, member, part, pre=pre, dependents=dependents, apply=apply).as_json(found.root)
+            return do_bump(
+                found, member, part, pre=pre, dependents=dependents, apply=apply, state_dir=state_dir
+            ).as_json(found.root)
 
         return await _in_thread(work)
 
@@ -277,7 +302,14 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
             def work() -> dict[str, Any]:
                 found = workspace(path)
                 return change_dependency(
-                    found, action, member, requirements, group=group, optional=optional, apply=apply
+                    found,
+                    action,
+                    member,
+                    requirements,
+                    group=group,
+                    optional=optional,
+                    apply=apply,
+                    state_dir=state_dir,
                 ).as_json()
 
             return await _in_thread(work)
@@ -297,11 +329,15 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -
         """Install the lock into the workspace's environment (`uv sync`), for one member or all. Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import sync as do_sync  # noqa: PLC0415
 
-        return await _in_thread(lambda: do_sync(workspace(path), member=member, apply=apply).as_json())
+        return await _in_thread(
+            lambda: do_sync(workspace(path), member=member, apply=apply, state_dir=state_dir).as_json()
+        )
 
     @toolkit.tool(title="Upgrade packages in the lock", annotations=_CHANGES, paths=["path"])
     async def upgrade(packages: list[str], apply: bool = False, path: str = ".") -> dict[str, Any]:
         """Move `packages` to their newest allowed versions in uv.lock (`uv lock --upgrade-package`). Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import upgrade as do_upgrade  # noqa: PLC0415
 
-        return await _in_thread(lambda: do_upgrade(workspace(path), packages, apply=apply).as_json())
+        return await _in_thread(
+            lambda: do_upgrade(workspace(path), packages, apply=apply, state_dir=state_dir).as_json()
+        )

@@ -12,7 +12,6 @@ from mcp import Client
 from codegen_lab.common import load_settings
 from codegen_lab.llm.testing import FakeAnthropic
 from codegen_lab.server import create_server
-from codegen_lab.server._codegen import validate_code
 
 pytestmark = pytest.mark.anyio
 
@@ -102,7 +101,7 @@ async def test_review_is_static_without_an_llm_and_says_so(workspace: Path) -> N
     result = await call(workspace, "review_code", {"path": "src/bad.py"})
     assert result["mode"] == "static"
     assert result["rules"] == [".cursor/rules/python.mdc"]
-    assert {item["call"] for item in result["validation"]["policy"]} == {"os.system", "eval"}
+    assert {item["message"].split(":")[0] for item in result["validation"]["policy"]} == {"os.system", "eval"}
     assert "static review" in result["review"]
 
 
@@ -111,14 +110,6 @@ async def test_review_with_an_llm(workspace: Path, fake: FakeAnthropic) -> None:
     assert result["mode"] == "llm"
     assert result["llm"]["backend"] == "anthropic"
     assert "RULE-PYTHON" in fake.requests[0].body["system"]
-
-
-def test_validation_reports_lint_security_and_policy() -> None:
-    report = validate_code("import subprocess\nsubprocess.run('ls', shell=True)\nimport pickle\npickle.loads(b'')\n")
-    assert not report.passed
-    assert {item["call"] for item in report.policy} == {"subprocess.run", "pickle.loads"}
-    assert any(item["code"].startswith("S") for item in report.lint)
-    assert validate_code("def f() -> int:\n    return 1\n").passed
 
 
 def test_the_cli_generates_and_reviews(workspace: Path, fake: FakeAnthropic) -> None:
@@ -184,13 +175,6 @@ async def test_code_that_fails_the_targets_tests_is_not_written(
     assert (workspace / "src" / "calc.py").read_text(encoding="utf-8") == "def add(a, b):\n    return a+b\n"
 
 
-def test_typecheck_runs_basedpyright() -> None:
-    report = validate_code('def half(n: int) -> int:\n    return "half"\n', typecheck=True)
-    assert not report.passed
-    assert any(item["code"].startswith("basedpyright:") and item["line"] == 2 for item in report.lint), report.lint
-    assert validate_code("def half(n: int) -> float:\n    return n / 2\n", typecheck=True).passed
-
-
 async def test_the_result_carries_the_llm_usage(workspace: Path, fake: FakeAnthropic) -> None:
     result = await call(workspace, "generate_code", {"task": "Annotate add", "target_path": "src/calc.py"})
     assert result["llm"]["usage"]["output_tokens"] > 0
@@ -211,3 +195,33 @@ async def test_the_streamed_answer_feeds_progress_notifications(workspace: Path,
     assert len(updates) > 1
     assert updates == sorted(updates)
     assert fake.requests[0].body["stream"] is True
+
+
+async def test_code_that_fails_static_validation_never_runs(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    canary = tmp_path / "outside" / "canary"
+    canary.parent.mkdir()
+    canary.parent.chmod(0o777)
+    tests = workspace / "tests"
+    tests.mkdir()
+    (tests / "test_calc.py").write_text(
+        "import sys\nsys.path.insert(0, 'src')\nimport calc\n\n\ndef test_add():\n    assert calc.add(2, 3) == 5\n",
+        encoding="utf-8",
+    )
+    for folder in (workspace.parent, workspace.parent.parent):
+        folder.chmod(0o755)
+    evil = (
+        "```python\nimport os\n\n"
+        f"open({str(canary)!r}, 'w').write('ran')\n"
+        "getattr(os, 'sys' + 'tem')('id')\n\n\ndef add(a: int, b: int) -> int:\n    return a + b\n```"
+    )
+    with FakeAnthropic(reply=evil) as server:
+        monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-test-key")
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        result = await call(workspace, "generate_code", {"task": "t", "target_path": "src/calc.py", "write": True})
+    assert result["validation"]["passed"] is False
+    assert [item["rule"] for item in result["validation"]["policy"]] == ["dynamic"]
+    assert result["validation"]["tests"]["skipped"].startswith("not run")
+    assert not canary.exists()
+    assert result["written"] is False
