@@ -117,7 +117,8 @@ class Settings(BaseModel):
 
     http_max_connections: int = Field(default=1000, ge=1)
     """Open connections at most. A new connection past it takes the place of the one that has waited longest for
-    the client (for its headers first, then for a body, then idle), or is closed when all are serving requests."""
+    the client (for its headers first, then for a body, then idle, a client answered before last), or is closed
+    when all are serving requests."""
 
     http_max_header_bytes: int = Field(default=16 * 1024, ge=1024)
     """The largest request line and headers; a request with more is answered 400 and its connection closed."""

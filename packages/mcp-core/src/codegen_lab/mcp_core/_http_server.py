@@ -4,9 +4,9 @@ uvicorn alone keeps a connection open for as long as its client sends a byte now
 connections until the process runs out of file descriptors. Each connection here has a deadline for its headers
 (from when it opens, or from the end of its previous answer) and one for its body; a connection that misses one
 is closed, however much it has trickled in. Past `max_connections`, a new connection takes the place of the one
-that has waited longest for the client (one that sent part of its headers first, then one sending a body, then
-an idle one), or is closed at once when every connection is serving a request. This module imports uvicorn:
-only `serve_http` imports it.
+that has waited longest for the client (one that sent part of its headers first, then one sending a body, then a
+new one that sent nothing, then one idle between requests), or is closed at once when every connection is
+serving a request. This module imports uvicorn: only `serve_http` imports it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,9 @@ class GuardedH11Protocol(H11Protocol):
     """The connections waiting for headers that sent part of them, by when they began, oldest first."""
     receiving: ClassVar[OrderedDict[GuardedH11Protocol, None]] = OrderedDict()
     """The connections waiting for the rest of a request's body, oldest first."""
+    kept: ClassVar[OrderedDict[GuardedH11Protocol, None]] = OrderedDict()
+    """The connections idle between requests after answering one at least (a client's keep-alive), oldest first."""
+    _answered: bool = False
 
     _phase: _Phase = None
     _deadline: asyncio.TimerHandle | None = None
@@ -60,10 +63,11 @@ class GuardedH11Protocol(H11Protocol):
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         self._watch()
-        if self._phase == "headers" and self.waiting.pop(self, 0) is None:  # the first part of its headers
-            self.waiting_partial[self] = None
+        if self._phase == "headers" and (self.waiting.pop(self, 0) is None or self.kept.pop(self, 0) is None):
+            self.waiting_partial[self] = None  # the first part of its headers
 
     def on_response_complete(self) -> None:
+        self._answered = True
         super().on_response_complete()
         self._watch()
 
@@ -88,11 +92,12 @@ class GuardedH11Protocol(H11Protocol):
         if self._phase == "headers":
             self.waiting.pop(self, None)
             self.waiting_partial.pop(self, None)
+            self.kept.pop(self, None)
         elif self._phase == "body":
             self.receiving.pop(self, None)
         self._phase = phase
         if phase == "headers":
-            self.waiting[self] = None
+            (self.kept if self._answered else self.waiting)[self] = None
         elif phase == "body":
             self.receiving[self] = None
         if phase is not None:
@@ -110,10 +115,11 @@ class GuardedH11Protocol(H11Protocol):
     def _make_room(self) -> bool:
         """Close the connection that has waited longest for the client; False when all are serving requests.
 
-        One that sent part of its headers goes first, then one still sending a body, then one idle (new, or
-        between requests): the oldest of the first kind there is.
+        One that sent part of its headers goes first, then one still sending a body, then a new one that sent
+        nothing yet, then one idle between requests (a client that was answered before): the oldest of the first
+        kind there is.
         """
-        for queue in (self.waiting_partial, self.receiving, self.waiting):
+        for queue in (self.waiting_partial, self.receiving, self.waiting, self.kept):
             if queue:
                 oldest = next(iter(queue))  # an OrderedDict: its first key in constant time
                 oldest._set_phase(None)
@@ -131,6 +137,7 @@ def guarded_protocol(settings: Settings) -> type[GuardedH11Protocol]:
         "waiting": OrderedDict(),
         "waiting_partial": OrderedDict(),
         "receiving": OrderedDict(),
+        "kept": OrderedDict(),
     }
     return type("GuardedH11Protocol", (GuardedH11Protocol,), attributes)
 
