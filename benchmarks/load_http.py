@@ -7,15 +7,25 @@ Streamable HTTP client, one session each) that call a mix of read-only tools as 
 
 Targets (issue 7): zero errors; peak RSS < 256 MB.
 
-Run: `uv run --all-packages python benchmarks/load_http.py [--clients 16] [--seconds 60]`.
+With `--hostile`, after a warm-up, the normal clients run through `--rounds` pairs of windows, `--seconds` in all
+for each kind: a quiet window, then one while a second process attacks the server with a read-only token: slow
+headers (`--slow` connections that send part of their headers and a line more every 2 s, reopened when closed),
+a session flood (initialize after initialize, never closed) and 100,000-deep JSON bodies. Taking the windows in
+turn keeps a drift in the machine's load from passing for the attack's effect. The normal clients' p50 and p99,
+errors, the server's peak RSS and CPU time are printed for each kind of window, with what the attacker got.
+Targets: normal p99 under attack within 2x of the quiet windows', no normal error, no crash, RSS < 256 MiB.
+
+Run: `uv run --all-packages python benchmarks/load_http.py [--clients 16] [--seconds 60] [--hostile [--slow 1500]]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import random
+import secrets
 import socket
 import statistics
 import subprocess
@@ -28,9 +38,27 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 RSS_TARGET_MIB = 256.0
+NORMAL_TOKEN = secrets.token_urlsafe(24)
+HOSTILE_TOKEN = secrets.token_urlsafe(24)
+DEEP_JSON = b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+INITIALIZE = json.dumps(
+    {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "flood", "version": "0"},
+        },
+    }
+).encode()
 MIX: list[tuple[str, dict[str, Any], int]] = [
     ("server_info", {}, 30),
     ("rules_for_path", {"path": "packages/alpha/src/alpha/core.py"}, 25),
@@ -85,6 +113,8 @@ class RssWatch:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak_kib = 0
+        self.window_kib = 0
+        """The peak since a caller last set it to 0."""
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -99,7 +129,9 @@ class RssWatch:
 
     def _run(self) -> None:
         while not self._stop.wait(0.2):
-            self.peak_kib = max(self.peak_kib, self._field("VmRSS"))
+            now = self._field("VmRSS")
+            self.peak_kib = max(self.peak_kib, now)
+            self.window_kib = max(self.window_kib, now)
 
     def __enter__(self) -> RssWatch:
         self._thread.start()
@@ -112,14 +144,29 @@ class RssWatch:
 
 
 async def one_client(
-    url: str, deadline: float, seed: int, latencies: dict[str, list[float]], errors: list[str]
+    url: str,
+    deadline: float,
+    seed: int,
+    latencies: dict[str, list[float]],
+    errors: list[str],
+    token: str | None = None,
+    phase_of: Any = None,
 ) -> None:
     chooser = random.Random(seed)
     names = [name for name, _, _ in MIX]
     weights = [weight for _, _, weight in MIX]
     arguments = {name: args for name, args, _ in MIX}
-    async with Client(url) as client:
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with (
+        create_mcp_http_client(headers=headers) as http,
+        Client(streamable_http_client(url, http_client=http)) as client,
+    ):
         while time.monotonic() < deadline:
+            if phase_of is not None:
+                phase = phase_of()
+                if phase is None:
+                    break
+                latencies, errors = phase
             name = chooser.choices(names, weights)[0]
             started = time.perf_counter()
             try:
@@ -139,7 +186,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def start_server(work: Path, root: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(work: Path, root: Path, *, tokens: bool = False) -> tuple[subprocess.Popen[bytes], str]:
     """`codegen-lab serve --transport http` on a free loopback port, once it listens; its URL."""
     script = Path(sys.executable).parent / "codegen-lab"
     port = free_port()
@@ -150,7 +197,10 @@ def start_server(work: Path, root: Path) -> tuple[subprocess.Popen[bytes], str]:
         "CODEGEN_LAB_LOG_LEVEL": "WARNING",
         # the limits are for runaway clients; a load test measures the server, not its limiter
         "CODEGEN_LAB_RATE_LIMITS": json.dumps({"llm": "off", "tests": "off", "subprocess": "off"}),
+        "CODEGEN_LAB_CLIENT_RATE_LIMITS": json.dumps({"llm": "off", "tests": "off", "subprocess": "off"}),
     }
+    if tokens:
+        env["CODEGEN_LAB_HTTP_TOKENS"] = f"write:{NORMAL_TOKEN},read:{HOSTILE_TOKEN}"
     command = [str(script), "serve", "--transport", "http", "--port", str(port), "--root", str(root)]
     with (work / "server.log").open("wb") as log:
         server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -167,6 +217,193 @@ def start_server(work: Path, root: Path) -> tuple[subprocess.Popen[bytes], str]:
             time.sleep(0.05)
         else:
             return server, f"http://127.0.0.1:{port}/mcp"
+
+
+class Attack:
+    """The hostile mix, run in a process of its own so that it takes no CPU from the normal clients' process."""
+
+    def __init__(self, url: str, token: str, slow: int) -> None:
+        self.host, _, rest = url.removeprefix("http://").partition(":")
+        self.port = int(rest.split("/")[0])
+        self.url = url
+        self.token = token
+        self.slow = slow
+        self.counts: dict[str, int] = defaultdict(int)
+
+    async def slow_headers(self, deadline: float) -> None:
+        """Keep a connection sending headers a line every 2 s, reopening it when the server closes it."""
+        while time.monotonic() < deadline:
+            try:  # asyncio's own streams: no name lookup in a thread for each of many connections
+                reader, writer = await asyncio.open_connection(self.host, self.port)
+            except OSError as exc:
+                self.counts[f"slow: connect failed ({type(exc).__name__})"] += 1
+                await anyio.sleep(0.1)
+                continue
+            self.counts["slow: opened"] += 1
+            try:
+                writer.write(f"POST /mcp HTTP/1.1\r\nHost: {self.host}\r\n".encode())
+                while time.monotonic() < deadline:
+                    await anyio.sleep(2)
+                    if reader.at_eof():
+                        self.counts["slow: closed by server"] += 1
+                        break
+                    writer.write(b"X-Slow: 1\r\n")
+                    await writer.drain()
+            except OSError:
+                self.counts["slow: closed by server"] += 1
+            finally:
+                writer.close()
+
+    async def post_again_and_again(self, http: httpx2.AsyncClient, deadline: float, what: str, body: bytes) -> None:
+        """POST `body` with the read token until `deadline`, counting the answers: a session flood, deep JSON."""
+        while time.monotonic() < deadline:
+            try:
+                response = await http.post(self.url, content=body)
+                self.counts[f"{what}: {response.status_code}"] += 1
+            except httpx2.HTTPError as exc:
+                self.counts[f"{what}: {type(exc).__name__}"] += 1
+                await anyio.sleep(0.1)
+
+    async def run(self, seconds: float, rounds: int, start: float) -> None:
+        """Attack in the hostile windows of the schedule: the second of each of `rounds` pairs of windows."""
+        window = seconds / rounds
+        headers = {
+            "Authorization": f"Bearer {self.token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+        }
+        async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+            for index in range(rounds):
+                await anyio.sleep(max(0.0, start + (2 * index + 1) * window - time.time()))
+                deadline = time.monotonic() + max(0.0, start + (2 * index + 2) * window - time.time())
+                async with anyio.create_task_group() as group:
+                    for _ in range(self.slow):
+                        group.start_soon(self.slow_headers, deadline)
+                    for _ in range(2):  # sessions opened and never closed; JSON too deep to parse
+                        group.start_soon(self.post_again_and_again, http, deadline, "sessions", INITIALIZE)
+                        group.start_soon(self.post_again_and_again, http, deadline, "deep JSON", DEEP_JSON)
+                    await anyio.sleep(max(0.0, deadline - time.monotonic()))
+                    group.cancel_scope.cancel()  # the slow connections close with the window
+
+
+def attack_main(url: str, token: str, args: argparse.Namespace) -> int:
+    attack = Attack(url, token, args.slow)
+    print("ready", flush=True)
+    start = float(sys.stdin.readline())
+    anyio.run(attack.run, args.seconds, args.rounds, start)
+    attack.counts["attacker CPU s"] = round(cpu_seconds(os.getpid()))
+    print(json.dumps(dict(sorted(attack.counts.items()))))
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def summary(latencies: dict[str, list[float]]) -> tuple[int, float, float]:
+    every = [value for values in latencies.values() for value in values]
+    if not every:
+        return 0, 0.0, 0.0
+    return len(every), 1000 * statistics.median(every), 1000 * percentile(every, 0.99)
+
+
+def hostile_run(args: argparse.Namespace, server: subprocess.Popen[bytes], url: str, rss: RssWatch) -> dict[str, Any]:
+    """Normal clients through a warm-up, then quiet and hostile windows in turn; what each phase measured."""
+    window = args.seconds / args.rounds
+    command = [sys.executable, __file__, "--attack", url, "--seconds", str(args.seconds)]
+    command += ["--slow", str(args.slow), "--rounds", str(args.rounds)]
+    env = {**os.environ, "ATTACK_TOKEN": HOSTILE_TOKEN}
+    attacker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+    assert attacker.stdin is not None
+    assert attacker.stdout is not None
+    if attacker.stdout.readline() != b"ready\n":  # its imports done, it can keep a schedule
+        raise RuntimeError("the attacker's process did not start")
+    start = time.time() + args.warmup  # wall-clock time: the attacker's process keeps the same schedule
+    attacker.stdin.write(f"{start!r}\n".encode())
+    attacker.stdin.close()
+    phases: dict[str, dict[str, Any]] = {
+        name: {"latencies": defaultdict(list), "errors": [], "cpu": 0.0, "rss": 0.0} for name in ("quiet", "hostile")
+    }
+    current: list[str | None] = ["warm-up"]
+    output: list[bytes] = []
+
+    def phase_of() -> tuple[dict[str, list[float]], list[str]] | None:
+        name = current[0]
+        if name is None:
+            return None
+        if name == "warm-up":
+            return defaultdict(list), []
+        return phases[name]["latencies"], phases[name]["errors"]
+
+    async def attack() -> None:
+        assert attacker.stdout is not None
+        output.append(await anyio.to_thread.run_sync(attacker.stdout.read))
+        await anyio.to_thread.run_sync(attacker.wait)
+
+    async def run() -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(attack)
+            for seed in range(args.clients):
+                group.start_soon(one_client, url, float("inf"), seed, {}, [], NORMAL_TOKEN, phase_of)
+            for index in range(2 * args.rounds):
+                await anyio.sleep(max(0.0, start + index * window - time.time()))
+                name = "hostile" if index % 2 else "quiet"
+                current[0], cpu, rss.window_kib = name, cpu_seconds(server.pid), 0
+                await anyio.sleep(max(0.0, start + (index + 1) * window - time.time()))
+                phases[name]["cpu"] += cpu_seconds(server.pid) - cpu
+                phases[name]["rss"] = max(phases[name]["rss"], rss.window_kib / 1024)
+            current[0] = None  # the normal clients stop; the attacker ends its last window
+
+    anyio.run(run)
+    phases["attacker"] = json.loads(output[0] or b"{}") if output else {}
+    return phases
+
+
+def hostile_main(args: argparse.Namespace, work: Path, root: Path) -> int:
+    """Quiet and hostile windows in turn against one server, then the normal clients' numbers for each."""
+    server, url = start_server(work, root, tokens=True)
+    print(
+        f"{args.clients} normal clients: {args.warmup:.0f} s warm-up, then {args.rounds} rounds of "
+        f"{args.seconds / args.rounds:.1f} s quiet and {args.seconds / args.rounds:.1f} s under attack "
+        f"({args.slow} slow-header connections, a session flood, deep JSON; read token) (server pid {server.pid})"
+    )
+    try:
+        with RssWatch(server.pid) as rss:
+            phases = hostile_run(args, server, url, rss)
+        crashed = server.poll() is not None
+    finally:
+        stop(server)
+    print(
+        f"\n{'phase':8} {'calls':>7} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'peak RSS MiB':>13} {'server CPU s':>13}"
+    )
+    p99: dict[str, float] = {}
+    for name in ("quiet", "hostile"):
+        phase = phases[name]
+        calls, p50, p99[name] = summary(phase["latencies"])
+        errors = len(phase["errors"])
+        print(f"{name:8} {calls:7d} {p50:8.1f} {p99[name]:8.1f} {errors:7d} {phase['rss']:13.1f} {phase['cpu']:13.1f}")
+        for error in phase["errors"][:5]:
+            print(f"  {name} error: {error[:200]}")
+    print(f"\nthe attacker got: {json.dumps(phases['attacker'])}")
+    ratio = p99["hostile"] / p99["quiet"] if p99["quiet"] else float("inf")
+    peak = rss.peak_kib / 1024
+    print(f"normal p99 under attack / quiet: {ratio:.2f} (target <= 2); server crashed: {crashed}")
+    print(f"server peak RSS: {peak:.1f} MiB (target < {RSS_TARGET_MIB:.0f})")
+    errors = len(phases["quiet"]["errors"]) + len(phases["hostile"]["errors"])
+    return 0 if not errors and not crashed and ratio <= 2 and peak < RSS_TARGET_MIB else 1
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
 
 
 def report(latencies: dict[str, list[float]], errors: list[str], elapsed: float, peak_mib: float) -> int:
@@ -189,12 +426,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--hostile", action="store_true", help="a quiet phase, then the same under attack")
+    parser.add_argument("--slow", type=int, default=1500, help="slow-header connections of the attack")
+    parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load not counted, before --hostile's")
+    parser.add_argument("--rounds", type=int, default=2, help="quiet and hostile windows, in turn, with --hostile")
+    parser.add_argument("--attack", metavar="URL", help=argparse.SUPPRESS)  # the attacker's own process
     args = parser.parse_args()
+    if args.attack:
+        return attack_main(args.attack, os.environ["ATTACK_TOKEN"], args)
 
     work = Path(tempfile.mkdtemp(prefix="codegen-lab-load-"))
     root = work / "project"
     root.mkdir()
     make_project(root)
+    if args.hostile:
+        return hostile_main(args, work, root)
     server, url = start_server(work, root)
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []
@@ -212,11 +458,7 @@ def main() -> int:
             anyio.run(run)
         elapsed = time.monotonic() - started
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
     return report(latencies, errors, elapsed, rss.peak_kib / 1024)
 
 

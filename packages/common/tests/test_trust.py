@@ -41,6 +41,15 @@ SECURITY_VALUES: dict[str, str] = {
     "rate-limits": '{ llm = "off", tests = "off" }',
     "allow-unsandboxed": "true",
     "codegen-allowed-imports": '["subprocess", "ctypes"]',
+    "http-header-timeout": "100000",
+    "http-body-timeout": "100000",
+    "http-keep-alive": "100000",
+    "http-max-connections": "1000000",
+    "http-max-header-bytes": "100000000",
+    "http-max-sessions": "1000000",
+    "http-max-sessions-per-client": "1000000",
+    "http-session-idle-timeout": "100000000",
+    "client-rate-limits": '{ llm = "off", tests = "off" }',
 }
 
 

@@ -8,7 +8,7 @@ from mcp_types import TextContent
 
 from codegen_lab.common import RateLimitError, Settings, SettingsError, ToolkitError, load_settings
 from codegen_lab.mcp_core import RateLimits, Toolkit, build_server
-from codegen_lab.mcp_core._ratelimit import Rate, TokenBucket
+from codegen_lab.mcp_core._ratelimit import CLIENT_SCOPE_KEY, LOCAL_CLIENT, Rate, TokenBucket, caller_of
 
 
 class FakeClock:
@@ -69,6 +69,25 @@ def test_each_class_has_its_own_bucket_and_the_error_says_when_to_retry() -> Non
         limits.check(None, "server_info")
         limits.check("unknown", "other")
     assert limits.rate("subprocess") is None
+
+
+def test_each_client_has_its_own_bucket_besides_the_shared_one() -> None:
+    clock = FakeClock()
+    limits = RateLimits({"tests": "3/minute"}, per_client={"tests": "2/minute"}, clock=clock)
+    limits.check("tests", "testgen_run", "token a")
+    limits.check("tests", "testgen_run", "token a")
+    with pytest.raises(RateLimitError) as caught:
+        limits.check("tests", "testgen_run", "token a")
+    assert (caught.value.limit, caught.value.setting) == ("2/minute per client", "client-rate-limits")
+    assert "limited to 2/minute per client (setting client-rate-limits); retry in 30.0 s" in str(caught.value)
+    limits.check("tests", "testgen_run", "token b")  # a's bucket is empty, b's is not
+    with pytest.raises(RateLimitError) as shared:  # the server's bucket is empty now: 3 calls in all
+        limits.check("tests", "testgen_run", "token c")
+    assert shared.value.setting == "rate-limits"
+    clock.now += 20  # one call back in the shared bucket: c's refused call took none of c's own
+    limits.check("tests", "testgen_run", "token c")
+    assert limits.client_rate("tests") is not None
+    assert limits.client_rate("llm") is None
 
 
 def test_limits_come_from_the_user_config_and_the_environment_over_the_defaults(tmp_path: Path) -> None:
@@ -154,3 +173,22 @@ async def test_a_call_over_the_limit_is_a_tool_error_and_calls_fit_again_later(t
     assert info["toolkits"][1]["rate_class"] == "tests"
     assert info["toolkits"][1]["rate_classes"] == {"demo_ask": "llm"}  # only the tools not in the toolkit's class
     assert info["toolkits"][0]["rate_class"] is None  # server_info is not limited
+
+
+class _Request:
+    def __init__(self, scope: dict[str, object]) -> None:
+        self.scope = scope
+
+
+class _Context:
+    def __init__(self, request: object) -> None:
+        self.request_context = type("RequestContext", (), {"request": request})()
+
+
+def test_the_caller_is_the_token_else_the_session_else_the_address_and_stdio_is_one_client() -> None:
+    session = [(b"mcp-session-id", b"abc")]
+    assert caller_of(_Context(None)) == LOCAL_CLIENT  # stdio, the in-memory client
+    assert caller_of(object()) == LOCAL_CLIENT
+    assert caller_of(_Context(_Request({CLIENT_SCOPE_KEY: "token 1f2e", "headers": session}))) == "token 1f2e"
+    assert caller_of(_Context(_Request({"headers": session, "client": ("10.0.0.9", 5)}))) == "session abc"
+    assert caller_of(_Context(_Request({"headers": [], "client": ("10.0.0.9", 5)}))) == "address 10.0.0.9"

@@ -40,3 +40,32 @@ def test_an_oversized_line_is_refused_unparsed_with_the_id_found_near_its_start(
     assert not forward
     assert answers[0]["id"] == 42
     assert "over the limit of 1,024 bytes" in answers[0]["error"]["message"]
+
+
+DEEP = b"[" * 50_000 + b"]" * 50_000
+
+
+@pytest.mark.parametrize(
+    ("line", "answer_id"),
+    [
+        (b'{"jsonrpc": "2.0", "id": 7, "method": "ping", ', 7),  # cut short
+        (b'{"jsonrpc": "2.0", "method": "ping", "params": {"id": 1, "x": tru}, "id": "b"}', "b"),
+        (b'{"jsonrpc": "2.0", "id": 8, "method": "ping", "params": {"x": ' + b"1" * 5000 + b"}}", 8),
+        (b'{"jsonrpc": "2.0", "id": 9, "method": "ping", "params": {"x": ' + b"1" * 5000 + b".5}}", 9),
+        (b'{"jsonrpc": "2.0", "method": "ping", "params": {"x": ' + DEEP + b'}, "id": 10}', 10),
+        (b'{"jsonrpc": "2.0", "id": 11, "method": "ping", "params": {"x": ' + b"[" * 500 + b"]" * 500 + b"}}", 11),
+        (b'{"jsonrpc": "2.0", "id": 12, "method": "ping", "params": {"x": "\\ud800"}}', 12),
+        (b'{"jsonrpc": "2.0", "id": ' + b"1" * 5000 + b', "method": "ping", "params": [', None),
+        (b'{"jsonrpc": "2.0", "method": "ping", "params": {"x": "id"}, "x": [', None),
+    ],
+)
+def test_a_line_the_sdk_cannot_parse_is_answered_with_its_id(line: bytes, answer_id: object) -> None:
+    answers, forward = check_message(line)
+    assert not forward
+    assert [(answer["id"], answer["error"]["code"]) for answer in answers] == [(answer_id, -32700)]
+
+
+def test_an_oversized_line_deep_before_its_id_is_answered_with_it() -> None:
+    line = b'{"jsonrpc": "2.0", "params": {"p": ' + b"[" * 600 + b"]" * 600 + b'}, "id": 43, "x": "' + b"y" * 2000
+    answers, _ = check_message(line + b'"}', max_bytes=1024)
+    assert answers[0]["id"] == 43

@@ -6,10 +6,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-__all__ = ["DEFAULT_RATE_LIMITS", "Rate"]
+__all__ = ["DEFAULT_CLIENT_RATE_LIMITS", "DEFAULT_RATE_LIMITS", "Rate"]
 
 DEFAULT_RATE_LIMITS: Mapping[str, str] = {"llm": "30/minute", "tests": "10/minute", "subprocess": "60/minute"}
 """The limit of each tool class when the settings do not say otherwise."""
+
+DEFAULT_CLIENT_RATE_LIMITS: Mapping[str, str] = {"llm": "10/minute", "tests": "4/minute", "subprocess": "20/minute"}
+"""The limit of each tool class for one client (a token, a session) when the settings do not say otherwise: a
+third of the server's, so that one client cannot take every call the server allows."""
 
 _UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE)

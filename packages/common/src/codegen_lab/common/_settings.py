@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from codegen_lab.common._rates import DEFAULT_RATE_LIMITS, Rate
+from codegen_lab.common._rates import DEFAULT_CLIENT_RATE_LIMITS, DEFAULT_RATE_LIMITS, Rate
 from codegen_lab.common.errors import SettingsError
 
 if TYPE_CHECKING:
@@ -104,6 +104,35 @@ class Settings(BaseModel):
     allowed_origins: tuple[str, ...] = ()
     """More browser Origins Streamable HTTP accepts, such as `https://tools.example.com`."""
 
+    http_header_timeout: float = Field(default=10.0, gt=0)
+    """Seconds a client has to send a request's headers, from when its connection opens or its last answer ends;
+    a connection that is slower is closed."""
+
+    http_body_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a client has to send a request's body once its headers are in; a connection that is slower is
+    closed."""
+
+    http_keep_alive: float = Field(default=5.0, gt=0)
+    """Seconds an idle connection is kept open for the client's next request."""
+
+    http_max_connections: int = Field(default=1000, ge=1)
+    """Open connections at most. A new connection past it takes the place of the one that has waited longest for
+    the client (for its headers first, then for a body, then idle, a client answered before last), or is closed
+    when all are serving requests."""
+
+    http_max_header_bytes: int = Field(default=16 * 1024, ge=1024)
+    """The largest request line and headers; a request with more is answered 400 and its connection closed."""
+
+    http_max_sessions: int = Field(default=1000, ge=1)
+    """Open MCP sessions at most, over every client; past it a new session is refused with 503."""
+
+    http_max_sessions_per_client: int = Field(default=32, ge=1)
+    """Open MCP sessions at most per client (per bearer token, else per remote address); past it a new session
+    is refused with 429."""
+
+    http_session_idle_timeout: float = Field(default=600.0, gt=0)
+    """Seconds a session with no request in flight (and no open GET stream) lives before it is closed."""
+
     state_dir: Path | None = None
     """Where the audit log and the backups of written files live (default: `$XDG_STATE_HOME/codegen-lab`)."""
 
@@ -162,6 +191,11 @@ class Settings(BaseModel):
     """Calls per tool class (`llm`, `tests`, `subprocess`) as `N/second|minute|hour|day`, or `off`; token buckets
     that allow bursts up to N. Classes not given keep their default (`CODEGEN_LAB_RATE_LIMITS` is a JSON object)."""
 
+    client_rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_CLIENT_RATE_LIMITS))
+    """Calls per tool class and per client (a bearer token, else an MCP session; stdio is one client), in the form
+    of `rate-limits`, counted besides the server-wide `rate-limits`. Classes not given keep their default
+    (`CODEGEN_LAB_CLIENT_RATE_LIMITS` is a JSON object)."""
+
     codegen_allowed_imports: tuple[str, ...] = ()
     """More modules that generated code may import, beyond the safe standard library and the project's own
     packages and declared dependencies (modules that run or load code, such as `subprocess`, only from here)."""
@@ -177,10 +211,11 @@ class Settings(BaseModel):
             raise ValueError(f"{resolved} is not an existing folder")
         return resolved
 
-    @field_validator("rate_limits")
+    @field_validator("rate_limits", "client_rate_limits")
     @classmethod
-    def _rates_are_readable(cls, value: dict[str, str]) -> dict[str, str]:
-        merged = {**DEFAULT_RATE_LIMITS, **value}
+    def _rates_are_readable(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        defaults = DEFAULT_RATE_LIMITS if info.field_name == "rate_limits" else DEFAULT_CLIENT_RATE_LIMITS
+        merged = {**defaults, **value}
         for name, text in merged.items():
             try:
                 Rate.parse(text)
@@ -426,7 +461,7 @@ def _from_environment(env: Mapping[str, str]) -> dict[str, _Sourced]:
         value: object = text
         if field in lists:
             value = _split_list(text)
-        elif field == "rate_limits":
+        elif field in {"rate_limits", "client_rate_limits"}:
             value = _json(text)
         found[field] = _Sourced(value, f"environment variable {variable}")
     return found

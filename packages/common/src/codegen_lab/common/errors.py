@@ -115,14 +115,18 @@ class RateLimitError(OperationError):
         rate_class: Its class, such as `tests`.
         limit: The class's limit, such as `10/minute`.
         retry_after: Seconds until a call of the class fits again.
+        setting: The setting that holds the limit (`rate-limits`, or `client-rate-limits` for one client's).
     """
 
-    def __init__(self, *, tool: str, rate_class: str, limit: str, retry_after: float) -> None:
+    def __init__(
+        self, *, tool: str, rate_class: str, limit: str, retry_after: float, setting: str = "rate-limits"
+    ) -> None:
         self.tool = tool
         self.rate_class = rate_class
         self.limit = limit
         self.retry_after = retry_after
+        self.setting = setting
         super().__init__(
             f"rate limit reached: {tool!r} is in the tool class {rate_class!r}, limited to {limit} (setting "
-            f"rate-limits); retry in {max(math.ceil(retry_after * 10) / 10, 0.1):.1f} s"
+            f"{setting}); retry in {max(math.ceil(retry_after * 10) / 10, 0.1):.1f} s"
         )

@@ -25,7 +25,7 @@ from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
 from codegen_lab.mcp_core._mapping import map_exception
-from codegen_lab.mcp_core._ratelimit import RateLimits
+from codegen_lab.mcp_core._ratelimit import RateLimits, caller_of
 from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
 from codegen_lab.mcp_core._schemas import SchemaCache
 
@@ -120,7 +120,7 @@ class _MappedTool(Tool):
             if roots is not None and spec is not None:
                 await check_arguments(roots, context, arguments, spec)
             if limits is not None:  # after the checks: a refused call runs nothing and costs nothing
-                limits.check(private["_rate_class"], self.name)
+                limits.check(private["_rate_class"], self.name, caller_of(context))
             result = _scrubbed(await super().run(arguments, context, convert_result))
             if getattr(result, "is_error", False):
                 outcome = "error result"
@@ -211,7 +211,8 @@ def build_server(
         version: The server's version, as clients see it (default: this package's).
         packages: More distributions whose versions `server_info` reports, such as the application's own.
         llm: The LLM service whose usage `server_info` reports, or a function that gives it when first asked.
-        rate_limits: The token buckets of the tool classes (default: fresh ones from `settings.rate_limits`).
+        rate_limits: The token buckets of the tool classes (default: fresh ones from `settings.rate_limits` and,
+            per client, `settings.client_rate_limits`).
 
     Returns:
         The composed server, not yet running.
@@ -230,7 +231,7 @@ def build_server(
     audit = AuditLog(settings.state_dir_path / "audit.sqlite3") if settings.audit else None
     schemas = SchemaCache.load(settings.cache_dir or default_cache_dir())
     roots = ClientRoots(settings.root)
-    limits = rate_limits if rate_limits is not None else RateLimits(settings.rate_limits)
+    limits = rate_limits or RateLimits(settings.rate_limits, per_client=settings.client_rate_limits)
     tools: list[Tool] = [
         _MappedTool.from_spec(spec, schemas, roots).audited_by(audit).limited_by(limits, spec.rate_class)
         for toolkit in all_toolkits

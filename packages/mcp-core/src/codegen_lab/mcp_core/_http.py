@@ -2,32 +2,49 @@
 
 A token is `read` or `write`. A `read` token may call only the tools annotated read-only; the tools that change
 files or environments need `write`. Tokens are compared in constant time. Host and Origin are checked by the
-SDK's transport security (421 and 403), the body size too (413).
+SDK's transport security (421 and 403), the body size too (413). What one client can hold is bounded: sessions
+per client (`SessionQuota`, 429) and in all (the SDK, 503), idle sessions expire, a stateless server answers GET
+with 405; deadlines for headers and bodies and the connection cap are `_http_server`'s, under uvicorn.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import logging
+import math
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+from mcp_types import INVALID_REQUEST, PARSE_ERROR
+from pydantic_core import from_json
+
 from codegen_lab.common.errors import UsageError
 from codegen_lab.common.secrets import register_secret
+from codegen_lab.mcp_core._ratelimit import CLIENT_SCOPE_KEY, client_of_scope
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from codegen_lab.common._settings import Settings
 
-__all__ = ["BearerAuth", "Role", "http_app", "load_tokens", "serve_http"]
+__all__ = [
+    "BearerAuth",
+    "Role",
+    "SessionQuota",
+    "http_app",
+    "load_tokens",
+    "serve_http",
+]
 
 logger = logging.getLogger(__name__)
 
 Role = Literal["read", "write"]
 _ROLES: dict[str, Role] = {"read": "read", "write": "write"}
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+_SERVER_BUSY = -32000
 
 
 def load_tokens(settings: Settings, environ: Mapping[str, str]) -> dict[str, Role]:
@@ -78,19 +95,26 @@ class BearerAuth:
 
     def __init__(self, app: Any, tokens: Mapping[str, Role], read_only_tools: set[str], max_body: int) -> None:
         self.app = app
-        self._tokens: list[tuple[bytes, Role]] = [(token.encode(), role) for token, role in tokens.items()]
+        self._tokens: list[tuple[bytes, Role, str]] = [
+            (token.encode(), role, _fingerprint(token)) for token, role in tokens.items()
+        ]
         self.read_only_tools = read_only_tools
         self.max_body = max_body
 
     def role_of(self, header: str | None) -> Role | None:
         """The role of the token in an `Authorization: Bearer` header, compared in constant time."""
+        found = self._match(header)
+        return found[0] if found is not None else None
+
+    def _match(self, header: str | None) -> tuple[Role, str] | None:
+        """The role and the fingerprint of the token in an `Authorization: Bearer` header."""
         if not header or not header.lower().startswith("bearer "):
             return None
         given = header[7:].strip().encode()
-        found: Role | None = None
-        for token, role in self._tokens:  # every token is compared, whichever matches
+        found: tuple[Role, str] | None = None
+        for token, role, fingerprint in self._tokens:  # every token is compared, whichever matches
             if hmac.compare_digest(given, token):
-                found = role
+                found = (role, fingerprint)
         return found
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -98,7 +122,10 @@ class BearerAuth:
             await self.app(scope, receive, send)
             return
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
-        role = self.role_of(headers.get("authorization"))
+        found = self._match(headers.get("authorization"))
+        role = found[0] if found is not None else None
+        if found is not None:
+            scope[CLIENT_SCOPE_KEY] = f"token {found[1]}"  # whose sessions and calls these are, for the limits
         if role is None:
             await _respond(
                 send,
@@ -110,18 +137,19 @@ class BearerAuth:
         if role == "write" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        body = b""
+        received = bytearray()
         more = True
         while more:
             message = await receive()
-            body += message.get("body", b"")
+            received += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_body:
+            if len(received) > self.max_body:
                 await _respond(send, 413, {"error": "request body too large"})
                 return
+        body = bytes(received)
         refusal = self._refusal(body)
         if refusal is not None:
-            await _respond(send, 403, refusal)
+            await _respond(send, *refusal)
             return
         replayed = False
 
@@ -134,11 +162,13 @@ class BearerAuth:
 
         await self.app(scope, replay, send)
 
-    def _refusal(self, body: bytes) -> dict[str, Any] | None:
+    def _refusal(self, body: bytes) -> tuple[int, dict[str, Any]] | None:
+        """The status and answer refusing `body`, or None when it may go on."""
         try:
-            loaded: object = json.loads(body)
-        except ValueError:
-            return None  # the SDK answers malformed bodies itself
+            # The SDK's own parser, with its limits: what it cannot read is refused here the same way.
+            loaded: object = from_json(body)
+        except (ValueError, RecursionError) as exc:
+            return 400, _rpc_error(PARSE_ERROR, f"Parse error: {str(exc)[:200]}")
         message: dict[str, Any] = cast("dict[str, Any]", loaded) if isinstance(loaded, dict) else {}
         if message.get("method") != "tools/call":
             return None
@@ -147,7 +177,100 @@ class BearerAuth:
         if isinstance(name, str) and name in self.read_only_tools:
             return None
         reason = f"forbidden: tool {name!r} changes things and needs a token with the write role"
-        return {"jsonrpc": "2.0", "id": message.get("id"), "error": {"code": -32001, "message": reason}}
+        return 403, _rpc_error(-32001, reason, message.get("id"))
+
+
+def _fingerprint(token: str) -> str:
+    """A short name for a token that does not reveal it: the start of its SHA-256."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+class SessionQuota:
+    """ASGI middleware in front of the SDK's app: each client may hold only so many sessions at once.
+
+    A client is its bearer token, else its remote address. In stateless mode there are no sessions; a GET (the
+    stream for messages the server starts, which a stateless server never sends) is answered 405 there.
+
+    Args:
+        app: The SDK's Streamable HTTP app.
+        sessions: The open sessions by id (the SDK's session manager's), to see which have ended.
+        per_client: The most sessions one client may hold.
+        idle_timeout: Seconds an idle session lives, to say when to retry.
+        stateless: Whether the server keeps no sessions.
+    """
+
+    def __init__(
+        self, app: Any, sessions: Mapping[str, object], *, per_client: int, idle_timeout: float, stateless: bool
+    ) -> None:
+        self.app = app
+        self.per_client = per_client
+        self.idle_timeout = idle_timeout
+        self.stateless = stateless
+        self._open = sessions
+        self._held: dict[str, set[str]] = {}
+        self._opening: dict[str, int] = {}
+        self._warned: dict[str, float] = {}
+
+    def held_by(self, client: str) -> int:
+        """How many sessions `client` holds or is opening now."""
+        held = self._held.get(client)
+        if held is not None:
+            held.intersection_update(self._open)  # the sessions that ended (DELETE, idle, a crash) are let go
+            if not held:
+                del self._held[client]
+        return len(self._held.get(client, ())) + self._opening.get(client, 0)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.stateless:
+            if scope["method"] == "GET":
+                reason = "Method Not Allowed: this server is stateless and opens no stream for GET; POST messages"
+                await _respond(send, 405, _rpc_error(INVALID_REQUEST, reason), ((b"allow", b"POST, DELETE"),))
+                return
+            await self.app(scope, receive, send)
+            return
+        opens_session = scope["method"] == "POST" and not any(key == b"mcp-session-id" for key, _ in scope["headers"])
+        if not opens_session:
+            await self.app(scope, receive, send)
+            return
+        client = client_of_scope(scope)
+        if len(self._held) > len(self._open) + 1000:  # clients gone for good are forgotten now and then
+            for other in list(self._held):
+                self.held_by(other)
+            self._warned.clear()
+        if self.held_by(client) >= self.per_client:
+            now = time.monotonic()
+            if now - self._warned.get(client, -math.inf) > 60:  # once a minute per client: a flood floods no log
+                self._warned[client] = now
+                logger.warning("refusing new sessions: %s holds %d sessions", client, self.per_client)
+            reason = (
+                f"Too many open sessions for this client: {self.per_client} (setting http-max-sessions-per-client); "
+                f"end one with DELETE, or wait until one has been idle for {self.idle_timeout:g} s"
+            )
+            retry = str(max(1, round(self.idle_timeout))).encode()
+            await _respond(send, 429, _rpc_error(_SERVER_BUSY, reason), ((b"retry-after", retry),))
+            return
+        self._opening[client] = self._opening.get(client, 0) + 1
+
+        async def watch(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                for key, value in message.get("headers", ()):
+                    if key.lower() == b"mcp-session-id":
+                        self._held.setdefault(client, set()).add(value.decode("latin-1"))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        finally:
+            self._opening[client] -= 1
+            if not self._opening[client]:
+                del self._opening[client]
+
+
+def _rpc_error(code: int, message: str, request_id: Any = None) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": message}}
 
 
 async def _respond(send: Any, status: int, data: dict[str, Any], headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
@@ -167,7 +290,7 @@ async def _respond(send: Any, status: int, data: dict[str, Any], headers: tuple[
 
 
 async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, tokens: Mapping[str, Role]) -> Any:
-    """The ASGI app: the SDK's Streamable HTTP app with Host/Origin checks and, with tokens, `BearerAuth`."""
+    """The ASGI app: the SDK's Streamable HTTP app, Host/Origin checks, `SessionQuota`, with tokens `BearerAuth`."""
     from mcp.server.transport_security import TransportSecuritySettings  # noqa: PLC0415
 
     names = _allowed_hosts(settings)
@@ -182,7 +305,17 @@ async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, to
         json_response=stateless,
         transport_security=security,
         max_request_body_size=settings.max_message_bytes,
+        session_idle_timeout=settings.http_session_idle_timeout,
+        max_sessions=settings.http_max_sessions,
         host=settings.host,
+    )
+    sessions: Mapping[str, object] = getattr(server.session_manager, "_server_instances", {})
+    app = SessionQuota(
+        app,
+        sessions,
+        per_client=settings.http_max_sessions_per_client,
+        idle_timeout=settings.http_session_idle_timeout,
+        stateless=stateless,
     )
     if not tokens:
         return app
@@ -198,17 +331,10 @@ def _allowed_hosts(settings: Settings) -> list[str]:
 
 
 async def serve_http(server: MCPServer, settings: Settings, *, stateless: bool, tokens: Mapping[str, Role]) -> None:
-    """Serve Streamable HTTP on `settings.host` and `settings.port` until cancelled."""
+    """Serve Streamable HTTP on `settings.host` and `settings.port` until cancelled, with the `http-*` limits."""
     import uvicorn  # noqa: PLC0415
 
+    from codegen_lab.mcp_core._http_server import uvicorn_config  # noqa: PLC0415
+
     app = await http_app(server, settings, stateless=stateless, tokens=tokens)
-    # no access log (it would print query strings), and uvicorn's own loggers reach the redacting handler
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        log_config=None,
-        access_log=False,
-    )
-    await uvicorn.Server(config).serve()
+    await uvicorn.Server(uvicorn_config(app, settings)).serve()

@@ -1,10 +1,12 @@
 """The stdio transport, guarded: every request whose id can be read gets an answer, and nothing else reaches stdout.
 
 The SDK drops some malformed requests without an answer (parameters of the wrong type, a message without a
-method, `jsonrpc` other than "2.0", a batch), which leaves a client waiting forever. Each line from stdin is
-checked here first: a bad request is answered with a JSON-RPC error carrying its id (or `null` when no id can be
-read), a line over the size limit is discarded unparsed, and the rest goes to the SDK. While serving, file
-descriptor 1 points at stderr and 0 at the null device, so a library that prints or reads cannot touch the wire.
+method, `jsonrpc` other than "2.0", a batch, JSON its parser cannot take: too deep, a number too long), which
+leaves a client waiting forever. Each line from stdin is checked here first, with the SDK's own JSON parser: a
+bad request is answered with a JSON-RPC error carrying its id, found by a scan of the line's top level when the
+line cannot be parsed (`null` only when no id can be read), a line over the size limit is discarded unparsed,
+and the rest goes to the SDK. While serving, file descriptor 1 points at stderr and 0 at the null device, so a
+library that prints or reads cannot touch the wire.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import anyio
 import mcp_types
 from mcp.server.stdio import stdio_server
 from mcp.shared.message import SessionMessage
+from pydantic_core import from_json
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -33,8 +36,12 @@ logger = logging.getLogger(__name__)
 DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 """Lines longer than this are refused without being parsed."""
 
-_ID_NEAR_START = re.compile(rb'"id"\s*:\s*(-?\d{1,19}|"(?:[^"\\]|\\.){0,200}")')
+_TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+_KEY_END = re.compile(rb"\s*:\s*")
+_ID_VALUE = re.compile(rb'-?\d{1,4000}(?![\d.eE])|"(?:[^"\\]|\\.){0,10000}"')
 _VALID_ID_TYPES = (str, int)
+_ID_SCAN_BYTES = 512 * 1024
+"""How far into an unreadable line its id is looked for, which bounds the time the scan of a line can take."""
 
 
 def _error(request_id: Any, code: int, message: str) -> dict[str, Any]:
@@ -64,17 +71,16 @@ def check_message(line: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) ->
         the line goes on to the SDK. A malformed notification gets no answer (JSON-RPC forbids one) and is dropped.
     """
     if len(line) > max_bytes:
-        found = _ID_NEAR_START.search(line[:4096])
-        request_id = json.loads(found.group(1)) if found else None
         message = f"Invalid Request: the message is over the limit of {max_bytes:,} bytes"
-        return [_error(request_id, mcp_types.INVALID_REQUEST, message)], False
+        return [_error(_top_level_id(line), mcp_types.INVALID_REQUEST, message)], False
     stripped = line.strip()
     if not stripped:
         return [], False
     try:
-        message = json.loads(stripped)
-    except (ValueError, RecursionError):
-        return [_error(None, mcp_types.PARSE_ERROR, "Parse error: the line is not JSON")], False
+        message = from_json(stripped)  # the SDK's parser: what it cannot take is answered here
+    except (ValueError, RecursionError) as exc:
+        reason = f"Parse error: the line is not JSON the server can read ({str(exc)[:200]})"
+        return [_error(_top_level_id(stripped), mcp_types.PARSE_ERROR, reason)], False
     if isinstance(message, list):
         batch: list[Any] = message  # pyright: ignore[reportUnknownVariableType]
         ids = [_readable_id(item)[1] for item in batch if isinstance(item, dict)]  # pyright: ignore[reportUnknownArgumentType]
@@ -97,6 +103,37 @@ def check_message(line: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) ->
     code = mcp_types.INVALID_PARAMS if problem.startswith("params") else mcp_types.INVALID_REQUEST
     prefix = "Invalid params" if code == mcp_types.INVALID_PARAMS else "Invalid Request"
     return [_error(request_id, code, f"{prefix}: {problem}")], False
+
+
+def _top_level_id(line: bytes) -> Any:
+    """The id of the object `line` holds, read without parsing the rest of it; None when it cannot be read.
+
+    A scan of the strings and brackets of the line's first `_ID_SCAN_BYTES`, at C speed between them: it finds the
+    `"id"` key of the outermost object however deep or unreadable the members before it are (a 100,000-deep array
+    takes 200 KB), and whether or not the line ends.
+    """
+    depth = 0
+    for token in _TOKEN.finditer(line, 0, _ID_SCAN_BYTES):
+        text = token.group()
+        if text in (b"{", b"["):
+            depth += 1
+        elif text in (b"}", b"]"):
+            depth -= 1
+            if depth <= 0:
+                return None
+        elif depth == 1 and text == b'"id"':
+            separator = _KEY_END.match(line, token.end())
+            if separator is None:
+                continue  # a string value "id", not the key
+            value = _ID_VALUE.match(line, separator.end())
+            if value is None:
+                return None
+            try:
+                request_id: object = json.loads(value.group())
+            except ValueError:
+                return None
+            return _readable_id({"id": request_id})[1]
+    return None
 
 
 def _envelope_problem(message: dict[str, Any], has_id: bool) -> str | None:
@@ -205,12 +242,17 @@ class _CheckedLines:
     def __aiter__(self) -> _CheckedLines:
         return self
 
+    def _next_checked(self) -> tuple[bytes, tuple[list[dict[str, Any]], bool]] | None:
+        line = self._reader.next()
+        return None if line is None else (line, check_message(line, max_bytes=self._max_bytes))
+
     async def __anext__(self) -> str:
         while True:
-            line = await anyio.to_thread.run_sync(self._reader.next, abandon_on_cancel=True)
-            if line is None:
+            # Read and checked in a worker thread: a line that takes a while to parse holds up no other request.
+            checked = await anyio.to_thread.run_sync(self._next_checked, abandon_on_cancel=True)
+            if checked is None:
                 raise StopAsyncIteration
-            answers, forward = check_message(line, max_bytes=self._max_bytes)
+            line, (answers, forward) = checked
             for answer in answers:
                 await self.answers.send(SessionMessage(mcp_types.jsonrpc_message_adapter.validate_python(answer)))
             if forward:
