@@ -50,6 +50,9 @@ SECURITY_VALUES: dict[str, str] = {
     "http-max-sessions-per-client": "1000000",
     "http-session-idle-timeout": "100000000",
     "client-rate-limits": '{ llm = "off", tests = "off" }',
+    "llm-repair-rounds": "10",
+    "llm-max-tokens": "1000000",
+    "llm-prices": '{ claude-opus-expensive = [0.0, 0.0] }',
 }
 
 
