@@ -15,6 +15,8 @@ from types import SimpleNamespace
 import pytest
 from uv import find_uv_bin
 
+from codegen_lab.common.testing import anyio_backend, isolated_state  # noqa: F401 (the shared fixtures)
+
 UV = find_uv_bin()
 GIT = shutil.which("git")
 
@@ -33,12 +35,6 @@ def _uv_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Te
     monkeypatch.setenv("UV_PYTHON", sys.executable)
     monkeypatch.setenv("UV_NO_PROGRESS", "1")
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Backups and the journal of written files live in a temporary folder, never the user's."""
-    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
 def write(path: Path, text: str) -> Path:
