@@ -29,9 +29,12 @@ class Recorder:
         self.tests = {}
 
     def pytest_configure(self, config):
-        # pytest-benchmark makes its storage folder as it starts: in the work folder, not the user's project.
+        # pytest-benchmark (as it starts) and Hypothesis (its examples and caches) write to the current folder,
+        # the user's project: they write to the work folder, where this file was copied, instead.
+        work = os.path.dirname(os.path.abspath(__file__))
         if getattr(config.option, "benchmark_storage", None) == "file://./.benchmarks":
-            config.option.benchmark_storage = "file://" + os.path.join(_work_folder(), ".benchmarks")
+            config.option.benchmark_storage = "file://" + os.path.join(work, ".benchmarks")
+        os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(work, ".hypothesis"))
 
     def _entry(self, nodeid):
         return self.tests.setdefault(nodeid, {"nodeid": nodeid, "outcome": "passed", "message": "", "duration": 0.0})
@@ -59,13 +62,7 @@ class Recorder:
             entry["message"] = _message(report)
 
 
-def _work_folder():
-    return os.path.dirname(os.path.abspath(os.environ["TESTGEN_REPORT"]))
-
-
 def main():
-    # Hypothesis keeps its examples and caches in `.hypothesis` of the current folder, the user's project.
-    os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(_work_folder(), ".hypothesis"))
     sys.path.insert(0, os.getcwd())
     if os.environ.get("TESTGEN_FIRST_PATH"):
         sys.path.insert(0, os.environ["TESTGEN_FIRST_PATH"])
