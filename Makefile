@@ -17,8 +17,9 @@ format:  ## ruff fix and format
 	$(UV) run ruff check --fix
 	$(UV) run ruff format
 
-typecheck:  ## basedpyright, strict
+typecheck:  ## basedpyright, strict over the sources and basic over the tests
 	$(UV) run basedpyright
+	$(UV) run basedpyright -p pyrightconfig.tests.json
 
 test:  ## Every test, end to end and packaging included, on every core (the README's command)
 	$(UV) run --all-packages pytest -n auto --dist loadfile

@@ -201,7 +201,6 @@ def test_the_budget_is_honoured_in_wall_time(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     report = generate("slow.py", root=root, python=PYTHON, budget=12, min_run_seconds=30)
-    assert report.stopped in {"budget", "no-improvement", "complete"}
     # the budget, then at most the last round and the two checking runs, each cut at min_run_seconds: a bound that
     # holds on a loaded machine too (without the budget, rounds of 1.5 s calls go on for minutes)
     assert report.seconds < 12 + 3 * 30

@@ -51,8 +51,10 @@ async def test_generate_reports_progress_and_writes_only_where_asked(calc_projec
     python = venv_link(calc_project)
     progress: list[tuple[float, float | None, str | None]] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append((done, total, message))
+    record = progress.append
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        record((progress, total, message))  # the SDK's callback protocol names its first parameter `progress`
 
     async with Client(build_server(settings, [create_toolkit(settings)])) as client:
         result = await client.call_tool(

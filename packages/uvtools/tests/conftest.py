@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -157,7 +157,7 @@ def git_repo() -> Callable[[Path], Path]:
 
 
 @pytest.fixture
-def repository_root() -> Iterator[Path]:
+def repository_root() -> Path:
     """This repository: the first real user of uvtools."""
     return Path(__file__).resolve().parents[3]
 
