@@ -57,6 +57,7 @@ async def call(root: Path, tool: str, arguments: dict[str, Any]) -> dict[str, An
     return result.structured_content or {}
 
 
+@pytest.mark.slow
 async def test_generate_sends_only_the_rules_that_apply_and_validates(workspace: Path, fake: FakeAnthropic) -> None:
     result = await call(workspace, "generate_code", {"task": "Annotate add", "target_path": "src/calc.py"})
     assert result["code"] == "def add(a: int, b: int) -> int:\n    return a + b\n"

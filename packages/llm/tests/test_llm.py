@@ -46,6 +46,7 @@ class Clock:
         return self.now
 
 
+@pytest.mark.slow
 def test_the_default_model_is_current_in_the_installed_sdk() -> None:
     import typing
 

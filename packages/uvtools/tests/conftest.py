@@ -35,6 +35,7 @@ def _uv_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Te
     monkeypatch.setenv("UV_PYTHON", sys.executable)
     monkeypatch.setenv("UV_NO_PROGRESS", "1")
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    monkeypatch.delenv("UV_PROJECT_ENVIRONMENT", raising=False)  # else uv syncs each test's project into that one
 
 
 def write(path: Path, text: str) -> Path:
