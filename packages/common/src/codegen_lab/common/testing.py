@@ -69,9 +69,13 @@ def exports_defined_elsewhere(package: ModuleType) -> dict[str, str]:
 
 @pytest.fixture(autouse=True)
 def isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The audit log, backups, the journal and the caches of each test live in temporary folders, never the user's."""
+    """The audit log, backups, the journal and the caches of each test live in temporary folders, never the user's.
+
+    The user's own config file is not read either (`CODEGEN_LAB_CONFIG` empty).
+    """
     monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
     monkeypatch.setenv("CODEGEN_LAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("CODEGEN_LAB_CONFIG", "")  # nor the user's own config file
 
 
 @pytest.fixture
