@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -14,20 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from codegen_lab.common.testing import anyio_backend, isolated_state  # noqa: F401 (the shared fixtures)
+
 TESTS = Path(__file__).parent
-
-
-@pytest.fixture(autouse=True)
-def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The audit log, backups and the LLM cache of the tests live in temporary folders, never the user's."""
-    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
-    monkeypatch.setenv("CODEGEN_LAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    monkeypatch.setenv("CODEGEN_LAB_CONFIG", "")  # nor the user's own config file
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture(scope="session")
@@ -94,14 +84,20 @@ def http_server(tmp_path: Path, codegen_lab: list[str]) -> Iterator[Callable[...
 
 @pytest.fixture(scope="session")
 def inspector() -> Path:
-    """The MCP Inspector CLI pinned in tests/package-lock.json, installed with `npm ci` when it is not yet."""
+    """The MCP Inspector CLI pinned in tests/package-lock.json, installed with `npm ci` when it is not yet.
+
+    One pytest-xdist worker (or pytest run of this checkout) installs it while the others wait: they lock the
+    lock file itself (an advisory lock, which npm does not see).
+    """
     binary = TESTS / "node_modules" / ".bin" / "mcp-inspector"
     lock = TESTS / "package-lock.json"
     installed = TESTS / "node_modules" / ".package-lock.json"
-    if not binary.exists() or not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
-        npm = shutil.which("npm")
-        assert npm is not None, "npm is needed for the end-to-end tests (Node.js 20 or newer)"
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TESTS, check=True, timeout=600)
+    with lock.open("rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # released when the file closes
+        if not binary.exists() or not installed.exists() or installed.stat().st_mtime < lock.stat().st_mtime:
+            npm = shutil.which("npm")
+            assert npm is not None, "npm is needed for the end-to-end tests (Node.js 20 or newer)"
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=TESTS, check=True, timeout=600)
     return binary
 
 

@@ -11,7 +11,7 @@ import anyio
 import pytest
 from mcp import Client
 
-pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
+pytestmark = [pytest.mark.e2e, pytest.mark.anyio, pytest.mark.slow]
 
 
 async def test_streamable_http_serves_server_info(http_server: Callable[..., Any]) -> None:

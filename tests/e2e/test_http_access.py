@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 READ = "read-token-0123456789abcdef"
 WRITE = "write-token-0123456789abcdef"

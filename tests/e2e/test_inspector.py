@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def run_inspector(inspector: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
-    completed = subprocess.run([str(inspector), "--cli", *args], capture_output=True, timeout=120, env=env, check=False)
+    # the Inspector gives a server 15 s to start by default: too little on a loaded machine
+    command = [str(inspector), "--cli", "--connect-timeout", "120000", *args]
+    completed = subprocess.run(command, capture_output=True, timeout=300, env=env, check=False)
     assert completed.returncode == 0, completed.stderr.decode() + completed.stdout.decode()
     return json.loads(completed.stdout)
 

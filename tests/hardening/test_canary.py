@@ -20,7 +20,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 
 from codegen_lab.llm.testing import FakeAnthropic
 
-pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e, pytest.mark.slow]
 
 KEY = "sk-ant-canary-0f9e8d7c6b5a4938271605f4e3d2c1b0"
 TOKEN = "ghp_canaryTOKEN_5a4b3c2d1e0f9a8b7c6d5e4f"  # noqa: S105 - the canary, not a credential

@@ -50,6 +50,7 @@ def test_building_the_server_adds_only_our_own_light_modules(tmp_path: Path) -> 
     assert not [name for name in added if name.split(".")[0] in HEAVY]
 
 
+@pytest.mark.slow
 def test_a_start_with_the_schema_cache_leaves_the_llm_service_and_result_models_for_the_first_call(
     tmp_path: Path,
 ) -> None:

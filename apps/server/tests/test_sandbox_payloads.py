@@ -27,7 +27,7 @@ from codegen_lab.common import load_settings
 from codegen_lab.server import create_server
 from codegen_lab.testgen._sandbox import bubblewrap_path
 
-pytestmark = pytest.mark.anyio
+pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 
 CANARY = f"sk-canary-{uuid.uuid4().hex}"
 """A fake API key in the server's environment: it must reach neither the code under test nor a result."""

@@ -54,12 +54,13 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeAnthropic]:
 async def generate(root: Path) -> dict[str, Any]:
     async with Client(create_server(load_settings(root))) as client:
         result = await client.call_tool(
-            "testgen_generate", {"target": "vault.py", "budget": 40, "llm": True, "out": "tests"}
+            "testgen_generate", {"target": "vault.py", "budget": 120, "llm": True, "out": "tests"}
         )
     assert not result.is_error, result.content
     return result.structured_content or {}
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_testgen_generate_keeps_a_test_the_servers_llm_wrote(workspace: Path, fake: FakeAnthropic) -> None:
     report = await generate(workspace)
@@ -73,6 +74,7 @@ async def test_testgen_generate_keeps_a_test_the_servers_llm_wrote(workspace: Pa
     assert "    3*         return 'opened'" in asked[0]["messages"][0]["content"]
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_without_an_llm_testgen_generate_says_the_offline_strategies_ran_alone(workspace: Path) -> None:
     report = await generate(workspace)
@@ -81,8 +83,9 @@ async def test_without_an_llm_testgen_generate_says_the_offline_strategies_ran_a
     assert report["tests"]
 
 
+@pytest.mark.slow
 def test_the_cli_passes_its_llm_to_testgen_generate(workspace: Path, fake: FakeAnthropic) -> None:
-    arguments = ["testgen", "generate", "vault.py", "--root", str(workspace), "--budget", "40", "--llm", "--print"]
+    arguments = ["testgen", "generate", "vault.py", "--root", str(workspace), "--budget", "120", "--llm", "--print"]
     result = CliRunner().invoke(cli, [*arguments, "--format", "json"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)

@@ -97,6 +97,7 @@ def test_the_check_catches_a_writer_that_tears_files(tmp_path: Path) -> None:
     raise AssertionError(f"seed {seed}: plain writes were killed {KILLS} times and no file was ever torn")
 
 
+@pytest.mark.slow
 def test_every_file_is_old_or_new_after_each_kill_and_undo_still_works(tmp_path: Path) -> None:
     seed = random.randrange(2**32)  # noqa: S311 (timing, not secrets)
     chance = random.Random(seed)  # noqa: S311

@@ -85,9 +85,7 @@ def test_the_debug_log_and_the_audit_arguments_are_redacted(monkeypatch: pytest.
         secrets.refresh_secrets()
 
 
-@given(
-    st.text(min_size=8, max_size=40).filter(lambda value: value.strip() == value and value not in "<[redacted]>")
-)
+@given(st.text(min_size=8, max_size=40).filter(lambda value: value.strip() == value and value not in "<[redacted]>"))
 def test_no_form_of_any_secret_survives(secret: str) -> None:
     # A "secret" that is part of the marker itself would be found in the redacted text: not a leak.
     for form in encodings(secret):

@@ -52,7 +52,7 @@ SECURITY_VALUES: dict[str, str] = {
     "client-rate-limits": '{ llm = "off", tests = "off" }',
     "llm-repair-rounds": "10",
     "llm-max-tokens": "1000000",
-    "llm-prices": '{ claude-opus-expensive = [0.0, 0.0] }',
+    "llm-prices": "{ claude-opus-expensive = [0.0, 0.0] }",
 }
 
 

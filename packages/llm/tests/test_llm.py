@@ -46,6 +46,7 @@ class Clock:
         return self.now
 
 
+@pytest.mark.slow
 def test_the_default_model_is_current_in_the_installed_sdk() -> None:
     import typing
 
@@ -136,7 +137,9 @@ async def test_the_cache_expires_and_evicts_the_least_recently_used(tmp_path: Pa
     assert cache.get("k2") is not None
     clock.now += 61
     assert cache.get("k2") is None  # expired
-    assert cache.clear() >= 0
+    entries = cache.stats()["entries"]
+    assert entries == 1  # k1: k0 was evicted, and k2 was removed when it was read after it expired
+    assert cache.clear() == entries
     assert cache.stats()["entries"] == 0
 
 
@@ -160,9 +163,9 @@ async def test_the_breaker_opens_after_repeated_failures_and_closes_after_a_succ
 
 
 async def test_the_deadline_holds(tmp_path: Path) -> None:
-    with FakeAnthropic(delay=3.0) as slow:
+    with FakeAnthropic(delay=30.0) as slow:  # far longer than the deadline, on a loaded machine too
         llm = service(slow, tmp_path, deadline=0.3)
-        with anyio.fail_after(2.5), pytest.raises(LLMUnavailableError, match=r"within the deadline of 0\.3 s"):
+        with anyio.fail_after(20), pytest.raises(LLMUnavailableError, match=r"within the deadline of 0\.3 s"):
             await llm.complete(ASK)
 
 

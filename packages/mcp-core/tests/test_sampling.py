@@ -60,6 +60,7 @@ async def test_sampling_asks_the_clients_own_model(tmp_path: Path) -> None:
     assert result.structured_content == {"text": "Hi from the client.", "backend": "sampling", "notes": []}
 
 
+@pytest.mark.slow
 async def test_an_outage_falls_back_to_sampling_and_says_so(fake: FakeAnthropic, tmp_path: Path) -> None:
     fake.fail(401)
     llm = service(fake, tmp_path, sampling=sampling_backend)

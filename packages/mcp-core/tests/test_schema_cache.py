@@ -85,8 +85,10 @@ async def test_tools_from_the_cache_validate_arguments_and_run(
         wrong = await client.call_tool("demo_add", {"a": "forty"})
         progress: list[float] = []
 
-        async def on_progress(done: float, total: float | None, message: str | None) -> None:
-            progress.append(done)
+        record = progress.append
+
+        async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+            record(progress)  # the SDK's callback protocol names its first parameter `progress`
 
         counted = await client.call_tool("demo_count", {"steps": 3}, progress_callback=on_progress)
 

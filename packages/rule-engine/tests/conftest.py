@@ -6,14 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from codegen_lab.common.testing import anyio_backend, isolated_state  # noqa: F401 (the shared fixtures)
+
 CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "cursor-rules"
 
 MakeRepo = Callable[[dict[str, str]], Path]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture
@@ -30,12 +27,6 @@ def make_repo(tmp_path: Path) -> MakeRepo:
         return root
 
     return make
-
-
-@pytest.fixture(autouse=True)
-def _state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Backups and the journal of every test go to its own folder, never the user's."""
-    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path / "state"))
 
 
 @pytest.fixture

@@ -114,6 +114,7 @@ def test_the_lint_contract(make_repo: MakeRepo) -> None:
     assert report["summary"]["errors"] == 1
 
 
+@pytest.mark.slow
 def test_the_corpus_lints_without_an_exception(corpus: Path) -> None:
     engine = RuleEngine.load(corpus, loose=True)
     assert len(engine.rules) == 1702

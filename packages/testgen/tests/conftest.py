@@ -9,21 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from codegen_lab.common.testing import anyio_backend, isolated_state  # noqa: F401 (the shared fixtures)
 from codegen_lab.testgen._sandbox import bubblewrap_path
 
 PYTHON = sys.executable
 """The target interpreter of these tests: this environment's, which has pytest, coverage and hypothesis."""
-
-
-@pytest.fixture(autouse=True)
-def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Backups and the journal of written files live in a temporary folder, never the user's."""
-    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture(scope="session")

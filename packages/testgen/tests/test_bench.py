@@ -47,6 +47,7 @@ def timed_project(tmp_path: Path) -> Path:
     return root
 
 
+@pytest.mark.slow
 def test_each_chosen_function_is_timed_with_a_call_that_works(
     timed_project: Path, user_pytest: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
@@ -80,6 +81,7 @@ def test_each_chosen_function_is_timed_with_a_call_that_works(
     assert "3 passed" in completed.stdout
 
 
+@pytest.mark.slow
 def test_the_cli_prints_a_table_or_json_and_names_unknown_functions(timed_project: Path) -> None:
     runner = CliRunner()
     common = ["--root", str(timed_project), "--python", PYTHON, "--max-time", "0.05"]

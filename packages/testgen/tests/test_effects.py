@@ -6,6 +6,8 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from codegen_lab.testgen import generate
 from codegen_lab.testgen._analysis import analyze_source
 
@@ -155,6 +157,7 @@ def double(n):
 """
 
 
+@pytest.mark.slow
 def test_no_test_depends_on_the_clock_or_randomness_and_file_writers_run_in_tmp_path(
     tmp_path: Path, user_pytest: Callable[..., subprocess.CompletedProcess[str]]
 ) -> None:
@@ -162,7 +165,7 @@ def test_no_test_depends_on_the_clock_or_randomness_and_file_writers_run_in_tmp_
     root.mkdir()
     root.chmod(0o755)
     (root / "world.py").write_text(textwrap.dedent(WORLD), encoding="utf-8")
-    report = generate("world.py", root=root, python=PYTHON, out="tests", budget=12)
+    report = generate("world.py", root=root, python=PYTHON, out="tests", budget=60, min_run_seconds=120)
     assert {(item.function, item.reason) for item in report.avoided} == {
         ("roll", "draws random numbers without a seed parameter"),
         ("stamp", "reads the clock"),

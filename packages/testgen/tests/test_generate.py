@@ -19,27 +19,32 @@ from codegen_lab.testgen import (
 )
 from codegen_lab.testgen._generate import Observed, agreed_outcome, redundant_raises_dropped
 from codegen_lab.testgen._inputs import Candidate
+from codegen_lab.testgen._sandbox import bubblewrap_path
 
 PYTHON = sys.executable
 
 
 @pytest.fixture(scope="module")
 def shapes_report(shapes_project: Path) -> tuple[Path, GenerationReport]:
-    return shapes_project, generate("shapes.py", root=shapes_project, python=PYTHON, out="tests", budget=40)
+    return shapes_project, generate(
+        "shapes.py", root=shapes_project, python=PYTHON, out="tests", budget=120, min_run_seconds=120
+    )
 
 
+@pytest.mark.slow
 def test_the_kept_tests_cover_the_module_and_pass_on_their_own(shapes_report: tuple[Path, GenerationReport]) -> None:
     root, report = shapes_report
     assert report.target == "shapes"
     assert report.test_file == str(root / "tests" / "test_shapes_generated.py")
     assert report.line_percent >= 90
-    assert report.isolation in {"bubblewrap", "rlimits"}
+    assert report.isolation == ("bubblewrap" if bubblewrap_path() else "rlimits")
     for _ in range(2):
         run = run_tests(["tests"], root=root, python=PYTHON)
         assert run.failed == 0, [test.message for test in run.tests if test.outcome != "passed"]
         assert run.passed == len(report.tests)
 
 
+@pytest.mark.slow
 def test_the_output_reads_like_a_person_wrote_it(shapes_report: tuple[Path, GenerationReport]) -> None:
     _, report = shapes_report
     code = report.code
@@ -68,6 +73,7 @@ def test_the_output_reads_like_a_person_wrote_it(shapes_report: tuple[Path, Gene
     assert checked.returncode == 0, checked.stdout + checked.stderr
 
 
+@pytest.mark.slow
 def test_each_strategy_contributes(shapes_report: tuple[Path, GenerationReport]) -> None:
     _, report = shapes_report
     kinds = {(test.kind, test.target) for test in report.tests}
@@ -82,6 +88,7 @@ def test_each_strategy_contributes(shapes_report: tuple[Path, GenerationReport])
             assert any(other.target == test.target and other.new_lines > 0 for other in report.tests), test
 
 
+@pytest.mark.slow
 def test_a_returned_object_is_checked_through_its_state(shapes_report: tuple[Path, GenerationReport]) -> None:
     _, report = shapes_report
     checks = r"    result = square\.scaled\(.+\)\n    assert repr\(result\) == .+\n    assert result\.side == "
@@ -101,13 +108,14 @@ def test_raising_tests_that_run_nothing_the_others_do_not_are_dropped() -> None:
     assert kept == [value, opens_a_branch]
 
 
+@pytest.mark.slow
 def test_an_existing_file_is_kept_as_a_backup(tmp_path: Path) -> None:
     root = tmp_path / "project"
     (root / "tests").mkdir(parents=True)
     (root / "calc.py").write_text("def double(x: int) -> int:\n    return 2 * x\n", encoding="utf-8")
     mine = root / "tests" / "test_calc_generated.py"
     mine.write_text("# my own edits\n", encoding="utf-8")
-    report = generate("calc.py", root=root, python=PYTHON, out="tests", budget=15)
+    report = generate("calc.py", root=root, python=PYTHON, out="tests", budget=60, min_run_seconds=120)
     assert report.backup is not None
     assert Path(report.backup).is_relative_to(default_state_dir())
     assert Path(report.backup).read_text(encoding="utf-8") == "# my own edits\n"
@@ -141,6 +149,7 @@ class ScriptedModel:
         return Completion(self.answer, backend="scripted", model="scripted")
 
 
+@pytest.mark.slow
 def test_calls_from_a_model_go_through_the_same_loop(tmp_path: Path) -> None:
     root = tmp_path / "project"
     root.mkdir()
@@ -152,7 +161,7 @@ def test_calls_from_a_model_go_through_the_same_loop(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     model = ScriptedModel("gate.gate('open sesame')\nthis is prose\nimport os\ngate.gate(1/0)")
-    report = generate("gate.py", root=root, python=PYTHON, budget=20, completer=model)
+    report = generate("gate.py", root=root, python=PYTHON, budget=60, completer=model, min_run_seconds=120)
     assert model.prompts
     assert "    3* " in model.prompts[0]  # the uncovered line is marked
     assert "assert gate.gate('open sesame') == 'opened'" in report.code.replace('"', "'")
@@ -182,6 +191,7 @@ def test_an_interpreter_without_the_tools_gets_the_install_command(tmp_path: Pat
         generate("x.py", root=tmp_path, python=python, budget=5)
 
 
+@pytest.mark.slow
 def test_the_budget_is_honoured_in_wall_time(tmp_path: Path) -> None:
     root = tmp_path / "project"
     root.mkdir()
@@ -194,9 +204,10 @@ def test_the_budget_is_honoured_in_wall_time(tmp_path: Path) -> None:
         "    return n\n",
         encoding="utf-8",
     )
-    report = generate("slow.py", root=root, python=PYTHON, budget=12)
-    assert report.stopped in {"budget", "no-improvement", "complete"}
-    assert report.seconds < 12 + 20  # generous: the machine is shared; the loop itself stops at the budget
+    report = generate("slow.py", root=root, python=PYTHON, budget=12, min_run_seconds=30)
+    # the budget, then at most the last round and the two checking runs, each cut at min_run_seconds: a bound that
+    # holds on a loaded machine too (without the budget, rounds of 1.5 s calls go on for minutes)
+    assert report.seconds < 12 + 3 * 30
 
 
 def test_an_attribute_that_differs_between_runs_is_not_checked_but_the_result_is() -> None:

@@ -26,6 +26,7 @@ def venv_link(root: Path) -> str:
     return ".venv/bin/python"
 
 
+@pytest.mark.slow
 async def test_run_and_coverage_through_the_composed_server(calc_project: Path) -> None:
     settings = Settings(root=calc_project)
     python = venv_link(calc_project)
@@ -44,18 +45,21 @@ async def test_run_and_coverage_through_the_composed_server(calc_project: Path) 
     assert report["diff"]["ref"] == "HEAD"
 
 
+@pytest.mark.slow
 async def test_generate_reports_progress_and_writes_only_where_asked(calc_project: Path) -> None:
     settings = Settings(root=calc_project)
     python = venv_link(calc_project)
     progress: list[tuple[float, float | None, str | None]] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
-        progress.append((done, total, message))
+    record = progress.append
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        record((progress, total, message))  # the SDK's callback protocol names its first parameter `progress`
 
     async with Client(build_server(settings, [create_toolkit(ServerContext(settings))])) as client:
         result = await client.call_tool(
             "testgen_generate",
-            {"target": "calc.py", "python": python, "budget": 15, "out": "generated"},
+            {"target": "calc.py", "python": python, "budget": 60, "out": "generated"},
             progress_callback=on_progress,
         )
     report: dict[str, Any] = result.structured_content or {}
@@ -63,7 +67,7 @@ async def test_generate_reports_progress_and_writes_only_where_asked(calc_projec
     assert report["test_file"] == str(calc_project / "generated" / "test_calc_generated.py")
     assert Path(report["test_file"]).read_text(encoding="utf-8") == report["code"]
     assert progress
-    assert progress[0][1] == 15
+    assert progress[0][1] == 60
     assert progress[-1][2] is not None
     assert progress[-1][2].endswith("tests kept")
 

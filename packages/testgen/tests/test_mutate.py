@@ -10,6 +10,8 @@ import pytest
 from codegen_lab.testgen import TestgenUsageError, _runner, mutation_score
 from codegen_lab.testgen._interpreter import probe_python
 
+pytestmark = pytest.mark.slow
+
 PYTHON = sys.executable
 
 GRADE = """

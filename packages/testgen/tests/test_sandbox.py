@@ -38,9 +38,9 @@ with open("result.json", "w") as sink:
 
 
 def ends_soon(pid: int) -> bool:
-    """Whether the process `pid` is gone (or a zombie) within 10 seconds."""
+    """Whether the process `pid` is gone (or a zombie) within 30 seconds (the machine may be busy)."""
     status = Path("/proc") / str(pid) / "status"
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
             if "State:\tZ" in status.read_text():

@@ -8,12 +8,14 @@ import shutil
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from uv import find_uv_bin
+
+from codegen_lab.common.testing import anyio_backend, isolated_state  # noqa: F401 (the shared fixtures)
 
 UV = find_uv_bin()
 GIT = shutil.which("git")
@@ -33,12 +35,7 @@ def _uv_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Te
     monkeypatch.setenv("UV_PYTHON", sys.executable)
     monkeypatch.setenv("UV_NO_PROGRESS", "1")
     monkeypatch.delenv("VIRTUAL_ENV", raising=False)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Backups and the journal of written files live in a temporary folder, never the user's."""
-    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.delenv("UV_PROJECT_ENVIRONMENT", raising=False)  # else uv syncs each test's project into that one
 
 
 def write(path: Path, text: str) -> Path:
@@ -239,7 +236,7 @@ def git_repo() -> Callable[[Path], Path]:
 
 
 @pytest.fixture
-def repository_root() -> Iterator[Path]:
+def repository_root() -> Path:
     """This repository: the first real user of uvtools."""
     return Path(__file__).resolve().parents[3]
 

@@ -93,9 +93,11 @@ async def test_changes_are_only_shown_until_applied(chain: Path) -> None:
 async def test_run_reports_progress_and_results(chain: Path) -> None:
     progress: list[float] = []
 
-    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+    record = progress.append
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         del total, message
-        progress.append(done)
+        record(progress)  # the SDK's callback protocol names its first parameter `progress`
 
     command = [sys.executable, "-c", "print('hi')"]
     async with Client(server(chain)) as client:

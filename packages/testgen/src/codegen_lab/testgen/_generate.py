@@ -79,6 +79,8 @@ class Loop:
     imported_arcs: set[tuple[int, int]] = field(default_factory=set[tuple[int, int]])
     candidates: int = 0
     serial: int = 0
+    min_run_seconds: float = 5.0
+    """The least time an observing run gets, even when the deadline is (nearly) past."""
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
@@ -104,7 +106,7 @@ class Loop:
             ),
             encoding="utf-8",
         )
-        timeout = max(min(self.remaining(), 120.0), 5.0)
+        timeout = max(min(self.remaining(), 120.0), self.min_run_seconds)
         result = self.project.sandbox.run_python(
             [str(script), str(job), str(answer)],
             workdir=self.workdir,
@@ -446,6 +448,7 @@ def generate(
     llm: bool = False,
     progress: Progress | None = None,
     seed: int = 0,
+    min_run_seconds: float = 10.0,
 ) -> GenerationReport:
     """Generate pytest tests for the module `target`, keeping only those that pass twice and add coverage.
 
@@ -469,6 +472,9 @@ def generate(
             offline strategies ran alone. A `completer` is used whether or not this is set.
         progress: Called as work advances, with (seconds spent, budget, what is happening).
         seed: Seed of the input choices, for reproducible output.
+        min_run_seconds: The least time each run in the sandbox gets, even when the budget is (nearly) spent:
+            the last round and the final check of the kept tests may end this much after the budget. A loaded
+            machine needs more.
 
     Returns:
         The kept tests, their coverage of the target, and the generated module's code.
@@ -480,13 +486,15 @@ def generate(
     """
     if budget <= 0:
         raise TestgenUsageError(f"budget {budget}: must be a positive number of seconds")
+    if min_run_seconds <= 0:
+        raise TestgenUsageError(f"min_run_seconds {min_run_seconds}: must be a positive number of seconds")
     started = time.monotonic()
     report: Progress = progress or _no_progress
     project = Project.open(
         root,
         python,
         isolation=isolation,
-        limits=Limits(timeout=max(budget, 10.0) + 30),
+        limits=Limits(timeout=max(budget, min_run_seconds) + 30),
         tools=("pytest", "coverage", "hypothesis"),
     )
     destination = inside_root(project.root, out, "out", must_exist=False) if out is not None else None
@@ -496,7 +504,8 @@ def generate(
     search_end = started + budget - reserve
     offline_end = search_end - _MODEL_SHARE * (budget - reserve) if completer is not None else search_end
     with project.workdir() as workdir:
-        loop = Loop(project, resolved, info, workdir, offline_end, random.Random(seed))  # noqa: S311 (input choices, not secrets)
+        rng = random.Random(seed)  # noqa: S311 (input choices, not secrets)
+        loop = Loop(project, resolved, info, workdir, offline_end, rng, min_run_seconds=min_run_seconds)
         report(0.0, budget, f"analysing {resolved.module}")
         loop.observe([], hash_seed=0)  # imports it once: its statements, and whether it imports at all
         rounds, stopped = _search(loop, completer, report, started=started, budget=budget)
@@ -537,7 +546,7 @@ def generate(
             )
             defined: set[str] = set()
             tests += [render_model_test(entry, taken, defined) for entry in from_model]
-        final = validate(project, resolved, workdir, tests, deadline=started + budget)
+        final = validate(project, resolved, workdir, tests, deadline=started + budget, min_seconds=min_run_seconds)
         if model is not None and model.used:
             final_count = sum(test.kind == "model" for test in final.tests)
             model.failed += model.kept - final_count

@@ -37,9 +37,17 @@ def own_version() -> str:
 
 
 def validate(
-    project: Project, target: Target, workdir: Path, tests: Sequence[RenderedTest], *, deadline: float
+    project: Project,
+    target: Target,
+    workdir: Path,
+    tests: Sequence[RenderedTest],
+    *,
+    deadline: float,
+    min_seconds: float = 10.0,
 ) -> Validated:
     """Run the test module twice (different hash seeds, the second under coverage); drop the tests that fail.
+
+    Each run gets the time left until `deadline`, and at least `min_seconds`.
 
     Raises:
         TestgenOperationError: When the generated module does not even collect.
@@ -68,7 +76,7 @@ def validate(
                 pythonpath=[target.import_root],
                 coverage=coverage if seed else None,
                 hash_seed=seed,
-                timeout=max(deadline - time.monotonic(), 10.0),
+                timeout=max(deadline - time.monotonic(), min_seconds),
             )
             for test in run.tests:
                 if test.outcome not in {"passed", "xfailed"}:

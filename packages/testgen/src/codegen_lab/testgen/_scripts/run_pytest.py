@@ -28,6 +28,14 @@ class Recorder:
     def __init__(self):
         self.tests = {}
 
+    def pytest_configure(self, config):
+        # pytest-benchmark (as it starts) and Hypothesis (its examples and caches) write to the current folder,
+        # the user's project: they write to the work folder, where this file was copied, instead.
+        work = os.path.dirname(os.path.abspath(__file__))
+        if getattr(config.option, "benchmark_storage", None) == "file://./.benchmarks":
+            config.option.benchmark_storage = "file://" + os.path.join(work, ".benchmarks")
+        os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", os.path.join(work, ".hypothesis"))
+
     def _entry(self, nodeid):
         return self.tests.setdefault(nodeid, {"nodeid": nodeid, "outcome": "passed", "message": "", "duration": 0.0})
 

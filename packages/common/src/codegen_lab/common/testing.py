@@ -1,0 +1,87 @@
+"""Fixtures and settings that every test suite of the workspace shares, defined once.
+
+Only a `conftest.py` imports this module: it needs pytest and Hypothesis, which are not dependencies of the
+package, only of each member's `dev` group. A conftest imports the fixtures it wants by name, so nothing here
+reaches a user's project unasked:
+
+```python
+from codegen_lab.common.testing import anyio_backend, isolated_state  # noqa: F401 (fixtures)
+```
+
+Importing it also registers and loads the Hypothesis profile `codegen-lab`: no deadline and no `too_slow` health
+check, since both measure the wall clock, which a loaded machine stretches. Set `HYPOTHESIS_PROFILE` to load
+another registered profile (`default` is Hypothesis's own).
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from types import ModuleType
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+__all__ = [
+    "HYPOTHESIS_PROFILE",
+    "anyio_backend",
+    "exports_defined_elsewhere",
+    "isolated_state",
+    "load_hypothesis_profile",
+]
+
+HYPOTHESIS_PROFILE = "codegen-lab"
+"""The name of the Hypothesis settings profile the workspace's tests run under."""
+
+
+def load_hypothesis_profile() -> None:
+    """Register the `codegen-lab` Hypothesis profile and load it, or the one `HYPOTHESIS_PROFILE` names.
+
+    The profile keeps Hypothesis's example counts and checks, without those that time the machine: the
+    per-example `deadline` and the `too_slow` health check. A test's own `@settings(...)` overrides only the
+    values it names: one that names `suppress_health_check` must list `HealthCheck.too_slow` again.
+    """
+    settings.register_profile(HYPOTHESIS_PROFILE, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", HYPOTHESIS_PROFILE))
+
+
+def exports_defined_elsewhere(package: ModuleType) -> dict[str, str]:
+    """The classes and functions in `package.__all__` defined outside the package, with the package defining each.
+
+    Every name is looked up (a lazily imported one is imported). The defining package is `codegen_lab.<name>`
+    for the workspace's packages, else the top-level module (`mcp`, `mcp_types`): a re-export is an API decision
+    that a test states, not an accident of an import.
+
+    Raises:
+        AttributeError: When a name of `__all__` is missing.
+    """
+    found: dict[str, str] = {}
+    for name in package.__all__:
+        value: object = getattr(package, name)
+        if not (inspect.isclass(value) or (callable(value) and inspect.isfunction(inspect.unwrap(value)))):
+            continue  # constants, type aliases, callable instances: no module of their own
+        module: str = getattr(value, "__module__", "")
+        if module != package.__name__ and not module.startswith(package.__name__ + "."):
+            parts = module.split(".")
+            found[name] = ".".join(parts[:2] if parts[0] == "codegen_lab" else parts[:1])
+    return found
+
+
+@pytest.fixture(autouse=True)
+def isolated_state(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit log, backups, the journal and the caches of each test live in temporary folders, never the user's.
+
+    The user's own config file is not read either (`CODEGEN_LAB_CONFIG` empty).
+    """
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.setenv("CODEGEN_LAB_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.setenv("CODEGEN_LAB_CONFIG", "")  # nor the user's own config file
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """The anyio tests run on asyncio (the MCP SDK's loop), not on trio as well."""
+    return "asyncio"
+
+
+load_hypothesis_profile()
