@@ -75,6 +75,8 @@ class RuleSource(Protocol):
 class TestOutcome:
     """What a sandboxed run of tests reported."""
 
+    __test__ = False  # a result, not a test class for pytest to collect
+
     passed: int
     failed: int
     isolation: str | None
