@@ -34,7 +34,7 @@ def test_the_kept_tests_cover_the_module_and_pass_on_their_own(shapes_report: tu
     assert report.target == "shapes"
     assert report.test_file == str(root / "tests" / "test_shapes_generated.py")
     assert report.line_percent >= 90
-    assert report.isolation in {"bubblewrap", "rlimits"}
+    assert report.isolation in {"bubblewrap", "namespaces", "uid"}
     for _ in range(2):
         run = run_tests(["tests"], root=root, python=PYTHON)
         assert run.failed == 0, [test.message for test in run.tests if test.outcome != "passed"]
