@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -172,10 +173,14 @@ def test_writes_its_marker_when_it_runs():
 ```
 """
     model = ScriptedModel(answer)
-    # rlimits: the file system is not restricted, so that any code that ran would have left its marker
-    report = generate(
-        "vault.py", root=vault, python=PYTHON, budget=120, min_run_seconds=120, completer=model, isolation="rlimits"
-    )
+    # isolation none: the file system is not restricted, so that any code that ran would have left its marker
+    os.environ["CODEGEN_LAB_ALLOW_UNSANDBOXED"] = "1"
+    try:
+        report = generate(
+            "vault.py", root=vault, python=PYTHON, budget=120, min_run_seconds=120, completer=model, isolation="none"
+        )
+    finally:
+        del os.environ["CODEGEN_LAB_ALLOW_UNSANDBOXED"]
     assert report.llm is not None
     assert (report.llm.proposed, report.llm.malformed) == (5, 4)
     assert (report.llm.no_gain, report.llm.kept) == (1, 0)

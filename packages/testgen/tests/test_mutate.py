@@ -78,8 +78,8 @@ def test_mutmut_kills_what_tests_that_check_behaviour_notice_in_a_copy_of_the_pr
 def test_without_mutmut_in_the_interpreter_the_builtin_mutator_runs_and_says_so(
     grade_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def without_mutmut(python: Path | str) -> object:
-        found = probe_python(python)
+    def without_mutmut(python: Path | str, *, allow_unsandboxed: bool | None = None) -> object:
+        found = probe_python(python, allow_unsandboxed=allow_unsandboxed)
         return dataclasses.replace(found, found={**found.found, "mutmut": False})
 
     monkeypatch.setattr(_runner, "probe_python", without_mutmut)

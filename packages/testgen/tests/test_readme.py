@@ -28,4 +28,4 @@ def test_the_readme_example_runs(tmp_path: Path) -> None:
         "3 passed, 0 failed",
         lines[3],
     ]
-    assert lines[3] in {"isolation: bubblewrap", "isolation: rlimits"}
+    assert lines[3] in {"isolation: bubblewrap", "isolation: namespaces", "isolation: uid"}

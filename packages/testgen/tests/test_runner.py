@@ -25,8 +25,6 @@ def test_each_test_has_its_outcome_message_and_duration(calc_project: Path) -> N
 
 
 def test_coverage_per_file_with_missing_lines_branches_and_html(calc_project: Path) -> None:
-    (calc_project / "htmlcov").mkdir()
-    (calc_project / "htmlcov" / "notes.txt").write_text("mine, in the folder I named by mistake\n", encoding="utf-8")
     report = measure_coverage(["tests"], root=calc_project, python=PYTHON, html_dir="htmlcov")
     (calc,) = report.files
     assert calc.path == "calc.py"
@@ -36,12 +34,73 @@ def test_coverage_per_file_with_missing_lines_branches_and_html(calc_project: Pa
     assert calc.missing_branches == [(6, 8), (8, 9), (8, 10)]
     assert report.html == str(calc_project / "htmlcov")
     assert "sign" in (calc_project / "htmlcov" / "calc_py.html").read_text(encoding="utf-8")
-    assert not (calc_project / "htmlcov" / "notes.txt").exists()
     [change] = recent_changes(calc_project)
     assert change.purpose == "testgen coverage htmlcov"
-    assert ("htmlcov/notes.txt", "remove") in [(item.path, item.action) for item in change.files]
+    again = measure_coverage(["tests"], root=calc_project, python=PYTHON, html_dir="htmlcov")  # its own report
+    assert again.html == str(calc_project / "htmlcov")
     undo_last(calc_project)
-    assert [p.name for p in (calc_project / "htmlcov").rglob("*") if p.is_file()] == ["notes.txt"]
+    undo_last(calc_project)
+    assert [p for p in (calc_project / "htmlcov").rglob("*") if p.is_file()] == []
+
+
+@pytest.mark.parametrize(
+    ("html_dir", "why"),
+    [
+        (".", "is the project root"),
+        ("tests", "holds tests"),
+        ("notes", "is not empty"),
+        ("calc.py", "is not a folder"),
+        ("../elsewhere", "is outside the root"),
+    ],
+)
+def test_the_html_report_goes_only_to_a_new_or_empty_folder(calc_project: Path, html_dir: str, why: str) -> None:
+    (calc_project / "notes").mkdir()
+    (calc_project / "notes" / "mine.txt").write_text("kept\n", encoding="utf-8")
+    before = sorted(path.relative_to(calc_project) for path in calc_project.rglob("*"))
+    with pytest.raises(TestgenUsageError, match=f"^html_dir {html_dir!r} {why}"):
+        measure_coverage(["tests"], root=calc_project, python=PYTHON, html_dir=html_dir)
+    assert sorted(path.relative_to(calc_project) for path in calc_project.rglob("*")) == before
+    assert (calc_project / ".git").is_dir()
+
+
+DANGER = """
+import pathlib
+pathlib.Path(MARKER).write_text("ran")
+"""
+
+
+@pytest.mark.parametrize("path", ["scripts/danger.py", "scripts/danger.py::x", "scripts", "calc.py", "tests/data.txt"])
+def test_only_test_files_are_run(calc_project: Path, tmp_path: Path, path: str) -> None:
+    marker = tmp_path / "marker"
+    (calc_project / "scripts").mkdir()
+    (calc_project / "scripts" / "danger.py").write_text(DANGER.replace("MARKER", repr(str(marker))), encoding="utf-8")
+    (calc_project / "tests" / "data.txt").write_text("data\n", encoding="utf-8")
+    if path == "scripts":  # a folder runs what pytest collects there: no test file, no test
+        assert run_tests([path], root=calc_project, python=PYTHON).exit_code == 5
+    else:
+        with pytest.raises(TestgenUsageError, match=r"^paths: '.*' is not a test file \(pytest's python_files"):
+            run_tests([path], root=calc_project, python=PYTHON)
+    assert not marker.exists()
+
+
+def test_the_projects_python_files_rule_is_followed(calc_project: Path) -> None:
+    (calc_project / "pytest.ini").write_text("[pytest]\npython_files = check_*.py\n", encoding="utf-8")
+    (calc_project / "tests" / "check_more.py").write_text("def test_more():\n    pass\n", encoding="utf-8")
+    assert run_tests(["tests/check_more.py"], root=calc_project, python=PYTHON).passed == 1
+    with pytest.raises(TestgenUsageError, match="is not a test file"):
+        run_tests(["tests/test_calc.py"], root=calc_project, python=PYTHON)
+
+
+def test_an_executable_given_as_python_is_asked_in_the_sandbox(calc_project: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    fake = calc_project / "tools" / "fakepy"
+    fake.parent.mkdir()
+    fake.write_text(f"#!/bin/sh\necho ran > {marker}\necho ran > {calc_project}/ran\nexit 1\n", encoding="utf-8")
+    fake.chmod(0o755)
+    with pytest.raises(TestgenUsageError, match="not a working Python 3 interpreter"):
+        run_tests(["tests"], root=calc_project, python=fake)
+    assert not marker.exists()
+    assert not (calc_project / "ran").exists()
 
 
 def test_diff_coverage_against_a_git_ref(calc_project: Path) -> None:

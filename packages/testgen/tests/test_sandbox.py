@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from codegen_lab.testgen._interpreter import probe_python
-from codegen_lab.testgen._sandbox import SANDBOX_UID, Limits, Sandbox, bubblewrap_path
+from codegen_lab.testgen._sandbox import SANDBOX_UID, Limits, Sandbox, bubblewrap_path, namespaces_error
 
 PROBE = r"""
 import json, os, socket
@@ -57,7 +57,13 @@ def sandbox(tmp_path: Path, isolation: str, **limits: float) -> tuple[Sandbox, P
     (outside / "module.py").write_text("x = 1\n", encoding="utf-8")
     workdir = tmp_path / "work"
     workdir.mkdir()
-    box = Sandbox(probe_python(sys.executable), read_only=[outside], limits=Limits(**limits), isolation=isolation)  # type: ignore[arg-type]
+    box = Sandbox(
+        probe_python(sys.executable),
+        read_only=[outside],
+        limits=Limits(**limits),  # type: ignore[arg-type]
+        isolation=isolation,  # type: ignore[arg-type]
+        allow_unsandboxed=isolation == "none",
+    )
     return box, outside, workdir
 
 
@@ -82,22 +88,24 @@ def test_bubblewrap_isolates_uid_network_files_and_environment(
     assert not (outside / "written-from-the-sandbox").exists()
 
 
-def test_without_bubblewrap_the_result_says_so_and_the_environment_is_clean(
+def test_unsandboxed_the_result_says_so_and_the_environment_is_clean(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SERVER_API_KEY", "secret-of-the-server")
-    box, _, workdir = sandbox(tmp_path, "rlimits")
+    box, _, workdir = sandbox(tmp_path, "none")
     result = box.run_python(["-c", "import os, json; print(json.dumps(dict(os.environ)))"], workdir=workdir)
-    assert result.isolation == "rlimits"
+    assert result.isolation == "none"
     env = json.loads(result.stdout)
     assert "SERVER_API_KEY" not in env
     assert env["HOME"] == str(workdir.resolve())
 
 
-@pytest.mark.parametrize("isolation", ["bubblewrap", "rlimits"])
+@pytest.mark.parametrize("isolation", ["bubblewrap", "namespaces", "none"])
 def test_the_wall_clock_timeout_kills_the_process_group(tmp_path: Path, isolation: str) -> None:
     if isolation == "bubblewrap" and bubblewrap_path() is None:
         pytest.skip("bubblewrap is not installed")
+    if isolation == "namespaces" and namespaces_error() is not None:
+        pytest.skip(f"namespaces cannot be made here: {namespaces_error()}")
     box, _, workdir = sandbox(tmp_path, isolation, timeout=1.0)
     code = (
         "import subprocess, sys, time\n"
@@ -177,7 +185,7 @@ def test_the_fresh_tmp_is_size_limited(tmp_path: Path, require_bubblewrap: str) 
 
 
 def test_processes_left_behind_are_killed_when_it_ends(tmp_path: Path) -> None:
-    box, _, workdir = sandbox(tmp_path, "rlimits")
+    box, _, workdir = sandbox(tmp_path, "none")
     code = (
         "import subprocess, sys\n"
         "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
@@ -241,7 +249,7 @@ def test_without_setpriv_the_interpreter_drops_privileges_itself(
 
 
 def test_a_child_that_left_the_session_is_killed_on_time_too(tmp_path: Path) -> None:
-    box, _, workdir = sandbox(tmp_path, "rlimits", timeout=1.0)
+    box, _, workdir = sandbox(tmp_path, "none", timeout=1.0)
     code = (
         "import subprocess, sys, time\n"
         "sleeper = [sys.executable, '-c', 'import time; time.sleep(60)']\n"

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, analyze_source
 from codegen_lab.testgen._generate import Loop, Observed
@@ -21,7 +21,7 @@ from codegen_lab.testgen._models import BenchReport, SkippedFunction, Timing
 from codegen_lab.testgen._paths import inside_root, write_output
 from codegen_lab.testgen._render import format_code, import_line
 from codegen_lab.testgen._runner import Project
-from codegen_lab.testgen._sandbox import Limits
+from codegen_lab.testgen._sandbox import Limits, Requested
 from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen._validate import own_version
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
@@ -99,7 +99,7 @@ def benchmark_functions(
     python: Path | str | None = None,
     out: Path | str | None = None,
     max_time: float = 0.5,
-    isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto",
+    isolation: Requested = "auto",
     seed: int = 0,
 ) -> BenchReport:
     """Generate pytest-benchmark tests for functions of `target`, run them in the sandbox, report the timings.
@@ -112,7 +112,7 @@ def benchmark_functions(
         python: The target interpreter (default: `root/.venv/bin/python`, else the current one).
         out: Folder to write `test_<module>_benchmarks.py` in, inside the root (default: not written).
         max_time: Seconds pytest-benchmark spends on each function (at least 5 rounds are measured).
-        isolation: `auto` (bubblewrap when it works here), `bubblewrap` or `rlimits`.
+        isolation: `auto` (the strongest that works here), `bubblewrap`, `namespaces`, `uid` or `none`.
         seed: Seed of the input choices.
 
     Returns:

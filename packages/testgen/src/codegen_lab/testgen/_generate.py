@@ -25,7 +25,7 @@ from codegen_lab.testgen._paths import inside_root, write_output
 from codegen_lab.testgen._properties import find_properties
 from codegen_lab.testgen._render import render_property, render_test
 from codegen_lab.testgen._runner import SCRIPTS, Project
-from codegen_lab.testgen._sandbox import Limits
+from codegen_lab.testgen._sandbox import Limits, Requested
 from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen._validate import validate
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
@@ -443,7 +443,7 @@ def generate(
     python: Path | str | None = None,
     out: Path | str | None = None,
     budget: float = 60.0,
-    isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto",
+    isolation: Requested = "auto",
     completer: Completer | None = None,
     llm: bool = False,
     progress: Progress | None = None,
@@ -466,7 +466,7 @@ def generate(
         python: The target interpreter (default: `root/.venv/bin/python`, else the current one).
         out: Folder to write `test_<module>_generated.py` in, inside the root (default: not written).
         budget: Wall-clock seconds for the whole generation, measuring included.
-        isolation: `auto` (bubblewrap when it works here), `bubblewrap` or `rlimits`.
+        isolation: `auto` (the strongest that works here), `bubblewrap`, `namespaces`, `uid` or `none`.
         completer: A model to ask for candidate calls and test functions aimed at uncovered lines (optional).
         llm: Whether tests from a model were asked for: without a `completer`, `report.llm` then says that the
             offline strategies ran alone. A `completer` is used whether or not this is set.

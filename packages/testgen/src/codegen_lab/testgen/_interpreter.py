@@ -1,7 +1,11 @@
 """The target interpreter: the Python that imports, runs and measures the code under test.
 
 The server runs in its own environment; the code under test lives in the user's. testgen asks the target
-interpreter, once, where it lives and what it can import, so that the sandbox can mount exactly that.
+interpreter, once, where it lives and what it can import, so that the sandbox can mount exactly that. The
+interpreter is the project's, so it is as untrusted as the code under test: it is asked in the sandbox too,
+showing it the folders its files name (its virtual environment, the installation that `pyvenv.cfg` names, the
+folders of its `.pth` files), and what it answers is believed only where it shows nothing more than the
+sandbox's uid could read anyway.
 """
 
 from __future__ import annotations
@@ -9,13 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import os
-import subprocess
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from codegen_lab.testgen.errors import MissingToolsError, TestgenUsageError
+from codegen_lab.testgen.errors import MissingToolsError, TestgenOperationError, TestgenUsageError
 
 __all__ = ["OPTIONAL_TOOLS", "TOOLS", "TargetPython", "default_python", "probe_python"]
 
@@ -95,54 +100,100 @@ def default_python(root: Path) -> Path:
     return candidate if candidate.exists() else Path(sys.executable)
 
 
-def probe_python(python: Path | str) -> TargetPython:
-    """Ask the interpreter at `python` where it lives and whether it can import testgen's tools.
+def probe_python(python: Path | str, *, allow_unsandboxed: bool | None = None) -> TargetPython:
+    """Ask the interpreter at `python`, in the sandbox, where it lives and whether it can import testgen's tools.
 
     Args:
         python: Path to a Python executable (3.8 or newer).
+        allow_unsandboxed: Whether it may be asked without a sandbox when none works here (default:
+            `CODEGEN_LAB_ALLOW_UNSANDBOXED=1`).
 
     Returns:
         What it said.
 
     Raises:
-        TestgenUsageError: When `python` is not an executable Python interpreter.
+        TestgenUsageError: When `python` is not an executable Python interpreter, or no sandbox may run it.
     """
-    return _probe(str(Path(python).absolute()))
+    from codegen_lab.testgen._sandbox import unsandboxed_allowed  # noqa: PLC0415 (the sandbox imports this module)
+
+    return _probe(str(Path(python).absolute()), unsandboxed_allowed(allow_unsandboxed))
+
+
+def _named_folders(python: Path) -> list[Path]:
+    """The folders the interpreter's own files name: its environment, its installation, its `.pth` folders."""
+    environment = python.parent.parent
+    folders = [environment, python.resolve().parent.parent]
+    config = environment / "pyvenv.cfg"
+    if config.is_file():
+        for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() == "home" and value.strip():
+                folders.append(Path(value.strip()).resolve().parent)
+    for pth in environment.glob("lib/python3*/site-packages/*.pth"):
+        for line in pth.read_text(encoding="utf-8", errors="replace").splitlines():
+            entry = line.strip()
+            if entry and not entry.startswith(("#", "import ")) and Path(entry).is_absolute():
+                folders.append(Path(entry))
+    return [folder for folder in folders if folder.is_dir()]
+
+
+def _believed(folder: Path, named: list[Path]) -> bool:
+    """Whether the sandbox may show `folder` that the interpreter named: one of its own, or one anyone reaches."""
+    resolved = folder.resolve()
+    if any(resolved == own or own in resolved.parents for own in named):
+        return True
+    return all(os.stat(ancestor).st_mode & 0o001 for ancestor in (resolved, *resolved.parents))
 
 
 @cache
-def _probe(python: str) -> TargetPython:
+def _probe(python: str, allow_unsandboxed: bool) -> TargetPython:
+    from codegen_lab.testgen._sandbox import Limits, Sandbox  # noqa: PLC0415 (the sandbox imports this module)
+
     if not Path(python).exists():
         raise TestgenUsageError(f"--python {python}: no such file", hint="Pass the path of a Python interpreter")
     if not os.access(python, os.X_OK):
         raise TestgenUsageError(f"--python {python}: not executable")
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONDONTWRITEBYTECODE": "1"}
+    folders = _named_folders(Path(python))  # as named: a virtual environment may be reached through a link
+    named = [folder.resolve() for folder in folders]
+    provisional = TargetPython(
+        executable=Path(python),
+        version=(0, 0, 0),
+        prefix=folders[0],
+        base_prefix=named[min(1, len(named) - 1)],
+        path=tuple(folders),
+        found={},
+    )
+    limits = Limits(timeout=60, cpu_seconds=60, output_bytes=256 * 1024)
+    sandbox = Sandbox(provisional, limits=limits, allow_unsandboxed=allow_unsandboxed)
+    workdir = Path(tempfile.mkdtemp(prefix="testgen-probe-"))
     try:
-        completed = subprocess.run(  # noqa: S603 (the interpreter the caller chose, asked only where it lives)
-            [python, "-c", _PROBE, *TOOLS, *OPTIONAL_TOOLS],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        result = sandbox.run_python(["-c", _PROBE, *TOOLS, *OPTIONAL_TOOLS], workdir=workdir)
+    except TestgenOperationError as exc:
         raise TestgenUsageError(f"--python {python}: could not be run ({exc})") from None
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     try:
-        data = json.loads(completed.stdout)
-    except json.JSONDecodeError:
-        detail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["no output"]
+        data = json.loads(result.stdout)
+        version = [int(part) for part in data["version"]][:3]
+        prefix, base_prefix = Path(str(data["prefix"])), Path(str(data["base_prefix"]))
+        entries = [Path(str(entry)) for entry in data["path"]]
+        found = {str(key): bool(value) for key, value in dict(data["found"]).items()}
+        version += [0] * (3 - len(version))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
+        detail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
         raise TestgenUsageError(
             f"--python {python}: not a working Python 3 interpreter ({detail[0]})",
             hint="Pass the `python` of the environment the code under test is installed in",
         ) from None
-    logger.debug("target interpreter %s: %s", python, data)
-    version = data["version"]
+    logger.debug("target interpreter %s (isolation %s): %s", python, result.isolation, data)
+    shown = [entry for entry in entries if entry.is_absolute() and entry.is_dir() and _believed(entry, named)]
     return TargetPython(
         executable=Path(python),
-        version=(int(version[0]), int(version[1]), int(version[2])),
-        prefix=Path(data["prefix"]),
-        base_prefix=Path(data["base_prefix"]),
-        path=tuple(Path(entry) for entry in data["path"]),
-        found={str(key): bool(value) for key, value in data["found"].items()},
+        version=(version[0], version[1], version[2]),
+        prefix=prefix if prefix.is_dir() and _believed(prefix, named) else folders[0],
+        base_prefix=base_prefix
+        if base_prefix.is_dir() and _believed(base_prefix, named)
+        else named[min(1, len(named) - 1)],
+        path=tuple(shown),
+        found=found,
     )

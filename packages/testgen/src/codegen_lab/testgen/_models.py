@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
-IsolationName = Literal["bubblewrap", "rlimits"]
+IsolationName = Literal["bubblewrap", "namespaces", "uid", "none"]
 
 
 class TestOutcome(BaseModel):
@@ -99,7 +99,8 @@ class TestRun(BaseModel):
     exit_code: int
     """pytest's exit code (0: all passed, 1: some failed, 5: no tests collected)."""
     isolation: IsolationName
-    """Which sandbox ran: `bubblewrap` (namespaces, read-only file system, no network, another uid) or `rlimits`."""
+    """Which sandbox ran: `bubblewrap` (namespaces, read-only file system, no network, another uid), `namespaces`
+    (the same made with util-linux), `uid` (another uid only) or `none` (limits only, when the user allowed it)."""
     seconds: float
     output: str = ""
     """The end of pytest's output, for when the tests could not even be collected."""

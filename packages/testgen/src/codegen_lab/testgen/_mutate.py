@@ -21,7 +21,7 @@ from typing import Literal
 from codegen_lab.testgen._models import Mutant, MutationReport
 from codegen_lab.testgen._mutmut import run_mutmut, spread
 from codegen_lab.testgen._runner import Project, resolve_node
-from codegen_lab.testgen._sandbox import Limits
+from codegen_lab.testgen._sandbox import Limits, Requested
 from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
@@ -151,7 +151,7 @@ def mutation_score(
     python: Path | str | None = None,
     max_mutants: int = 40,
     engine: Literal["mutmut", "builtin"] = "mutmut",
-    isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto",
+    isolation: Requested = "auto",
     timeout: float = 900.0,
     progress: Callable[[int, int], None] | None = None,
 ) -> MutationReport:
@@ -165,7 +165,7 @@ def mutation_score(
         max_mutants: At most this many mutants, spread evenly over the module.
         engine: `mutmut` (run in a temporary copy of the module and the tests; when the target interpreter
             cannot import mutmut, testgen's own mutator runs instead and `note` says why) or `builtin`.
-        isolation: `auto` (bubblewrap when it works here), `bubblewrap` or `rlimits`.
+        isolation: `auto` (the strongest that works here), `bubblewrap`, `namespaces`, `uid` or `none`.
         timeout: Wall-clock seconds for mutmut's run (the built-in engine gives each mutant 60 s).
         progress: Called with (mutants done, mutants in all).
 

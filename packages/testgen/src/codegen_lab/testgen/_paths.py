@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from codegen_lab.common.files import ChangeSet
 from codegen_lab.testgen.errors import TestgenUsageError
 
-__all__ = ["inside_root", "replace_folder", "write_output", "write_safely"]
+__all__ = ["inside_root", "output_folder", "replace_folder", "write_output", "write_safely"]
 
 
 def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool = True) -> Path:
@@ -33,6 +34,43 @@ def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool
     if must_exist and not resolved.exists():
         raise TestgenUsageError(f"{argument} {str(path)!r}: no such file or folder under {root}")
     return resolved
+
+
+def output_folder(
+    root: Path,
+    path: Path | str,
+    argument: str,
+    *,
+    holds: Sequence[Path] = (),
+    previous: Callable[[Path], bool] = lambda _folder: False,
+) -> Path:
+    """A folder inside `root` that testgen may fill with what it makes, emptying it first: a new or empty one.
+
+    Args:
+        root: The project root (absolute).
+        path: What the caller gave.
+        argument: The argument's name, for the error message.
+        holds: Files and folders of the project the run reads (sources, tests): the folder may hold none.
+        previous: Whether an existing folder holds only what testgen wrote there before (then it may be refilled).
+
+    Raises:
+        TestgenUsageError: When the folder is outside the root, is the root, holds the root or one of `holds`,
+            is not a folder, or has other content.
+    """
+    folder = inside_root(root, path, argument, must_exist=False)
+    if folder == root:
+        raise TestgenUsageError(f"{argument} {str(path)!r} is the project root", hint=_FRESH)
+    for held in holds:
+        if held == folder or folder in held.parents:
+            raise TestgenUsageError(f"{argument} {str(path)!r} holds {held.relative_to(root)}", hint=_FRESH)
+    if folder.exists() and not folder.is_dir():
+        raise TestgenUsageError(f"{argument} {str(path)!r} is not a folder", hint=_FRESH)
+    if folder.is_symlink() or (folder.is_dir() and any(folder.iterdir()) and not previous(folder)):
+        raise TestgenUsageError(f"{argument} {str(path)!r} is not empty", hint=_FRESH)
+    return folder
+
+
+_FRESH = "Pass a new or empty folder inside the root, such as htmlcov"
 
 
 def write_safely(path: Path, text: str, *, root: Path, purpose: str = "testgen generate") -> Path | None:

@@ -12,12 +12,13 @@ from collections.abc import Generator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from codegen_lab.testgen._collect import require_test_files
 from codegen_lab.testgen._interpreter import TargetPython, default_python, probe_python
 from codegen_lab.testgen._models import CoverageReport, DiffCoverage, FileCoverage, TestOutcome, TestRun
-from codegen_lab.testgen._paths import inside_root, replace_folder
-from codegen_lab.testgen._sandbox import Limits, Sandbox
+from codegen_lab.testgen._paths import inside_root, output_folder, replace_folder
+from codegen_lab.testgen._sandbox import Limits, Requested, Sandbox
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
 __all__ = ["Project", "diff_coverage", "measure_coverage", "resolve_node", "run_tests"]
@@ -43,22 +44,35 @@ class Project:
         root: Path | str | None = None,
         python: Path | str | None = None,
         *,
-        isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto",
+        isolation: Requested = "auto",
         limits: Limits | None = None,
         tools: Sequence[str] = ("pytest", "coverage"),
+        allow_unsandboxed: bool | None = None,
     ) -> Project:
-        """Check the root and the target interpreter, and set up the sandbox.
+        """Check the root and the target interpreter (asked in the sandbox), and set up the sandbox.
+
+        `allow_unsandboxed` lets code run with isolation `none` when nothing better works here (default:
+        `CODEGEN_LAB_ALLOW_UNSANDBOXED=1`).
 
         Raises:
-            TestgenUsageError: When the root is not a folder or the interpreter does not run.
+            TestgenUsageError: When the root is not a folder, the interpreter does not run or no sandbox may run.
             MissingToolsError: When the interpreter cannot import `tools`.
         """
         base = Path(root if root is not None else Path.cwd()).expanduser().resolve()
         if not base.is_dir():
             raise TestgenUsageError(f"root {str(root)!r} is not an existing folder")
-        target = probe_python(python if python is not None else default_python(base))
+        target = probe_python(
+            python if python is not None else default_python(base), allow_unsandboxed=allow_unsandboxed
+        )
         target.require(*tools)
-        sandbox = Sandbox(target, read_only=[base], limits=limits or Limits(), isolation=isolation)
+        sandbox = Sandbox(
+            target,
+            read_only=[base],
+            limits=limits or Limits(),
+            isolation=isolation,
+            allow_unsandboxed=allow_unsandboxed,
+        )
+        sandbox.mode  # noqa: B018 (refuses here, before any work, when no allowed isolation can run)
         return cls(root=base, python=target, sandbox=sandbox)
 
     @contextmanager
@@ -138,26 +152,31 @@ def run_tests(
     coverage: bool = False,
     source: Sequence[Path | str] = (),
     html_dir: Path | str | None = None,
-    isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto",
+    isolation: Requested = "auto",
     timeout: float = 300.0,
+    allow_unsandboxed: bool | None = None,
 ) -> TestRun:
     """Run the tests at `paths` with pytest in the sandbox, with the target interpreter.
 
     Args:
-        paths: Test files or folders (pytest node ids work too), relative to `root` or absolute inside it.
+        paths: Test files or folders (pytest node ids work too), relative to `root` or absolute inside it; each
+            file must be a test file by pytest's `python_files` rule (the project's, else `test_*.py`, `*_test.py`).
         root: The project root (default: the current directory); pytest runs there, read-only.
         python: The target interpreter (default: `root/.venv/bin/python`, else the current one).
         coverage: Also measure line and branch coverage of `source`.
         source: Files or folders to measure (default: the root, without the tests and virtual environments).
-        html_dir: Where to write coverage.py's HTML report (with `coverage`); inside the root.
-        isolation: `auto` (bubblewrap when it works here), `bubblewrap` or `rlimits`.
+        html_dir: Where to write coverage.py's HTML report (with `coverage`): a new or empty folder inside the
+            root (or one holding a report testgen wrote), never the root or a folder holding sources or tests.
+        isolation: `auto` (the strongest that works here), `bubblewrap`, `namespaces`, `uid` or `none`.
         timeout: Wall-clock seconds for the whole run.
+        allow_unsandboxed: Whether isolation `none` may run (default: `CODEGEN_LAB_ALLOW_UNSANDBOXED=1`).
 
     Returns:
         Each test's outcome, message and duration, and the coverage when asked.
 
     Raises:
-        TestgenUsageError: When a path is outside the root or missing, or the interpreter does not run.
+        TestgenUsageError: When a path is outside the root, missing or not a test file, `html_dir` is not a
+            folder testgen may fill, the interpreter does not run, or no allowed sandbox can run here.
         MissingToolsError: When the target interpreter lacks pytest (or coverage, with `coverage`).
         TestgenOperationError: When pytest could not run or did not finish in time.
     """
@@ -165,23 +184,32 @@ def run_tests(
         raise TestgenUsageError(
             f"timeout {timeout} is out of range", hint=f"Pass a number of seconds above 0 and at most {MAX_TIMEOUT:.0f}"
         )
+    if not paths:
+        raise TestgenUsageError("no test paths given", hint="Pass test files or folders, such as `tests`")
+    base = Path(root if root is not None else Path.cwd()).expanduser().resolve()
+    if not base.is_dir():
+        raise TestgenUsageError(f"root {str(root)!r} is not an existing folder")
+    targets = [resolve_node(base, path) for path in paths]
+    require_test_files(base, targets)
+    destination = None
+    if html_dir is not None:
+        sources = [inside_root(base, item, "source") for item in source]
+        tests = [Path(target.partition("::")[0]) for target in targets]
+        destination = output_folder(base, html_dir, "html_dir", holds=[*sources, *tests], previous=_is_html_report)
     project = Project.open(
-        root,
+        base,
         python,
         isolation=isolation,
         limits=Limits(timeout=timeout, cpu_seconds=int(timeout) + 10),
         tools=("pytest", "coverage") if coverage or html_dir else ("pytest",),
+        allow_unsandboxed=allow_unsandboxed,
     )
-    if not paths:
-        raise TestgenUsageError("no test paths given", hint="Pass test files or folders, such as `tests`")
-    targets = [resolve_node(project.root, path) for path in paths]
     with project.workdir() as workdir:
         settings = None
         if coverage or html_dir:
             settings = _coverage_settings(project.root, workdir, source, tests=targets, html=html_dir is not None)
         run = project.pytest(targets, workdir=workdir, coverage=settings, timeout=timeout)
-        if html_dir is not None and run.coverage is not None and run.coverage.html is not None:
-            destination = inside_root(project.root, html_dir, "html_dir", must_exist=False)
+        if destination is not None and run.coverage is not None and run.coverage.html is not None:
             replace_folder(project.root, destination, Path(run.coverage.html), purpose=f"testgen coverage {html_dir}")
             run.coverage.html = str(destination)
     return run
@@ -194,8 +222,9 @@ def measure_coverage(
     python: Path | str | None = None,
     source: Sequence[Path | str] = (),
     html_dir: Path | str | None = None,
-    isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto",
+    isolation: Requested = "auto",
     timeout: float = 300.0,
+    allow_unsandboxed: bool | None = None,
 ) -> CoverageReport:
     """Line and branch coverage of `source` by the tests at `paths`, per file with the missing lines.
 
@@ -216,6 +245,7 @@ def measure_coverage(
         html_dir=html_dir,
         isolation=isolation,
         timeout=timeout,
+        allow_unsandboxed=allow_unsandboxed,
     )
     if run.coverage is None:
         raise TestgenOperationError(f"nothing was measured: pytest exited with {run.exit_code}\n{run.output}")
@@ -309,6 +339,20 @@ def _coverage_settings(
         "source": sources,
         "omit": omit,
     }
+
+
+def _is_html_report(folder: Path) -> bool:
+    """Whether `folder` holds only an HTML report of coverage.py (which writes a `.gitignore` saying so)."""
+    marker = folder / ".gitignore"
+    try:
+        if "coverage.py" not in marker.read_text(encoding="utf-8", errors="replace"):
+            return False
+    except OSError:
+        return False
+    return all(entry.is_file() and entry.suffix in _REPORT_SUFFIXES for entry in folder.iterdir())
+
+
+_REPORT_SUFFIXES = frozenset({"", ".html", ".js", ".css", ".png", ".svg", ".json", ".ico"})
 
 
 def _read_coverage(path: Path, *, html: str | None) -> CoverageReport:

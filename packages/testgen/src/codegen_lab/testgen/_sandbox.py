@@ -1,26 +1,41 @@
 """The sandbox the code under test runs in.
 
-With bubblewrap (`bwrap`) on PATH: new network, PID, IPC and UTS namespaces (no network at all), a file system
-that shows read-only only what the interpreter needs plus the project, one writable work folder and a fresh
-`/tmp`, an unprivileged uid, resource limits, a wall-clock timeout and a clean environment. As root, bubblewrap
-mounts as root and the process then drops to uid 65534 before the interpreter starts: the interpreter may live
-in `/root` (pyenv), which that uid could not reach on the host but reaches inside, where its folder is mounted
-on its own. Without bubblewrap: resource limits, the timeout and a clean environment only, and every result
-says which isolation ran.
+Every run gets resource limits, a wall-clock timeout, a clean environment and its whole process group killed at
+the end; what else isolates it is the best this machine allows, and every result says which (`isolation`):
+
+- `bubblewrap` (`bwrap` on PATH): new network, PID, IPC and UTS namespaces (no network at all), a file system
+  that shows read-only only what the interpreter needs plus the project, one writable work folder and a fresh
+  `/tmp`, an unprivileged uid. As root, bubblewrap mounts as root and the process then drops to uid 65534
+  before the interpreter starts: the interpreter may live in `/root` (pyenv), which that uid could not reach on
+  the host but reaches inside, where its folder is mounted on its own.
+- `namespaces` (util-linux's `unshare`, without bubblewrap): new network, PID (with a fresh `/proc`), mount, IPC
+  and UTS namespaces; the shared temporary folders and the folders the uid could not enter are covered by empty
+  file systems, the interpreter's folders and the project are shown again read-only, the work folder writable;
+  then uid 65534 (as root) or no capability at all (in a user namespace, as another user). The PID namespace
+  dies with the run, so nothing it started survives it.
+- `uid` (root, where namespaces cannot be made): uid and gid 65534 with no supplementary group and no new
+  privileges, so the process limit holds, the server's `/proc/<pid>/environ` and root's files are unreadable.
+- `none`: only the limits, the timeout and the clean environment; it runs only when the user allowed it
+  (`CODEGEN_LAB_ALLOW_UNSANDBOXED=1`, or `allow_unsandboxed=True`), else the sandbox refuses.
+
+A run started from a thread whose context holds a cancel event (`cancel_with`) is killed when it is set.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import resource
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -29,11 +44,35 @@ from typing import IO, Literal
 from codegen_lab.testgen._interpreter import TargetPython
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
-__all__ = ["SANDBOX_UID", "Isolation", "Limits", "Sandbox", "SandboxResult", "bubblewrap_path"]
+__all__ = [
+    "ALLOW_UNSANDBOXED",
+    "SANDBOX_UID",
+    "Isolation",
+    "Limits",
+    "Requested",
+    "Sandbox",
+    "SandboxResult",
+    "bubblewrap_path",
+    "cancel_with",
+    "namespaces_error",
+    "unsandboxed_allowed",
+]
 
 logger = logging.getLogger(__name__)
 
-Isolation = Literal["bubblewrap", "rlimits"]
+Isolation = Literal["bubblewrap", "namespaces", "uid", "none"]
+"""Which isolation a run got, strongest first."""
+
+Requested = Literal["auto", "bubblewrap", "namespaces", "uid", "none"]
+"""Which isolation to use: `auto` is the strongest that works here."""
+
+ALLOW_UNSANDBOXED = "CODEGEN_LAB_ALLOW_UNSANDBOXED"
+"""The environment variable that, set to `1`, lets code run with isolation `none` when nothing better works."""
+
+_REQUESTS: tuple[Requested, ...] = ("auto", "bubblewrap", "namespaces", "uid", "none")
+_SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
+_SCRIPTS = Path(__file__).parent / "_scripts"
+_CANCEL: ContextVar[threading.Event | None] = ContextVar("testgen_sandbox_cancel", default=None)
 
 SANDBOX_UID = 65534
 """The uid (and gid) code runs as in the sandbox when testgen itself runs as root: `nobody`."""
@@ -65,10 +104,10 @@ class Limits:
         memory_bytes: Address space (RLIMIT_AS).
         file_bytes: Size of any file written (RLIMIT_FSIZE).
         processes: Processes and threads of the sandbox's uid (RLIMIT_NPROC), beyond those it already runs.
-            The kernel does not hold root to it: without bubblewrap, as root, only the timeout stops a fork bomb.
+            As root it holds because the code runs as uid 65534 (isolation `none` as root has no such limit).
         output_bytes: Bytes kept of stdout and of stderr each; the rest is dropped and the result says so.
         output_limit: Bytes of stdout or of stderr after which the process group is killed, while it runs.
-        tmp_bytes: Size of the fresh `/tmp` (bubblewrap only: a tmpfs, held in memory).
+        tmp_bytes: Size of the fresh `/tmp` (`bubblewrap` and `namespaces`: a tmpfs, held in memory).
         niceness: How much lower than testgen's the code's scheduling priority is, so the server keeps answering.
     """
 
@@ -94,7 +133,8 @@ class SandboxResult:
         timed_out: Whether the wall-clock timeout killed it.
         truncated: Whether output was cut.
         output_exceeded: Whether it was killed for writing more than `Limits.output_limit` bytes of output.
-        isolation: `bubblewrap` or `rlimits` (no namespaces: limits, timeout and a clean environment only).
+        isolation: `bubblewrap`, `namespaces`, `uid` or `none` (limits, timeout and a clean environment only).
+        cancelled: Whether it was killed because the caller cancelled the run.
         seconds: Wall time it took.
     """
 
@@ -106,13 +146,14 @@ class SandboxResult:
     isolation: Isolation
     seconds: float
     output_exceeded: bool = False
+    cancelled: bool = False
 
     @property
     def killed_by(self) -> int | None:
-        """The signal that killed it, when one did (bubblewrap reports it as 128 plus the signal)."""
+        """The signal that killed it, when one did (in a PID namespace, reported as 128 plus the signal)."""
         if self.returncode < 0:
             return -self.returncode
-        if self.isolation == "bubblewrap" and 128 < self.returncode < 128 + signal.NSIG:
+        if self.isolation in {"bubblewrap", "namespaces"} and 128 < self.returncode < 128 + signal.NSIG:
             return self.returncode - 128
         return None
 
@@ -123,6 +164,8 @@ class SandboxResult:
             limits: The limits it ran under.
             timeout: The wall-clock timeout it ran under.
         """
+        if self.cancelled:
+            return "were cancelled and stopped"
         if self.timed_out:
             return f"did not finish within {timeout:g} s and were stopped"
         if self.output_exceeded:
@@ -160,6 +203,53 @@ def bubblewrap_path() -> str | None:
     return found
 
 
+def _system_tool(name: str) -> str | None:
+    """A util-linux tool from the system's own folders (never from a PATH that the project could change)."""
+    return shutil.which(name, path=_SYSTEM_PATH)
+
+
+def _namespace_flags() -> list[str]:
+    flags = ["--net", "--pid", "--ipc", "--uts", "--mount", "--fork", "--kill-child", "--mount-proc"]
+    return flags if os.geteuid() == 0 else [*flags, "--user", "--map-root-user"]
+
+
+@cache
+def namespaces_error() -> str | None:
+    """Why util-linux's `unshare` cannot make the `namespaces` sandbox here (None when it can)."""
+    unshare = _system_tool("unshare")
+    if unshare is None:
+        return "util-linux's unshare is not installed"
+    try:
+        completed = subprocess.run(  # noqa: S603 (a fixed system tool with fixed arguments)
+            [unshare, *_namespace_flags(), "--", sys.executable, "-I", "-S", "-c", "pass"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"{unshare} cannot run: {exc}"
+    if completed.returncode != 0:
+        return completed.stderr.decode(errors="replace").strip() or f"{unshare} exited with {completed.returncode}"
+    return None
+
+
+def unsandboxed_allowed(allow: bool | None = None) -> bool:
+    """Whether code may run with isolation `none`: `allow` when given, else `CODEGEN_LAB_ALLOW_UNSANDBOXED=1`."""
+    if allow is not None:
+        return allow
+    return os.environ.get(ALLOW_UNSANDBOXED, "").strip().lower() in {"1", "true", "yes"}
+
+
+@contextlib.contextmanager
+def cancel_with(event: threading.Event) -> Generator[threading.Event]:
+    """Sandboxed runs started in this context (and in threads that copy it) are killed when `event` is set."""
+    token = _CANCEL.set(event)
+    try:
+        yield event
+    finally:
+        _CANCEL.reset(token)
+
+
 @dataclass(slots=True)
 class Sandbox:
     """Runs the target interpreter on the code under test, isolated.
@@ -168,30 +258,54 @@ class Sandbox:
         python: The target interpreter, as `probe_python` described it.
         read_only: More folders to show read-only, such as the project holding the code under test.
         limits: What the code may use.
-        isolation: `auto` uses bubblewrap when it works here; `rlimits` never does; `bubblewrap` insists.
+        isolation: `auto` uses the strongest isolation that works here; any other value insists on that one.
+        allow_unsandboxed: Whether isolation `none` may run (default: `CODEGEN_LAB_ALLOW_UNSANDBOXED=1`).
     """
 
     python: TargetPython
     read_only: Sequence[Path] = ()
     limits: Limits = field(default_factory=Limits)
-    isolation: Literal["auto", "bubblewrap", "rlimits"] = "auto"
+    isolation: Requested = "auto"
+    allow_unsandboxed: bool | None = None
 
     @property
     def mode(self) -> Isolation:
         """The isolation a run gets.
 
         Raises:
-            TestgenUsageError: When `isolation="bubblewrap"` but bubblewrap cannot run here.
+            TestgenUsageError: When the isolation asked for cannot run here, or only `none` can and it is not allowed.
         """
-        if self.isolation == "rlimits":
-            return "rlimits"
-        if bubblewrap_path() is not None:
+        wanted = self.isolation
+        if wanted not in _REQUESTS:
+            raise TestgenUsageError(f"isolation {wanted!r} is unknown", hint=f"Pass one of {', '.join(_REQUESTS)}")
+        if wanted in {"auto", "bubblewrap"} and bubblewrap_path() is not None:
             return "bubblewrap"
-        if self.isolation == "bubblewrap":
+        if wanted == "bubblewrap":
             raise TestgenUsageError(
                 "bubblewrap is not available here", hint="Install it (apt-get install bubblewrap) or use isolation auto"
             )
-        return "rlimits"
+        if wanted in {"auto", "namespaces"} and namespaces_error() is None:
+            return "namespaces"
+        if wanted == "namespaces":
+            raise TestgenUsageError(f"namespaces cannot be made here: {namespaces_error()}")
+        if wanted in {"auto", "uid"} and os.geteuid() == 0:
+            return "uid"
+        if wanted == "uid":
+            raise TestgenUsageError("isolation uid needs testgen to run as root, to change the uid")
+        if wanted == "none" and not unsandboxed_allowed(self.allow_unsandboxed):
+            raise TestgenUsageError(
+                "isolation none runs code without a sandbox, which is not allowed",
+                hint=f"Set {ALLOW_UNSANDBOXED}=1 (allow-unsandboxed) to run it anyway, or use isolation auto",
+            )
+        if not unsandboxed_allowed(self.allow_unsandboxed):
+            raise TestgenUsageError(
+                f"no sandbox can run code here (asked for {wanted}; bubblewrap: "
+                f"{'found' if bubblewrap_path() else 'not usable'}; namespaces: {namespaces_error() or 'usable'}; "
+                f"uid change: {'possible' if os.geteuid() == 0 else 'needs root'}), "
+                "and running it unsandboxed is not allowed",
+                hint=f"Install bubblewrap, or set {ALLOW_UNSANDBOXED}=1 (allow-unsandboxed) to run it anyway",
+            )
+        return "none"
 
     def run_python(
         self,
@@ -215,15 +329,17 @@ class Sandbox:
             How the process ended, with its capped output.
 
         Raises:
+            TestgenUsageError: When no allowed isolation can run here, or the sandbox's uid cannot read a folder.
             TestgenOperationError: When the sandbox itself cannot start.
         """
         mode = self.mode
         workdir = workdir.resolve()
         directory = (cwd or workdir).resolve()
+        fresh_tmp = mode in {"bubblewrap", "namespaces"}
         environment = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "HOME": str(workdir),
-            "TMPDIR": "/tmp" if mode == "bubblewrap" else str(workdir),  # noqa: S108 (a fresh tmpfs in the sandbox)
+            "TMPDIR": "/tmp" if fresh_tmp else str(workdir),  # noqa: S108 (a fresh tmpfs in the sandbox)
             "LANG": "C.UTF-8",
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONNOUSERSITE": "1",
@@ -231,30 +347,65 @@ class Sandbox:
             **(env or {}),
         }
         python = str(self.python.executable)
-        uid = os.geteuid()
-        if mode == "bubblewrap" and uid == 0:
+        as_root = os.geteuid() == 0
+        drops = as_root and mode != "none"
+        if drops:
             _check_readable(self.read_only)
+            _hand_over(workdir, SANDBOX_UID)
+        process_env: dict[str, str] = environment
         if mode == "bubblewrap":
             bwrap = bubblewrap_path() or "bwrap"
-            if uid == 0:
-                _hand_over(workdir, SANDBOX_UID)
-            command = [bwrap, *self._bubblewrap_arguments(workdir, directory, environment, as_root=uid == 0), "--"]
-            command += _dropping_privileges(python) if uid == 0 else [python]
+            command = [bwrap, *self._bubblewrap_arguments(workdir, directory, environment, as_root=as_root), "--"]
+            command += _dropping_privileges(python) if as_root else [python]
             command += list(args)
-            nproc_uid = SANDBOX_UID if uid == 0 else uid
-            process_env: dict[str, str] = {}
+            process_env = {}
+        elif mode == "namespaces":
+            command = [*self._namespace_command(workdir, directory), python, *args]
         else:
-            command = [python, *args]
-            nproc_uid = uid
-            process_env = environment
+            if mode == "uid":
+                _check_reachable(self.python)
+            reaper = [sys.executable, "-I", "-S", str(_SCRIPTS / "reap.py"), str(SANDBOX_UID) if drops else "-", "--"]
+            command = [*reaper, python, *args]
         return self._execute(
             command,
-            cwd=directory if mode == "rlimits" else workdir,
+            cwd=directory if mode in {"uid", "none"} else workdir,
             env=process_env,
             timeout=self.limits.timeout if timeout is None else timeout,
-            nproc_uid=nproc_uid,
+            nproc_uid=SANDBOX_UID if drops else os.geteuid(),
             mode=mode,
         )
+
+    def _namespace_command(self, workdir: Path, cwd: Path) -> list[str]:
+        """`unshare` and the script that sets up the file system, drops privileges and runs what follows."""
+        unshare = _system_tool("unshare") or "unshare"
+        read_only = _outermost(
+            [folder.resolve() for folder in (*self.python.mounts(), *self.read_only) if folder.exists()]
+        )
+        shown = [*read_only, workdir]
+        tmp = [folder for folder in ("/tmp", "/var/tmp", "/dev/shm") if Path(folder).is_dir()]  # noqa: S108
+        hide = [Path(folder) for folder in tmp]
+        for folder in shown:
+            hide += [ancestor for ancestor in folder.parents if not _enterable(ancestor)]
+        hidden = _outermost(hide)
+        # A folder named through a link (a project's `.venv` linking elsewhere) that no mount shows gets its link.
+        aliases = [Path(os.path.abspath(folder)) for folder in (*self.python.mounts(), *self.read_only)]
+        links = [
+            (str(alias), str(alias.resolve()))
+            for alias in _outermost(aliases)
+            if alias != alias.resolve() and _under(alias, hidden) and not _under(alias, shown)
+        ]
+        plan = {
+            "links": links,
+            "read_only": [str(folder) for folder in read_only if folder != workdir],
+            "writable": [str(workdir)],
+            "hide": [str(folder) for folder in hidden],  # inside one already hidden, none is left to hide
+            "tmp": tmp,
+            "tmp_bytes": self.limits.tmp_bytes,
+            "uid": SANDBOX_UID if os.geteuid() == 0 else None,
+            "cwd": str(cwd),
+        }
+        script = str(_SCRIPTS / "enter_namespaces.py")
+        return [unshare, *_namespace_flags(), "--", sys.executable, "-I", "-S", script, json.dumps(plan), "--"]
 
     def _bubblewrap_arguments(
         self, workdir: Path, cwd: Path, environment: Mapping[str, str], *, as_root: bool
@@ -350,19 +501,23 @@ class Sandbox:
         wake = threading.Event()
         out = _Capped(process.stdout, limits.output_bytes, limits.output_limit, wake)
         err = _Capped(process.stderr, limits.output_bytes, limits.output_limit, wake)
-        timed_out = _supervise(process, (out, err), wake, deadline=started + max(timeout, 0.1))
-        _kill_group(process)  # what it left running in its group, even when it ended by itself
+        cancel = _CANCEL.get()
+        namespace = mode in {"bubblewrap", "namespaces"}
+        deadline = started + max(timeout, 0.1)
+        stop = _supervise(process, (out, err), wake, deadline=deadline, cancel=cancel, namespace=namespace)
+        _kill_group(process, namespace=namespace)  # what it left running in its group, even when it ended by itself
         out.join()
         err.join()
         return SandboxResult(
             returncode=process.returncode,
             stdout=out.text(),
             stderr=err.text(),
-            timed_out=timed_out,
+            timed_out=stop == "timeout",
             truncated=out.dropped or err.dropped,
             isolation=mode,
             seconds=round(time.monotonic() - started, 3),
             output_exceeded=out.exceeded or err.exceeded,
+            cancelled=stop == "cancelled",
         )
 
 
@@ -371,28 +526,45 @@ def _size(count: int) -> str:
 
 
 def _supervise(
-    process: subprocess.Popen[bytes], streams: Sequence[_Capped], wake: threading.Event, *, deadline: float
-) -> bool:
-    """Wait for `process` to end; kill its group when a stream passes its limit or at `deadline` (then True)."""
+    process: subprocess.Popen[bytes],
+    streams: Sequence[_Capped],
+    wake: threading.Event,
+    *,
+    deadline: float,
+    cancel: threading.Event | None,
+    namespace: bool,
+) -> Literal["timeout", "cancelled"] | None:
+    """Wait for `process` to end; kill its group when a stream passes its limit, at `deadline` or on `cancel`."""
     while True:
         wake.clear()
         remaining = deadline - time.monotonic()
+        if cancel is not None and cancel.is_set():
+            _kill_group(process, namespace=namespace)
+            return "cancelled"
         if any(stream.exceeded for stream in streams):
-            _kill_group(process)
-            return False
+            _kill_group(process, namespace=namespace)
+            return None
         if all(stream.ended for stream in streams):  # the usual end: the pipes close as the process exits
-            try:
-                process.wait(timeout=max(remaining, 0.0))
-            except subprocess.TimeoutExpired:
-                _kill_group(process)
-                return True
-            return False
+            if _wait(process, min(remaining, 0.5)):
+                return None
+            if remaining <= 0.5:
+                _kill_group(process, namespace=namespace)
+                return "timeout"
+            continue
         if process.poll() is not None:  # it ended, but something it started holds its pipes
-            return False
+            return None
         if remaining <= 0:
-            _kill_group(process)
-            return True
-        wake.wait(timeout=min(remaining, 0.5))
+            _kill_group(process, namespace=namespace)
+            return "timeout"
+        wake.wait(timeout=min(remaining, 0.1 if cancel is not None else 0.5))
+
+
+def _wait(process: subprocess.Popen[bytes], seconds: float) -> bool:
+    try:
+        process.wait(timeout=max(seconds, 0.0))
+    except subprocess.TimeoutExpired:
+        return False
+    return True
 
 
 class _Capped:
@@ -442,19 +614,30 @@ class _Capped:
         return text + "\n[output cut by the sandbox]\n" if self.dropped else text
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill the process, its group (its own session) and, while it runs, descendants that left the group; reap it.
+def _kill_group(process: subprocess.Popen[bytes], *, namespace: bool = False) -> None:
+    """Kill the process, its group (its own session) and every descendant, even those that left the group.
 
-    A descendant that left the session and whose parent died first is no longer known as one: bubblewrap's PID
-    namespace takes it down with the rest, the resource-limits sandbox cannot.
+    With `namespace` (bubblewrap, unshare) the PID namespace dies with the group, and all in it. Else the first
+    process is a child subreaper (`_scripts/reap.py`), which holds all the run started as descendants: those out
+    of the group are killed first, while it still holds them, then the group at once.
     """
-    stray = _descendants(process.pid) if process.poll() is None else []
+    for _ in range(0 if namespace else 100):
+        alive = process.poll() is None
+        stray = [pid for pid in _descendants(process.pid) if _group(pid) != process.pid] if alive else []
+        if not stray:
+            break
+        for pid in stray:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    for pid in stray:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
     process.wait()
+
+
+def _group(pid: int) -> int | None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        return os.getpgid(pid)
+    return None
 
 
 def _descendants(pid: int) -> list[int]:
@@ -515,6 +698,26 @@ def _processes_of(uid: int) -> int:
     return count
 
 
+def _enterable(folder: Path) -> bool:
+    """Whether any uid may pass through `folder` (its mode has the others' execute bit)."""
+    try:
+        return bool(folder.stat().st_mode & 0o001)
+    except OSError:
+        return False
+
+
+def _check_reachable(python: TargetPython) -> None:
+    """Isolation `uid` shows the host's file system as it is: the sandbox's uid must reach the interpreter."""
+    for folder in python.mounts():
+        blocked = [ancestor for ancestor in (folder, *folder.parents) if not _enterable(ancestor)]
+        if blocked:
+            raise TestgenUsageError(
+                f"the interpreter's folder {folder} lies in {blocked[-1]}, which uid {SANDBOX_UID} cannot enter, "
+                "and without namespaces the sandbox cannot show it elsewhere",
+                hint="Use an interpreter outside it (such as a virtual environment made from /usr/bin/python3)",
+            )
+
+
 def _hand_over(workdir: Path, uid: int) -> None:
     """Give the work folder and what is in it to the sandbox's uid, so that it can write there."""
     for folder, folders, files in os.walk(workdir):
@@ -534,7 +737,7 @@ def _check_readable(folders: Sequence[Path]) -> None:
             raise TestgenUsageError(
                 f"{folder} is not readable by others (mode {oct(mode & 0o777)}), so the sandbox's uid "
                 f"{SANDBOX_UID} cannot read it",
-                hint=f"Run `chmod o+rx {folder}`, or pass isolation rlimits (no uid change, no namespaces)",
+                hint=f"Run `chmod o+rx {folder}`",
             )
 
 

@@ -21,12 +21,13 @@ from codegen_lab.common.cli import HostContext, format_option, reported_errors, 
 if TYPE_CHECKING:
     from codegen_lab.llm import Completer
     from codegen_lab.testgen._models import ModelTestsReport
+    from codegen_lab.testgen._sandbox import Requested
 
     ModelOffer = Callable[[Path | None], AbstractContextManager[Completer | None]]
 
 __all__ = ["cli", "main"]
 
-_ISOLATION = click.Choice(["auto", "bubblewrap", "rlimits"])
+_ISOLATION = click.Choice(["auto", "bubblewrap", "namespaces", "uid", "none"])
 
 
 _reported_errors = reported_errors
@@ -35,7 +36,11 @@ _reported_errors = reported_errors
 def _common[F: Callable[..., Any]](fn: F) -> F:
     fn = format_option()(fn)
     fn = click.option(
-        "--isolation", type=_ISOLATION, default="auto", show_default=True, help="bubblewrap when it works here."
+        "--isolation",
+        type=_ISOLATION,
+        default="auto",
+        show_default=True,
+        help="The strongest that works here (none: only with CODEGEN_LAB_ALLOW_UNSANDBOXED=1).",
     )(fn)
     fn = click.option(
         "--python",
@@ -78,7 +83,7 @@ def generate(
     llm: bool,
     root: Path | None,
     python: Path | None,
-    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    isolation: Requested,
     output_format: str,
 ) -> None:
     """Generate tests for TARGET, a module name or a .py file, keeping those that pass twice and add coverage."""
@@ -159,7 +164,7 @@ def run(
     timeout: float,
     root: Path | None,
     python: Path | None,
-    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    isolation: Requested,
     output_format: str,
 ) -> None:
     """Run the tests at PATHS in the sandbox and report each test's outcome (exit 1 when any fails)."""
@@ -201,7 +206,7 @@ def coverage(
     diff_ref: str | None,
     root: Path | None,
     python: Path | None,
-    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    isolation: Requested,
     output_format: str,
 ) -> None:
     """Line and branch coverage of the code by the tests at PATHS, per file with the missing lines."""
@@ -240,7 +245,7 @@ def mutate(
     engine: Literal["mutmut", "builtin"],
     root: Path | None,
     python: Path | None,
-    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    isolation: Requested,
     output_format: str,
 ) -> None:
     """Mutation score of the TESTS on TARGET: the share of small changes to the code that some test notices."""
@@ -302,7 +307,7 @@ def bench(
     max_time: float,
     root: Path | None,
     python: Path | None,
-    isolation: Literal["auto", "bubblewrap", "rlimits"],
+    isolation: Requested,
     output_format: str,
 ) -> None:
     """Time functions of TARGET with generated pytest-benchmark tests, called with inputs known to work."""

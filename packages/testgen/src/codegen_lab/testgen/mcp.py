@@ -8,6 +8,8 @@ first called, so that starting the server stays as cheap as a bare MCP server.
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +40,33 @@ _INSTRUCTIONS = (
     "functions with pytest-benchmark. Code under test runs in a "
     "sandbox with the project's own interpreter (.venv/bin/python by default)."
 )
+
+
+async def _in_thread[T](work: Callable[[], T]) -> T:
+    """Run `work` in a worker thread; cancelling the awaiting task kills the sandboxed processes it started.
+
+    The sandbox sees the cancellation, kills the whole process group (and PID namespace) of its run, and the
+    cancellation goes on once the thread has stopped.
+    """
+    from codegen_lab.testgen._sandbox import cancel_with  # noqa: PLC0415 (the server starts without the sandbox)
+
+    cancel = threading.Event()
+    finished = threading.Event()
+
+    def call() -> T:
+        try:
+            with cancel_with(cancel):
+                return work()
+        finally:
+            finished.set()
+
+    try:
+        return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+    except anyio.get_cancelled_exc_class():
+        cancel.set()
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(finished.wait, 60.0)
+        raise
 
 
 def create_toolkit(context: ServerContext) -> Toolkit:
@@ -114,7 +143,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
                 llm=llm,
             )
 
-        return await anyio.to_thread.run_sync(work)
+        return await _in_thread(work)
 
     @toolkit.tool(
         title="Run tests",
@@ -131,14 +160,15 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         """Run tests with pytest in a sandbox and report each test's outcome, message and duration.
 
         Args:
-            paths: Test files, folders or node ids (`tests/test_x.py::test_y`), relative to the root.
+            paths: Test files, folders or node ids (`tests/test_x.py::test_y`), relative to the root; files must be
+                test files by pytest's rules (`test_*.py`, `*_test.py`, or the project's `python_files`).
             coverage: Also measure line and branch coverage of the root's code.
             python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
             timeout: Wall-clock seconds (at most 3600) before the sandbox stops the run and its processes.
         """
         from codegen_lab.testgen._runner import run_tests  # noqa: PLC0415
 
-        return await anyio.to_thread.run_sync(
+        return await _in_thread(
             lambda: run_tests(paths, root=root, python=interpreter(python), coverage=coverage, timeout=timeout)
         )
 
@@ -161,7 +191,8 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         Args:
             paths: Test files or folders to run, relative to the root.
             source: Files or folders to measure (default: the root, without tests and virtual environments).
-            html_dir: Folder, relative to the root, for coverage.py's HTML report (replaced when it exists).
+            html_dir: A new or empty folder, relative to the root, for coverage.py's HTML report (a folder holding
+                a report testgen wrote is refilled); never the root or a folder holding sources or tests.
             diff_ref: A git ref: also report coverage of the lines changed since it.
             python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
         """
@@ -175,7 +206,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
                 report.diff = diff_coverage(report, diff_ref, root=root)
             return report
 
-        return await anyio.to_thread.run_sync(work)
+        return await _in_thread(work)
 
     @toolkit.tool(
         title="Benchmark functions",
@@ -207,6 +238,6 @@ def create_toolkit(context: ServerContext) -> Toolkit:
                 target, functions=functions or [], root=root, python=interpreter(python), out=out, max_time=max_time
             )
 
-        return await anyio.to_thread.run_sync(work)
+        return await _in_thread(work)
 
     return toolkit
