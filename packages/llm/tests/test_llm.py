@@ -127,13 +127,17 @@ async def test_a_repeated_call_is_served_by_the_cache(fake: FakeAnthropic, tmp_p
 
 async def test_the_cache_expires_and_evicts_the_least_recently_used(tmp_path: Path) -> None:
     clock = Clock()
-    cache = ResponseCache(tmp_path / "c.sqlite3", ttl=60, max_bytes=600, clock=clock)
     from codegen_lab.llm import Completion
 
+    answer = Completion(text="x" * 100, backend="anthropic", model="m")
+    probe = ResponseCache(tmp_path / "probe.sqlite3", ttl=60, max_bytes=1_000_000, clock=clock)
+    probe.put("k", answer)
+    size = int(probe.stats()["bytes"])  # what one stored answer takes
+    cache = ResponseCache(tmp_path / "c.sqlite3", ttl=60, max_bytes=size * 5 // 2, clock=clock)
     for index in range(3):
-        cache.put(f"k{index}", Completion(text="x" * 100, backend="anthropic", model="m"))  # about 250 bytes
+        cache.put(f"k{index}", answer)
         clock.now += 1
-    assert cache.get("k0") is None  # evicted: three answers do not fit in 600 bytes
+    assert cache.get("k0") is None  # evicted: three answers do not fit in the room of two and a half
     assert cache.get("k2") is not None
     clock.now += 61
     assert cache.get("k2") is None  # expired

@@ -10,89 +10,41 @@ imported when first used.
 
 from typing import TYPE_CHECKING
 
-from codegen_lab.common.exports import lazy_exports as _lazy_exports
+from codegen_lab.common.exports import declared_exports as _declared_exports
 
 if TYPE_CHECKING:
-    from mcp.server.mcpserver import Context
-    from mcp_types import ToolAnnotations
+    from mcp.server.mcpserver import Context as Context
+    from mcp_types import ToolAnnotations as ToolAnnotations
 
-    from codegen_lab.mcp_core._builtin import ServerInfo, ToolkitInfo
-    from codegen_lab.mcp_core._compose import build_server
-    from codegen_lab.mcp_core._context import LoopCompleter, ServerContext
+    from codegen_lab.mcp_core._builtin import ServerInfo as ServerInfo, ToolkitInfo as ToolkitInfo
+    from codegen_lab.mcp_core._compose import build_server as build_server
+    from codegen_lab.mcp_core._context import LoopCompleter as LoopCompleter, ServerContext as ServerContext
     from codegen_lab.mcp_core._discovery import (
-        BUILTIN_TOOLKIT,
-        ENTRY_POINT_GROUP,
-        ToolkitFactory,
-        discover_toolkits,
-        installed_toolkits,
+        BUILTIN_TOOLKIT as BUILTIN_TOOLKIT,
+        ENTRY_POINT_GROUP as ENTRY_POINT_GROUP,
+        ToolkitFactory as ToolkitFactory,
+        discover_toolkits as discover_toolkits,
+        installed_toolkits as installed_toolkits,
     )
-    from codegen_lab.mcp_core._http import BearerAuth, http_app, load_tokens, serve_http
-    from codegen_lab.mcp_core._mapping import map_exception
-    from codegen_lab.mcp_core._ratelimit import RateLimits
-    from codegen_lab.mcp_core._sampling import SamplingBackend, sampling_backend
-    from codegen_lab.mcp_core._stdio import check_message, serve_stdio
-    from codegen_lab.mcp_core._toolkit import PromptSpec, ResourceSpec, Toolkit, ToolSpec
+    from codegen_lab.mcp_core._http import (
+        BearerAuth as BearerAuth,
+        http_app as http_app,
+        load_tokens as load_tokens,
+        serve_http as serve_http,
+    )
+    from codegen_lab.mcp_core._mapping import map_exception as map_exception
+    from codegen_lab.mcp_core._ratelimit import RateLimits as RateLimits
+    from codegen_lab.mcp_core._sampling import SamplingBackend as SamplingBackend, sampling_backend as sampling_backend
+    from codegen_lab.mcp_core._stdio import check_message as check_message, serve_stdio as serve_stdio
+    from codegen_lab.mcp_core._toolkit import (
+        PromptSpec as PromptSpec,
+        ResourceSpec as ResourceSpec,
+        Toolkit as Toolkit,
+        ToolSpec as ToolSpec,
+    )
 
 __version__: str
 """The installed version of codegen-lab-mcp-core, read from its metadata when first asked for."""
 
-__all__ = [
-    "BUILTIN_TOOLKIT",
-    "ENTRY_POINT_GROUP",
-    "BearerAuth",
-    "Context",
-    "LoopCompleter",
-    "PromptSpec",
-    "RateLimits",
-    "ResourceSpec",
-    "SamplingBackend",
-    "ServerContext",
-    "ServerInfo",
-    "ToolAnnotations",
-    "ToolSpec",
-    "Toolkit",
-    "ToolkitFactory",
-    "ToolkitInfo",
-    "__version__",
-    "build_server",
-    "check_message",
-    "discover_toolkits",
-    "http_app",
-    "installed_toolkits",
-    "load_tokens",
-    "map_exception",
-    "sampling_backend",
-    "serve_http",
-    "serve_stdio",
-]
 
-_HOMES = {
-    "Context": "mcp.server.mcpserver",
-    "ToolAnnotations": "mcp_types",
-    "ServerInfo": "codegen_lab.mcp_core._builtin",
-    "ToolkitInfo": "codegen_lab.mcp_core._builtin",
-    "build_server": "codegen_lab.mcp_core._compose",
-    "LoopCompleter": "codegen_lab.mcp_core._context",
-    "ServerContext": "codegen_lab.mcp_core._context",
-    "BearerAuth": "codegen_lab.mcp_core._http",
-    "http_app": "codegen_lab.mcp_core._http",
-    "load_tokens": "codegen_lab.mcp_core._http",
-    "serve_http": "codegen_lab.mcp_core._http",
-    "BUILTIN_TOOLKIT": "codegen_lab.mcp_core._discovery",
-    "ENTRY_POINT_GROUP": "codegen_lab.mcp_core._discovery",
-    "ToolkitFactory": "codegen_lab.mcp_core._discovery",
-    "discover_toolkits": "codegen_lab.mcp_core._discovery",
-    "installed_toolkits": "codegen_lab.mcp_core._discovery",
-    "map_exception": "codegen_lab.mcp_core._mapping",
-    "RateLimits": "codegen_lab.mcp_core._ratelimit",
-    "SamplingBackend": "codegen_lab.mcp_core._sampling",
-    "sampling_backend": "codegen_lab.mcp_core._sampling",
-    "check_message": "codegen_lab.mcp_core._stdio",
-    "serve_stdio": "codegen_lab.mcp_core._stdio",
-    "PromptSpec": "codegen_lab.mcp_core._toolkit",
-    "ResourceSpec": "codegen_lab.mcp_core._toolkit",
-    "ToolSpec": "codegen_lab.mcp_core._toolkit",
-    "Toolkit": "codegen_lab.mcp_core._toolkit",
-}
-
-__getattr__, __dir__ = _lazy_exports(__name__, "codegen-lab-mcp-core", _HOMES, __all__)
+__getattr__, __dir__ = _declared_exports(__name__, "codegen-lab-mcp-core")
