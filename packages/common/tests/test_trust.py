@@ -152,3 +152,24 @@ def test_allow_unsandboxed_is_off_unless_the_user_says_so(tmp_path: Path) -> Non
     assert load_settings(tmp_path, environ=no_user_config()).allow_unsandboxed is False
     on = load_settings(tmp_path, environ=no_user_config(CODEGEN_LAB_ALLOW_UNSANDBOXED="1"))
     assert on.allow_unsandboxed is True
+
+
+def test_every_writer_finds_the_state_folder_the_user_config_file_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A library's command writes its journal where `codegen-lab undo` reads it: the user's state-dir."""
+    from codegen_lab.common._folders import default_cache_dir, default_state_dir
+
+    config = tmp_path / "config" / "config.toml"
+    config.parent.mkdir()
+    config.write_text('state-dir = "state"\ncache-dir = "/elsewhere/cache"\n', encoding="utf-8")
+    monkeypatch.delenv("CODEGEN_LAB_STATE_DIR", raising=False)
+    monkeypatch.delenv("CODEGEN_LAB_CACHE_DIR", raising=False)
+    monkeypatch.setenv("CODEGEN_LAB_CONFIG", str(config))
+    assert default_state_dir() == tmp_path / "config" / "state"
+    assert default_cache_dir() == Path("/elsewhere/cache")
+    assert resolve_settings(tmp_path, environ={"CODEGEN_LAB_CONFIG": str(config)}).settings.state_dir_path == (
+        tmp_path / "config" / "state"
+    )
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path / "from-environment"))
+    assert default_state_dir() == tmp_path / "from-environment"  # the environment still wins

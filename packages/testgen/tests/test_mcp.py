@@ -72,8 +72,13 @@ async def test_generate_reports_progress_and_writes_only_where_asked(calc_projec
     assert progress[-1][2].endswith("tests kept")
 
 
-async def test_bench_times_the_chosen_functions_and_writes_only_where_asked(calc_project: Path) -> None:
-    settings = Settings(root=calc_project)
+async def test_bench_times_the_chosen_functions_and_writes_only_where_asked(
+    calc_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from codegen_lab.common.files import recent_changes
+
+    monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path / "environment-state"))
+    settings = Settings(root=calc_project, state_dir=tmp_path / "server-state")  # the server's, passed down
     python = venv_link(calc_project)
     async with Client(build_server(settings, [create_toolkit(ServerContext(settings))])) as client:
         result = await client.call_tool(
@@ -85,6 +90,9 @@ async def test_bench_times_the_chosen_functions_and_writes_only_where_asked(calc
     assert [timing["function"] for timing in report["timings"]] == ["sign"]
     assert report["timings"][0]["rounds"] >= 5
     assert Path(report["test_file"]) == calc_project / "perf" / "test_calc_benchmarks.py"
+    purposes = [change.purpose for change in recent_changes(calc_project, state_dir=tmp_path / "server-state")]
+    assert purposes == ["testgen bench calc"]
+    assert recent_changes(calc_project, state_dir=tmp_path / "environment-state") == []
 
 
 async def test_paths_and_interpreters_outside_the_root_are_refused(calc_project: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
 from importlib.metadata import EntryPoint, entry_points
@@ -149,9 +148,6 @@ def _resolved(**overrides: object) -> ResolvedSettings:
     from codegen_lab.common import resolve_settings  # noqa: PLC0415 (pydantic, only for commands that need settings)
 
     resolved = resolve_settings(overrides=overrides, overrides_source="command line")
-    if resolved.settings.state_dir is not None:
-        # the libraries' writers find the journal through the environment: one state folder for all of them
-        os.environ["CODEGEN_LAB_STATE_DIR"] = str(resolved.settings.state_dir)
     return resolved
 
 

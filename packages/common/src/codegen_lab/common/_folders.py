@@ -5,9 +5,54 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["default_cache_dir", "default_state_dir", "private_file", "private_folder"]
+__all__ = [
+    "USER_CONFIG_VARIABLE",
+    "default_cache_dir",
+    "default_state_dir",
+    "private_file",
+    "private_folder",
+    "user_config_path",
+]
+
+USER_CONFIG_VARIABLE = "CODEGEN_LAB_CONFIG"
+"""Names the user config file instead of `$XDG_CONFIG_HOME/codegen-lab/config.toml` (empty: no file)."""
+
+
+def user_config_path(environ: Mapping[str, str] | None = None) -> Path | None:
+    """The user config file: `CODEGEN_LAB_CONFIG` (empty: none), else `$XDG_CONFIG_HOME/codegen-lab/config.toml`.
+
+    Without `XDG_CONFIG_HOME`, `~/.config/codegen-lab/config.toml` (the home from `HOME` in `environ`).
+    """
+    env = os.environ if environ is None else environ
+    if USER_CONFIG_VARIABLE in env:
+        explicit = env[USER_CONFIG_VARIABLE]
+        return Path(explicit).expanduser() if explicit else None
+    base = env.get("XDG_CONFIG_HOME") or ""
+    if not base or not Path(base).is_absolute():  # the XDG spec: a relative value is ignored
+        home = env.get("HOME") or str(Path.home())
+        base = str(Path(home) / ".config")
+    return Path(base) / "codegen-lab" / "config.toml"
+
+
+def _from_user_config(key: str) -> Path | None:
+    """The folder the user config file names under `key` (relative to the file's folder), or None.
+
+    The state and cache folders are the user's to choose (never a repository's): every writer that is not handed
+    a folder finds the one the user set here, so that the journal `codegen-lab undo` reads is one.
+    """
+    path = user_config_path()
+    if path is None or not path.is_file():
+        return None
+    import tomllib  # noqa: PLC0415 (only when the user has a config file)
+
+    try:
+        value = tomllib.loads(path.read_text(encoding="utf-8")).get(key)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None  # the settings loader reports a broken file, naming it
+    return path.parent / Path(value).expanduser() if isinstance(value, str) and value else None
 
 
 def private_folder(path: Path, *, tighten: bool = False) -> Path:
@@ -47,18 +92,28 @@ def private_file(path: Path) -> Path:
 
 
 def default_state_dir() -> Path:
-    """`CODEGEN_LAB_STATE_DIR`, else `$XDG_STATE_HOME/codegen-lab`, else `~/.local/state/codegen-lab`."""
+    """Where the journal, backups and audit log live when the caller names no folder.
+
+    `CODEGEN_LAB_STATE_DIR`, else `state-dir` of the user config file, else `$XDG_STATE_HOME/codegen-lab`, else
+    `~/.local/state/codegen-lab`.
+    """
     explicit = os.environ.get("CODEGEN_LAB_STATE_DIR")
     if explicit:
         return Path(explicit)
+    configured = _from_user_config("state-dir")
+    if configured is not None:
+        return configured
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "codegen-lab"
 
 
 def default_cache_dir() -> Path:
-    """`CODEGEN_LAB_CACHE_DIR`, else the platform's cache folder for codegen-lab."""
+    """`CODEGEN_LAB_CACHE_DIR`, else `cache-dir` of the user config file, else the platform's cache folder."""
     explicit = os.environ.get("CODEGEN_LAB_CACHE_DIR")
     if explicit:
         return Path(explicit)
+    configured = _from_user_config("cache-dir")
+    if configured is not None:
+        return configured
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "codegen-lab"
     if sys.platform == "win32":

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from codegen_lab.common._folders import user_config_path
 from codegen_lab.common._rates import DEFAULT_CLIENT_RATE_LIMITS, DEFAULT_RATE_LIMITS, Rate
 from codegen_lab.common.errors import SettingsError
 
@@ -55,8 +56,6 @@ hosts and origins decide who may call, state and cache folders decide what `undo
 decide what code may do, and even `log-level` decides how much of the user's data reaches their log files.
 """
 
-USER_CONFIG_VARIABLE = "CODEGEN_LAB_CONFIG"
-"""Names the user config file instead of `$XDG_CONFIG_HOME/codegen-lab/config.toml` (empty: no file)."""
 
 DEFAULT_SOURCE = "default"
 _PATH_FIELDS = frozenset({"http_tokens_file", "state_dir", "anthropic_key_file", "cache_dir"})
@@ -299,22 +298,6 @@ def _without_passwords(value: Any) -> Any:
 
         return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1[redacted]@", value)
     return value
-
-
-def user_config_path(environ: Mapping[str, str] | None = None) -> Path | None:
-    """The user config file: `CODEGEN_LAB_CONFIG` (empty: none), else `$XDG_CONFIG_HOME/codegen-lab/config.toml`.
-
-    Without `XDG_CONFIG_HOME`, `~/.config/codegen-lab/config.toml` (the home from `HOME` in `environ`).
-    """
-    env = os.environ if environ is None else environ
-    if USER_CONFIG_VARIABLE in env:
-        explicit = env[USER_CONFIG_VARIABLE]
-        return Path(explicit).expanduser() if explicit else None
-    base = env.get("XDG_CONFIG_HOME") or ""
-    if not base or not Path(base).is_absolute():  # the XDG spec: a relative value is ignored
-        home = env.get("HOME") or str(Path.home())
-        base = str(Path(home) / ".config")
-    return Path(base) / "codegen-lab" / "config.toml"
 
 
 def load_settings(

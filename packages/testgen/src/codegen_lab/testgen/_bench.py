@@ -101,6 +101,7 @@ def benchmark_functions(
     max_time: float = 0.5,
     isolation: Requested = "auto",
     seed: int = 0,
+    state_dir: Path | None = None,
 ) -> BenchReport:
     """Generate pytest-benchmark tests for functions of `target`, run them in the sandbox, report the timings.
 
@@ -113,6 +114,7 @@ def benchmark_functions(
         out: Folder to write `test_<module>_benchmarks.py` in, inside the root (default: not written).
         max_time: Seconds pytest-benchmark spends on each function (at least 5 rounds are measured).
         isolation: `auto` (the strongest that works here), `bubblewrap`, `namespaces`, `uid` or `none`.
+        state_dir: Where the journal of the written file lives (default: the user's state folder).
         seed: Seed of the input choices.
 
     Returns:
@@ -171,6 +173,7 @@ def benchmark_functions(
         code,
         root=project.root,
         purpose=f"testgen bench {resolved.module}",
+        state_dir=state_dir,
     )
     return BenchReport(
         target=resolved.module,

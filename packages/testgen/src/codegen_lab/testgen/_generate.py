@@ -449,6 +449,7 @@ def generate(
     progress: Progress | None = None,
     seed: int = 0,
     min_run_seconds: float = 10.0,
+    state_dir: Path | None = None,
 ) -> GenerationReport:
     """Generate pytest tests for the module `target`, keeping only those that pass twice and add coverage.
 
@@ -475,6 +476,7 @@ def generate(
         min_run_seconds: The least time each run in the sandbox gets, even when the budget is (nearly) spent:
             the last round and the final check of the kept tests may end this much after the budget. A loaded
             machine needs more.
+        state_dir: Where the journal of the written file lives (default: the user's state folder).
 
     Returns:
         The kept tests, their coverage of the target, and the generated module's code.
@@ -558,6 +560,7 @@ def generate(
         code,
         root=project.root,
         purpose=f"testgen generate {resolved.module}",
+        state_dir=state_dir,
     )
     report(time.monotonic() - started, budget, f"{len(final.tests)} tests kept")
     return GenerationReport(

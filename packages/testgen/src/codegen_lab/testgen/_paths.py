@@ -73,7 +73,9 @@ def output_folder(
 _FRESH = "Pass a new or empty folder inside the root, such as htmlcov"
 
 
-def write_safely(path: Path, text: str, *, root: Path, purpose: str = "testgen generate") -> Path | None:
+def write_safely(
+    path: Path, text: str, *, root: Path, purpose: str = "testgen generate", state_dir: Path | None = None
+) -> Path | None:
     """Write `text` to `path` atomically as one journaled change set, which `codegen-lab undo` takes back.
 
     Args:
@@ -81,6 +83,7 @@ def write_safely(path: Path, text: str, *, root: Path, purpose: str = "testgen g
         text: The content.
         root: The project root, which the change is recorded under.
         purpose: What the change is, as `codegen-lab undo --list` shows it.
+        state_dir: Where the journal lives (default: the user's state folder).
 
     Returns:
         The backup of the previous content (in the state folder), or None when `path` did not exist.
@@ -89,12 +92,12 @@ def write_safely(path: Path, text: str, *, root: Path, purpose: str = "testgen g
         UsageError: When `path` is outside the root.
         OperationError: When the file or its backup cannot be written; the file is then as it was.
     """
-    with ChangeSet(root, purpose) as change:
+    with ChangeSet(root, purpose, state_dir=state_dir) as change:
         change.write(path, text)
     return change.backup_path(path)
 
 
-def replace_folder(root: Path, destination: Path, source: Path, *, purpose: str) -> None:
+def replace_folder(root: Path, destination: Path, source: Path, *, purpose: str, state_dir: Path | None = None) -> None:
     """Make `destination` hold the files of `source` and no other, as one change set that `codegen-lab undo` takes back.
 
     The files it removes or overwrites are kept in the state folder; links in `destination` are left alone.
@@ -104,7 +107,7 @@ def replace_folder(root: Path, destination: Path, source: Path, *, purpose: str)
         OperationError: When a file cannot be written or removed.
     """
     fresh = {path.relative_to(source) for path in source.rglob("*") if path.is_file()}
-    with ChangeSet(root, purpose) as change:
+    with ChangeSet(root, purpose, state_dir=state_dir) as change:
         stale = sorted(destination.rglob("*")) if destination.is_dir() else []
         for old in stale:
             if old.is_file() and not old.is_symlink() and old.relative_to(destination) not in fresh:
@@ -114,7 +117,7 @@ def replace_folder(root: Path, destination: Path, source: Path, *, purpose: str)
 
 
 def write_output(
-    folder: Path | None, name: str, text: str, *, root: Path, purpose: str
+    folder: Path | None, name: str, text: str, *, root: Path, purpose: str, state_dir: Path | None = None
 ) -> tuple[str | None, str | None]:
     """Write `text` to `folder/name` with `write_safely` when a folder was asked for.
 
@@ -124,5 +127,5 @@ def write_output(
     if folder is None:
         return None, None
     path = folder / name
-    backup = write_safely(path, text, root=root, purpose=purpose)
+    backup = write_safely(path, text, root=root, purpose=purpose, state_dir=state_dir)
     return str(path), str(backup) if backup else None

@@ -155,6 +155,7 @@ def run_tests(
     isolation: Requested = "auto",
     timeout: float = 300.0,
     allow_unsandboxed: bool | None = None,
+    state_dir: Path | None = None,
 ) -> TestRun:
     """Run the tests at `paths` with pytest in the sandbox, with the target interpreter.
 
@@ -170,6 +171,7 @@ def run_tests(
         isolation: `auto` (the strongest that works here), `bubblewrap`, `namespaces`, `uid` or `none`.
         timeout: Wall-clock seconds for the whole run.
         allow_unsandboxed: Whether isolation `none` may run (default: `CODEGEN_LAB_ALLOW_UNSANDBOXED=1`).
+        state_dir: Where the journal of the HTML report's change lives (default: the user's state folder).
 
     Returns:
         Each test's outcome, message and duration, and the coverage when asked.
@@ -210,7 +212,8 @@ def run_tests(
             settings = _coverage_settings(project.root, workdir, source, tests=targets, html=html_dir is not None)
         run = project.pytest(targets, workdir=workdir, coverage=settings, timeout=timeout)
         if destination is not None and run.coverage is not None and run.coverage.html is not None:
-            replace_folder(project.root, destination, Path(run.coverage.html), purpose=f"testgen coverage {html_dir}")
+            purpose = f"testgen coverage {html_dir}"
+            replace_folder(project.root, destination, Path(run.coverage.html), purpose=purpose, state_dir=state_dir)
             run.coverage.html = str(destination)
     return run
 
@@ -225,6 +228,7 @@ def measure_coverage(
     isolation: Requested = "auto",
     timeout: float = 300.0,
     allow_unsandboxed: bool | None = None,
+    state_dir: Path | None = None,
 ) -> CoverageReport:
     """Line and branch coverage of `source` by the tests at `paths`, per file with the missing lines.
 
@@ -246,6 +250,7 @@ def measure_coverage(
         isolation=isolation,
         timeout=timeout,
         allow_unsandboxed=allow_unsandboxed,
+        state_dir=state_dir,
     )
     if run.coverage is None:
         raise TestgenOperationError(f"nothing was measured: pytest exited with {run.exit_code}\n{run.output}")

@@ -141,6 +141,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
                 progress=progress,
                 completer=model,
                 llm=llm,
+                state_dir=context.state_dir,
             )
 
         return await _in_thread(work)
@@ -200,7 +201,12 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
         def work() -> CoverageReport:
             report = measure_coverage(
-                paths, root=root, python=interpreter(python), source=source or [], html_dir=html_dir
+                paths,
+                root=root,
+                python=interpreter(python),
+                source=source or [],
+                html_dir=html_dir,
+                state_dir=context.state_dir,
             )
             if diff_ref is not None:
                 report.diff = diff_coverage(report, diff_ref, root=root)
@@ -235,7 +241,13 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
         def work() -> BenchReport:
             return benchmark_functions(
-                target, functions=functions or [], root=root, python=interpreter(python), out=out, max_time=max_time
+                target,
+                functions=functions or [],
+                root=root,
+                python=interpreter(python),
+                out=out,
+                max_time=max_time,
+                state_dir=context.state_dir,
             )
 
         return await _in_thread(work)
