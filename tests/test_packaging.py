@@ -37,6 +37,7 @@ class Member:
     distribution: str
     version: str
     module: str
+    extras: frozenset[str]
 
 
 def members() -> list[Member]:
@@ -51,6 +52,7 @@ def members() -> list[Member]:
                 distribution=project["project"]["name"],
                 version=project["project"]["version"],
                 module=project["tool"]["uv"]["build-backend"]["module-name"],
+                extras=frozenset(project["project"].get("optional-dependencies", {})),
             )
         )
     return found
@@ -117,7 +119,7 @@ def test_each_wheel_installs_alone_and_imports(dist: Path, member: Member, tmp_p
     )
     report = json.loads(run(str(python), "-c", probe, cwd=tmp_path))
     assert report["version"] == member.version
-    installed = {line.split("==")[0].lower() for line in run(uv(), "pip", "freeze", "--python", str(python)).split()}
+    installed = installed_distributions(python)
     assert installed & HEAVY == HEAVY_BY_DESIGN.get(member.distribution, set()), (
         f"{member.distribution} alone installs {sorted(installed & HEAVY)}"
     )
@@ -129,22 +131,19 @@ def test_each_wheel_installs_alone_and_imports(dist: Path, member: Member, tmp_p
 
 def with_mcp_extra() -> list[Member]:
     """The libraries whose MCP toolkit is an extra."""
-    return [
-        member
-        for member in members()
-        if "mcp"
-        in tomllib.loads((member.path / "pyproject.toml").read_text(encoding="utf-8"))["project"].get(
-            "optional-dependencies", {}
-        )
-    ]
+    return [member for member in members() if "mcp" in member.extras]
+
+
+def installed_distributions(python: Path) -> set[str]:
+    """The names of the distributions installed for `python`, in lower case."""
+    return {line.split("==")[0].lower() for line in run(uv(), "pip", "freeze", "--python", str(python)).split()}
 
 
 @pytest.mark.parametrize("member", with_mcp_extra(), ids=lambda member: member.distribution)
 def test_a_librarys_mcp_extra_brings_its_toolkit(dist: Path, member: Member, tmp_path: Path) -> None:
     python = fresh_environment(tmp_path / "venv", dist, f"{member.distribution}[mcp]")
     run(str(python), "-c", f"import {member.module}.mcp", cwd=tmp_path)
-    installed = {line.split("==")[0].lower() for line in run(uv(), "pip", "freeze", "--python", str(python)).split()}
-    assert installed & HEAVY == {"mcp", "uvicorn"}
+    assert installed_distributions(python) & HEAVY == {"mcp", "uvicorn"}
 
 
 def test_the_server_wheel_serves_and_a_plugin_adds_itself_by_being_installed(dist: Path, tmp_path: Path) -> None:

@@ -147,8 +147,7 @@ def _resolved(**overrides: object) -> ResolvedSettings:
     """The settings from the user's sources (and the repository's project preferences), with their sources."""
     from codegen_lab.common import resolve_settings  # noqa: PLC0415 (pydantic, only for commands that need settings)
 
-    resolved = resolve_settings(overrides=overrides, overrides_source="command line")
-    return resolved
+    return resolve_settings(overrides=overrides, overrides_source="command line")
 
 
 @cli.command()

@@ -172,9 +172,7 @@ _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _import_name(name: str) -> str:
-    return (
-        name.strip().lower().replace("-", "_").replace(".", "_") if "." not in name else name.split(".", maxsplit=1)[0]
-    )
+    return name.split(".", maxsplit=1)[0] if "." in name else name.strip().lower().replace("-", "_")
 
 
 def check_policy(tree: ast.AST, policy: ImportPolicy | None = None) -> list[PolicyFinding]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from codegen_lab.common.exports import declared_exports as _declared_exports
 
 if TYPE_CHECKING:
+    from codegen_lab.common._folders import user_config_path as user_config_path
     from codegen_lab.common._rates import DEFAULT_RATE_LIMITS as DEFAULT_RATE_LIMITS, Rate as Rate
     from codegen_lab.common._settings import (
         ENV_PREFIX as ENV_PREFIX,
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
         Settings as Settings,
         load_settings as load_settings,
         resolve_settings as resolve_settings,
-        user_config_path as user_config_path,
     )
     from codegen_lab.common.errors import (
         CodegenLabError as CodegenLabError,

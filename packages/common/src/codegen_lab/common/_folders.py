@@ -37,6 +37,12 @@ def user_config_path(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(base) / "codegen-lab" / "config.toml"
 
 
+def _chosen_by_user(variable: str, key: str) -> Path | None:
+    """The folder the environment variable `variable` names, else the one the user config file names under `key`."""
+    explicit = os.environ.get(variable)
+    return Path(explicit) if explicit else _from_user_config(key)
+
+
 def _from_user_config(key: str) -> Path | None:
     """The folder the user config file names under `key` (relative to the file's folder), or None.
 
@@ -97,23 +103,17 @@ def default_state_dir() -> Path:
     `CODEGEN_LAB_STATE_DIR`, else `state-dir` of the user config file, else `$XDG_STATE_HOME/codegen-lab`, else
     `~/.local/state/codegen-lab`.
     """
-    explicit = os.environ.get("CODEGEN_LAB_STATE_DIR")
-    if explicit:
-        return Path(explicit)
-    configured = _from_user_config("state-dir")
-    if configured is not None:
-        return configured
+    chosen = _chosen_by_user("CODEGEN_LAB_STATE_DIR", "state-dir")
+    if chosen is not None:
+        return chosen
     return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "codegen-lab"
 
 
 def default_cache_dir() -> Path:
     """`CODEGEN_LAB_CACHE_DIR`, else `cache-dir` of the user config file, else the platform's cache folder."""
-    explicit = os.environ.get("CODEGEN_LAB_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    configured = _from_user_config("cache-dir")
-    if configured is not None:
-        return configured
+    chosen = _chosen_by_user("CODEGEN_LAB_CACHE_DIR", "cache-dir")
+    if chosen is not None:
+        return chosen
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "codegen-lab"
     if sys.platform == "win32":

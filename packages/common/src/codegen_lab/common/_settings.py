@@ -37,7 +37,6 @@ __all__ = [
     "Settings",
     "load_settings",
     "resolve_settings",
-    "user_config_path",
 ]
 
 logger = logging.getLogger(__name__)

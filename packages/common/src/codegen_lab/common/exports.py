@@ -87,7 +87,7 @@ def _type_checking_imports(source: Path) -> dict[str, tuple[str, str]]:
 
 def _report_the_package(value: object, package: str) -> None:
     """Make a class or function of the package's private modules say it lives in the package itself."""
-    if not isinstance(value, type) and not callable(value):
+    if not callable(value):  # classes are callable too
         return
     home = getattr(value, "__module__", None)
     if not isinstance(home, str) or not home.startswith(f"{package}._"):
