@@ -125,8 +125,11 @@ class RateLimits:
         return self._client_rates.get(rate_class)
 
     def state(self) -> dict[str, dict[str, Any]]:
-        """Each limited class now: `{"limit", "available", "per_client", "clients"}` (tokens left in the shared
-        bucket, the per-client limit or None, and how many clients hold a bucket of that class)."""
+        """Each limited class now: `{"limit", "available", "per_client", "clients"}`.
+
+        `available` is the tokens left in the shared bucket, `per_client` the limit per client (or None), `clients`
+        how many clients hold a bucket of that class.
+        """
         with self._clients_lock:
             clients = [rate_class for rate_class, _ in self._clients]
         names = sorted(self._buckets.keys() | self._client_rates.keys())

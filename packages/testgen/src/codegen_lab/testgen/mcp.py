@@ -125,6 +125,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         import anyio.from_thread  # noqa: PLC0415
 
         from codegen_lab.testgen._generate import generate as run_generate  # noqa: PLC0415
+        from codegen_lab.testgen._reports import save_report  # noqa: PLC0415
 
         def progress(done: float, total: float, what: str) -> None:
             anyio.from_thread.run(ctx.report_progress, round(done, 1), total, what)
@@ -132,7 +133,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         model = context.completer(ctx) if llm else None
 
         def work() -> GenerationReport:
-            return run_generate(
+            report = run_generate(
                 target,
                 root=root,
                 python=interpreter(python),
@@ -143,6 +144,8 @@ def create_toolkit(context: ServerContext) -> Toolkit:
                 llm=llm,
                 state_dir=context.state_dir,
             )
+            save_report(report, root=root, state_dir=context.state_dir)
+            return report
 
         return await _in_thread(work)
 
@@ -197,6 +200,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
             diff_ref: A git ref: also report coverage of the lines changed since it.
             python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
         """
+        from codegen_lab.testgen._reports import save_report  # noqa: PLC0415
         from codegen_lab.testgen._runner import diff_coverage, measure_coverage  # noqa: PLC0415
 
         def work() -> CoverageReport:
@@ -210,6 +214,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
             )
             if diff_ref is not None:
                 report.diff = diff_coverage(report, diff_ref, root=root)
+            save_report(report, root=root, state_dir=context.state_dir)
             return report
 
         return await _in_thread(work)
