@@ -144,7 +144,14 @@ class Dashboard:
         """Files of the project whose path holds `query` (those starting with it first), for the path picker."""
         needle = query.strip().lower()
         found = [path for path in self.engine().repository_paths if needle in path.lower()]
-        found.sort(key=lambda path: (not path.lower().startswith(needle), len(path), path))
+        found.sort(
+            key=lambda path: (
+                not path.rpartition("/")[2].lower().startswith(needle),
+                not path.lower().startswith(needle),
+                len(path),
+                path,
+            )
+        )
         return found[:_PATHS_SHOWN]
 
     def rules_view(self, path: str, assistant: str, budget: int) -> dict[str, Any]:
