@@ -38,7 +38,7 @@ def _member(root: Path, name: str, deps: list[str], extra: str = "", also: tuple
     folder = root / "packages" / name
     module = folder / "src" / name.replace("-", "_")
     module.mkdir(parents=True)
-    (module / "__init__.py").write_text('"""The {name} package."""\n', encoding="utf-8")
+    (module / "__init__.py").write_text(f'"""The {name} package."""\n', encoding="utf-8")
     sources = "".join(f"{dep} = {{ workspace = true }}\n" for dep in [*deps, *also])
     (folder / "pyproject.toml").write_text(
         MEMBER.format(

@@ -251,7 +251,8 @@ class Dashboard:
             "source": None,
             "error": None,
         }
-        chosen = next((item for item in files if item["path"] == module), files[0] if files and not module else None)
+        worst = max(files, key=lambda item: (len(item["missing_lines"]), item["path"]), default=None)
+        chosen = next((item for item in files if item["path"] == module), None if module else worst)
         if chosen is not None:
             view["module"] = chosen["path"]
             executed = set(chosen.get("executed_lines", []))

@@ -2,7 +2,8 @@
 
 No Mermaid (too large to ship): each member is placed in the column one past its deepest dependency (a cycle is
 cut where the walk meets it again), ordered in its column by the mean row of its dependencies, and each edge is a
-curve from a dependent to the member it needs, styled by its kinds' families (project, extra, group).
+curve from a dependent to the member it needs (arched over the members between when it skips columns), styled
+by its kinds' families (project, extra, group).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ _NODE_HEIGHT = 34
 _COLUMN = 250
 _ROW = 56
 _MARGIN = 20
+_LIFT = 30
 
 
 def layout(
@@ -38,7 +40,9 @@ def layout(
         members = columns[column]
         members.sort(key=lambda name: (_mean(row[dep] for dep in needs[name] if dep in row), name))
         row.update({name: index for index, name in enumerate(members)})
-    place = {name: (_MARGIN + level[name] * _COLUMN, _MARGIN + int(row[name]) * _ROW) for name in names}
+    spans = [level[source] - level[target] for source, target, _ in edge_list]
+    top = _MARGIN + _LIFT * max([span - 1 for span in spans if span > 1], default=0)  # room for the arcs
+    place = {name: (_MARGIN + level[name] * _COLUMN, top + int(row[name]) * _ROW) for name in names}
     nodes: dict[str, dict[str, Any]] = {
         name: {
             "name": name,
@@ -51,8 +55,9 @@ def layout(
         for name in names
     }
     curves: list[dict[str, Any]] = []
-    for source, target, kinds in edge_list:
+    for (source, target, kinds), span in zip(edge_list, spans, strict=True):
         (x1, top1), (x2, top2) = place[source], place[target]
+        lift = _LIFT * (span - 1) if span > 1 and top1 == top2 else 0  # over the members between, not through them
         x2 += _NODE_WIDTH
         y1, y2 = top1 + _NODE_HEIGHT / 2, top2 + _NODE_HEIGHT / 2
         bend = max(40.0, abs(x1 - x2) / 2)
@@ -63,11 +68,11 @@ def layout(
                 "target": target,
                 "kinds": list(kinds),
                 "families": families,
-                "path": f"M{x1},{y1} C{x1 - bend},{y1} {x2 + bend},{y2} {x2},{y2}",
+                "path": f"M{x1},{y1} C{x1 - bend},{y1 - lift * 2} {x2 + bend},{y2 - lift * 2} {x2},{y2}",
             }
         )
     width = _MARGIN * 2 + (max(level.values(), default=0) * _COLUMN) + _NODE_WIDTH
-    height = _MARGIN * 2 + max((len(members) for members in columns.values()), default=1) * _ROW
+    height = top + _MARGIN + max((len(members) for members in columns.values()), default=1) * _ROW
     return {"width": width, "height": height, "nodes": list(nodes.values()), "edges": curves}
 
 
