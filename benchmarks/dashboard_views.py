@@ -104,6 +104,27 @@ def populate_state(root: Path, state: Path, big: str) -> None:
     log.close()
 
 
+def measure(
+    client: TestClient, views: dict[str, tuple[str, Callable[[], Any]]], rounds: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]], list[float]]:
+    """Per view, the seconds of each page and of its data alone; and of the static stylesheet. Interleaved."""
+    pages: dict[str, list[float]] = {name: [] for name in views}
+    data: dict[str, list[float]] = {name: [] for name in views}
+    floor: list[float] = []
+    for _ in range(rounds):
+        for name, (url, work) in views.items():
+            began = time.perf_counter()
+            client.get(url)
+            pages[name].append(time.perf_counter() - began)
+            began = time.perf_counter()
+            work()
+            data[name].append(time.perf_counter() - began)
+        began = time.perf_counter()
+        client.get("/dashboard/static/dashboard.css")
+        floor.append(time.perf_counter() - began)
+    return pages, data, floor
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=6_000)
@@ -130,8 +151,12 @@ def main() -> int:
             dashboard_app(dashboard, settings, {}), base_url="http://127.0.0.1", client=("127.0.0.1", 1)
         )
         some_path = big
+
+        def portal() -> Any:
+            return client.portal  # the client's event loop, open inside `with client`
+
         views: dict[str, tuple[str, Callable[[], Any]]] = {
-            "server": ("/dashboard/server", lambda: client.portal.call(dashboard.server_view)),  # type: ignore[union-attr]
+            "server": ("/dashboard/server", lambda: portal().call(dashboard.server_view)),
             "rules": (f"/dashboard/rules?path={some_path}", lambda: dashboard.rules_view(some_path, "", 8000)),
             "workspace": ("/dashboard/workspace?since=HEAD", lambda: dashboard.workspace_view("HEAD", "", "")),
             "workspace (lock diff)": (
@@ -149,20 +174,7 @@ def main() -> int:
                 first[name] = time.perf_counter() - began
                 assert answer.status_code == 200, (url, answer.text[:2000])
                 assert 'id="error"' not in answer.text, (url, answer.text[:2000])
-            pages: dict[str, list[float]] = {name: [] for name in views}
-            data: dict[str, list[float]] = {name: [] for name in views}
-            floor: list[float] = []
-            for _ in range(args.rounds):
-                for name, (url, work) in views.items():
-                    began = time.perf_counter()
-                    client.get(url)
-                    pages[name].append(time.perf_counter() - began)
-                    began = time.perf_counter()
-                    work()
-                    data[name].append(time.perf_counter() - began)
-                began = time.perf_counter()
-                client.get("/dashboard/static/dashboard.css")
-                floor.append(time.perf_counter() - began)
+            pages, data, floor = measure(client, views, args.rounds)
     results: dict[str, Any] = {"files": args.files, "members": args.members, "rounds": args.rounds, "views": {}}
     print(f"static stylesheet (the floor): median {statistics.median(floor) * 1000:.1f} ms")
     print(
