@@ -8,18 +8,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from mcp.server.mcpserver import MCPServer
 from starlette.testclient import TestClient
 
 from codegen_lab.common import Settings, load_settings
+from codegen_lab.common.errors import OperationError, UsageError
 from codegen_lab.common.files import ChangeSet
 from codegen_lab.mcp_core import RateLimits
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.server import cli, create_server
-from codegen_lab.server._dashboard import Dashboard, dashboard_app, with_dashboard
+from codegen_lab.server._dashboard import Dashboard, dashboard_app, serve_with_dashboard, with_dashboard
 from codegen_lab.server._dashboard._layout import layout
+from codegen_lab.server._status import print_status, remote_status
 from codegen_lab.testgen import save_report
 from codegen_lab.testgen._models import CoverageReport, FileCoverage, Mutant, MutationReport
 
@@ -288,3 +291,88 @@ def test_status_prints_the_server_view_as_tables_and_json(dashboard_project: Pat
     unreachable = runner.invoke(cli, ["status", "--url", "ftp://x"])
     assert unreachable.exit_code == 2
     assert "--url 'ftp://x': give the server's address" in unreachable.output
+
+
+def test_status_asks_a_running_server_with_the_token(
+    served: tuple[Settings, MCPServer], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with client_of(*served, tokens={READ: "read"}) as client:
+        with pytest.raises(UsageError, match="needs a token; set CODEGEN_LAB_TOKEN"):
+            remote_status(BASE, client=client)
+        monkeypatch.setenv("CODEGEN_LAB_TOKEN", READ)
+        report = remote_status(BASE, client=client)
+        with pytest.raises(OperationError, match="answered 421"):
+            remote_status("http://elsewhere.test", client=client)
+    assert report["running"] is True
+    assert {item["tool"] for item in report["calls"]} == {"rules_list", "ws_graph"}
+    report["llm"]["breakers"] = {"anthropic": "open"}
+    print_status(report)
+    printed = capsys.readouterr().out
+    assert "rules_list" in printed
+    assert "breakers: anthropic open" in printed
+    with pytest.raises(OperationError, match="cannot reach the server"):
+        remote_status("http://127.0.0.1:9")  # the discard port: nothing listens
+
+
+def test_the_dashboard_command_serves_the_project_with_its_tokens(
+    dashboard_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers: list[tuple[int, str]] = []
+
+    async def serve(app: Any, settings: Settings) -> None:
+        with TestClient(app, base_url=f"http://127.0.0.1:{settings.port}", client=LOCAL) as browser:
+            for headers in ({}, {"authorization": f"Bearer {WRITE}"}):
+                answer = browser.get("/dashboard/workspace", headers=headers)
+                answers.append((answer.status_code, answer.text))
+
+    monkeypatch.setattr("codegen_lab.server._dashboard.serve_dashboard", serve)
+    environment = {"CODEGEN_LAB_STATE_DIR": str(tmp_path), "CODEGEN_LAB_HTTP_TOKENS": f"write:{WRITE}"}
+    done = CliRunner().invoke(cli, ["dashboard", "--port", "9876", "--root", str(dashboard_project)], env=environment)
+    assert done.exit_code == 0, done.output
+    assert [status for status, _ in answers] == [401, 200]
+    assert 'data-name="core"' in answers[1][1]
+
+
+@pytest.mark.anyio
+async def test_serve_puts_the_dashboard_beside_mcp_under_one_app(
+    served: tuple[Settings, MCPServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings, server = served
+    statuses: dict[str, int] = {}
+
+    async def serve(app: Any, settings: Settings) -> None:
+        transport = httpx.ASGITransport(app=app, client=LOCAL)
+        async with httpx.AsyncClient(transport=transport, base_url=BASE) as browser:
+            for path in ("/", "/dashboard/tests", "/mcp"):
+                statuses[path] = (await browser.get(path, headers={"authorization": f"Bearer {READ}"})).status_code
+
+    monkeypatch.setattr("codegen_lab.server._dashboard._app.serve_dashboard", serve)
+    limits = RateLimits(settings.rate_limits)
+    await serve_with_dashboard(server, settings, stateless=True, tokens={READ: "read"}, rate_limits=limits)
+    assert statuses == {"/": 307, "/dashboard/tests": 200, "/mcp": 405}  # a stateless /mcp refuses GET
+
+
+def test_logging_out_forgets_the_cookie_and_a_broken_cookie_is_no_token(served: tuple[Settings, MCPServer]) -> None:
+    with client_of(*served, tokens={WRITE: "write"}) as client:
+        assert client.get("/").status_code == 307  # `/` only redirects, token or not
+        client.post("/dashboard/login", data={"token": WRITE}, headers=SAME_ORIGIN)
+        assert client.get("/dashboard/rules").status_code == 200
+        out = client.post("/dashboard/logout", headers=SAME_ORIGIN)
+        assert (out.status_code, out.headers["location"]) == (303, "/dashboard/login")
+        client.cookies.clear()
+        broken = client.get("/dashboard/rules", headers={"cookie": 'codegen_lab_token="unterminated'})
+        assert broken.status_code == 401
+
+
+def test_an_allowed_origin_from_the_settings_may_post(dashboard_project: Path, tmp_path: Path) -> None:
+    settings = load_settings(
+        dashboard_project,
+        environ={},
+        overrides={"state_dir": tmp_path, "allowed_origins": ["https://ide.example"], "allowed_hosts": ["dev.box"]},
+    )
+    with client_of(settings, MCPServer("empty")) as client:
+        page = client.get("/dashboard/changes", headers={"host": "dev.box"})
+        assert page.status_code == 200
+        posted = client.post("/dashboard/changes/undo", data={}, headers={"origin": "https://ide.example"})
+        assert posted.status_code == 403  # past the origin check: the CSRF token is missing
+        assert "CSRF" in posted.text

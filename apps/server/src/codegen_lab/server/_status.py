@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from codegen_lab.common.errors import OperationError, UsageError
 
 if TYPE_CHECKING:
+    import httpx
+
     from codegen_lab.common import Settings
 
 __all__ = ["local_status", "print_status", "remote_status"]
@@ -33,8 +35,10 @@ def local_status(settings: Settings) -> dict[str, Any]:
     return report
 
 
-def remote_status(url: str) -> dict[str, Any]:
+def remote_status(url: str, *, client: httpx.Client | None = None) -> dict[str, Any]:
     """The Server view of the server at `url`, with the bearer token in `CODEGEN_LAB_TOKEN` when set.
+
+    `client` is the HTTP client to ask with (default: a new one).
 
     Raises:
         UsageError: For a URL that is not http(s) or a token the server refuses.
@@ -48,7 +52,11 @@ def remote_status(url: str) -> dict[str, Any]:
     headers = {"authorization": f"Bearer {token}"} if token else {}
     address = f"{url.rstrip('/')}/dashboard/api/server"
     try:
-        answer = httpx.get(address, headers=headers, timeout=30.0)
+        if client is None:
+            with httpx.Client(timeout=30.0) as own:
+                answer = own.get(address, headers=headers)
+        else:
+            answer = client.get(address, headers=headers)
     except httpx.HTTPError as exc:
         raise OperationError(f"--url {url}: cannot reach the server ({exc})") from None
     if answer.status_code == 401:

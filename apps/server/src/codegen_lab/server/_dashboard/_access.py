@@ -21,6 +21,8 @@ from http.cookies import CookieError, SimpleCookie
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from starlette.responses import PlainTextResponse
+
 from codegen_lab.mcp_core._http import BearerAuth
 
 if TYPE_CHECKING:
@@ -82,7 +84,7 @@ class DashboardAccess:
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
         refusal = self._refusal(scope, headers)
         if refusal is not None:
-            await _plain(send, *refusal)
+            await _plain(scope, send, *refusal)
             return
         token = _bearer(headers.get("authorization")) or _cookie(headers.get("cookie"))
         if not self._tokens:
@@ -98,11 +100,11 @@ class DashboardAccess:
             "tokens": self._tokens,
         }
         path: str = scope["path"]
-        if role is None and not path.startswith(_OPEN_PATHS):
+        if role is None and path != "/" and not path.startswith(_OPEN_PATHS):  # `/` only redirects
             if scope["method"] == "GET" and "text/html" in headers.get("accept", ""):
-                await _plain(send, 303, "a token is needed: log in", ((b"location", f"{PREFIX}/login".encode()),))
+                await _plain(scope, send, 303, "a token is needed: log in", {"location": f"{PREFIX}/login"})
             else:
-                await _plain(send, 401, "a valid bearer token is required", ((b"www-authenticate", b"Bearer"),))
+                await _plain(scope, send, 401, "a valid bearer token is required", {"www-authenticate": "Bearer"})
             return
 
         async def secured(message: dict[str, Any]) -> None:
@@ -171,18 +173,14 @@ def _is_loopback(address: str) -> bool:
         return address == "localhost"
 
 
-async def _plain(send: Any, status: int, text: str, headers: tuple[tuple[bytes, bytes], ...] = ()) -> None:
-    body = f"{status} {text}\n".encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-                *_HEADERS,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def _plain(
+    scope: MutableMapping[str, Any], send: Any, status: int, text: str, headers: Mapping[str, str] | None = None
+) -> None:
+    """Answer `status` with `text`, the security headers and `headers`, before the dashboard app is reached."""
+    answer = PlainTextResponse(f"{status} {text}\n", status_code=status, headers=headers)
+    answer.raw_headers += _HEADERS
+
+    async def nothing() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    await answer(scope, nothing, send)
