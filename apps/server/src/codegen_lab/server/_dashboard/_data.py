@@ -205,6 +205,7 @@ class Dashboard:
         ]
         versions = {member.name: member.version for member in workspace.members}
         view["graph"] = layout(graph.names, edges, versions)
+        view["edges_from"] = graph.provenance
         view["edge_kinds"] = sorted({_family(kind) for _, _, kinds in edges for kind in kinds})
         if since:
             try:
