@@ -235,7 +235,10 @@ class Dashboard:
         """Testgen's last reports: coverage per module with the source coloured, kept tests, mutation survivors."""
         from codegen_lab.testgen import last_reports  # noqa: PLC0415
 
-        reports = last_reports(self.root, state_dir=self.settings.state_dir_path)
+        reports = [
+            {**entry, "when": _when(float(entry.get("time", 0)))}
+            for entry in last_reports(self.root, state_dir=self.settings.state_dir_path)
+        ]
         coverage = next((entry for entry in reports if entry["kind"] == "coverage"), None)
         files: list[dict[str, Any]] = coverage["report"]["files"] if coverage is not None else []
         generated = [entry for entry in reports if entry["kind"] == "generate"]
