@@ -70,7 +70,8 @@ def _engine(root: Path | None, *, only: Path | None = None, loose: bool = False)
 def cli() -> None:
     """Read, explain and lint AI-assistant rule files.
 
-    Cursor (.mdc, RULE.md, .cursorrules), AGENTS.md, CLAUDE.md, Copilot, Windsurf, Cline, Gemini and Kiro.
+    Cursor (.mdc, RULE.md, .cursorrules), AGENTS.md, CLAUDE.md, Copilot, Windsurf, Cline, Gemini, Kiro, Roo, Zed,
+    Junie and Continue; --assistant says what one assistant (also Codex and OpenCode) loads.
     """
 
 
@@ -355,7 +356,8 @@ def render(
     "--to",
     "target",
     required=True,
-    help="The format to write: cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro or cline.",
+    help="The format to write: cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline, codex, "
+    "opencode, gemini, roo, zed, junie or continue.",
 )
 @click.option("--from", "sources", multiple=True, help="Only rules of this format (repeatable), e.g. cursorrules.")
 @click.option("--write", is_flag=True, help="Write the files (atomically, with backups that `revert` restores).")
