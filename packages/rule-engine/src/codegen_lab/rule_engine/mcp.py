@@ -113,9 +113,9 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         """Move the workspace's rules to another assistant's format, as a dry run unless `write` is true.
 
         `to` is one of cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline, codex, opencode,
-        gemini, roo, zed, junie, continue; `sources` limits
-        the migration to rules of those formats. The result has the files' text, a unified diff and what the
-        target cannot express, and the `mdc:`/`@file` links rewritten to the new locations. Written files are replaced atomically, with backups that `codegen-lab rules revert`
+        gemini, roo, zed, junie, continue; `sources` limits the migration to rules of those formats. The result has
+        the files' text, a unified diff, what the target cannot express, and the `mdc:`/`@file` links rewritten to
+        the new locations. Written files are replaced atomically, with backups that `codegen-lab rules revert`
         restores.
         """
         from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415
