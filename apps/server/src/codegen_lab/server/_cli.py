@@ -520,7 +520,7 @@ def _echo_validation(report: dict[str, Any]) -> None:
 @_format_option
 @_root_option
 def audit(limit: int, output_format: str, root: Path | None) -> None:
-    """The audit log: the latest tool calls, with client, argument digest, outcome and duration."""
+    """The audit log: the latest tool calls, with client, argument digest, outcome, duration and LLM cost."""
     import time  # noqa: PLC0415
 
     from codegen_lab.mcp_core._audit import AuditLog  # noqa: PLC0415
@@ -534,9 +534,13 @@ def audit(limit: int, output_format: str, root: Path | None) -> None:
         return
     for entry in entries:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["time"]))
+        spent = ""
+        if entry["llm_calls"]:
+            cost = "cost unknown" if entry["cost_usd"] is None else f"${entry['cost_usd']:.6f}"
+            spent = f" {entry['llm_calls']} LLM calls {cost}"
         click.echo(
             f"{when} {entry['tool']} ({entry['client'] or 'unknown client'}) {entry['duration'] * 1000:.0f} ms "
-            f"{entry['outcome']} args {entry['digest'][:12]}"
+            f"{entry['outcome']} args {entry['digest'][:12]}{spent}"
         )
     if not entries:
         click.echo(f"no calls recorded in {path}")
