@@ -235,11 +235,13 @@ class MutationReport(BaseModel):
     killed: int
     """Mutants detected: some test failed, or the run timed out or crashed."""
     survived: int = 0
-    """Mutants no test noticed (with mutmut: including those in code no test runs)."""
+    """Mutants the tests ran and did not notice."""
+    unchecked: int = 0
+    """Mutants no test ran (`no tests`: in code no test runs; `not checked`, ...): outside the score."""
     timeout: int = 0
     """Of the killed, those detected by a timeout."""
     score: float
-    """Killed mutants, in percent of those run."""
+    """Killed (timeouts included) over killed and survived, in percent: mutants no test ran do not count."""
     isolation: IsolationName
     seconds: float
 

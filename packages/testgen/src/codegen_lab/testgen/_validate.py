@@ -153,7 +153,9 @@ def _check(
                 timeout=timeout,
                 progress=workdir / "_testgen_progress.jsonl",
             )
-            outcomes, check.measured = run.tests, run.coverage
+            outcomes = run.tests
+            if run.coverage is not None:
+                check.measured = run.coverage
         except RunTimedOut as stopped:
             logger.info("the final check of the tests ran out of time after %.1f s", timeout)
             outcomes, check.stopped = stopped.finished, True

@@ -325,8 +325,9 @@ def mutate(
             named = f" ({mutant.name})" if mutant.name else ""
             click.echo(f"{mutant.status or 'survived'}: line {mutant.line}: {mutant.change}{named}")
     click.echo(
-        f"{report.target}: {report.killed} of {len(report.mutants)} mutants killed ({report.timeout} by timeout; "
-        f"{report.generated} made), score {report.score:.1f}% ({report.engine}, {report.seconds:.1f} s, "
+        f"{report.target}: {report.killed} of {report.killed + report.survived} mutants checked killed "
+        f"({report.timeout} by timeout; {report.unchecked} no test ran; {report.generated} made), "
+        f"score {report.score:.1f}% ({report.engine}, {report.seconds:.1f} s, "
         f"isolation: {report.isolation})"
     )
 
