@@ -243,6 +243,8 @@ def mutation_of(root: Path, python: Path, module: str, nodeids: list[str]) -> fl
 
 
 MUTANTS = [60]
+MIN_RUN_SECONDS = [60.0]
+"""testgen's `min_run_seconds`: the least time each sandbox run (the final check too) gets on this busy machine."""
 PYNGUIN_LIMIT = [900]
 """Pynguin's whole run (search, assertion generation, writing) is stopped after this many seconds."""
 RERUN_SECONDS = 240.0
@@ -252,7 +254,14 @@ RERUN_SECONDS = 240.0
 def run_testgen(root: Path, python: Path, module: str, budget: float) -> Result:
     started = time.monotonic()
     try:
-        report = generate(module, root=root, python=python, out=f"testgen_{module.replace('.', '_')}", budget=budget)
+        report = generate(
+            module,
+            root=root,
+            python=python,
+            out=f"testgen_{module.replace('.', '_')}",
+            budget=budget,
+            min_run_seconds=MIN_RUN_SECONDS[0],
+        )
     except Exception as exc:  # a benchmark row, not a crash: nothing kept
         print(f"testgen {module}: {exc}", file=sys.stderr, flush=True)
         return Result("testgen", module, 0.0, 0.0, 0, round(time.monotonic() - started, 1), 0, 0.0)
@@ -397,6 +406,7 @@ def main() -> int:
     parser.add_argument("--pynguin-seconds", type=int, default=60, help="Pynguin's --maximum-search-time.")
     parser.add_argument("--pynguin-limit", type=int, default=900, help="Pynguin's whole run is stopped after this.")
     parser.add_argument("--no-pynguin", action="store_true", help="Leave Pynguin out.")
+    parser.add_argument("--min-run-seconds", type=float, default=60.0, help="testgen's min_run_seconds.")
     parser.add_argument(
         "--ghost-test-seconds", type=int, default=20, help="Time limit of each ghostwritten test (it then fails)."
     )
@@ -412,6 +422,7 @@ def main() -> int:
     modules = arguments.modules or list(MODULES)
     MUTANTS[0] = arguments.mutants
     PYNGUIN_LIMIT[0] = arguments.pynguin_limit
+    MIN_RUN_SECONDS[0] = arguments.min_run_seconds
     GHOST_TEST_SECONDS[0] = arguments.ghost_test_seconds
     with tempfile.TemporaryDirectory(prefix="testgen-bench-") as folder:
         root = Path(folder)
