@@ -97,6 +97,32 @@ class NotAttached(SparseResult):
     """Why it does not attach."""
 
 
+class Imported(SparseResult):
+    """A file an assistant loads because a rule file imports it (`@path`)."""
+
+    file: str
+    """The imported file, relative to the root."""
+    imported_by: str
+    """The rule file that imports it."""
+
+
+class AssistantView(SparseResult):
+    """What one assistant loads for the path."""
+
+    assistant: str
+    """The assistant."""
+    docs: str
+    """Where its documentation says how it loads rules."""
+    attached: list[Attached]
+    """The rules it loads for the path."""
+    not_attached: list[NotAttached]
+    """The rule files it reads that it does not load for the path, each with why not."""
+    imports: list[Imported]
+    """Files it loads through imports that are not rule files themselves."""
+    tokens: int
+    """About how many tokens the attached rules' text costs."""
+
+
 class ExplanationResult(SparseResult):
     """Which rules attach to a path, and why."""
 
@@ -106,6 +132,10 @@ class ExplanationResult(SparseResult):
     """The rules that attach to it."""
     not_attached: list[NotAttached]
     """The other rules, each with why not."""
+    assistant: str | None = None
+    """The assistant whose view `attached` is, when one was asked for."""
+    assistants: dict[str, AssistantView] | None = None
+    """Each assistant's view, when every assistant's was asked for (`all`)."""
 
 
 class LintDiagnostic(SparseResult):
@@ -142,6 +172,8 @@ class LintSummary(SparseResult):
     """About how many tokens the always-on rules cost each request."""
     fixed: list[str]
     """Files that `--fix` rewrote."""
+    assistants: dict[str, dict[str, int]]
+    """Per assistant: the rule files it reads (`files`), their `errors` and `warnings`, and `always_on_tokens`."""
 
 
 class LintResult(SparseResult):
@@ -203,6 +235,17 @@ class TokensBeforeAfter(SparseResult):
     """After it."""
 
 
+class RewrittenLink(SparseResult):
+    """A reference of a migrated rule, rewritten to the new location."""
+
+    rule: str
+    """The rule."""
+    before: str
+    """The reference as written."""
+    after: str
+    """The reference as the new file says it."""
+
+
 class MigrationResult(SparseResult):
     """A migration of the rules to another assistant's format."""
 
@@ -216,6 +259,8 @@ class MigrationResult(SparseResult):
     """What the target cannot express."""
     always_on_tokens: TokensBeforeAfter
     """About how many tokens the always-on rules cost each request."""
+    links: list[RewrittenLink]
+    """The `mdc:` and `@file` references rewritten to the new locations."""
     diff: str
     """A unified diff of the changes."""
     written: list[str]

@@ -39,6 +39,10 @@ __getattr__, __dir__ = lazy_exports(
     __all__,
 )
 
+_ASSISTANT = (
+    "An assistant (cursor, claude, agents-md, codex, copilot, windsurf, cline, kiro, gemini, roo, zed, junie, "
+    "opencode, continue): what it would load; `all`: every assistant's view, grouped."
+)
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
@@ -82,11 +86,16 @@ def create_toolkit(context: ServerContext) -> Toolkit:
     @toolkit.tool(title="Rules for a path", annotations=_READ_ONLY, paths=["path"])
     def for_path(
         path: Annotated[str, Field(description="A file, relative to the workspace root.")],
+        assistant: Annotated[str, Field(description=_ASSISTANT)] = "all",
     ) -> ExplanationResult:
-        """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not."""  # noqa: E501
+        """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not.
+
+        `assistant` (cursor, claude, agents-md, codex, copilot, windsurf, cline, kiro, gemini, roo, zed, junie,
+        opencode, continue) gives what that assistant would load; `all` adds every assistant's view, grouped.
+        """
         from codegen_lab.rule_engine._tool_results import ExplanationResult  # noqa: PLC0415
 
-        return cleaned(ExplanationResult, engine().explain(path).as_json())
+        return cleaned(ExplanationResult, engine().explain(path, assistant).as_json())
 
     @toolkit.tool(title="Lint rules", annotations=_READ_ONLY, paths=["path"])
     async def lint(
@@ -94,10 +103,12 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         path: Annotated[
             str | None, Field(description="A rule file or a folder, relative to the root (default: the whole root).")
         ] = None,
+        assistant: Annotated[str | None, Field(description="Only the files this assistant reads.")] = None,
     ) -> LintResult:
         """Lint the rule files under `path` (a folder or a file, relative to the root; default: the whole root).
 
-        Returns every diagnostic (code, severity, path, line, message) and a summary.
+        Returns every diagnostic (code, severity, path, line, message) and a summary with totals per assistant;
+        `assistant` lints only the files that assistant reads.
         """
         import anyio  # noqa: PLC0415
 
@@ -109,7 +120,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
         def work() -> LintResult:
             loaded = engine() if path is None else RuleEngine.load(settings.root, only=path, loose=True)
-            return cleaned(LintResult, run_lint(loaded).as_json())
+            return cleaned(LintResult, run_lint(loaded, assistant=assistant).as_json())
 
         result = await anyio.to_thread.run_sync(work)
         await ctx.report_progress(2, 2, "done")
@@ -125,16 +136,19 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         inline_references: Annotated[
             bool, Field(description="Put the text of the files the rules point at (`@file`) into the text.")
         ] = False,
+        assistant: Annotated[str | None, Field(description="Only what this assistant loads.")] = None,
     ) -> RenderResult:
         """The text an assistant should follow for the files `paths`: the rules that apply, within `budget` tokens.
 
         In priority order: always-on rules, rules attached by a pattern, agent-requested rules by description,
         other rules by name. `truncated` and `omitted` say what did not fit; `@file` references are listed in
-        `references` (inlined only with `inline_references`).
+        `references` (inlined only with `inline_references`). `assistant` keeps only what that assistant loads.
         """
         from codegen_lab.rule_engine._tool_results import RenderResult  # noqa: PLC0415
 
-        rendering = engine().render_context(paths, request, budget=budget, inline_references=inline_references)
+        rendering = engine().render_context(
+            paths, request, budget=budget, inline_references=inline_references, assistant=assistant
+        )
         return cleaned(RenderResult, rendering.as_json())
 
     @toolkit.tool(
@@ -146,7 +160,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
             str,
             Field(
                 description="The format to write: cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, "
-                "kiro or cline."
+                "kiro, cline, codex, opencode, gemini, roo, zed, junie or continue."
             ),
         ],
         write: Annotated[bool, Field(description="Write the files; when false, a dry run.")] = False,
@@ -156,9 +170,10 @@ def create_toolkit(context: ServerContext) -> Toolkit:
     ) -> MigrationResult:
         """Move the workspace's rules to another assistant's format, as a dry run unless `write` is true.
 
-        `to` is one of cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline; `sources` limits
-        the migration to rules of those formats. The result has the files' text, a unified diff and what the
-        target cannot express. Written files are replaced atomically, with backups that `codegen-lab rules revert`
+        `to` is one of cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline, codex, opencode,
+        gemini, roo, zed, junie, continue; `sources` limits the migration to rules of those formats. The result has
+        the files' text, a unified diff, what the target cannot express, and the `mdc:`/`@file` links rewritten to
+        the new locations. Written files are replaced atomically, with backups that `codegen-lab rules revert`
         restores.
         """
         from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415

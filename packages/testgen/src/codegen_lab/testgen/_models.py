@@ -136,6 +136,23 @@ class SkippedFunction(Result):
     """Why it was left out."""
 
 
+class FunctionResult(Result):
+    """What became of one function's candidates: how many were tried, kept, and dropped for which reason."""
+
+    function: str
+    """The function, method or class (`(module docstring)` for the module's own examples)."""
+    tried: int
+    """Candidate tests tried."""
+    kept: int
+    """Tests kept."""
+    dropped: dict[str, int] = Field(default_factory=dict[str, int])
+    """Candidates dropped, by reason: `raised`, `flaky or depends on HOME, the temp or working folder`,
+    `no new line`, `timed out`, `side effect: ...`, `result not checkable`, `setup raised`, `doctest failed`,
+    `failed under pytest`, `not re-checked in time`, `out of time` (not run: the budget was spent)."""
+    skipped: str | None = None
+    """Why it was never called (it reads the clock, ...; or no input could be built for it)."""
+
+
 class GeneratedTest(Result):
     """One test testgen kept."""
 
@@ -208,8 +225,13 @@ class GenerationReport(Result):
     llm: ModelTestsReport | None = None
     """When tests from a model were asked for: how many it proposed, how many were dropped and why, kept."""
     avoided: list[SkippedFunction] = Field(default_factory=list[SkippedFunction])
-    """Functions no example test calls, because a test of them would depend on the clock, randomness, the
-    network, other programs or module-level state (found statically, see the side effects of the analysis)."""
+    """Functions no example test calls, because a test of them would depend on the clock, randomness or
+    module-level state (found statically, see the side effects of the analysis). Calls that use the network,
+    run other programs or write outside their folders are stopped as they try, and dropped (see `functions`)."""
+    functions: list[FunctionResult] = Field(default_factory=list[FunctionResult])
+    """Per function: candidates tried, tests kept, and why the others were dropped or the function skipped."""
+    note: str | None = None
+    """When the result is partial (the final check ran out of time): what was kept and what was dropped."""
 
 
 class Mutant(Result):
@@ -244,11 +266,13 @@ class MutationReport(Result):
     killed: int
     """Mutants detected: some test failed, or the run timed out or crashed."""
     survived: int = 0
-    """Mutants no test noticed (with mutmut: including those in code no test runs)."""
+    """Mutants the tests ran and did not notice."""
+    unchecked: int = 0
+    """Mutants no test ran (`no tests`: in code no test runs; `not checked`, ...): outside the score."""
     timeout: int = 0
     """Of the killed, those detected by a timeout."""
     score: float
-    """Killed mutants, in percent of those run."""
+    """Killed (timeouts included) over killed and survived, in percent: mutants no test ran do not count."""
     isolation: IsolationName
     """Which sandbox ran the tests."""
     seconds: float
