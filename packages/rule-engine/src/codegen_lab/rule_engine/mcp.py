@@ -72,7 +72,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         if not indexes:
             from codegen_lab.rule_engine._index import RuleIndex  # noqa: PLC0415
 
-            indexes.append(RuleIndex())
+            indexes.append(RuleIndex(watch=True))  # file-system events, else mtimes
         return indexes[0].engine(settings.root)
 
     @toolkit.tool("list", title="List rules", annotations=_READ_ONLY)
