@@ -55,15 +55,20 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         return cleaned({"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]})
 
     @toolkit.tool(title="Rules for a path", annotations=_READ_ONLY, paths=["path"])
-    def for_path(path: str) -> dict[str, Any]:
-        """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not."""  # noqa: E501
-        return cleaned(engine().explain(path).as_json())
+    def for_path(path: str, assistant: str = "all") -> dict[str, Any]:
+        """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not.
+
+        `assistant` (cursor, claude, agents-md, codex, copilot, windsurf, cline, kiro, gemini, roo, zed, junie,
+        opencode, continue) gives what that assistant would load; `all` adds every assistant's view, grouped.
+        """
+        return cleaned(engine().explain(path, assistant).as_json())
 
     @toolkit.tool(title="Lint rules", annotations=_READ_ONLY, paths=["path"])
-    async def lint(ctx: Context, path: str | None = None) -> dict[str, Any]:
+    async def lint(ctx: Context, path: str | None = None, assistant: str | None = None) -> dict[str, Any]:
         """Lint the rule files under `path` (a folder or a file, relative to the root; default: the whole root).
 
-        Returns every diagnostic (code, severity, path, line, message) and a summary.
+        Returns every diagnostic (code, severity, path, line, message) and a summary with totals per assistant;
+        `assistant` lints only the files that assistant reads.
         """
         import anyio  # noqa: PLC0415
 
@@ -74,7 +79,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
         def work() -> dict[str, Any]:
             loaded = engine() if path is None else RuleEngine.load(settings.root, only=path, loose=True)
-            return cleaned(run_lint(loaded).as_json())
+            return cleaned(run_lint(loaded, assistant=assistant).as_json())
 
         result = await anyio.to_thread.run_sync(work)
         await ctx.report_progress(2, 2, "done")
@@ -82,16 +87,22 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
     @toolkit.tool(title="Render rules", annotations=_READ_ONLY, paths=["paths"])
     def render(
-        paths: list[str], request: str | None = None, budget: int = 8_000, inline_references: bool = False
+        paths: list[str],
+        request: str | None = None,
+        budget: int = 8_000,
+        inline_references: bool = False,
+        assistant: str | None = None,
     ) -> dict[str, Any]:
         """The text an assistant should follow for the files `paths`: the rules that apply, within `budget` tokens.
 
         In priority order: always-on rules, rules attached by a pattern, agent-requested rules by description,
         other rules by name. `truncated` and `omitted` say what did not fit; `@file` references are listed in
-        `references` (inlined only with `inline_references`).
+        `references` (inlined only with `inline_references`). `assistant` keeps only what that assistant loads.
         """
         return cleaned(
-            engine().render_context(paths, request, budget=budget, inline_references=inline_references).as_json()
+            engine()
+            .render_context(paths, request, budget=budget, inline_references=inline_references, assistant=assistant)
+            .as_json()
         )
 
     @toolkit.tool(
@@ -101,9 +112,10 @@ def create_toolkit(context: ServerContext) -> Toolkit:
     def migrate(to: str, write: bool = False, sources: list[str] | None = None) -> dict[str, Any]:
         """Move the workspace's rules to another assistant's format, as a dry run unless `write` is true.
 
-        `to` is one of cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline; `sources` limits
-        the migration to rules of those formats. The result has the files' text, a unified diff and what the
-        target cannot express. Written files are replaced atomically, with backups that `codegen-lab rules revert`
+        `to` is one of cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline, codex, opencode,
+        gemini, roo, zed, junie, continue; `sources` limits the migration to rules of those formats. The result has
+        the files' text, a unified diff, what the target cannot express, and the `mdc:`/`@file` links rewritten to
+        the new locations. Written files are replaced atomically, with backups that `codegen-lab rules revert`
         restores.
         """
         from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415

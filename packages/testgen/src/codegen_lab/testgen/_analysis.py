@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 from codegen_lab.testgen._effects import Effect, imports_of, propagate, side_effects
+from codegen_lab.testgen._harvest import Harvest, harvest
 from codegen_lab.testgen.errors import TestgenUsageError
 
 __all__ = ["OPERATORS", "CallableInfo", "ClassInfo", "ModuleInfo", "Parameter", "analyze_source"]
@@ -117,6 +118,8 @@ class ModuleInfo:
     """Docstrings with examples, by what they document: `""` (the module), a class or a function's qualname."""
     names: set[str] = field(default_factory=set[str])
     """The names the module binds at its top level (definitions, assignments, imports)."""
+    harvested: Harvest = field(default_factory=Harvest)
+    """The inputs its own code names: literals, character sets, regex matches, enum members, keys, constants."""
 
     def callables(self) -> list[CallableInfo]:
         """Every public function and method, in source order."""
@@ -165,6 +168,7 @@ def analyze_source(path: Path) -> ModuleInfo:
             info.constants += _constants(node)
     _add_effects(tree, info)
     _add_names(tree, info)
+    info.harvested = harvest(tree)
     return info
 
 

@@ -34,6 +34,7 @@ from codegen_lab.testgen._properties import find_properties
 from codegen_lab.testgen._render import RenderedTest, render_module, render_property, render_test
 from codegen_lab.testgen._runner import SCRIPTS, Project
 from codegen_lab.testgen._sandbox import Limits, Requested
+from codegen_lab.testgen._strategies import combined, mutated, replaced, sequences, strings_of
 from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen._validate import own_version, validate
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
@@ -393,12 +394,12 @@ class Loop:
                 text
                 for other in sorted(self.kept, key=lambda other: other.candidate.target != candidate.target)
                 if not _raises(other)
-                for text in _strings(other.candidate.expr)
+                for text in strings_of(other.candidate.expr)
             ]
-            for text in _strings(candidate.expr):
+            for text in strings_of(candidate.expr):
                 for good in list(dict.fromkeys(worked))[:_REPAIRS]:
                     for replacement in dict.fromkeys((good, text + good)):
-                        expr = _replaced(candidate.expr, text, replacement)
+                        expr = replaced(candidate.expr, text, replacement)
                         args = [
                             Value(repr(replacement), "str") if arg.source == repr(text) else arg
                             for arg in candidate.args
@@ -407,6 +408,16 @@ class Loop:
                             Candidate(self.next_id(), candidate.target, expr, candidate.setup, args, group=None)
                         )
         return found
+
+    def varied_candidates(self) -> list[Candidate]:
+        """For a stalled search: the kept calls' inputs mutated and combined, and their methods called in sequence."""
+        kept = [observed.candidate for observed in self.kept]
+        pieces = self.info.harvested.strings
+        return [
+            *mutated(kept, pieces, self.rng, self.next_id),
+            *combined(kept, pieces, self.rng, self.next_id),
+            *sequences(kept, self.rng, self.next_id),
+        ]
 
     def _targets(self) -> list[CallableInfo]:
         """The functions, methods and constructors to call: not async, and none a test must not depend on."""
@@ -424,29 +435,6 @@ def avoided(function: CallableInfo) -> str | None:
     """Why no example test calls `function` (it reads the clock, uses the network, ...), or None."""
     reasons = [reason for effect, reason in AVOIDED.items() if effect in function.effects]
     return " and ".join(reasons) or None
-
-
-def _strings(expr: str) -> list[str]:
-    """The string constants in an expression."""
-    try:
-        tree = ast.parse(expr, mode="eval")
-    except SyntaxError:
-        return []
-    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
-
-
-class _Replace(ast.NodeTransformer):
-    def __init__(self, old: str, new: str) -> None:
-        self.old = old
-        self.new = new
-
-    def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        return ast.copy_location(ast.Constant(self.new), node) if node.value == self.old else node
-
-
-def _replaced(expr: str, old: str, new: str) -> str:
-    """`expr` with the string constant `old` replaced by `new`."""
-    return ast.unparse(_Replace(old, new).visit(ast.parse(expr, mode="eval")))
 
 
 def _result(observed: Observed) -> str | None:
@@ -763,8 +751,8 @@ def _search(
         if loop.remaining() <= loop.startup:  # what is left goes to the final check
             return rounds, "budget"
         candidates = loop.aimed_candidates() + loop.repaired_candidates()
-        if stalled:  # aiming found nothing new: widen to every function before giving up
-            candidates += loop.wide_candidates()
+        if stalled:  # aiming found nothing new: widen to every function, vary what worked, before giving up
+            candidates += loop.wide_candidates() + loop.varied_candidates()
         if completer is not None:
             uncovered = loop.statements - loop.covered_lines
             candidates += llm_candidates(
