@@ -644,6 +644,7 @@ def generate(
     )
     destination = inside_root(project.root, out, "out", must_exist=False) if out is not None else None
     resolved = resolve_target(project, target)
+    report(time.monotonic() - started, budget, f"analysing {resolved.file.name}")
     info = analyze_source(resolved.file)
     reserve = min(max(0.15 * budget, 4.0), 25.0)  # at least: the search also leaves what the check will take
     search_end = started + budget - reserve
