@@ -66,15 +66,13 @@ def test_redaction_of_names_and_values() -> None:
 
 
 async def test_a_call_that_asks_a_model_records_its_llm_calls_and_their_cost(tmp_path: Path) -> None:
-    from codegen_lab.llm import AnthropicBackend, CompletionRequest, LLMService, Message, ResponseCache
-    from codegen_lab.llm.testing import FakeAnthropic
+    from codegen_lab.llm import CompletionRequest, Message
+    from codegen_lab.llm.testing import FakeAnthropic, fake_service
 
     ask = CompletionRequest(messages=(Message("user", "Say hello"),), max_tokens=64)
     costs: list[float | None] = []
     with FakeAnthropic(reply="Hello.") as fake:
-        backend = AnthropicBackend(api_key="sk-test", model="claude-sonnet-5-5", base_url=fake.url, timeout=30)
-        cache = ResponseCache(tmp_path / "cache.sqlite3", ttl=3600, max_bytes=1_000_000)
-        llm = LLMService(anthropic=backend, cache=cache)
+        llm = fake_service(fake, tmp_path)
         kit = audited_toolkit()
 
         @kit.tool()

@@ -20,7 +20,7 @@ from pydantic import ConfigDict, PrivateAttr, validate_call
 
 from codegen_lab.common._folders import default_cache_dir
 from codegen_lab.common.errors import DuplicateNameError
-from codegen_lab.common.secrets import known_secrets, refresh_secrets, scrub
+from codegen_lab.common.secrets import known_secrets, may_hold_secret, refresh_secrets, scrub
 from codegen_lab.llm import spending
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
@@ -179,6 +179,8 @@ def _scrubbed(result: Any) -> Any:
     """`result` without any known secret (an environment variable's key or token, a registered value)."""
     secrets = known_secrets()
     if not secrets or not isinstance(result, CallToolResult):
+        return result
+    if not may_hold_secret(result.model_dump_json(by_alias=True), secrets):  # the common case, in one pass
         return result
     # each string is scrubbed on its own: in a JSON dump a secret holding `"` or `\` is escaped once more
     dumped = result.model_dump(by_alias=True, mode="json")

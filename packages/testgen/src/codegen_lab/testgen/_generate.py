@@ -53,10 +53,12 @@ _MAX_CANDIDATES = 400
 _STALLED_ROUNDS = 5
 _OVERSHOOT = 1.1
 """No run in the sandbox goes on past this share of the budget (unless `min_run_seconds` says otherwise)."""
-_PYTEST_STARTS = 3.0
+_PYTEST_STARTS = 5.0
 """A pytest run of the kept tests takes about this many times the bare import of the module, plus the calls."""
 _CHECK_SHARE = 0.5
 """At most this share of the budget is set aside for the final check."""
+_IMPORT_SECONDS = 10.0
+"""The least time the first run (the import alone, which tells the module's lines) gets."""
 _LEAST_RUN = 1.0
 """Seconds the last runs still get when the budget is spent: one that cannot finish is stopped early."""
 _MODEL_SHARE = 0.5
@@ -159,7 +161,9 @@ class Loop:
             "elsewhere": str(self.workdir / f"elsewhere-{self.serial}") if elsewhere else None,
         }
         timeout = max(min(self.remaining() * share, 120.0), self.min_run_seconds)
-        if self.limit is not None:
+        if not candidates:  # the import alone, which everything needs: until the limit, at least 10 s
+            timeout = max(timeout, (self.limit - time.monotonic()) if self.limit else 0.0, _IMPORT_SECONDS)
+        elif self.limit is not None:
             timeout = min(timeout, max(self.limit - time.monotonic(), 1.0))
         # The observer stops calling candidates in time to report those it ran: a run killed reports nothing.
         job_data["stop_after"] = max(timeout - 2 * self.startup - _CALL_SECONDS, 0.5)
@@ -171,6 +175,10 @@ class Loop:
             timeout=timeout,
         )
         if not answer.exists():
+            if result.timed_out and not candidates:
+                raise TestgenOperationError(
+                    f"importing {self.target.module} in the sandbox did not finish within {timeout:.0f} s"
+                )
             if result.timed_out:
                 return {}
             tail = (result.stderr or result.stdout)[-2000:]
@@ -636,6 +644,7 @@ def generate(
     )
     destination = inside_root(project.root, out, "out", must_exist=False) if out is not None else None
     resolved = resolve_target(project, target)
+    report(time.monotonic() - started, budget, f"analysing {resolved.file.name}")
     info = analyze_source(resolved.file)
     reserve = min(max(0.15 * budget, 4.0), 25.0)  # at least: the search also leaves what the check will take
     search_end = started + budget - reserve

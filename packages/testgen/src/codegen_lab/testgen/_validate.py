@@ -138,10 +138,15 @@ def _check(
         "json": str(workdir / "coverage.json"),
         "include": [str(target.file)],
     }
+    took = 0.0
     for seed in (0, 1):
-        timeout = max(deadline - time.monotonic(), min_seconds)
+        begun = time.monotonic()
+        timeout = max(deadline - begun, min_seconds)
         if limit is not None:
-            timeout = min(timeout, max(limit - time.monotonic(), _LEAST))
+            if seed and limit - begun < took:  # the second run cannot finish in time: it is not started
+                check.stopped = True
+                break
+            timeout = min(timeout, max(limit - begun, _LEAST))
         try:
             run = project.pytest(
                 [str(path)],
@@ -153,7 +158,7 @@ def _check(
                 timeout=timeout,
                 progress=workdir / "_testgen_progress.jsonl",
             )
-            outcomes = run.tests
+            outcomes, took = run.tests, time.monotonic() - begun
             if run.coverage is not None:
                 check.measured = run.coverage
         except RunTimedOut as stopped:
