@@ -15,6 +15,7 @@ from codegen_lab.llm._backends import AnthropicBackend, BackendError, anthropic_
 from codegen_lab.llm._cache import ResponseCache, cache_key
 from codegen_lab.llm._prices import PriceTable
 from codegen_lab.llm._reliability import CircuitBreaker, RateLimiter, backoff
+from codegen_lab.llm._spending import charge
 from codegen_lab.llm._types import Completion, CompletionRequest, LLMBackend, StreamCallback
 
 if TYPE_CHECKING:
@@ -205,9 +206,11 @@ class LLMService:
                 hit = self.cache.get(cache_key(backend.name, backend.model, request))
                 if hit is not None:
                     stats.cache_hits += 1
-                    return replace(
+                    hit = replace(
                         hit, cost_usd=0.0, notes=(*hit.notes, *(f"fell back: {reason}" for reason in reasons))
                     )
+                    charge(hit)
+                    return hit
             breaker = self.breaker(backend.name)
             if not breaker.allows():
                 reasons.append(f"{backend.name}: circuit open after repeated failures")
@@ -231,6 +234,7 @@ class LLMService:
                 notes=tuple(f"fell back: {reason}" for reason in reasons),
             )
             stats.add(completion)
+            charge(completion)
             if self.cache is not None and store:
                 self.cache.put(key, completion)
             return completion
