@@ -235,7 +235,7 @@ class Dashboard:
         """Testgen's last reports: coverage per module with the source coloured, kept tests, mutation survivors."""
         from codegen_lab.testgen import last_reports  # noqa: PLC0415
 
-        reports = [
+        reports: list[dict[str, Any]] = [
             {**entry, "when": _when(float(entry.get("time", 0)))}
             for entry in last_reports(self.root, state_dir=self.settings.state_dir_path)
         ]
