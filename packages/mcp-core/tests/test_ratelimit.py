@@ -181,8 +181,10 @@ class _Request:
 
 
 class _Context:
+    """What `caller_of` reads of the SDK's `ServerRequestContext`: the HTTP request, None without one."""
+
     def __init__(self, request: object) -> None:
-        self.request_context = type("RequestContext", (), {"request": request})()
+        self.request = request
 
 
 def test_the_caller_is_the_token_else_the_session_else_the_address_and_stdio_is_one_client() -> None:

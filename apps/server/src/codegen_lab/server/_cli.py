@@ -374,10 +374,12 @@ def toolkits(output_format: str, root: Path | None) -> None:
 
 
 async def _describe(server: MCPServer) -> dict[str, Any]:
-    """Ask the composed server itself, as a client would: `server_info` plus each tool's description."""
-    result = await server.call_tool("server_info", {})
-    info: dict[str, Any] = getattr(result, "structured_content", None) or {}
-    descriptions = {tool.name: tool.description or "" for tool in await server.list_tools()}
+    """Ask the composed server itself, as a client does: `server_info` plus each tool's description."""
+    from mcp import Client  # noqa: PLC0415
+
+    async with Client(server) as client:
+        info: dict[str, Any] = (await client.call_tool("server_info", {})).structured_content or {}
+        descriptions = {tool.name: tool.description or "" for tool in (await client.list_tools()).tools}
     for toolkit in info.get("toolkits", []):
         toolkit["tools"] = [{"name": name, "description": descriptions.get(name, "")} for name in toolkit["tools"]]
     return {"workspace_root": info.get("workspace_root"), "toolkits": info.get("toolkits", [])}

@@ -198,10 +198,7 @@ def caller_of(context: Any) -> str:
 
     A call without an HTTP request (stdio, the in-memory client) is from `LOCAL_CLIENT`.
     """
-    try:
-        request = context.request_context.request
-    except (AttributeError, LookupError, ValueError):
-        return LOCAL_CLIENT
+    request: object = getattr(context, "request", None)
     scope: object = getattr(request, "scope", None)
     if not isinstance(scope, Mapping):
         return LOCAL_CLIENT
