@@ -149,6 +149,17 @@ def test_methods_are_called_in_sequence_with_both_results_checked() -> None:
     }
     assert found
     assert all(candidate.setup == "lexer_ = lexer.Lexer()" for candidate in found)
+    outcome = {"kind": "literal", "repr": "(3, ['dot'])"}
+    names = {
+        test.name
+        for candidate in found
+        if (test := render_test(candidate, outcome, module="lexer", alias="lexer", taken=set())) is not None
+    }
+    assert names
+    assert names <= {
+        "test_lexer_count_then_tokens_of_2_and_a_b_is_2_item_tuple",
+        "test_lexer_tokens_then_count_of_a_b_and_2_is_2_item_tuple",
+    }
 
 
 def _effect_call(outcome: dict[str, object]) -> str | None:

@@ -39,6 +39,8 @@ class Candidate:
     group: str | None = None
     """For an example taken from a docstring: the docstring's label. The examples of a docstring are kept
     together, as the documented behaviour, when any of them adds coverage."""
+    label: str | None = None
+    """What the test's name says it calls, when that is more than `target` (`Stack.push_then_pop`)."""
 
     def job(self) -> dict[str, str | bool]:
         """What the observer script reads."""

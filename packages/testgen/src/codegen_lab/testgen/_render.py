@@ -87,7 +87,7 @@ def render_test(
     candidate: Candidate, outcome: dict[str, Any], *, module: str, alias: str, taken: set[str]
 ) -> RenderedTest | None:
     """The test for a candidate whose outcome was observed, or None when it makes no good test."""
-    function = snake(candidate.target.replace(".", "_"))
+    function = snake((candidate.label or candidate.target).replace(".", "_"))
     if candidate.doctest is not None:
         name = _unique(f"test_{function or 'module'}_docstring_examples", taken)
         target = f"{alias}.{candidate.doctest}" if candidate.doctest else alias
