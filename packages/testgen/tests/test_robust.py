@@ -11,7 +11,7 @@ from typing import Any, cast
 import pytest
 from click.testing import CliRunner
 
-from codegen_lab.testgen import GenerationReport, TestgenOperationError, generate, mutation_score
+from codegen_lab.testgen import GenerationReport, TestgenOperationError, generate, measure_coverage, mutation_score
 from codegen_lab.testgen._generate import why_dropped
 from codegen_lab.testgen._models import CoverageReport, FileCoverage, TestOutcome, TestRun
 from codegen_lab.testgen._render import RenderedTest, render_module
@@ -266,3 +266,12 @@ def test_progress_off_a_terminal_is_one_line_per_phase_and_quiet_silences_it(
     quiet = runner.invoke(cli, ["generate", "m.py", "--budget", "10", "--print", "--quiet"])
     assert "testgen m.py:" not in quiet.stderr
     assert calls == ["m.py", "m.py"]
+
+
+@pytest.mark.slow
+def test_coverage_measures_what_the_tests_import_unless_sources_are_named(calc_project: Path) -> None:
+    (calc_project / "unused.py").write_text("def never():\n    return 1\n", encoding="utf-8")
+    imported = measure_coverage(["tests/test_calc.py::test_add"], root=calc_project, python=PYTHON)
+    assert [Path(file.path).name for file in imported.files] == ["calc.py"]
+    named = measure_coverage(["tests/test_calc.py::test_add"], root=calc_project, python=PYTHON, source=["."])
+    assert sorted(Path(file.path).name for file in named.files) == ["calc.py", "unused.py"]

@@ -227,7 +227,8 @@ def _exit_codes(meta: Path, output: str) -> dict[str, int | None]:
 
 def _changes(mutants: Path, source: str, original: Path) -> dict[str, tuple[int, str]]:
     """Per mutant name, the line of the original it changes and the change, as `old -> new` (code, trimmed)."""
-    prefix = ".".join(Path(source).with_suffix("").parts) + "."
+    parts = Path(source).with_suffix("").parts
+    prefix = ".".join(parts[:-1] if parts[-1] == "__init__" else parts) + "."  # mutmut names a package's own
     try:
         text = (mutants / source).read_text(encoding="utf-8")
         tree = ast.parse(text)

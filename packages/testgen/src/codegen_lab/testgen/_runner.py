@@ -258,6 +258,7 @@ def measure_coverage(
         The coverage report (its `html` is the HTML report's folder when `html_dir` was given).
 
     Raises:
+        TestgenUsageError: When the tests passed but import no file to measure (name it in `source`).
         TestgenOperationError: When no test ran, so nothing was measured.
     """
     run = run_tests(
@@ -272,6 +273,11 @@ def measure_coverage(
         allow_unsandboxed=allow_unsandboxed,
         state_dir=state_dir,
     )
+    if run.coverage is None and not source and run.exit_code == 0:
+        raise TestgenUsageError(
+            "nothing was measured: the tests import no file under the root (tests and virtual environments left out)",
+            hint="Name the code to measure with --source (source=), such as an installed package's folder",
+        )
     if run.coverage is None:
         raise TestgenOperationError(f"nothing was measured: pytest exited with {run.exit_code}\n{run.output}")
     return run.coverage
@@ -376,7 +382,10 @@ def _coverage_settings(
     root: Path, workdir: Path, source: Sequence[Path | str], *, tests: Sequence[str], html: bool
 ) -> dict[str, Any]:
     sources = [str(inside_root(root, item, "source")) for item in source]
-    omit = ["*/site-packages/*", "**/site-packages/**", "*/.venv/*", "**/.venv/**", "*/_testgen_*", "**/_testgen_*"]
+    omit = ["*/_testgen_*", "**/_testgen_*"]
+    if not any(part in {"site-packages", ".venv"} for item in sources for part in Path(item).parts):
+        # virtual environments are no code of the project, unless a source named lies in one (an installed package)
+        omit += ["*/site-packages/*", "**/site-packages/**", "*/.venv/*", "**/.venv/**"]
     for test in tests:
         path = test.partition("::")[0]
         omit += [path, f"{path}/*", f"{path}/**/*"]
