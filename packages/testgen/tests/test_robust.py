@@ -98,7 +98,7 @@ def test_a_second_check_stopped_keeps_every_test_with_the_coverage_the_first_mea
     result = _validate(project, [_test("test_a"), _test("test_b")], tmp_path)
     assert [test.name for test in result.tests] == ["test_a", "test_b"]
     assert (result.line_percent, result.missing_lines) == (80.0, [3, 4])
-    assert "the second run under pytest ran out of time" in result.note
+    assert "the second run under pytest did not fit in the time left" in result.note
 
 
 def test_tests_that_pass_without_the_target_measured_are_an_error_not_zero_percent(tmp_path: Path) -> None:

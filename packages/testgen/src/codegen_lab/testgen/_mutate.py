@@ -133,8 +133,9 @@ def _layout(target: Target, workdir: Path) -> tuple[Path, Path]:
     """The folder to put first on `sys.path` for mutants, and the file in it that each mutant replaces."""
     first = workdir / "mutant"
     top, relative = copied_package(target)
-    if top is None:
+    if top is None:  # a lone module: its copy, which the tests on the unchanged code run (and coverage measures)
         first.mkdir()
+        shutil.copy2(target.file, first / relative)
     else:
         shutil.copytree(top, first / top.name, ignore=shutil.ignore_patterns("__pycache__"))
     return first, first / relative

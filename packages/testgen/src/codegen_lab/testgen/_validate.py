@@ -88,9 +88,8 @@ def validate(
     folder = workdir / "generated"
     folder.mkdir(exist_ok=True)
     path = folder / f"test_{target.alias}_generated.py"
-    make = render
     for _attempt in range(_ATTEMPTS):
-        code = format_code(make(kept))
+        code = format_code(render(kept))
         path.write_text(code, encoding="utf-8")
         if not kept:
             return Validated([], code, *(estimate([]) if estimate else (0.0, 0.0, [])), dropped=dropped)
@@ -100,12 +99,12 @@ def validate(
         if check.stopped and not check.failing and check.measured is not None:
             file = _target_file(check.measured, target)
             note = (
-                f"the second run under pytest ran out of time: the {len(kept)} tests passed the first, "
-                "which measured the coverage"
+                f"the second run under pytest did not fit in the time left: the {len(kept)} tests passed the "
+                "first, which measured the coverage"
             )
             return Validated(kept, code, round(file.line_percent, 2), file.percent, file.missing_lines, dropped, note)
         if check.stopped:
-            return _partial(kept, check, dropped, make, estimate)
+            return _partial(kept, check, dropped, render, estimate)
         if not check.failing:
             file = _target_file(check.measured, target)
             return Validated(
@@ -157,6 +156,7 @@ def _check(
                 hash_seed=seed,
                 timeout=timeout,
                 progress=workdir / "_testgen_progress.jsonl",
+                plugins=False,  # generated tests need pytest alone (and hypothesis, imported): a faster start
             )
             outcomes, took = run.tests, time.monotonic() - begun
             if run.coverage is not None:

@@ -137,6 +137,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         import anyio.from_thread  # noqa: PLC0415
 
         from codegen_lab.testgen._generate import generate as run_generate  # noqa: PLC0415
+        from codegen_lab.testgen._reports import save_report  # noqa: PLC0415
 
         def progress(done: float, total: float, what: str) -> None:
             anyio.from_thread.run(ctx.report_progress, round(done, 1), total, what)
@@ -144,7 +145,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         model = context.completer(ctx) if llm else None
 
         def work() -> GenerationReport:
-            return run_generate(
+            report = run_generate(
                 target,
                 root=root,
                 python=interpreter(python),
@@ -155,6 +156,8 @@ def create_toolkit(context: ServerContext) -> Toolkit:
                 llm=llm,
                 state_dir=context.state_dir,
             )
+            save_report(report, root=root, state_dir=context.state_dir)
+            return report
 
         return await _in_thread(work)
 
@@ -216,6 +219,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         python: Python = None,
     ) -> CoverageReport:
         """Line and branch coverage per file, with the lines no test runs."""
+        from codegen_lab.testgen._reports import save_report  # noqa: PLC0415
         from codegen_lab.testgen._runner import diff_coverage, measure_coverage  # noqa: PLC0415
 
         def work() -> CoverageReport:
@@ -229,6 +233,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
             )
             if diff_ref is not None:
                 report.diff = diff_coverage(report, diff_ref, root=root)
+            save_report(report, root=root, state_dir=context.state_dir)
             return report
 
         return await _in_thread(work)
