@@ -6,6 +6,7 @@ import ast
 import builtins
 import functools
 import inspect
+import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -246,10 +247,14 @@ def _scrubbed(result: HandlerResult) -> HandlerResult:
     secrets = known_secrets()
     if not secrets or result is None:
         return result
-    if not may_hold_secret(result.model_dump_json(by_alias=True), secrets):  # the common case, in one pass
+    if isinstance(result, BaseModel):
+        text = result.model_dump_json(by_alias=True)
+    else:
+        text = json.dumps(result, ensure_ascii=False, default=str)
+    if not may_hold_secret(text, secrets):  # the common case, in one pass
         return result
-    # each string is scrubbed on its own: in a JSON dump a secret holding `"` or `\` is escaped once more
     dumped = result.model_dump(by_alias=True, mode="json") if isinstance(result, BaseModel) else result
+    # each string is scrubbed on its own: in a JSON dump a secret holding `"` or `\` is escaped once more
     scrubbed = scrub(dumped, secrets)
     return result if scrubbed == dumped else scrubbed
 
