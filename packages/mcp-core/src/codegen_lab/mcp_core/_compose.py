@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
@@ -19,7 +20,7 @@ from mcp_types import CallToolResult, NotificationParams
 from pydantic import ConfigDict, PrivateAttr, validate_call
 
 from codegen_lab.common._folders import default_cache_dir
-from codegen_lab.common.errors import DuplicateNameError
+from codegen_lab.common.errors import DuplicateNameError, RateLimitError
 from codegen_lab.common.secrets import known_secrets, refresh_secrets, scrub
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
@@ -28,6 +29,7 @@ from codegen_lab.mcp_core._mapping import map_exception
 from codegen_lab.mcp_core._ratelimit import RateLimits, caller_of
 from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
 from codegen_lab.mcp_core._schemas import SchemaCache
+from codegen_lab.mcp_core._telemetry import ServerTelemetry, attach_telemetry
 
 if TYPE_CHECKING:
     from mcp.server.context import LifespanContextT, RequestT
@@ -57,6 +59,7 @@ class _MappedTool(Tool):
     _roots: ClientRoots | None = PrivateAttr(default=None)
     _limits: RateLimits | None = PrivateAttr(default=None)
     _rate_class: str | None = PrivateAttr(default=None)
+    _telemetry: ServerTelemetry | None = PrivateAttr(default=None)
 
     @classmethod
     def from_spec(cls, spec: ToolSpec, schemas: SchemaCache, roots: ClientRoots) -> _MappedTool:
@@ -101,6 +104,11 @@ class _MappedTool(Tool):
         self._rate_class = rate_class
         return self
 
+    def counted_by(self, telemetry: ServerTelemetry) -> _MappedTool:
+        """This tool, its calls counted in `telemetry` (outcome, duration, refusals)."""
+        self._telemetry = telemetry
+        return self
+
     async def run(
         self, arguments: dict[str, Any], context: Context[LifespanContextT, RequestT], convert_result: bool = False
     ) -> Any:
@@ -116,6 +124,7 @@ class _MappedTool(Tool):
         spec: ToolSpec | None = private["_spec"]
         limits: RateLimits | None = private["_limits"]
         audit: AuditLog | None = private["_audit"]
+        error_type = ""
         try:
             if roots is not None and spec is not None:
                 await check_arguments(roots, context, arguments, spec)
@@ -128,8 +137,12 @@ class _MappedTool(Tool):
         except Exception as exc:
             mapped = map_exception(exc, kind="tool", name=self.name)
             outcome = f"error: {mapped}"[:300]
+            error_type = _error_type(exc)
             raise mapped from None
         finally:
+            telemetry: ServerTelemetry | None = private["_telemetry"]
+            if telemetry is not None:
+                _count(telemetry, self.name, private["_rate_class"], time.perf_counter() - started, outcome, error_type)
             if audit is not None:
                 audit.record(
                     tool=self.name,
@@ -138,6 +151,26 @@ class _MappedTool(Tool):
                     outcome=outcome,
                     duration=time.perf_counter() - started,
                 )
+
+
+def _error_type(exc: Exception) -> str:
+    """The class name of what failed: the cause of the SDK's wrapper, else the exception itself."""
+    cause = exc.__cause__ if isinstance(exc, ToolError) and exc.__cause__ is not None else exc
+    return type(cause).__name__
+
+
+def _count(
+    telemetry: ServerTelemetry, tool: str, rate_class: str | None, seconds: float, outcome: str, error: str
+) -> None:
+    """Count one call in `telemetry`: its outcome and duration, a refusal by its class's limit, an incident."""
+    if error == RateLimitError.__name__:
+        telemetry.record_refusal(rate_class or "")
+        kind = "refused"
+    else:
+        kind = "ok" if outcome == "ok" else "error"
+        if "(incident " in outcome:
+            telemetry.record_incident()
+    telemetry.record_call(tool, seconds, outcome=kind, error_type=error or ("tool_error" if kind == "error" else ""))
 
 
 def _import_deferred_names(fn: Callable[..., Any]) -> None:
@@ -232,8 +265,12 @@ def build_server(
     schemas = SchemaCache.load(settings.cache_dir or default_cache_dir())
     roots = ClientRoots(settings.root)
     limits = rate_limits or RateLimits(settings.rate_limits, per_client=settings.client_rate_limits)
+    telemetry = ServerTelemetry(llm=llm)
     tools: list[Tool] = [
-        _MappedTool.from_spec(spec, schemas, roots).audited_by(audit).limited_by(limits, spec.rate_class)
+        _MappedTool.from_spec(spec, schemas, roots)
+        .audited_by(audit)
+        .limited_by(limits, spec.rate_class)
+        .counted_by(telemetry)
         for toolkit in all_toolkits
         for spec in toolkit.tools
     ]
@@ -250,6 +287,7 @@ def build_server(
         warn_on_duplicate_resources=False,
         warn_on_duplicate_prompts=False,
     )
+    attach_telemetry(server, telemetry)
     _forget_roots_when_they_change(server, roots)
     for toolkit in all_toolkits:
         for resource in toolkit.resources:
