@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from codegen_lab.common import Settings
-    from codegen_lab.llm import LLMService
+    from codegen_lab.llm import LLMService, RedisLink
     from codegen_lab.mcp_core import ServerContext
 
 __all__ = ["APP_PACKAGE", "configure_logging", "create_server"]
@@ -53,13 +53,23 @@ def create_server(settings: Settings) -> MCPServer:
     from codegen_lab.mcp_core import ServerContext  # noqa: PLC0415
 
     anthropic_key(settings.anthropic_key_file)  # an unreadable key file stops the start, before any tool is served
-    llm = deferred_llm(settings)
+    shared = shared_link(settings)
+    llm = deferred_llm(settings, shared)
     context = ServerContext(settings, llm=llm)
     toolkits = [codegen_toolkit(context), *discover_toolkits(settings, context=context)]
-    return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm)
+    return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm, shared=shared)
 
 
-def deferred_llm(settings: Settings) -> Callable[[], LLMService]:
+def shared_link(settings: Settings) -> RedisLink | None:
+    """The Redis the replicas share when `redis-url` is set (nothing is imported or connected otherwise)."""
+    if settings.redis_url is None:
+        return None
+    from codegen_lab.llm import RedisLink  # noqa: PLC0415
+
+    return RedisLink(settings.redis_url)
+
+
+def deferred_llm(settings: Settings, shared: RedisLink | None = None) -> Callable[[], LLMService]:
     """The LLM service of `settings`, made on first use: a server that no tool asks for a model never imports it.
 
     Every caller runs on the server's event loop, so one service is made.
@@ -70,7 +80,7 @@ def deferred_llm(settings: Settings) -> Callable[[], LLMService]:
         from codegen_lab.llm import LLMService  # noqa: PLC0415
         from codegen_lab.mcp_core import sampling_backend  # noqa: PLC0415
 
-        return LLMService.from_settings(settings, sampling=sampling_backend)
+        return LLMService.from_settings(settings, sampling=sampling_backend, shared=shared)
 
     return service
 

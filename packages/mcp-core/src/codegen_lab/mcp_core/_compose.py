@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
 
     from codegen_lab.common._settings import Settings
-    from codegen_lab.llm import LLMService
+    from codegen_lab.llm import LLMService, RedisLink
     from codegen_lab.mcp_core._toolkit import PromptSpec, Toolkit, ToolSpec
 
 __all__ = ["build_server"]
@@ -129,7 +129,7 @@ class _MappedTool(Tool):
             if roots is not None and spec is not None:
                 await check_arguments(roots, context, arguments, spec)
             if limits is not None:  # after the checks: a refused call runs nothing and costs nothing
-                limits.check(private["_rate_class"], self.name, caller_of(context))
+                await limits.acheck(private["_rate_class"], self.name, caller_of(context))
             result = _scrubbed(await super().run(arguments, context, convert_result))
             if getattr(result, "is_error", False):
                 outcome = "error result"
@@ -234,6 +234,7 @@ def build_server(
     packages: Iterable[str] = (),
     llm: LLMService | Callable[[], LLMService] | None = None,
     rate_limits: RateLimits | None = None,
+    shared: RedisLink | None = None,
 ) -> MCPServer:
     """Compose the toolkits, after the built-in `server` toolkit, into one MCP server.
 
@@ -246,6 +247,8 @@ def build_server(
         llm: The LLM service whose usage `server_info` reports, or a function that gives it when first asked.
         rate_limits: The token buckets of the tool classes (default: fresh ones from `settings.rate_limits` and,
             per client, `settings.client_rate_limits`).
+        shared: The Redis the replicas share (setting `redis-url`): the rate limits count there, `/readyz` checks
+            it and `server_info` reports its state. Pass the same link to the LLM service.
 
     Returns:
         The composed server, not yet running.
@@ -256,7 +259,9 @@ def build_server(
     """
     started = time.monotonic()
     refresh_secrets()  # the environment as the server starts
-    report = ServerInfoReport(settings=settings, started=started, packages=tuple(packages), server_name=name, llm=llm)
+    report = ServerInfoReport(
+        settings=settings, started=started, packages=tuple(packages), server_name=name, llm=llm, shared=shared
+    )
     all_toolkits = [server_toolkit(report), *toolkits]
     report.toolkits = tuple(all_toolkits)
     _check_unique(all_toolkits)
@@ -264,8 +269,10 @@ def build_server(
     audit = AuditLog(settings.state_dir_path / "audit.sqlite3") if settings.audit else None
     schemas = SchemaCache.load(settings.cache_dir or default_cache_dir())
     roots = ClientRoots(settings.root)
-    limits = rate_limits or RateLimits(settings.rate_limits, per_client=settings.client_rate_limits)
+    limits = rate_limits or RateLimits(settings.rate_limits, per_client=settings.client_rate_limits, shared=shared)
     telemetry = ServerTelemetry(llm=llm)
+    if shared is not None:
+        telemetry.readiness.append(shared.problem)
     tools: list[Tool] = [
         _MappedTool.from_spec(spec, schemas, roots)
         .audited_by(audit)
