@@ -17,6 +17,11 @@ from __future__ import annotations
 
 import inspect
 import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -24,8 +29,10 @@ from hypothesis import HealthCheck, settings
 
 __all__ = [
     "HYPOTHESIS_PROFILE",
+    "RedisServer",
     "anyio_backend",
     "exports_defined_elsewhere",
+    "free_port",
     "isolated_state",
     "load_hypothesis_profile",
 ]
@@ -85,3 +92,63 @@ def anyio_backend() -> str:
 
 
 load_hypothesis_profile()
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback address now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RedisServer:
+    """A real `redis-server` (the Debian package) on a free loopback port, without persistence, for a test.
+
+    `start` waits until it answers PING (up to `bound` seconds, a guard against hanging), `stop` ends it; it may
+    be started again on the same port. Tests skip when `redis-server` is not installed (`.ci/run` installs it).
+
+    Args:
+        folder: Its working folder.
+        bound: The longest a start may take before the test fails.
+    """
+
+    def __init__(self, folder: Path, *, bound: float = 30.0) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+        self.executable = executable
+        self.folder = folder
+        self.bound = bound
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start it and wait until it answers PING."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        command = [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+        command += ["no", "--dir", str(self.folder), "--protected-mode", "no", "--loglevel", "warning"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + self.bound
+        while not self.answers():
+            if self.process.poll() is not None:
+                pytest.fail(f"redis-server exited with {self.process.returncode}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not answer PING within {self.bound:g} s")
+            time.sleep(0.02)
+
+    def answers(self) -> bool:
+        """Whether it answers PING now."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as connection:
+                connection.sendall(b"PING\r\n")
+                return connection.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """End it, and wait until it has ended."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=self.bound)
+        self.process = None

@@ -3,7 +3,8 @@
 `RedisLink` is the one connection of a process: every shared operation goes through `RedisLink.run`, which turns
 any Redis failure into `RedisDown` so that the caller falls back to its local state. The first failure of an
 outage is logged once (a warning), and for `retry_after` seconds after a failure no call waits on Redis again;
-then the next call tries, and the first one that succeeds logs that Redis is back. redis-py reconnects by itself.
+then the next call tries, and the first one that succeeds logs that Redis is back. redis-py reconnects by itself;
+a failed operation is tried once more at once, since the first one after Redis restarted meets a stale connection.
 
 The `redis` package (extra `codegen-lab-llm[redis]`) is imported when a link first talks to Redis.
 """
@@ -109,7 +110,11 @@ class RedisLink:
             raise RedisDown(self._failure)
         outage, refused = _redis_errors()
         try:
-            result = await operation()
+            try:
+                result = await operation()
+            except outage:
+                # once more at once: after Redis restarted, the pool's first connection is a stale one
+                result = await operation()
         except outage as exc:
             self._failed(what, exc)
             raise RedisDown(self._failure) from None
