@@ -10,6 +10,7 @@ import anyio
 import fakeredis
 import pytest
 
+from codegen_lab.common import LLMUnavailableError
 from codegen_lab.llm import (
     AnthropicBackend,
     CompletionRequest,
@@ -146,3 +147,22 @@ async def test_within_retry_after_a_failed_redis_is_not_asked_again(tmp_path: Pa
 async def redis_keys(redis: fakeredis.FakeServer) -> set[str]:
     client = fakeredis.FakeAsyncRedis(server=redis, decode_responses=True)
     return {str(key) for key in await client.keys("*")}
+
+
+async def test_a_breaker_one_replica_opens_keeps_the_others_from_calling(fake: FakeAnthropic, tmp_path: Path) -> None:
+    redis = fakeredis.FakeServer()
+    first, second = (replica(fake, tmp_path / name, redis) for name in ("a", "b"))
+    for service in (first, second):
+        service.max_retries, service.breaker_threshold = 0, 2
+    fake.fail(500, times=2)
+    for _ in range(2):
+        with pytest.raises(LLMUnavailableError, match="HTTP 500"):
+            await first.complete(ASK, use_cache=False)
+    with pytest.raises(LLMUnavailableError, match="anthropic: circuit open after repeated failures"):
+        await second.complete(ASK, use_cache=False)  # its own breaker is closed: the shared one is open
+    assert len(fake.requests) == 2
+    assert second.breaker("anthropic").state == "closed"
+    shared = first.shared
+    assert shared is not None
+    await shared.breaker_result("anthropic", failed=False, threshold=2, reset_after=30)  # a success elsewhere
+    assert (await second.complete(ASK, use_cache=False)).text == "Hello there, friend."

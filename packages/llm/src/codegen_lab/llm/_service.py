@@ -248,7 +248,7 @@ class LLMService:
                 stats.cache_hits += 1
                 return replace(hit, cost_usd=0.0, notes=(*hit.notes, *(f"fell back: {reason}" for reason in reasons)))
             breaker = self.breaker(backend.name)
-            if not breaker.allows():
+            if not breaker.allows() or await self._shared_breaker_open(backend.name):
                 reasons.append(f"{backend.name}: circuit open after repeated failures")
                 continue
             flight: AbstractAsyncContextManager[bool] = (
@@ -267,10 +267,12 @@ class LLMService:
                 except BackendError as exc:
                     if exc.fault:
                         breaker.failed()
+                        await self._shared_breaker_result(backend.name, failed=True)
                     reasons.append(f"{backend.name}: {exc}")
                     # the error (or the fallback's note) says it to the caller; a warning would say it twice
                     logger.info("LLM backend %s failed: %s", backend.name, exc)
                     continue
+                await self._shared_breaker_result(backend.name, failed=False)
                 breaker.succeeded()
                 # the backend's model after the call: the client's own model names itself only when it answers
                 key = cache_key(backend.name, backend.model or completion.model, request)
@@ -300,6 +302,22 @@ class LLMService:
             return await self.shared.answer(key)
         except RedisDown:
             return None
+
+    async def _shared_breaker_open(self, backend: str) -> bool:
+        if self.shared is None:
+            return False
+        try:
+            return await self.shared.breaker_open(backend)
+        except RedisDown:
+            return False
+
+    async def _shared_breaker_result(self, backend: str, *, failed: bool) -> None:
+        if self.shared is None:
+            return
+        with contextlib.suppress(RedisDown):
+            await self.shared.breaker_result(
+                backend, failed=failed, threshold=self.breaker_threshold, reset_after=self.breaker_reset
+            )
 
     async def _share(self, key: str, completion: Completion, *, validated: bool) -> None:
         if self.shared is None:

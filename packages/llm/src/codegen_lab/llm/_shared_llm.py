@@ -5,6 +5,8 @@
   prompt's lock, or that asks it just after, takes it instead of asking the API again (it validates it itself;
   only validated answers go to `answer:`).
 - `lock:<key>`: held by the replica asking the API for an uncached prompt (single-flight).
+- `breaker:<backend>`: failures in a row over the replicas (`failures`) and until when the breaker is open
+  (`open_until`, Unix time), so that one replica's breaker opening keeps the others from calling too.
 - `usage:<tool>`: the usage counters of each tool, summed over the replicas; `usage-tools` lists the tools.
 
 Every call goes through `RedisLink.run`: when Redis is down each raises `RedisDown` and the service uses its
@@ -14,6 +16,7 @@ local state.
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -107,6 +110,39 @@ class SharedLLMState:
             if held:
                 with contextlib.suppress(RedisDown):  # else it expires by itself
                     await self.link.run("single-flight unlock", lock.release)
+
+    async def breaker_open(self, backend: str) -> bool:
+        """Whether a replica opened the breaker of `backend` and it has not reset yet.
+
+        Raises:
+            RedisDown: When Redis does not answer.
+        """
+        client = self.link.client
+
+        async def read() -> object:
+            return await client.hget(self.link.key("breaker", backend), "open_until")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType, reportGeneralTypeIssues]
+
+        until = await self.link.run("breaker state", read)
+        return until is not None and float(_text(until)) > time.time()  # pyright: ignore[reportArgumentType]
+
+    async def breaker_result(self, backend: str, *, failed: bool, threshold: int, reset_after: float) -> None:
+        """Count a failure of `backend` (opening the shared breaker at `threshold` in a row), or a success.
+
+        Raises:
+            RedisDown: When Redis does not answer.
+        """
+        name = self.link.key("breaker", backend)
+        client = self.link.client
+
+        async def record() -> object:
+            if not failed:
+                return await client.delete(name)
+            failures = int(await client.hincrby(name, "failures", 1))  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType, reportGeneralTypeIssues]
+            if failures >= threshold:
+                await client.hset(name, "open_until", str(time.time() + reset_after))  # pyright: ignore[reportUnknownMemberType, reportGeneralTypeIssues]
+            return await client.expire(name, max(1, round(reset_after * 4)))
+
+        await self.link.run("breaker state", record)
 
     async def add_usage(self, tool: str, delta: ToolUsage) -> None:
         """Add what one call of `tool` spent to the shared totals.
