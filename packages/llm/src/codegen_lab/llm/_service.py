@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from codegen_lab.common.errors import LLMUnavailableError
+from codegen_lab.common.tracing import annotate, span
 from codegen_lab.llm._backends import AnthropicBackend, BackendError, anthropic_key
 from codegen_lab.llm._cache import ResponseCache, cache_key
 from codegen_lab.llm._prices import PriceTable
@@ -292,8 +293,12 @@ class LLMService:
 
     async def _cached(self, key: str) -> Completion | None:
         """The answer this process's cache holds for `key`, else the one the replicas share, else None."""
-        hit = self.cache.get(key) if self.cache is not None else None
-        return hit if hit is not None else await self._shared_answer(key)
+        with span("codegen_lab.llm.cache_lookup"):
+            hit = self.cache.get(key) if self.cache is not None else None
+            if hit is None:
+                hit = await self._shared_answer(key)
+            annotate(hit=hit is not None)
+            return hit
 
     async def _shared_answer(self, key: str | None) -> Completion | None:
         if self.shared is None or key is None:

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from codegen_lab.common.errors import UsageError
+from codegen_lab.common.tracing import span
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -110,11 +111,12 @@ class RedisLink:
             raise RedisDown(self._failure)
         outage, refused = _redis_errors()
         try:
-            try:
-                result = await operation()
-            except outage:
-                # once more at once: after Redis restarted, the pool's first connection is a stale one
-                result = await operation()
+            with span(f"redis {what}", db_system_name="redis"):
+                try:
+                    result = await operation()
+                except outage:
+                    # once more at once: after Redis restarted, the pool's first connection is a stale one
+                    result = await operation()
         except outage as exc:
             self._failed(what, exc)
             raise RedisDown(self._failure) from None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codegen_lab.common.tracing import traced
 from codegen_lab.rule_engine._discovery import discover
 from codegen_lab.rule_engine._matcher import CompiledRules
 from codegen_lab.rule_engine._model import Diagnostic, Rule, RuleType
@@ -188,6 +189,7 @@ class RuleEngine:
             f"no rule {rule_id!r} under {self.root}", hint="List the rules with `codegen-lab rules list`"
         )
 
+    @traced("codegen_lab.rules.match")
     def explain(self, path: str | Path) -> Explanation:
         """For each rule, whether it attaches to the file at `path`, and why (or why not)."""
         relpath = self.relative(path)
