@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from codegen_lab.common.testing import RedisServer, free_port
+from codegen_lab.common.testing import NginxBalancer, RedisServer, free_port
 from codegen_lab.llm.testing import FakeAnthropic
 
 pytestmark = [pytest.mark.deploy, pytest.mark.slow]
@@ -59,7 +58,7 @@ class Deployment:
     url: str = ""
     replicas: list[subprocess.Popen[bytes]] = field(default_factory=list[subprocess.Popen[bytes]])
     ports: list[int] = field(default_factory=list[int])
-    nginx: subprocess.Popen[bytes] | None = None
+    nginx: NginxBalancer | None = None
     calls: int = 0
     ids: int = 0
 
@@ -88,30 +87,9 @@ class Deployment:
         self.ports.append(port)
 
     def start_nginx(self) -> None:
-        prefix = self.folder / "nginx"
-        prefix.mkdir()
-        for name in ("nginx.conf", "mime.types"):
-            if (DEPLOY / "nginx" / name).exists():
-                shutil.copy(DEPLOY / "nginx" / name, prefix / name)
-        port = free_port()
-        (prefix / "listen.conf").write_text(f"listen 127.0.0.1:{port};\n", encoding="utf-8")
-        (prefix / "upstream.conf").write_text(
-            "".join(f"server 127.0.0.1:{p} max_fails=1 fail_timeout=30s;\n" for p in self.ports), encoding="utf-8"
-        )
-        (prefix / "replicas.conf").write_text(
-            "".join(
-                f"location = /replicas/{n}/metrics {{ proxy_pass http://127.0.0.1:{p}/metrics; }}\n"
-                for n, p in enumerate(self.ports, start=1)
-            ),
-            encoding="utf-8",
-        )
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        command = [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"]
-        check = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)
-        assert check.returncode == 0, check.stderr
-        with (prefix / "error.log").open("wb") as log:
-            self.nginx = subprocess.Popen(command, stderr=log)
-        self.url = f"http://127.0.0.1:{port}"
+        self.nginx = NginxBalancer(self.folder / "nginx", DEPLOY / "nginx", self.ports)
+        self.nginx.start()
+        self.url = self.nginx.url
 
     def wait_until_ready(self, client: httpx.Client) -> None:
         deadline = time.monotonic() + BOUND * 2  # three cold starts on a busy machine
@@ -149,10 +127,12 @@ class Deployment:
         )
 
     def stop(self) -> None:
-        for process in [*self.replicas, *([self.nginx] if self.nginx else [])]:
+        if self.nginx is not None:
+            self.nginx.stop()
+        for process in self.replicas:
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
-        for process in [*self.replicas, *([self.nginx] if self.nginx else [])]:
+        for process in self.replicas:
             try:
                 process.wait(timeout=BOUND)
             except subprocess.TimeoutExpired:
@@ -168,8 +148,6 @@ def _answers(client: httpx.Client, url: str) -> bool:
 
 @pytest.fixture
 def deployment(tmp_path: Path) -> Iterator[Deployment]:
-    if shutil.which("nginx") is None and not Path("/usr/sbin/nginx").exists():
-        pytest.skip("nginx is not installed (apt-get install -y nginx-light)")
     redis = RedisServer(tmp_path / "redis")
     redis.start()
     with FakeAnthropic(reply=REPLY) as fake:
