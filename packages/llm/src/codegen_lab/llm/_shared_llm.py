@@ -176,9 +176,13 @@ class SharedLLMState:
 
         async def read() -> dict[str, dict[str, Any]]:
             tools: set[bytes | str] = await client.smembers(self.link.key("usage-tools"))  # pyright: ignore[reportUnknownMemberType, reportGeneralTypeIssues]
+            names = sorted(_text(name) for name in tools)
+            pipe = client.pipeline(transaction=False)
+            for tool in names:
+                pipe.hgetall(self.link.key("usage", tool))  # pyright: ignore[reportUnusedCoroutine, reportUnknownMemberType]
+            rows: list[dict[bytes | str, bytes | str]] = await pipe.execute()  # one round trip for every tool
             found: dict[str, dict[str, Any]] = {}
-            for tool in sorted(_text(name) for name in tools):
-                raw: dict[bytes | str, bytes | str] = await client.hgetall(self.link.key("usage", tool))  # pyright: ignore[reportUnknownMemberType, reportGeneralTypeIssues]
+            for tool, raw in zip(names, rows, strict=True):
                 values = {_text(name): _text(value) for name, value in raw.items()}
                 found[tool] = {field: int(values.get(field, 0)) for field in _INT_FIELDS}
                 found[tool].update({field: float(values.get(field, 0.0)) for field in _FLOAT_FIELDS})

@@ -14,10 +14,11 @@ while Redis is down each process falls back to its own buckets.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from codegen_lab.common._rates import DEFAULT_CLIENT_RATE_LIMITS, DEFAULT_RATE_LIMITS, Rate
@@ -263,8 +264,9 @@ class SharedRates:
     async def check(self, limits: RateLimits, rate_class: str, tool: str, client: str) -> None:
         """Count one call of `tool` by `client` against the shared windows of `rate_class`.
 
-        The client's window is tested first, the class's taken (atomically, in Redis), then the client's: a
-        call refused by either takes nothing from the other.
+        The client's window is tested first (a client over its own limit takes nothing from the class's), then
+        both are taken at once, in two concurrent requests: two round trips to Redis in all. A call the class's
+        window refuses still counts in the client's.
 
         Raises:
             RateLimitError: When a window is full.
@@ -283,14 +285,20 @@ class SharedRates:
                 retry_after=wait,
                 setting="client-rate-limits",
             )
-        if shared is not None and not await self.link.run(
-            "rate limit", lambda: limiter.hit(self.item(shared), rate_class)
-        ):
+
+        async def both() -> list[bool]:
+            calls: list[Coroutine[Any, Any, bool]] = []
+            if shared is not None:
+                calls.append(limiter.hit(self.item(shared), rate_class))
+            if own is not None:
+                calls.append(limiter.hit(self.item(own), rate_class, client))
+            return list(await asyncio.gather(*calls))
+
+        allowed = await self.link.run("rate limit", both)
+        if shared is not None and not allowed[0]:
             raise RateLimitError(
                 tool=tool, rate_class=rate_class, limit=shared.text, retry_after=await self._wait(shared, rate_class)
             )
-        if own is not None:
-            await self.link.run("rate limit", lambda: limiter.hit(self.item(own), rate_class, client))
 
     async def _wait(self, rate: Rate, *identifiers: str) -> float:
         """Seconds until the window of `rate` for `identifiers` has room again."""
