@@ -10,7 +10,12 @@ goes first, and the script prints medians and the ratios that the targets are ab
 - peak RSS of the server process;
 - calls per second of `server_info` against the bare server's trivial tool, over one stdio session, with the
   server's CPU per call and the size of each answer beside it (CPU per call shows what a busy machine does to
-  calls per second).
+  calls per second);
+- a waiting client's round trips (one request, wait for the answer, the next; stdout read through a buffered
+  reader): `tools/call` of `server_info` against the trivial tool, and `tools/list` against a bare MCPServer
+  serving as many tools with the same names, texts, annotations and parameters (`bare_server.py --like`): the
+  median round trip and the server's CPU per request;
+- the command start-ups of `command_startup.py` (a few rounds; `--no-commands` skips them).
 
 The server keeps its tools' JSON schemas in its cache folder between starts (see mcp-core's `_schemas.py`), as
 it does for a user whose client starts it again and again; the first start after an install or a code change
@@ -37,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).parent
-TARGETS = {"cold_cpu": 1.05, "peak_rss": 1.10, "calls_per_second": 0.80}
+TARGETS = {"cold_cpu": 1.05, "peak_rss": 1.10, "calls_per_second": 0.80, "tools_list": 1.20}
 
 
 @dataclass
@@ -53,6 +58,8 @@ class Variant:
     calls_per_second: list[float] = field(default_factory=list)
     cpu_per_call: list[float] = field(default_factory=list)
     calls_rss: list[float] = field(default_factory=list)
+    round_trip: dict[str, list[float]] = field(default_factory=dict[str, list[float]])
+    cpu_per_request: dict[str, list[float]] = field(default_factory=dict[str, list[float]])
 
     def forget_cold_starts(self) -> None:
         """Drop the cold starts measured so far (the warm-up's)."""
@@ -176,11 +183,53 @@ def throughput(variant: Variant, calls: int) -> None:
     variant.calls_rss.append(rss)
 
 
-def main() -> int:
+def round_trips(variant: Variant, method: str, params: dict[str, Any] | None, count: int) -> int:
+    """`count` requests of a waiting client; records the median round trip and CPU per request; the answer size."""
+    session = Session(variant.command)
+    session.handshake()
+    for _ in range(10):  # warm up
+        session.send(method, params)
+        session.answer()
+    cpu_before = process_cpu(session.process.pid)
+    times: list[float] = []
+    size = 0
+    for _ in range(count):
+        started = time.perf_counter()
+        session.send(method, params)
+        answer = session.answer()
+        times.append(time.perf_counter() - started)
+        size = len(json.dumps(answer, separators=(",", ":")))
+    cpu_after = process_cpu(session.process.pid)
+    variant.round_trip.setdefault(method, []).append(statistics.median(times))
+    if cpu_before is not None and cpu_after is not None:
+        variant.cpu_per_request.setdefault(method, []).append((cpu_after - cpu_before) / count)
+    session.close()
+    return size
+
+
+def like_variant(command: list[str], tools_file: Path) -> Variant:
+    """The bare MCPServer serving tools like those `command`'s server lists (written to `tools_file`)."""
+    session = Session(command)
+    session.handshake()
+    session.send("tools/list")
+    tools_file.write_text(json.dumps(session.answer()["result"]["tools"]), encoding="utf-8")
+    session.close()
+    return Variant(
+        "bare MCPServer, same tools", [sys.executable, str(HERE / "bare_server.py"), "--like", str(tools_file)], ""
+    )
+
+
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--calls", type=int, default=400)
-    args = parser.parse_args()
+    parser.add_argument("--requests", type=int, default=100, help="round trips per method and run")
+    parser.add_argument("--no-commands", action="store_true", help="skip the command start-ups")
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = arguments()
 
     script = Path(sys.executable).parent / "codegen-lab"
     ours_command = [str(script)] if script.is_file() else [sys.executable, "-m", "codegen_lab.server"]
@@ -194,6 +243,9 @@ def main() -> int:
     for variant in (bare, ours):
         variant.forget_cold_starts()
 
+    like = like_variant(ours.command, Path(root) / "tools.json")
+    sizes: dict[str, int] = {}
+
     toolkits = json.loads(subprocess.check_output([*ours_command, "toolkits", "--format", "json", "--root", root]))
     print(f"Python {sys.version.split()[0]}; toolkits loaded: {', '.join(t['name'] for t in toolkits['toolkits'])}")
     print(f"{args.rounds} rounds, interleaved; {args.calls} sequential calls per throughput run\n")
@@ -205,11 +257,16 @@ def main() -> int:
         cold_start(first)
         for variant in order:
             throughput(variant, args.calls)
+        for variant, method, params in (
+            (bare, "tools/call", {"name": "ping", "arguments": {}}),
+            (ours, "tools/call", {"name": "server_info", "arguments": {}}),
+            (like, "tools/list", None),
+            (ours, "tools/list", None),
+        )[:: 1 if round_number % 2 == 0 else -1]:
+            sizes[f"{variant.name} {method}"] = round_trips(variant, method, params, args.requests)
         print(f"  round {round_number + 1}/{args.rounds} done", file=sys.stderr)
 
-    def median(values: list[float]) -> float:
-        return statistics.median(values)
-
+    median = statistics.median
     paired = [ours_cpu / bare_cpu for ours_cpu, bare_cpu in zip(ours.cold_cpu, bare.cold_cpu, strict=True)]
     paired_first = [cpu / bare_cpu for cpu, bare_cpu in zip(first.cold_cpu, bare.cold_cpu, strict=True)]
 
@@ -252,7 +309,37 @@ def main() -> int:
             f"server CPU per call (all threads): server_info {ours_cpu:.0f} us, trivial tool {bare_cpu:.0f} us, "
             f"ratio {ours_cpu / bare_cpu:.3f}; answer size {answer_bytes(ours)} vs {answer_bytes(bare)} bytes"
         )
+    failures += report_round_trips(ours, bare, like, sizes, args.requests)
+    if not args.no_commands:
+        print("\ncommand start-ups (command_startup.py --rounds 5):", flush=True)
+        commands = subprocess.run([sys.executable, str(HERE / "command_startup.py"), "--rounds", "5"], check=False)
+        failures += commands.returncode != 0
     return 1 if failures else 0
+
+
+def report_round_trips(ours: Variant, bare: Variant, like: Variant, sizes: dict[str, int], requests: int) -> int:
+    """Print the waiting client's round trips against the baselines; 1 when the `tools/list` target is missed."""
+    median = statistics.median
+    failures = 0
+    print(f"\nwaiting client, {requests} round trips per run, medians (round trip, server CPU per request)")
+    for method, base, label in (("tools/call", bare, "trivial tool"), ("tools/list", like, "same tools, bare")):
+        ratio = median(ours.round_trip[method]) / median(base.round_trip[method])
+        ours_cpu = median(ours.cpu_per_request.get(method, [0.0]))
+        base_cpu = median(base.cpu_per_request.get(method, [0.0]))
+        cpu_ratio = ours_cpu / base_cpu if base_cpu else float("nan")
+        line = (
+            f"  {method}: codegen-lab {median(ours.round_trip[method]) * 1e3:.2f} ms "
+            f"({median(ours.cpu_per_request.get(method, [0.0])) * 1e3:.2f} ms CPU, "
+            f"{sizes[f'{ours.name} {method}']} bytes), {label} {median(base.round_trip[method]) * 1e3:.2f} ms "
+            f"({median(base.cpu_per_request.get(method, [0.0])) * 1e3:.2f} ms CPU, "
+            f"{sizes[f'{base.name} {method}']} bytes): ratio {ratio:.3f}, CPU ratio {cpu_ratio:.3f}"
+        )
+        if method == "tools/list":
+            met = min(ratio, cpu_ratio) <= TARGETS["tools_list"]  # wall on a quiet machine, CPU on a busy one
+            failures += not met
+            line += f" (target <= {TARGETS['tools_list']:.2f} {'ok' if met else 'MISSED'})"
+        print(line)
+    return failures
 
 
 def answer_bytes(variant: Variant) -> int:

@@ -1,7 +1,9 @@
-"""testgen against Hypothesis' ghostwriter and Pynguin on the issue's anchor modules, in one run.
+"""testgen against Hypothesis' ghostwriter and Pynguin on modules chosen by a rule, in one run.
 
-The modules (`boltons.strutils`, `toolz.itertoolz`, `semver.version`) are installed from PyPI into a throwaway
-virtual environment, which is also the target interpreter. For each module:
+The modules are those of `testgen_modules.txt`, chosen by `testgen_modules.py`'s rule (pure-Python modules of
+150-600 lines from the most downloaded PyPI packages, one per package) before anything was measured. Their
+packages are installed from PyPI into a throwaway virtual environment, which is also the target interpreter.
+For each module:
 
 - testgen: `generate(module, budget=B)` (offline), then the kept tests rerun 5 times;
 - the baseline, `hypothesis write MODULE` (the ghostwriter), keeping only its passing tests, as the issue says:
@@ -10,15 +12,17 @@ virtual environment, which is also the target interpreter. For each module:
   Hypothesis deadline and `--ghost-test-seconds` per test (pytest-timeout), and those that pass are rerun;
 - the anchor, Pynguin 0.48 (DynaMOSA, `--maximum-search-time 60`, `PYNGUIN_DANGER_AWARE=1`) in a second
   throwaway environment on Python 3.10, which it needs: found with `uv python find 3.10`, else pyenv's. When no
-  Python 3.10 is found or Pynguin does not install, the table says so and the issue's numbers stand in.
+  Python 3.10 is found or Pynguin does not install, the table says so.
 
 The script prints line and line+branch coverage of the module by the passing tests, tests kept, wall seconds,
 tests flaky over 5 reruns, the share of assertions that check a value returned by the code under test, the
 mutation score of the passing tests (mutmut, through `mutation_score`, at most `--mutants` mutants spread over
-the module), and testgen's line coverage against the others'.
+the module), testgen's line coverage against the others', and the median and worst module of each tool. Each
+row is also appended to `--results` (JSON lines) as it is measured, so a run stopped early still has a table
+(`--table-only` prints it from that file).
 
-Run: `uv run --all-packages python benchmarks/testgen_vs_peers.py [--budget 90] [--modules semver.version ...]
-[--mutants 60] [--no-pynguin]`.
+Run: `uv run --all-packages python benchmarks/testgen_vs_peers.py [--budget 90] [--modules MODULE ...]
+[--mutants 60] [--no-pynguin] [--tools testgen ...] [--results FILE]`.
 """
 
 from __future__ import annotations
@@ -37,8 +41,9 @@ from pathlib import Path
 
 from codegen_lab.testgen import TestgenOperationError, generate, mutation_score, run_tests
 
-MODULES = {"boltons.strutils": "boltons", "toolz.itertoolz": "toolz", "semver.version": "semver"}
-PYNGUIN_LINE = {"boltons.strutils": 73.0, "toolz.itertoolz": 80.0, "semver.version": 88.0}  # the issue's numbers
+MODULES_FILE = Path(__file__).with_name("testgen_modules.txt")
+"""`module package` per line, chosen by `testgen_modules.py`'s rule before anything was measured."""
+MODULES: dict[str, str] = {}
 
 
 @dataclass
@@ -187,28 +192,31 @@ def run_pynguin(root: Path, python: Path, pynguin: Path, module: str, seconds: i
     (folder / "project").mkdir(parents=True)
     env = {**os.environ, "PYNGUIN_DANGER_AWARE": "1"}
     started = time.monotonic()
-    subprocess.run(
-        [
-            str(pynguin),
-            "--project-path",
-            str(folder / "project"),
-            "--module-name",
-            module,
-            "--output-path",
-            str(folder),
-            "--maximum-search-time",
-            str(seconds),
-            "--algorithm",
-            "DYNAMOSA",
-            "--seed",
-            "1",
-        ],
-        capture_output=True,
-        env=env,
-        cwd=folder,  # Pynguin writes its report folder (pynguin-report) into the working directory
-        timeout=1800,
-        check=False,
-    )
+    try:
+        subprocess.run(
+            [
+                str(pynguin),
+                "--project-path",
+                str(folder / "project"),
+                "--module-name",
+                module,
+                "--output-path",
+                str(folder),
+                "--maximum-search-time",
+                str(seconds),
+                "--algorithm",
+                "DYNAMOSA",
+                "--seed",
+                "1",
+            ],
+            capture_output=True,
+            env=env,
+            cwd=folder,  # Pynguin writes its report folder (pynguin-report) into the working directory
+            timeout=PYNGUIN_LIMIT[0],
+            check=False,
+        )
+    except subprocess.TimeoutExpired:  # what it wrote by then still counts
+        print(f"pynguin {module}: stopped after {PYNGUIN_LIMIT[0]} s", file=sys.stderr, flush=True)
     wall = time.monotonic() - started
     written = sorted(folder.glob("test_*.py"))
     if not written:
@@ -235,15 +243,31 @@ def mutation_of(root: Path, python: Path, module: str, nodeids: list[str]) -> fl
 
 
 MUTANTS = [60]
+MIN_RUN_SECONDS = [60.0]
+"""testgen's `min_run_seconds`: the least time each sandbox run (the final check too) gets on this busy machine."""
+PYNGUIN_LIMIT = [900]
+"""Pynguin's whole run (search, assertion generation, writing) is stopped after this many seconds."""
 RERUN_SECONDS = 240.0
 """A suite that takes longer than this for one run (some ghostwritten tests expand huge ranges) counts as failing."""
 
 
 def run_testgen(root: Path, python: Path, module: str, budget: float) -> Result:
     started = time.monotonic()
-    report = generate(module, root=root, python=python, out=f"testgen_{module.replace('.', '_')}", budget=budget)
+    try:
+        report = generate(
+            module,
+            root=root,
+            python=python,
+            out=f"testgen_{module.replace('.', '_')}",
+            budget=budget,
+            min_run_seconds=MIN_RUN_SECONDS[0],
+        )
+    except Exception as exc:  # a benchmark row, not a crash: nothing kept
+        print(f"testgen {module}: {exc}", file=sys.stderr, flush=True)
+        return Result("testgen", module, 0.0, 0.0, 0, round(time.monotonic() - started, 1), 0, 0.0)
     seconds = time.monotonic() - started
-    assert report.test_file is not None
+    if report.test_file is None:
+        return Result("testgen", module, 0.0, 0.0, 0, round(seconds, 1), 0, 0.0)
     passing, flaky = reruns(root, python, Path(report.test_file))
     line, both = coverage_of(root, python, passing, module_file(python, module))
     result = Result("testgen", module, line, both, len(passing), round(seconds, 1), flaky, value_share(report.code))
@@ -326,37 +350,15 @@ def run_ghostwriter(root: Path, python: Path, module: str) -> Result:
     return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--budget", type=float, default=90.0)
-    parser.add_argument("--modules", nargs="*", default=list(MODULES))
-    parser.add_argument("--mutants", type=int, default=60, help="At most this many mutants per module and tool.")
-    parser.add_argument("--pynguin-seconds", type=int, default=60, help="Pynguin's --maximum-search-time.")
-    parser.add_argument("--no-pynguin", action="store_true", help="Leave Pynguin out (the issue's numbers stand in).")
-    parser.add_argument(
-        "--ghost-test-seconds", type=int, default=20, help="Time limit of each ghostwritten test (it then fails)."
-    )
-    arguments = parser.parse_args()
-    MUTANTS[0] = arguments.mutants
-    GHOST_TEST_SECONDS[0] = arguments.ghost_test_seconds
-    with tempfile.TemporaryDirectory(prefix="testgen-bench-") as folder:
-        root = Path(folder)
-        root.chmod(0o755)
-        python = environment(root)
-        pynguin, pynguin_note = (None, "left out (--no-pynguin)") if arguments.no_pynguin else pynguin_environment(root)
-        print(f"pynguin: {pynguin_note}", flush=True)
-        results: list[Result] = []
-        for module in arguments.modules:
-            results.append(run_ghostwriter(root, python, module))
-            print(json.dumps(results[-1].__dict__), flush=True)
-            if pynguin is not None:
-                results.append(run_pynguin(root, python, pynguin, module, arguments.pynguin_seconds))
-                print(json.dumps(results[-1].__dict__), flush=True)
-            results.append(run_testgen(root, python, module, arguments.budget))
-            print(json.dumps(results[-1].__dict__), flush=True)
-    print()
-    print(f"Pynguin: {pynguin_note}")
-    print()
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else round((ordered[middle - 1] + ordered[middle]) / 2, 1)
+
+
+def table(results: list[Result], budget: float, pynguin_note: str) -> None:
+    """The table of every row, then per tool the median and worst module, then testgen against the others."""
+    print(f"\nPynguin: {pynguin_note}\n")
     print(
         "| module | tool | line % | line+branch % | tests kept | wall s | flaky /5 | value asserts % | mutation score % |"
     )
@@ -367,22 +369,87 @@ def main() -> int:
             f"| {result.module} | {result.tool} | {result.line} | {result.line_branch} | {result.tests} | "
             f"{result.seconds} | {result.flaky} | {result.value_share} | {mutation} |"
         )
-    print()
-    for module in arguments.modules:
-        ours = next(r for r in results if r.module == module and r.tool == "testgen")
-        ghost = next(r for r in results if r.module == module and r.tool == "ghostwriter")
-        anchor = next((r for r in results if r.module == module and r.tool == "pynguin"), None)
-        ratio = ours.line / ghost.line if ghost.line else float("inf")
-        versus = (
-            f"testgen - Pynguin (this run) {ours.line - anchor.line:+.1f} points of lines, mutation "
-            f"{(ours.mutation or 0) - (anchor.mutation or 0):+.1f} points, wall {ours.seconds / anchor.seconds:.2f}x"
-            if anchor is not None and anchor.seconds
-            else f"testgen - Pynguin (issue's number) {ours.line - PYNGUIN_LINE[module]:+.1f} points"
-        )
+    print("\n| tool | modules | median line % | worst line % (module) | median mutation % | median wall s |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for tool in ("ghostwriter", "pynguin", "testgen"):
+        rows = [result for result in results if result.tool == tool]
+        if not rows:
+            continue
+        worst = min(rows, key=lambda result: result.line)
+        mutations = [result.mutation or 0.0 for result in rows]
         print(
-            f"{module}: testgen/ghostwriter line coverage {ratio:.2f}x (+{ours.line - ghost.line:.1f} points); "
-            f"{versus}; wall {ours.seconds:.0f} s of a {arguments.budget:.0f} s budget"
+            f"| {tool} | {len(rows)} | {median([r.line for r in rows])} | {worst.line} ({worst.module}) | "
+            f"{median(mutations)} | {median([r.seconds for r in rows])} |"
         )
+    print()
+    for module in dict.fromkeys(result.module for result in results):
+        ours = next((r for r in results if r.module == module and r.tool == "testgen"), None)
+        anchor = next((r for r in results if r.module == module and r.tool == "pynguin"), None)
+        if ours is None or anchor is None:
+            continue
+        print(
+            f"{module}: testgen - Pynguin {ours.line - anchor.line:+.1f} points of lines, mutation "
+            f"{(ours.mutation or 0) - (anchor.mutation or 0):+.1f} points; testgen {ours.seconds:.0f} s of a "
+            f"{budget:.0f} s budget, Pynguin {anchor.seconds:.0f} s"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--budget", type=float, default=90.0)
+    parser.add_argument("--modules-file", type=Path, default=MODULES_FILE)
+    parser.add_argument("--modules", nargs="*", help="Only these modules of the file.")
+    parser.add_argument("--tools", nargs="*", default=["ghostwriter", "pynguin", "testgen"])
+    parser.add_argument("--results", type=Path, default=Path("testgen-bench-results.jsonl"))
+    parser.add_argument("--table-only", action="store_true", help="Print the table of --results and stop.")
+    parser.add_argument("--mutants", type=int, default=60, help="At most this many mutants per module and tool.")
+    parser.add_argument("--pynguin-seconds", type=int, default=60, help="Pynguin's --maximum-search-time.")
+    parser.add_argument("--pynguin-limit", type=int, default=900, help="Pynguin's whole run is stopped after this.")
+    parser.add_argument("--no-pynguin", action="store_true", help="Leave Pynguin out.")
+    parser.add_argument("--min-run-seconds", type=float, default=60.0, help="testgen's min_run_seconds.")
+    parser.add_argument(
+        "--ghost-test-seconds", type=int, default=20, help="Time limit of each ghostwritten test (it then fails)."
+    )
+    arguments = parser.parse_args()
+    for line in arguments.modules_file.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            module, package = line.split()
+            MODULES[module] = package
+    if arguments.table_only:
+        rows = [json.loads(line) for line in arguments.results.read_text(encoding="utf-8").splitlines() if line]
+        table([Result(**row) for row in rows], arguments.budget, "see the run's log")
+        return 0
+    modules = arguments.modules or list(MODULES)
+    MUTANTS[0] = arguments.mutants
+    PYNGUIN_LIMIT[0] = arguments.pynguin_limit
+    MIN_RUN_SECONDS[0] = arguments.min_run_seconds
+    GHOST_TEST_SECONDS[0] = arguments.ghost_test_seconds
+    with tempfile.TemporaryDirectory(prefix="testgen-bench-") as folder:
+        root = Path(folder)
+        root.chmod(0o755)
+        python = environment(root)
+        pynguin, pynguin_note = (
+            (None, "left out")
+            if arguments.no_pynguin or "pynguin" not in arguments.tools
+            else (pynguin_environment(root))
+        )
+        print(f"pynguin: {pynguin_note}", flush=True)
+        results: list[Result] = []
+        for module in modules:
+            for tool in arguments.tools:
+                if tool == "ghostwriter":
+                    result = run_ghostwriter(root, python, module)
+                elif tool == "testgen":
+                    result = run_testgen(root, python, module, arguments.budget)
+                elif pynguin is not None:
+                    result = run_pynguin(root, python, pynguin, module, arguments.pynguin_seconds)
+                else:
+                    continue
+                results.append(result)
+                print(json.dumps(result.__dict__), flush=True)
+                with arguments.results.open("a", encoding="utf-8") as handle:
+                    handle.write(json.dumps(result.__dict__) + "\n")
+    table(results, arguments.budget, pynguin_note)
     return 0
 
 

@@ -297,3 +297,17 @@ def test_a_state_dir_in_the_user_config_is_the_one_every_writer_uses(
     assert json.loads(out)["changes"] == []
     assert "CODEGEN_LAB_STATE_DIR" not in os.environ  # found in the user's config, not passed through the environment
     assert default_state_dir().resolve() == (tmp_path / "journal").resolve()
+
+
+def test_an_unknown_model_is_warned_about_as_the_server_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from codegen_lab.common import Settings
+    from codegen_lab.server import create_server
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    create_server(Settings(root=tmp_path, state_dir=tmp_path / "state", anthropic_model="claude-start-check-typo"))
+    assert "'claude-start-check-typo' is not one the installed anthropic SDK knows" in caplog.text
+    caplog.clear()
+    create_server(Settings(root=tmp_path, state_dir=tmp_path / "state", anthropic_model="claude-sonnet-5-5"))
+    assert "anthropic SDK knows" not in caplog.text

@@ -63,3 +63,52 @@ def test_redaction_of_names_and_values() -> None:
     assert redact(
         {"password": "p", "nested": [{"Authorization": "Bearer x"}, "has s3cr3t-value inside"]}, ["s3cr3t-value"]
     ) == {"password": "[redacted]", "nested": [{"Authorization": "[redacted]"}, "has [redacted] inside"]}
+
+
+async def test_a_call_that_asks_a_model_records_its_llm_calls_and_their_cost(tmp_path: Path) -> None:
+    from codegen_lab.llm import CompletionRequest, Message
+    from codegen_lab.llm.testing import FakeAnthropic, fake_service
+
+    ask = CompletionRequest(messages=(Message("user", "Say hello"),), max_tokens=64)
+    costs: list[float | None] = []
+    with FakeAnthropic(reply="Hello.") as fake:
+        llm = fake_service(fake, tmp_path)
+        kit = audited_toolkit()
+
+        @kit.tool()
+        async def ask_twice() -> str:
+            first = await llm.complete(ask)  # asked
+            second = await llm.complete(ask)  # from the cache: counted, free
+            costs.append(first.cost_usd)
+            return first.text + second.text
+
+        settings = Settings(root=tmp_path, state_dir=tmp_path / "state")
+        async with Client(build_server(settings, [kit])) as client:
+            await client.call_tool("demo_ask_twice", {})
+            await client.call_tool("demo_echo", {"text": "x"})
+    flush_all()
+    plain, asked = AuditLog(tmp_path / "state" / "audit.sqlite3").entries()
+    assert costs[0] is not None
+    assert costs[0] > 0
+    assert (asked["tool"], asked["llm_calls"], asked["cost_usd"]) == ("demo_ask_twice", 2, round(costs[0], 6))
+    assert (plain["llm_calls"], plain["cost_usd"]) == (0, None)
+
+
+def test_a_log_from_before_the_cost_columns_gains_them(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "audit.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.execute(
+            "CREATE TABLE calls (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, client TEXT, "
+            "tool TEXT NOT NULL, digest TEXT NOT NULL, arguments TEXT NOT NULL, outcome TEXT NOT NULL, "
+            "duration REAL NOT NULL)"
+        )
+        old.execute("INSERT INTO calls VALUES (1, 0, NULL, 'old', 'd', '{}', 'ok', 0.5)")
+    old.close()
+    log = AuditLog(path)
+    log.record(tool="new", client=None, arguments={}, outcome="ok", duration=0.1, llm_calls=1, cost_usd=0.25)
+    newest, oldest = log.entries()
+    log.close()
+    assert (newest["tool"], newest["llm_calls"], newest["cost_usd"]) == ("new", 1, 0.25)
+    assert (oldest["tool"], oldest["llm_calls"], oldest["cost_usd"]) == ("old", 0, None)

@@ -108,11 +108,27 @@ def test_existing_files_are_never_clobbered(make_repo: MakeRepo) -> None:
 
 def test_unknown_targets_and_nothing_to_do_are_usage_errors(make_repo: MakeRepo) -> None:
     engine = RuleEngine.load(make_repo(CURSOR))
-    with pytest.raises(RuleEngineUsageError, match="unknown target format 'zed'"):
-        plan_migration(engine, "zed")
+    with pytest.raises(RuleEngineUsageError, match="unknown target format 'vim'"):
+        plan_migration(engine, "vim")
     with pytest.raises(RuleEngineUsageError, match="no rule to migrate"):
         plan_migration(engine, "cursor")
-    assert set(TARGETS) == {"cursor", "cursor-rule-md", "agents-md", "claude", "copilot", "windsurf", "kiro", "cline"}
+    assert set(TARGETS) == {
+        "cursor",
+        "cursor-rule-md",
+        "agents-md",
+        "claude",
+        "copilot",
+        "windsurf",
+        "kiro",
+        "cline",
+        "codex",
+        "opencode",
+        "gemini",
+        "roo",
+        "zed",
+        "junie",
+        "continue",
+    }
 
 
 def test_the_cli_shows_a_diff_then_writes_then_reverts(make_repo: MakeRepo) -> None:
@@ -177,8 +193,13 @@ def test_the_loss_report_has_the_always_on_cost_and_the_links(make_repo: MakeRep
     assert after > before > 0
     messages = [loss.message for loss in plan.losses]
     assert any("always-on rules cost about" in message for message in messages)
-    assert any("mdc:docs/db.md is a Cursor link" in message for message in messages)
-    assert any("@./local.md is relative to the rule's folder" in message for message in messages)
+    # The links are rewritten to point at the same files from AGENTS.md.
+    (agents,) = [planned for planned in plan.files if planned.path == "AGENTS.md"]
+    assert "See [db](docs/db.md) and @.cursor/rules/local.md" in agents.text
+    assert plan.as_json()["links"] == [
+        {"rule": ".cursor/rules/core.mdc", "before": "@./local.md", "after": "@.cursor/rules/local.md"},
+        {"rule": ".cursor/rules/core.mdc", "before": "mdc:docs/db.md", "after": "docs/db.md"},
+    ]
     assert plan.as_json()["always_on_tokens"] == {"before": before, "after": after}
 
 
@@ -192,3 +213,65 @@ def test_the_cli_says_removed_for_the_files_it_deletes(make_repo: MakeRepo) -> N
     assert "removed .cursor/rules/core.mdc" in lines
     assert "wrote .windsurf/rules/core.md" in lines
     assert not any(line.startswith("wrote .cursor") for line in lines)
+
+
+def test_links_to_migrated_rules_follow_them_and_dangling_ones_are_reported(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            ".cursor/rules/a.mdc": "---\nalwaysApply: true\n---\nAlso [b](mdc:.cursor/rules/b.mdc), [gone](mdc:x.md)\n",
+            ".cursor/rules/b.mdc": "---\nglobs: '**/*.py'\n---\nB.\n",
+            "api/CLAUDE.md": "API. @../docs/api.md\n",
+            "docs/api.md": "api docs\n",
+        }
+    )
+    to_windsurf = plan_migration(RuleEngine.load(root), "windsurf", sources=["cursor-mdc"])
+    texts = {planned.path: planned.text for planned in to_windsurf.files}
+    assert "Also [b](b.md), [gone](mdc:x.md)" in texts[".windsurf/rules/a.md"]
+    dangling = [loss.message for loss in to_windsurf.losses if "points at" in loss.message]
+    assert dangling == ["line 4: mdc:x.md points at no file; left as written"]
+    to_gemini = plan_migration(RuleEngine.load(root), "gemini", sources=["claude-md"])
+    assert [planned.text for planned in to_gemini.files] == ["## CLAUDE\n\nAPI. @../docs/api.md\n"]
+    to_codex = plan_migration(RuleEngine.load(root), "codex", sources=["claude-md"])
+    assert to_codex.files[0].path == "api/AGENTS.md"
+    assert to_codex.files[0].text == "## CLAUDE\n\nAPI. @docs/api.md\n"
+
+
+@pytest.mark.parametrize(
+    ("target", "paths"),
+    [
+        ("codex", ["AGENTS.md", "src/AGENTS.md", "api/AGENTS.md"]),
+        ("opencode", ["AGENTS.md", "src/AGENTS.md", "api/AGENTS.md"]),
+        ("gemini", ["GEMINI.md", "src/GEMINI.md", "api/GEMINI.md"]),
+        ("roo", [".roo/rules/core.md", ".roo/rules/python.md", ".roo/rules/api.md"]),
+        ("zed", [".rules"]),
+        ("junie", [".junie/guidelines.md"]),
+        ("continue", [".continue/rules/core.md", ".continue/rules/python.md", ".continue/rules/api.md"]),
+        (
+            "copilot",
+            [
+                ".github/copilot-instructions.md",
+                ".github/instructions/python.instructions.md",
+                ".github/instructions/api/api.instructions.md",
+            ],
+        ),
+    ],
+)
+def test_every_new_target_round_trips_through_the_engine(make_repo: MakeRepo, target: str, paths: list[str]) -> None:
+    root = make_repo(
+        {
+            ".cursor/rules/core.mdc": "---\nalwaysApply: true\n---\nBe brief.\n",
+            ".cursor/rules/python.mdc": "---\nglobs: src/**/*.py\n---\nTyped.\n",
+            "api/.cursor/rules/api.mdc": "---\nalwaysApply: true\n---\nAPI rules.\n",
+            "src/a.py": "",
+            "api/b.py": "",
+        }
+    )
+    plan = plan_migration(RuleEngine.load(root), target)
+    assert [planned.path for planned in plan.files] == paths
+    plan.apply()
+    engine = RuleEngine.load(root)
+    written = {rule.relpath for rule in engine.rules if not rule.relpath.endswith(".mdc")}
+    assert written == set(paths)
+    # Every written file is read back by the format of its assistant, and its text carries the rule.
+    text = "\n".join(rule.body for rule in engine.rules if rule.relpath in written)
+    assert {"Be brief.", "Typed.", "API rules."} <= {line.strip() for line in text.splitlines()}

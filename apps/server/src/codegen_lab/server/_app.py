@@ -49,10 +49,12 @@ def create_server(settings: Settings) -> MCPServer:
         UsageError: When `anthropic-key-file` is set but cannot be read.
         ToolkitError: When a toolkit fails to load or two declare the same name.
     """
-    from codegen_lab.llm import anthropic_key  # noqa: PLC0415
+    from codegen_lab.llm import anthropic_key, warn_unknown_model  # noqa: PLC0415
     from codegen_lab.mcp_core import ServerContext  # noqa: PLC0415
 
-    anthropic_key(settings.anthropic_key_file)  # an unreadable key file stops the start, before any tool is served
+    # an unreadable key file stops the start, before any tool is served
+    if anthropic_key(settings.anthropic_key_file) and "anthropic" in settings.llm_order:
+        warn_unknown_model(settings.anthropic_model)  # a typo shows as the server starts, not as a later 404
     shared = shared_link(settings)
     llm = deferred_llm(settings, shared)
     context = ServerContext(settings, llm=llm)

@@ -12,13 +12,13 @@ import gc
 import json
 from collections.abc import Callable, Generator, Mapping
 from contextlib import contextmanager
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
 from codegen_lab.common.cli import HostContext, format_option, reported_errors, root_option
+from codegen_lab.server._plugins import Plugin, plugins
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -44,8 +44,8 @@ _LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], ca
 class _Cli(click.Group):
     """The root group: built-in commands plus the installed libraries' groups, each imported on first use."""
 
-    def _plugins(self) -> dict[str, EntryPoint]:
-        found = {entry_point.name: entry_point for entry_point in entry_points(group=CLI_ENTRY_POINT_GROUP)}
+    def _plugins(self) -> dict[str, Plugin]:
+        found = plugins(CLI_ENTRY_POINT_GROUP)
         return {name: found[name] for name in sorted(found) if name not in _BUILTIN_COMMANDS}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -58,17 +58,16 @@ class _Cli(click.Group):
         entry_point = self._plugins().get(cmd_name)
         if entry_point is None:
             return None
-        package = entry_point.dist.name if entry_point.dist is not None else "an unknown package"
         try:
             loaded: object = entry_point.load()
         except Exception as exc:
             raise click.ClickException(
-                f"the command {cmd_name!r} from {package} failed to load ({entry_point.value}): "
+                f"the command {cmd_name!r} from {entry_point.package} failed to load ({entry_point.value}): "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
         if not isinstance(loaded, click.Command):
             raise click.ClickException(
-                f"the command {cmd_name!r} from {package} is {type(loaded).__name__}, not a click command"
+                f"the command {cmd_name!r} from {entry_point.package} is {type(loaded).__name__}, not a click command"
             )
         return loaded
 
@@ -524,7 +523,7 @@ def _echo_validation(report: dict[str, Any]) -> None:
 @_format_option
 @_root_option
 def audit(limit: int, output_format: str, root: Path | None) -> None:
-    """The audit log: the latest tool calls, with client, argument digest, outcome and duration."""
+    """The audit log: the latest tool calls, with client, argument digest, outcome, duration and LLM cost."""
     import time  # noqa: PLC0415
 
     from codegen_lab.mcp_core._audit import AuditLog  # noqa: PLC0415
@@ -538,9 +537,13 @@ def audit(limit: int, output_format: str, root: Path | None) -> None:
         return
     for entry in entries:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry["time"]))
+        spent = ""
+        if entry["llm_calls"]:
+            cost = "cost unknown" if entry["cost_usd"] is None else f"${entry['cost_usd']:.6f}"
+            spent = f" {entry['llm_calls']} LLM calls {cost}"
         click.echo(
             f"{when} {entry['tool']} ({entry['client'] or 'unknown client'}) {entry['duration'] * 1000:.0f} ms "
-            f"{entry['outcome']} args {entry['digest'][:12]}"
+            f"{entry['outcome']} args {entry['digest'][:12]}{spent}"
         )
     if not entries:
         click.echo(f"no calls recorded in {path}")

@@ -23,7 +23,6 @@ path. Dataclasses and pydantic models keep theirs: their annotations are resolve
 
 from __future__ import annotations
 
-import ast
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
@@ -73,6 +72,8 @@ def declared_exports(
 
 def _type_checking_imports(source: Path) -> dict[str, tuple[str, str]]:
     """Each name re-exported under `if TYPE_CHECKING:` in `source`: the module it comes from and its name there."""
+    import ast  # noqa: PLC0415 (only when a name is first asked for: a command that needs none skips it)
+
     tree = ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
     names: dict[str, tuple[str, str]] = {}
     for node in tree.body:

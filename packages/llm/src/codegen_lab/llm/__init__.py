@@ -19,7 +19,11 @@ from typing import TYPE_CHECKING
 from codegen_lab.common.exports import declared_exports as _declared_exports
 
 if TYPE_CHECKING:
-    from codegen_lab.llm._backends import AnthropicBackend as AnthropicBackend, BackendError as BackendError
+    from codegen_lab.llm._backends import (
+        AnthropicBackend as AnthropicBackend,
+        BackendError as BackendError,
+        warn_unknown_model as warn_unknown_model,
+    )
     from codegen_lab.llm._cache import (
         ResponseCache as ResponseCache,
         cache_key as cache_key,
@@ -35,6 +39,7 @@ if TYPE_CHECKING:
     from codegen_lab.llm._service import LLMService as LLMService, ToolUsage as ToolUsage
     from codegen_lab.llm._shared import RedisDown as RedisDown, RedisLink as RedisLink
     from codegen_lab.llm._shared_llm import SharedLLMState as SharedLLMState
+    from codegen_lab.llm._spending import Spending as Spending, spending as spending
     from codegen_lab.llm._types import (
         CachingCompleter as CachingCompleter,
         Completer as Completer,

@@ -15,7 +15,7 @@ from codegen_lab.common.errors import LLMUnavailableError
 from codegen_lab.llm._keys import anthropic_key
 from codegen_lab.llm._types import Completion, CompletionRequest, StreamCallback, Usage
 
-__all__ = ["AnthropicBackend", "BackendError", "anthropic_key", "known_models"]
+__all__ = ["AnthropicBackend", "BackendError", "anthropic_key", "known_models", "warn_unknown_model"]
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +73,21 @@ def model_warning(model: str) -> str | None:
     return f"the model {model!r} is not one the installed anthropic SDK knows (setting anthropic-model)"
 
 
+_warned: set[str] = set()
+
+
+def warn_unknown_model(model: str) -> str | None:
+    """Log a warning (once per process and model) when the installed SDK does not list `model`; return it.
+
+    The server calls it as it starts, so that a typo shows then rather than as a 404 at the first call.
+    """
+    warning = model_warning(model)
+    if warning is not None and model not in _warned:
+        _warned.add(model)
+        logger.warning("%s", warning)
+    return warning
+
+
 class AnthropicBackend:
     """Completions from the Anthropic Messages API, through the official `anthropic` SDK (imported on first use).
 
@@ -89,10 +104,8 @@ class AnthropicBackend:
         self.base_url = base_url or os.environ.get("ANTHROPIC_BASE_URL") or None
         self.timeout = timeout
         self._client: Any = None
-        self.model_warning: str | None = model_warning(model)
+        self.model_warning: str | None = warn_unknown_model(model)
         """Set when the installed SDK does not list the model (a typo, or a model newer than the SDK)."""
-        if self.model_warning is not None:
-            logger.warning("%s", self.model_warning)
 
     def __repr__(self) -> str:  # the key stays out of every representation
         return f"AnthropicBackend(model={self.model!r}, base_url={self.base_url!r})"

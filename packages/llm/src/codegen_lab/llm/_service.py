@@ -21,6 +21,7 @@ from codegen_lab.llm._prices import PriceTable
 from codegen_lab.llm._reliability import CircuitBreaker, RateLimiter, backoff
 from codegen_lab.llm._shared import RedisDown, RedisLink
 from codegen_lab.llm._shared_llm import SharedLLMState
+from codegen_lab.llm._spending import charge
 from codegen_lab.llm._types import Completion, CompletionRequest, LLMBackend, StreamCallback
 
 if TYPE_CHECKING:
@@ -230,15 +231,7 @@ class LLMService:
                 "no LLM backend: set ANTHROPIC_API_KEY (or anthropic-key-file), or use a client that offers sampling"
             )
         reasons: list[str] = []
-        ready: list[LLMBackend] = []
-        for backend in backends:
-            try:
-                if isinstance(backend, AnthropicBackend):
-                    backend.prepare()  # the SDK's import is not the call's time
-            except LLMUnavailableError as exc:
-                reasons.append(f"{backend.name}: {str(exc).removeprefix('LLM unavailable: ')}")
-                continue
-            ready.append(backend)
+        ready = _prepared(backends, reasons)
         budget = self.deadline if deadline is None else deadline
         ends = self.clock() + budget
         for backend in ready:
@@ -247,7 +240,9 @@ class LLMService:
             hit = await self._cached(key) if key is not None else None
             if hit is not None:
                 stats.cache_hits += 1
-                return replace(hit, cost_usd=0.0, notes=(*hit.notes, *(f"fell back: {reason}" for reason in reasons)))
+                hit = replace(hit, cost_usd=0.0, notes=(*hit.notes, *(f"fell back: {reason}" for reason in reasons)))
+                charge(hit)
+                return hit
             breaker = self.breaker(backend.name)
             if not breaker.allows() or await self._shared_breaker_open(backend.name):
                 reasons.append(f"{backend.name}: circuit open after repeated failures")
@@ -262,7 +257,9 @@ class LLMService:
                 hit = await self._shared_answer(key) if held and key is not None else None
                 if hit is not None:
                     stats.cache_hits += 1
-                    return replace(hit, cost_usd=0.0, notes=tuple(f"fell back: {reason}" for reason in reasons))
+                    hit = replace(hit, cost_usd=0.0, notes=tuple(f"fell back: {reason}" for reason in reasons))
+                    charge(hit)
+                    return hit
                 try:
                     completion = await self._call(backend, request, on_text=on_text, ends=ends, budget=budget)
                 except BackendError as exc:
@@ -284,6 +281,7 @@ class LLMService:
                     notes=tuple(f"fell back: {reason}" for reason in reasons),
                 )
                 stats.add(completion)
+                charge(completion)
                 if self.cache is not None and store:
                     self.cache.put(key, completion)
                 await self._share(key, completion, validated=store)
@@ -439,6 +437,20 @@ class LLMService:
             "cache": self.cache.counters() if self.cache is not None else None,
             "breakers": {name: breaker.state for name, breaker in self._breakers.items()},
         }
+
+
+def _prepared(backends: list[LLMBackend], reasons: list[str]) -> list[LLMBackend]:
+    """The backends ready to be asked (the Anthropic SDK imported); why each other one is not goes to `reasons`."""
+    ready: list[LLMBackend] = []
+    for backend in backends:
+        try:
+            if isinstance(backend, AnthropicBackend):
+                backend.prepare()  # the SDK's import is not the call's time
+        except LLMUnavailableError as exc:
+            reasons.append(f"{backend.name}: {str(exc).removeprefix('LLM unavailable: ')}")
+            continue
+        ready.append(backend)
+    return ready
 
 
 _COMPLETE = frozenset({"end_turn", "stop_sequence"})

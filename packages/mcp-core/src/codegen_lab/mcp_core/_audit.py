@@ -1,5 +1,8 @@
 """The audit log: every tool call, with time, client, tool, a digest of its arguments, outcome and duration.
 
+A call that asked a model also records its LLM calls and what they cost (`cost_usd`, by the LLM service's price
+table; None when a model had no price). A log written before these columns existed gains them when opened.
+
 SQLite in the state folder (`CODEGEN_LAB_STATE_DIR`, else `$XDG_STATE_HOME/codegen-lab`, else
 `~/.local/state/codegen-lab`), opened on the first call. Secrets never enter it: arguments whose names look secret
 and any value equal to a secret from the environment are redacted before the digest and the preview are made.
@@ -29,6 +32,8 @@ __all__ = ["AuditLog", "default_state_dir", "flush_all", "redact"]
 
 _BATCH = 64
 _FLUSH_SECONDS = 1.0
+_ADDED_COLUMNS = {"llm_calls": "INTEGER NOT NULL DEFAULT 0", "cost_usd": "REAL"}
+_COLUMNS = ("time", "client", "tool", "digest", "arguments", "outcome", "duration", "llm_calls", "cost_usd")
 
 
 _OPEN: weakref.WeakSet[AuditLog] = weakref.WeakSet()
@@ -65,22 +70,36 @@ class AuditLog:
     @property
     def _db(self) -> sqlite3.Connection:
         if self._connection is None:
-            self._connection = open_store(
+            connection = open_store(
                 self.path,
                 "CREATE TABLE IF NOT EXISTS calls (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, "
                 "client TEXT, tool TEXT NOT NULL, digest TEXT NOT NULL, arguments TEXT NOT NULL, "
-                "outcome TEXT NOT NULL, duration REAL NOT NULL)",
+                "outcome TEXT NOT NULL, duration REAL NOT NULL, llm_calls INTEGER NOT NULL DEFAULT 0, cost_usd REAL)",
             )
+            columns = {row[1] for row in connection.execute("PRAGMA table_info(calls)")}
+            for column, declaration in _ADDED_COLUMNS.items():
+                if column not in columns:  # a log from before the column
+                    connection.execute(f"ALTER TABLE calls ADD COLUMN {column} {declaration}")
+            self._connection = connection
         return self._connection
 
     def record(
-        self, *, tool: str, client: str | None, arguments: Mapping[str, Any], outcome: str, duration: float
+        self,
+        *,
+        tool: str,
+        client: str | None,
+        arguments: Mapping[str, Any],
+        outcome: str,
+        duration: float,
+        llm_calls: int = 0,
+        cost_usd: float | None = None,
     ) -> None:
         """Add one call (arguments redacted; a digest of them and a short preview are kept).
 
-        The row is redacted and digested when its batch is written, off the caller's path.
+        `llm_calls` and `cost_usd` are what the call spent on a model (`cost_usd` None: no call, or one whose
+        model has no price). The row is redacted and digested when its batch is written, off the caller's path.
         """
-        row = (time.time(), client, tool, dict(arguments), outcome, duration)
+        row = (time.time(), client, tool, dict(arguments), outcome, duration, llm_calls, cost_usd)
         with self._lock:
             self._pending.append(row)
             full = len(self._pending) >= _BATCH
@@ -107,8 +126,7 @@ class AuditLog:
             database.execute("BEGIN")  # one transaction a batch, not one a row
             try:
                 database.executemany(
-                    "INSERT INTO calls (time, client, tool, digest, arguments, outcome, duration) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO calls ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",  # noqa: S608
                     self._redacted(rows),
                 )
                 database.execute("DELETE FROM calls WHERE id <= (SELECT MAX(id) FROM calls) - ?", (self.max_rows,))
@@ -121,11 +139,13 @@ class AuditLog:
     def _redacted(self, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         secrets = known_secrets(self._environ)
         redacted: list[tuple[Any, ...]] = []
-        for when, client, tool, arguments, outcome, duration in rows:
+        for when, client, tool, arguments, outcome, duration, llm_calls, cost_usd in rows:
             text = json.dumps(redact(arguments, secrets), sort_keys=True, default=str, ensure_ascii=False)
             digest = hashlib.sha256(text.encode()).hexdigest()
             preview = text if len(text) <= 500 else text[:497] + "..."
-            redacted.append((when, client, tool, digest, preview, redact(outcome, secrets), duration))
+            redacted.append(
+                (when, client, tool, digest, preview, redact(outcome, secrets), duration, llm_calls, cost_usd)
+            )
         return redacted
 
     def entries(self, limit: int = 50) -> list[dict[str, Any]]:
@@ -133,11 +153,10 @@ class AuditLog:
         self.flush()
         with self._lock:
             rows = self._db.execute(
-                "SELECT time, client, tool, digest, arguments, outcome, duration FROM calls ORDER BY id DESC LIMIT ?",
+                f"SELECT {', '.join(_COLUMNS)} FROM calls ORDER BY id DESC LIMIT ?",  # noqa: S608 (constant names)
                 (limit,),
             ).fetchall()
-        keys = ("time", "client", "tool", "digest", "arguments", "outcome", "duration")
-        return [dict(zip(keys, row, strict=True)) for row in rows]
+        return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
 
     def close(self) -> None:
         """Write what waits and close the database, if it was opened."""

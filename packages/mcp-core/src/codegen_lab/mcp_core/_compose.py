@@ -21,7 +21,8 @@ from pydantic import ConfigDict, PrivateAttr, validate_call
 
 from codegen_lab.common._folders import default_cache_dir
 from codegen_lab.common.errors import DuplicateNameError, RateLimitError
-from codegen_lab.common.secrets import known_secrets, refresh_secrets, scrub
+from codegen_lab.common.secrets import known_secrets, may_hold_secret, refresh_secrets, scrub
+from codegen_lab.llm import spending
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
@@ -125,32 +126,37 @@ class _MappedTool(Tool):
         limits: RateLimits | None = private["_limits"]
         audit: AuditLog | None = private["_audit"]
         error_type = ""
-        try:
-            if roots is not None and spec is not None:
-                await check_arguments(roots, context, arguments, spec)
-            if limits is not None:  # after the checks: a refused call runs nothing and costs nothing
-                await limits.acheck(private["_rate_class"], self.name, caller_of(context))
-            result = _scrubbed(await super().run(arguments, context, convert_result))
-            if getattr(result, "is_error", False):
-                outcome = "error result"
-            return result
-        except Exception as exc:
-            mapped = map_exception(exc, kind="tool", name=self.name)
-            outcome = f"error: {mapped}"[:300]
-            error_type = _error_type(exc)
-            raise mapped from None
-        finally:
-            telemetry: ServerTelemetry | None = private["_telemetry"]
-            if telemetry is not None:
-                _count(telemetry, self.name, private["_rate_class"], time.perf_counter() - started, outcome, error_type)
-            if audit is not None:
-                audit.record(
-                    tool=self.name,
-                    client=_client_name(context),
-                    arguments=arguments,
-                    outcome=outcome,
-                    duration=time.perf_counter() - started,
-                )
+        with spending() as spent:  # the LLM calls this call makes, for the audit log
+            try:
+                if roots is not None and spec is not None:
+                    await check_arguments(roots, context, arguments, spec)
+                if limits is not None:  # after the checks: a refused call runs nothing and costs nothing
+                    await limits.acheck(private["_rate_class"], self.name, caller_of(context))
+                result = _scrubbed(await super().run(arguments, context, convert_result))
+                if getattr(result, "is_error", False):
+                    outcome = "error result"
+                return result
+            except Exception as exc:
+                mapped = map_exception(exc, kind="tool", name=self.name)
+                outcome = f"error: {mapped}"[:300]
+                error_type = _error_type(exc)
+                raise mapped from None
+            finally:
+                telemetry: ServerTelemetry | None = private["_telemetry"]
+                if telemetry is not None:
+                    _count(
+                        telemetry, self.name, private["_rate_class"], time.perf_counter() - started, outcome, error_type
+                    )
+                if audit is not None:
+                    audit.record(
+                        tool=self.name,
+                        client=_client_name(context),
+                        arguments=arguments,
+                        outcome=outcome,
+                        duration=time.perf_counter() - started,
+                        llm_calls=spent.calls,
+                        cost_usd=round(spent.cost_usd, 6) if spent.calls and spent.priced else None,
+                    )
 
 
 def _error_type(exc: Exception) -> str:
@@ -208,6 +214,8 @@ def _scrubbed(result: Any) -> Any:
     """`result` without any known secret (an environment variable's key or token, a registered value)."""
     secrets = known_secrets()
     if not secrets or not isinstance(result, CallToolResult):
+        return result
+    if not may_hold_secret(result.model_dump_json(by_alias=True), secrets):  # the common case, in one pass
         return result
     # each string is scrubbed on its own: in a JSON dump a secret holding `"` or `\` is escaped once more
     dumped = result.model_dump(by_alias=True, mode="json")

@@ -1,8 +1,9 @@
 """Read, lint, match and explain the rule files that steer AI coding assistants.
 
-Cursor (`.cursor/rules/**/*.mdc`, `RULE.md`, `.cursorrules`), AGENTS.md, Claude Code (CLAUDE.md,
-`.claude/rules`), Copilot, Windsurf, Cline, Gemini and Kiro rules are read into one `Rule` model, including
-the files that are not valid YAML, as Cursor reads them.
+Cursor (`.cursor/rules/**/*.mdc`, `RULE.md`, `.cursorrules`), AGENTS.md (and `AGENTS.override.md`), Claude Code
+(CLAUDE.md, `.claude/rules`), Copilot, Windsurf, Cline, Gemini, Kiro, Roo, Zed, Junie and Continue rules are read
+into one `Rule` model, including the files that are not valid YAML, as Cursor reads them; `ASSISTANTS` says
+which of them each assistant loads for a file (`RuleEngine.explain(path, assistant)`).
 
 Example:
     ```python
@@ -18,6 +19,11 @@ from typing import TYPE_CHECKING
 from codegen_lab.common.exports import declared_exports as _declared_exports
 
 if TYPE_CHECKING:
+    from codegen_lab.rule_engine._assistants import (
+        ASSISTANTS as ASSISTANTS,
+        Assistant as Assistant,
+        AssistantView as AssistantView,
+    )
     from codegen_lab.rule_engine._document import Document as Document, parse_document as parse_document
     from codegen_lab.rule_engine._engine import (
         Attachment as Attachment,

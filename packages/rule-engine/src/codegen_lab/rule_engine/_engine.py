@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codegen_lab.common.tracing import traced
 from codegen_lab.rule_engine._discovery import discover
@@ -15,6 +15,9 @@ from codegen_lab.rule_engine._reader import read_rule
 from codegen_lab.rule_engine._render import DEFAULT_BUDGET, REFERENCE_CAP, Rendering, capped as _capped, render_rules
 from codegen_lab.rule_engine._unicode import clean
 from codegen_lab.rule_engine.errors import RuleEngineUsageError
+
+if TYPE_CHECKING:
+    from codegen_lab.rule_engine._assistants import AssistantView
 
 __all__ = ["Attachment", "Explanation", "RuleEngine", "resolve_inside"]
 
@@ -46,14 +49,23 @@ class Explanation:
     path: str
     attached: tuple[Attachment, ...]
     not_attached: tuple[Attachment, ...]
+    assistant: str | None = None
+    """The assistant whose view this is (None: every rule file by its own format's semantics)."""
+    views: tuple[AssistantView, ...] = ()
+    """Each assistant's view, when asked for all of them (`RuleEngine.explain(path, assistant="all")`)."""
 
     def as_json(self) -> dict[str, Any]:
         """The explanation as the `which` JSON contract has it."""
-        return {
+        data: dict[str, Any] = {
             "path": self.path,
             "attached": [entry.as_json() for entry in self.attached],
             "not_attached": [{"rule": entry.rule.relpath, "reason": entry.reason} for entry in self.not_attached],
         }
+        if self.assistant is not None:
+            data["assistant"] = self.assistant
+        if self.views:
+            data["assistants"] = {view.assistant.name: view.as_json() for view in self.views}
+        return data
 
 
 def resolve_inside(root: Path, path: str | Path) -> Path:
@@ -189,9 +201,32 @@ class RuleEngine:
             f"no rule {rule_id!r} under {self.root}", hint="List the rules with `codegen-lab rules list`"
         )
 
+    def explain(self, path: str | Path, assistant: str | None = None) -> Explanation:
+        """For each rule, whether it attaches to the file at `path`, and why (or why not).
+
+        Args:
+            path: The file, relative to the root or absolute inside it.
+            assistant: None for every rule file by its own format's semantics; an assistant's name (`cursor`,
+                `claude`, `codex`, ... see `ASSISTANTS`) for what that assistant loads; `"all"` for the former
+                with every assistant's view in `views`.
+
+        Raises:
+            RuleEngineUsageError: When the path leaves the root or the assistant is unknown.
+        """
+        from codegen_lab.rule_engine._assistants import assistant_named, assistant_view, assistants_of  # noqa: PLC0415
+
+        base = self._explain(path)
+        if assistant is None:
+            return base
+        everything = (*base.attached, *base.not_attached)
+        if assistant == "all":
+            views = tuple(assistant_view(self, base.path, one, everything) for one in assistants_of(self.rules))
+            return Explanation(base.path, base.attached, base.not_attached, views=views)
+        view = assistant_view(self, base.path, assistant_named(assistant), everything)
+        return Explanation(base.path, view.attached, view.not_attached, assistant=assistant, views=(view,))
+
     @traced("codegen_lab.rules.match")
-    def explain(self, path: str | Path) -> Explanation:
-        """For each rule, whether it attaches to the file at `path`, and why (or why not)."""
+    def _explain(self, path: str | Path) -> Explanation:
         relpath = self.relative(path)
         positive: dict[int, str] = {}
         excluded: dict[int, str] = {}
@@ -205,9 +240,12 @@ class RuleEngine:
             (attached if entry.attached else not_attached).append(entry)
         return Explanation(relpath, tuple(attached), tuple(not_attached))
 
-    def rules_for(self, path: str | Path) -> list[Rule]:
-        """The rules that attach to the file at `path`: the always-on ones in scope, and those whose globs match."""
-        return [entry.rule for entry in self.explain(path).attached]
+    def rules_for(self, path: str | Path, assistant: str | None = None) -> list[Rule]:
+        """The rules that attach to the file at `path`: the always-on ones in scope, and those whose globs match.
+
+        With `assistant`, the rules that assistant loads for it (see `explain`).
+        """
+        return [entry.rule for entry in self.explain(path, assistant).attached]
 
     def process_rule(self, rule_id: str, context: Mapping[str, Any] | None = None) -> str:
         """The text of one rule for the assistant: its body, then its `@file` references, one level deep.
@@ -228,10 +266,16 @@ class RuleEngine:
         max_chars: int = RENDER_CAP,
         budget: int = DEFAULT_BUDGET,
         inline_references: bool = False,
+        assistant: str | None = None,
     ) -> str:
         """The rules an assistant should follow for the files in focus, in order, as one text (see `render_context`)."""
         return self.render_context(
-            paths, request, max_chars=max_chars, budget=budget, inline_references=inline_references
+            paths,
+            request,
+            max_chars=max_chars,
+            budget=budget,
+            inline_references=inline_references,
+            assistant=assistant,
         ).text
 
     def render_context(
@@ -242,6 +286,7 @@ class RuleEngine:
         budget: int = DEFAULT_BUDGET,
         inline_references: bool = False,
         max_chars: int = RENDER_CAP,
+        assistant: str | None = None,
     ) -> Rendering:
         """The rules for the files in focus as one text within `budget` tokens, and what it holds and leaves out.
 
@@ -250,6 +295,7 @@ class RuleEngine:
         is left out whole and listed (`omitted`, `truncated`). `@file` and `mdc:` references are listed, not
         inlined, unless `inline_references`. Rules that are the same file (a `CLAUDE.md` link to `AGENTS.md`) or
         the same text go in once. The text is free of hidden Unicode (`sanitize_text`) and at most `max_chars`.
+        With `assistant` (`cursor`, `claude`, `codex`, ...), only what that assistant would load.
 
         Example:
             ```python
@@ -257,7 +303,9 @@ class RuleEngine:
             print(result.text, result.omitted)
             ```
         """
-        result = render_rules(self, paths, request, budget=budget, inline_references=inline_references)
+        result = render_rules(
+            self, paths, request, budget=budget, inline_references=inline_references, assistant=assistant
+        )
         if len(result.text) > max_chars:
             result.text = _capped(result.text, max_chars)
             result.truncated = True

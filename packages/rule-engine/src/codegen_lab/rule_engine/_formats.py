@@ -1,8 +1,8 @@
 """Rule formats: which files each assistant reads, and what their frontmatter means.
 
-A format is any object with the `RuleFormat` shape. The built-in ones cover Cursor, AGENTS.md, Claude Code,
-Copilot, Windsurf, Cline, Gemini and Kiro; a package adds its own under the entry-point group
-`codegen_lab.rule_formats`.
+A format is any object with the `RuleFormat` shape. The built-in ones cover Cursor, AGENTS.md (and Codex's
+AGENTS.override.md), Claude Code, Copilot, Windsurf, Cline, Gemini, Kiro, Roo, Zed, Junie and Continue; a package
+adds its own under the entry-point group `codegen_lab.rule_formats`.
 """
 
 from __future__ import annotations
@@ -237,6 +237,20 @@ class _Kiro(_Format):
         return Interpretation(description, globs, always_apply=mode is RuleType.ALWAYS, type=mode)
 
 
+@dataclass(frozen=True, slots=True)
+class _Continue(_Format):
+    def interpret(self, data: Mapping[str, Any], spans: Mapping[str, FieldSpan]) -> Interpretation:
+        # Continue (docs.continue.dev/customize/deep-dives/rules): `alwaysApply: true` always; `false` when a
+        # glob matches or the agent decides from the description; absent, always when there are no globs, else
+        # when one matches.
+        globs = _globs(data, spans, "globs")
+        description = _text(data.get("description"))
+        always = data.get("alwaysApply")
+        if always is True or (always is None and not globs.patterns):
+            return Interpretation(description, globs, always_apply=True, type=RuleType.ALWAYS)
+        return Interpretation(description, globs, always_apply=False)
+
+
 _NESTED = r"(?P<scope>(?:[^/]+/)*?)"
 _CURSOR_KEYS = frozenset({"description", "globs", "alwaysApply"})
 
@@ -265,7 +279,11 @@ def builtin_formats() -> tuple[RuleFormat, ...]:
         ),
         # Cursor, Windsurf and Cline read their legacy file (and Cline its folder) at the workspace root only.
         _Format("cursorrules", "Cursor legacy (.cursorrules)", re.compile(r"\.cursorrules"), None),
+        # Junie's guidelines in `.junie/` (before AGENTS.md, whose pattern would claim `.junie/AGENTS.md`).
+        _Format("junie", "Junie guidelines", re.compile(r"\.junie/(?:guidelines|AGENTS)\.md"), None),
         _Format("agents-md", "AGENTS.md", re.compile(_NESTED + r"AGENTS\.md"), "scope"),
+        _Format("agents-override", "Codex AGENTS.override.md", re.compile(_NESTED + r"AGENTS\.override\.md"), "scope"),
+        _Format("agent-md", "AGENT.md", re.compile(r"AGENT\.md"), None),
         _Format(
             "claude-rules",
             "Claude Code rule (.claude/rules)",
@@ -315,6 +333,22 @@ def builtin_formats() -> tuple[RuleFormat, ...]:
             "fileMatchPattern",
             frozenset({"inclusion", "fileMatchPattern", "description", "name"}),
             expects_frontmatter=False,
+        ),
+        _Format(
+            "roo",
+            "Roo rule",
+            # `.roo/rules/` and the per-mode `.roo/rules-{mode}/` folders (read recursively), `.roorules[-mode]`.
+            re.compile(r"\.roo/rules(?:-[^/]+)?/(?:[^/]+/)*[^/]+|\.roorules(?:-[^/]+)?"),
+            None,
+        ),
+        _Format("zed-rules", "Zed .rules", re.compile(r"\.rules"), None),
+        _Continue(
+            "continue",
+            "Continue rule",
+            re.compile(r"\.continue/rules/(?:[^/]+/)*[^/]+\.md"),
+            None,
+            "globs",
+            frozenset({"name", "description", "globs", "alwaysApply", "regex"}),
         ),
     )
 

@@ -92,6 +92,8 @@ class LintReport:
     always_on_tokens: int
     fixed: list[str] = field(default_factory=list[str])
     """Files that `--fix` rewrote."""
+    assistants: dict[str, dict[str, int]] = field(default_factory=dict[str, dict[str, int]])
+    """Per assistant that reads a rule here: the rule files it reads, their diagnostics and its always-on tokens."""
 
     @property
     def counts(self) -> Counter[str]:
@@ -111,6 +113,7 @@ class LintReport:
                 "fixable": sum(d.fixable for d in self.diagnostics),
                 "always_on_tokens": self.always_on_tokens,
                 "fixed": self.fixed,
+                "assistants": self.assistants,
             },
         }
 
@@ -241,11 +244,19 @@ def validate_rule(rule: Rule) -> ValidationResult:
     return ValidationResult(rule.relpath, tuple(found))
 
 
-def lint(engine: RuleEngine, *, fix: bool = False, write: Callable[[Rule, str], None] | None = None) -> LintReport:
+def lint(
+    engine: RuleEngine,
+    *,
+    fix: bool = False,
+    write: Callable[[Rule, str], None] | None = None,
+    assistant: str | None = None,
+) -> LintReport:
     """Every check over every rule of the engine, plus the checks that look across rules and the repository.
 
     Args:
         engine: The repository's rules.
+        assistant: Only the rule files this assistant reads (`cursor`, `claude`, ...), with its totals; default:
+            every rule file, with totals per assistant.
         fix: Rewrite files whose diagnostics have a safe fix (through `write`), then report what remains.
         write: How a fixed text is written (default: atomic writes with backups, all of the run one change set
             that one `revert` takes back).
@@ -254,7 +265,9 @@ def lint(engine: RuleEngine, *, fix: bool = False, write: Callable[[Rule, str], 
         from codegen_lab.rule_engine._write import journaled_writes  # noqa: PLC0415
 
         with journaled_writes(engine.root, "rules lint --fix") as journaled:
-            return lint(engine, fix=True, write=lambda rule, text: journaled(rule.path, text))
+            return lint(engine, fix=True, write=lambda rule, text: journaled(rule.path, text), assistant=assistant)
+    if assistant is not None:
+        engine = _read_by(engine, assistant)
     diagnostics: list[Diagnostic] = []
     fixed: list[str] = []
     for rule in engine.rules:
@@ -271,7 +284,56 @@ def lint(engine: RuleEngine, *, fix: bool = False, write: Callable[[Rule, str], 
     diagnostics.extend(_repository_checks(engine))
     tokens = always_on_tokens(engine.rules)
     diagnostics.sort(key=lambda d: (d.path, d.line or 0, d.code))
-    return LintReport(diagnostics, files=len(engine.rules) + len(engine.ignored), always_on_tokens=tokens, fixed=fixed)
+    report = LintReport(
+        diagnostics, files=len(engine.rules) + len(engine.ignored), always_on_tokens=tokens, fixed=fixed
+    )
+    report.assistants = assistant_totals(engine, diagnostics, only=assistant)
+    if assistant is not None:
+        report.always_on_tokens = report.assistants.get(assistant, {}).get("always_on_tokens", 0)
+    return report
+
+
+def _read_by(engine: RuleEngine, assistant: str) -> RuleEngine:
+    """The engine with only the rule files `assistant` reads."""
+    from codegen_lab.rule_engine._assistants import assistant_named  # noqa: PLC0415
+    from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
+
+    formats = assistant_named(assistant).formats
+    return RuleEngine(
+        engine.root,
+        [rule for rule in engine.rules if rule.format in formats],
+        ignored=engine.ignored if "cursor-mdc" in formats else (),
+        repository_paths=engine.repository_paths,
+        notes=engine.notes,
+        folders=engine.folders,
+    )
+
+
+def assistant_totals(
+    engine: RuleEngine, diagnostics: Iterable[Diagnostic], *, only: str | None = None
+) -> dict[str, dict[str, int]]:
+    """Per assistant: the rule files it reads, their errors and warnings, and what it loads on every request.
+
+    Every request is what the assistant loads for a file at the root: its always-on files there and their imports.
+    """
+    from codegen_lab.rule_engine._assistants import assistant_named, assistants_of  # noqa: PLC0415
+
+    chosen = (assistant_named(only),) if only is not None else assistants_of(engine.rules)
+    by_path = Counter((d.path, str(d.severity)) for d in diagnostics)
+    explanation = engine.explain(engine.root, "all")
+    views = {view.assistant.name: view for view in explanation.views}
+    totals: dict[str, dict[str, int]] = {}
+    for one in chosen:
+        paths = [rule.relpath for rule in engine.rules if rule.format in one.formats]
+        view = views.get(one.name)
+        loaded = [entry.rule for entry in view.attached if entry.rule.type is RuleType.ALWAYS] if view else []
+        totals[one.name] = {
+            "files": len(paths),
+            "errors": sum(by_path[(path, "error")] for path in paths),
+            "warnings": sum(by_path[(path, "warning")] for path in paths),
+            "always_on_tokens": always_on_tokens(loaded),
+        }
+    return totals
 
 
 def always_on_tokens(rules: Iterable[Rule]) -> int:
@@ -352,9 +414,15 @@ def _pattern_line(rule: Rule, pattern: str) -> int | None:
     return next((index + 1 for index in range(start + 1, end) if bare in document.lines[index]), start + 2)
 
 
+_NAMED_MENTIONS = frozenset({"continue"})
+"""Formats whose `@name` is a mention the assistant resolves by name (Continue's context providers), not a path."""
+
+
 def _unresolved_references(engine: RuleEngine) -> Iterator[Diagnostic]:
     for rule in engine.rules:
         for reference in rule.references:
+            if reference.kind == "file" and rule.format in _NAMED_MENTIONS:
+                continue
             if engine._reference_path(rule, reference.target) is None:  # pyright: ignore[reportPrivateUsage]
                 code = "RE015" if reference.kind == "file" else "RE016"
                 marker = "@" if reference.kind == "file" else "mdc:"

@@ -8,8 +8,10 @@ one change set that `revert_last` takes back.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
+import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from codegen_lab.rule_engine._model import Rule, RuleType
 from codegen_lab.rule_engine._write import ChangeSet
 from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
-__all__ = ["TARGETS", "Loss", "MigrationPlan", "PlannedFile", "plan_migration"]
+__all__ = ["TARGETS", "Link", "Loss", "MigrationPlan", "PlannedFile", "plan_migration"]
 
 _FAMILIES = {
     "cursor": {"cursor-mdc"},
@@ -31,6 +33,13 @@ _FAMILIES = {
     "windsurf": {"windsurf"},
     "kiro": {"kiro"},
     "cline": {"cline"},
+    "codex": {"agents-md", "agents-override"},
+    "opencode": {"agents-md"},
+    "gemini": {"gemini-md"},
+    "roo": {"roo"},
+    "zed": {"zed-rules"},
+    "junie": {"junie"},
+    "continue": {"continue"},
 }
 TARGETS = tuple(_FAMILIES)
 """The formats `plan_migration` writes."""
@@ -42,6 +51,15 @@ class Loss:
 
     rule: str
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A reference of a migrated rule, as written and as the new file says it."""
+
+    rule: str
+    before: str
+    after: str
 
 
 @dataclass(slots=True)
@@ -65,6 +83,8 @@ class MigrationPlan:
     """Source files the plan deletes (only with `remove_sources`)."""
     always_on_tokens: tuple[int, int] = (0, 0)
     """About how many tokens the always-on rules cost each request: before the migration and after it."""
+    links: list[Link] = field(default_factory=list["Link"])
+    """`mdc:` and `@file` references rewritten so that they still point at the file from the new location."""
 
     def diff(self) -> str:
         """A unified diff of every change against what is on disk now."""
@@ -100,6 +120,7 @@ class MigrationPlan:
             "removed": self.removed,
             "losses": [{"rule": loss.rule, "message": loss.message} for loss in self.losses],
             "always_on_tokens": {"before": self.always_on_tokens[0], "after": self.always_on_tokens[1]},
+            "links": [{"rule": link.rule, "before": link.before, "after": link.after} for link in self.links],
             "diff": self.diff(),
         }
 
@@ -136,17 +157,13 @@ def plan_migration(
     if not chosen:
         raise RuleEngineUsageError(f"no rule to migrate to {target} under {engine.root}")
     writer = _WRITERS[target]
-    files: dict[str, PlannedFile] = {}
+    # First where each rule goes, then the files again with their links rewritten to those places.
+    _, moved = _planned(engine, chosen, writer, [])
     losses: list[Loss] = []
+    links: list[Link] = []
+    relinked = [_relinked(engine, rule, target, moved, losses, links) for rule in chosen]
+    files, _ = _planned(engine, relinked, writer, losses)
     for rule in chosen:
-        for relpath, text in writer(rule, losses):
-            if relpath.rsplit("/", 1)[-1] in _SECTION_FILES:
-                _add_section(files, engine.root, relpath, text, rule)
-            else:
-                free = _free_path(relpath, files, engine.root)
-                files[free] = PlannedFile(free, text, [rule.relpath])
-    for rule in chosen:
-        _report_links(engine, rule, target, losses)
         floating = [p for p in rule.globs if rule.anchored and "/" not in p.lstrip("!")]
         if floating and target != "cline":
             losses.append(
@@ -157,7 +174,7 @@ def plan_migration(
                 )
             )
     removed = sorted({rule.relpath for rule in chosen}) if remove_sources else []
-    plan = MigrationPlan(engine.root, target, list(files.values()), losses, removed)
+    plan = MigrationPlan(engine.root, target, list(files.values()), losses, removed, links=links)
     plan.always_on_tokens = _always_on_cost(engine, plan)
     before, after = plan.always_on_tokens
     if after > before:
@@ -180,29 +197,70 @@ def _always_on_cost(engine: RuleEngine, plan: MigrationPlan) -> tuple[int, int]:
     return always_on_tokens(engine.rules), always_on_tokens(after)
 
 
-def _report_links(engine: RuleEngine, rule: Rule, target: str, losses: list[Loss]) -> None:
-    """References that will not mean the same from the migrated file: relative ones, and `mdc:` outside Cursor."""
+def _planned(
+    engine: RuleEngine,
+    rules: Sequence[Rule],
+    writer: Callable[[Rule, list[Loss]], list[tuple[str, str]]],
+    losses: list[Loss],
+) -> tuple[dict[str, PlannedFile], dict[str, str]]:
+    """The files the rules become, and where each rule went (its first file)."""
+    files: dict[str, PlannedFile] = {}
+    moved: dict[str, str] = {}
+    for rule in rules:
+        for relpath, text in writer(rule, losses):
+            if relpath.rsplit("/", 1)[-1] in _SECTION_FILES:
+                _add_section(files, engine.root, relpath, text, rule)
+                moved.setdefault(rule.relpath, relpath)
+            else:
+                free = _free_path(relpath, files, engine.root)
+                files[free] = PlannedFile(free, text, [rule.relpath])
+                moved.setdefault(rule.relpath, free)
+    return files, moved
+
+
+_RELATIVE_IMPORTS = frozenset({"claude", "gemini"})
+"""Targets whose `@file` imports are relative to the file that holds them (others read them from the root)."""
+
+
+def _relinked(
+    engine: RuleEngine, rule: Rule, target: str, moved: dict[str, str], losses: list[Loss], links: list[Link]
+) -> Rule:
+    """The rule with its `mdc:` and `@file` references pointing at the same files from its new location.
+
+    A reference to another migrated rule points at that rule's new file. `mdc:` links become plain Markdown
+    links (relative to the new file) outside Cursor; a reference that resolves to no file is left as written and
+    reported.
+    """
+    destination = moved.get(rule.relpath, rule.relpath)
+    folder = posixpath.dirname(destination)
+    body = rule.body
     for reference in rule.references:
         marker = "@" if reference.kind == "file" else "mdc:"
-        if reference.kind == "mdc" and not target.startswith("cursor"):
-            losses.append(
-                Loss(
-                    rule.relpath,
-                    f"line {reference.line}: {marker}{reference.target} is a Cursor link; {target} "
-                    "shows it as a plain link to a file it does not read by itself",
-                )
-            )
-        elif reference.target.startswith(("./", "../")):
-            losses.append(
-                Loss(
-                    rule.relpath,
-                    f"line {reference.line}: {marker}{reference.target} is relative to the rule's "
-                    "folder and may not resolve from the migrated file's folder; make it relative to the root",
-                )
-            )
+        found = engine._reference_path(rule, reference.target)  # pyright: ignore[reportPrivateUsage]
+        if found is None or not found.is_file():
+            message = f"line {reference.line}: {marker}{reference.target} points at no file; left as written"
+            losses.append(Loss(rule.relpath, message))
+            continue
+        where = found.relative_to(engine.root).as_posix()
+        where = moved.get(where, where)
+        relative = posixpath.relpath(where, folder or ".")
+        if reference.kind == "mdc":
+            before = f"(mdc:{reference.target})"
+            after = f"(mdc:{where})" if target.startswith("cursor") else f"({relative})"
+            pattern = re.escape(before)
+        else:
+            before = f"@{reference.target}"
+            after = f"@{relative}" if target in _RELATIVE_IMPORTS else f"@{where}"
+            pattern = re.escape(before) + r"(?![\w/.-])"
+        if before != after:
+            body = re.sub(pattern, after.replace("\\", "\\\\"), body)
+            links.append(Link(rule.relpath, before.strip("()"), after.strip("()")))
+    return dataclasses.replace(rule, body=body) if body != rule.body else rule
 
 
-_SECTION_FILES = frozenset({"AGENTS.md", "CLAUDE.md", "copilot-instructions.md"})
+_SECTION_FILES = frozenset(
+    {"AGENTS.md", "CLAUDE.md", "copilot-instructions.md", "GEMINI.md", ".rules", "guidelines.md"}
+)
 
 
 def _add_section(files: dict[str, PlannedFile], root: Path, relpath: str, text: str, rule: Rule) -> None:
@@ -360,7 +418,10 @@ def _to_copilot(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
             )
         )
     pairs = [("description", description), ("applyTo", apply_to)]
-    return [(f".github/instructions/{_slug(rule)}.instructions.md", _frontmatter(pairs) + _body(rule))]
+    # A nested rule keeps its folder under .github/instructions (Copilot reads the subfolders too).
+    return [
+        (f".github/instructions/{_folder(rule.scope)}{_slug(rule)}.instructions.md", _frontmatter(pairs) + _body(rule))
+    ]
 
 
 def _flat(rule: Rule, losses: list[Loss], target: str, glob_word: str) -> tuple[RuleType, list[str]]:
@@ -433,6 +494,56 @@ def _to_cline(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
     return [(f".clinerules/{_slug(rule)}.md", _frontmatter(pairs) + _body(rule))]
 
 
+def _to_gemini(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    written = _to_sections("GEMINI.md", rule, losses)
+    nested = [path for path, _ in written if "/" in path]
+    if nested:
+        losses.append(
+            Loss(rule.relpath, f"Gemini CLI loads every GEMINI.md below the root at start: {nested[0]} is not scoped")
+        )
+    return written
+
+
+def _single_file(filename: str, title: str) -> Callable[[Rule, list[Loss]], list[tuple[str, str]]]:
+    """A target with one always-on file at the root (Zed's `.rules`, Junie's guidelines): a section per rule."""
+
+    def write(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+        if rule.type is RuleType.ALWAYS and not rule.scope:
+            return [(filename, _section(rule))]
+        if rule.type is RuleType.AUTO_ATTACHED:
+            note = f"For files matching {', '.join(_scoped(rule))}."
+        elif rule.type is RuleType.ALWAYS:
+            note = f"For files under {rule.scope}/."
+        else:
+            note = f"When relevant: {rule.description}" if rule.description else "Apply only when asked to."
+        losses.append(Loss(rule.relpath, f"{title} has one always-on file: the rule is always on, with a note"))
+        return [(filename, _section(rule, note))]
+
+    return write
+
+
+def _to_roo(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    if rule.type is RuleType.ALWAYS and not rule.scope:
+        return [(f".roo/rules/{_slug(rule)}.md", _body(rule))]
+    _, text = _single_file("", "Roo")(rule, losses)[0]
+    losses[-1] = Loss(rule.relpath, "Roo rules are always on in every mode: the rule is always on, with a note")
+    return [(f".roo/rules/{_slug(rule)}.md", text)]
+
+
+def _to_continue(rule: Rule, losses: list[Loss]) -> list[tuple[str, str]]:
+    # Continue: alwaysApply true always; false with globs when one matches, false without them by description.
+    mode, globs = _flat(rule, losses, "Continue rules are", "globs")
+    if mode is RuleType.MANUAL:
+        losses.append(Loss(rule.relpath, "Continue has no manual rules: the agent decides from the description"))
+    pairs = [
+        ("name", _yaml_text(rule.name)),
+        ("description", _yaml_text(rule.description) if rule.description else None),
+        ("globs", _yaml_list(globs) if globs else None),
+        ("alwaysApply", "true" if mode is RuleType.ALWAYS else "false"),
+    ]
+    return [(f".continue/rules/{_slug(rule)}.md", _frontmatter(pairs) + _body(rule))]
+
+
 _WRITERS: dict[str, Callable[[Rule, list[Loss]], list[tuple[str, str]]]] = {
     "cursor": _to_cursor,
     "cursor-rule-md": lambda rule, losses: _to_cursor(rule, losses, folder_layout=True),
@@ -442,4 +553,11 @@ _WRITERS: dict[str, Callable[[Rule, list[Loss]], list[tuple[str, str]]]] = {
     "windsurf": _to_windsurf,
     "kiro": _to_kiro,
     "cline": _to_cline,
+    "codex": _to_agents,
+    "opencode": _to_agents,
+    "gemini": _to_gemini,
+    "roo": _to_roo,
+    "zed": _single_file(".rules", "Zed"),
+    "junie": _single_file(".junie/guidelines.md", "Junie"),
+    "continue": _to_continue,
 }

@@ -131,12 +131,17 @@ def render_rules(
     *,
     budget: int = DEFAULT_BUDGET,
     inline_references: bool = False,
+    assistant: str | None = None,
 ) -> Rendering:
-    """The rules an assistant should follow for the files `paths`, as one text of at most `budget` tokens."""
+    """The rules an assistant should follow for the files `paths`, as one text of at most `budget` tokens.
+
+    With `assistant`, only what that assistant loads (its files, its precedence, its imports), and the rules
+    listed by description or name are its own.
+    """
     focus = [engine.relative(path) for path in paths]
     chosen: dict[str, Rule] = {}
     for relpath in focus:
-        for rule in engine.rules_for(relpath):
+        for rule in engine.rules_for(relpath, assistant):
             chosen.setdefault(rule.relpath, rule)
     ordered = sorted(chosen.values(), key=lambda rule: (rule.type is not RuleType.ALWAYS, engine.rules.index(rule)))
     build = _Builder(engine, budget, inline_references=inline_references)
@@ -157,7 +162,7 @@ def render_rules(
             build.result.rules.append(rule.relpath)
         else:
             omitted.append(rule)
-    _listings(engine, build, chosen, omitted)
+    _listings(engine, build, chosen, omitted, assistant)
     text = "\n".join(build.parts)
     result = build.result
     result.text = text
@@ -167,13 +172,21 @@ def render_rules(
     return result
 
 
-def _listings(engine: RuleEngine, build: _Builder, chosen: dict[str, Rule], omitted: list[Rule]) -> None:
+def _listings(
+    engine: RuleEngine, build: _Builder, chosen: dict[str, Rule], omitted: list[Rule], assistant: str | None
+) -> None:
     """The short lists after the rules: left out for the budget, on request by description, the rest by name.
 
     Each list takes the lines that fit; a line that does not fit ends its list and marks the result truncated.
     """
-    requested = [rule for rule in engine.rules if rule.type is RuleType.AGENT_REQUESTED and rule.relpath not in chosen]
-    others = [rule for rule in engine.rules if rule.type is RuleType.MANUAL and rule.relpath not in chosen]
+    from codegen_lab.rule_engine._assistants import assistant_named  # noqa: PLC0415
+
+    readable = assistant_named(assistant).formats if assistant is not None else None
+    pool = [
+        rule for rule in engine.rules if rule.relpath not in chosen and (readable is None or rule.format in readable)
+    ]
+    requested = [rule for rule in pool if rule.type is RuleType.AGENT_REQUESTED]
+    others = [rule for rule in pool if rule.type is RuleType.MANUAL]
     sections = (
         (
             "# Rules that apply but were left out to fit the budget (ask for them by name)",

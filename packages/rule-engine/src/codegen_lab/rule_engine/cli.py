@@ -27,6 +27,20 @@ _format_option = click.option(
 _reported = reported_errors
 
 
+def _assistant_option(default: str | None) -> Any:
+    from codegen_lab.rule_engine._assistants import ASSISTANTS  # noqa: PLC0415
+
+    names = [assistant.name for assistant in ASSISTANTS]
+    return click.option(
+        "--assistant",
+        type=click.Choice([*names, "all"] if default == "all" else names),
+        default=default,
+        show_default=default is not None,
+        help="What this assistant would load (its files, precedence and imports)"
+        + ("; all: every assistant that reads a rule here, grouped." if default == "all" else "."),
+    )
+
+
 def _emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -56,7 +70,8 @@ def _engine(root: Path | None, *, only: Path | None = None, loose: bool = False)
 def cli() -> None:
     """Read, explain and lint AI-assistant rule files.
 
-    Cursor (.mdc, RULE.md, .cursorrules), AGENTS.md, CLAUDE.md, Copilot, Windsurf, Cline, Gemini and Kiro.
+    Cursor (.mdc, RULE.md, .cursorrules), AGENTS.md, CLAUDE.md, Copilot, Windsurf, Cline, Gemini, Kiro, Roo, Zed,
+    Junie and Continue; --assistant says what one assistant (also Codex and OpenCode) loads.
     """
 
 
@@ -129,21 +144,31 @@ def show(file: str, root: Path | None, output_format: str) -> None:
 
 @cli.command()
 @click.argument("path")
+@_assistant_option("all")
 @_root_option
 @_format_option
-def which(path: str, root: Path | None, output_format: str) -> None:
-    """Which rules attach to PATH (relative to the root, or absolute inside it), and why the others do not."""
+def which(path: str, assistant: str, root: Path | None, output_format: str) -> None:
+    """Which rules attach to PATH (relative to the root, or absolute inside it), and why the others do not.
+
+    By default for every assistant that reads a rule file here, grouped by assistant.
+    """
     with _reported():
-        explanation = _engine(root).explain(path)
+        explanation = _engine(root).explain(path, assistant)
     if output_format == "json":
         _emit(explanation.as_json())
         return
     console = _console()
     console.print(f"[bold]{explanation.path}[/]")
-    for entry in explanation.attached:
-        console.print(f"  [green]attached[/] {entry.rule.relpath} ({entry.rule.type}): {entry.reason}")
-    for entry in explanation.not_attached:
-        console.print(f"  [dim]not attached[/] {entry.rule.relpath}: {entry.reason}")
+    for view in explanation.views:
+        console.print(f"[bold]{view.assistant.title}[/] (about {view.tokens:,} tokens)")
+        for entry in view.attached:
+            console.print(f"  [green]attached[/] {entry.rule.relpath} ({entry.rule.type}): {entry.reason}")
+        for file, by in view.imports:
+            console.print(f"  [green]imported[/] {file} by {by}")
+        for entry in view.not_attached:
+            console.print(f"  [dim]not attached[/] {entry.rule.relpath}: {entry.reason}")
+    if not explanation.views:
+        console.print("  no assistant reads a rule file here")
 
 
 @cli.command()
@@ -157,9 +182,12 @@ def which(path: str, root: Path | None, output_format: str) -> None:
     show_default=True,
     help="text for people, json for programs, sarif (SARIF 2.1.0) for code-scanning dashboards.",
 )
+@_assistant_option(None)
 @_root_option
-def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | None) -> None:
+def lint(paths: tuple[str, ...], fix: bool, output_format: str, assistant: str | None, root: Path | None) -> None:
     """Lint the rules under the root, or under each PATH (a folder is searched for every rule file below it).
+
+    Totals are given per assistant; with --assistant, only the files that assistant reads are linted.
 
     Exit code: 0 when nothing is at error level, 1 when errors are found, 2 for a usage error.
     """
@@ -181,12 +209,15 @@ def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | Non
                         [r for r in engine.rules if r.relpath == wanted],
                         repository_paths=engine.repository_paths,
                     )
-                reports.append(run_lint(engine, fix=fix, write=lambda rule, text: journaled(rule.path, text)))
+                reports.append(
+                    run_lint(engine, fix=fix, write=lambda rule, text: journaled(rule.path, text), assistant=assistant)
+                )
     report = LintReport(
         [d for r in reports for d in r.diagnostics],
         files=sum(r.files for r in reports),
         always_on_tokens=sum(r.always_on_tokens for r in reports),
         fixed=[f for r in reports for f in r.fixed],
+        assistants=_summed([r.assistants for r in reports]),
     )
     if output_format == "json":
         _emit(report.as_json())
@@ -197,6 +228,17 @@ def lint(paths: tuple[str, ...], fix: bool, output_format: str, root: Path | Non
     else:
         _print_report(report)
     sys.exit(1 if report.counts.get("error", 0) else 0)
+
+
+def _summed(totals: list[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    """Per-assistant totals of several lint runs, added up."""
+    summed: dict[str, dict[str, int]] = {}
+    for one in totals:
+        for name, counts in one.items():
+            into = summed.setdefault(name, dict.fromkeys(counts, 0))
+            for key, value in counts.items():
+                into[key] = into.get(key, 0) + value
+    return summed
 
 
 def _lint_root(paths: tuple[str, ...], root: Path | None) -> Path:
@@ -257,6 +299,11 @@ def _print_report(report: Any) -> None:
         f"{summary['infos']} infos; always-on rules cost about {summary['always_on_tokens']:,} tokens a request"
         + (f"; fixed {len(summary['fixed'])} files" if summary["fixed"] else "")
     )
+    for name, counts in summary["assistants"].items():
+        console.print(
+            f"  {name}: {counts['files']} files, {counts['errors']} errors, {counts['warnings']} warnings, "
+            f"about {counts['always_on_tokens']:,} always-on tokens"
+        )
 
 
 @cli.command()
@@ -267,6 +314,7 @@ def _print_report(report: Any) -> None:
     "--budget", type=click.IntRange(min=100), default=8_000, show_default=True, help="Tokens the text takes at most."
 )
 @click.option("--inline-references", is_flag=True, help="Put the files that rules reference in the text too.")
+@_assistant_option(None)
 @_root_option
 @_format_option
 def render(
@@ -275,6 +323,7 @@ def render(
     max_chars: int,
     budget: int,
     inline_references: bool,
+    assistant: str | None,
     root: Path | None,
     output_format: str,
 ) -> None:
@@ -286,10 +335,15 @@ def render(
     with _reported():
         engine = _engine(root)
         result = engine.render_context(
-            paths, request, budget=budget, inline_references=inline_references, max_chars=max_chars
+            paths,
+            request,
+            budget=budget,
+            inline_references=inline_references,
+            max_chars=max_chars,
+            assistant=assistant,
         )
     if output_format == "json":
-        _emit({"paths": list(paths), **result.as_json()})
+        _emit({"paths": list(paths), "assistant": assistant, **result.as_json()})
         return
     click.echo(result.text)
     if result.truncated:
@@ -302,7 +356,8 @@ def render(
     "--to",
     "target",
     required=True,
-    help="The format to write: cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro or cline.",
+    help="The format to write: cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline, codex, "
+    "opencode, gemini, roo, zed, junie or continue.",
 )
 @click.option("--from", "sources", multiple=True, help="Only rules of this format (repeatable), e.g. cursorrules.")
 @click.option("--write", is_flag=True, help="Write the files (atomically, with backups that `revert` restores).")
@@ -352,42 +407,82 @@ def revert(root: Path | None, output_format: str) -> None:
 
 @cli.command()
 @click.option(
-    "--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Seconds between looks."
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks, when the tree cannot be watched for events.",
 )
 @click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after this many lint runs.")
+@click.option("--poll", is_flag=True, help="Compare modification times instead of waiting for file-system events.")
 @click.option("--format", "output_format", type=_FORMATS, default="text", help="text, or json: one JSON line a run.")
 @_root_option
-def watch(interval: float, max_runs: int | None, output_format: str, root: Path | None) -> None:
-    """Lint the rules now, then again whenever a rule file is added, changed or removed (Ctrl-C stops)."""
-    import time  # noqa: PLC0415
+def watch(interval: float, max_runs: int | None, poll: bool, output_format: str, root: Path | None) -> None:
+    """Lint the rules now, then again whenever a rule file is added, changed or removed (Ctrl-C stops).
 
+    Changes arrive as file-system events (watchfiles); where the tree cannot be watched, or with --poll, the rule
+    files' modification times are compared every --interval seconds.
+    """
+    from codegen_lab.rule_engine._watch import watcher_for  # noqa: PLC0415
+
+    base = (root or Path.cwd()).resolve()
+    watcher = None if poll else watcher_for(base)  # watching starts before the first run: no change is missed
+    runs = 0
+    changed: list[str] = []
+    seen: dict[str, tuple[int, int]] = {}
+    try:
+        while max_runs is None or runs < max_runs:
+            runs += 1
+            seen = _lint_run(base, runs, changed, output_format)
+            if max_runs is not None and runs >= max_runs:
+                break
+            changed = _next_change(base, watcher, seen, interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if watcher is not None:
+            watcher.close()
+            watcher.changes()  # returns at once, releasing the watch
+
+
+def _lint_run(base: Path, run: int, changed: list[str], output_format: str) -> dict[str, tuple[int, int]]:
+    """One lint run, printed; the rule files' stamps taken before it, for the polling fallback."""
     from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
     from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
 
-    base = (root or Path.cwd()).resolve()
-    seen: dict[str, tuple[int, int]] | None = None
-    runs = 0
-    try:
-        while max_runs is None or runs < max_runs:
-            with _reported():
-                engine = RuleEngine.load(base)
-            current = {rule.relpath: _stamp(rule.path) for rule in engine.rules}
-            if current != seen:
-                changed = sorted(
-                    k for k in current.keys() | (seen or {}).keys() if current.get(k) != (seen or {}).get(k)
-                )
-                report = run_lint(engine)
-                runs += 1
-                if output_format == "json":
-                    click.echo(json.dumps({"run": runs, "changed": changed, **report.as_json()}), nl=True)
-                else:
-                    click.echo(f"--- run {runs}: {len(changed)} rule files changed")
-                    _print_report(report)
-                seen = current
-                continue
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        pass
+    stamps = _stamps(base)  # before reading: a change made while the run reads is seen by the next look
+    with _reported():
+        engine = RuleEngine.load(base)
+    report = run_lint(engine)
+    if output_format == "json":
+        click.echo(json.dumps({"run": run, "changed": changed, **report.as_json()}))
+    else:
+        click.echo(f"--- run {run}: {len(changed)} changed")
+        _print_report(report)
+    return stamps
+
+
+def _stamps(base: Path) -> dict[str, tuple[int, int]]:
+    from codegen_lab.rule_engine._discovery import discover  # noqa: PLC0415
+
+    return {path.relative_to(base).as_posix(): _stamp(path) for path, _ in discover(base).rules}
+
+
+def _next_change(base: Path, watcher: Any, seen: dict[str, tuple[int, int]], interval: float) -> list[str]:
+    """Wait for the next relevant change: the paths that changed."""
+    import time  # noqa: PLC0415
+
+    if watcher is not None:
+        while (changed := watcher.changes()) is not None:
+            if changed:
+                return changed
+        raise KeyboardInterrupt  # the watch ended (a signal)
+    while True:
+        time.sleep(interval)
+        current = _stamps(base)
+        changed = sorted(k for k in current.keys() | seen.keys() if current.get(k) != seen.get(k))
+        if changed:
+            return changed
 
 
 def _stamp(path: Path) -> tuple[int, int]:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         CoverageReport as CoverageReport,
         DiffCoverage as DiffCoverage,
         FileCoverage as FileCoverage,
+        FunctionResult as FunctionResult,
         GeneratedTest as GeneratedTest,
         GenerationReport as GenerationReport,
         Mutant as Mutant,

@@ -81,7 +81,8 @@ def _render(target: Target, benches: Sequence[_Bench]) -> str:
         "pytest-benchmark installed; pass `--benchmark-json FILE` to keep the numbers.\n"
         f'Regenerate with `codegen-lab testgen bench {target.module}`.\n"""\n\n'
     )
-    parts = [header, import_line(target.module, target.alias), "\n"]
+    binding = import_line(target.module, target.alias, shadowed=target.shadowed)
+    parts = [header, f"import importlib\n\n{binding}" if target.shadowed else binding, "\n"]
     for bench in benches:
         lines = [f"def {bench.test}(benchmark):"]
         if bench.setup:

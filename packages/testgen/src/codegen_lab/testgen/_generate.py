@@ -6,8 +6,10 @@ import ast
 import json
 import logging
 import random
+import shlex
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,14 +22,21 @@ from codegen_lab.testgen._effects import AVOIDED
 from codegen_lab.testgen._inputs import Candidate, Value, candidates_for
 from codegen_lab.testgen._llm import llm_candidates
 from codegen_lab.testgen._model_tests import NO_MODEL, model_tests, render_model_test
-from codegen_lab.testgen._models import GeneratedTest, GenerationReport, ModelTestsReport, SkippedFunction
+from codegen_lab.testgen._models import (
+    FunctionResult,
+    GeneratedTest,
+    GenerationReport,
+    ModelTestsReport,
+    SkippedFunction,
+)
 from codegen_lab.testgen._paths import inside_root, write_output
 from codegen_lab.testgen._properties import find_properties
-from codegen_lab.testgen._render import render_property, render_test
+from codegen_lab.testgen._render import RenderedTest, render_module, render_property, render_test
 from codegen_lab.testgen._runner import SCRIPTS, Project
 from codegen_lab.testgen._sandbox import Limits, Requested
+from codegen_lab.testgen._strategies import combined, mutated, replaced, sequences, strings_of
 from codegen_lab.testgen._target import Target, resolve_target
-from codegen_lab.testgen._validate import validate
+from codegen_lab.testgen._validate import own_version, validate
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
 __all__ = ["Loop", "Observed", "agreed_outcome", "avoided", "generate", "redundant_raises_dropped", "testable"]
@@ -42,6 +51,16 @@ _FIRST_ROUND = 6
 _AIMED = 10
 _MAX_CANDIDATES = 400
 _STALLED_ROUNDS = 5
+_OVERSHOOT = 1.1
+"""No run in the sandbox goes on past this share of the budget (unless `min_run_seconds` says otherwise)."""
+_PYTEST_STARTS = 5.0
+"""A pytest run of the kept tests takes about this many times the bare import of the module, plus the calls."""
+_CHECK_SHARE = 0.5
+"""At most this share of the budget is set aside for the final check."""
+_IMPORT_SECONDS = 10.0
+"""The least time the first run (the import alone, which tells the module's lines) gets."""
+_LEAST_RUN = 1.0
+"""Seconds the last runs still get when the budget is spent: one that cannot finish is stopped early."""
 _MODEL_SHARE = 0.5
 """Of the search time, the share the offline rounds leave to the model's tests when there is a model."""
 
@@ -60,6 +79,8 @@ class Observed:
     outcome: dict[str, Any]
     lines: set[int]
     arcs: set[tuple[int, int]]
+    seconds: float = 0.0
+    """How long the call took in the sandbox."""
 
 
 @dataclass(slots=True)
@@ -81,32 +102,72 @@ class Loop:
     serial: int = 0
     min_run_seconds: float = 5.0
     """The least time an observing run gets, even when the deadline is (nearly) past."""
+    limit: float | None = None
+    """A monotonic time no observing run outlasts, whatever `min_run_seconds` says."""
+    branch_arcs: set[tuple[int, int]] | None = None
+    """The arcs out of the module's branch lines (None when the target's coverage.py does not say)."""
+    tried_by: Counter[str] = field(default_factory=Counter[str])
+    """Candidates tried, by the function they call."""
+    fates: dict[str, tuple[str, str]] = field(default_factory=dict[str, tuple[str, str]])
+    """Candidates dropped before the coverage test, by id: the function they call and why."""
+    stable: dict[str, Observed] = field(default_factory=dict[str, Observed])
+    """Candidates that behaved the same in both runs, by id."""
+    budget_end: float | None = None
+    """When the whole generation should be done: the search leaves the final check the time it will take."""
+    startup: float = 0.0
+    """Seconds the sandbox took to start the interpreter and import the module (the first run)."""
+    budget: float = 60.0
 
     def remaining(self) -> float:
-        return self.deadline - time.monotonic()
+        end = self.deadline
+        if self.budget_end is not None:
+            end = min(end, self.budget_end - self.check_seconds())
+        return end - time.monotonic()
 
-    def observe(self, candidates: Sequence[Candidate], *, hash_seed: int) -> dict[str, Observed]:
-        """Run the candidates once in the sandbox; the outcome and the lines and arcs each one ran."""
+    def check_seconds(self) -> float:
+        """What the final check (two pytest runs of the kept tests) is likely to take, from what runs took here.
+
+        A pytest run starts a few times slower than the bare import; at most half the budget is set aside.
+        """
+        calls = 1.5 * sum(observed.seconds for observed in self.kept)
+        return min(2 * (_PYTEST_STARTS * self.startup + calls), _CHECK_SHARE * self.budget)
+
+    def _drop(self, candidate: Candidate, reason: str) -> None:
+        self.fates[candidate.id] = (candidate.target, reason)
+
+    def observe(
+        self, candidates: Sequence[Candidate], *, hash_seed: int, elsewhere: bool = False, share: float = 1.0
+    ) -> dict[str, Observed]:
+        """Run the candidates once in the sandbox; the outcome and the lines and arcs each one ran.
+
+        The run takes at most `share` of the time left (the first run of a round leaves time for the second).
+
+        `elsewhere`: with HOME, the temporary folder and the working directory in other places than the
+        first run's, so that a result that depends on them differs.
+        """
         script = self.workdir / "_testgen_observe.py"
         if not script.exists():
             shutil.copyfile(SCRIPTS / "observe.py", script)
         job = self.workdir / "_testgen_job.json"
         answer = self.workdir / "_testgen_observed.json"
         answer.unlink(missing_ok=True)
-        job.write_text(
-            json.dumps(
-                {
-                    "module": self.target.module,
-                    "alias": self.target.alias,
-                    "file": str(self.target.file),
-                    "sys_path": [str(self.target.import_root)],
-                    "seconds": _CALL_SECONDS,
-                    "candidates": [candidate.job() for candidate in candidates],
-                }
-            ),
-            encoding="utf-8",
-        )
-        timeout = max(min(self.remaining(), 120.0), self.min_run_seconds)
+        job_data: dict[str, Any] = {
+            "module": self.target.module,
+            "alias": self.target.alias,
+            "file": str(self.target.file),
+            "sys_path": [str(self.target.import_root)],
+            "seconds": _CALL_SECONDS,
+            "candidates": [candidate.job() for candidate in candidates],
+            "elsewhere": str(self.workdir / f"elsewhere-{self.serial}") if elsewhere else None,
+        }
+        timeout = max(min(self.remaining() * share, 120.0), self.min_run_seconds)
+        if not candidates:  # the import alone, which everything needs: until the limit, at least 10 s
+            timeout = max(timeout, (self.limit - time.monotonic()) if self.limit else 0.0, _IMPORT_SECONDS)
+        elif self.limit is not None:
+            timeout = min(timeout, max(self.limit - time.monotonic(), 1.0))
+        # The observer stops calling candidates in time to report those it ran: a run killed reports nothing.
+        job_data["stop_after"] = max(timeout - 2 * self.startup - _CALL_SECONDS, 0.5)
+        job.write_text(json.dumps(job_data), encoding="utf-8")
         result = self.project.sandbox.run_python(
             [str(script), str(job), str(answer)],
             workdir=self.workdir,
@@ -114,6 +175,10 @@ class Loop:
             timeout=timeout,
         )
         if not answer.exists():
+            if result.timed_out and not candidates:
+                raise TestgenOperationError(
+                    f"importing {self.target.module} in the sandbox did not finish within {timeout:.0f} s"
+                )
             if result.timed_out:
                 return {}
             tail = (result.stderr or result.stdout)[-2000:]
@@ -125,6 +190,8 @@ class Loop:
                 hint="A module that needs the network, or files outside the project, cannot be tested in the sandbox",
             )
         self.statements = set(data["statements"])
+        if data.get("branch_arcs") is not None:
+            self.branch_arcs = {(int(a), int(b)) for a, b in data["branch_arcs"]}
         by_id = {candidate.id: candidate for candidate in candidates}
         found: dict[str, Observed] = {}
         for entry in data["results"]:
@@ -135,7 +202,13 @@ class Loop:
                 self.imported_lines |= set(entry["lines"])
                 self.imported_arcs |= arcs
             elif entry["id"] in by_id:
-                found[entry["id"]] = Observed(by_id[entry["id"]], entry["outcome"] or {}, set(entry["lines"]), arcs)
+                found[entry["id"]] = Observed(
+                    by_id[entry["id"]],
+                    entry["outcome"] or {},
+                    set(entry["lines"]),
+                    arcs,
+                    float(entry.get("seconds", 0)),
+                )
         return found
 
     def round(self, candidates: list[Candidate]) -> int:
@@ -143,13 +216,18 @@ class Loop:
         fresh = [c for c in candidates if _key(c) not in self.tried][:_MAX_CANDIDATES]
         self.tried |= {_key(c) for c in fresh}
         self.candidates += len(fresh)
-        if not fresh or self.remaining() <= 0:
+        self.tried_by.update(c.target for c in fresh)
+        if not fresh or self.remaining() <= self.startup:  # too little time left to start a run
+            for candidate in fresh:
+                self._drop(candidate, "out of time")
             return 0
-        first = self.observe(fresh, hash_seed=0)
-        useful = [c for c in fresh if c.id in first and _useful(first[c.id].outcome, c, self.info)]
-        if not useful or self.remaining() <= 0:
+        first = self.observe(fresh, hash_seed=0, share=0.5)
+        useful = self._useful(fresh, first)
+        if not useful or self.remaining() <= self.startup:
+            for candidate in useful:
+                self._drop(candidate, "out of time")
             return 0
-        second = self.observe(useful, hash_seed=1)
+        second = self.observe(useful, hash_seed=1, elsewhere=True)
         stable: list[Observed] = []
         for candidate in useful:
             observed, again = first[candidate.id], second.get(candidate.id)
@@ -157,6 +235,9 @@ class Loop:
             if agreed is not None:
                 observed.outcome = agreed
                 stable.append(observed)
+                self.stable[candidate.id] = observed
+            else:
+                self._drop(candidate, _FLAKY if again is not None else "out of time")
         gain = 0
         for observed in sorted(stable, key=self._priority):
             new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
@@ -170,6 +251,18 @@ class Loop:
         self._other_results(ordered)
         self._group_extras(stable)
         return gain
+
+    def _useful(self, fresh: Sequence[Candidate], first: dict[str, Observed]) -> list[Candidate]:
+        """The candidates whose first run makes a test; the others are dropped, with the reason."""
+        useful: list[Candidate] = []
+        for candidate in fresh:
+            if candidate.id not in first:  # the run was stopped: the budget was spent
+                self._drop(candidate, "out of time")
+            elif _useful(first[candidate.id].outcome, candidate, self.info):
+                useful.append(candidate)
+            else:
+                self._drop(candidate, why_dropped(first[candidate.id].outcome))
+        return useful
 
     def _values_over_raises(self, ordered: Sequence[Observed]) -> None:
         """A returned value checked beats a raise: calls that return through code only raising tests ran are kept.
@@ -301,12 +394,12 @@ class Loop:
                 text
                 for other in sorted(self.kept, key=lambda other: other.candidate.target != candidate.target)
                 if not _raises(other)
-                for text in _strings(other.candidate.expr)
+                for text in strings_of(other.candidate.expr)
             ]
-            for text in _strings(candidate.expr):
+            for text in strings_of(candidate.expr):
                 for good in list(dict.fromkeys(worked))[:_REPAIRS]:
                     for replacement in dict.fromkeys((good, text + good)):
-                        expr = _replaced(candidate.expr, text, replacement)
+                        expr = replaced(candidate.expr, text, replacement)
                         args = [
                             Value(repr(replacement), "str") if arg.source == repr(text) else arg
                             for arg in candidate.args
@@ -315,6 +408,16 @@ class Loop:
                             Candidate(self.next_id(), candidate.target, expr, candidate.setup, args, group=None)
                         )
         return found
+
+    def varied_candidates(self) -> list[Candidate]:
+        """For a stalled search: the kept calls' inputs mutated and combined, and their methods called in sequence."""
+        kept = [observed.candidate for observed in self.kept]
+        pieces = self.info.harvested.strings
+        return [
+            *mutated(kept, pieces, self.rng, self.next_id),
+            *combined(kept, pieces, self.rng, self.next_id),
+            *sequences(kept, self.rng, self.next_id),
+        ]
 
     def _targets(self) -> list[CallableInfo]:
         """The functions, methods and constructors to call: not async, and none a test must not depend on."""
@@ -332,29 +435,6 @@ def avoided(function: CallableInfo) -> str | None:
     """Why no example test calls `function` (it reads the clock, uses the network, ...), or None."""
     reasons = [reason for effect, reason in AVOIDED.items() if effect in function.effects]
     return " and ".join(reasons) or None
-
-
-def _strings(expr: str) -> list[str]:
-    """The string constants in an expression."""
-    try:
-        tree = ast.parse(expr, mode="eval")
-    except SyntaxError:
-        return []
-    return [node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
-
-
-class _Replace(ast.NodeTransformer):
-    def __init__(self, old: str, new: str) -> None:
-        self.old = old
-        self.new = new
-
-    def visit_Constant(self, node: ast.Constant) -> ast.AST:
-        return ast.copy_location(ast.Constant(self.new), node) if node.value == self.old else node
-
-
-def _replaced(expr: str, old: str, new: str) -> str:
-    """`expr` with the string constant `old` replaced by `new`."""
-    return ast.unparse(_Replace(old, new).visit(ast.parse(expr, mode="eval")))
 
 
 def _result(observed: Observed) -> str | None:
@@ -387,6 +467,66 @@ def redundant_raises_dropped(
         arcs = imported_arcs.union(*(other.arcs for other in others))
         if observed.lines <= lines and all(arc in arcs or arc[1] < 0 for arc in observed.arcs):
             found = others
+    return found
+
+
+_FLAKY = "flaky or depends on HOME, the temp or working folder"
+
+
+def why_dropped(outcome: dict[str, Any]) -> str:
+    """Why a candidate with this outcome (of its first run) makes no test."""
+    kind = outcome.get("kind", "")
+    if kind == "side-effect":
+        return "side effect: " + str(outcome.get("effect", "")).split(" (", 1)[0]
+    reasons = {
+        "raises": "raised",
+        "timeout": "timed out",
+        "setup-error": "setup raised",
+        "doctest": "doctest failed",
+    }
+    return reasons.get(kind, "result not checkable")
+
+
+def explain(
+    loop: Loop, kept: Sequence[RenderedTest], dropped: dict[str, str], rendered: Sequence[RenderedTest]
+) -> list[FunctionResult]:
+    """Per function: candidates tried, tests kept, why the others were dropped; and why a function was skipped.
+
+    `rendered` are the tests made of the search's kept candidates (the final check then dropped `dropped`).
+    """
+    reasons: dict[str, Counter[str]] = {}
+    for target, reason in loop.fates.values():
+        reasons.setdefault(target, Counter())[reason] += 1
+    made = {test.candidate_id: test for test in rendered if test.candidate_id}
+    chosen = {observed.candidate.id for observed in loop.kept}
+    for observed in loop.stable.values():
+        candidate = observed.candidate
+        if candidate.id not in chosen:
+            reason = "no new line"
+        elif candidate.id not in made:
+            reason = "result not checkable"
+        elif made[candidate.id].name in dropped:
+            reason = dropped[made[candidate.id].name]
+        else:
+            continue
+        reasons.setdefault(candidate.target, Counter())[reason] += 1
+    target_of = {observed.candidate.id: observed.candidate.target for observed in loop.kept}
+    counts = Counter(target_of[test.candidate_id] for test in kept if test.candidate_id in target_of)
+    skipped = {function.qualname: avoided(function) for function in testable(loop.info)}
+    names = list(dict.fromkeys([*skipped, *loop.tried_by]))
+    found: list[FunctionResult] = []
+    for name in names:
+        tried = loop.tried_by.get(name, 0)
+        why = skipped.get(name) or (None if tried else "no input could be built for it")
+        found.append(
+            FunctionResult(
+                function=name or "(module docstring)",
+                tried=tried,
+                kept=counts.get(name, 0),
+                dropped=dict(reasons.get(name, Counter()).most_common()),
+                skipped=f"it {why}" if skipped.get(name) else why,
+            )
+        )
     return found
 
 
@@ -448,7 +588,7 @@ def generate(
     llm: bool = False,
     progress: Progress | None = None,
     seed: int = 0,
-    min_run_seconds: float = 10.0,
+    min_run_seconds: float | None = None,
     state_dir: Path | None = None,
 ) -> GenerationReport:
     """Generate pytest tests for the module `target`, keeping only those that pass twice and add coverage.
@@ -474,8 +614,9 @@ def generate(
         progress: Called as work advances, with (seconds spent, budget, what is happening).
         seed: Seed of the input choices, for reproducible output.
         min_run_seconds: The least time each run in the sandbox gets, even when the budget is (nearly) spent:
-            the last round and the final check of the kept tests may end this much after the budget. A loaded
-            machine needs more.
+            the last round and the final check of the kept tests may then end this much after the budget.
+            Default: none, and no run goes on past 110% of the budget; when the final check runs out of time,
+            the tests it passed are kept, those it did not reach are dropped, and `report.note` says so.
         state_dir: Where the journal of the written file lives (default: the user's state folder).
 
     Returns:
@@ -488,48 +629,38 @@ def generate(
     """
     if budget <= 0:
         raise TestgenUsageError(f"budget {budget}: must be a positive number of seconds")
-    if min_run_seconds <= 0:
+    if min_run_seconds is not None and min_run_seconds <= 0:
         raise TestgenUsageError(f"min_run_seconds {min_run_seconds}: must be a positive number of seconds")
     started = time.monotonic()
+    least = min_run_seconds if min_run_seconds is not None else _LEAST_RUN
+    limit = None if min_run_seconds is not None else started + _OVERSHOOT * budget
     report: Progress = progress or _no_progress
     project = Project.open(
         root,
         python,
         isolation=isolation,
-        limits=Limits(timeout=max(budget, min_run_seconds) + 30),
+        limits=Limits(timeout=max(budget, least) + 30),
         tools=("pytest", "coverage", "hypothesis"),
     )
     destination = inside_root(project.root, out, "out", must_exist=False) if out is not None else None
     resolved = resolve_target(project, target)
+    report(time.monotonic() - started, budget, f"analysing {resolved.file.name}")
     info = analyze_source(resolved.file)
-    reserve = min(max(0.3 * budget, 6.0), 25.0)
+    reserve = min(max(0.15 * budget, 4.0), 25.0)  # at least: the search also leaves what the check will take
     search_end = started + budget - reserve
     offline_end = search_end - _MODEL_SHARE * (budget - reserve) if completer is not None else search_end
     with project.workdir() as workdir:
         rng = random.Random(seed)  # noqa: S311 (input choices, not secrets)
-        loop = Loop(project, resolved, info, workdir, offline_end, rng, min_run_seconds=min_run_seconds)
-        report(0.0, budget, f"analysing {resolved.module}")
+        loop = Loop(project, resolved, info, workdir, offline_end, rng, min_run_seconds=least, limit=limit)
+        report(time.monotonic() - started, budget, f"importing {resolved.module} in the sandbox")
+        begun = time.monotonic()
         loop.observe([], hash_seed=0)  # imports it once: its statements, and whether it imports at all
+        loop.startup, loop.budget_end, loop.budget = time.monotonic() - begun, started + budget, budget
+        logger.info("importing %s in the sandbox took %.2f s", resolved.module, loop.startup)
         rounds, stopped = _search(loop, completer, report, started=started, budget=budget)
         report(time.monotonic() - started, budget, "checking the kept tests under pytest")
         taken: set[str] = set()
-        tests = [
-            test
-            for observed in loop.kept
-            if (
-                test := render_test(
-                    observed.candidate, observed.outcome, module=resolved.module, alias=resolved.alias, taken=taken
-                )
-            )
-        ]
-        gains = _gains(loop.kept)
-        writers = {function.qualname for function in testable(info) if "writes-files" in function.effects}
-        targets = {observed.candidate.id: observed.candidate.target for observed in loop.kept}
-        for test in tests:
-            test.new_coverage = gains.get(test.candidate_id, 0)
-            if targets.get(test.candidate_id) in writers:  # it writes files: in a fresh folder, not the caller's
-                test.fixtures = ["tmp_path", "monkeypatch"]
-                test.lines.insert(0, "    monkeypatch.chdir(tmp_path)")
+        tests = _kept_tests(loop, taken)
         examples = [(observed.candidate, observed.outcome) for observed in loop.kept]
         tests += [render_property(prop, resolved.alias, taken) for prop in find_properties(info, examples)]
         model = ModelTestsReport(used=False, note=NO_MODEL) if llm and completer is None else None
@@ -548,7 +679,26 @@ def generate(
             )
             defined: set[str] = set()
             tests += [render_model_test(entry, taken, defined) for entry in from_model]
-        final = validate(project, resolved, workdir, tests, deadline=started + budget, min_seconds=min_run_seconds)
+        rendered = list(tests)
+        command = _command(target, python=python, budget=budget, seed=seed, llm=llm)
+        final = validate(
+            project,
+            resolved,
+            workdir,
+            tests,
+            deadline=started + budget,
+            min_seconds=least,
+            limit=limit,
+            estimate=lambda chosen: _estimate(loop, chosen),
+            render=lambda chosen: render_module(
+                resolved.module,
+                resolved.alias,
+                chosen,
+                version=own_version(),
+                shadowed=resolved.shadowed,
+                command=command,
+            ),
+        )
         if model is not None and model.used:
             final_count = sum(test.kind == "model" for test in final.tests)
             model.failed += model.kept - final_count
@@ -584,6 +734,8 @@ def generate(
         stopped=stopped,
         code=code,
         llm=model,
+        functions=explain(loop, final.tests, final.dropped, rendered),
+        note=final.note,
     )
 
 
@@ -597,11 +749,11 @@ def _search(
         report(time.monotonic() - started, budget, f"round {rounds}: {len(loop.kept)} tests kept")
         if loop.statements and loop.statements <= loop.covered_lines:
             return rounds, "complete"
-        if loop.remaining() <= 0:
+        if loop.remaining() <= loop.startup:  # what is left goes to the final check
             return rounds, "budget"
         candidates = loop.aimed_candidates() + loop.repaired_candidates()
-        if stalled:  # aiming found nothing new: widen to every function before giving up
-            candidates += loop.wide_candidates()
+        if stalled:  # aiming found nothing new: widen to every function, vary what worked, before giving up
+            candidates += loop.wide_candidates() + loop.varied_candidates()
         if completer is not None:
             uncovered = loop.statements - loop.covered_lines
             candidates += llm_candidates(
@@ -612,6 +764,70 @@ def _search(
         stalled = 0 if gain else stalled + 1
         if stalled >= _STALLED_ROUNDS:
             return rounds, "no-improvement"
+
+
+def _kept_tests(loop: Loop, taken: set[str]) -> list[RenderedTest]:
+    """The search's kept candidates as tests.
+
+    Those that write files (read from the source, or seen as they ran) run in a fresh folder, not the caller's.
+    """
+    target = loop.target
+    tests = [
+        test
+        for observed in loop.kept
+        if (
+            test := render_test(
+                observed.candidate, observed.outcome, module=target.module, alias=target.alias, taken=taken
+            )
+        )
+    ]
+    gains = _gains(loop.kept)
+    writers = {function.qualname for function in testable(loop.info) if "writes-files" in function.effects}
+    targets = {observed.candidate.id: observed.candidate.target for observed in loop.kept}
+    writing = {observed.candidate.id for observed in loop.kept if observed.outcome.get("writes")}
+    for test in tests:
+        test.new_coverage = gains.get(test.candidate_id, 0)
+        if targets.get(test.candidate_id) in writers or test.candidate_id in writing:
+            test.fixtures = ["tmp_path", "monkeypatch"]
+            test.lines.insert(0, "    monkeypatch.chdir(tmp_path)")
+    return tests
+
+
+def _command(target: str, *, python: Path | str | None, budget: float, seed: int, llm: bool) -> str:
+    """The command that makes the same tests again: the target and the options that were used."""
+    parts = ["codegen-lab", "testgen", "generate", target]
+    if python is not None:
+        parts += ["--python", str(python)]
+    parts += ["--budget", f"{budget:g}"]
+    if seed:
+        parts += ["--seed", str(seed)]
+    if llm:
+        parts.append("--llm")
+    return shlex.join(parts)
+
+
+def _estimate(loop: Loop, tests: Sequence[RenderedTest]) -> tuple[float, float, list[int]]:
+    """Coverage of the target by `tests` as the search measured it: line %, line and branch %, missing lines.
+
+    The import's lines count (the tests import the module); a test the search did not observe (a property, a
+    model's) adds nothing, so this is a lower bound.
+    """
+    chosen = {test.candidate_id for test in tests}
+    lines, arcs = set(loop.imported_lines), set(loop.imported_arcs)
+    for observed in loop.kept:
+        if observed.candidate.id in chosen:
+            lines |= observed.lines
+            arcs |= observed.arcs
+    statements = loop.statements
+    if not statements:
+        raise TestgenOperationError(
+            f"coverage of {loop.target.file} was not measured: importing `{loop.target.module}` ran none of it"
+        )
+    covered = len(statements & lines)
+    line_percent = round(100.0 * covered / len(statements), 2)
+    branches = loop.branch_arcs or set()
+    percent = round(100.0 * (covered + len(branches & arcs)) / (len(statements) + len(branches)), 2)
+    return line_percent, percent, sorted(statements - lines)
 
 
 def _no_progress(_done: float, _total: float, _what: str) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codegen_lab.testgen._analysis import OPERATORS, CallableInfo, ClassInfo, ModuleInfo, Parameter, Scalar
+from codegen_lab.testgen._harvest import as_inputs, realistic
 
 __all__ = ["Candidate", "Value", "candidates_for", "kind_of", "snake"]
 
@@ -132,6 +133,14 @@ _ALIAS_HINTS = [
     (r"(?i)int|index", "int"),
 ]
 """Guesses for type names testgen cannot resolve (aliases such as `String`, protocols such as `SupportsInt`)."""
+_DOCUMENTED = {
+    "string": "str", "text": "str", "integer": "int", "number": "float", "boolean": "bool", "sequence": "list",
+    "iterable": "list", "mapping": "dict", "function": "Callable", "callable": "Callable", "dictionary": "dict",
+}  # fmt: skip
+"""Docstring words for types, as the hint they stand for (`list of str` is read by its first word)."""
+_HARVESTED = 32
+"""At most this many of the module's own strings added to a string parameter's inputs."""
+_HARVESTED_NUMBERS = 8
 _GENERIC = ["2", "'hello world'", "[1, 2, 3]", "0", "''", "None", "-1", "'a'", "[]", "1.5", "{'a': 1}"]
 
 
@@ -186,6 +195,9 @@ def _annotation_pool(node: ast.expr, module: ModuleInfo, alias: str) -> list[str
         return list(_ELEMENTS["list"].get(element, _POOLS["list"]))
     if kind is not None:
         return list(_POOLS[kind])
+    members = module.harvested.enums.get(name)
+    if members:
+        return [f"{alias}.{name}.{member}" for member in members]
     cls = module.find_class(name)
     if cls is not None and not cls.is_exception:
         instance = _construct(cls, module, alias)
@@ -198,6 +210,9 @@ def _annotation_pool(node: ast.expr, module: ModuleInfo, alias: str) -> list[str
 
 def _construct(cls: ClassInfo, module: ModuleInfo, alias: str) -> str | None:
     """Source that makes an instance of `cls` from the first typical value of each required parameter."""
+    members = module.harvested.enums.get(cls.name)
+    if members:
+        return f"{alias}.{cls.name}.{members[0]}"
     if cls.init is None:
         return f"{alias}.{cls.name}()"
     values: list[str] = []
@@ -221,38 +236,72 @@ def _pool(
     nested: bool = False,
 ) -> list[str]:
     """Inputs for one parameter, the most promising first: mined near uncovered lines, typed, then generic."""
-    typed: list[str] = []
-    if parameter.annotation and not nested:
-        typed = _from_annotation(parameter.annotation, module, alias)
-    elif parameter.annotation:
-        typed = [value for value in _from_annotation(parameter.annotation, module, alias) if alias not in value]
-    if not typed and parameter.default is not None:
-        kind = kind_of(parameter.default)
-        typed = [parameter.default, *_POOLS.get(kind, [])]
+    typed = _typed(parameter, function, module, alias, nested=nested)
+    named = [repr(text) for text in realistic(parameter.name)]
     if not typed:
         for pattern, kind in _NAME_HINTS:
             if re.search(pattern, parameter.name):
                 typed = list(_GENERIC if kind == "any" else _POOLS[kind])
                 break
+    if named and (not typed or "str" in {kind_of(value) for value in typed}):
+        typed = [*named, *typed]
+    else:
+        named = []
     if parameter.name == "other" and function.owner is not None and not nested:
-        cls = module.find_class(function.owner)
-        instance = _construct(cls, module, alias) if cls is not None else None
-        if instance is not None:
-            same = [instance]
-            if cls is not None and cls.init is not None:
-                same += [
-                    candidate.expr
-                    for candidate in candidates_for(cls.init, module, alias, count=4, rng=random.Random(0), prefix="o")  # noqa: S311
-                ]
-            typed = list(dict.fromkeys([*same, *typed]))
+        typed = list(dict.fromkeys([*_same_class(function.owner, module, alias), *typed]))
     kinds = {kind_of(value) for value in typed} - {"other"}
     mined: list[str] = []
     for value in [*focus, *(value for _, value in function.literals)]:
-        source = repr(value)
-        if (not kinds or kind_of(source) in kinds) and source not in mined:
-            mined.append(source)
-    pool = [*mined[:12], *typed] if typed else [*mined[:12], *_GENERIC]
-    return list(dict.fromkeys(pool))
+        for each in as_inputs(value) if isinstance(value, str) else [value]:
+            source = repr(each)
+            if (not kinds or kind_of(source) in kinds) and source not in mined:
+                mined.append(source)
+    pool = [*mined[:1], *named, *mined[1:12]]  # a real-looking input early: a title for `title`
+    pool += [value for value in typed if value not in named] if typed else _GENERIC
+    harvested = _harvested(module, kinds, alias) if kinds or not typed else []  # not for a class's instances
+    return list(dict.fromkeys([*pool, *harvested]))
+
+
+def _typed(parameter: Parameter, function: CallableInfo, module: ModuleInfo, alias: str, *, nested: bool) -> list[str]:
+    """Inputs of the parameter's type: from its hint, else the type its docstring gives, else its default's."""
+    typed: list[str] = []
+    if parameter.annotation and not nested:
+        typed = _from_annotation(parameter.annotation, module, alias)
+    elif parameter.annotation:
+        typed = [value for value in _from_annotation(parameter.annotation, module, alias) if alias not in value]
+    documented = function.documented.get(parameter.name)
+    if not typed and documented and not nested:  # no hint: the type the docstring gives it, in its words
+        typed = _from_annotation(_DOCUMENTED.get(documented.split()[0].lower(), documented), module, alias)
+    if not typed and parameter.default is not None:
+        typed = [parameter.default, *_POOLS.get(kind_of(parameter.default), [])]
+    return typed
+
+
+def _same_class(owner: str, module: ModuleInfo, alias: str) -> list[str]:
+    """Instances of the class `owner`, for a parameter called `other` of its methods (`__eq__`, `union`, ...)."""
+    cls = module.find_class(owner)
+    instance = _construct(cls, module, alias) if cls is not None else None
+    if cls is None or instance is None:
+        return []
+    same = [instance]
+    if cls.init is not None:
+        same += [
+            candidate.expr
+            for candidate in candidates_for(cls.init, module, alias, count=4, rng=random.Random(0), prefix="o")  # noqa: S311
+        ]
+    return same
+
+
+def _harvested(module: ModuleInfo, kinds: set[str], alias: str) -> list[str]:
+    """Inputs the module's own code names, for a parameter of these kinds (any, when none is known)."""
+    found: list[str] = []
+    if not kinds or "str" in kinds:
+        found += [repr(text) for text in module.harvested.strings[:_HARVESTED]]
+    if not kinds or kinds & {"int", "float"}:
+        found += [repr(number) for number in module.harvested.numbers[:_HARVESTED_NUMBERS]]
+    if not kinds:
+        found += [f"{alias}.{name}.{member}" for name, members in module.harvested.enums.items() for member in members]
+    return found
 
 
 def _mined_count(parameter: Parameter, function: CallableInfo, focus: Sequence[Scalar]) -> int:

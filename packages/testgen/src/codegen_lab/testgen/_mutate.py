@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from codegen_lab.testgen._models import Mutant, MutationReport
-from codegen_lab.testgen._mutmut import run_mutmut, spread
+from codegen_lab.testgen._mutmut import copied_package, run_mutmut, spread
 from codegen_lab.testgen._runner import Project, resolve_node
 from codegen_lab.testgen._sandbox import Limits, Requested
 from codegen_lab.testgen._target import Target, resolve_target
@@ -132,15 +132,12 @@ def _set_constant(index: int, value: object, *, field: str = "constant") -> Call
 def _layout(target: Target, workdir: Path) -> tuple[Path, Path]:
     """The folder to put first on `sys.path` for mutants, and the file in it that each mutant replaces."""
     first = workdir / "mutant"
-    top = target.module.split(".")[0]
-    package = target.file.parent
-    for _ in target.module.split(".")[1:]:
-        package = package.parent
-    if "." in target.module:
-        shutil.copytree(package / top, first / top, ignore=shutil.ignore_patterns("__pycache__"))
-        return first, first / Path(*target.module.split(".")).with_suffix(".py")
-    first.mkdir()
-    return first, first / target.file.name
+    top, relative = copied_package(target)
+    if top is None:
+        first.mkdir()
+    else:
+        shutil.copytree(top, first / top.name, ignore=shutil.ignore_patterns("__pycache__"))
+    return first, first / relative
 
 
 def mutation_score(
@@ -197,6 +194,12 @@ def mutation_score(
         else:
             mutants, generated = _builtin(project, resolved, nodes, workdir, max_mutants, progress)
     killed = sum(mutant.killed for mutant in mutants)
+    survived = sum(mutant.status == "survived" for mutant in mutants)
+    if mutants and not killed + survived:
+        raise TestgenOperationError(
+            f"no mutant of {resolved.module} was checked: {len(mutants)} made, none run by a test "
+            f"({', '.join(sorted({mutant.status for mutant in mutants}))}); pass tests that import and call it"
+        )
     return MutationReport(
         target=resolved.module,
         engine=engine,
@@ -204,9 +207,10 @@ def mutation_score(
         mutants=mutants,
         generated=generated,
         killed=killed,
-        survived=len(mutants) - killed,
+        survived=survived,
+        unchecked=len(mutants) - killed - survived,
         timeout=sum(mutant.status == "timeout" for mutant in mutants),
-        score=round(100.0 * killed / len(mutants), 1) if mutants else 0.0,
+        score=round(100.0 * killed / (killed + survived), 1) if mutants else 0.0,
         isolation=project.sandbox.mode,
         seconds=round(time.monotonic() - started, 2),
     )
@@ -226,8 +230,11 @@ def _builtin(
     chosen = spread(points, max_mutants)
     mutants: list[Mutant] = []
     first, replaced = _layout(resolved, workdir)
-    _require_passing(project, resolved, nodes, workdir, first)
+    ran = _require_passing(project, resolved, nodes, workdir, first, measure=replaced)
     for number, mutation in enumerate(chosen):
+        if mutation.line not in ran:  # no test runs the line: the mutant would survive unseen, not checked
+            mutants.append(Mutant(line=mutation.line, change=mutation.change, killed=False, status="no tests"))
+            continue
         mutated = copy.deepcopy(tree)
         mutation.apply(mutated)
         replaced.write_text(ast.unparse(ast.fix_missing_locations(mutated)), encoding="utf-8")
@@ -245,18 +252,32 @@ def _builtin(
 
 
 def _require_passing(
-    project: Project, resolved: Target, nodes: Sequence[str], workdir: Path, first: Path | None
-) -> None:
+    project: Project,
+    resolved: Target,
+    nodes: Sequence[str],
+    workdir: Path,
+    first: Path | None,
+    *,
+    measure: Path | None = None,
+) -> set[int]:
     """Check that the tests pass on the unchanged module (`first`: the folder of its copy, put first on the path).
+
+    With `measure` (the copy's file), the lines of it the tests run, from coverage; else an empty set.
 
     Raises:
         TestgenUsageError: When some test fails, or none runs.
     """
     paths = [first] if first is not None else []
-    baseline = project.pytest([*nodes, "-x"], workdir=workdir, pythonpath=paths, first_path=first)
+    coverage: dict[str, Any] | None = None
+    if measure is not None:
+        coverage = {"data_file": str(workdir / ".coverage"), "json": str(workdir / "coverage.json")}
+        coverage["include"] = [str(measure)]
+    baseline = project.pytest([*nodes, "-x"], workdir=workdir, pythonpath=paths, first_path=first, coverage=coverage)
     if baseline.failed or baseline.passed == 0:
         raise TestgenUsageError(
             f"the tests fail (or none runs) on the unchanged {resolved.module}: {baseline.failed} failed, "
             f"{baseline.passed} passed",
             hint="Mutation testing needs a suite that passes first",
         )
+    files = baseline.coverage.files if baseline.coverage is not None else []
+    return {line for file in files for line in file.executed_lines}

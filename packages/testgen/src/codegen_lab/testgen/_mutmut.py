@@ -23,7 +23,7 @@ from codegen_lab.testgen._runner import SCRIPTS, Project
 from codegen_lab.testgen._target import Target
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
-__all__ = ["MutmutResult", "run_mutmut", "spread"]
+__all__ = ["MutmutResult", "copied_package", "run_mutmut", "spread"]
 
 STATUS_BY_EXIT_CODE: dict[int | None, str] = {
     1: "killed",
@@ -66,25 +66,39 @@ def spread[T](items: Sequence[T], count: int) -> list[T]:
     return [items[int(number * step)] for number in range(count)]
 
 
+def copied_package(target: Target) -> tuple[Path | None, Path]:
+    """The top-level package folder to copy for `target` (None for a lone module), and the target's file in it.
+
+    A package's own code (`ordered_set/__init__.py`) is the package: the folder is copied, and the file to
+    mutate is its `__init__.py`, never a lone `__init__.py` that nothing imports.
+    """
+    parts = target.module.split(".")
+    package = target.file.name == "__init__.py"
+    levels = len(parts) if package else len(parts) - 1
+    if levels == 0:
+        return None, Path(target.file.name)
+    top = target.file.parent
+    for _ in range(levels - 1):
+        top = top.parent
+    return top, Path(*parts, "__init__.py") if package else Path(*parts).with_suffix(".py")
+
+
 def _layout(project: Project, target: Target, tests: Sequence[str], folder: Path) -> tuple[str, list[str]]:
     """Copy the module (with its top-level package) and the tests into `folder`; return their relative paths."""
     parts = target.module.split(".")
-    if len(parts) > 1:
-        package = target.file.parent
-        for _ in parts[1:]:
-            package = package.parent
-        shutil.copytree(package / parts[0], folder / parts[0], ignore=shutil.ignore_patterns("__pycache__"))
-        source = str(Path(*parts).with_suffix(".py"))
+    top, relative = copied_package(target)
+    if top is not None:
+        shutil.copytree(top, folder / top.name, ignore=shutil.ignore_patterns("__pycache__"))
     else:
-        source = target.file.name
-        shutil.copy2(target.file, folder / source)
+        shutil.copy2(target.file, folder / relative)
+    source = str(relative)
     selection: list[str] = []
     for node in tests:
         file_part, separator, rest = node.partition("::")
         path = Path(file_part)
         relative = path.relative_to(project.root)
         destination = folder / relative
-        if relative.parts and relative.parts[0] == parts[0] and len(parts) > 1:
+        if relative.parts and relative.parts[0] == parts[0] and top is not None:
             raise TestgenUsageError(
                 f"tests {relative}: inside the package under test", hint="Pass tests that live outside the package"
             )

@@ -106,6 +106,12 @@ def render_test(
         check = _check(expr, value)
         name = f"test_{subject}_is_{describe(value)}"
         body = [f"    {check}"]
+        if value == "None" and candidate.subject() is not None:  # called for its effect: the test checks it
+            after = outcome.get("after")
+            if not after:
+                return None
+            name = f"test_{subject}_leaves_{_described_after(after)}"
+            body += _after(after)
     elif kind == "iter":
         name = f"test_{subject}_yields_{describe(str(outcome['repr']))}"
         body = [f"    assert list({expr}) == {outcome['repr']}"]
@@ -170,7 +176,21 @@ def _after(after: dict[str, Any] | None) -> list[str]:
         return []
     if after.get("kind") == "literal":
         return [f"    {_check(str(after['expr']), str(after['repr']))}"]
+    if after.get("kind") == "state":
+        state: dict[str, str] = after["state"]
+        return [f"    {_check(f'{after["expr"]}.{name}', value)}" for name, value in state.items()]
     return [f"    assert str({after['expr']}) == {after['text']!r}"]
+
+
+def _described_after(after: dict[str, Any]) -> str:
+    """A few words for the state a call left an object in: `it_empty`, `it_as_a_b`, `its_size_0`."""
+    if after.get("kind") == "literal":
+        return f"it_{describe(str(after['repr']))}"
+    if after.get("kind") == "state":
+        name, value = next(iter(after["state"].items()))
+        return f"its_{_slug(name)}_{describe(str(value))}"
+    text = str(after.get("text", ""))
+    return f"it_as_{describe(repr(text))}" if text else "it_empty"
 
 
 def _operand(expr: str) -> str:
@@ -248,8 +268,20 @@ def _run_docstring_examples(obj, name):
 """
 
 
-def render_module(module: str, alias: str, tests: Sequence[RenderedTest], *, version: str) -> str:
-    """The whole test module: header, imports, the doctest helper when needed, then each test."""
+def render_module(
+    module: str,
+    alias: str,
+    tests: Sequence[RenderedTest],
+    *,
+    version: str,
+    shadowed: bool = False,
+    command: str | None = None,
+) -> str:
+    """The whole test module: header, imports, the doctest helper when needed, then each test.
+
+    `shadowed`: the package binds another object to the module's name (see `import_line`); `command`: the
+    command that regenerates the module, with its options (default: `codegen-lab testgen generate MODULE`).
+    """
     models = (
         "Tests marked `# Written by the model` were written by an LLM; their expected values are the model's.\n"
         if any(test.kind == "model" for test in tests)
@@ -261,17 +293,21 @@ def render_module(module: str, alias: str, tests: Sequence[RenderedTest], *, ver
         "value the others do not (another result, a documented example). The expected values were observed by\n"
         "running the code as it is: they pin its current behaviour, so review them.\n"
         f"{models}"
-        f'Regenerate with `codegen-lab testgen generate {module}`.\n"""\n'
+        f'Regenerate with `{command or f"codegen-lab testgen generate {module}"}`.\n"""\n'
     )
     imports: set[str] = set()
     for test in tests:
         imports |= test.imports
     standard = ["import doctest"] if any(test.kind == "doctest" for test in tests) else []
+    if shadowed:
+        standard.append("import importlib")
     third_party = sorted(line for line in imports if line.split()[1].split(".")[0] in {"pytest", "hypothesis"})
     others = sorted(imports - set(third_party))
-    blocks = [block for block in (standard, third_party, [*others, import_line(module, alias)]) if block]
+    blocks = [
+        block for block in (standard, third_party, [*others, import_line(module, alias, shadowed=shadowed)]) if block
+    ]
     parts = [header, "\n\n".join("\n".join(block) for block in blocks), "\n"]
-    if standard:
+    if "import doctest" in standard:
         parts.append(_DOCTEST_HELPER.format(alias=alias))
     for test in tests:
         body = (
@@ -283,8 +319,15 @@ def render_module(module: str, alias: str, tests: Sequence[RenderedTest], *, ver
     return "".join(parts)
 
 
-def import_line(module: str, alias: str) -> str:
-    """The import that binds the module under test to `alias`: `from semver import version`."""
+def import_line(module: str, alias: str, *, shadowed: bool = False) -> str:
+    """The import that binds the module under test to `alias`: `from semver import version`.
+
+    When the package binds another object to the module's name (`validators` does `from .url import url`), both
+    `from validators import url` and `import validators.url as url` give that object: the module is then
+    `importlib.import_module("validators.url")` (the caller imports `importlib`).
+    """
+    if shadowed:
+        return f"{alias} = importlib.import_module({module!r})"
     owner, _, name = module.rpartition(".")
     line = f"from {owner} import {name}" if owner else f"import {module}"
     return f"{line} as {alias}" if alias != name else line

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from codegen_lab.testgen._paths import inside_root, output_folder, replace_folde
 from codegen_lab.testgen._sandbox import Limits, Requested, Sandbox
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
-__all__ = ["Project", "diff_coverage", "measure_coverage", "resolve_node", "run_tests"]
+__all__ = ["Project", "RunTimedOut", "diff_coverage", "measure_coverage", "resolve_node", "run_tests"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,10 +96,17 @@ class Project:
         timeout: float | None = None,
         hash_seed: int = 0,
         first_path: Path | None = None,
+        progress: Path | None = None,
     ) -> TestRun:
         """Run pytest with `args` in the sandbox; with `coverage` settings, under coverage.py too.
 
         `first_path` goes first on `sys.path`, before the working directory (a mutant shadows the original).
+        With `progress`, each test's outcome is written there as it ends, and a run stopped by its timeout
+        raises `RunTimedOut` with the outcomes of the tests that finished.
+
+        Raises:
+            RunTimedOut: When the timeout stopped a run that writes `progress`.
+            TestgenOperationError: When a limit stopped the run or pytest did not report.
         """
         script = workdir / "_testgen_run_pytest.py"
         shutil.copyfile(SCRIPTS / "run_pytest.py", script)
@@ -110,11 +118,16 @@ class Project:
             env["PYTHONPATH"] = ":".join(str(path) for path in pythonpath)
         if first_path is not None:
             env["TESTGEN_FIRST_PATH"] = str(first_path)
+        if progress is not None:
+            progress.unlink(missing_ok=True)
+            env["TESTGEN_PROGRESS"] = str(progress)
         pytest_args = ["-p", "no:cacheprovider", "-q", "--no-header", *args]
         result = self.sandbox.run_python(
             [str(script), *pytest_args], workdir=workdir, cwd=cwd or self.root, env=env, timeout=timeout
         )
         reason = result.stop_reason(self.sandbox.limits, self.sandbox.limits.timeout if timeout is None else timeout)
+        if reason is not None and result.timed_out and progress is not None:
+            raise RunTimedOut(f"the tests {reason}", finished=_finished(progress))
         if reason is not None:
             tail = result.stderr[-2000:].strip()
             raise TestgenOperationError(
@@ -165,7 +178,9 @@ def run_tests(
         root: The project root (default: the current directory); pytest runs there, read-only.
         python: The target interpreter (default: `root/.venv/bin/python`, else the current one).
         coverage: Also measure line and branch coverage of `source`.
-        source: Files or folders to measure (default: the root, without the tests and virtual environments).
+        source: Files or folders to measure, those the tests never import included (default: the files under
+            the root that the tests import, without the tests and virtual environments; pass the root itself to
+            count every file of it).
         html_dir: Where to write coverage.py's HTML report (with `coverage`): a new or empty folder inside the
             root (or one holding a report testgen wrote), never the root or a folder holding sources or tests.
         isolation: `auto` (the strongest that works here), `bubblewrap`, `namespaces`, `uid` or `none`.
@@ -322,6 +337,29 @@ def _relative(path: Path, base: Path) -> str:
         return str(path)
 
 
+class RunTimedOut(TestgenOperationError):
+    """A pytest run its timeout stopped: `finished` holds the outcomes of the tests that ended before."""
+
+    def __init__(self, message: str, *, finished: list[TestOutcome]) -> None:
+        super().__init__(message)
+        self.finished = finished
+
+
+def _finished(progress: Path) -> list[TestOutcome]:
+    """The outcomes `run_pytest.py` wrote line by line; a line cut short by the kill is left out."""
+    found: list[TestOutcome] = []
+    try:
+        lines = progress.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        try:
+            found.append(TestOutcome.model_validate_json(line))
+        except ValueError:
+            continue
+    return found
+
+
 def resolve_node(root: Path, path: Path | str) -> str:
     """A test path or pytest node id, its file part resolved inside the root."""
     text = str(path)
@@ -332,7 +370,7 @@ def resolve_node(root: Path, path: Path | str) -> str:
 def _coverage_settings(
     root: Path, workdir: Path, source: Sequence[Path | str], *, tests: Sequence[str], html: bool
 ) -> dict[str, Any]:
-    sources = [str(inside_root(root, item, "source")) for item in source] or [str(root)]
+    sources = [str(inside_root(root, item, "source")) for item in source]
     omit = ["*/site-packages/*", "**/site-packages/**", "*/.venv/*", "**/.venv/**", "*/_testgen_*", "**/_testgen_*"]
     for test in tests:
         path = test.partition("::")[0]
@@ -341,7 +379,9 @@ def _coverage_settings(
         "data_file": str(workdir / ".coverage"),
         "json": str(workdir / "coverage.json"),
         "html": str(workdir / "htmlcov") if html else None,
-        "source": sources,
+        "source": sources or None,
+        # No source named: the files under the root that the tests import, not every file of the root at 0%.
+        "include": None if sources else [os.path.join(root, "*")],
         "omit": omit,
     }
 

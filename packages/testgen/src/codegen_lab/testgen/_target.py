@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from dataclasses import dataclass
@@ -16,12 +17,16 @@ __all__ = ["Target", "resolve_target"]
 _MODULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 _LOCATE = """
-import importlib.util, json, sys
+import importlib.util, json, sys, types
 sys.path.insert(0, sys.argv[2])
 try:
-    spec = importlib.util.find_spec(sys.argv[1])
+    name = sys.argv[1]
+    spec = importlib.util.find_spec(name)
     origin = spec.origin if spec is not None else None
-    print(json.dumps({"origin": origin}))
+    owner, _, last = name.rpartition(".")
+    bound = getattr(sys.modules.get(owner), last, None) if owner else None
+    shadowed = bound is not None and not (isinstance(bound, types.ModuleType) and bound.__name__ == name)
+    print(json.dumps({"origin": origin, "shadowed": shadowed}))
 except BaseException as exc:
     print(json.dumps({"error": "%s: %s" % (type(exc).__name__, exc)}))
 """
@@ -36,11 +41,31 @@ class Target:
     file: Path
     import_root: Path
     """The folder to put on `sys.path` so that `module` imports (the root, for installed modules)."""
+    shadowed: bool = False
+    """Whether its package binds another object to its name (`from .url import url`): `from package import
+    url` then gives that object, so tests import the module with `importlib.import_module`."""
 
     @property
     def alias(self) -> str:
         """The name the generated tests use for it: its last component."""
         return self.module.rpartition(".")[2]
+
+
+def _binds_other(init: Path, name: str) -> bool:
+    """Whether the package `__init__.py` binds `name` to something else than its submodule of that name."""
+    try:
+        tree = ast.parse(init.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or node.level == 0):
+            if any((alias.asname or alias.name) == name for alias in node.names):
+                return True
+        elif (isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name) or (
+            isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store) and node.id == name
+        ):
+            return True
+    return False
 
 
 def resolve_target(project: Project, target: str) -> Target:
@@ -60,7 +85,8 @@ def resolve_target(project: Project, target: str) -> Target:
             folder = folder.parent
         if file.stem == "__init__":
             parts.pop()
-        return Target(module=".".join(parts), file=file, import_root=folder)
+        shadowed = file.stem != "__init__" and _binds_other(file.parent / "__init__.py", file.stem)
+        return Target(module=".".join(parts), file=file, import_root=folder, shadowed=shadowed)
     if not _MODULE_NAME.match(target):
         raise TestgenUsageError(
             f"target {target!r}: neither a module name nor a .py file",
@@ -82,4 +108,4 @@ def resolve_target(project: Project, target: str) -> Target:
             hint="Install the package in that interpreter, pass --python, or pass the file's path",
         )
     file = Path(str(origin)).resolve()
-    return Target(module=target, file=file, import_root=project.root)
+    return Target(module=target, file=file, import_root=project.root, shadowed=bool(answer.get("shadowed")))

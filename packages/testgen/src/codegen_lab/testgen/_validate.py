@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from codegen_lab.testgen._render import RenderedTest, format_code, render_module
-from codegen_lab.testgen._runner import Project
+from codegen_lab.testgen._models import CoverageReport, FileCoverage
+from codegen_lab.testgen._render import RenderedTest, format_code
+from codegen_lab.testgen._runner import Project, RunTimedOut
 from codegen_lab.testgen._target import Target
 from codegen_lab.testgen.errors import TestgenOperationError
 
-__all__ = ["Validated", "own_version", "validate"]
+__all__ = ["Estimate", "Validated", "own_version", "validate"]
+
+logger = logging.getLogger(__name__)
 
 _ATTEMPTS = 3
+_LEAST = 1.0
+"""Seconds a run still gets when `limit` is (nearly) past: a run that cannot finish is then stopped early."""
+
+
+Estimate = Callable[[Sequence[RenderedTest]], tuple[float, float, list[int]]]
+"""The coverage of the target by some tests, from what the search measured: line %, line and branch %, missing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +37,10 @@ class Validated:
     line_percent: float
     percent: float
     missing_lines: list[int]
+    dropped: dict[str, str] = field(default_factory=dict[str, str])
+    """Tests dropped by the check, by name: why (`failed under pytest`, `not re-checked in time`)."""
+    note: str | None = None
+    """When the check ran out of time: what was kept, what was dropped, and where the coverage comes from."""
 
 
 def own_version() -> str:
@@ -34,6 +48,16 @@ def own_version() -> str:
         return version("codegen-lab-testgen")
     except PackageNotFoundError:  # pragma: no cover (running from a source tree)
         return "0"
+
+
+@dataclass(slots=True)
+class _Check:
+    """One attempt: the tests that failed, finished and were left unrun, and the coverage measured."""
+
+    failing: set[str] = field(default_factory=set[str])
+    passed: set[str] = field(default_factory=set[str])
+    stopped: bool = False
+    measured: CoverageReport | None = None
 
 
 def validate(
@@ -44,55 +68,145 @@ def validate(
     *,
     deadline: float,
     min_seconds: float = 10.0,
+    limit: float | None = None,
+    estimate: Estimate | None = None,
+    render: Callable[[Sequence[RenderedTest]], str],
 ) -> Validated:
-    """Run the test module twice (different hash seeds, the second under coverage); drop the tests that fail.
+    """Run the test module twice (different hash seeds, the first under coverage); drop the tests that fail.
 
-    Each run gets the time left until `deadline`, and at least `min_seconds`.
+    Each run gets the time left until `deadline`, at least `min_seconds`, but never past `limit` (a monotonic
+    time). A run its time-out stops is no failure: the tests that passed under pytest before it stopped are kept,
+    those it never reached are dropped (they could not be re-checked), and the coverage is `estimate`'s (what
+    the search measured for the tests kept), as the note says.
 
     Raises:
-        TestgenOperationError: When the generated module does not even collect.
+        TestgenOperationError: When the generated module does not even collect, or the target file was not
+            measured by tests that passed.
     """
     kept: list[RenderedTest] = list(tests)
+    dropped: dict[str, str] = {}
     folder = workdir / "generated"
     folder.mkdir(exist_ok=True)
     path = folder / f"test_{target.alias}_generated.py"
+    make = render
     for _attempt in range(_ATTEMPTS):
-        code = format_code(render_module(target.module, target.alias, kept, version=own_version()))
+        code = format_code(make(kept))
         path.write_text(code, encoding="utf-8")
         if not kept:
-            return Validated([], code, 0.0, 0.0, [])
-        failing: set[str] = set()
-        coverage = {
-            "data_file": str(workdir / ".coverage"),
-            "json": str(workdir / "coverage.json"),
-            "include": [str(target.file)],
-        }
-        measured = None
-        for seed in (0, 1):
-            run = project.pytest(
-                [str(path)],
-                workdir=workdir,
-                cwd=folder,
-                pythonpath=[target.import_root],
-                coverage=coverage if seed else None,
-                hash_seed=seed,
-                timeout=max(deadline - time.monotonic(), min_seconds),
+            return Validated([], code, *(estimate([]) if estimate else (0.0, 0.0, [])), dropped=dropped)
+        check = _check(project, target, workdir, path, code, deadline=deadline, min_seconds=min_seconds, limit=limit)
+        for name in check.failing:
+            dropped[name] = "failed under pytest"
+        if check.stopped and not check.failing and check.measured is not None:
+            file = _target_file(check.measured, target)
+            note = (
+                f"the second run under pytest ran out of time: the {len(kept)} tests passed the first, "
+                "which measured the coverage"
             )
-            for test in run.tests:
-                if test.outcome not in {"passed", "xfailed"}:
-                    if "::" not in test.nodeid:
-                        raise TestgenOperationError(f"the generated tests do not collect: {test.message}\n{code}")
-                    failing.add(test.nodeid.rpartition("::")[2].split("[", 1)[0])
-            measured = run.coverage
-        if not failing:
-            files = measured.files if measured is not None else []
-            file = files[0] if files else None
+            return Validated(kept, code, round(file.line_percent, 2), file.percent, file.missing_lines, dropped, note)
+        if check.stopped:
+            return _partial(kept, check, dropped, make, estimate)
+        if not check.failing:
+            file = _target_file(check.measured, target)
             return Validated(
                 kept,
                 code,
-                round(file.line_percent, 2) if file else 0.0,
-                file.percent if file else 0.0,
-                file.missing_lines if file else [],
+                round(file.line_percent, 2),
+                file.percent,
+                file.missing_lines,
+                dropped=dropped,
             )
-        kept = [test for test in kept if test.name not in failing]
+        kept = [test for test in kept if test.name not in check.failing]
     raise TestgenOperationError(f"the generated tests kept failing after {_ATTEMPTS} attempts")
+
+
+def _check(
+    project: Project,
+    target: Target,
+    workdir: Path,
+    path: Path,
+    code: str,
+    *,
+    deadline: float,
+    min_seconds: float,
+    limit: float | None,
+) -> _Check:
+    """Both runs of the module; the second is skipped when the first was stopped."""
+    check = _Check()
+    coverage = {
+        "data_file": str(workdir / ".coverage"),
+        "json": str(workdir / "coverage.json"),
+        "include": [str(target.file)],
+    }
+    took = 0.0
+    for seed in (0, 1):
+        begun = time.monotonic()
+        timeout = max(deadline - begun, min_seconds)
+        if limit is not None:
+            if seed and limit - begun < took:  # the second run cannot finish in time: it is not started
+                check.stopped = True
+                break
+            timeout = min(timeout, max(limit - begun, _LEAST))
+        try:
+            run = project.pytest(
+                [str(path)],
+                workdir=workdir,
+                cwd=path.parent,
+                pythonpath=[target.import_root],
+                coverage=None if seed else coverage,
+                hash_seed=seed,
+                timeout=timeout,
+                progress=workdir / "_testgen_progress.jsonl",
+            )
+            outcomes, took = run.tests, time.monotonic() - begun
+            if run.coverage is not None:
+                check.measured = run.coverage
+        except RunTimedOut as stopped:
+            logger.info("the final check of the tests ran out of time after %.1f s", timeout)
+            outcomes, check.stopped = stopped.finished, True
+        passed: set[str] = set()
+        for test in outcomes:
+            if "::" not in test.nodeid:
+                if test.outcome not in {"passed", "xfailed"}:
+                    raise TestgenOperationError(f"the generated tests do not collect: {test.message}\n{code}")
+                continue
+            name = test.nodeid.rpartition("::")[2].split("[", 1)[0]
+            (passed if test.outcome in {"passed", "xfailed"} else check.failing).add(name)
+        check.passed |= passed
+        if check.stopped:
+            break
+    return check
+
+
+def _partial(
+    kept: list[RenderedTest],
+    check: _Check,
+    dropped: dict[str, str],
+    make: Callable[[Sequence[RenderedTest]], str],
+    estimate: Estimate | None,
+) -> Validated:
+    """What a check stopped by its time-out leaves: the tests that passed under pytest, coverage as estimated."""
+    verified = [test for test in kept if test.name in check.passed and test.name not in check.failing]
+    unchecked = [test.name for test in kept if test.name not in check.passed and test.name not in check.failing]
+    for name in unchecked:
+        dropped[name] = "not re-checked in time"
+    line_percent, percent, missing = estimate(verified) if estimate else (0.0, 0.0, [])
+    note = (
+        f"the final check under pytest ran out of time: {len(verified)} tests that passed it are kept, "
+        f"{len(unchecked)} it did not reach are dropped; coverage is as the search measured it for the tests kept"
+    )
+    return Validated(verified, format_code(make(verified)), line_percent, percent, missing, dropped=dropped, note=note)
+
+
+def _target_file(measured: CoverageReport | None, target: Target) -> FileCoverage:
+    """The coverage of the target's file; an error when it was not measured (tests that never imported it)."""
+    files = measured.files if measured is not None else []
+    for file in files:
+        if Path(file.path).resolve() == target.file.resolve():
+            return file
+    if len(files) == 1:
+        return files[0]
+    raise TestgenOperationError(
+        f"coverage of {target.file} was not measured: the generated tests passed without running it "
+        f"(was `{target.module}` imported as another object of the same name?)"
+    )

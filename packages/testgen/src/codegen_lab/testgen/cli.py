@@ -6,8 +6,10 @@ Every command that reports takes `--format json`; long work shows a progress bar
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+import threading
+import time
+from collections.abc import Callable, Generator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -20,7 +22,7 @@ from codegen_lab.common.cli import HostContext, format_option, reported_errors, 
 
 if TYPE_CHECKING:
     from codegen_lab.llm import Completer
-    from codegen_lab.testgen._models import ModelTestsReport
+    from codegen_lab.testgen._models import FunctionResult, ModelTestsReport
     from codegen_lab.testgen._sandbox import Requested
 
     ModelOffer = Callable[[Path | None], AbstractContextManager[Completer | None]]
@@ -68,6 +70,7 @@ def cli() -> None:
 @click.option("--budget", type=click.FloatRange(min=1), default=60.0, show_default=True, help="Wall-clock seconds.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the input choices.")
 @click.option("--print", "print_code", is_flag=True, help="Print the tests instead of writing them.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress on stderr.")
 @click.option(
     "--llm",
     is_flag=True,
@@ -80,6 +83,7 @@ def generate(
     budget: float,
     seed: int,
     print_code: bool,
+    quiet: bool,
     llm: bool,
     root: Path | None,
     python: Path | None,
@@ -87,9 +91,6 @@ def generate(
     output_format: str,
 ) -> None:
     """Generate tests for TARGET, a module name or a .py file, keeping those that pass twice and add coverage."""
-    from rich.console import Console  # noqa: PLC0415
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
-
     from codegen_lab.testgen._generate import generate as run_generate  # noqa: PLC0415
 
     host = click.get_current_context().find_object(HostContext)
@@ -97,19 +98,8 @@ def generate(
     with (
         _reported_errors(),
         offer(root) if llm and offer is not None else nullcontext() as completer,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        ) as bar,
+        _progress(f"testgen {target}", budget, quiet=quiet) as advance,
     ):
-        task = bar.add_task(f"testgen {target}", total=budget)
-
-        def advance(done: float, total: float, what: str) -> None:
-            bar.update(task, completed=min(done, total), description=what)
-
         report = run_generate(
             target,
             root=root,
@@ -133,14 +123,71 @@ def generate(
         f"{report.percent:.1f}% of lines and branches; isolation: {report.isolation}"
     )
     click.echo(summary, err=print_code)
+    if report.note:
+        click.echo(f"partial: {report.note}", err=print_code)
     if report.llm is not None:
         click.echo(_model_summary(report.llm), err=print_code)
-    for item in report.avoided:
-        click.echo(f"not called: {item.function}: it {item.reason}", err=print_code)
+    for function in report.functions:
+        click.echo(f"  {_function_summary(function)}", err=print_code)
     if report.test_file:
         click.echo(
             f"written: {report.test_file}" + (f" (previous content in {report.backup})" if report.backup else "")
         )
+
+
+def _function_summary(function: FunctionResult) -> str:
+    """`parse: 12 tried, 3 kept; dropped: 5 raised, 4 no new line`, or why it was not called."""
+    if function.skipped:
+        return f"{function.function}: not called: {function.skipped}"
+    text = f"{function.function}: {function.tried} tried, {function.kept} kept"
+    if function.dropped:
+        text += "; dropped: " + ", ".join(f"{count} {reason}" for reason, count in function.dropped.items())
+    return text
+
+
+class _Phases:
+    """Progress as lines on stderr, one per phase, for output that is no terminal (a log, a CI job)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.last = ""
+
+    def __call__(self, done: float, total: float, what: str) -> None:
+        if what != self.last:
+            self.last = what
+            click.echo(f"{self.label}: {what} ({done:.0f} of {total:.0f} s)", err=True)
+
+
+@contextmanager
+def _progress(label: str, total: float, *, quiet: bool) -> Generator[Callable[[float, float, str], None]]:
+    """A progress callback: a bar on a terminal (moving with the clock between reports), lines otherwise."""
+    if quiet:
+        yield lambda _done, _total, _what: None
+        return
+    if not sys.stderr.isatty():
+        yield _Phases(label)
+        return
+    from rich.console import Console  # noqa: PLC0415
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: PLC0415
+
+    started = time.monotonic()
+    stop = threading.Event()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console(stderr=True), transient=True
+    ) as bar:
+        task = bar.add_task(label, total=total)
+
+        def tick() -> None:  # the bar follows the clock while a long step (analysis, a run) reports nothing
+            while not stop.wait(0.5):
+                bar.update(task, completed=min(time.monotonic() - started, total))
+
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        try:
+            yield lambda done, _total, what: bar.update(task, completed=min(done, total), description=what)
+        finally:
+            stop.set()
+            ticker.join(timeout=5)
 
 
 def _model_summary(model: ModelTestsReport) -> str:
@@ -157,11 +204,13 @@ def _model_summary(model: ModelTestsReport) -> str:
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--coverage", "with_coverage", is_flag=True, help="Also measure line and branch coverage.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=300.0, show_default=True, help="Wall-clock seconds.")
+@click.option("--verbose", "-v", is_flag=True, help="List every test, not only those that did not pass.")
 @_common
 def run(
     paths: tuple[str, ...],
     with_coverage: bool,
     timeout: float,
+    verbose: bool,
     root: Path | None,
     python: Path | None,
     isolation: Requested,
@@ -177,12 +226,11 @@ def run(
     if output_format == "json":
         click.echo(result.model_dump_json(indent=2))
     else:
-        for test in result.tests:
-            line = f"{test.outcome.upper():8} {test.nodeid} ({test.duration:.3f} s)"
-            click.echo(
-                line
-                + (f"\n         {test.message.splitlines()[0]}" if test.message and test.outcome != "passed" else "")
-            )
+        for test in result.tests:  # the tests that did not pass; --verbose: every test
+            if verbose or test.outcome not in {"passed", "xfailed"}:
+                line = f"{test.outcome.upper():8} {test.nodeid} ({test.duration:.3f} s)"
+                message = test.message.splitlines()[0] if test.message and test.outcome != "passed" else ""
+                click.echo(line + (f"\n         {message}" if message else ""))
         click.echo(
             f"{result.passed} passed, {result.failed} failed, {result.skipped} skipped in {result.seconds:.1f} s "
             f"(isolation: {result.isolation})"
@@ -195,7 +243,11 @@ def run(
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--source", multiple=True, help="File or folder to measure; repeat for several (default: the root).")
+@click.option(
+    "--source",
+    multiple=True,
+    help="File or folder to measure, unimported files too; repeat for several (default: what the tests import).",
+)
 @click.option("--html", "html_dir", default=None, help="Folder (inside the root) for coverage.py's HTML report.")
 @click.option("--diff", "diff_ref", default=None, help="Also report coverage of the lines changed since this git ref.")
 @_common
@@ -273,8 +325,9 @@ def mutate(
             named = f" ({mutant.name})" if mutant.name else ""
             click.echo(f"{mutant.status or 'survived'}: line {mutant.line}: {mutant.change}{named}")
     click.echo(
-        f"{report.target}: {report.killed} of {len(report.mutants)} mutants killed ({report.timeout} by timeout; "
-        f"{report.generated} made), score {report.score:.1f}% ({report.engine}, {report.seconds:.1f} s, "
+        f"{report.target}: {report.killed} of {report.killed + report.survived} mutants checked killed "
+        f"({report.timeout} by timeout; {report.unchecked} no test ran; {report.generated} made), "
+        f"score {report.score:.1f}% ({report.engine}, {report.seconds:.1f} s, "
         f"isolation: {report.isolation})"
     )
 

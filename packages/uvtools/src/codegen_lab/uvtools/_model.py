@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, cast
 
-from codegen_lab.uvtools._process import run, uv_binary, uv_version
 from codegen_lab.uvtools._requirements import InvalidRequirement, ParsedRequirement, parse_requirement
 from codegen_lab.uvtools._tomlcache import TomlCache, read_toml
 from codegen_lab.uvtools.errors import CommandError, WorkspaceError
@@ -291,6 +290,8 @@ def _glob_folders(base: str, patterns: tuple[str, ...], excludes: tuple[str, ...
 @functools.cache
 def _uv_has_workspace_metadata() -> bool:
     """Whether the installed uv offers `uv workspace metadata` (experimental; probed once per process)."""
+    from codegen_lab.uvtools._process import run, uv_binary, uv_version  # noqa: PLC0415 (subprocess, only here)
+
     try:
         probe = run([uv_binary(), "workspace", "metadata", "--help"], check=False)
     except CommandError:
@@ -305,6 +306,8 @@ def _uv_members(root: Path) -> list[Path] | None:
     """The members' folders as `uv workspace metadata` lists them, or None when uv cannot say."""
     if not _uv_has_workspace_metadata():
         return None
+    from codegen_lab.uvtools._process import run, uv_binary  # noqa: PLC0415
+
     command = [uv_binary(), "workspace", "metadata", "--frozen", "--offline", "--preview-features"]
     command += ["workspace-metadata", "--directory", str(root)]
     try:

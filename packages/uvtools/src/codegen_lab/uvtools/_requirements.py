@@ -1,12 +1,14 @@
-"""PEP 508 requirements read quickly: the common forms by one regular expression, the rest by `packaging`."""
+"""PEP 508 requirements read quickly: the common forms by one regular expression, the rest by `packaging`.
+
+`packaging.requirements` is imported only for a requirement the expression does not take: its import (the
+tokenizer's and the specifiers' regular expressions) costs more than reading a whole workspace of plain ones.
+"""
 
 from __future__ import annotations
 
 import functools
 import re
 from typing import NamedTuple
-
-from packaging.requirements import InvalidRequirement, Requirement
 
 __all__ = ["InvalidRequirement", "ParsedRequirement", "parse_requirement"]
 
@@ -27,6 +29,10 @@ _SIMPLE = re.compile(
 )
 _SPLIT = re.compile(r"\s*,\s*")
 _SPACES = re.compile(r"\s+")
+
+
+class InvalidRequirement(ValueError):
+    """A requirement that is not valid PEP 508 (packaging's message, raised without importing it up front)."""
 
 
 class ParsedRequirement(NamedTuple):
@@ -60,6 +66,11 @@ def parse_requirement(text: str) -> ParsedRequirement:
 
 
 def _by_packaging(text: str) -> ParsedRequirement:
-    requirement = Requirement(text)
+    from packaging.requirements import InvalidRequirement as Invalid, Requirement  # noqa: PLC0415
+
+    try:
+        requirement = Requirement(text)
+    except Invalid as exc:
+        raise InvalidRequirement(str(exc)) from exc
     marker = str(requirement.marker) if requirement.marker else None
     return ParsedRequirement(requirement.name, str(requirement.specifier), marker)

@@ -12,12 +12,12 @@ written is ignored (logged at debug level): it only ever saves time.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import time
 import tomllib
+import zlib
 from pathlib import Path
 from typing import Any, cast
 
@@ -126,7 +126,8 @@ class TomlCache:
         """Open the disk cache of the workspace at `root` (an absent or unreadable one is empty)."""
         self.root = root
         folder = cache_folder()
-        digest = hashlib.sha256(str(root).encode()).hexdigest()[:24]
+        # a checksum, not a hash: hashlib loads OpenSSL, and two roots sharing a file only start it afresh
+        digest = f"{zlib.crc32(str(root).encode()):08x}{len(str(root)):04x}"
         self.file = None if folder is None else folder / f"pyproject-{digest}.json"
         self.entries: dict[str, list[Any]] = self._load()
         self.changed = False

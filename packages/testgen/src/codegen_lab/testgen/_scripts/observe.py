@@ -18,6 +18,8 @@ import os
 import re
 import signal
 import sys
+import tempfile
+import time
 import traceback
 import types
 
@@ -31,6 +33,100 @@ MAX_STATE = 8
 
 class CallTimeout(BaseException):
     """The call took longer than its share of time."""
+
+
+class SideEffect(BaseException):
+    """The call used the network, started a program or wrote outside its folders: stopped before it did."""
+
+
+NETWORK = frozenset(
+    {
+        "socket.connect",
+        "socket.bind",
+        "socket.sendto",
+        "socket.sendmsg",
+        "socket.getaddrinfo",
+        "socket.gethostbyname",
+        "socket.gethostbyaddr",
+        "socket.getnameinfo",
+        "urllib.Request",
+    }
+)
+PROGRAMS = frozenset(
+    {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.startfile"}
+)
+WRITES = frozenset(
+    {
+        "os.remove",
+        "os.rename",
+        "os.mkdir",
+        "os.rmdir",
+        "os.chmod",
+        "os.chown",
+        "os.symlink",
+        "os.link",
+        "os.truncate",
+        "os.utime",
+        "shutil.rmtree",
+        "shutil.copyfile",
+        "shutil.move",
+    }
+)
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+
+
+class Watch:
+    """What the running candidate does, seen through audit hooks (PEP 578) rather than read from its source.
+
+    The network, other programs and writes outside the working and temporary folders are stopped (the hook
+    raises `SideEffect`) and recorded; writes inside those folders are recorded, so the test runs in `tmp_path`.
+    """
+
+    def __init__(self):
+        self.active = False
+        self.blocked = None
+        self.writes = False
+        self.folders = ()
+
+    def start(self):
+        self.folders = tuple(os.path.realpath(folder) for folder in (os.getcwd(), tempfile.gettempdir()))
+        self.blocked, self.writes, self.active = None, False, True
+
+    def stop(self):
+        self.active = False
+
+    def __call__(self, event, args):
+        if not self.active:
+            return
+        if event in NETWORK:
+            self._block("uses the network ({})".format(event))
+        elif event in PROGRAMS:
+            self._block("runs another program ({})".format(event))
+        elif event == "open":
+            path, mode, flags = [*list(args), None, None, None][:3]
+            writing = any(c in mode for c in "wax+") if isinstance(mode, str) else bool((flags or 0) & WRITE_FLAGS)
+            if writing and isinstance(path, (str, bytes, os.PathLike)):
+                self._write(path)
+        elif event in WRITES and args and isinstance(args[0], (str, bytes, os.PathLike)):
+            self._write(args[0])
+
+    def _write(self, path):
+        try:
+            where = os.path.realpath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            return
+        if any(where == folder or where.startswith(folder + os.sep) for folder in self.folders):
+            self.writes = True
+            return
+        self._block("writes outside its folder ({})".format(where))
+
+    def _block(self, reason):
+        if self.blocked is None:
+            self.blocked = reason
+        raise SideEffect(reason)
+
+
+WATCH = Watch()
 
 
 def _alarm(_signum, _frame):
@@ -89,7 +185,8 @@ def state(value):
         for name, item in vars(klass).items()
         if not name.startswith("_") and isinstance(item, property)
     ]
-    names += [name for name in getattr(value, "__dict__", {}) if not name.startswith("_")]
+    if not names and not has_accessors(cls):  # attributes are the state only when nothing public reads it
+        names += [name for name in getattr(value, "__dict__", {}) if not name.startswith("_")]
     found = {}
     for name in list(dict.fromkeys(names))[:MAX_STATE]:
         try:
@@ -102,6 +199,16 @@ def state(value):
         if text is not None:
             found[name] = text
     return found
+
+
+def has_accessors(cls):
+    """Whether a class of the module offers a public way to read its contents (`len`, iteration, indexing)."""
+    return any(
+        name in vars(klass)
+        for klass in cls.__mro__
+        if klass.__module__ != "builtins"
+        for name in ("__len__", "__iter__", "__getitem__", "__contains__")
+    )
 
 
 def classify(value, module_file):
@@ -137,6 +244,22 @@ def classify(value, module_file):
     return {"kind": "type", "type": type_name(cls), "state": state(value)}
 
 
+def watched(run, *args):
+    """`run(*args)`, the outcome of a candidate, with what the audit hooks saw it do."""
+    WATCH.start()
+    try:
+        outcome = run(*args)
+    except SideEffect:
+        outcome = {}
+    finally:
+        WATCH.stop()
+    if WATCH.blocked is not None:
+        return {"kind": "side-effect", "effect": WATCH.blocked}
+    if WATCH.writes:
+        outcome["writes"] = True
+    return outcome
+
+
 def run_candidate(candidate, namespace, module_file, seconds):
     local = dict(namespace)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -154,7 +277,10 @@ def run_candidate(candidate, namespace, module_file, seconds):
                     exec(candidate["expr"], local)
                     return {"kind": "done"}
                 value = eval(candidate["expr"], local)
-                return classify(value, module_file)
+                shown: "dict[str, object]" = dict(classify(value, module_file))
+                if value is None and candidate.get("after"):  # a call for its effect: what did it change?
+                    shown["after"] = after(candidate["after"], local, module_file)
+                return shown
         except CallTimeout:
             return {"kind": "timeout"}
         except RecursionError:
@@ -169,7 +295,8 @@ def run_candidate(candidate, namespace, module_file, seconds):
 
 
 def after(expr, local, module_file):
-    """What `expr` (the object a call that raised was made on) is once the call raised, when a test can check it."""
+    """What `expr` (the object a call was made on) is after a call that raised or returned None, when a test can
+    check it: its value, its `str()`, or its public properties."""
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             shown = classify(eval(expr, local), module_file)
@@ -180,6 +307,8 @@ def after(expr, local, module_file):
     if shown["kind"] == "literal" or (shown["kind"] == "text" and shown["via"] == "str"):
         shown.pop("state", None)
         return dict(shown, expr=expr)
+    if shown.get("state"):
+        return {"kind": "state", "state": shown["state"], "expr": expr}
     return None
 
 
@@ -205,9 +334,35 @@ def run_doctest(module, qualname, seconds):
     return {"kind": "doctest", "attempted": runner.tries, "failed": runner.failures}
 
 
+def possible_branches(cov, name):
+    """The arcs out of the module's branch lines, as coverage.py counts them; None when this version hides them."""
+    try:
+        analysis = cov._analyze(name)
+        return sorted(arc for arc in analysis.arc_possibilities if analysis.exit_counts.get(arc[0], 0) > 1)
+    except Exception:
+        return None
+
+
+def elsewhere(folder):
+    """HOME, the temporary folder and the working directory moved to fresh folders under `folder`.
+
+    A result that depends on where they are differs from the other run's, and is not checked.
+    """
+    for name in ("home", "tmp", "cwd"):
+        os.makedirs(os.path.join(folder, name), exist_ok=True)
+    os.environ["HOME"] = os.path.join(folder, "home")
+    os.environ["TMPDIR"] = os.path.join(folder, "tmp")
+    tempfile.tempdir = None
+    os.chdir(os.path.join(folder, "cwd"))
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as source:
         job = json.load(source)
+    answer = os.path.abspath(sys.argv[2])
+    if job.get("elsewhere"):
+        elsewhere(job["elsewhere"])
+    sys.addaudithook(WATCH)
     for entry in reversed(job.get("sys_path", [])):
         sys.path.insert(0, entry)
     module_file = os.path.realpath(job["file"])
@@ -219,23 +374,29 @@ def main():
         module = importlib.import_module(job["module"])
     except BaseException as exc:
         cov.stop()
-        with open(sys.argv[2], "w", encoding="utf-8") as sink:
+        with open(answer, "w", encoding="utf-8") as sink:
             json.dump({"import_error": "".join(traceback.format_exception_only(type(exc), exc)).strip()}, sink)
         return 0
     namespace = {job["alias"]: module, "__builtins__": __builtins__}
-    outcomes = {}
+    outcomes, seconds = {}, {}
+    stop_at = time.monotonic() + job["stop_after"] if job.get("stop_after") else None
     for candidate in job["candidates"]:
+        if stop_at is not None and time.monotonic() > stop_at:
+            break  # out of time: report what ran (the rest is left out, not lost with the run)
         cov.switch_context(candidate["id"])
+        begun = time.perf_counter()
         if "doctest" in candidate:
-            outcomes[candidate["id"]] = run_doctest(module, candidate["doctest"], job["seconds"])
+            outcomes[candidate["id"]] = watched(run_doctest, module, candidate["doctest"], job["seconds"])
         else:
-            outcomes[candidate["id"]] = run_candidate(candidate, namespace, module_file, job["seconds"])
+            outcomes[candidate["id"]] = watched(run_candidate, candidate, namespace, module_file, job["seconds"])
+        seconds[candidate["id"]] = round(time.perf_counter() - begun, 4)
     cov.stop()
     data = cov.get_data()
     measured = [name for name in data.measured_files() if os.path.realpath(name) == module_file]
-    statements = []
+    statements, branch_arcs = [], None
     if measured:
         statements = sorted(cov.analysis2(measured[0])[1])
+        branch_arcs = possible_branches(cov, measured[0])
     results = []
     for context in ["import", *outcomes]:
         lines, arcs = [], []
@@ -243,9 +404,17 @@ def main():
             data.set_query_contexts(["^" + re.escape(context) + "$"])
             lines = sorted(data.lines(measured[0]) or [])
             arcs = sorted(data.arcs(measured[0]) or [])
-        results.append({"id": context, "outcome": outcomes.get(context), "lines": lines, "arcs": arcs})
-    with open(sys.argv[2], "w", encoding="utf-8") as sink:
-        json.dump({"file": module_file, "statements": statements, "results": results}, sink)
+        results.append(
+            {
+                "id": context,
+                "outcome": outcomes.get(context),
+                "lines": lines,
+                "arcs": arcs,
+                "seconds": seconds.get(context, 0.0),
+            }
+        )
+    with open(answer, "w", encoding="utf-8") as sink:
+        json.dump({"file": module_file, "statements": statements, "branch_arcs": branch_arcs, "results": results}, sink)
     return 0
 
 

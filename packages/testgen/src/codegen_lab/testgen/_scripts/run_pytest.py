@@ -27,6 +27,14 @@ def _message(report):
 class Recorder:
     def __init__(self):
         self.tests = {}
+        # One line per finished test, flushed as it ends: what ran before a time-out stopped the run.
+        progress = os.environ.get("TESTGEN_PROGRESS")
+        self.progress = open(progress, "a", encoding="utf-8") if progress else None  # noqa: SIM115
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        if self.progress is not None and nodeid in self.tests:
+            self.progress.write(json.dumps(self.tests[nodeid]) + "\n")
+            self.progress.flush()
 
     def pytest_configure(self, config):
         # pytest-benchmark (as it starts) and Hypothesis (its examples and caches) write to the current folder,
