@@ -62,15 +62,15 @@ def test_nginx_balances_over_the_given_ports_with_a_deployments_configuration(tm
         "  uwsgi_temp_path temp-uwsgi;\n  scgi_temp_path temp-scgi;\n"
         "  upstream replicas {\n    include upstream.conf;\n  }\n"
         "  server {\n    include listen.conf;\n    include replicas.conf;\n"
-        "    location /mcp { proxy_pass http://replicas; }\n  }\n}\n",
+        "    location /mcp { proxy_pass http://replicas; }\n    location = /ping { return 200 pong; }\n  }\n}\n",
         encoding="utf-8",
     )
     balancer = NginxBalancer(tmp_path / "nginx", config, [1, 2])
     balancer.start()
     try:
         with socket.create_connection(("127.0.0.1", balancer.port), timeout=10) as connection:
-            connection.sendall(b"GET /nowhere HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            assert connection.recv(64).startswith(b"HTTP/1.1 404")
+            connection.sendall(b"GET /ping HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            assert connection.recv(64).startswith(b"HTTP/1.1 200")
         assert "server 127.0.0.1:2 " in (tmp_path / "nginx" / "upstream.conf").read_text(encoding="utf-8")
         assert "/replicas/2/metrics" in (tmp_path / "nginx" / "replicas.conf").read_text(encoding="utf-8")
     finally:
