@@ -15,7 +15,12 @@ turn keeps a drift in the machine's load from passing for the attack's effect. T
 errors, the server's peak RSS and CPU time are printed for each kind of window, with what the attacker got.
 Targets: normal p99 under attack within 2x of the quiet windows', no normal error, no crash, RSS < 256 MiB.
 
-Run: `uv run --all-packages python benchmarks/load_http.py [--clients 16] [--seconds 60] [--hostile [--slow 1500]]`.
+With `--replicas N`, stateless replicas instead (`load_replicas.py`): one replica alone, and N behind
+`--balancer nginx` (deploy/nginx), with `--redis` also sharing state in a redis-server: calls/s, p50/p99, errors
+and RSS per replica for each, the scaling factor and the cost of Redis per call (target: p50 + 2 ms at most).
+
+Run: `uv run --all-packages python benchmarks/load_http.py [--clients 16] [--seconds 60] [--hostile [--slow 1500]]`,
+or `... load_http.py --replicas 3 --balancer nginx --redis [--clients 8] [--seconds 20] [--rounds 2]`.
 """
 
 from __future__ import annotations
@@ -437,6 +442,9 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load not counted, before --hostile's")
     parser.add_argument("--rounds", type=int, default=2, help="quiet and hostile windows, in turn, with --hostile")
     parser.add_argument("--attack", metavar="URL", help=argparse.SUPPRESS)  # the attacker's own process
+    parser.add_argument("--replicas", type=int, default=0, help="stateless replicas (load_replicas.py)")
+    parser.add_argument("--balancer", choices=["nginx", "none"], default="nginx", help="in front of --replicas")
+    parser.add_argument("--redis", action="store_true", help="with --replicas: also with state shared in Redis")
     args = parser.parse_args()
     if args.attack:
         return attack_main(args.attack, os.environ["ATTACK_TOKEN"], args)
@@ -447,6 +455,10 @@ def main() -> int:
     make_project(root)
     if args.hostile:
         return hostile_main(args, work, root)
+    if args.replicas:
+        from load_replicas import replicas_main
+
+        return replicas_main(args, work, root)
     server, url = start_server(work, root)
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: list[str] = []

@@ -53,6 +53,7 @@ SECURITY_VALUES: dict[str, str] = {
     "llm-repair-rounds": "10",
     "llm-max-tokens": "1000000",
     "llm-prices": "{ claude-opus-expensive = [0.0, 0.0] }",
+    "redis-url": '"redis://attacker.example:6379/0"',
 }
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
 
     from codegen_lab.common import Settings
-    from codegen_lab.llm import LLMService
+    from codegen_lab.llm import LLMService, RedisLink
     from codegen_lab.mcp_core import RateLimits, ServerContext
 
 __all__ = ["APP_PACKAGE", "configure_logging", "create_server"]
@@ -43,7 +43,7 @@ def create_server(settings: Settings, *, rate_limits: RateLimits | None = None) 
 
     Every toolkit factory receives one `ServerContext`: the settings (root, state folder) and the LLM service,
     made on first use. `rate_limits` are the tool classes' buckets (default: fresh ones from the settings); the
-    dashboard passes its own to show their state.
+    dashboard passes its own to show their state. With `redis-url` set, they count in Redis too.
 
     Raises:
         SettingsError: When `include` or `exclude` names a toolkit that is not installed.
@@ -56,13 +56,23 @@ def create_server(settings: Settings, *, rate_limits: RateLimits | None = None) 
     # an unreadable key file stops the start, before any tool is served
     if anthropic_key(settings.anthropic_key_file) and "anthropic" in settings.llm_order:
         warn_unknown_model(settings.anthropic_model)  # a typo shows as the server starts, not as a later 404
-    llm = deferred_llm(settings)
+    shared = shared_link(settings)
+    llm = deferred_llm(settings, shared)
     context = ServerContext(settings, llm=llm)
     toolkits = [codegen_toolkit(context), *discover_toolkits(settings, context=context)]
-    return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm, rate_limits=rate_limits)
+    return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm, rate_limits=rate_limits, shared=shared)
 
 
-def deferred_llm(settings: Settings) -> Callable[[], LLMService]:
+def shared_link(settings: Settings) -> RedisLink | None:
+    """The Redis the replicas share when `redis-url` is set (nothing is imported or connected otherwise)."""
+    if settings.redis_url is None:
+        return None
+    from codegen_lab.llm import RedisLink  # noqa: PLC0415
+
+    return RedisLink(settings.redis_url)
+
+
+def deferred_llm(settings: Settings, shared: RedisLink | None = None) -> Callable[[], LLMService]:
     """The LLM service of `settings`, made on first use: a server that no tool asks for a model never imports it.
 
     Every caller runs on the server's event loop, so one service is made.
@@ -73,7 +83,7 @@ def deferred_llm(settings: Settings) -> Callable[[], LLMService]:
         from codegen_lab.llm import LLMService  # noqa: PLC0415
         from codegen_lab.mcp_core import sampling_backend  # noqa: PLC0415
 
-        return LLMService.from_settings(settings, sampling=sampling_backend)
+        return LLMService.from_settings(settings, sampling=sampling_backend, shared=shared)
 
     return service
 

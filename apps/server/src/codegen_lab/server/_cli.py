@@ -201,6 +201,9 @@ def serve(
         resolved = _resolved(root=root, host=host, port=port, log_level=log_level)
         settings = resolved.settings
         configure_logging(settings.log_level)
+        from codegen_lab.server._tracing import configure_tracing  # noqa: PLC0415
+
+        configure_tracing(os.environ)
         tokens = load_tokens(settings, os.environ) if transport == "http" else {}
         token_sources = _token_sources(resolved, os.environ)
         if transport == "http" and not _is_loopback(settings.host) and not (allow_remote and tokens):

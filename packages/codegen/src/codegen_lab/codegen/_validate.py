@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen_lab.codegen._policy import ImportPolicy, check_policy
+from codegen_lab.common.tracing import traced
 
 __all__ = ["Validation", "validate_code"]
 
@@ -42,6 +43,7 @@ class Validation:
         }
 
 
+@traced("codegen_lab.codegen.validate")
 def validate_code(
     code: str, filename: str = "generated.py", *, typecheck: bool = False, policy: ImportPolicy | None = None
 ) -> Validation:

@@ -194,6 +194,11 @@ class Settings(BaseModel):
     of `rate-limits`, counted besides the server-wide `rate-limits`. Classes not given keep their default
     (`CODEGEN_LAB_CLIENT_RATE_LIMITS` is a JSON object)."""
 
+    redis_url: str | None = Field(default=None, pattern=r"^(redis|rediss|unix)://")
+    """A Redis server the replicas share (`redis://HOST:6379/0`): rate limits, the LLM response cache, usage
+    counters and single-flight of LLM requests live there. Unset (the default): each process keeps its own.
+    User-only, like every setting but `include` and `exclude`."""
+
     codegen_allowed_imports: tuple[str, ...] = ()
     """More modules that generated code may import, beyond the safe standard library and the project's own
     packages and declared dependencies (modules that run or load code, such as `subprocess`, only from here)."""

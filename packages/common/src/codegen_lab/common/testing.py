@@ -17,6 +17,12 @@ from __future__ import annotations
 
 import inspect
 import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -24,8 +30,11 @@ from hypothesis import HealthCheck, settings
 
 __all__ = [
     "HYPOTHESIS_PROFILE",
+    "NginxBalancer",
+    "RedisServer",
     "anyio_backend",
     "exports_defined_elsewhere",
+    "free_port",
     "isolated_state",
     "load_hypothesis_profile",
 ]
@@ -85,3 +94,126 @@ def anyio_backend() -> str:
 
 
 load_hypothesis_profile()
+
+
+def free_port() -> int:
+    """A TCP port free on the loopback address now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class RedisServer:
+    """A real `redis-server` (the Debian package) on a free loopback port, without persistence, for a test.
+
+    `start` waits until it answers PING (up to `bound` seconds, a guard against hanging), `stop` ends it; it may
+    be started again on the same port. Tests skip when `redis-server` is not installed (`.ci/run` installs it).
+
+    Args:
+        folder: Its working folder.
+        bound: The longest a start may take before the test fails.
+    """
+
+    def __init__(self, folder: Path, *, bound: float = 30.0) -> None:
+        executable = shutil.which("redis-server")
+        if executable is None:
+            pytest.skip("redis-server is not installed (apt-get install -y redis-server)")
+        self.executable = executable
+        self.folder = folder
+        self.bound = bound
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start it and wait until it answers PING."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        command = [self.executable, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly"]
+        command += ["no", "--dir", str(self.folder), "--protected-mode", "no", "--loglevel", "warning"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+        deadline = time.monotonic() + self.bound
+        while not self.answers():
+            if self.process.poll() is not None:
+                pytest.fail(f"redis-server exited with {self.process.returncode}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"redis-server did not answer PING within {self.bound:g} s")
+            time.sleep(0.02)
+
+    def answers(self) -> bool:
+        """Whether it answers PING now."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as connection:
+                connection.sendall(b"PING\r\n")
+                return connection.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        """End it, and wait until it has ended."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=self.bound)
+        self.process = None
+
+
+class NginxBalancer:
+    """nginx (the Debian package) on a free loopback port, with a deployment's configuration, for a test.
+
+    The configuration folder holds `nginx.conf`, which includes `listen.conf`, `upstream.conf` and
+    `replicas.conf` (as deploy/nginx does): they are written here for loopback ports, so that `/mcp` is balanced
+    over `replicas` and `/replicas/N/metrics` reads replica N (from 1). Tests skip when nginx is not installed.
+
+    Args:
+        folder: Its prefix folder (configuration copy, pid file, temporary files, error log).
+        config: The folder of the deployment's `nginx.conf`.
+        replicas: The loopback ports of the replicas.
+        bound: The longest a start may take before the test fails.
+    """
+
+    def __init__(self, folder: Path, config: Path, replicas: Sequence[int], *, bound: float = 30.0) -> None:
+        executable = shutil.which("nginx") or next((path for path in ("/usr/sbin/nginx",) if Path(path).exists()), None)
+        if executable is None:
+            pytest.skip("nginx is not installed (apt-get install -y nginx-light)")
+        self.executable = executable
+        self.folder = folder
+        self.config = config
+        self.replicas = list(replicas)
+        self.bound = bound
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Write the included files, check the configuration (`nginx -t`), start nginx and wait for its port."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(self.config / "nginx.conf", self.folder / "nginx.conf")
+        (self.folder / "listen.conf").write_text(f"listen 127.0.0.1:{self.port};\n", encoding="utf-8")
+        upstream = "".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout=30s;\n" for port in self.replicas)
+        (self.folder / "upstream.conf").write_text(upstream, encoding="utf-8")
+        locations = "".join(
+            f"location = /replicas/{number}/metrics {{ proxy_pass http://127.0.0.1:{port}/metrics; }}\n"
+            for number, port in enumerate(self.replicas, start=1)
+        )
+        (self.folder / "replicas.conf").write_text(locations, encoding="utf-8")
+        command = [self.executable, "-p", str(self.folder), "-c", str(self.folder / "nginx.conf")]
+        checked = subprocess.run([*command, "-t"], capture_output=True, text=True, check=False)  # noqa: S603
+        if checked.returncode != 0:
+            pytest.fail(f"nginx -t refused the configuration: {checked.stderr}")
+        with (self.folder / "error.log").open("wb") as log:
+            self.process = subprocess.Popen([*command, "-g", "daemon off;"], stderr=log)  # noqa: S603
+        deadline = time.monotonic() + self.bound
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=2).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"nginx did not start: {(self.folder / 'error.log').read_text(errors='replace')}")
+                time.sleep(0.02)
+
+    def stop(self) -> None:
+        """End it, and wait until it has ended."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=self.bound)
+        self.process = None

@@ -6,7 +6,10 @@ failures with capped backoff that honours `retry-after`, opens a circuit breaker
 rate limits between tools, keeps a response cache in SQLite and counts usage per tool. The key never appears in
 logs, results or errors.
 
-The `anthropic` SDK is imported on the first call that needs it (install `codegen-lab-llm[anthropic]`).
+The `anthropic` SDK is imported on the first call that needs it (install `codegen-lab-llm[anthropic]`). With a
+`RedisLink` (setting `redis-url`, extra `codegen-lab-llm[redis]`), replicas share the validated answers, answers in
+flight (one API request for a prompt asked by several at once) and the usage totals; while Redis is down each
+uses its own.
 
 Names are imported when first used, so that a server can check the key as it starts without importing the rest.
 """
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
         backoff as backoff,
     )
     from codegen_lab.llm._service import LLMService as LLMService, ToolUsage as ToolUsage
+    from codegen_lab.llm._shared import RedisDown as RedisDown, RedisLink as RedisLink
+    from codegen_lab.llm._shared_llm import SharedLLMState as SharedLLMState
     from codegen_lab.llm._spending import Spending as Spending, spending as spending
     from codegen_lab.llm._types import (
         CachingCompleter as CachingCompleter,

@@ -19,7 +19,7 @@ from codegen_lab.common._folders import default_cache_dir
 from codegen_lab.common._sqlite import open_store
 from codegen_lab.llm._types import Completion, CompletionRequest, Usage
 
-__all__ = ["ResponseCache", "cache_key", "default_cache_dir"]
+__all__ = ["ResponseCache", "cache_key", "decode_completion", "default_cache_dir", "encode_completion"]
 
 
 def cache_key(backend: str, model: str, request: CompletionRequest) -> str:
@@ -38,6 +38,27 @@ def cache_key(backend: str, model: str, request: CompletionRequest) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def encode_completion(completion: Completion) -> str:
+    """A completion as the JSON text a cache stores."""
+    return json.dumps(asdict(completion))
+
+
+def decode_completion(text: str, key: str) -> Completion:
+    """The completion a cache stored as `text` under `key`, marked `cached`."""
+    data: dict[str, Any] = json.loads(text)
+    return Completion(
+        text=str(data["text"]),
+        backend=str(data["backend"]),
+        model=str(data["model"]),
+        usage=Usage(**data["usage"]),
+        stop_reason=data.get("stop_reason"),
+        cached=True,
+        cost_usd=data.get("cost_usd"),
+        cache_key=key,
+        notes=tuple(data.get("notes", ())),
+    )
 
 
 class ResponseCache:
@@ -92,22 +113,11 @@ class ResponseCache:
                 return None
             self._db.execute("UPDATE answers SET used = ? WHERE key = ?", (now, key))
             self.hits += 1
-        data: dict[str, Any] = json.loads(row[0])
-        return Completion(
-            text=str(data["text"]),
-            backend=str(data["backend"]),
-            model=str(data["model"]),
-            usage=Usage(**data["usage"]),
-            stop_reason=data.get("stop_reason"),
-            cached=True,
-            cost_usd=data.get("cost_usd"),
-            cache_key=key,
-            notes=tuple(data.get("notes", ())),
-        )
+        return decode_completion(row[0], key)
 
     def put(self, key: str, completion: Completion) -> None:
         """Store a completion, then evict the least recently used answers past the size cap."""
-        value = json.dumps(asdict(completion))
+        value = encode_completion(completion)
         now = self._clock()
         with self._lock:
             self._db.execute(

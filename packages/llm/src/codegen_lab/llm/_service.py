@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from codegen_lab.common.errors import LLMUnavailableError
+from codegen_lab.common.tracing import annotate, span
 from codegen_lab.llm._backends import AnthropicBackend, BackendError, anthropic_key
 from codegen_lab.llm._cache import ResponseCache, cache_key
 from codegen_lab.llm._prices import PriceTable
 from codegen_lab.llm._reliability import CircuitBreaker, RateLimiter, backoff
+from codegen_lab.llm._shared import RedisDown, RedisLink
+from codegen_lab.llm._shared_llm import SharedLLMState
 from codegen_lab.llm._spending import charge
 from codegen_lab.llm._types import Completion, CompletionRequest, LLMBackend, StreamCallback
 
@@ -49,6 +55,11 @@ class ToolUsage:
         self.cost_usd += completion.cost_usd or 0.0
         self.latency_seconds += completion.latency_seconds
 
+    def merge(self, other: ToolUsage) -> None:
+        """Add every counter of `other` to this one."""
+        for name in _USAGE_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
     def as_json(self) -> dict[str, Any]:
         """The usage as JSON, with the mean latency of the calls that went out."""
         went_out = self.calls - self.cache_hits
@@ -63,6 +74,9 @@ class ToolUsage:
             "cost_usd": round(self.cost_usd, 6),
             "mean_latency_seconds": round(self.latency_seconds / went_out, 4) if went_out else 0.0,
         }
+
+
+_USAGE_FIELDS = tuple(item.name for item in fields(ToolUsage))
 
 
 @dataclass
@@ -93,7 +107,10 @@ class LLMService:
     usage: dict[str, ToolUsage] = field(default_factory=dict[str, ToolUsage])
     sampling: Callable[[Any], LLMBackend | None] | None = None
     """The client's own model for an MCP session, or None when that client lends none."""
+    shared: SharedLLMState | None = None
+    """The state the replicas share in Redis (setting `redis-url`), or None: all of it is this process's own."""
     _breakers: dict[str, CircuitBreaker] = field(default_factory=dict[str, CircuitBreaker])
+    _pending: set[asyncio.Task[None]] = field(default_factory=set[asyncio.Task[None]])
 
     @classmethod
     def from_settings(
@@ -102,10 +119,12 @@ class LLMService:
         *,
         environ: dict[str, str] | None = None,
         sampling: Callable[[Any], LLMBackend | None] | None = None,
+        shared: RedisLink | None = None,
     ) -> LLMService:
         """The service the settings describe: Anthropic when a key is configured, the cache in the cache folder.
 
-        `sampling` gives the client's own model for an MCP session (`codegen_lab.mcp_core.sampling_backend`).
+        `sampling` gives the client's own model for an MCP session (`codegen_lab.mcp_core.sampling_backend`);
+        `shared` is the Redis the replicas share (setting `redis-url`), for the cache, single-flight and usage.
 
         Raises:
             UsageError: When `anthropic-key-file` is set but unreadable.
@@ -131,6 +150,7 @@ class LLMService:
             limiter=RateLimiter(settings.llm_requests_per_minute, settings.llm_tokens_per_minute),
             prices=PriceTable.with_overrides(settings.llm_prices),
             sampling=sampling,
+            shared=SharedLLMState(shared, ttl=settings.llm_cache_ttl) if shared is not None else None,
         )
 
     def backends(self, session: Any = None) -> list[LLMBackend]:
@@ -181,7 +201,28 @@ class LLMService:
         Raises:
             LLMUnavailableError: When no backend is configured or none answered; the message says why for each.
         """
-        stats = self.usage.setdefault(tool, ToolUsage())
+        mine = ToolUsage()
+        try:
+            return await self._complete(
+                request, mine, session=session, on_text=on_text, use_cache=use_cache, store=store, deadline=deadline
+            )
+        finally:
+            self.usage.setdefault(tool, ToolUsage()).merge(mine)
+            if self.shared is not None:
+                with contextlib.suppress(RedisDown):  # logged once by the link; this process's counters have it
+                    await self.shared.add_usage(tool, mine)
+
+    async def _complete(
+        self,
+        request: CompletionRequest,
+        stats: ToolUsage,
+        *,
+        session: Any,
+        on_text: StreamCallback | None,
+        use_cache: bool,
+        store: bool,
+        deadline: float | None,
+    ) -> Completion:
         stats.calls += 1
         backends = self.backends(session)
         if not backends:
@@ -190,61 +231,117 @@ class LLMService:
                 "no LLM backend: set ANTHROPIC_API_KEY (or anthropic-key-file), or use a client that offers sampling"
             )
         reasons: list[str] = []
-        ready: list[LLMBackend] = []
-        for backend in backends:
-            try:
-                if isinstance(backend, AnthropicBackend):
-                    backend.prepare()  # the SDK's import is not the call's time
-            except LLMUnavailableError as exc:
-                reasons.append(f"{backend.name}: {str(exc).removeprefix('LLM unavailable: ')}")
-                continue
-            ready.append(backend)
+        ready = _prepared(backends, reasons)
         budget = self.deadline if deadline is None else deadline
         ends = self.clock() + budget
         for backend in ready:
-            if self.cache is not None and use_cache and backend.model:
-                hit = self.cache.get(cache_key(backend.name, backend.model, request))
-                if hit is not None:
-                    stats.cache_hits += 1
-                    hit = replace(
-                        hit, cost_usd=0.0, notes=(*hit.notes, *(f"fell back: {reason}" for reason in reasons))
-                    )
-                    charge(hit)
-                    return hit
+            cacheable = use_cache and bool(backend.model)
+            key = cache_key(backend.name, backend.model, request) if cacheable and backend.model else None
+            hit = await self._cached(key) if key is not None else None
+            if hit is not None:
+                stats.cache_hits += 1
+                hit = replace(hit, cost_usd=0.0, notes=(*hit.notes, *(f"fell back: {reason}" for reason in reasons)))
+                charge(hit)
+                return hit
             breaker = self.breaker(backend.name)
-            if not breaker.allows():
+            if not breaker.allows() or await self._shared_breaker_open(backend.name):
                 reasons.append(f"{backend.name}: circuit open after repeated failures")
                 continue
-            try:
-                completion = await self._call(backend, request, on_text=on_text, ends=ends, budget=budget)
-            except BackendError as exc:
-                if exc.fault:
-                    breaker.failed()
-                reasons.append(f"{backend.name}: {exc}")
-                # the error (or the fallback's note) says it to the caller; a warning would say it twice
-                logger.info("LLM backend %s failed: %s", backend.name, exc)
-                continue
-            breaker.succeeded()
-            # the backend's model after the call: the client's own model names itself only when it answers
-            key = cache_key(backend.name, backend.model or completion.model, request)
-            completion = replace(
-                completion,
-                cost_usd=self.prices.cost(completion.model, completion.usage),
-                cache_key=key,
-                notes=tuple(f"fell back: {reason}" for reason in reasons),
+            flight: AbstractAsyncContextManager[bool] = (
+                self.shared.single_flight(key, seconds=budget)
+                if self.shared is not None and key is not None
+                else nullcontext(False)
             )
-            stats.add(completion)
-            charge(completion)
-            if self.cache is not None and store:
-                self.cache.put(key, completion)
-            return completion
+            async with flight as held:
+                # another replica may have asked while this one waited for the lock
+                hit = await self._shared_answer(key) if held and key is not None else None
+                if hit is not None:
+                    stats.cache_hits += 1
+                    hit = replace(hit, cost_usd=0.0, notes=tuple(f"fell back: {reason}" for reason in reasons))
+                    charge(hit)
+                    return hit
+                try:
+                    completion = await self._call(backend, request, on_text=on_text, ends=ends, budget=budget)
+                except BackendError as exc:
+                    if exc.fault:
+                        breaker.failed()
+                        await self._shared_breaker_result(backend.name, failed=True)
+                    reasons.append(f"{backend.name}: {exc}")
+                    # the error (or the fallback's note) says it to the caller; a warning would say it twice
+                    logger.info("LLM backend %s failed: %s", backend.name, exc)
+                    continue
+                await self._shared_breaker_result(backend.name, failed=False)
+                breaker.succeeded()
+                # the backend's model after the call: the client's own model names itself only when it answers
+                key = cache_key(backend.name, backend.model or completion.model, request)
+                completion = replace(
+                    completion,
+                    cost_usd=self.prices.cost(completion.model, completion.usage),
+                    cache_key=key,
+                    notes=tuple(f"fell back: {reason}" for reason in reasons),
+                )
+                stats.add(completion)
+                charge(completion)
+                if self.cache is not None and store:
+                    self.cache.put(key, completion)
+                await self._share(key, completion, validated=store)
+                return completion
         stats.failures += 1
         raise LLMUnavailableError("; ".join(reasons))
 
+    async def _cached(self, key: str) -> Completion | None:
+        """The answer this process's cache holds for `key`, else the one the replicas share, else None."""
+        with span("codegen_lab.llm.cache_lookup"):
+            hit = self.cache.get(key) if self.cache is not None else None
+            if hit is None:
+                hit = await self._shared_answer(key)
+            annotate(hit=hit is not None)
+            return hit
+
+    async def _shared_answer(self, key: str | None) -> Completion | None:
+        if self.shared is None or key is None:
+            return None
+        try:
+            return await self.shared.answer(key)
+        except RedisDown:
+            return None
+
+    async def _shared_breaker_open(self, backend: str) -> bool:
+        if self.shared is None:
+            return False
+        try:
+            return await self.shared.breaker_open(backend)
+        except RedisDown:
+            return False
+
+    async def _shared_breaker_result(self, backend: str, *, failed: bool) -> None:
+        if self.shared is None:
+            return
+        with contextlib.suppress(RedisDown):
+            await self.shared.breaker_result(
+                backend, failed=failed, threshold=self.breaker_threshold, reset_after=self.breaker_reset
+            )
+
+    async def _share(self, key: str, completion: Completion, *, validated: bool) -> None:
+        if self.shared is None:
+            return
+        with contextlib.suppress(RedisDown):  # logged once by the link; the answer stays in this process's cache
+            await self.shared.keep(key, replace(completion, notes=()), validated=validated)
+
     def remember(self, request: CompletionRequest, completion: Completion) -> None:
         """Cache `completion` as the answer to `request`, once the caller checked it (`complete(store=False)`)."""
-        if self.cache is not None and not completion.cached and completion.cache_key is not None:
+        if completion.cached or completion.cache_key is None:
+            return
+        if self.cache is not None:
             self.cache.put(completion.cache_key, replace(completion, notes=()))
+        if self.shared is not None:
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                return  # called outside the event loop: the shared copy stays the one in flight
+            task = loop.create_task(self._share(completion.cache_key, completion, validated=True))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
     async def _call(
         self,
@@ -301,30 +398,59 @@ class LLMService:
                 self.limiter.settle(ticket, spent)
 
     def usage_report(self) -> dict[str, Any]:
-        """Usage per tool and in total (tokens, cached input, cost), the cache's figures and the breakers' states."""
+        """Usage per tool and in total (tokens, cached input, cost), the cache's figures and the breakers' states.
+
+        The figures are this process's own; `shared_usage_report` sums the replicas'.
+        """
+        return self._report(self.usage)
+
+    async def shared_usage_report(self) -> dict[str, Any]:
+        """`usage_report` with the usage summed over every replica sharing Redis, and `shared`: Redis's state.
+
+        Without Redis, or while it is down (`shared.redis` is `degraded`), the figures are this process's own.
+        """
+        if self.shared is None:
+            return self.usage_report()
+        try:
+            summed = {tool: ToolUsage(**values) for tool, values in (await self.shared.usage()).items()}
+        except RedisDown:
+            summed = None
+        report = self._report(self.usage if summed is None else summed)
+        report["shared"] = {
+            **self.shared.link.status(),
+            "usage": "this replica's" if summed is None else "every replica's",
+            "cache_hits": self.shared.hits,
+            "cache_misses": self.shared.misses,
+        }
+        return report
+
+    def _report(self, usage: dict[str, ToolUsage]) -> dict[str, Any]:
         total = ToolUsage()
-        for stats in self.usage.values():
-            for name in (
-                "calls",
-                "cache_hits",
-                "failures",
-                "input_tokens",
-                "output_tokens",
-                "cache_read_input_tokens",
-                "cache_creation_input_tokens",
-                "cost_usd",
-                "latency_seconds",
-            ):
-                setattr(total, name, getattr(total, name) + getattr(stats, name))
+        for stats in usage.values():
+            total.merge(stats)
         return {
             "backends": [backend.name for backend in self.backends()],
             "model": self.anthropic.model if self.anthropic is not None else None,
             "model_warning": self.anthropic.model_warning if self.anthropic is not None else None,
-            "tools": {tool: stats.as_json() for tool, stats in sorted(self.usage.items())},
+            "tools": {tool: stats.as_json() for tool, stats in sorted(usage.items())},
             "totals": total.as_json(),
             "cache": self.cache.counters() if self.cache is not None else None,
             "breakers": {name: breaker.state for name, breaker in self._breakers.items()},
         }
+
+
+def _prepared(backends: list[LLMBackend], reasons: list[str]) -> list[LLMBackend]:
+    """The backends ready to be asked (the Anthropic SDK imported); why each other one is not goes to `reasons`."""
+    ready: list[LLMBackend] = []
+    for backend in backends:
+        try:
+            if isinstance(backend, AnthropicBackend):
+                backend.prepare()  # the SDK's import is not the call's time
+        except LLMUnavailableError as exc:
+            reasons.append(f"{backend.name}: {str(exc).removeprefix('LLM unavailable: ')}")
+            continue
+        ready.append(backend)
+    return ready
 
 
 _COMPLETE = frozenset({"end_turn", "stop_sequence"})

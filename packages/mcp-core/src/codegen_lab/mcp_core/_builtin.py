@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from codegen_lab.common._settings import Settings
-    from codegen_lab.llm import LLMService
+    from codegen_lab.llm import LLMService, RedisLink
 
 __all__ = ["ServerInfo", "ToolkitInfo", "server_toolkit"]
 
@@ -75,6 +75,9 @@ class ServerInfo(Result):
     """LLM usage per tool, the response cache and the breakers, when the server has an LLM service."""
     rate_limits: dict[str, str] = Field(default_factory=dict[str, str])
     """Calls allowed per tool class (setting rate-limits); `off` for none."""
+    shared: dict[str, Any] | None = None
+    """The Redis the replicas share (setting redis-url): `redis` is `ok` or `degraded` (with the reason), or None
+    when there is none."""
 
 
 @dataclass(slots=True)
@@ -87,6 +90,7 @@ class ServerInfoReport:
     server_name: str
     toolkits: tuple[Toolkit, ...] = ()
     llm: LLMService | Callable[[], LLMService] | None = None
+    shared: RedisLink | None = None
     _static: ServerInfo | None = field(default=None, init=False)
     _static_json: dict[str, Any] | None = field(default=None, init=False)
 
@@ -100,20 +104,30 @@ class ServerInfoReport:
             self._static = self._build_static()
         return self._static.model_copy(update=self._changing())
 
-    def result(self) -> CallToolResult:
-        """The report as a tool result: the unchanging part is serialized once, not on every call."""
+    async def result(self) -> CallToolResult:
+        """The report as a tool result: the unchanging part is serialized once, not on every call.
+
+        With Redis, the LLM usage is every replica's (this one's while Redis is down).
+        """
         if self._static_json is None:
             if self._static is None:
                 self._static = self._build_static()
             self._static_json = self._static.model_dump(mode="json")
-        report = {**self._static_json, **self._changing()}
+        changing = self._changing(with_llm=self.shared is None)
+        if self.shared is not None:
+            if self.llm is not None:
+                changing["llm"] = await (self.llm() if callable(self.llm) else self.llm).shared_usage_report()
+            changing["shared"] = self.shared.status()
+        report = {**self._static_json, **changing}
         return CallToolResult(
             content=[TextContent(type="text", text=to_json(report).decode())], structured_content=report
         )
 
-    def _changing(self) -> dict[str, Any]:
+    def _changing(self, *, with_llm: bool = True) -> dict[str, Any]:
         update: dict[str, Any] = {"uptime_seconds": round(time.monotonic() - self.started, 3)}
-        if self.llm is not None:
+        if self.shared is not None:
+            update["shared"] = self.shared.status()
+        if self.llm is not None and with_llm:
             update["llm"] = (self.llm() if callable(self.llm) else self.llm).usage_report()
         return update
 
@@ -168,9 +182,9 @@ def server_toolkit(report: ServerInfoReport) -> Toolkit:
         title="Server information",
         annotations=ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False),
     )
-    def info() -> Annotated[CallToolResult, ServerInfo]:
+    async def info() -> Annotated[CallToolResult, ServerInfo]:
         """Report this server: the version of each loaded package, the toolkits and their tools, the MCP protocol versions it serves, the workspace root and the uptime."""  # noqa: E501
-        return report.result()
+        return await report.result()
 
     @toolkit.resource(INFO_URI, name="server-info", title="Server information", mime_type="application/json")
     def info_resource() -> str:

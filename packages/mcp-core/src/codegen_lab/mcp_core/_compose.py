@@ -23,22 +23,23 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError, model_validator, validate_call
 
 from codegen_lab.common._folders import default_cache_dir
-from codegen_lab.common.errors import DuplicateNameError
+from codegen_lab.common.errors import DuplicateNameError, RateLimitError
 from codegen_lab.common.secrets import known_secrets, may_hold_secret, refresh_secrets, scrub
 from codegen_lab.llm import spending
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
 from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
 from codegen_lab.mcp_core._mapping import map_exception
-from codegen_lab.mcp_core._ratelimit import RateLimits, caller_of
+from codegen_lab.mcp_core._ratelimit import RateLimits, SharedRates, caller_of
 from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
 from codegen_lab.mcp_core._schemas import SchemaCache, is_async
+from codegen_lab.mcp_core._telemetry import ServerTelemetry, attach_telemetry
 
 if TYPE_CHECKING:
     from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
     from codegen_lab.common._settings import Settings
-    from codegen_lab.llm import LLMService
+    from codegen_lab.llm import LLMService, RedisLink
     from codegen_lab.mcp_core._toolkit import PromptSpec, Toolkit, ToolSpec
 
 __all__ = ["build_server"]
@@ -141,6 +142,7 @@ class _ToolCalls:
     roots: ClientRoots
     limits: RateLimits
     audit: AuditLog | None
+    telemetry: ServerTelemetry
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method == "notifications/roots/list_changed":
@@ -155,12 +157,13 @@ class _ToolCalls:
         name = served.spec.name
         started = time.perf_counter()
         outcome = "ok"
+        error_type = ""
         with spending() as spent:  # the LLM calls this call makes, for the audit log
             try:
                 served.build()
                 await check_arguments(self.roots, ctx, arguments, served.spec)
                 # after the checks: a refused call runs nothing and costs nothing
-                self.limits.check(served.spec.rate_class, name, caller_of(ctx))
+                await self.limits.acheck(served.spec.rate_class, name, caller_of(ctx))
                 result = await call_next(ctx)
                 if _is_error(result):
                     bad = served.bad_arguments(arguments)
@@ -170,14 +173,17 @@ class _ToolCalls:
                 return _scrubbed(result)
             except MCPError as exc:
                 outcome = f"error: {exc}"[:300]
+                error_type = type(exc).__name__
                 raise
             except Exception as exc:
                 mapped = map_exception(exc, kind="tool", name=name)
                 outcome = f"error: {mapped}"[:300]
+                error_type = _error_type(exc)
                 if isinstance(mapped, MCPError):
                     raise mapped from None
                 return _error_result(mapped)
             finally:
+                _count(self.telemetry, name, served.spec.rate_class, time.perf_counter() - started, outcome, error_type)
                 if self.audit is not None:
                     self.audit.record(
                         tool=name,
@@ -188,6 +194,26 @@ class _ToolCalls:
                         llm_calls=spent.calls,
                         cost_usd=round(spent.cost_usd, 6) if spent.calls and spent.priced else None,
                     )
+
+
+def _error_type(exc: Exception) -> str:
+    """The class name of what failed: the cause of the SDK's wrapper, else the exception itself."""
+    cause = exc.__cause__ if isinstance(exc, ToolError) and exc.__cause__ is not None else exc
+    return type(cause).__name__
+
+
+def _count(
+    telemetry: ServerTelemetry, tool: str, rate_class: str | None, seconds: float, outcome: str, error: str
+) -> None:
+    """Count one call in `telemetry`: its outcome and duration, a refusal by its class's limit, an incident."""
+    if error == RateLimitError.__name__:
+        telemetry.record_refusal(rate_class or "")
+        kind = "refused"
+    else:
+        kind = "ok" if outcome == "ok" else "error"
+        if "(incident " in outcome:
+            telemetry.record_incident()
+    telemetry.record_call(tool, seconds, outcome=kind, error_type=error or ("tool_error" if kind == "error" else ""))
 
 
 def _error_result(error: Exception) -> CallToolResult:
@@ -278,6 +304,7 @@ def build_server(
     packages: Iterable[str] = (),
     llm: LLMService | Callable[[], LLMService] | None = None,
     rate_limits: RateLimits | None = None,
+    shared: RedisLink | None = None,
 ) -> MCPServer:
     """Compose the toolkits, after the built-in `server` toolkit, into one MCP server.
 
@@ -290,6 +317,8 @@ def build_server(
         llm: The LLM service whose usage `server_info` reports, or a function that gives it when first asked.
         rate_limits: The token buckets of the tool classes (default: fresh ones from `settings.rate_limits` and,
             per client, `settings.client_rate_limits`).
+        shared: The Redis the replicas share (setting `redis-url`): the rate limits count there, `/readyz` checks
+            it and `server_info` reports its state. Pass the same link to the LLM service.
 
     Returns:
         The composed server, not yet running.
@@ -300,7 +329,9 @@ def build_server(
     """
     started = time.monotonic()
     refresh_secrets()  # the environment as the server starts
-    report = ServerInfoReport(settings=settings, started=started, packages=tuple(packages), server_name=name, llm=llm)
+    report = ServerInfoReport(
+        settings=settings, started=started, packages=tuple(packages), server_name=name, llm=llm, shared=shared
+    )
     all_toolkits = [server_toolkit(report), *toolkits]
     report.toolkits = tuple(all_toolkits)
     _check_unique(all_toolkits)
@@ -308,7 +339,12 @@ def build_server(
     audit = AuditLog(settings.state_dir_path / "audit.sqlite3") if settings.audit else None
     schemas = SchemaCache.load(settings.cache_dir or default_cache_dir())
     roots = ClientRoots(settings.root)
-    limits = rate_limits or RateLimits(settings.rate_limits, per_client=settings.client_rate_limits)
+    limits = rate_limits or RateLimits(settings.rate_limits, per_client=settings.client_rate_limits, shared=shared)
+    if shared is not None and limits.shared is None:  # buckets made by the caller count in Redis too
+        limits.shared = SharedRates(shared)
+    telemetry = ServerTelemetry(llm=llm)
+    if shared is not None:
+        telemetry.readiness.append(shared.problem)
     served = {spec.name: _tool(spec, schemas) for toolkit in all_toolkits for spec in toolkit.tools}
     instructions = "\n\n".join(
         f"{toolkit.name}: {toolkit.instructions}" for toolkit in all_toolkits if toolkit.instructions
@@ -322,8 +358,9 @@ def build_server(
         warn_on_duplicate_tools=False,
         warn_on_duplicate_resources=False,
         warn_on_duplicate_prompts=False,
-        middleware=[_ToolCalls(served, roots, limits, audit)],
+        middleware=[_ToolCalls(served, roots, limits, audit, telemetry)],
     )
+    attach_telemetry(server, telemetry)
     for toolkit in all_toolkits:
         for resource in toolkit.resources:
             server.resource(

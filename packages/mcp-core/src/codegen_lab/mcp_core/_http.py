@@ -37,6 +37,7 @@ __all__ = [
     "http_app",
     "load_tokens",
     "serve_http",
+    "with_operations_routes",
 ]
 
 logger = logging.getLogger(__name__)
@@ -317,12 +318,28 @@ async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, to
         idle_timeout=settings.http_session_idle_timeout,
         stateless=stateless,
     )
-    if not tokens:
-        return app
-    read_only = {
-        tool.name for tool in await server.list_tools() if tool.annotations and tool.annotations.read_only_hint
-    }
-    return BearerAuth(app, tokens, read_only, settings.max_message_bytes)
+    if tokens:
+        read_only = {
+            tool.name for tool in await server.list_tools() if tool.annotations and tool.annotations.read_only_hint
+        }
+        app = BearerAuth(app, tokens, read_only, settings.max_message_bytes)
+    return with_operations_routes(app, server, hosts, tokens)
+
+
+def with_operations_routes(app: Any, server: MCPServer, hosts: list[str], tokens: Mapping[str, Role]) -> Any:
+    """`app` behind `/healthz`, `/readyz` and `/metrics` (`_ops`); `/metrics` needs a token when there are any."""
+    from codegen_lab.mcp_core._ops import OperationsRoutes  # noqa: PLC0415
+    from codegen_lab.mcp_core._telemetry import telemetry_of  # noqa: PLC0415
+
+    checker = BearerAuth(app, tokens, set(), 0)
+    sessions: Mapping[str, object] = getattr(server.session_manager, "_server_instances", {})
+    return OperationsRoutes(
+        app,
+        telemetry_of(server),
+        sessions,
+        allowed_hosts=hosts,
+        authorized=lambda header: not tokens or checker.role_of(header) is not None,
+    )
 
 
 def _allowed_hosts(settings: Settings) -> list[str]:

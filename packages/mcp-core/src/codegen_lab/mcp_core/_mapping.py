@@ -11,6 +11,7 @@ from mcp.server.mcpserver.exceptions import ResourceError, ToolError, Unexpected
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
+from codegen_lab.common import tracing
 from codegen_lab.common.errors import CodegenLabError, UsageError
 from codegen_lab.common.secrets import holds_secret, scrub_text
 
@@ -63,6 +64,7 @@ def map_exception(exc: BaseException, *, kind: Literal["tool", "resource", "prom
     else:
         incident = secrets.token_hex(4)
         logger.error("%s %r failed unexpectedly (incident %s)", kind, name, incident, exc_info=cause)
+        tracing.event("incident", **{"incident.id": incident, "error.type": type(cause).__name__})
         message = f"internal error in {kind} {name!r} (incident {incident}); the server log has the details"
         caller_fault = False
 

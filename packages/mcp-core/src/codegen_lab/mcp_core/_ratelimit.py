@@ -6,18 +6,29 @@ error that names the class, the limit and when to retry. Each client also has a 
 (`client-rate-limits`), so that one client cannot spend what the server allows every client: a client is its
 bearer token, else its MCP session, else its address; stdio serves one client. The rates themselves are parsed
 by `codegen_lab.common` (`Rate`), so that settings validate them without this module.
+
+With a `RedisLink` (setting `redis-url`), the limits are counted in Redis by the `limits` library (a moving
+window per class and per client, its async Redis storage), so that N/minute allows N calls over every replica;
+while Redis is down each process falls back to its own buckets.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any
 
 from codegen_lab.common._rates import DEFAULT_CLIENT_RATE_LIMITS, DEFAULT_RATE_LIMITS, Rate
 from codegen_lab.common.errors import RateLimitError
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+    from limits.aio.strategies import MovingWindowRateLimiter
+
+    from codegen_lab.llm import RedisLink
 
 __all__ = [
     "CLIENT_SCOPE_KEY",
@@ -26,6 +37,7 @@ __all__ = [
     "LOCAL_CLIENT",
     "Rate",
     "RateLimits",
+    "SharedRates",
     "TokenBucket",
     "caller_of",
     "client_of_scope",
@@ -89,6 +101,7 @@ class RateLimits:
         limits: Each class's rate as text (`10/minute`, or `off`); classes not named are not limited.
         per_client: Each class's rate for one client, as text; classes not named have no limit per client.
         clock: Seconds from a monotonic clock (a test passes its own).
+        shared: The Redis the replicas share: the limits count there while it answers.
 
     Raises:
         ValueError: When a rate cannot be read.
@@ -100,8 +113,10 @@ class RateLimits:
         *,
         per_client: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        shared: RedisLink | None = None,
     ) -> None:
         self._clock = clock
+        self.shared = SharedRates(shared) if shared is not None else None
         self._buckets: dict[str, TokenBucket] = {}
         for name, text in limits.items():
             rate = Rate.parse(text)
@@ -168,6 +183,25 @@ class RateLimits:
                 own.give_back()
             raise RateLimitError(tool=tool, rate_class=rate_class, limit=shared.rate.text, retry_after=wait)
 
+    async def acheck(self, rate_class: str | None, tool: str, client: str = LOCAL_CLIENT) -> None:
+        """`check`, counted in Redis when the limits are shared, else (or while Redis is down) in this process.
+
+        Raises:
+            RateLimitError: When the client's or the class's limit is reached.
+        """
+        if rate_class is None:
+            return
+        if self.shared is not None:
+            from codegen_lab.llm import RedisDown  # noqa: PLC0415
+
+            try:
+                await self.shared.check(self, rate_class, tool, client)
+            except RedisDown:
+                pass  # logged once by the link: this process's buckets count meanwhile
+            else:
+                return
+        self.check(rate_class, tool, client)
+
     def _client_bucket(self, rate_class: str, client: str) -> TokenBucket | None:
         rate = self._client_rates.get(rate_class)
         if rate is None:
@@ -209,3 +243,87 @@ def caller_of(context: Any) -> str:
         if key == b"mcp-session-id":
             return f"session {value.decode('latin-1')}"
     return client_of_scope(http_scope)
+
+
+class SharedRates:
+    """The limits of a `RateLimits`, counted in Redis: a moving window per class, and per class and client.
+
+    Args:
+        link: The Redis the replicas share.
+    """
+
+    def __init__(self, link: RedisLink) -> None:
+        self.link = link
+        self._limiter: MovingWindowRateLimiter | None = None
+        self._items: dict[str, RateLimitItem] = {}
+
+    @property
+    def limiter(self) -> MovingWindowRateLimiter:
+        """The `limits` moving-window limiter on its async Redis storage (redis-py), made on first use."""
+        if self._limiter is None:
+            from limits.aio.storage import RedisStorage  # noqa: PLC0415
+            from limits.aio.strategies import MovingWindowRateLimiter  # noqa: PLC0415
+
+            storage = RedisStorage(
+                f"async+{self.link.url}",
+                implementation="redispy",
+                key_prefix=self.link.key("rate"),
+                socket_connect_timeout=self.link.timeout,
+                socket_timeout=self.link.timeout,
+            )
+            self._limiter = MovingWindowRateLimiter(storage)
+        return self._limiter
+
+    def item(self, rate: Rate) -> RateLimitItem:
+        """The `limits` item of `rate`."""
+        found = self._items.get(rate.text)
+        if found is None:
+            from limits import parse  # noqa: PLC0415
+
+            found = self._items[rate.text] = parse(rate.text)
+        return found
+
+    async def check(self, limits: RateLimits, rate_class: str, tool: str, client: str) -> None:
+        """Count one call of `tool` by `client` against the shared windows of `rate_class`.
+
+        The client's window is tested first (a client over its own limit takes nothing from the class's), then
+        both are taken at once, in two concurrent requests: two round trips to Redis in all. A call the class's
+        window refuses still counts in the client's.
+
+        Raises:
+            RateLimitError: When a window is full.
+            RedisDown: When Redis does not answer.
+        """
+        limiter = self.limiter
+        own, shared = limits.client_rate(rate_class), limits.rate(rate_class)
+        if own is not None and not await self.link.run(
+            "rate limit", lambda: limiter.test(self.item(own), rate_class, client)
+        ):
+            wait = await self._wait(own, rate_class, client)
+            raise RateLimitError(
+                tool=tool,
+                rate_class=rate_class,
+                limit=f"{own.text} per client",
+                retry_after=wait,
+                setting="client-rate-limits",
+            )
+
+        async def both() -> list[bool]:
+            calls: list[Coroutine[Any, Any, bool]] = []
+            if shared is not None:
+                calls.append(limiter.hit(self.item(shared), rate_class))
+            if own is not None:
+                calls.append(limiter.hit(self.item(own), rate_class, client))
+            return list(await asyncio.gather(*calls))
+
+        allowed = await self.link.run("rate limit", both)
+        if shared is not None and not allowed[0]:
+            raise RateLimitError(
+                tool=tool, rate_class=rate_class, limit=shared.text, retry_after=await self._wait(shared, rate_class)
+            )
+
+    async def _wait(self, rate: Rate, *identifiers: str) -> float:
+        """Seconds until the window of `rate` for `identifiers` has room again."""
+        limiter = self.limiter
+        stats = await self.link.run("rate limit", lambda: limiter.get_window_stats(self.item(rate), *identifiers))
+        return max(round(stats.reset_time - time.time(), 1), 0.1)

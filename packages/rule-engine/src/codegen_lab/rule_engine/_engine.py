@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from codegen_lab.common.tracing import traced
 from codegen_lab.rule_engine._discovery import discover
 from codegen_lab.rule_engine._matcher import CompiledRules
 from codegen_lab.rule_engine._model import Diagnostic, Rule, RuleType
@@ -224,6 +225,7 @@ class RuleEngine:
         view = assistant_view(self, base.path, assistant_named(assistant), everything)
         return Explanation(base.path, view.attached, view.not_attached, assistant=assistant, views=(view,))
 
+    @traced("codegen_lab.rules.match")
     def _explain(self, path: str | Path) -> Explanation:
         relpath = self.relative(path)
         positive: dict[int, str] = {}

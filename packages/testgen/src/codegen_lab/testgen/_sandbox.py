@@ -41,6 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Literal
 
+from codegen_lab.common.tracing import annotate, traced
 from codegen_lab.testgen._interpreter import TargetPython
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
@@ -316,6 +317,7 @@ class Sandbox:
         """
         return isolation_for(self.isolation, self.allow_unsandboxed)
 
+    @traced("codegen_lab.testgen.sandbox_run")
     def run_python(
         self,
         args: Sequence[str],
@@ -342,6 +344,7 @@ class Sandbox:
             TestgenOperationError: When the sandbox itself cannot start.
         """
         mode = self.mode
+        annotate(isolation=mode)
         workdir = workdir.resolve()
         directory = (cwd or workdir).resolve()
         fresh_tmp = mode in {"bubblewrap", "namespaces"}
