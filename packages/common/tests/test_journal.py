@@ -100,7 +100,7 @@ def test_paths_outside_the_root_are_refused_before_anything_is_written(project: 
     (project / "link.txt").symlink_to(outside)
     with ChangeSet(project) as change:
         for path in (outside, project / "../outside.txt", project / "link.txt", project, project / "src"):
-            with pytest.raises(UsageError, match="refusing to change"):
+            with pytest.raises(UsageError, match=r"refusing to change|is outside the root"):
                 change.write(path, "overwritten\n")
     assert outside.read_text(encoding="utf-8") == "keep\n"
     assert recent_changes(project) == []

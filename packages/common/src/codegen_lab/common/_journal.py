@@ -45,6 +45,7 @@ from typing import Any, Literal, cast
 from codegen_lab.common._atomic import replace_atomically
 from codegen_lab.common._folders import default_state_dir, private_folder
 from codegen_lab.common.errors import OperationError, UsageError
+from codegen_lab.common.guard import inside
 
 __all__ = [
     "Change",
@@ -294,12 +295,9 @@ class ChangeSet:
         return self.state_dir / "backups" / self.id
 
     def _inside(self, path: Path) -> tuple[str, Path]:
-        target = (self.root / path).resolve()
-        if target == self.root or not target.is_relative_to(self.root):
-            raise UsageError(
-                f"refusing to change {path}: it is outside the root {self.root}",
-                hint="Pass a file inside the project root",
-            )
+        target = inside(self.root, path, "path")
+        if target == self.root:
+            raise UsageError(f"refusing to change {path}: it is the root", hint="Pass a file inside the project root")
         if target.is_dir():
             raise UsageError(f"refusing to change {path}: it is a folder", hint="Pass a file")
         return target.relative_to(self.root).as_posix(), target

@@ -20,13 +20,14 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from codegen_lab.common.errors import UsageError
 
-__all__ = ["AllowedRoots", "check_revision", "open_folder_inside"]
+__all__ = ["AllowedRoots", "check_revision", "inside", "open_folder_inside"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,14 @@ class AllowedRoots:
                 allowed.append(root)
         return tuple(dict.fromkeys(allowed))
 
-    def resolve(self, path: str | os.PathLike[str], argument: str, *, follow_links: bool = True) -> Path:
+    def resolve(
+        self,
+        path: str | os.PathLike[str],
+        argument: str,
+        *,
+        follow_links: bool = True,
+        error: type[UsageError] = UsageError,
+    ) -> Path:
         """`path` (relative to the server's root, or absolute) resolved, symbolic links followed.
 
         Args:
@@ -64,19 +72,20 @@ class AllowedRoots:
             argument: The argument's name, for the message.
             follow_links: False for an interpreter or another program to run: `..` is still resolved, but a link
                 is not followed, since a virtual environment's `bin/python` links to the Python it was made from.
+            error: The `UsageError` subclass to raise: a package's own (`TestgenUsageError`).
 
         Raises:
-            UsageError: When the path is empty, holds a NUL byte, or resolves outside every allowed folder;
-                the message names `argument`.
+            UsageError: When the path is empty, holds a NUL byte, goes through a loop of symbolic links, or
+                resolves outside every allowed folder; the message names `argument`.
         """
         text = os.fspath(path)
         if not text:
-            raise UsageError(f"{argument} is empty", hint="Pass a path inside the project root")
+            raise error(f"{argument} is empty", hint="Pass a path inside the project root")
         if "\0" in text:
-            raise UsageError(f"{argument} {text!r} holds a NUL byte", hint="Pass a path without NUL characters")
+            raise error(f"{argument} {text!r} holds a NUL byte", hint="Pass a path without NUL characters")
         folders = self.folders
         if not folders:
-            raise UsageError(
+            raise error(
                 f"{argument} {text!r}: none of the client's roots "
                 f"({', '.join(str(root) for root in self.client_roots or ())}) is inside the server's root {self.root}",
                 hint="Open the server's root in the client, or start the server with --root at one of its roots",
@@ -84,6 +93,11 @@ class AllowedRoots:
         candidate = Path(text)
         joined = candidate if candidate.is_absolute() else Path(os.path.realpath(self.root)) / candidate
         resolved = Path(os.path.realpath(joined) if follow_links else os.path.normpath(joined))
+        if follow_links and _loops(resolved):
+            raise error(
+                f"{argument} {text!r} cannot be resolved: a symbolic link on the way loops",
+                hint="Pass a path that does not go through a loop of links",
+            )
         if not any(resolved == folder or resolved.is_relative_to(folder) for folder in folders):
             where = (
                 f"the root {folders[0]}"
@@ -91,11 +105,41 @@ class AllowedRoots:
                 else f"the allowed roots ({', '.join(str(folder) for folder in folders)}: the server's root as the "
                 "client's roots narrow it)"
             )
-            raise UsageError(
+            raise error(
                 f"{argument} {text!r} is outside {where}",
                 hint="Pass a path inside the project root, relative to it or absolute; links out of it are refused",
             )
         return resolved
+
+
+def inside(
+    root: Path,
+    path: str | os.PathLike[str],
+    argument: str,
+    *,
+    follow_links: bool = True,
+    error: type[UsageError] = UsageError,
+) -> Path:
+    """`path` (relative to `root`, or absolute) resolved inside `root`: `AllowedRoots(root).resolve(...)`.
+
+    The one containment check of Codegen Lab: the journal, the rule engine, testgen and uvtools use it, and the
+    server's check of tool arguments is the same with the client's roots narrowing `root`.
+
+    Raises:
+        UsageError: As `error` (default `UsageError`), naming `argument`, when the path is empty, holds a NUL byte,
+            goes through a loop of symbolic links, or resolves outside `root` (`..`, an absolute path elsewhere, a
+            link out of it).
+    """
+    return AllowedRoots(root).resolve(path, argument, follow_links=follow_links, error=error)
+
+
+def _loops(path: Path) -> bool:
+    """Whether `path` goes through a loop of symbolic links (a path that does not exist yet does not)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def check_revision(revision: str, argument: str) -> str:

@@ -71,26 +71,15 @@ class Explanation:
 def resolve_inside(root: Path, path: str | Path) -> Path:
     """`path` (relative to `root`, or absolute) as an absolute path inside `root`, symbolic links resolved.
 
+    The shared path guard (`codegen_lab.common.guard.inside`), raising the rule engine's own error.
+
     Raises:
         RuleEngineUsageError: When the path leaves the root (`..`, an absolute path elsewhere, a link out of it),
-            goes through a symbolic link loop or holds a NUL byte.
+            goes through a symbolic link loop, is empty or holds a NUL byte.
     """
-    text = str(path)
-    if "\0" in text:
-        raise RuleEngineUsageError(f"path {text!r} holds a NUL byte")
-    root = root.resolve()
-    candidate = Path(text).expanduser()
-    try:
-        resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
-    except (OSError, RuntimeError) as exc:  # Python 3.12 raises RuntimeError for a symbolic link loop
-        raise RuleEngineUsageError(
-            f"path {text!r} cannot be resolved: {exc}", hint="A symbolic link on the way loops; give another path"
-        ) from exc
-    if resolved != root and not resolved.is_relative_to(root):
-        raise RuleEngineUsageError(
-            f"path {text!r} is outside the root {root}", hint="Give a path inside the root, relative to it or absolute"
-        )
-    return resolved
+    from codegen_lab.common.guard import inside  # noqa: PLC0415
+
+    return inside(root.resolve(), path, "path", error=RuleEngineUsageError)
 
 
 class RuleEngine:

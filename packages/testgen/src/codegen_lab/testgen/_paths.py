@@ -6,13 +6,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from codegen_lab.common.files import ChangeSet
+from codegen_lab.common.guard import inside
 from codegen_lab.testgen.errors import TestgenUsageError
 
 __all__ = ["inside_root", "output_folder", "replace_folder", "write_output", "write_safely"]
 
 
 def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool = True) -> Path:
-    """`path` resolved against `root`, which it must not leave.
+    """`path` resolved against `root`, which it must not leave (the shared guard, `codegen_lab.common.guard`).
 
     Args:
         root: The project root (absolute).
@@ -26,11 +27,7 @@ def inside_root(root: Path, path: Path | str, argument: str, *, must_exist: bool
     Raises:
         TestgenUsageError: When the path leaves the root or does not exist.
     """
-    resolved = (root / path).resolve()
-    if resolved != root and root not in resolved.parents:
-        raise TestgenUsageError(
-            f"{argument} {str(path)!r} is outside the root {root}", hint="Pass a path inside the project root"
-        )
+    resolved = inside(root, path, argument, error=TestgenUsageError)
     if must_exist and not resolved.exists():
         raise TestgenUsageError(f"{argument} {str(path)!r}: no such file or folder under {root}")
     return resolved

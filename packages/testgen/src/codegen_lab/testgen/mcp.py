@@ -7,7 +7,6 @@ first called, so that starting the server stays as cheap as a bare MCP server.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from codegen_lab.common.exports import lazy_exports
+from codegen_lab.common.guard import inside
 from codegen_lab.mcp_core import Context, ServerContext, Toolkit
 from codegen_lab.testgen.errors import TestgenUsageError
 
@@ -98,13 +98,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         """The interpreter the call names, which must lie in the root (a virtual environment's link may not)."""
         if python is None:
             return None
-        path = Path(os.path.normpath(root / python))
-        if path != root and root not in path.parents:
-            raise TestgenUsageError(
-                f"python {python!r} is outside the root {root}",
-                hint="Pass the interpreter of a virtual environment in the project, such as .venv/bin/python",
-            )
-        return path
+        return inside(root, python, "python", follow_links=False, error=TestgenUsageError)
 
     @toolkit.tool(
         title="Generate tests",

@@ -19,6 +19,7 @@ from pydantic import Field
 
 from codegen_lab.common.errors import UsageError
 from codegen_lab.common.exports import lazy_exports
+from codegen_lab.common.guard import inside
 from codegen_lab.mcp_core import Context, ServerContext, ToolAnnotations, Toolkit
 
 if TYPE_CHECKING:
@@ -98,14 +99,6 @@ _INSTRUCTIONS = (
 )
 
 
-def _inside(root: Path, path: str) -> Path:
-    """`path` (relative to the root, or absolute) resolved, refused when it leaves the root."""
-    resolved = (root / path).resolve()
-    if not resolved.is_relative_to(root):
-        raise UsageError(f"path {path!r} is outside the workspace root {root}", hint="Pass a path inside the root")
-    return resolved
-
-
 async def _in_thread[T](fn: Callable[[], T]) -> T:
     return await anyio.to_thread.run_sync(fn)
 
@@ -132,7 +125,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 def _workspace(root: Path, path: str = ".") -> Workspace:
     from codegen_lab.uvtools._model import load_workspace  # noqa: PLC0415
 
-    found = load_workspace(_inside(root, path))
+    found = load_workspace(inside(root, path, "path"))
     if not found.root.is_relative_to(root):
         raise UsageError(f"the workspace of {path!r} is at {found.root}, outside the root {root}")
     return found
