@@ -126,6 +126,8 @@ def main() -> int:
         ("codegen-lab --version CPU (s)", median_cpu["codegen-lab --version"], 0.15),
         ("codegen-lab rules lint CPU (s)", median_cpu["codegen-lab rules lint"], 0.35),
     ]
+    cpu_ratio = median_cpu["codegen-lab ws graph"] / median_cpu["uv workspace list"]
+    print(f"  {'ws graph / uv workspace list, CPU (busy machines)':50s} {cpu_ratio:6.2f}")
     failed = False
     for label, value, target in checks:
         verdict = "ok" if value <= target else "over"

@@ -157,28 +157,34 @@ async def one_client(
     weights = [weight for _, _, weight in MIX]
     arguments = {name: args for name, args, _ in MIX}
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    async with (
-        create_mcp_http_client(headers=headers) as http,
-        Client(streamable_http_client(url, http_client=http)) as client,
-    ):
-        while time.monotonic() < deadline:
-            if phase_of is not None:
-                phase = phase_of()
-                if phase is None:
-                    break
-                latencies, errors = phase
-            name = chooser.choices(names, weights)[0]
-            started = time.perf_counter()
-            try:
-                if name == "tools/list":
-                    await client.list_tools()
-                else:
-                    result = await client.call_tool(name, arguments[name])
-                    if result.is_error:
-                        errors.append(f"{name}: {result.content[0]}")
-            except Exception as exc:
-                errors.append(f"{name}: {type(exc).__name__}: {exc}")
-            latencies[name].append(time.perf_counter() - started)
+    finished = False
+    while not finished and time.monotonic() < deadline:
+        try:
+            async with (
+                create_mcp_http_client(headers=headers) as http,
+                Client(streamable_http_client(url, http_client=http)) as client,
+            ):
+                while time.monotonic() < deadline:
+                    if phase_of is not None:
+                        phase = phase_of()
+                        if phase is None:
+                            finished = True
+                            break
+                        latencies, errors = phase
+                    name = chooser.choices(names, weights)[0]
+                    started = time.perf_counter()
+                    try:
+                        if name == "tools/list":
+                            await client.list_tools()
+                        else:
+                            result = await client.call_tool(name, arguments[name])
+                            if result.is_error:
+                                errors.append(f"{name}: {result.content[0]}")
+                    except Exception as exc:
+                        errors.append(f"{name}: {type(exc).__name__}: {exc}")
+                    latencies[name].append(time.perf_counter() - started)
+        except Exception as exc:  # the session itself broke (a connection the server closed): an error, then again
+            errors.append(f"session: {type(exc).__name__}: {str(exc)[:200]}")
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -200,30 +200,41 @@ def make_repository(root: Path, files: int, rng: random.Random) -> list[str]:
     return written
 
 
-def bench_index(files: int, baseline_calls: int) -> tuple[float, float, float]:
-    """(first call, p50 through the index, p50 of a load per call), in seconds."""
+def bench_index(files: int, baseline_calls: int) -> tuple[float, float, float, float]:
+    """(first call, p50 through the index, p50 of a load per call, p50 with every assistant's view), in seconds.
+
+    The index watches the tree (file-system events), as the MCP toolkit's does; plain and all-assistant calls
+    are interleaved.
+    """
     rng = random.Random(20261202)
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         paths = make_repository(root, files, rng)
         asked = [rng.choice(paths) for _ in range(101)]
-        index = RuleIndex()
+        index = RuleIndex(watch=True)
         started = time.perf_counter()
         index.engine(root).explain(asked[0])
         first = time.perf_counter() - started
-        indexed = []
+        indexed, grouped = [], []
         for path in asked[1:]:
             started = time.perf_counter()
             index.engine(root).explain(path)
             indexed.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            index.engine(root).explain(path, "all")
+            grouped.append(time.perf_counter() - started)
         loaded = []
         for path in asked[1 : baseline_calls + 1]:
             started = time.perf_counter()
             RuleEngine.load(root).explain(path)
             loaded.append(time.perf_counter() - started)
         folders = len(index.engine(root).folders)
-        print(f"  index: {files:,} files in {folders} folders; {index.loads} load(s) for {len(asked)} calls")
-    return first, statistics.median(indexed), statistics.median(loaded)
+        watched = "watched" if index.watching(root) else "not watched: folder sweep"
+        print(
+            f"  index: {files:,} files in {folders} folders ({watched}); {index.loads} load(s) for {len(asked)} calls"
+        )
+        index.close()
+    return first, statistics.median(indexed), statistics.median(loaded), statistics.median(grouped)
 
 
 def bench_lint_cpu(files: list[tuple[Path, str, str]], repeat: int) -> tuple[float, float]:
@@ -284,13 +295,13 @@ def main() -> int:
         f"baseline parse alone {parse_rate:,.0f} files per CPU-second; lint/parse ratio {lint_rate / parse_rate:.2f}"
     )
 
-    first, indexed, loaded = bench_index(args.files, args.baseline_calls)
+    first, indexed, loaded, grouped = bench_index(args.files, args.baseline_calls)
     print(
         f"rules_for_path: first call {first * 1000:.0f} ms; p50 after it {indexed * 1000:.2f} ms through the index "
         f"(100 calls), baseline a load per call {loaded * 1000:.0f} ms (p50 of {args.baseline_calls}); "
-        f"ratio {loaded / indexed:.0f}x"
+        f"ratio {loaded / indexed:.0f}x; with every assistant's view (the MCP default) p50 {grouped * 1000:.2f} ms"
     )
-    ok = ratio >= 20 and mismatches == 0 and lint_rate >= 500 and indexed < 0.05
+    ok = ratio >= 20 and mismatches == 0 and lint_rate >= 500 and indexed < 0.05 and grouped < 0.05
     return 0 if ok else 1
 
 

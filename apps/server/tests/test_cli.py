@@ -210,6 +210,7 @@ def test_an_unreadable_key_file_stops_the_start(tmp_path: Path) -> None:
 
 def test_audit_shows_the_calls(tmp_path: Path) -> None:
     import anyio
+    from mcp import Client
 
     from codegen_lab.common import Settings
     from codegen_lab.mcp_core._audit import flush_all
@@ -217,7 +218,12 @@ def test_audit_shows_the_calls(tmp_path: Path) -> None:
 
     state = tmp_path / "state"
     server = create_server(Settings(root=tmp_path, state_dir=state))
-    anyio.run(server.call_tool, "server_info", {})
+
+    async def call() -> None:
+        async with Client(server) as client:  # the audit is of calls that arrive as MCP requests
+            await client.call_tool("server_info", {})
+
+    anyio.run(call)
     flush_all()
     code, out, _ = run("audit", "--format", "json", "--root", str(tmp_path), env={"CODEGEN_LAB_STATE_DIR": str(state)})
     assert code == 0

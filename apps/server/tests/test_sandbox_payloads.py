@@ -32,8 +32,9 @@ pytestmark = [pytest.mark.anyio, pytest.mark.slow]
 CANARY = f"sk-canary-{uuid.uuid4().hex}"
 """A fake API key in the server's environment: it must reach neither the code under test nor a result."""
 
-SLOWEST_ANSWER = 2.0
-"""Seconds `server_info` may take while a payload runs."""
+SLOWEST_ANSWER = 15.0
+"""Seconds `server_info` may take while a payload runs: generous for a loaded machine (a server whose event loop
+the run blocked would hold the call for the whole run, up to the tool's timeout of 60 s)."""
 
 
 @pytest.fixture

@@ -74,14 +74,25 @@ def test_the_project_declares_what_it_may_import_but_never_code_loaders() -> Non
 def test_project_imports_reads_packages_and_declared_dependencies(tmp_path: Path) -> None:
     root = tmp_path
     (root / "src" / "app").mkdir(parents=True)
+    (root / "src" / "MyPkg").mkdir(parents=True)
     (root / "tool.py").write_text("", encoding="utf-8")
     (root / "pyproject.toml").write_text(
-        '[project]\nname = "x"\ndependencies = ["python-dateutil>=2", "Requests[socks]"]\n'
+        '[project]\nname = "x"\ndependencies = ["python-dateutil>=2", "Requests[socks]", "zope.interface>=6"]\n'
         "[project.optional-dependencies]\nfast = [\"orjson; python_version>'3'\"]\n"
         '[dependency-groups]\ndev = ["pytest"]\n',
         encoding="utf-8",
     )
-    assert {"app", "tool", "python_dateutil", "requests", "orjson", "pytest"} <= project_imports(root)
+    found = project_imports(root)
+    assert {"app", "MyPkg", "tool", "python_dateutil", "requests", "zope", "orjson", "pytest"} <= found
+    assert "zope_interface" not in found
+    policy = ImportPolicy.for_project(root)
+    assert check_policy(ast.parse("import zope.interface\nimport MyPkg\n"), policy) == []
+
+
+def test_user_import_names_keep_their_case() -> None:
+    policy = ImportPolicy.of(user=["PIL", "Crypto.Cipher"])
+    assert check_policy(ast.parse("from PIL import Image\nfrom Crypto.Cipher import AES\n"), policy) == []
+    assert check_policy(ast.parse("import pil\n"), policy)
 
 
 def test_noqa_written_by_the_model_is_ignored() -> None:

@@ -8,8 +8,17 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 from hypothesis import given, strategies as st
+from pydantic_core import to_json
 
-from codegen_lab.common.secrets import REDACTED, RedactingFormatter, encodings, holds_secret, redact, scrub_text
+from codegen_lab.common.secrets import (
+    REDACTED,
+    RedactingFormatter,
+    encodings,
+    holds_secret,
+    may_hold_secret,
+    redact,
+    scrub_text,
+)
 
 SECRET = 'pa"ss\\word-0123456789'  # noqa: S105 (a test's secret)
 """The secret of the report: a `"` and a `\\` made its escaped forms leak."""
@@ -90,3 +99,26 @@ def test_no_form_of_any_secret_survives(secret: str) -> None:
     # A "secret" that is part of the marker itself would be found in the redacted text: not a leak.
     for form in encodings(secret):
         assert form not in scrub_text(f"<{form}>", [secret])
+
+
+@given(
+    secret=st.text(min_size=8, max_size=30).filter(lambda value: value.strip() == value),
+    before=st.text(max_size=10),
+    cut=st.integers(min_value=0, max_value=30),
+    mark=st.sampled_from(["", "...", "\u2026"]),
+)
+def test_a_document_that_may_hold_a_secret_is_never_passed_over(secret: str, before: str, cut: int, mark: str) -> None:
+    # whole forms, prefixes cut at a truncation, suffixes after one; each string in a JSON document (not escaped
+    # to ASCII, as pydantic dumps a result) holds it
+    for form in encodings(secret):
+        for text in (f"{before}{form}", f"{before}{form[: max(8, len(form) - cut)]}{mark}", f"{mark}{form[cut:]}"):
+            if holds_secret(text, [secret]):
+                assert may_hold_secret(text, [secret])
+                assert may_hold_secret(json.dumps(text, ensure_ascii=False), [secret])
+                assert may_hold_secret(json.dumps({"text": [text]}, ensure_ascii=False), [secret])
+                assert may_hold_secret(to_json({"text": [text]}).decode(), [secret])  # as a result's dump
+
+
+def test_a_document_without_any_part_of_a_secret_is_passed_over() -> None:
+    assert not may_hold_secret('{"text": "nothing to see"}', ["sk-ant-0123456789abcdef"])
+    assert not may_hold_secret("anything", [])

@@ -15,7 +15,7 @@ import pytest
 
 from codegen_lab.common import LLMUnavailableError
 from codegen_lab.llm import AnthropicBackend, CompletionRequest, LLMService, Message, ResponseCache
-from codegen_lab.llm.testing import FakeAnthropic, Misbehaviour
+from codegen_lab.llm.testing import FakeAnthropic, FakeClock, Misbehaviour, fake_service
 
 pytestmark = pytest.mark.anyio
 ASK = CompletionRequest(messages=(Message("user", "Say hello"),), system="Be brief.", max_tokens=64)
@@ -28,26 +28,9 @@ def fake() -> Iterator[FakeAnthropic]:
         yield server
 
 
-class Clock:
-    """A clock that the service's sleeps move forward: retries take no real time."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-def service(fake: FakeAnthropic, tmp_path: Path, clock: Clock | None = None, **options: Any) -> LLMService:
-    backend = AnthropicBackend(api_key="sk-test", model="claude-sonnet-5-5", base_url=fake.url, timeout=10)
-    cache = ResponseCache(tmp_path / "cache.sqlite3", ttl=3600, max_bytes=1_000_000)
-    clock = clock or Clock()
-    return LLMService(anthropic=backend, cache=cache, clock=clock, sleep=clock.sleep, **options)
+def service(fake: FakeAnthropic, tmp_path: Path, clock: FakeClock | None = None, **options: Any) -> LLMService:
+    clock = clock or FakeClock()
+    return fake_service(fake, tmp_path, clock=clock, sleep=clock.sleep, **options)
 
 
 async def on_text(text: str) -> None:
@@ -111,7 +94,7 @@ async def test_an_answer_cut_at_max_tokens_is_an_error_naming_the_setting(fake: 
 
 
 async def test_a_long_retry_after_is_honoured_within_the_deadline(fake: FakeAnthropic, tmp_path: Path) -> None:
-    clock = Clock()
+    clock = FakeClock()
     fake.fail(429, retry_after=30)
     completion = await service(fake, tmp_path, clock, deadline=60).complete(ASK)
     assert completion.text == REPLY
@@ -119,7 +102,7 @@ async def test_a_long_retry_after_is_honoured_within_the_deadline(fake: FakeAnth
 
 
 async def test_a_retry_after_past_the_deadline_fails_at_once(fake: FakeAnthropic, tmp_path: Path) -> None:
-    clock = Clock()
+    clock = FakeClock()
     fake.fail(429, retry_after=30)
     with pytest.raises(
         LLMUnavailableError,
@@ -132,7 +115,7 @@ async def test_a_retry_after_past_the_deadline_fails_at_once(fake: FakeAnthropic
 
 
 async def test_a_burst_of_overloaded_answers_is_retried_with_backoff(fake: FakeAnthropic, tmp_path: Path) -> None:
-    clock = Clock()
+    clock = FakeClock()
     fake.fail(529, times=3)
     llm = service(fake, tmp_path, clock)
     assert (await llm.complete(ASK)).text == REPLY
@@ -166,7 +149,7 @@ async def test_a_hanging_server_meets_the_deadline(fake: FakeAnthropic, tmp_path
 
 
 async def test_the_deadline_starts_after_the_sdk_is_imported(fake: FakeAnthropic, tmp_path: Path) -> None:
-    clock = Clock()
+    clock = FakeClock()
     llm = service(fake, tmp_path, clock, deadline=10)
     assert llm.anthropic is not None
     prepare = llm.anthropic.prepare
@@ -221,7 +204,7 @@ async def test_an_answer_asked_not_to_be_stored_is_cached_only_when_remembered(
 async def test_rate_limits_count_the_tokens_the_answer_reports(fake: FakeAnthropic, tmp_path: Path) -> None:
     from codegen_lab.llm import RateLimiter
 
-    clock = Clock()
+    clock = FakeClock()
     limiter = RateLimiter(tokens_per_minute=100_000, clock=clock)
     llm = service(fake, tmp_path, clock, limiter=limiter)
     completion = await llm.complete(ASK)

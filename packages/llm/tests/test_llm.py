@@ -1,16 +1,15 @@
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 
 from codegen_lab.common import LLMUnavailableError, Settings, UsageError
 from codegen_lab.llm import (
-    AnthropicBackend,
     CompletionRequest,
     LLMService,
     Message,
@@ -19,7 +18,7 @@ from codegen_lab.llm import (
     backoff,
     cache_key,
 )
-from codegen_lab.llm.testing import FakeAnthropic
+from codegen_lab.llm.testing import FakeAnthropic, FakeClock, fake_service
 
 pytestmark = pytest.mark.anyio
 CANARY = "sk-ant-canary-7f3c9b1e-do-not-leak"
@@ -32,18 +31,7 @@ def fake() -> Iterator[FakeAnthropic]:
         yield server
 
 
-def service(fake: FakeAnthropic, tmp_path: Path, **options: Any) -> LLMService:
-    backend = AnthropicBackend(api_key=CANARY, model="claude-sonnet-5-5", base_url=fake.url, timeout=10)
-    cache = ResponseCache(tmp_path / "cache.sqlite3", ttl=3600, max_bytes=1_000_000)
-    return LLMService(anthropic=backend, cache=cache, **options)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+service = functools.partial(fake_service, api_key=CANARY)
 
 
 @pytest.mark.slow
@@ -126,7 +114,7 @@ async def test_a_repeated_call_is_served_by_the_cache(fake: FakeAnthropic, tmp_p
 
 
 async def test_the_cache_expires_and_evicts_the_least_recently_used(tmp_path: Path) -> None:
-    clock = Clock()
+    clock = FakeClock()
     from codegen_lab.llm import Completion
 
     answer = Completion(text="x" * 100, backend="anthropic", model="m")
@@ -150,7 +138,7 @@ async def test_the_cache_expires_and_evicts_the_least_recently_used(tmp_path: Pa
 async def test_the_breaker_opens_after_repeated_failures_and_closes_after_a_success(
     fake: FakeAnthropic, tmp_path: Path
 ) -> None:
-    clock = Clock()
+    clock = FakeClock()
     llm = service(fake, tmp_path, max_retries=0, breaker_threshold=2, breaker_reset=30, clock=clock)
     fake.fail(500, times=2)
     for _ in range(2):
@@ -174,7 +162,7 @@ async def test_the_deadline_holds(tmp_path: Path) -> None:
 
 
 async def test_rate_limits_refuse_what_cannot_fit_before_the_deadline() -> None:
-    clock = Clock()
+    clock = FakeClock()
     limiter = RateLimiter(requests_per_minute=1, clock=clock)
     await limiter.acquire(10, deadline=clock.now + 1)
     with pytest.raises(LLMUnavailableError, match="rate limit reached"):

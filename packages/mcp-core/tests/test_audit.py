@@ -65,16 +65,29 @@ def test_redaction_of_names_and_values() -> None:
     ) == {"password": "[redacted]", "nested": [{"Authorization": "[redacted]"}, "has [redacted] inside"]}
 
 
+def test_the_summary_counts_calls_and_errors_per_tool_with_percentiles(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "audit.sqlite3")
+    for duration in range(1, 101):  # 1 ms .. 100 ms
+        log.record(tool="rules_list", client=None, arguments={}, outcome="ok", duration=duration / 1000)
+    log.record(tool="ws_run", client=None, arguments={}, outcome="error: boom", duration=2.0)
+    log.record(tool="ws_run", client=None, arguments={}, outcome="ok", duration=1.0)
+    summary = {item["tool"]: item for item in log.summary()}
+    assert [item["tool"] for item in log.summary()] == ["rules_list", "ws_run"]
+    assert (summary["rules_list"]["calls"], summary["rules_list"]["errors"]) == (100, 0)
+    assert (summary["rules_list"]["p50"], summary["rules_list"]["p99"]) == (0.05, 0.099)
+    assert (summary["ws_run"]["calls"], summary["ws_run"]["errors"], summary["ws_run"]["p99"]) == (2, 1, 2.0)
+    assert log.summary(limit=1)[0]["calls"] == 1
+    log.close()
+
+
 async def test_a_call_that_asks_a_model_records_its_llm_calls_and_their_cost(tmp_path: Path) -> None:
-    from codegen_lab.llm import AnthropicBackend, CompletionRequest, LLMService, Message, ResponseCache
-    from codegen_lab.llm.testing import FakeAnthropic
+    from codegen_lab.llm import CompletionRequest, Message
+    from codegen_lab.llm.testing import FakeAnthropic, fake_service
 
     ask = CompletionRequest(messages=(Message("user", "Say hello"),), max_tokens=64)
     costs: list[float | None] = []
     with FakeAnthropic(reply="Hello.") as fake:
-        backend = AnthropicBackend(api_key="sk-test", model="claude-sonnet-5-5", base_url=fake.url, timeout=30)
-        cache = ResponseCache(tmp_path / "cache.sqlite3", ttl=3600, max_bytes=1_000_000)
-        llm = LLMService(anthropic=backend, cache=cache)
+        llm = fake_service(fake, tmp_path)
         kit = audited_toolkit()
 
         @kit.tool()

@@ -181,8 +181,10 @@ class _Request:
 
 
 class _Context:
+    """What `caller_of` reads of the SDK's `ServerRequestContext`: the HTTP request, None without one."""
+
     def __init__(self, request: object) -> None:
-        self.request_context = type("RequestContext", (), {"request": request})()
+        self.request = request
 
 
 def test_the_caller_is_the_token_else_the_session_else_the_address_and_stdio_is_one_client() -> None:
@@ -192,3 +194,18 @@ def test_the_caller_is_the_token_else_the_session_else_the_address_and_stdio_is_
     assert caller_of(_Context(_Request({CLIENT_SCOPE_KEY: "token 1f2e", "headers": session}))) == "token 1f2e"
     assert caller_of(_Context(_Request({"headers": session, "client": ("10.0.0.9", 5)}))) == "session abc"
     assert caller_of(_Context(_Request({"headers": [], "client": ("10.0.0.9", 5)}))) == "address 10.0.0.9"
+
+
+def test_the_state_shows_each_class_with_the_tokens_left_and_the_clients_holding_buckets() -> None:
+    clock = FakeClock()
+    limits = RateLimits(
+        {"tests": "3/minute", "llm": "off"}, per_client={"tests": "2/minute", "ws": "5/hour"}, clock=clock
+    )
+    limits.check("tests", "testgen_run", "token a")
+    limits.check("tests", "testgen_run", "token b")
+    assert limits.state() == {
+        "tests": {"limit": "3/minute", "available": 1.0, "per_client": "2/minute", "clients": 2},
+        "ws": {"limit": None, "available": None, "per_client": "5/hour", "clients": 0},
+    }
+    clock.now += 30  # half a minute: 1.5 tokens back
+    assert limits.state()["tests"]["available"] == 2.5

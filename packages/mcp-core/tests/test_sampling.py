@@ -11,8 +11,8 @@ from mcp import Client
 from mcp_types import CreateMessageRequestParams, CreateMessageResult, TextContent
 
 from codegen_lab.common import Settings
-from codegen_lab.llm import AnthropicBackend, CompletionRequest, LLMService, Message, ResponseCache
-from codegen_lab.llm.testing import FakeAnthropic
+from codegen_lab.llm import CompletionRequest, LLMService, Message, ResponseCache
+from codegen_lab.llm.testing import FakeAnthropic, fake_service
 from codegen_lab.mcp_core import Context, Toolkit, build_server, sampling_backend
 
 pytestmark = pytest.mark.anyio
@@ -23,12 +23,6 @@ ASK = CompletionRequest(messages=(Message("user", "Say hello"),), system="Be bri
 def fake() -> Iterator[FakeAnthropic]:
     with FakeAnthropic(reply="Hello there, friend.") as server:
         yield server
-
-
-def service(fake: FakeAnthropic, tmp_path: Path, **options: Any) -> LLMService:
-    backend = AnthropicBackend(api_key="sk-test", model="claude-sonnet-5-5", base_url=fake.url, timeout=10)
-    cache = ResponseCache(tmp_path / "cache.sqlite3", ttl=3600, max_bytes=1_000_000)
-    return LLMService(anthropic=backend, cache=cache, **options)
 
 
 def sampling_server(llm: LLMService, tmp_path: Path) -> Any:
@@ -63,7 +57,7 @@ async def test_sampling_asks_the_clients_own_model(tmp_path: Path) -> None:
 @pytest.mark.slow
 async def test_an_outage_falls_back_to_sampling_and_says_so(fake: FakeAnthropic, tmp_path: Path) -> None:
     fake.fail(401)
-    llm = service(fake, tmp_path, sampling=sampling_backend)
+    llm = fake_service(fake, tmp_path, sampling=sampling_backend)
     async with Client(sampling_server(llm, tmp_path), mode="legacy", sampling_callback=answer) as client:
         result = await client.call_tool("demo_ask", {})
     content = result.structured_content or {}
@@ -78,7 +72,7 @@ async def test_without_a_sampling_backend_the_clients_model_is_not_asked(tmp_pat
 
 
 async def test_server_info_reports_llm_usage(fake: FakeAnthropic, tmp_path: Path) -> None:
-    llm = service(fake, tmp_path)
+    llm = fake_service(fake, tmp_path)
     await llm.complete(ASK, tool="rules_review")
     async with Client(build_server(Settings(root=tmp_path), [], llm=llm)) as client:
         info = (await client.call_tool("server_info", {})).structured_content or {}

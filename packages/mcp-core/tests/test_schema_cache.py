@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 from mcp import Client
+from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, TextContent
 
 from codegen_lab.common import Settings
 from codegen_lab.mcp_core import Context, Toolkit, build_server
-from codegen_lab.mcp_core._compose import _MappedTool  # pyright: ignore[reportPrivateUsage]
 
 pytestmark = pytest.mark.anyio
 
@@ -64,7 +64,7 @@ async def test_a_second_start_serves_the_same_tools_from_the_cache(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = await listing(settings, kit())
-    monkeypatch.setattr(_MappedTool, "from_function", refuse_to_build)
+    monkeypatch.setattr(Tool, "from_function", refuse_to_build)
 
     second = await listing(settings, kit())
 
@@ -78,7 +78,7 @@ async def test_tools_from_the_cache_validate_arguments_and_run(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await listing(settings, kit())
-    monkeypatch.setattr(_MappedTool, "from_function", refuse_to_build)
+    monkeypatch.setattr(Tool, "from_function", refuse_to_build)
 
     async with Client(build_server(settings, [kit()])) as client:
         added = await client.call_tool("demo_add", {"a": 40})

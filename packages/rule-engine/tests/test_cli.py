@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from codegen_lab.rule_engine.cli import cli
@@ -122,7 +123,8 @@ def test_list_and_render(make_repo: MakeRepo) -> None:
     assert "Typed." in rendered["text"]
 
 
-def test_watch_lints_again_when_a_rule_changes(make_repo: MakeRepo) -> None:
+@pytest.mark.parametrize("mode", [[], ["--poll"]], ids=["events", "poll"])
+def test_watch_lints_again_when_a_rule_changes(make_repo: MakeRepo, mode: list[str]) -> None:
     import subprocess
     import sys
 
@@ -141,6 +143,7 @@ def test_watch_lints_again_when_a_rule_changes(make_repo: MakeRepo) -> None:
             "0.1",
             "--max-runs",
             "2",
+            *mode,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -86,3 +86,55 @@ def test_an_edited_rule_is_seen_at_once_a_new_file_at_the_next_folder_sweep(make
     (root / "AGENTS.md").write_text("edited\n", encoding="utf-8")
     _touch_later(root / "AGENTS.md")
     assert [rule.relpath for rule in index.engine(root).rules] == [".cursor/rules/py.mdc", "AGENTS.md", "src/AGENTS.md"]
+
+
+def test_a_watched_tree_learns_of_new_files_from_events_without_a_sweep(make_repo: MakeRepo) -> None:
+    index = RuleIndex(rescan_interval=10_000, watch=True)  # the sweep never runs: only events can tell
+    root = make_repo(REPO)
+    try:
+        first = index.engine(root)
+        assert index.watching(root)
+        (root / "src" / "b.py").write_text("x = 1\n", encoding="utf-8")  # a new file is a relevant change
+        assert index.wait_for_events(1, timeout=60)
+        assert index.engine(root) is not first
+        second = index.engine(root)
+        (root / "src" / "b.py").write_text("x = 2\n", encoding="utf-8")  # an edit of a source file is not
+        (root / ".cursor" / "rules" / "new.mdc").write_text("---\nalwaysApply: true\n---\nnew\n", encoding="utf-8")
+        assert index.wait_for_events(2, timeout=60)
+        third = index.engine(root)
+        assert third is not second
+        assert ".cursor/rules/new.mdc" in [rule.relpath for rule in third.rules]
+        assert index.loads == 3
+    finally:
+        index.close()
+
+
+def test_where_watching_fails_the_sweep_takes_over(make_repo: MakeRepo, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codegen_lab.rule_engine import _watch
+
+    def refuse(root: Path) -> None:
+        raise OSError("inotify watch limit reached")
+
+    monkeypatch.setattr(_watch.TreeWatcher, "__init__", refuse)
+    index = RuleIndex(rescan_interval=0, watch=True)
+    root = make_repo(REPO)
+    first = index.engine(root)
+    assert not index.watching(root)
+    (root / ".cursor" / "rules" / "new.mdc").write_text("---\nalwaysApply: true\n---\nnew\n", encoding="utf-8")
+    _touch_later(root / ".cursor" / "rules")
+    assert index.engine(root) is not first
+
+
+def test_only_changes_that_matter_to_rules_count(tmp_path: Path) -> None:
+    from codegen_lab.rule_engine._watch import relevant
+
+    root = tmp_path
+    modified, added = 2, 1
+    assert relevant(root, modified, str(root / "src/app.py")) is None
+    assert relevant(root, added, str(root / "src/app.py")) == "src/app.py"
+    assert relevant(root, modified, str(root / ".cursor/rules/a.mdc")) == ".cursor/rules/a.mdc"
+    assert relevant(root, modified, str(root / "sub/.gitignore")) == "sub/.gitignore"
+    assert relevant(root, added, str(root / "node_modules/x/AGENTS.md")) is None
+    assert relevant(root, modified, str(root / ".git/info/exclude")) == ".git/info/exclude"
+    assert relevant(root, added, str(root / ".git/objects/ab")) is None
+    assert relevant(root, added, "/elsewhere/x.md") is None

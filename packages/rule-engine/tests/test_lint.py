@@ -129,3 +129,16 @@ def test_the_always_on_cost_counts_a_linked_twin_once(make_repo: MakeRepo) -> No
     alone = lint(RuleEngine.load(root)).always_on_tokens
     (root / "CLAUDE.md").symlink_to("AGENTS.md")
     assert lint(RuleEngine.load(root)).always_on_tokens == alone == 500
+
+
+def test_a_continue_mention_is_not_a_missing_file(make_repo: MakeRepo) -> None:
+    # From continuedev/continue: `@theme.ts` is found by name (gui/src/styles/theme.ts), as Continue's mentions are.
+    root = make_repo(
+        {
+            ".continue/rules/tw.md": "---\nalwaysApply: false\n---\nKeep @theme.ts in sync.\n",
+            ".cursor/rules/tw.mdc": "---\nalwaysApply: true\n---\nKeep @theme.ts in sync.\n",
+            "gui/src/styles/theme.ts": "",
+        }
+    )
+    found = [(d.code, d.path) for d in lint(RuleEngine.load(root)).diagnostics if d.code == "RE015"]
+    assert found == [("RE015", ".cursor/rules/tw.mdc")]

@@ -81,7 +81,7 @@ async def test_migrate_is_a_dry_run_unless_asked(make_repo: MakeRepo) -> None:
         assert not (root / ".windsurf").exists()
         assert "+++ b/.windsurf/rules/python.md" in dry["diff"]
         wet = (await client.call_tool("rules_migrate", {"to": "windsurf", "write": True})).structured_content or {}
-        bad = await client.call_tool("rules_migrate", {"to": "zed"})
+        bad = await client.call_tool("rules_migrate", {"to": "vim"})
     assert sorted(wet["written"]) == [".windsurf/rules/core.md", ".windsurf/rules/python.md"]
     assert (root / ".windsurf/rules/python.md").is_file()
     assert bad.is_error
@@ -102,3 +102,22 @@ async def test_a_migration_is_journaled_in_the_servers_state_folder(
     purposes = [change.purpose for change in recent_changes(root, state_dir=tmp_path / "server-state")]
     assert purposes == ["migrate to windsurf"]
     assert recent_changes(root, state_dir=elsewhere) == []
+
+
+async def test_the_tools_take_an_assistant(make_repo: MakeRepo) -> None:
+    root = make_repo(REPO | {"AGENTS.md": "Agents.\n", "api/AGENTS.md": "API agents.\n", "api/x.py": ""})
+    async with Client(server_for(root)) as client:
+        grouped = (await client.call_tool("rules_for_path", {"path": "api/x.py"})).structured_content or {}
+        codex = (
+            await client.call_tool("rules_for_path", {"path": "api/x.py", "assistant": "codex"})
+        ).structured_content or {}
+        rendered = (
+            await client.call_tool("rules_render", {"paths": ["api/x.py"], "assistant": "agents-md"})
+        ).structured_content or {}
+        linted = (await client.call_tool("rules_lint", {"assistant": "codex"})).structured_content or {}
+        bad = await client.call_tool("rules_for_path", {"path": "api/x.py", "assistant": "vim"})
+    assert "cursor" in grouped["assistants"]
+    assert [entry["rule"] for entry in codex["attached"]] == ["AGENTS.md", "api/AGENTS.md"]
+    assert rendered["rules"] == ["api/AGENTS.md"]
+    assert linted["summary"]["assistants"]["codex"]["files"] == 2
+    assert bad.is_error

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from codegen_lab.common import Settings
     from codegen_lab.llm import LLMService
-    from codegen_lab.mcp_core import ServerContext
+    from codegen_lab.mcp_core import RateLimits, ServerContext
 
 __all__ = ["APP_PACKAGE", "configure_logging", "create_server"]
 
@@ -38,11 +38,12 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
 
 
-def create_server(settings: Settings) -> MCPServer:
+def create_server(settings: Settings, *, rate_limits: RateLimits | None = None) -> MCPServer:
     """The MCP server of every installed toolkit that the settings let load, after the built-in `server` one.
 
     Every toolkit factory receives one `ServerContext`: the settings (root, state folder) and the LLM service,
-    made on first use.
+    made on first use. `rate_limits` are the tool classes' buckets (default: fresh ones from the settings); the
+    dashboard passes its own to show their state.
 
     Raises:
         SettingsError: When `include` or `exclude` names a toolkit that is not installed.
@@ -58,7 +59,7 @@ def create_server(settings: Settings) -> MCPServer:
     llm = deferred_llm(settings)
     context = ServerContext(settings, llm=llm)
     toolkits = [codegen_toolkit(context), *discover_toolkits(settings, context=context)]
-    return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm)
+    return build_server(settings, toolkits, packages=[APP_PACKAGE], llm=llm, rate_limits=rate_limits)
 
 
 def deferred_llm(settings: Settings) -> Callable[[], LLMService]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import json
 from collections.abc import Callable, Generator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from codegen_lab.common import ResolvedSettings, Settings
     from codegen_lab.common.files import Change
+    from codegen_lab.mcp_core import RateLimits
 
 __all__ = ["CLI_ENTRY_POINT_GROUP", "cli", "main"]
 
@@ -37,7 +38,18 @@ rules = "codegen_lab.rule_engine.cli:cli"
 ```
 """
 
-_BUILTIN_COMMANDS = ("serve", "toolkits", "config", "cache", "generate", "review", "audit", "undo")
+_BUILTIN_COMMANDS = (
+    "serve",
+    "dashboard",
+    "status",
+    "toolkits",
+    "config",
+    "cache",
+    "generate",
+    "review",
+    "audit",
+    "undo",
+)
 _LOG_LEVELS = click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], case_sensitive=False)
 
 
@@ -200,11 +212,24 @@ def serve(
                     "one token (CODEGEN_LAB_HTTP_TOKENS=write:TOKEN or the http-tokens-file setting)"
                 ]
             )
-        server = create_server(settings)
+        limits = None
+        if transport == "http":
+            from codegen_lab.mcp_core import RateLimits  # noqa: PLC0415
+
+            limits = RateLimits(settings.rate_limits, per_client=settings.client_rate_limits)
+        server = create_server(settings, rate_limits=limits)
         # What the start made lives as long as the server: later collections need not look at it again.
         gc.freeze()
         gc.enable()
-        _run(server, settings, transport=transport, stateless=stateless, tokens=tokens, token_sources=token_sources)
+        _run(
+            server,
+            settings,
+            transport=transport,
+            stateless=stateless,
+            tokens=tokens,
+            token_sources=token_sources,
+            rate_limits=limits,
+        )
 
 
 def _token_sources(resolved: ResolvedSettings, environ: Mapping[str, str]) -> str:
@@ -236,6 +261,7 @@ def _run(
     stateless: bool,
     tokens: dict[str, Literal["read", "write"]],
     token_sources: str = "",
+    rate_limits: RateLimits | None = None,
 ) -> None:
     import logging  # noqa: PLC0415
 
@@ -248,10 +274,12 @@ def _run(
         logger.info("serving over stdio, workspace root %s", settings.root)
         anyio.run(lambda: serve_stdio(server, max_message_bytes=settings.max_message_bytes))
         return
-    from codegen_lab.mcp_core import serve_http  # noqa: PLC0415
+    from codegen_lab.mcp_core import RateLimits  # noqa: PLC0415
+    from codegen_lab.server._dashboard import serve_with_dashboard  # noqa: PLC0415
 
+    limits = rate_limits or RateLimits(settings.rate_limits, per_client=settings.client_rate_limits)
     logger.info(
-        "serving Streamable HTTP on http://%s:%d/mcp%s%s, workspace root %s",
+        "serving Streamable HTTP on http://%s:%d/mcp (dashboard at /dashboard)%s%s, workspace root %s",
         settings.host,
         settings.port,
         " (stateless, JSON answers)" if stateless else "",
@@ -259,9 +287,70 @@ def _run(
         settings.root,
     )
     try:
-        anyio.run(lambda: serve_http(server, settings, stateless=stateless, tokens=tokens))
+        anyio.run(
+            lambda: serve_with_dashboard(server, settings, stateless=stateless, tokens=tokens, rate_limits=limits)
+        )
     except KeyboardInterrupt:
         logger.info("stopped")
+
+
+@cli.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=8766, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--log-level", type=_LOG_LEVELS, default=None, help="Log level on stderr (default: INFO).")
+@_root_option
+def dashboard(port: int, log_level: str | None, root: Path | None) -> None:
+    """Serve the web dashboard of the project at the root on this machine (http://127.0.0.1:PORT/dashboard).
+
+    The same views and access rules as `serve --transport http`: loopback only, the bearer tokens when any are
+    configured (a read token cannot undo). No MCP endpoint: for that, run `serve --transport http`.
+    """
+    from codegen_lab.server._app import configure_logging, create_server  # noqa: PLC0415
+
+    with _reported_errors():
+        import os  # noqa: PLC0415
+
+        import anyio  # noqa: PLC0415
+
+        from codegen_lab.mcp_core import RateLimits, load_tokens  # noqa: PLC0415
+        from codegen_lab.server._dashboard import Dashboard, dashboard_app, serve_dashboard  # noqa: PLC0415
+
+        settings = _settings(root=root, host="127.0.0.1", port=port, log_level=log_level)
+        configure_logging(settings.log_level)
+        tokens = load_tokens(settings, os.environ)
+        limits = RateLimits(settings.rate_limits, per_client=settings.client_rate_limits)
+        server = create_server(settings, rate_limits=limits)
+        app = dashboard_app(Dashboard(settings, server, limits), settings, tokens)
+        import logging  # noqa: PLC0415
+
+        logging.getLogger("codegen_lab.server").info(
+            "dashboard on http://127.0.0.1:%d/dashboard%s, workspace root %s",
+            port,
+            f", {len(tokens)} bearer tokens" if tokens else "",
+            settings.root,
+        )
+        with suppress(KeyboardInterrupt):
+            anyio.run(lambda: serve_dashboard(app, settings))
+
+
+@cli.command()
+@click.option(
+    "--url",
+    default=None,
+    help="A running `serve --transport http` (http://127.0.0.1:8765); its token from CODEGEN_LAB_TOKEN. "
+    "Default: this project, without a running server.",
+)
+@_format_option
+@_root_option
+def status(url: str | None, output_format: str, root: Path | None) -> None:
+    """The dashboard's Server view in the terminal: tools, calls per tool, rate limits, LLM, sandbox isolation."""
+    from codegen_lab.server._status import local_status, print_status, remote_status  # noqa: PLC0415
+
+    with _reported_errors():
+        report = remote_status(url) if url is not None else local_status(_settings(root=root))
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2))
+        return
+    print_status(report)
 
 
 @cli.command()
@@ -285,10 +374,12 @@ def toolkits(output_format: str, root: Path | None) -> None:
 
 
 async def _describe(server: MCPServer) -> dict[str, Any]:
-    """Ask the composed server itself, as a client would: `server_info` plus each tool's description."""
-    result = await server.call_tool("server_info", {})
-    info: dict[str, Any] = getattr(result, "structured_content", None) or {}
-    descriptions = {tool.name: tool.description or "" for tool in await server.list_tools()}
+    """Ask the composed server itself, as a client does: `server_info` plus each tool's description."""
+    from mcp import Client  # noqa: PLC0415
+
+    async with Client(server) as client:
+        info: dict[str, Any] = (await client.call_tool("server_info", {})).structured_content or {}
+        descriptions = {tool.name: tool.description or "" for tool in (await client.list_tools()).tools}
     for toolkit in info.get("toolkits", []):
         toolkit["tools"] = [{"name": name, "description": descriptions.get(name, "")} for name in toolkit["tools"]]
     return {"workspace_root": info.get("workspace_root"), "toolkits": info.get("toolkits", [])}

@@ -127,7 +127,7 @@ class ImportPolicy:
 
     @classmethod
     def of(cls, project: Iterable[str] = (), user: Iterable[str] = ()) -> ImportPolicy:
-        """A policy from import names (distribution names are normalized: `python-dateutil` -> `python_dateutil`)."""
+        """A policy from import names, kept as written (`PIL`, `Crypto`); a dotted name stands for its top level."""
         return cls(frozenset(_import_name(name) for name in project), frozenset(_import_name(name) for name in user))
 
 
@@ -137,8 +137,8 @@ def project_imports(root: Path) -> set[str]:
     Its packages and modules are those at the root and under `src/`; the distributions are its `pyproject.toml`'s
     dependencies, optional ones and dependency groups.
 
-    Distribution names stand for their import names (`python-dateutil` -> `python_dateutil`); a package whose import
-    name differs (`pyyaml` imports `yaml`) needs the user's setting.
+    Distribution names stand for their import names (`python-dateutil` -> `python_dateutil`, `zope.interface` ->
+    `zope`); a package whose import name differs (`pyyaml` imports `yaml`) needs the user's setting.
     """
     found: set[str] = set()
     for folder in (root, root / "src"):
@@ -164,7 +164,7 @@ def project_imports(root: Path) -> set[str]:
         if isinstance(requirement, str):
             match = _REQUIREMENT_NAME.match(requirement)
             if match:
-                found.add(match.group(0).lower().replace("-", "_").replace(".", "_"))
+                found.add(_distribution_import_name(match.group(0)))
     return found
 
 
@@ -172,7 +172,17 @@ _REQUIREMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
 def _import_name(name: str) -> str:
-    return name.split(".", maxsplit=1)[0] if "." in name else name.strip().lower().replace("-", "_")
+    """The top-level module of an import name, its case kept: Python's imports are case-sensitive."""
+    return name.strip().split(".", maxsplit=1)[0]
+
+
+def _distribution_import_name(name: str) -> str:
+    """The import name a distribution most likely has: `python-dateutil` -> `python_dateutil`, `PyYAML` -> `pyyaml`.
+
+    A dotted name is a namespace package's: `zope.interface` and `ruamel.yaml` import as `zope` and `ruamel`.
+    """
+    lowered = name.strip().lower()
+    return lowered.split(".", maxsplit=1)[0] if "." in lowered else lowered.replace("-", "_")
 
 
 def check_policy(tree: ast.AST, policy: ImportPolicy | None = None) -> list[PolicyFinding]:

@@ -7,16 +7,29 @@ on first use). It is not discovered through an entry point: the loop needs what 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated
 
 from mcp_types import ToolAnnotations
+from pydantic import Field
 
+from codegen_lab.common.exports import lazy_exports
 from codegen_lab.mcp_core import Context, Toolkit
 
 if TYPE_CHECKING:
     from codegen_lab.codegen._loop import CodeLoop
+    from codegen_lab.codegen._tool_results import GenerationOutput, ReviewOutput
 
 __all__ = ["PACKAGE", "create_toolkit"]
+
+# The result models are imported when mcp-core first builds the tools' schemas, not when the server starts.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    "codegen-lab-codegen",
+    dict.fromkeys(("GenerationOutput", "ReviewOutput"), "codegen_lab.codegen._tool_results"),
+    __all__,
+)
+
+Cache = Annotated[bool, Field(description="Use a cached answer of the LLM when there is one; false asks it again.")]
 
 PACKAGE = "codegen-lab-codegen"
 
@@ -38,15 +51,22 @@ def create_toolkit(loop: Callable[[], CodeLoop], *, package: str = PACKAGE) -> T
         paths=["target_path", "context_paths", "tests"],
     )
     async def generate(
-        task: str,
-        target_path: str,
+        task: Annotated[str, Field(description="What the code should do, in words.")],
+        target_path: Annotated[str, Field(description="The Python file to write, relative to the root.")],
         ctx: Context,
-        context_paths: list[str] | None = None,
-        write: bool = False,
-        tests: list[str] | None = None,
-        typecheck: bool = False,
-        cache: bool = True,
-    ) -> dict[str, Any]:
+        context_paths: Annotated[
+            list[str] | None, Field(description="More files whose text and rules the prompt carries.")
+        ] = None,
+        write: Annotated[
+            bool, Field(description="Write the file when everything passed; when false, only return the code.")
+        ] = False,
+        tests: Annotated[
+            list[str] | None,
+            Field(description="The test files to run against the code (default: `test_<name>.py` of the target)."),
+        ] = None,
+        typecheck: Annotated[bool, Field(description="Also type-check the code with basedpyright.")] = False,
+        cache: Cache = True,
+    ) -> GenerationOutput:
         """Write the Python file `target_path` for `task`, following the project rules that apply to it.
 
         The rules of the target and of the `context_paths` (whose text the prompt also carries) go to the LLM. The
@@ -57,6 +77,8 @@ def create_toolkit(loop: Callable[[], CodeLoop], *, package: str = PACKAGE) -> T
         is written only when `write` is true and everything passed, atomically, with a backup that
         `codegen-lab undo` restores. `cache` false asks the LLM even when its answer is cached.
         """
+        from codegen_lab.codegen._tool_results import GenerationOutput  # noqa: PLC0415
+
         received = 0
 
         async def progress(text: str) -> None:
@@ -75,16 +97,22 @@ def create_toolkit(loop: Callable[[], CodeLoop], *, package: str = PACKAGE) -> T
             on_text=progress,
             cache=cache,
         )
-        return result.as_json()
+        return GenerationOutput.model_validate(result.as_json())
 
     @toolkit.tool("review_code", title="Review code", annotations=ToolAnnotations(read_only_hint=True), paths=["path"])
-    async def review(path: str, ctx: Context, cache: bool = True) -> dict[str, Any]:
+    async def review(
+        path: Annotated[str, Field(description="The file to review, relative to the root.")],
+        ctx: Context,
+        cache: Cache = True,
+    ) -> ReviewOutput:
         """Review the file at `path` against the project rules that apply to it and the linters.
 
         LLM-assisted when an LLM is available and answers, static otherwise; `mode` in the result says which.
         `cache` false asks the LLM even when its answer is cached.
         """
-        return (await loop().review(path=path, session=ctx.session, cache=cache)).as_json()
+        from codegen_lab.codegen._tool_results import ReviewOutput  # noqa: PLC0415
+
+        return ReviewOutput.model_validate((await loop().review(path=path, session=ctx.session, cache=cache)).as_json())
 
     @toolkit.prompt("write-tests", title="Write tests")
     def write_tests(path: str) -> str:

@@ -6,6 +6,7 @@
 - `codegen_lab.common.guard`: the one path guard (`AllowedRoots`): a path resolves inside the allowed roots.
 - `codegen_lab.common.secrets`: the secrets to keep out of text, and the redaction of logs and results.
 - `codegen_lab.common.cli`: the options and error reporting every command line shares.
+- `codegen_lab.common.results`: the one style of tool results (`Result`, `SparseResult`): documented models.
 - `codegen_lab.common.exports`: `declared_exports`, how every package exports its names once, lazily.
 - `Settings`, `load_settings` and `resolve_settings`: the settings of a Codegen Lab installation, where each value
   came from, and the trust boundary (`PROJECT_SETTINGS`: all a repository may set).

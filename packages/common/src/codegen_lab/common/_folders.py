@@ -10,6 +10,7 @@ from pathlib import Path
 
 __all__ = [
     "USER_CONFIG_VARIABLE",
+    "config_relative",
     "default_cache_dir",
     "default_state_dir",
     "private_file",
@@ -37,6 +38,11 @@ def user_config_path(environ: Mapping[str, str] | None = None) -> Path | None:
     return Path(base) / "codegen-lab" / "config.toml"
 
 
+def config_relative(config: Path, value: str) -> Path:
+    """A path the user config file at `config` names: `~` expanded, a relative one taken from the file's folder."""
+    return config.parent / Path(value).expanduser()  # `/` keeps an absolute right-hand side as it is
+
+
 def _chosen_by_user(variable: str, key: str) -> Path | None:
     """The folder the environment variable `variable` names, else the one the user config file names under `key`."""
     explicit = os.environ.get(variable)
@@ -58,7 +64,7 @@ def _from_user_config(key: str) -> Path | None:
         value = tomllib.loads(path.read_text(encoding="utf-8")).get(key)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None  # the settings loader reports a broken file, naming it
-    return path.parent / Path(value).expanduser() if isinstance(value, str) and value else None
+    return config_relative(path, value) if isinstance(value, str) and value else None
 
 
 def private_folder(path: Path, *, tighten: bool = False) -> Path:

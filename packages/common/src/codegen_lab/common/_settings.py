@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from codegen_lab.common._folders import user_config_path
+from codegen_lab.common._folders import config_relative, user_config_path
 from codegen_lab.common._rates import DEFAULT_CLIENT_RATE_LIMITS, DEFAULT_RATE_LIMITS, Rate
 from codegen_lab.common.errors import SettingsError
 
@@ -424,8 +424,7 @@ def _from_user_config(path: Path) -> dict[str, _Sourced]:
     for key, value in document.items():
         field = key.replace("-", "_")
         is_path = field in _PATH_FIELDS and isinstance(value, str)
-        # a relative path is taken from the file's folder; an absolute one stays as it is
-        found[field] = _Sourced(path.parent / Path(value).expanduser() if is_path else value, f"{path} {key}")
+        found[field] = _Sourced(config_relative(path, value) if is_path else value, f"{path} {key}")
     return found
 
 

@@ -24,10 +24,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-__all__ = ["FakeAnthropic", "Misbehaviour", "RecordedRequest"]
+if TYPE_CHECKING:
+    from codegen_lab.llm._service import LLMService
+
+__all__ = ["FakeAnthropic", "FakeClock", "Misbehaviour", "RecordedRequest", "fake_service"]
 
 Misbehaviour = Literal["cut", "clean-cut", "malformed-json", "bad-sse", "hang", "max_tokens"]
 """How the fake can misbehave, for one request each:
@@ -286,3 +290,40 @@ class FakeAnthropic:
             handler.wfile.write(frame)
             handler.wfile.flush()
         handler.close_connection = True
+
+
+class FakeClock:
+    """A clock for `LLMService(clock=..., sleep=...)` that its sleeps move forward: retries take no real time."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        """Start at `now` seconds."""
+        self.now = now
+        self.slept: list[float] = []
+        """Each sleep, in seconds, in order."""
+
+    def __call__(self) -> float:
+        """The time now."""
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Move the clock `seconds` on at once."""
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def fake_service(
+    fake: FakeAnthropic,
+    folder: Path,
+    *,
+    api_key: str = "sk-test",
+    model: str = "claude-sonnet-5-5",
+    **options: Any,
+) -> LLMService:
+    """An `LLMService` whose Anthropic backend is `fake`, with a response cache in `folder` (`options`: the rest)."""
+    from codegen_lab.llm._backends import AnthropicBackend  # noqa: PLC0415 (the fake itself needs none of it)
+    from codegen_lab.llm._cache import ResponseCache  # noqa: PLC0415
+    from codegen_lab.llm._service import LLMService  # noqa: PLC0415
+
+    backend = AnthropicBackend(api_key=api_key, model=model, base_url=fake.url, timeout=10)
+    cache = ResponseCache(folder / "cache.sqlite3", ttl=3600, max_bytes=1_000_000)
+    return LLMService(anthropic=backend, cache=cache, **options)

@@ -158,9 +158,46 @@ class AuditLog:
             ).fetchall()
         return [dict(zip(_COLUMNS, row, strict=True)) for row in rows]
 
+    def summary(self, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Calls per tool over the newest `limit` calls: count, errors, p50 and p99 of the duration, the last call.
+
+        Each item is `{"tool", "calls", "errors", "p50", "p99", "last"}` (seconds; `last` since the epoch), the
+        busiest tool first. An error is a call whose outcome is not `ok`.
+        """
+        self.flush()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT tool, outcome, duration, time FROM calls ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        by_tool: dict[str, list[tuple[str, float, float]]] = {}
+        for tool, outcome, duration, when in rows:
+            by_tool.setdefault(tool, []).append((outcome, duration, when))
+        summary: list[dict[str, Any]] = []
+        for tool, calls in by_tool.items():
+            durations = sorted(duration for _, duration, _ in calls)
+            summary.append(
+                {
+                    "tool": tool,
+                    "calls": len(calls),
+                    "errors": sum(outcome != "ok" for outcome, _, _ in calls),
+                    "p50": _percentile(durations, 50),
+                    "p99": _percentile(durations, 99),
+                    "last": max(when for _, _, when in calls),
+                }
+            )
+        return sorted(summary, key=lambda item: (-item["calls"], item["tool"]))
+
     def close(self) -> None:
         """Write what waits and close the database, if it was opened."""
         self.flush()
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _percentile(ordered: list[float], percent: int) -> float:
+    """The `percent` percentile of the sorted `ordered` (nearest rank), 0.0 when empty."""
+    if not ordered:
+        return 0.0
+    rank = max(1, -(-len(ordered) * percent // 100))  # ceil, at least the first
+    return ordered[rank - 1]

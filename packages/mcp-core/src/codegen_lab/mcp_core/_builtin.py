@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from pydantic_core import to_json
 
+from codegen_lab.common.results import Result
 from codegen_lab.mcp_core._toolkit import Toolkit
 
 if TYPE_CHECKING:
@@ -27,18 +28,23 @@ OWN_PACKAGE = "codegen-lab-mcp-core"
 INFO_URI = "codegen-lab://server/info"
 
 
-class ToolkitInfo(BaseModel):
+class ToolkitInfo(Result):
     """One loaded toolkit and what it serves."""
 
-    model_config = ConfigDict(defer_build=True)  # built on the first `server_info` call, not at start
-
     name: str
+    """The toolkit's name (its tools' names start with it)."""
     package: str | None
+    """The distribution that ships it."""
     version: str | None
+    """That distribution's installed version."""
     description: str
+    """What the toolkit is for."""
     tools: list[str]
+    """Its tools' names."""
     resources: list[str]
+    """Its resources' URIs."""
     prompts: list[str]
+    """Its prompts' names."""
     rate_class: str | None = None
     """The rate-limit class of its tools, except those in `rate_classes` (the server's `rate_limits` gives each
     class's limit)."""
@@ -46,21 +52,25 @@ class ToolkitInfo(BaseModel):
     """The tools whose rate-limit class is not the toolkit's (None: not limited)."""
 
 
-class ServerInfo(BaseModel):
+class ServerInfo(Result):
     """What `server_info` reports."""
 
-    model_config = ConfigDict(defer_build=True)
-
     name: str
+    """The server's name, as clients see it."""
     version: str
+    """The server's version."""
     packages: dict[str, str]
     """Installed version of each package the server is made of: the SDK, mcp-core, and each toolkit's package."""
     toolkits: list[ToolkitInfo]
+    """The loaded toolkits, the built-in `server` first."""
     protocol_versions: list[str]
     """The MCP protocol revisions this server speaks, oldest first."""
     workspace_root: str
+    """The folder the tools work in."""
     uptime_seconds: float
+    """Seconds since the server started."""
     python: str
+    """The Python version the server runs on."""
     llm: dict[str, Any] | None = None
     """LLM usage per tool, the response cache and the breakers, when the server has an LLM service."""
     rate_limits: dict[str, str] = Field(default_factory=dict[str, str])

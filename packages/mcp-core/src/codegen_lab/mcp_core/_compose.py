@@ -6,21 +6,25 @@ import ast
 import builtins
 import functools
 import inspect
+import json
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.prompts.base import Prompt, PromptArgument
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import func_metadata
-from mcp_types import CallToolResult, NotificationParams
-from pydantic import ConfigDict, PrivateAttr, validate_call
+from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata, func_metadata
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel, ValidationError, model_validator, validate_call
 
 from codegen_lab.common._folders import default_cache_dir
 from codegen_lab.common.errors import DuplicateNameError
-from codegen_lab.common.secrets import known_secrets, refresh_secrets, scrub
+from codegen_lab.common.secrets import known_secrets, may_hold_secret, refresh_secrets, scrub
 from codegen_lab.llm import spending
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
@@ -28,11 +32,10 @@ from codegen_lab.mcp_core._discovery import BUILTIN_TOOLKIT
 from codegen_lab.mcp_core._mapping import map_exception
 from codegen_lab.mcp_core._ratelimit import RateLimits, caller_of
 from codegen_lab.mcp_core._roots import ClientRoots, check_arguments
-from codegen_lab.mcp_core._schemas import SchemaCache
+from codegen_lab.mcp_core._schemas import SchemaCache, is_async
 
 if TYPE_CHECKING:
-    from mcp.server.context import LifespanContextT, RequestT
-    from mcp.server.mcpserver import Context
+    from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
     from codegen_lab.common._settings import Settings
     from codegen_lab.llm import LLMService
@@ -43,105 +46,169 @@ __all__ = ["build_server"]
 SERVER_NAME = "codegen-lab"
 
 
-class _MappedTool(Tool):
-    """A tool whose every failure goes through `map_exception` and whose every call goes into the audit log.
+class _Unbuilt(ArgModelBase):
+    """The argument model of a tool served from the schema cache until its first call builds the real one.
 
-    Argument validation failures included: the SDK validates inside `run`.
+    The composed server's middleware builds it when a `tools/call` request arrives; a call that bypasses the
+    protocol (`MCPServer.call_tool` in the same process) is refused with this error instead of running the tool
+    with its arguments unchecked.
     """
 
-    model_config = ConfigDict(defer_build=True)  # a tool from the schema cache never validates itself
-
-    _audit: AuditLog | None = PrivateAttr(default=None)
-    _structured_output: bool | None = PrivateAttr(default=None)
-    _needs_metadata: bool = PrivateAttr(default=False)
-    _spec: ToolSpec | None = PrivateAttr(default=None)
-    _roots: ClientRoots | None = PrivateAttr(default=None)
-    _limits: RateLimits | None = PrivateAttr(default=None)
-    _rate_class: str | None = PrivateAttr(default=None)
-
+    @model_validator(mode="before")
     @classmethod
-    def from_spec(cls, spec: ToolSpec, schemas: SchemaCache, roots: ClientRoots) -> _MappedTool:
-        """The tool of `spec`, checking its path and revision arguments against `roots` before it runs.
+    def _not_built(cls, data: Any) -> Any:
+        raise ValueError(
+            "the tool's argument model is built on its first call through an MCP session: "
+            "call it through a client, such as `mcp.Client(server)`"
+        )
 
-        Its schemas come from `schemas` when an earlier start built them (and the tool builds its argument model
-        on its first call), else they are built and kept there.
-        """
-        tool = cls._from_spec(spec, schemas)
-        tool._spec, tool._roots = spec, roots
-        return tool
 
-    @classmethod
-    def _from_spec(cls, spec: ToolSpec, schemas: SchemaCache) -> _MappedTool:
-        fields = schemas.get(spec)
-        if fields is None:
-            _import_deferred_names(spec.fn)
-            built = cls.from_function(
-                spec.fn,
-                name=spec.name,
-                title=spec.title,
-                description=spec.description,
-                annotations=spec.annotations,
-                structured_output=spec.structured_output,
-            )
-            schemas.put(spec, built)
-            return cast("_MappedTool", built)
-        tool = cls.model_construct(**fields, fn_metadata=None)
-        vars(tool)["output_schema"] = schemas.output_schema(spec)  # what the SDK's cached_property would compute
-        tool._structured_output = spec.structured_output
-        tool._needs_metadata = True
-        return tool
+@dataclass(slots=True)
+class _Served:
+    """A composed tool: the SDK's `Tool` and its spec; `built` is False until its argument model is made."""
 
-    def audited_by(self, audit: AuditLog | None) -> _MappedTool:
-        """This tool, recording its calls in `audit` (None: no audit)."""
-        self._audit = audit
-        return self
+    tool: Tool
+    spec: ToolSpec
+    built: bool
 
-    def limited_by(self, limits: RateLimits, rate_class: str | None) -> _MappedTool:
-        """This tool, its calls counted against the limit of `rate_class` in `limits` (None: not limited)."""
-        self._limits = limits
-        self._rate_class = rate_class
-        return self
+    def build(self) -> None:
+        """Give a tool served from the schema cache its argument model, on its first call."""
+        if self.built:
+            return
+        _import_deferred_names(self.spec.fn)
+        skip = [self.tool.context_kwarg] if self.tool.context_kwarg is not None else []
+        self.tool.fn_metadata = func_metadata(
+            self.tool.fn, skip_names=skip, structured_output=self.spec.structured_output
+        )
+        self.built = True
 
-    async def run(
-        self, arguments: dict[str, Any], context: Context[LifespanContextT, RequestT], convert_result: bool = False
-    ) -> Any:
+    def bad_arguments(self, arguments: Mapping[str, Any]) -> Exception | None:
+        """The SDK's argument validation error for `arguments` (as a `ToolError` with it as cause), or None."""
+        try:
+            self.tool.fn_metadata.validate_arguments(dict(arguments))
+        except ValidationError as exc:
+            error = ToolError(str(exc))
+            error.__cause__ = exc
+            return error
+        return None
+
+
+def _tool(spec: ToolSpec, schemas: SchemaCache) -> _Served:
+    """The SDK tool of `spec`, its failures answered as error results by `map_exception`.
+
+    Its schemas come from `schemas` when an earlier start built them (and the tool builds its argument model on
+    its first call), else they are built and kept there.
+    """
+    fn = _guarded(spec.fn, "tool", spec.name)
+    kept = schemas.get(spec)
+    if kept is None:
+        _import_deferred_names(spec.fn)
+        built = Tool.from_function(
+            fn,
+            name=spec.name,
+            title=spec.title,
+            description=spec.description or spec.fn.__doc__,
+            annotations=spec.annotations,
+            structured_output=spec.structured_output,
+        )
+        schemas.put(spec, built)
+        return _Served(built, spec, built=True)
+    tool = Tool(
+        fn=fn,
+        name=spec.name,
+        title=spec.title,
+        description=spec.description or spec.fn.__doc__ or "",
+        parameters=kept["parameters"],
+        fn_metadata=FuncMetadata(arg_model=_Unbuilt, output_schema=kept["output_schema"]),
+        is_async=is_async(spec.fn),
+        context_kwarg=kept["context_kwarg"],
+        annotations=spec.annotations,
+    )
+    return _Served(tool, spec, built=False)
+
+
+@dataclass(slots=True)
+class _ToolCalls:
+    """The server middleware around every call of a composed tool (`ServerMiddleware`).
+
+    Before the tool runs: its argument model when it came from the schema cache, the check of its path and
+    revision arguments against the client's roots, its rate limit. After: an argument validation failure said the
+    way `map_exception` says it, secrets scrubbed from the result, the call in the audit log. A client's
+    `notifications/roots/list_changed` makes the roots be asked for again.
+    """
+
+    tools: dict[str, _Served]
+    roots: ClientRoots
+    limits: RateLimits
+    audit: AuditLog | None
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method == "notifications/roots/list_changed":
+            self.roots.forget()
+        if ctx.method != "tools/call" or ctx.params is None:
+            return await call_next(ctx)
+        served = self.tools.get(str(ctx.params.get("name")))
+        raw_arguments: object = ctx.params.get("arguments")
+        if served is None or not isinstance(raw_arguments, Mapping | None):
+            return await call_next(ctx)  # not one of ours, or arguments the SDK refuses itself
+        arguments: Mapping[str, Any] = cast("Mapping[str, Any]", raw_arguments or {})
+        name = served.spec.name
         started = time.perf_counter()
         outcome = "ok"
-        private: dict[str, Any] = self.__pydantic_private__ or {}  # one lookup: private attributes are slow to read
-        if private["_needs_metadata"]:
-            skip = [self.context_kwarg] if self.context_kwarg is not None else []
-            _import_deferred_names(self.fn)
-            self.fn_metadata = func_metadata(self.fn, skip_names=skip, structured_output=private["_structured_output"])
-            private["_needs_metadata"] = False
-        roots: ClientRoots | None = private["_roots"]
-        spec: ToolSpec | None = private["_spec"]
-        limits: RateLimits | None = private["_limits"]
-        audit: AuditLog | None = private["_audit"]
         with spending() as spent:  # the LLM calls this call makes, for the audit log
             try:
-                if roots is not None and spec is not None:
-                    await check_arguments(roots, context, arguments, spec)
-                if limits is not None:  # after the checks: a refused call runs nothing and costs nothing
-                    limits.check(private["_rate_class"], self.name, caller_of(context))
-                result = _scrubbed(await super().run(arguments, context, convert_result))
-                if getattr(result, "is_error", False):
-                    outcome = "error result"
-                return result
+                served.build()
+                await check_arguments(self.roots, ctx, arguments, served.spec)
+                # after the checks: a refused call runs nothing and costs nothing
+                self.limits.check(served.spec.rate_class, name, caller_of(ctx))
+                result = await call_next(ctx)
+                if _is_error(result):
+                    bad = served.bad_arguments(arguments)
+                    if bad is not None:
+                        result = _error_result(map_exception(bad, kind="tool", name=name))
+                    outcome = f"error: {_text_of(result)}"[:300]
+                return _scrubbed(result)
+            except MCPError as exc:
+                outcome = f"error: {exc}"[:300]
+                raise
             except Exception as exc:
-                mapped = map_exception(exc, kind="tool", name=self.name)
+                mapped = map_exception(exc, kind="tool", name=name)
                 outcome = f"error: {mapped}"[:300]
-                raise mapped from None
+                if isinstance(mapped, MCPError):
+                    raise mapped from None
+                return _error_result(mapped)
             finally:
-                if audit is not None:
-                    audit.record(
-                        tool=self.name,
-                        client=_client_name(context),
-                        arguments=arguments,
+                if self.audit is not None:
+                    self.audit.record(
+                        tool=name,
+                        client=_client_name(ctx),
+                        arguments=dict(arguments),
                         outcome=outcome,
                         duration=time.perf_counter() - started,
                         llm_calls=spent.calls,
                         cost_usd=round(spent.cost_usd, 6) if spent.calls and spent.priced else None,
                     )
+
+
+def _error_result(error: Exception) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=str(error))], is_error=True)
+
+
+def _is_error(result: HandlerResult) -> bool:
+    """Whether a `tools/call` answer (the result, or its JSON as the SDK hands it to middleware) is an error."""
+    if isinstance(result, CallToolResult):
+        return result.is_error
+    return isinstance(result, dict) and result.get("isError") is True
+
+
+def _text_of(result: HandlerResult) -> str:
+    """The text blocks of a `tools/call` answer."""
+    if isinstance(result, CallToolResult):
+        result = result.model_dump(by_alias=True, mode="json")
+    content: object = result.get("content") if isinstance(result, dict) else None
+    blocks = cast("list[object]", content) if isinstance(content, list) else []
+    texts = [cast("dict[str, object]", block).get("text") for block in blocks if isinstance(block, dict)]
+    return " ".join(text for text in texts if isinstance(text, str))
 
 
 def _import_deferred_names(fn: Callable[..., Any]) -> None:
@@ -175,21 +242,27 @@ def _import_deferred_names(fn: Callable[..., Any]) -> None:
                     continue  # the SDK names the annotation it cannot evaluate
 
 
-def _scrubbed(result: Any) -> Any:
+def _scrubbed(result: HandlerResult) -> HandlerResult:
     """`result` without any known secret (an environment variable's key or token, a registered value)."""
     secrets = known_secrets()
-    if not secrets or not isinstance(result, CallToolResult):
+    if not secrets or result is None:
         return result
+    if isinstance(result, BaseModel):
+        text = result.model_dump_json(by_alias=True)
+    else:
+        text = json.dumps(result, ensure_ascii=False, default=str)
+    if not may_hold_secret(text, secrets):  # the common case, in one pass
+        return result
+    dumped = result.model_dump(by_alias=True, mode="json") if isinstance(result, BaseModel) else result
     # each string is scrubbed on its own: in a JSON dump a secret holding `"` or `\` is escaped once more
-    dumped = result.model_dump(by_alias=True, mode="json")
     scrubbed = scrub(dumped, secrets)
-    return result if scrubbed == dumped else CallToolResult.model_validate(scrubbed)
+    return result if scrubbed == dumped else scrubbed
 
 
-def _client_name(context: Any) -> str | None:
+def _client_name(context: ServerRequestContext[Any, Any]) -> str | None:
     """The client's name and version, as it introduced itself, when it did."""
     try:
-        params = context.request_context.session.client_params
+        params = context.session.client_params
         info = params.client_info if params is not None else None
     except (AttributeError, LookupError, ValueError):
         return None
@@ -236,11 +309,7 @@ def build_server(
     schemas = SchemaCache.load(settings.cache_dir or default_cache_dir())
     roots = ClientRoots(settings.root)
     limits = rate_limits or RateLimits(settings.rate_limits, per_client=settings.client_rate_limits)
-    tools: list[Tool] = [
-        _MappedTool.from_spec(spec, schemas, roots).audited_by(audit).limited_by(limits, spec.rate_class)
-        for toolkit in all_toolkits
-        for spec in toolkit.tools
-    ]
+    served = {spec.name: _tool(spec, schemas) for toolkit in all_toolkits for spec in toolkit.tools}
     instructions = "\n\n".join(
         f"{toolkit.name}: {toolkit.instructions}" for toolkit in all_toolkits if toolkit.instructions
     )
@@ -248,13 +317,13 @@ def build_server(
         name=name,
         version=version or report.own_version(),
         instructions=instructions or None,
-        tools=tools,
+        tools=[entry.tool for entry in served.values()],
         log_level=settings.log_level,
         warn_on_duplicate_tools=False,
         warn_on_duplicate_resources=False,
         warn_on_duplicate_prompts=False,
+        middleware=[_ToolCalls(served, roots, limits, audit)],
     )
-    _forget_roots_when_they_change(server, roots)
     for toolkit in all_toolkits:
         for resource in toolkit.resources:
             server.resource(
@@ -268,18 +337,6 @@ def build_server(
             server.add_prompt(_prompt(prompt, schemas))
     schemas.save()
     return server
-
-
-def _forget_roots_when_they_change(server: MCPServer, roots: ClientRoots) -> None:
-    """Ask clients for their roots again after one sends `notifications/roots/list_changed`."""
-    lowlevel = getattr(server, "_lowlevel_server", None)
-    if lowlevel is None:  # pragma: no cover - an SDK without it: roots are asked once per connection
-        return
-
-    async def changed(context: Any, params: NotificationParams) -> None:
-        roots.forget()
-
-    lowlevel.add_notification_handler("notifications/roots/list_changed", NotificationParams, changed)
 
 
 def _check_unique(toolkits: Sequence[Toolkit]) -> None:
@@ -305,13 +362,12 @@ def _prompt(spec: PromptSpec, schemas: SchemaCache) -> Prompt:
         built = Prompt.from_function(fn, name=spec.name, title=spec.title, description=spec.description)
         schemas.put_prompt(spec, built)
         return built
-    return Prompt.model_construct(
+    return Prompt(
         name=spec.name,
         title=spec.title,
         description=spec.description or fn.__doc__ or "",
-        arguments=[PromptArgument.model_construct(**argument) for argument in kept["arguments"]],
+        arguments=[PromptArgument(**argument) for argument in kept["arguments"]],
         fn=_validated_on_first_call(fn),
-        icons=None,
         context_kwarg=kept["context_kwarg"],
     )
 
@@ -342,16 +398,28 @@ def _validated_on_first_call(fn: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-def _guarded(fn: Callable[..., Any], kind: Literal["resource", "prompt"], name: str) -> Callable[..., Any]:
-    """`fn`, with its failures mapped by `map_exception`; the signature the SDK inspects stays the same."""
-    if inspect.iscoroutinefunction(fn):
+def _guarded(fn: Callable[..., Any], kind: Literal["tool", "resource", "prompt"], name: str) -> Callable[..., Any]:
+    """`fn`, with its failures mapped by `map_exception`; the signature the SDK inspects stays the same.
+
+    A tool's failure is answered with an error result that carries the message as `map_exception` words it (the
+    SDK would prefix it with `Error executing tool ...`); a resource's or a prompt's, and an `MCPError` of a tool,
+    are raised, as JSON-RPC errors.
+    """
+
+    def answer(exc: Exception) -> CallToolResult:
+        mapped = map_exception(exc, kind=kind, name=name)
+        if isinstance(mapped, MCPError) or kind != "tool":
+            raise mapped from None
+        return _error_result(mapped)
+
+    if is_async(fn):
 
         @functools.wraps(fn)
         async def guarded_async(*args: Any, **kwargs: Any) -> Any:
             try:
                 return await fn(*args, **kwargs)
             except Exception as exc:
-                raise map_exception(exc, kind=kind, name=name) from None
+                return answer(exc)
 
         return guarded_async
 
@@ -360,6 +428,6 @@ def _guarded(fn: Callable[..., Any], kind: Literal["resource", "prompt"], name: 
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            raise map_exception(exc, kind=kind, name=name) from None
+            return answer(exc)
 
     return guarded

@@ -67,6 +67,12 @@ class TokenBucket:
                 return 0.0
             return (1.0 - self._tokens) * self.rate.seconds / self.rate.calls
 
+    def available(self) -> float:
+        """The tokens in the bucket now (refilled to this moment), without taking one."""
+        with self._lock:
+            refill = (self._clock() - self._updated) * self.rate.calls / self.rate.seconds
+            return min(float(self.rate.calls), self._tokens + max(refill, 0.0))
+
     def give_back(self) -> None:
         """Return the token of a call that did not happen after all."""
         with self._lock:
@@ -117,6 +123,25 @@ class RateLimits:
     def client_rate(self, rate_class: str) -> Rate | None:
         """The limit of `rate_class` for one client, or None when it has none."""
         return self._client_rates.get(rate_class)
+
+    def state(self) -> dict[str, dict[str, Any]]:
+        """Each limited class now: `{"limit", "available", "per_client", "clients"}`.
+
+        `available` is the tokens left in the shared bucket, `per_client` the limit per client (or None), `clients`
+        how many clients hold a bucket of that class.
+        """
+        with self._clients_lock:
+            clients = [rate_class for rate_class, _ in self._clients]
+        names = sorted(self._buckets.keys() | self._client_rates.keys())
+        return {
+            name: {
+                "limit": bucket.rate.text if (bucket := self._buckets.get(name)) is not None else None,
+                "available": round(bucket.available(), 3) if bucket is not None else None,
+                "per_client": rate.text if (rate := self._client_rates.get(name)) is not None else None,
+                "clients": clients.count(name),
+            }
+            for name in names
+        }
 
     def check(self, rate_class: str | None, tool: str, client: str = LOCAL_CLIENT) -> None:
         """Count one call of `tool`, of class `rate_class` (None: not limited), by `client`.
@@ -173,10 +198,7 @@ def caller_of(context: Any) -> str:
 
     A call without an HTTP request (stdio, the in-memory client) is from `LOCAL_CLIENT`.
     """
-    try:
-        request = context.request_context.request
-    except (AttributeError, LookupError, ValueError):
-        return LOCAL_CLIENT
+    request: object = getattr(context, "request", None)
     scope: object = getattr(request, "scope", None)
     if not isinstance(scope, Mapping):
         return LOCAL_CLIENT

@@ -48,9 +48,8 @@ class ClientRoots:
             UsageError: When the client declares roots but does not list them in time, or lists a root that is
                 not a `file://` URI.
         """
-        try:
-            session = context.request_context.session
-        except (AttributeError, LookupError, ValueError):
+        session: object = getattr(context, "session", None)
+        if session is None:
             return AllowedRoots(self.root)
         capabilities = getattr(session, "client_capabilities", None)
         if capabilities is None or getattr(capabilities, "roots", None) is None:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from codegen_lab.mcp_core._toolkit import PromptSpec, ToolSpec
 
-__all__ = ["SchemaCache", "default_cache_dir"]
+__all__ = ["SchemaCache", "default_cache_dir", "is_async"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,29 +83,16 @@ class SchemaCache:
         return cls(path, stored["tools"])
 
     def get(self, spec: ToolSpec) -> dict[str, Any] | None:
-        """The fields of an SDK `Tool` for `spec` that an earlier start built from the same code, or None.
+        """The schemas of `spec`'s tool that an earlier start built from the same code, or None.
 
-        The fields leave out the argument model (`fn_metadata`), which the tool builds on its first call.
+        They are `{"parameters", "output_schema", "context_kwarg"}`; the argument model is not kept: a tool served
+        from the cache builds it on its first call.
         """
         entry = self.entries.get(spec.name)
         if entry is None or entry.get("key") != _function_key(spec):
             return None
         self.hits += 1
-        fn: Callable[..., Any] = spec.fn
-        return {
-            "fn": fn,
-            "name": spec.name,
-            "title": spec.title,
-            "description": spec.description or fn.__doc__ or "",
-            "parameters": entry["parameters"],
-            "is_async": _is_async(fn),
-            "context_kwarg": entry["context_kwarg"],
-            "resolved_params": {},
-            "resolver_plans": {},
-            "annotations": spec.annotations,
-            "icons": None,
-            "meta": None,
-        }
+        return entry
 
     def put(self, spec: ToolSpec, tool: Tool) -> None:
         """Remember the schemas of `tool`, just built from `spec`; tools with `Resolve(...)` parameters are not kept."""
@@ -136,10 +123,6 @@ class SchemaCache:
         }
         self.dirty = True
 
-    def output_schema(self, spec: ToolSpec) -> dict[str, Any] | None:
-        """The output schema kept for `spec`'s tool (after `get` found it)."""
-        return self.entries[spec.name]["output_schema"]
-
     def save(self) -> None:
         """Write the cache, with the module files it depends on, when this start built any schema."""
         if self.path is None or not self.dirty:
@@ -153,7 +136,7 @@ class SchemaCache:
             self.dirty = False
 
 
-def _is_async(fn: Callable[..., Any]) -> bool:
+def is_async(fn: Callable[..., Any]) -> bool:
     """Whether calling `fn` gives an awaitable: a coroutine function, also behind `functools.partial` or `__call__`."""
     while isinstance(fn, functools.partial):
         fn = fn.func  # pyright: ignore[reportUnknownMemberType]

@@ -122,6 +122,18 @@ def _roo(engine: RuleEngine, relpath: str, verdicts: dict[str, Attachment]) -> N
             )
 
 
+def _copilot(engine: RuleEngine, relpath: str, verdicts: dict[str, Attachment]) -> None:
+    """Copilot: a root CLAUDE.md or GEMINI.md is the alternative to AGENTS.md, read only when there is none."""
+    from codegen_lab.rule_engine._engine import Attachment  # noqa: PLC0415
+
+    if not any(entry.rule.format == "agents-md" for entry in verdicts.values()):
+        return
+    for rule_path, entry in verdicts.items():
+        if entry.attached and entry.rule.format in {"claude-md", "gemini-md"}:
+            reason = "an alternative to AGENTS.md: GitHub Copilot reads it only when the repository has no AGENTS.md"
+            verdicts[rule_path] = Attachment(entry.rule, False, reason)
+
+
 def _roo_mode(relpath: str) -> str | None:
     if relpath.startswith(".roo/rules-"):
         return relpath.removeprefix(".roo/rules-").split("/", 1)[0]
@@ -164,7 +176,7 @@ ASSISTANTS: tuple[Assistant, ...] = (
         special=_codex,
     ),
     # .github/copilot-instructions.md, .github/instructions/**/*.instructions.md by `applyTo`, the nearest AGENTS.md,
-    # and a CLAUDE.md or GEMINI.md at the root.
+    # or else ("alternatively") a CLAUDE.md or GEMINI.md at the root.
     Assistant(
         "copilot",
         "GitHub Copilot",
@@ -172,6 +184,7 @@ ASSISTANTS: tuple[Assistant, ...] = (
         frozenset({"copilot", "copilot-scoped", "agents-md", "claude-md", "gemini-md"}),
         root_only=frozenset({"claude-md", "gemini-md"}),
         nearest=frozenset({"agents-md"}),
+        special=_copilot,
     ),
     # .windsurf/rules in the workspace and its subfolders, the legacy .windsurfrules, AGENTS.md (the root's always
     # on, a subfolder's for the files under it).

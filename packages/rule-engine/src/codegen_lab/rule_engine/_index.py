@@ -1,10 +1,12 @@
 """A rule index per root: the engine is loaded once and reloaded only when the tree changed.
 
-Whether it changed is told by modification times, without walking the tree again. On every call, the rule files
-and the ignore files (`.gitignore`, `.git/info/exclude`) are checked: a few dozen `stat` calls, so an edited rule
-is seen at once. Every folder the walk read (a file added, removed or renamed in a folder changes the folder's
-mtime) is checked too, at most once every `rescan_interval` seconds: on a repository of thousands of folders
-that sweep costs tens of milliseconds, against seconds for a walk and a parse of every rule.
+Whether it changed is told without walking the tree again. On every call, the rule files and the ignore files
+(`.gitignore`, `.git/info/exclude`) are checked: a few dozen `stat` calls, so an edited rule is seen at once.
+Files added, removed or renamed are told by file-system events (`watch=True`: watchfiles, on a thread per root);
+where the platform cannot watch the tree, and with `watch=False`, every folder the walk read is checked instead
+(a file added, removed or renamed in a folder changes the folder's mtime), at most once every `rescan_interval`
+seconds: on a repository of thousands of folders that sweep costs tens of milliseconds, against seconds for a
+walk and a parse of every rule.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codegen_lab.rule_engine._engine import RuleEngine
+
+if TYPE_CHECKING:
+    from codegen_lab.rule_engine._watch import TreeWatcher
 
 __all__ = ["RuleIndex"]
 
@@ -38,10 +44,16 @@ class _Entry:
     folders: tuple[tuple[str, _Stamp], ...]
     """The folders, checked once every `rescan_interval` seconds."""
     swept: float
+    watcher: TreeWatcher | None = None
+    """The root's file-system watch, when there is one: it replaces the folder sweep."""
+    dirty: threading.Event = field(default_factory=threading.Event)
+    """Set by the watch when a relevant change happened since the engine was loaded."""
 
     def stale(self, interval: float) -> bool:
-        if _changed(self.files):
+        if _changed(self.files) or self.dirty.is_set():
             return True
+        if self.watcher is not None and not self.watcher.stop.is_set():
+            return False
         now = time.monotonic()
         if now - self.swept < interval:
             return False
@@ -80,16 +92,24 @@ class RuleIndex:
     Thread-safe: two callers asking for the same root at once get one load.
 
     Args:
-        rescan_interval: Seconds between two checks of every folder's mtime (files added or removed); rule and
-            ignore files are checked on every call. 0 checks everything on every call.
+        rescan_interval: Seconds between two checks of every folder's mtime (files added or removed) when the tree
+            is not watched; rule and ignore files are checked on every call. 0 checks everything on every call.
+        watch: Learn of files added, removed or renamed from file-system events (watchfiles) instead of the
+            folder sweep; where watching fails, the sweep is used.
     """
 
-    def __init__(self, *, rescan_interval: float = 1.0) -> None:
+    def __init__(self, *, rescan_interval: float = 1.0, watch: bool = False) -> None:
         self.rescan_interval = rescan_interval
+        self.watch = watch
         self._entries: dict[Path, _Entry] = {}
+        self._watchers: dict[Path, TreeWatcher] = {}
+        self._dirty: dict[Path, threading.Event] = {}
+        self._changed = threading.Condition()
         self._lock = threading.Lock()
         self.loads = 0
         """How many times an engine was (re)loaded, for tests and benchmarks."""
+        self.events = 0
+        """How many relevant batches of file-system events arrived, for tests."""
 
     def engine(self, root: Path | str) -> RuleEngine:
         """The engine for `root`, loaded on first use and again whenever the tree changed.
@@ -101,11 +121,52 @@ class RuleIndex:
         with self._lock:
             entry = self._entries.get(key)
             if entry is None or entry.stale(self.rescan_interval):
+                watcher, dirty = self._watched(key)
+                dirty.clear()  # what changes from here on is seen, the load below included
                 engine = RuleEngine.load(key)
                 self.loads += 1
                 entry = _entry(engine)
+                entry.watcher, entry.dirty = watcher, dirty
                 self._entries[key] = entry
             return entry.engine
+
+    def watching(self, root: Path | str) -> bool:
+        """Whether changes under `root` arrive as file-system events (else the folder sweep finds them)."""
+        watcher = self._watchers.get(Path(root).expanduser().resolve())
+        return watcher is not None and not watcher.stop.is_set()
+
+    def wait_for_events(self, events: int, timeout: float) -> bool:
+        """Wait until `events` relevant batches of events have arrived in all (True), or `timeout` seconds (False)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.events >= events, timeout)
+
+    def close(self) -> None:
+        """Stop every watch (the threads end within about 50 ms)."""
+        with self._lock:
+            for watcher in self._watchers.values():
+                watcher.close()
+            self._watchers.clear()
+
+    def _watched(self, key: Path) -> tuple[TreeWatcher | None, threading.Event]:
+        """The watch of `key` (made on first use when watching), and the event it sets on a relevant change."""
+        dirty = self._dirty.setdefault(key, threading.Event())
+        if not self.watch or key in self._watchers:
+            return self._watchers.get(key), dirty
+        from codegen_lab.rule_engine._watch import watcher_for  # noqa: PLC0415
+
+        watcher = watcher_for(key)
+        if watcher is not None:
+            self._watchers[key] = watcher
+            threading.Thread(target=self._listen, args=(watcher, dirty), name=f"rules-watch {key}", daemon=True).start()
+        return watcher, dirty
+
+    def _listen(self, watcher: TreeWatcher, dirty: threading.Event) -> None:
+        while (changed := watcher.changes()) is not None:
+            if changed:
+                dirty.set()
+                with self._changed:
+                    self.events += 1
+                    self._changed.notify_all()
 
     def forget(self, root: Path | str | None = None) -> None:
         """Drop the engine of `root` (of every root when None), so that the next call loads it again."""

@@ -414,9 +414,15 @@ def _pattern_line(rule: Rule, pattern: str) -> int | None:
     return next((index + 1 for index in range(start + 1, end) if bare in document.lines[index]), start + 2)
 
 
+_NAMED_MENTIONS = frozenset({"continue"})
+"""Formats whose `@name` is a mention the assistant resolves by name (Continue's context providers), not a path."""
+
+
 def _unresolved_references(engine: RuleEngine) -> Iterator[Diagnostic]:
     for rule in engine.rules:
         for reference in rule.references:
+            if reference.kind == "file" and rule.format in _NAMED_MENTIONS:
+                continue
             if engine._reference_path(rule, reference.target) is None:  # pyright: ignore[reportPrivateUsage]
                 code = "RE015" if reference.kind == "file" else "RE016"
                 marker = "@" if reference.kind == "file" else "mdc:"

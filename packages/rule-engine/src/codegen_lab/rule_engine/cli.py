@@ -407,42 +407,82 @@ def revert(root: Path | None, output_format: str) -> None:
 
 @cli.command()
 @click.option(
-    "--interval", type=click.FloatRange(min=0.05), default=1.0, show_default=True, help="Seconds between looks."
+    "--interval",
+    type=click.FloatRange(min=0.05),
+    default=1.0,
+    show_default=True,
+    help="Seconds between looks, when the tree cannot be watched for events.",
 )
 @click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after this many lint runs.")
+@click.option("--poll", is_flag=True, help="Compare modification times instead of waiting for file-system events.")
 @click.option("--format", "output_format", type=_FORMATS, default="text", help="text, or json: one JSON line a run.")
 @_root_option
-def watch(interval: float, max_runs: int | None, output_format: str, root: Path | None) -> None:
-    """Lint the rules now, then again whenever a rule file is added, changed or removed (Ctrl-C stops)."""
-    import time  # noqa: PLC0415
+def watch(interval: float, max_runs: int | None, poll: bool, output_format: str, root: Path | None) -> None:
+    """Lint the rules now, then again whenever a rule file is added, changed or removed (Ctrl-C stops).
 
+    Changes arrive as file-system events (watchfiles); where the tree cannot be watched, or with --poll, the rule
+    files' modification times are compared every --interval seconds.
+    """
+    from codegen_lab.rule_engine._watch import watcher_for  # noqa: PLC0415
+
+    base = (root or Path.cwd()).resolve()
+    watcher = None if poll else watcher_for(base)  # watching starts before the first run: no change is missed
+    runs = 0
+    changed: list[str] = []
+    seen: dict[str, tuple[int, int]] = {}
+    try:
+        while max_runs is None or runs < max_runs:
+            runs += 1
+            seen = _lint_run(base, runs, changed, output_format)
+            if max_runs is not None and runs >= max_runs:
+                break
+            changed = _next_change(base, watcher, seen, interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if watcher is not None:
+            watcher.close()
+            watcher.changes()  # returns at once, releasing the watch
+
+
+def _lint_run(base: Path, run: int, changed: list[str], output_format: str) -> dict[str, tuple[int, int]]:
+    """One lint run, printed; the rule files' stamps taken before it, for the polling fallback."""
     from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
     from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
 
-    base = (root or Path.cwd()).resolve()
-    seen: dict[str, tuple[int, int]] | None = None
-    runs = 0
-    try:
-        while max_runs is None or runs < max_runs:
-            with _reported():
-                engine = RuleEngine.load(base)
-            current = {rule.relpath: _stamp(rule.path) for rule in engine.rules}
-            if current != seen:
-                changed = sorted(
-                    k for k in current.keys() | (seen or {}).keys() if current.get(k) != (seen or {}).get(k)
-                )
-                report = run_lint(engine)
-                runs += 1
-                if output_format == "json":
-                    click.echo(json.dumps({"run": runs, "changed": changed, **report.as_json()}), nl=True)
-                else:
-                    click.echo(f"--- run {runs}: {len(changed)} rule files changed")
-                    _print_report(report)
-                seen = current
-                continue
-            time.sleep(interval)
-    except KeyboardInterrupt:
-        pass
+    stamps = _stamps(base)  # before reading: a change made while the run reads is seen by the next look
+    with _reported():
+        engine = RuleEngine.load(base)
+    report = run_lint(engine)
+    if output_format == "json":
+        click.echo(json.dumps({"run": run, "changed": changed, **report.as_json()}))
+    else:
+        click.echo(f"--- run {run}: {len(changed)} changed")
+        _print_report(report)
+    return stamps
+
+
+def _stamps(base: Path) -> dict[str, tuple[int, int]]:
+    from codegen_lab.rule_engine._discovery import discover  # noqa: PLC0415
+
+    return {path.relative_to(base).as_posix(): _stamp(path) for path, _ in discover(base).rules}
+
+
+def _next_change(base: Path, watcher: Any, seen: dict[str, tuple[int, int]], interval: float) -> list[str]:
+    """Wait for the next relevant change: the paths that changed."""
+    import time  # noqa: PLC0415
+
+    if watcher is not None:
+        while (changed := watcher.changes()) is not None:
+            if changed:
+                return changed
+        raise KeyboardInterrupt  # the watch ended (a signal)
+    while True:
+        time.sleep(interval)
+        current = _stamps(base)
+        changed = sorted(k for k in current.keys() | seen.keys() if current.get(k) != seen.get(k))
+        if changed:
+            return changed
 
 
 def _stamp(path: Path) -> tuple[int, int]:

@@ -6,18 +6,51 @@ runs, so that the server starts without YAML and glob libraries.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import unquote
 
+from pydantic import Field
+
+from codegen_lab.common.exports import lazy_exports
 from codegen_lab.mcp_core import Context, ServerContext, ToolAnnotations, Toolkit
 
 if TYPE_CHECKING:
+    from codegen_lab.common.results import SparseResult
     from codegen_lab.rule_engine._engine import RuleEngine
     from codegen_lab.rule_engine._index import RuleIndex
+    from codegen_lab.rule_engine._tool_results import (
+        ExplanationResult,
+        LintResult,
+        MigrationResult,
+        RenderResult,
+        RulesResult,
+    )
 
 __all__ = ["create_toolkit"]
 
+# The result models are imported when mcp-core first builds the tools' schemas, not when the server starts.
+__getattr__, __dir__ = lazy_exports(
+    __name__,
+    "codegen-lab-rule-engine",
+    dict.fromkeys(
+        ("ExplanationResult", "LintResult", "MigrationResult", "RenderResult", "RulesResult"),
+        "codegen_lab.rule_engine._tool_results",
+    ),
+    __all__,
+)
+
+_ASSISTANT = (
+    "An assistant (cursor, claude, agents-md, codex, copilot, windsurf, cline, kiro, gemini, roo, zed, junie, "
+    "opencode, continue): what it would load; `all`: every assistant's view, grouped."
+)
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
+
+
+def cleaned[R: SparseResult](model: type[R], value: dict[str, Any]) -> R:
+    """`value` as `model`, every string without hidden Unicode: what reaches the model cannot smuggle text."""
+    from codegen_lab.rule_engine._unicode import sanitize_data  # noqa: PLC0415
+
+    return model.model_validate(sanitize_data(value))
 
 
 def create_toolkit(context: ServerContext) -> Toolkit:
@@ -32,12 +65,6 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         ),
     )
 
-    def cleaned(value: dict[str, Any]) -> dict[str, Any]:
-        """Every string of a result without hidden Unicode: what reaches the model cannot smuggle text."""
-        from codegen_lab.rule_engine._unicode import sanitize_data  # noqa: PLC0415
-
-        return cast("dict[str, Any]", sanitize_data(value))
-
     indexes: list[RuleIndex] = []  # made on first use: the server starts without the engine's imports
 
     def engine() -> RuleEngine:
@@ -45,26 +72,39 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         if not indexes:
             from codegen_lab.rule_engine._index import RuleIndex  # noqa: PLC0415
 
-            indexes.append(RuleIndex())
+            indexes.append(RuleIndex(watch=True))  # file-system events, else mtimes
         return indexes[0].engine(settings.root)
 
     @toolkit.tool("list", title="List rules", annotations=_READ_ONLY)
-    def list_rules() -> dict[str, Any]:
+    def list_rules() -> RulesResult:
         """Every rule file in the workspace (Cursor, AGENTS.md, CLAUDE.md, Copilot, ...): type, globs, description."""
+        from codegen_lab.rule_engine._tool_results import RulesResult  # noqa: PLC0415
+
         loaded = engine()
-        return cleaned({"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]})
+        return cleaned(RulesResult, {"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]})
 
     @toolkit.tool(title="Rules for a path", annotations=_READ_ONLY, paths=["path"])
-    def for_path(path: str, assistant: str = "all") -> dict[str, Any]:
+    def for_path(
+        path: Annotated[str, Field(description="A file, relative to the workspace root.")],
+        assistant: Annotated[str, Field(description=_ASSISTANT)] = "all",
+    ) -> ExplanationResult:
         """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not.
 
         `assistant` (cursor, claude, agents-md, codex, copilot, windsurf, cline, kiro, gemini, roo, zed, junie,
         opencode, continue) gives what that assistant would load; `all` adds every assistant's view, grouped.
         """
-        return cleaned(engine().explain(path, assistant).as_json())
+        from codegen_lab.rule_engine._tool_results import ExplanationResult  # noqa: PLC0415
+
+        return cleaned(ExplanationResult, engine().explain(path, assistant).as_json())
 
     @toolkit.tool(title="Lint rules", annotations=_READ_ONLY, paths=["path"])
-    async def lint(ctx: Context, path: str | None = None, assistant: str | None = None) -> dict[str, Any]:
+    async def lint(
+        ctx: Context,
+        path: Annotated[
+            str | None, Field(description="A rule file or a folder, relative to the root (default: the whole root).")
+        ] = None,
+        assistant: Annotated[str | None, Field(description="Only the files this assistant reads.")] = None,
+    ) -> LintResult:
         """Lint the rule files under `path` (a folder or a file, relative to the root; default: the whole root).
 
         Returns every diagnostic (code, severity, path, line, message) and a summary with totals per assistant;
@@ -74,12 +114,13 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
         from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
         from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
+        from codegen_lab.rule_engine._tool_results import LintResult  # noqa: PLC0415
 
         await ctx.report_progress(0, 2, "reading rules")
 
-        def work() -> dict[str, Any]:
+        def work() -> LintResult:
             loaded = engine() if path is None else RuleEngine.load(settings.root, only=path, loose=True)
-            return cleaned(run_lint(loaded, assistant=assistant).as_json())
+            return cleaned(LintResult, run_lint(loaded, assistant=assistant).as_json())
 
         result = await anyio.to_thread.run_sync(work)
         await ctx.report_progress(2, 2, "done")
@@ -87,29 +128,46 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
     @toolkit.tool(title="Render rules", annotations=_READ_ONLY, paths=["paths"])
     def render(
-        paths: list[str],
-        request: str | None = None,
-        budget: int = 8_000,
-        inline_references: bool = False,
-        assistant: str | None = None,
-    ) -> dict[str, Any]:
+        paths: Annotated[list[str], Field(description="The files being worked on, relative to the root.")],
+        request: Annotated[
+            str | None, Field(description="What the user asked: picks agent-requested rules by their description.")
+        ] = None,
+        budget: Annotated[int, Field(description="The most tokens the text may take.")] = 8_000,
+        inline_references: Annotated[
+            bool, Field(description="Put the text of the files the rules point at (`@file`) into the text.")
+        ] = False,
+        assistant: Annotated[str | None, Field(description="Only what this assistant loads.")] = None,
+    ) -> RenderResult:
         """The text an assistant should follow for the files `paths`: the rules that apply, within `budget` tokens.
 
         In priority order: always-on rules, rules attached by a pattern, agent-requested rules by description,
         other rules by name. `truncated` and `omitted` say what did not fit; `@file` references are listed in
         `references` (inlined only with `inline_references`). `assistant` keeps only what that assistant loads.
         """
-        return cleaned(
-            engine()
-            .render_context(paths, request, budget=budget, inline_references=inline_references, assistant=assistant)
-            .as_json()
+        from codegen_lab.rule_engine._tool_results import RenderResult  # noqa: PLC0415
+
+        rendering = engine().render_context(
+            paths, request, budget=budget, inline_references=inline_references, assistant=assistant
         )
+        return cleaned(RenderResult, rendering.as_json())
 
     @toolkit.tool(
         title="Migrate rules",
         annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False),
     )
-    def migrate(to: str, write: bool = False, sources: list[str] | None = None) -> dict[str, Any]:
+    def migrate(
+        to: Annotated[
+            str,
+            Field(
+                description="The format to write: cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, "
+                "kiro, cline, codex, opencode, gemini, roo, zed, junie or continue."
+            ),
+        ],
+        write: Annotated[bool, Field(description="Write the files; when false, a dry run.")] = False,
+        sources: Annotated[
+            list[str] | None, Field(description="Only the rules of these formats (default: every other format).")
+        ] = None,
+    ) -> MigrationResult:
         """Move the workspace's rules to another assistant's format, as a dry run unless `write` is true.
 
         `to` is one of cursor, cursor-rule-md, agents-md, claude, copilot, windsurf, kiro, cline, codex, opencode,
@@ -119,17 +177,20 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         restores.
         """
         from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415
+        from codegen_lab.rule_engine._tool_results import MigrationResult  # noqa: PLC0415
 
         plan = plan_migration(engine(), to, sources=sources)
         written = plan.apply(state_dir=context.state_dir) if write else []
-        return cleaned({**plan.as_json(), "written": written})
+        return cleaned(MigrationResult, {**plan.as_json(), "written": written})
 
     @toolkit.resource("codegen-lab://rules/index", name="rules-index", mime_type="application/json")
     def index() -> str:
         """Every rule in the workspace, as JSON."""
         import json  # noqa: PLC0415
 
-        return json.dumps(cleaned({"rules": [rule.summary() for rule in engine().rules]})["rules"], indent=2)
+        from codegen_lab.rule_engine._unicode import sanitize_data  # noqa: PLC0415
+
+        return json.dumps(sanitize_data([rule.summary() for rule in engine().rules]), indent=2)
 
     @toolkit.resource("codegen-lab://rules/rule/{rule}", name="rule", mime_type="text/markdown")
     def rule(rule: str) -> str:

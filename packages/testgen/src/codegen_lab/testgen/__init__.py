@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         Timing as Timing,
     )
     from codegen_lab.testgen._mutate import mutation_score as mutation_score
+    from codegen_lab.testgen._reports import last_reports as last_reports, save_report as save_report
     from codegen_lab.testgen._runner import (
         diff_coverage as diff_coverage,
         measure_coverage as measure_coverage,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import doctest
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -85,6 +86,8 @@ class CallableInfo:
     is_generator: bool
     effects: set[Effect] = field(default_factory=set[Effect])
     """Its side effects, with those of the module functions it calls (`_effects`)."""
+    documented: dict[str, str] = field(default_factory=dict[str, str])
+    """The types its docstring gives its parameters (Google, Sphinx or NumPy style), by parameter name."""
 
 
 @dataclass(slots=True)
@@ -296,7 +299,31 @@ def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None
         end_lineno=node.end_lineno or node.lineno,
         is_async=isinstance(node, ast.AsyncFunctionDef),
         is_generator=any(isinstance(child, ast.Yield | ast.YieldFrom) for child in _own_nodes(node)),
+        documented=documented_types(docstring),
     )
+
+
+_GOOGLE = re.compile(r"^\s+\**(\w+)\s*\(([^)]+)\)\s*:", re.MULTILINE)
+_SPHINX_PARAM = re.compile(r":param\s+([^:]+?)\s+(\w+)\s*:")
+_SPHINX_TYPE = re.compile(r":type\s+(\w+)\s*:\s*([^\n]+)")
+_NUMPY = re.compile(r"^\s*(\w+)\s+:\s+([^\n]+)$", re.MULTILINE)
+
+
+def documented_types(docstring: str | None) -> dict[str, str]:
+    """The parameter types a docstring states: `name (str): ...`, `:type name: str`, `:param str name:`, `name : str`.
+
+    ", optional" and the like are left out: `{"keys": "list"}` for `keys (list, optional): ...`.
+    """
+    if not docstring:
+        return {}
+    found: dict[str, str] = {}
+    for name, kind in _GOOGLE.findall(docstring):
+        found.setdefault(name, kind)
+    for kind, name in _SPHINX_PARAM.findall(docstring):
+        found.setdefault(name, kind)
+    for name, kind in [*_SPHINX_TYPE.findall(docstring), *_NUMPY.findall(docstring)]:
+        found.setdefault(name, kind)
+    return {name: re.split(r",\s*(optional|default)", kind.strip())[0].strip() for name, kind in found.items()}
 
 
 def _parameters(args: ast.arguments) -> list[Parameter]:

@@ -137,9 +137,8 @@ def regex_samples(pattern: str, flags: int = 0) -> list[str]:
         parsed = _PARSER.parse(pattern, flags)
     except (re.error, TypeError, ValueError, RecursionError, OverflowError):
         return []
-    width = max(_widest_branch(parsed), 3)
     samples: dict[str, None] = {}
-    for variant in range(min(width, _MAX_SAMPLES * 2)):
+    for variant in range(_MAX_SAMPLES * 3):
         try:
             text = _sample(parsed, variant, {})
         except (RecursionError, ValueError, OverflowError):
@@ -149,20 +148,6 @@ def regex_samples(pattern: str, flags: int = 0) -> list[str]:
         if len(samples) >= _MAX_SAMPLES:
             break
     return list(samples)
-
-
-def _widest_branch(parsed: Any) -> int:
-    widest = 1
-    for op, av in parsed:
-        if str(op) == "BRANCH":
-            widest = max(widest, len(av[1]), *(_widest_branch(branch) for branch in av[1]))
-        elif str(op) == "IN":
-            widest = max(widest, min(len(av), 4))
-        elif str(op) == "SUBPATTERN":
-            widest = max(widest, _widest_branch(av[3]))
-        elif str(op) in _REPEATS:
-            widest = max(widest, _widest_branch(av[2]))
-    return widest
 
 
 _REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}

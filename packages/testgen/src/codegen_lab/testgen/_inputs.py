@@ -39,6 +39,8 @@ class Candidate:
     group: str | None = None
     """For an example taken from a docstring: the docstring's label. The examples of a docstring are kept
     together, as the documented behaviour, when any of them adds coverage."""
+    label: str | None = None
+    """What the test's name says it calls, when that is more than `target` (`Stack.push_then_pop`)."""
 
     def job(self) -> dict[str, str | bool]:
         """What the observer script reads."""
@@ -133,6 +135,11 @@ _ALIAS_HINTS = [
     (r"(?i)int|index", "int"),
 ]
 """Guesses for type names testgen cannot resolve (aliases such as `String`, protocols such as `SupportsInt`)."""
+_DOCUMENTED = {
+    "string": "str", "text": "str", "integer": "int", "number": "float", "boolean": "bool", "sequence": "list",
+    "iterable": "list", "mapping": "dict", "function": "Callable", "callable": "Callable", "dictionary": "dict",
+}  # fmt: skip
+"""Docstring words for types, as the hint they stand for (`list of str` is read by its first word)."""
 _HARVESTED = 32
 """At most this many of the module's own strings added to a string parameter's inputs."""
 _HARVESTED_NUMBERS = 8
@@ -231,14 +238,7 @@ def _pool(
     nested: bool = False,
 ) -> list[str]:
     """Inputs for one parameter, the most promising first: mined near uncovered lines, typed, then generic."""
-    typed: list[str] = []
-    if parameter.annotation and not nested:
-        typed = _from_annotation(parameter.annotation, module, alias)
-    elif parameter.annotation:
-        typed = [value for value in _from_annotation(parameter.annotation, module, alias) if alias not in value]
-    if not typed and parameter.default is not None:
-        kind = kind_of(parameter.default)
-        typed = [parameter.default, *_POOLS.get(kind, [])]
+    typed = _typed(parameter, function, module, alias, nested=nested)
     named = [repr(text) for text in realistic(parameter.name)]
     if not typed:
         for pattern, kind in _NAME_HINTS:
@@ -260,7 +260,23 @@ def _pool(
                 mined.append(source)
     pool = [*mined[:1], *named, *mined[1:12]]  # a real-looking input early: a title for `title`
     pool += [value for value in typed if value not in named] if typed else _GENERIC
-    return list(dict.fromkeys([*pool, *_harvested(module, kinds, alias)]))
+    harvested = _harvested(module, kinds, alias) if kinds or not typed else []  # not for a class's instances
+    return list(dict.fromkeys([*pool, *harvested]))
+
+
+def _typed(parameter: Parameter, function: CallableInfo, module: ModuleInfo, alias: str, *, nested: bool) -> list[str]:
+    """Inputs of the parameter's type: from its hint, else the type its docstring gives, else its default's."""
+    typed: list[str] = []
+    if parameter.annotation and not nested:
+        typed = _from_annotation(parameter.annotation, module, alias)
+    elif parameter.annotation:
+        typed = [value for value in _from_annotation(parameter.annotation, module, alias) if alias not in value]
+    documented = function.documented.get(parameter.name)
+    if not typed and documented and not nested:  # no hint: the type the docstring gives it, in its words
+        typed = _from_annotation(_DOCUMENTED.get(documented.split()[0].lower(), documented), module, alias)
+    if not typed and parameter.default is not None:
+        typed = [parameter.default, *_POOLS.get(kind_of(parameter.default), [])]
+    return typed
 
 
 def _same_class(owner: str, module: ModuleInfo, alias: str) -> list[str]:

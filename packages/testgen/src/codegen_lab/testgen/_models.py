@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from codegen_lab.common.results import Result
 
 __all__ = [
     "BenchReport",
@@ -26,7 +28,7 @@ Outcome = Literal["passed", "failed", "skipped", "error", "xfailed", "xpassed"]
 IsolationName = Literal["bubblewrap", "namespaces", "uid", "none"]
 
 
-class TestOutcome(BaseModel):
+class TestOutcome(Result):
     """One test's result."""
 
     __test__ = False  # not a pytest test class, whatever its name
@@ -34,22 +36,30 @@ class TestOutcome(BaseModel):
     nodeid: str
     """pytest's id of the test: `tests/test_x.py::test_name`."""
     outcome: Outcome
+    """`passed`, `failed`, `skipped`, `error`, `xfailed` or `xpassed`."""
     message: str = ""
     """For a test that did not pass: the failure, short (the assertion or the exception)."""
     duration: float
     """Seconds the test took (setup, call and teardown)."""
 
 
-class FileCoverage(BaseModel):
+class FileCoverage(Result):
     """Line and branch coverage of one file."""
 
     path: str
+    """The file, relative to the project root."""
     statements: int
+    """Executable lines."""
     covered_lines: int
+    """Executable lines that ran."""
     missing_lines: list[int]
+    """Executable lines that never ran."""
     executed_lines: list[int] = Field(default_factory=list[int], exclude=True, repr=False)
+    """Lines that ran (kept for the tools that merge runs, not in the JSON)."""
     branches: int
+    """Branches (each way out of a decision)."""
     covered_branches: int
+    """Branches taken."""
     missing_branches: list[tuple[int, int]]
     """Branches never taken, as (from line, to line); a negative line is an exit from the function."""
     percent: float
@@ -61,60 +71,72 @@ class FileCoverage(BaseModel):
         return 100.0 * self.covered_lines / self.statements if self.statements else 100.0
 
 
-class DiffCoverage(BaseModel):
+class DiffCoverage(Result):
     """Coverage of the lines changed since a git ref."""
 
     ref: str
+    """The git ref the changes are counted from."""
     changed_lines: int
     """Changed executable lines."""
     covered_lines: int
+    """Changed executable lines that ran."""
     percent: float
+    """Changed executable lines that ran, in percent."""
     missing: dict[str, list[int]] = Field(default_factory=dict)
     """Per file, the changed lines that no test runs."""
 
 
-class CoverageReport(BaseModel):
+class CoverageReport(Result):
     """Coverage of the measured files."""
 
     files: list[FileCoverage]
+    """Each measured file."""
     percent: float
     """Line and branch coverage of all files together."""
     line_percent: float
+    """Line coverage alone, of all files together."""
     html: str | None = None
     """Folder of coverage.py's HTML report, when one was asked for."""
     diff: DiffCoverage | None = None
     """Coverage of the lines changed since a git ref, when one was asked for."""
 
 
-class TestRun(BaseModel):
+class TestRun(Result):
     """The result of running tests in the sandbox."""
 
     __test__ = False
 
     tests: list[TestOutcome]
+    """Each test and its outcome."""
     passed: int
+    """Tests that passed."""
     failed: int
     """Tests that failed or errored."""
     skipped: int
+    """Tests skipped."""
     exit_code: int
     """pytest's exit code (0: all passed, 1: some failed, 5: no tests collected)."""
     isolation: IsolationName
     """Which sandbox ran: `bubblewrap` (namespaces, read-only file system, no network, another uid), `namespaces`
     (the same made with util-linux), `uid` (another uid only) or `none` (limits only, when the user allowed it)."""
     seconds: float
+    """How long the run took."""
     output: str = ""
     """The end of pytest's output, for when the tests could not even be collected."""
     coverage: CoverageReport | None = None
+    """Coverage of the measured files, when asked for."""
 
 
-class SkippedFunction(BaseModel):
+class SkippedFunction(Result):
     """A chosen function that was not benchmarked, and why."""
 
     function: str
+    """The function or method."""
     reason: str
+    """Why it was left out."""
 
 
-class FunctionResult(BaseModel):
+class FunctionResult(Result):
     """What became of one function's candidates: how many were tried, kept, and dropped for which reason."""
 
     function: str
@@ -131,12 +153,13 @@ class FunctionResult(BaseModel):
     """Why it was never called (it reads the clock, ...; or no input could be built for it)."""
 
 
-class GeneratedTest(BaseModel):
+class GeneratedTest(Result):
     """One test testgen kept."""
 
     __test__ = False
 
     name: str
+    """The test function."""
     kind: Literal["doctest", "example", "exception", "property", "model"]
     """`model`: written by the LLM (and kept, like the others, because it passed twice and added coverage)."""
     target: str
@@ -145,7 +168,7 @@ class GeneratedTest(BaseModel):
     """Lines (and branches) it covered that no test kept before it did."""
 
 
-class ModelTestsReport(BaseModel):
+class ModelTestsReport(Result):
     """What the model's tests came to, when one was asked for (`llm`)."""
 
     used: bool
@@ -168,7 +191,7 @@ class ModelTestsReport(BaseModel):
     """In the generated module."""
 
 
-class GenerationReport(BaseModel):
+class GenerationReport(Result):
     """The result of `generate`."""
 
     target: str
@@ -180,16 +203,21 @@ class GenerationReport(BaseModel):
     backup: str | None = None
     """When `test_file` existed before: where its previous content is kept (`codegen-lab undo` restores it)."""
     tests: list[GeneratedTest]
+    """The tests kept, in the order they were kept."""
     candidates: int
     """Candidate tests tried."""
     rounds: int
     """Rounds of the coverage-guided loop."""
     line_percent: float
+    """Line coverage of the target by the kept tests."""
     percent: float
     """Line and branch coverage of the target by the kept tests, measured by running them under pytest."""
     missing_lines: list[int]
+    """Lines of the target no kept test runs."""
     isolation: IsolationName
+    """Which sandbox ran the tests."""
     seconds: float
+    """How long the generation took."""
     stopped: Literal["budget", "no-improvement", "complete"]
     """Why the loop ended: the budget was spent, a round added nothing, or every line is covered."""
     code: str
@@ -206,7 +234,7 @@ class GenerationReport(BaseModel):
     """When the result is partial (the final check ran out of time): what was kept and what was dropped."""
 
 
-class Mutant(BaseModel):
+class Mutant(Result):
     """One small change to the code under test."""
 
     line: int
@@ -222,10 +250,11 @@ class Mutant(BaseModel):
     """mutmut's name of the mutant (`mutmut show NAME` shows its diff), with the mutmut engine."""
 
 
-class MutationReport(BaseModel):
+class MutationReport(Result):
     """How many small changes to the code the tests notice: a suite that asserts real behaviour kills most."""
 
     target: str
+    """The module mutated."""
     engine: Literal["mutmut", "builtin"]
     """Which mutator made the mutants: mutmut, or testgen's own AST mutator."""
     note: str | None = None
@@ -245,10 +274,12 @@ class MutationReport(BaseModel):
     score: float
     """Killed (timeouts included) over killed and survived, in percent: mutants no test ran do not count."""
     isolation: IsolationName
+    """Which sandbox ran the tests."""
     seconds: float
+    """How long the mutation run took."""
 
 
-class Timing(BaseModel):
+class Timing(Result):
     """How long one call of a function took, as pytest-benchmark measured it (seconds)."""
 
     function: str
@@ -258,20 +289,28 @@ class Timing(BaseModel):
     test: str
     """The benchmark test's name."""
     min: float
+    """The fastest call."""
     median: float
+    """The median call."""
     mean: float
+    """The mean call."""
     stddev: float
+    """The standard deviation of the calls."""
     rounds: int
     """Rounds measured (each of `iterations` calls)."""
     iterations: int
+    """Calls per round."""
 
 
-class BenchReport(BaseModel):
+class BenchReport(Result):
     """The result of `benchmark_functions`: per function, the timings of calls known to work."""
 
     target: str
+    """The module benchmarked."""
     timings: list[Timing]
+    """Each timed call."""
     skipped: list[SkippedFunction] = Field(default_factory=list[SkippedFunction])
+    """Functions not benchmarked, and why."""
     test_file: str | None
     """Where the benchmark tests were written (None: not written, see `code`)."""
     backup: str | None = None
@@ -279,4 +318,6 @@ class BenchReport(BaseModel):
     code: str
     """The benchmark test module."""
     isolation: IsolationName
+    """Which sandbox ran the benchmarks."""
     seconds: float
+    """How long the benchmarking took."""

@@ -87,7 +87,7 @@ def render_test(
     candidate: Candidate, outcome: dict[str, Any], *, module: str, alias: str, taken: set[str]
 ) -> RenderedTest | None:
     """The test for a candidate whose outcome was observed, or None when it makes no good test."""
-    function = snake(candidate.target.replace(".", "_"))
+    function = snake((candidate.label or candidate.target).replace(".", "_"))
     if candidate.doctest is not None:
         name = _unique(f"test_{function or 'module'}_docstring_examples", taken)
         target = f"{alias}.{candidate.doctest}" if candidate.doctest else alias
@@ -106,6 +106,12 @@ def render_test(
         check = _check(expr, value)
         name = f"test_{subject}_is_{describe(value)}"
         body = [f"    {check}"]
+        if value == "None" and candidate.subject() is not None:  # called for its effect: the test checks it
+            after = outcome.get("after")
+            if not after:
+                return None
+            name = f"test_{subject}_leaves_{_described_after(after)}"
+            body += _after(after)
     elif kind == "iter":
         name = f"test_{subject}_yields_{describe(str(outcome['repr']))}"
         body = [f"    assert list({expr}) == {outcome['repr']}"]
@@ -170,7 +176,21 @@ def _after(after: dict[str, Any] | None) -> list[str]:
         return []
     if after.get("kind") == "literal":
         return [f"    {_check(str(after['expr']), str(after['repr']))}"]
+    if after.get("kind") == "state":
+        state: dict[str, str] = after["state"]
+        return [f"    {_check(f'{after["expr"]}.{name}', value)}" for name, value in state.items()]
     return [f"    assert str({after['expr']}) == {after['text']!r}"]
+
+
+def _described_after(after: dict[str, Any]) -> str:
+    """A few words for the state a call left an object in: `it_empty`, `it_as_a_b`, `its_size_0`."""
+    if after.get("kind") == "literal":
+        return f"it_{describe(str(after['repr']))}"
+    if after.get("kind") == "state":
+        name, value = next(iter(after["state"].items()))
+        return f"its_{_slug(name)}_{describe(str(value))}"
+    text = str(after.get("text", ""))
+    return f"it_as_{describe(repr(text))}" if text else "it_empty"
 
 
 def _operand(expr: str) -> str:

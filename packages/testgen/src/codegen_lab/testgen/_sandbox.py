@@ -54,6 +54,7 @@ __all__ = [
     "SandboxResult",
     "bubblewrap_path",
     "cancel_with",
+    "isolation_for",
     "namespaces_error",
     "unsandboxed_allowed",
 ]
@@ -240,6 +241,44 @@ def unsandboxed_allowed(allow: bool | None = None) -> bool:
     return os.environ.get(ALLOW_UNSANDBOXED, "").strip().lower() in {"1", "true", "yes"}
 
 
+def isolation_for(wanted: Requested = "auto", allow_unsandboxed: bool | None = None) -> Isolation:
+    """The isolation a run asking for `wanted` gets on this machine (what `Sandbox.mode` reports).
+
+    Raises:
+        TestgenUsageError: When the isolation asked for cannot run here, or only `none` can and it is not allowed.
+    """
+    if wanted not in _REQUESTS:
+        raise TestgenUsageError(f"isolation {wanted!r} is unknown", hint=f"Pass one of {', '.join(_REQUESTS)}")
+    if wanted in {"auto", "bubblewrap"} and bubblewrap_path() is not None:
+        return "bubblewrap"
+    if wanted == "bubblewrap":
+        raise TestgenUsageError(
+            "bubblewrap is not available here", hint="Install it (apt-get install bubblewrap) or use isolation auto"
+        )
+    if wanted in {"auto", "namespaces"} and namespaces_error() is None:
+        return "namespaces"
+    if wanted == "namespaces":
+        raise TestgenUsageError(f"namespaces cannot be made here: {namespaces_error()}")
+    if wanted in {"auto", "uid"} and os.geteuid() == 0:
+        return "uid"
+    if wanted == "uid":
+        raise TestgenUsageError("isolation uid needs testgen to run as root, to change the uid")
+    if wanted == "none" and not unsandboxed_allowed(allow_unsandboxed):
+        raise TestgenUsageError(
+            "isolation none runs code without a sandbox, which is not allowed",
+            hint=f"Set {ALLOW_UNSANDBOXED}=1 (allow-unsandboxed) to run it anyway, or use isolation auto",
+        )
+    if not unsandboxed_allowed(allow_unsandboxed):
+        raise TestgenUsageError(
+            f"no sandbox can run code here (asked for {wanted}; bubblewrap: "
+            f"{'found' if bubblewrap_path() else 'not usable'}; namespaces: {namespaces_error() or 'usable'}; "
+            f"uid change: {'possible' if os.geteuid() == 0 else 'needs root'}), "
+            "and running it unsandboxed is not allowed",
+            hint=f"Install bubblewrap, or set {ALLOW_UNSANDBOXED}=1 (allow-unsandboxed) to run it anyway",
+        )
+    return "none"
+
+
 @contextlib.contextmanager
 def cancel_with(event: threading.Event) -> Generator[threading.Event]:
     """Sandboxed runs started in this context (and in threads that copy it) are killed when `event` is set."""
@@ -275,37 +314,7 @@ class Sandbox:
         Raises:
             TestgenUsageError: When the isolation asked for cannot run here, or only `none` can and it is not allowed.
         """
-        wanted = self.isolation
-        if wanted not in _REQUESTS:
-            raise TestgenUsageError(f"isolation {wanted!r} is unknown", hint=f"Pass one of {', '.join(_REQUESTS)}")
-        if wanted in {"auto", "bubblewrap"} and bubblewrap_path() is not None:
-            return "bubblewrap"
-        if wanted == "bubblewrap":
-            raise TestgenUsageError(
-                "bubblewrap is not available here", hint="Install it (apt-get install bubblewrap) or use isolation auto"
-            )
-        if wanted in {"auto", "namespaces"} and namespaces_error() is None:
-            return "namespaces"
-        if wanted == "namespaces":
-            raise TestgenUsageError(f"namespaces cannot be made here: {namespaces_error()}")
-        if wanted in {"auto", "uid"} and os.geteuid() == 0:
-            return "uid"
-        if wanted == "uid":
-            raise TestgenUsageError("isolation uid needs testgen to run as root, to change the uid")
-        if wanted == "none" and not unsandboxed_allowed(self.allow_unsandboxed):
-            raise TestgenUsageError(
-                "isolation none runs code without a sandbox, which is not allowed",
-                hint=f"Set {ALLOW_UNSANDBOXED}=1 (allow-unsandboxed) to run it anyway, or use isolation auto",
-            )
-        if not unsandboxed_allowed(self.allow_unsandboxed):
-            raise TestgenUsageError(
-                f"no sandbox can run code here (asked for {wanted}; bubblewrap: "
-                f"{'found' if bubblewrap_path() else 'not usable'}; namespaces: {namespaces_error() or 'usable'}; "
-                f"uid change: {'possible' if os.geteuid() == 0 else 'needs root'}), "
-                "and running it unsandboxed is not allowed",
-                hint=f"Install bubblewrap, or set {ALLOW_UNSANDBOXED}=1 (allow-unsandboxed) to run it anyway",
-            )
-        return "none"
+        return isolation_for(self.isolation, self.allow_unsandboxed)
 
     def run_python(
         self,

@@ -133,6 +133,7 @@ def sequences(kept: Sequence[Candidate], rng: random.Random, next_id: Callable[[
             first = rng.choice(calls)
             if first.expr != last.expr:
                 expr = f"({first.expr}, {last.expr})"
-                found.append(Candidate(next_id(), last.target, expr, setup, [*first.args, *last.args]))
+                label = f"{first.target}_then_{last.target.rpartition('.')[2]}"
+                found.append(Candidate(next_id(), last.target, expr, setup, [*first.args, *last.args], label=label))
     rng.shuffle(found)
     return found[:_MAX_NEW]

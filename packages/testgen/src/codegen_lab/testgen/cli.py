@@ -22,7 +22,13 @@ from codegen_lab.common.cli import HostContext, format_option, reported_errors, 
 
 if TYPE_CHECKING:
     from codegen_lab.llm import Completer
-    from codegen_lab.testgen._models import FunctionResult, ModelTestsReport
+    from codegen_lab.testgen._models import (
+        CoverageReport,
+        FunctionResult,
+        GenerationReport,
+        ModelTestsReport,
+        MutationReport,
+    )
     from codegen_lab.testgen._sandbox import Requested
 
     ModelOffer = Callable[[Path | None], AbstractContextManager[Completer | None]]
@@ -112,6 +118,7 @@ def generate(
             completer=completer,
             llm=llm,
         )
+        _keep(report, root)
     if output_format == "json":
         click.echo(report.model_dump_json(indent=2))
         return
@@ -270,6 +277,7 @@ def coverage(
         )
         if diff_ref is not None:
             report.diff = diff_coverage(report, diff_ref, root=root)
+        _keep(report, root)
     if output_format == "json":
         click.echo(report.model_dump_json(indent=2))
         return
@@ -315,6 +323,7 @@ def mutate(
             isolation=isolation,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+        _keep(report, root)
     if output_format == "json":
         click.echo(report.model_dump_json(indent=2))
         return
@@ -400,6 +409,13 @@ def bench(
         console.print(
             f"written: {report.test_file}" + (f" (previous content in {report.backup})" if report.backup else "")
         )
+
+
+def _keep(report: GenerationReport | CoverageReport | MutationReport, root: Path | None) -> None:
+    """Keep `report` as the project's latest of its kind (the dashboard's Tests view reads it)."""
+    from codegen_lab.testgen._reports import save_report  # noqa: PLC0415
+
+    save_report(report, root=root, state_dir=None)
 
 
 def _spinner() -> Progress:

@@ -11,10 +11,11 @@ import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import anyio.to_thread
 from mcp_types import ToolAnnotations
+from pydantic import Field
 
 from codegen_lab.common.exports import lazy_exports
 from codegen_lab.mcp_core import Context, ServerContext, Toolkit
@@ -33,6 +34,15 @@ __getattr__, __dir__ = lazy_exports(
     __all__,
 )
 
+
+Target = Annotated[
+    str,
+    Field(description="A module name the project's interpreter imports (`package.module`) or a .py file in the root."),
+]
+Python = Annotated[
+    str | None,
+    Field(description="The interpreter of the code under test, inside the root (default: .venv/bin/python)."),
+]
 
 _INSTRUCTIONS = (
     "Use testgen_generate to write pytest tests for a module (by module name or file path), testgen_run to run "
@@ -103,28 +113,31 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         programs=["python"],
     )
     async def generate(
-        target: str,
+        target: Target,
         ctx: Context,
-        out: str | None = None,
-        budget: float = 60.0,
-        python: str | None = None,
-        llm: bool = False,
+        out: Annotated[
+            str | None,
+            Field(
+                description="Folder, relative to the root, to write `test_<module>_generated.py` in; an existing "
+                "file is backed up (`codegen-lab undo` restores it). Without it nothing is written and the code is in "
+                "the result."
+            ),
+        ] = None,
+        budget: Annotated[float, Field(description="Wall-clock seconds to spend, measuring included.")] = 60.0,
+        python: Python = None,
+        llm: Annotated[
+            bool,
+            Field(
+                description="Also have the server's LLM write tests for the lines still uncovered (kept on the same "
+                "terms); `llm` in the result says what came of it, or that no LLM was available."
+            ),
+        ] = False,
     ) -> GenerationReport:
-        """Generate pytest tests for a module and keep only those that pass twice in a sandbox and add coverage.
-
-        Args:
-            target: A module name the project's interpreter imports (`package.module`) or a .py file in the root.
-            ctx: The request's context, for progress notifications.
-            out: Folder, relative to the root, to write `test_<module>_generated.py` in; an existing file is
-                backed up (`codegen-lab undo` restores it). Without it nothing is written and the code is in the result.
-            budget: Wall-clock seconds to spend, measuring included.
-            python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
-            llm: Also have the server's LLM write tests for the lines still uncovered (kept on the same terms);
-                `llm` in the result says what came of it, or that no LLM was available.
-        """
+        """Generate pytest tests for a module and keep only those that pass twice in a sandbox and add coverage."""
         import anyio.from_thread  # noqa: PLC0415
 
         from codegen_lab.testgen._generate import generate as run_generate  # noqa: PLC0415
+        from codegen_lab.testgen._reports import save_report  # noqa: PLC0415
 
         def progress(done: float, total: float, what: str) -> None:
             anyio.from_thread.run(ctx.report_progress, round(done, 1), total, what)
@@ -132,7 +145,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         model = context.completer(ctx) if llm else None
 
         def work() -> GenerationReport:
-            return run_generate(
+            report = run_generate(
                 target,
                 root=root,
                 python=interpreter(python),
@@ -143,6 +156,8 @@ def create_toolkit(context: ServerContext) -> Toolkit:
                 llm=llm,
                 state_dir=context.state_dir,
             )
+            save_report(report, root=root, state_dir=context.state_dir)
+            return report
 
         return await _in_thread(work)
 
@@ -153,20 +168,23 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         programs=["python"],
     )
     async def run(
-        paths: list[str],
-        coverage: bool = False,
-        python: str | None = None,
-        timeout: float = 300.0,  # noqa: ASYNC109 (the sandbox's wall-clock limit, which the runner enforces)
+        paths: Annotated[
+            list[str],
+            Field(
+                description="Test files, folders or node ids (`tests/test_x.py::test_y`), relative to the root; files "
+                "must be test files by pytest's rules (`test_*.py`, `*_test.py`, or the project's `python_files`)."
+            ),
+        ],
+        coverage: Annotated[
+            bool, Field(description="Also measure line and branch coverage of the root's code.")
+        ] = False,
+        python: Python = None,
+        timeout: Annotated[  # noqa: ASYNC109 (the sandbox's wall-clock limit, which the runner enforces)
+            float,
+            Field(description="Wall-clock seconds (at most 3600) before the sandbox stops the run and its processes."),
+        ] = 300.0,
     ) -> TestRun:
-        """Run tests with pytest in a sandbox and report each test's outcome, message and duration.
-
-        Args:
-            paths: Test files, folders or node ids (`tests/test_x.py::test_y`), relative to the root; files must be
-                test files by pytest's rules (`test_*.py`, `*_test.py`, or the project's `python_files`).
-            coverage: Also measure line and branch coverage of the root's code.
-            python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
-            timeout: Wall-clock seconds (at most 3600) before the sandbox stops the run and its processes.
-        """
+        """Run tests with pytest in a sandbox and report each test's outcome, message and duration."""
         from codegen_lab.testgen._runner import run_tests  # noqa: PLC0415
 
         return await _in_thread(
@@ -181,22 +199,27 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         revisions=["diff_ref"],
     )
     async def coverage(
-        paths: list[str],
-        source: list[str] | None = None,
-        html_dir: str | None = None,
-        diff_ref: str | None = None,
-        python: str | None = None,
+        paths: Annotated[list[str], Field(description="Test files or folders to run, relative to the root.")],
+        source: Annotated[
+            list[str] | None,
+            Field(
+                description="Files or folders to measure (default: the root, without tests and virtual environments)."
+            ),
+        ] = None,
+        html_dir: Annotated[
+            str | None,
+            Field(
+                description="A new or empty folder, relative to the root, for coverage.py's HTML report (a folder "
+                "holding a report testgen wrote is refilled); never the root or a folder holding sources or tests."
+            ),
+        ] = None,
+        diff_ref: Annotated[
+            str | None, Field(description="A git ref: also report coverage of the lines changed since it.")
+        ] = None,
+        python: Python = None,
     ) -> CoverageReport:
-        """Line and branch coverage per file, with the lines no test runs.
-
-        Args:
-            paths: Test files or folders to run, relative to the root.
-            source: Files or folders to measure (default: the root, without tests and virtual environments).
-            html_dir: A new or empty folder, relative to the root, for coverage.py's HTML report (a folder holding
-                a report testgen wrote is refilled); never the root or a folder holding sources or tests.
-            diff_ref: A git ref: also report coverage of the lines changed since it.
-            python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
-        """
+        """Line and branch coverage per file, with the lines no test runs."""
+        from codegen_lab.testgen._reports import save_report  # noqa: PLC0415
         from codegen_lab.testgen._runner import diff_coverage, measure_coverage  # noqa: PLC0415
 
         def work() -> CoverageReport:
@@ -210,6 +233,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
             )
             if diff_ref is not None:
                 report.diff = diff_coverage(report, diff_ref, root=root)
+            save_report(report, root=root, state_dir=context.state_dir)
             return report
 
         return await _in_thread(work)
@@ -221,22 +245,22 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         programs=["python"],
     )
     async def bench(
-        target: str,
-        functions: list[str] | None = None,
-        out: str | None = None,
-        max_time: float = 0.5,
-        python: str | None = None,
+        target: Target,
+        functions: Annotated[
+            list[str] | None,
+            Field(description="Functions to time, as `name`, `Class.method` or `Class` (default: every public one)."),
+        ] = None,
+        out: Annotated[
+            str | None,
+            Field(
+                description="Folder, relative to the root, to write `test_<module>_benchmarks.py` in; an existing "
+                "file is kept as a `.bak` backup. Without it nothing is written and the code is in the result."
+            ),
+        ] = None,
+        max_time: Annotated[float, Field(description="Seconds spent timing each function.")] = 0.5,
+        python: Python = None,
     ) -> BenchReport:
-        """Time functions of a module with generated pytest-benchmark tests, called with inputs known to work.
-
-        Args:
-            target: A module name the project's interpreter imports (`package.module`) or a .py file in the root.
-            functions: Functions to time, as `name`, `Class.method` or `Class` (default: every public one).
-            out: Folder, relative to the root, to write `test_<module>_benchmarks.py` in; an existing file is
-                kept as a `.bak` backup. Without it nothing is written and the code is in the result.
-            max_time: Seconds spent timing each function.
-            python: The interpreter of the code under test, inside the root (default: .venv/bin/python).
-        """
+        """Time functions of a module with generated pytest-benchmark tests, called with inputs known to work."""
         from codegen_lab.testgen._bench import benchmark_functions  # noqa: PLC0415
 
         def work() -> BenchReport:

@@ -185,7 +185,8 @@ def state(value):
         for name, item in vars(klass).items()
         if not name.startswith("_") and isinstance(item, property)
     ]
-    names += [name for name in getattr(value, "__dict__", {}) if not name.startswith("_")]
+    if not names and not has_accessors(cls):  # attributes are the state only when nothing public reads it
+        names += [name for name in getattr(value, "__dict__", {}) if not name.startswith("_")]
     found = {}
     for name in list(dict.fromkeys(names))[:MAX_STATE]:
         try:
@@ -198,6 +199,16 @@ def state(value):
         if text is not None:
             found[name] = text
     return found
+
+
+def has_accessors(cls):
+    """Whether a class of the module offers a public way to read its contents (`len`, iteration, indexing)."""
+    return any(
+        name in vars(klass)
+        for klass in cls.__mro__
+        if klass.__module__ != "builtins"
+        for name in ("__len__", "__iter__", "__getitem__", "__contains__")
+    )
 
 
 def classify(value, module_file):
@@ -266,7 +277,10 @@ def run_candidate(candidate, namespace, module_file, seconds):
                     exec(candidate["expr"], local)
                     return {"kind": "done"}
                 value = eval(candidate["expr"], local)
-                return classify(value, module_file)
+                shown: "dict[str, object]" = dict(classify(value, module_file))
+                if value is None and candidate.get("after"):  # a call for its effect: what did it change?
+                    shown["after"] = after(candidate["after"], local, module_file)
+                return shown
         except CallTimeout:
             return {"kind": "timeout"}
         except RecursionError:
@@ -281,7 +295,8 @@ def run_candidate(candidate, namespace, module_file, seconds):
 
 
 def after(expr, local, module_file):
-    """What `expr` (the object a call that raised was made on) is once the call raised, when a test can check it."""
+    """What `expr` (the object a call was made on) is after a call that raised or returned None, when a test can
+    check it: its value, its `str()`, or its public properties."""
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             shown = classify(eval(expr, local), module_file)
@@ -292,6 +307,8 @@ def after(expr, local, module_file):
     if shown["kind"] == "literal" or (shown["kind"] == "text" and shown["via"] == "str"):
         shown.pop("state", None)
         return dict(shown, expr=expr)
+    if shown.get("state"):
+        return {"kind": "state", "state": shown["state"], "expr": expr}
     return None
 
 
