@@ -142,9 +142,9 @@ class FunctionResult(Result):
     function: str
     """The function, method or class (`(module docstring)` for the module's own examples)."""
     tried: int
-    """Candidate tests tried."""
+    """Candidate calls (and docstring examples) of it that ran in the sandbox or were left for lack of time."""
     kept: int
-    """Tests kept."""
+    """Tests of it in the generated module."""
     dropped: dict[str, int] = Field(default_factory=dict[str, int])
     """Candidates dropped, by reason: `raised`, `flaky or depends on HOME, the temp or working folder`,
     `no new line`, `timed out`, `side effect: ...`, `result not checkable`, `setup raised`, `doctest failed`,
