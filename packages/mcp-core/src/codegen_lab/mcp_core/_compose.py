@@ -10,6 +10,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -45,6 +46,10 @@ if TYPE_CHECKING:
 __all__ = ["build_server"]
 
 SERVER_NAME = "codegen-lab"
+
+_FAILURES: ContextVar[list[str] | None] = ContextVar("codegen_lab_tool_failures", default=None)
+"""The class names of what a tool raised during the call the middleware is serving (a list shared by reference, so
+a tool run in a worker thread with a copy of the context still adds to it)."""
 
 
 class _Unbuilt(ArgModelBase):
@@ -164,11 +169,18 @@ class _ToolCalls:
                 await check_arguments(self.roots, ctx, arguments, served.spec)
                 # after the checks: a refused call runs nothing and costs nothing
                 await self.limits.acheck(served.spec.rate_class, name, caller_of(ctx))
-                result = await call_next(ctx)
+                failures: list[str] = []
+                reset = _FAILURES.set(failures)
+                try:
+                    result = await call_next(ctx)
+                finally:
+                    _FAILURES.reset(reset)
                 if _is_error(result):
+                    error_type = failures[-1] if failures else "ToolError"
                     bad = served.bad_arguments(arguments)
                     if bad is not None:
                         result = _error_result(map_exception(bad, kind="tool", name=name))
+                        error_type = "ValidationError"
                     outcome = f"error: {_text_of(result)}"[:300]
                 return _scrubbed(result)
             except MCPError as exc:
@@ -444,6 +456,9 @@ def _guarded(fn: Callable[..., Any], kind: Literal["tool", "resource", "prompt"]
     """
 
     def answer(exc: Exception) -> CallToolResult:
+        failures = _FAILURES.get()
+        if failures is not None:  # the middleware counts the call by what failed
+            failures.append(type(exc).__name__)
         mapped = map_exception(exc, kind=kind, name=name)
         if isinstance(mapped, MCPError) or kind != "tool":
             raise mapped from None
