@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -111,6 +112,8 @@ class Dashboard:
         tool: Any = manager.get_tool("server_info") if manager is not None else None
         if tool is not None:
             result: Any = tool.fn()
+            if inspect.isawaitable(result):
+                result = await result
         else:  # pragma: no cover - an SDK without a tool manager
             result = await self.server.call_tool("server_info", {})
         report: dict[str, Any] = getattr(result, "structured_content", None) or {}
