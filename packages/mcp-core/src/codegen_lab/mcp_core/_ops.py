@@ -64,7 +64,7 @@ class TelemetryCollector(Collector):
             "Tool calls refused by a rate limit, by tool class.",
             labels=["rate_class"],
         )
-        with telemetry._lock:  # pyright: ignore[reportPrivateUsage]
+        with telemetry.lock:
             for (method, tool, error), histogram in telemetry.durations.items():
                 duration.add_metric([method, tool, error], histogram.cumulative(), histogram.total)
             for (tool, outcome), count in telemetry.calls.items():
