@@ -46,29 +46,7 @@ __all__ = ["create_toolkit"]
 
 # The result models are imported when mcp-core first builds the tools' schemas, not when the server starts.
 __getattr__, __dir__ = lazy_exports(
-    __name__,
-    "codegen-lab-uvtools",
-    dict.fromkeys(
-        (
-            "AffectedResult",
-            "AuditResult",
-            "BumpResult",
-            "DepsResult",
-            "GraphResult",
-            "LintResult",
-            "LockCheckResult",
-            "LockDiffResult",
-            "MembersResult",
-            "OutdatedResult",
-            "ReleasePlanResult",
-            "RunResult",
-            "UvCommandResult",
-            "VenvResult",
-            "WhyResult",
-        ),
-        "codegen_lab.uvtools._tool_results",
-    ),
-    __all__,
+    __name__, "codegen-lab-uvtools", {}, __all__, everything_of="codegen_lab.uvtools._tool_results"
 )
 
 WorkspacePath = Annotated[
