@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -7,11 +8,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
 from codegen_lab.common import Settings
 from codegen_lab.mcp_core import ServerContext, build_server
+from codegen_lab.uvtools.cli import cli
 from codegen_lab.uvtools.mcp import create_toolkit
 
 pytestmark = pytest.mark.anyio
@@ -227,3 +230,23 @@ async def test_a_change_is_journaled_in_the_servers_state_folder(
         structured(await client.call_tool("ws_bump", {"member": "a", "part": "patch", "apply": True}))
     assert [change.purpose for change in recent_changes(chain, state_dir=tmp_path / "server-state")] == ["bump a patch"]
     assert recent_changes(chain, state_dir=elsewhere) == []
+
+
+async def test_the_clis_json_is_the_tools_structured_output(
+    chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace
+) -> None:
+    git_repo(chain)
+    pyproject = chain / "packages" / "d" / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
+    h.uv(chain, "lock")
+    same_input = [
+        (["why", "idna"], "ws_why", {"package": "idna"}),
+        (["lock", "diff", "HEAD"], "ws_lock_diff", {"before": "HEAD"}),
+        (["lock", "check", "--offline"], "ws_lock_check", {"offline": True}),
+    ]
+    async with Client(server(chain)) as client:
+        for command, tool, arguments in same_input:
+            printed = CliRunner().invoke(cli, [*command, "--root", str(chain), "--format", "json"])
+            assert printed.exit_code == 0, printed.output
+            assert json.loads(printed.stdout) == structured(await client.call_tool(tool, arguments)), command
+    assert json.loads(printed.stdout)["fresh"] is True

@@ -16,6 +16,7 @@ from codegen_lab.uvtools._cli_common import (
     edges_option as _edges_option,
     options as _options,
     print_json as _json,
+    print_result,
     reported_errors as _reported_errors,
     table as _table,
     workspace_at as _workspace,
@@ -94,7 +95,7 @@ def graph(member_name: str | None, order_kinds: tuple[str, ...], root: Path | No
 @_options()
 def why(package: str, limit: int, root: Path | None, output_format: str) -> None:
     """Why PACKAGE is in the lock: every member that needs it, each with its shortest paths and their count."""
-    from codegen_lab.uvtools._lockops import why_by_member  # noqa: PLC0415
+    from codegen_lab.uvtools._lockops import why_by_member, why_result  # noqa: PLC0415
 
     with _reported_errors():
         workspace = _workspace(root)
@@ -103,15 +104,7 @@ def why(package: str, limit: int, root: Path | None, output_format: str) -> None
 
         groups = why_by_member(read_lock(lock_path), package, limit=limit)
     if output_format == "json":
-        _json(
-            {
-                "package": package,
-                "members": [group.as_json() for group in groups],
-                "total": sum(group.total for group in groups),
-                "truncated": any(group.truncated for group in groups),
-                "paths": [list(path) for group in groups for path in group.paths],
-            }
-        )
+        print_result(why_result(package, groups))
         return
     for group in groups:
         count = f"{group.total}{'' if group.exact else '+'} path(s)"
@@ -139,7 +132,7 @@ def lock_diff(before: str, after: str | None, root: Path | None, output_format: 
             lock_at(workspace.root, before), lock_at(workspace.root, after), labels=(before, after or "working tree")
         )
     if output_format == "json":
-        _json(diff.as_json())
+        print_result(diff.to_result())
         return
     click.echo(f"uv.lock from {diff.before} to {diff.after}: {len(diff.changes)} package(s) changed")
     for change in diff.changes:
@@ -160,7 +153,7 @@ def lock_check(offline: bool, root: Path | None, output_format: str) -> None:
     with _reported_errors():
         result = check_lock(_workspace(root, lock_notice=False).root, offline=offline)
     if output_format == "json":
-        _json(result.as_json())
+        print_result(result.to_result())
     else:
         click.echo(("fresh: " if result.fresh else "stale: ") + result.message)
         for reason in result.reasons:

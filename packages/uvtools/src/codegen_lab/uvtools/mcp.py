@@ -170,22 +170,11 @@ def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     ) -> WhyResult:
         """Why `package` is in uv.lock: every member that needs it (directly or through an extra or group), each with its shortest paths (`paths`), how many it has (`total`) and whether the paths shown were cut (`truncated`)."""  # noqa: E501
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
-        from codegen_lab.uvtools._lockops import why_by_member  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import WhyResult  # noqa: PLC0415
+        from codegen_lab.uvtools._lockops import why_by_member, why_result  # noqa: PLC0415
 
-        def work() -> WhyResult:
-            groups = why_by_member(read_lock(workspace(path).root / "uv.lock"), package)
-            return WhyResult.model_validate(
-                {
-                    "package": package,
-                    "members": [group.as_json() for group in groups],
-                    "total": sum(group.total for group in groups),
-                    "truncated": any(group.truncated for group in groups),
-                    "paths": [list(p) for group in groups for p in group.paths],
-                }
-            )
-
-        return await _in_thread(work)
+        return await _in_thread(
+            lambda: why_result(package, why_by_member(read_lock(workspace(path).root / "uv.lock"), package))
+        )
 
     @toolkit.tool(title="Lock diff", annotations=_READ_ONLY, paths=["path"], revisions=["before", "after"])
     async def lock_diff(
@@ -197,13 +186,12 @@ def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     ) -> LockDiffResult:
         """Packages added, removed, upgraded or downgraded in uv.lock between git revisions `before` and `after` (default: the working tree), overall and per member."""  # noqa: E501
         from codegen_lab.uvtools._lockops import diff_locks, lock_at  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import LockDiffResult  # noqa: PLC0415
 
         def work() -> LockDiffResult:
             found = workspace(path).root
             labels = (before, after or "working tree")
             diff = diff_locks(lock_at(found, before), lock_at(found, after), labels=labels)
-            return LockDiffResult.model_validate(diff.as_json())
+            return diff.to_result()
 
         return await _in_thread(work)
 
@@ -211,11 +199,8 @@ def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     async def lock_check(offline: Offline = False, path: WorkspacePath = ".") -> LockCheckResult:
         """Whether uv.lock matches the pyproject files (`uv lock --check`), with uv's message."""
         from codegen_lab.uvtools._lockops import check_lock  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import LockCheckResult  # noqa: PLC0415
 
-        return await _in_thread(
-            lambda: LockCheckResult.model_validate(check_lock(workspace(path).root, offline=offline).as_json())
-        )
+        return await _in_thread(lambda: check_lock(workspace(path).root, offline=offline).to_result())
 
     @toolkit.tool(title="Dependency check", annotations=_READ_ONLY, paths=["path"])
     async def deps_check(members: Members = None, path: WorkspacePath = ".") -> DepsResult:

@@ -230,7 +230,9 @@ class Dashboard:
             except (CodegenLabError, ValueError, OSError) as exc:
                 view["error"] = f"lock diff {before!r}..{after or 'working tree'!r}: {_explained(exc)}"
             else:
-                view["lock"] = diff_locks(old, new, labels=(before, after or "working tree")).as_json()
+                view["lock"] = (
+                    diff_locks(old, new, labels=(before, after or "working tree")).to_result().model_dump(mode="json")
+                )
         return view
 
     # Tests
