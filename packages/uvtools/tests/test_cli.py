@@ -47,7 +47,12 @@ def test_affected_json_is_the_contract(chain: Path, git_repo: Callable[[Path], P
     (chain / "packages" / "b" / "src" / "b" / "__init__.py").write_text("B = 1\n", encoding="utf-8")
     code, output = invoke("affected", "--since", "HEAD", "--root", str(chain), "--format", "json")
     assert code == 0
-    assert json.loads(output) == {"changed": ["b"], "affected": ["b", "c"]}
+    assert json.loads(output) == {
+        "changed": ["b"],
+        "affected": ["b", "c"],
+        "files": ["packages/b/src/b/__init__.py"],
+        "reasons": {"b": ["packages/b/src/b/__init__.py"]},
+    }
     code, output = invoke("affected", "--since", "HEAD", "--root", str(chain))
     assert "changed   b" in output
     assert "affected  c" in output

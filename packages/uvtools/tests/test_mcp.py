@@ -242,6 +242,7 @@ async def test_the_clis_json_is_the_tools_structured_output(
     same_input = [
         (["why", "idna"], "ws_why", {"package": "idna"}),
         (["lock", "diff", "HEAD"], "ws_lock_diff", {"before": "HEAD"}),
+        (["affected", "--since", "HEAD"], "ws_affected", {"since": "HEAD"}),
         (["lock", "check", "--offline"], "ws_lock_check", {"offline": True}),
     ]
     async with Client(server(chain)) as client:

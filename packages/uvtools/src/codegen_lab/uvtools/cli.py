@@ -180,7 +180,7 @@ def affected(since: str, root: Path | None, output_format: str) -> None:
         workspace = _workspace(root)
         result = find_affected(workspace, since)
     if output_format == "json":
-        _json(result.as_json())
+        print_result(result.to_result())
         return
     if output_format == "github-matrix":
         click.echo(json.dumps(github_matrix(workspace, result.affected), separators=(",", ":")))

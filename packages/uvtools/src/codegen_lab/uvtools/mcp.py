@@ -153,14 +153,8 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     ) -> AffectedResult:
         """Members changed in `since` (a revision: from its merge-base with HEAD to the working tree, untracked files included; or `A..B`, `A...B`): owners of changed files, root files and uv.lock mapped to the members they touch, and every transitive dependent."""  # noqa: E501
         from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import AffectedResult  # noqa: PLC0415
 
-        def work() -> AffectedResult:
-            result = find(workspace(path), since)
-            data = {**result.as_json(), "files": list(result.files), "reasons": result.reasons}
-            return AffectedResult.model_validate(data)
-
-        return await _in_thread(work)
+        return await _in_thread(lambda: find(workspace(path), since).to_result())
 
 
 def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
