@@ -240,6 +240,7 @@ async def test_the_clis_json_is_the_tools_structured_output(
     pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
     h.uv(chain, "lock")
     same_input = [
+        (["members"], "ws_members", {}),
         (["why", "idna"], "ws_why", {"package": "idna"}),
         (["lock", "diff", "HEAD"], "ws_lock_diff", {"before": "HEAD"}),
         (["affected", "--since", "HEAD"], "ws_affected", {"since": "HEAD"}),

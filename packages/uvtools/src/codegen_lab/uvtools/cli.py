@@ -34,13 +34,13 @@ def cli() -> None:
 @_options()
 def members(root: Path | None, output_format: str) -> None:
     """List the members: name, version, path, requires-python, the members each depends on (from a fresh uv.lock)."""
-    from codegen_lab.uvtools._graph import Graph, members_json  # noqa: PLC0415
+    from codegen_lab.uvtools._graph import Graph, members_result  # noqa: PLC0415
 
     with _reported_errors():
         workspace = _workspace(root)
         members_graph = Graph.of(workspace)
     if output_format == "json":
-        _json(members_json(workspace, members_graph))
+        print_result(members_result(workspace, members_graph))
         return
     rows = [
         [

@@ -113,10 +113,9 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     @toolkit.tool(title="Workspace members", annotations=_READ_ONLY, paths=["path"])
     async def members(path: WorkspacePath = ".") -> MembersResult:
         """Each member's name, version, path, requires-python, extras, groups, member dependencies (from uv.lock when it is fresh: `edges_from` says which and why) and external requirements (with their extra or group)."""  # noqa: E501
-        from codegen_lab.uvtools._graph import members_json  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import MembersResult  # noqa: PLC0415
+        from codegen_lab.uvtools._graph import members_result  # noqa: PLC0415
 
-        return await _in_thread(lambda: MembersResult.model_validate(members_json(workspace(path))))
+        return await _in_thread(lambda: members_result(workspace(path)))
 
     @toolkit.tool(title="Workspace graph", annotations=_READ_ONLY, paths=["path"])
     async def graph(
