@@ -239,16 +239,20 @@ async def test_the_clis_json_is_the_tools_structured_output(
     pyproject = chain / "packages" / "d" / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
     h.uv(chain, "lock")
-    same_input = [
-        (["members"], "ws_members", {}),
-        (["why", "idna"], "ws_why", {"package": "idna"}),
-        (["lock", "diff", "HEAD"], "ws_lock_diff", {"before": "HEAD"}),
-        (["affected", "--since", "HEAD"], "ws_affected", {"since": "HEAD"}),
-        (["lock", "check", "--offline"], "ws_lock_check", {"offline": True}),
+    same_input = [  # the command, its exit status, the tool and its arguments
+        (["members"], 0, "ws_members", {}),
+        (["why", "idna"], 0, "ws_why", {"package": "idna"}),
+        (["lock", "diff", "HEAD"], 0, "ws_lock_diff", {"before": "HEAD"}),
+        (["affected", "--since", "HEAD"], 0, "ws_affected", {"since": "HEAD"}),
+        (["outdated", "--offline"], 0, "ws_outdated", {"offline": True}),
+        (["audit", "--offline"], 3, "ws_audit", {"offline": True}),
+        (["venv"], 0, "ws_venv", {}),
+        (["sync", "--member", "d", "--dry-run"], 0, "ws_sync", {"member": "d"}),
+        (["lock", "check", "--offline"], 0, "ws_lock_check", {"offline": True}),
     ]
     async with Client(server(chain)) as client:
-        for command, tool, arguments in same_input:
+        for command, status, tool, arguments in same_input:
             printed = CliRunner().invoke(cli, [*command, "--root", str(chain), "--format", "json"])
-            assert printed.exit_code == 0, printed.output
+            assert printed.exit_code == status, printed.output
             assert json.loads(printed.stdout) == structured(await client.call_tool(tool, arguments)), command
     assert json.loads(printed.stdout)["fresh"] is True

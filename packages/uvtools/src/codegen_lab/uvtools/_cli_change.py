@@ -18,6 +18,7 @@ from codegen_lab.uvtools._cli_common import (
     member_filter_option,
     options,
     print_json,
+    print_result,
     reported_errors,
     table,
     workspace_at,
@@ -254,9 +255,9 @@ def _change(action: Literal["add", "remove"]) -> click.Command:
                 apply=not dry_run,
             )
         if output_format == "json":
-            print_json(result.as_json())
+            print_result(result.to_result())
         else:
-            click.echo(" ".join(result.as_json()["command"]))
+            click.echo(" ".join(result.to_result().command))
             if result.output:
                 click.echo(result.output)
         if result.applied and result.returncode != 0:

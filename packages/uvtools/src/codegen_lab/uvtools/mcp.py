@@ -249,12 +249,11 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
     async def outdated(members: Members = None, offline: Offline = False, path: WorkspacePath = ".") -> OutdatedResult:
         """Each member's direct dependencies whose locked version is older than the index's latest; members the index could not be asked about are listed in `unchecked` with the reason."""  # noqa: E501
         from codegen_lab.uvtools._health import outdated as find  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import OutdatedResult  # noqa: PLC0415
 
         def work() -> OutdatedResult:
             found = workspace(path)
             report = find(found, members=_chosen(found, members), offline=offline)
-            return OutdatedResult.model_validate(report.as_json())
+            return report.to_result()
 
         return await _in_thread(work)
 
@@ -262,12 +261,11 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
     async def audit(members: Members = None, offline: Offline = False, path: WorkspacePath = ".") -> AuditResult:
         """Known vulnerabilities and adverse project statuses of the locked packages (`uv audit`), each with the members that need the package and their paths to it; `members` keeps only what concerns them. When the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
         from codegen_lab.uvtools._health import audit as run_audit  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import AuditResult  # noqa: PLC0415
 
         def work() -> AuditResult:
             found = workspace(path)
             report = run_audit(found, members=_chosen(found, members), offline=offline)
-            return AuditResult.model_validate(report.as_json())
+            return report.to_result()
 
         return await _in_thread(work)
 
@@ -276,13 +274,12 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
         """The workspace's .venv: its Python version and its drift from uv.lock (other versions, packages the lock does not hold)."""  # noqa: E501
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
         from codegen_lab.uvtools._manage import inspect_venv  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import VenvResult  # noqa: PLC0415
 
         def work() -> VenvResult:
             found = workspace(path)
             lock_path = found.root / "uv.lock"
             report = inspect_venv(found, read_lock(lock_path) if lock_path.is_file() else None)
-            return VenvResult.model_validate(report.as_json())
+            return report.to_result()
 
         return await _in_thread(work)
 
@@ -365,7 +362,6 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
             path: WorkspacePath = ".",
         ) -> UvCommandResult:
             from codegen_lab.uvtools._manage import change_dependency  # noqa: PLC0415
-            from codegen_lab.uvtools._tool_results import UvCommandResult  # noqa: PLC0415
 
             def work() -> UvCommandResult:
                 found = workspace(path)
@@ -379,7 +375,7 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
                     apply=apply,
                     state_dir=state_dir,
                 )
-                return UvCommandResult.model_validate(done.as_json())
+                return done.to_result()
 
             return await _in_thread(work)
 
@@ -401,12 +397,9 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
     ) -> UvCommandResult:
         """Install the lock into the workspace's environment (`uv sync`), for one member or all. Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import sync as do_sync  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import UvCommandResult  # noqa: PLC0415
 
         return await _in_thread(
-            lambda: UvCommandResult.model_validate(
-                do_sync(workspace(path), member=member, apply=apply, state_dir=state_dir).as_json()
-            )
+            lambda: do_sync(workspace(path), member=member, apply=apply, state_dir=state_dir).to_result()
         )
 
     @toolkit.tool(title="Upgrade packages in the lock", annotations=_CHANGES, paths=["path"])
@@ -417,10 +410,7 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
     ) -> UvCommandResult:
         """Move `packages` to their newest allowed versions in uv.lock (`uv lock --upgrade-package`). Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import upgrade as do_upgrade  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import UvCommandResult  # noqa: PLC0415
 
         return await _in_thread(
-            lambda: UvCommandResult.model_validate(
-                do_upgrade(workspace(path), packages, apply=apply, state_dir=state_dir).as_json()
-            )
+            lambda: do_upgrade(workspace(path), packages, apply=apply, state_dir=state_dir).to_result()
         )
