@@ -238,7 +238,7 @@ async def test_the_clis_json_is_the_tools_structured_output(
     git_repo(chain)
     pyproject = chain / "packages" / "d" / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
-    h.uv(chain, "lock")
+    h.uv(chain, "sync", "--all-packages")  # locks, and makes the .venv deps check reads
     same_input = [  # the command, its exit status, the tool and its arguments
         (["members"], 0, "ws_members", {}),
         (["why", "idna"], 0, "ws_why", {"package": "idna"}),
@@ -247,6 +247,8 @@ async def test_the_clis_json_is_the_tools_structured_output(
         (["outdated", "--offline"], 0, "ws_outdated", {"offline": True}),
         (["audit", "--offline"], 3, "ws_audit", {"offline": True}),
         (["venv"], 0, "ws_venv", {}),
+        (["lint"], 0, "ws_lint", {}),
+        (["deps", "check"], 1, "ws_deps_check", {}),  # 1: it found unused dependencies
         (["sync", "--member", "d", "--dry-run"], 0, "ws_sync", {"member": "d"}),
         (["lock", "check", "--offline"], 0, "ws_lock_check", {"offline": True}),
     ]

@@ -25,15 +25,19 @@ from codegen_lab.uvtools._cli_common import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pydantic import BaseModel
+
     from codegen_lab.uvtools._hygiene import Finding
     from codegen_lab.uvtools._runner import MemberResult
 
 __all__ = ["register"]
 
 
-def _show_findings(findings: list[Finding], output_format: str, extra: dict[str, object] | None = None) -> None:
+def _show_findings(findings: list[Finding], output_format: str, result: Callable[[], BaseModel]) -> None:
     if output_format == "json":
-        print_json({**(extra or {}), "findings": [finding.as_json() for finding in findings]})
+        print_result(result())
     elif findings:
         table("Findings", ["kind", "member", "what"], [[f.kind, f.member or "-", f.message] for f in findings])
     else:
@@ -211,18 +215,18 @@ def deps_check(members: tuple[str, ...], python: Path | None, root: Path | None,
         )
     if output_format == "text":
         click.echo(f"checked {', '.join(report.checked)} (modules from {report.module_source})")
-    _show_findings(report.findings, output_format, {"module_source": report.module_source, "checked": report.checked})
+    _show_findings(report.findings, output_format, report.to_result)
 
 
 @click.command()
 @options()
 def lint(root: Path | None, output_format: str) -> None:
     """Consistency across members: specifiers, requires-python, internal ranges and sources."""
-    from codegen_lab.uvtools._hygiene import lint as run_lint  # noqa: PLC0415
+    from codegen_lab.uvtools._hygiene import lint as run_lint, lint_result  # noqa: PLC0415
 
     with reported_errors():
         findings = run_lint(workspace_at(root))
-    _show_findings(findings, output_format)
+    _show_findings(findings, output_format, lambda: lint_result(findings))
 
 
 def _change(action: Literal["add", "remove"]) -> click.Command:

@@ -200,25 +200,21 @@ def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
         """Each member's imports against its declared dependencies: missing, only transitive, unused."""
         from codegen_lab.uvtools._hygiene import check_deps  # noqa: PLC0415
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import DepsResult  # noqa: PLC0415
 
         def work() -> DepsResult:
             found = workspace(path)
             lock_path = found.root / "uv.lock"
             lock = read_lock(lock_path) if lock_path.is_file() else None
-            return DepsResult.model_validate(check_deps(found, lock, members=_chosen(found, members)).as_json())
+            return check_deps(found, lock, members=_chosen(found, members)).to_result()
 
         return await _in_thread(work)
 
     @toolkit.tool(title="Workspace lint", annotations=_READ_ONLY, paths=["path"])
     async def lint(path: WorkspacePath = ".") -> LintResult:
         """Consistency across members: one external dependency required differently, requires-python mismatches, internal ranges that exclude the member's version, internal dependencies without a workspace source."""  # noqa: E501
-        from codegen_lab.uvtools._hygiene import lint as run_lint  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import LintResult  # noqa: PLC0415
+        from codegen_lab.uvtools._hygiene import lint as run_lint, lint_result  # noqa: PLC0415
 
-        return await _in_thread(
-            lambda: LintResult.model_validate({"findings": [f.as_json() for f in run_lint(workspace(path))]})
-        )
+        return await _in_thread(lambda: lint_result(run_lint(workspace(path))))
 
     @toolkit.tool(title="Release plan", annotations=_READ_ONLY, paths=["path"])
     async def release_plan(
