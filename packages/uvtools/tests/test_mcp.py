@@ -131,13 +131,18 @@ async def test_usage_errors_reach_the_model(chain: Path) -> None:
     assert "not a git repository" in text_of(result)
 
 
-async def test_affected_lock_diff_and_hygiene_through_the_toolkit(
-    chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace
-) -> None:
+@pytest.fixture
+def changed(chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace) -> Path:
+    """`chain` in git, with anyio added to d since HEAD, locked and synced (the .venv deps check reads)."""
     git_repo(chain)
     pyproject = chain / "packages" / "d" / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
-    h.uv(chain, "sync", "--all-packages")  # locks, and makes the .venv deps check reads
+    h.uv(chain, "sync", "--all-packages")
+    return chain
+
+
+async def test_affected_lock_diff_and_hygiene_through_the_toolkit(changed: Path) -> None:
+    chain = changed
     async with Client(server(chain)) as client:
         touched = structured(await client.call_tool("ws_affected", {"since": "HEAD"}))
         diff = structured(await client.call_tool("ws_lock_diff", {"before": "HEAD"}))
@@ -232,13 +237,8 @@ async def test_a_change_is_journaled_in_the_servers_state_folder(
     assert recent_changes(chain, state_dir=elsewhere) == []
 
 
-async def test_the_clis_json_is_the_tools_structured_output(
-    chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace
-) -> None:
-    git_repo(chain)
-    pyproject = chain / "packages" / "d" / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
-    h.uv(chain, "sync", "--all-packages")  # locks, and makes the .venv deps check reads
+async def test_the_clis_json_is_the_tools_structured_output(changed: Path) -> None:
+    chain = changed
     same_input = [  # the command, its exit status, the tool and its arguments
         (["members"], 0, "ws_members", {}),
         (["why", "idna"], 0, "ws_why", {"package": "idna"}),
