@@ -17,17 +17,32 @@ from codegen_lab.uvtools._lock import Lock
 from codegen_lab.uvtools._lockops import member_closure
 from codegen_lab.uvtools._model import Member, Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
-from codegen_lab.uvtools._tool_results import Finding, LintResult
 from codegen_lab.uvtools.errors import CommandError, WorkspaceError
 
 if TYPE_CHECKING:
-    from codegen_lab.uvtools._tool_results import DepsResult
+    from codegen_lab.uvtools._tool_results import DepsResult, Finding as FindingResult, LintResult
 
 __all__ = ["DepsReport", "Finding", "check_deps", "imports_by_need", "imports_of", "lint", "lint_result", "module_map"]
 
 logger = logging.getLogger(__name__)
 
 _SKIPPED_FOLDERS = frozenset({"tests", "test", ".venv", "venv", "node_modules", "build", "dist", "__pycache__"})
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: `kind` names it, `member` and `subject` say where and what, `message` says it in words."""
+
+    kind: str
+    member: str | None
+    subject: str
+    message: str
+
+    def to_result(self) -> FindingResult:
+        """The finding as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import Finding as FindingResult  # noqa: PLC0415
+
+        return FindingResult(kind=self.kind, member=self.member, subject=self.subject, message=self.message)
 
 
 @dataclass(slots=True)
@@ -42,7 +57,8 @@ class DepsReport:
         """The report as the result the CLI prints as JSON and the MCP tool returns."""
         from codegen_lab.uvtools._tool_results import DepsResult  # noqa: PLC0415
 
-        return DepsResult(module_source=self.module_source, checked=self.checked, findings=self.findings)
+        findings = [finding.to_result() for finding in self.findings]
+        return DepsResult(module_source=self.module_source, checked=self.checked, findings=findings)
 
 
 def _source_files(member: Member, workspace: Workspace) -> Iterator[Path]:
@@ -388,4 +404,6 @@ def _lint_internal(workspace: Workspace) -> list[Finding]:
 
 def lint_result(findings: list[Finding]) -> LintResult:
     """`lint`'s findings as the result the CLI prints as JSON and the MCP tool returns."""
-    return LintResult(findings=findings)
+    from codegen_lab.uvtools._tool_results import LintResult  # noqa: PLC0415
+
+    return LintResult(findings=[finding.to_result() for finding in findings])
