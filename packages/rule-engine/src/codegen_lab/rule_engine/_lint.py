@@ -12,6 +12,7 @@ from codegen_lab.rule_engine._document import Document, FieldSpan, parse_documen
 from codegen_lab.rule_engine._matcher import CompiledRules
 from codegen_lab.rule_engine._model import Diagnostic, GlobShape, Rule, RuleType, Severity, estimate_tokens
 from codegen_lab.rule_engine._unicode import HiddenCharacter, sanitize_text
+from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine
@@ -250,6 +251,7 @@ def lint(
     fix: bool = False,
     write: Callable[[Rule, str], None] | None = None,
     assistant: str | None = None,
+    mode: str | None = None,
 ) -> LintReport:
     """Every check over every rule of the engine, plus the checks that look across rules and the repository.
 
@@ -257,6 +259,7 @@ def lint(
         engine: The repository's rules.
         assistant: Only the rule files this assistant reads (`cursor`, `claude`, ...), with its totals; default:
             every rule file, with totals per assistant.
+        mode: With `assistant="roo"`, only the files Roo Code reads in this mode (`code`, `architect`, ...).
         fix: Rewrite files whose diagnostics have a safe fix (through `write`), then report what remains.
         write: How a fixed text is written (default: atomic writes with backups, all of the run one change set
             that one `revert` takes back).
@@ -265,9 +268,17 @@ def lint(
         from codegen_lab.rule_engine._write import journaled_writes  # noqa: PLC0415
 
         with journaled_writes(engine.root, "rules lint --fix") as journaled:
-            return lint(engine, fix=True, write=lambda rule, text: journaled(rule.path, text), assistant=assistant)
+            return lint(
+                engine,
+                fix=True,
+                write=lambda rule, text: journaled(rule.path, text),
+                assistant=assistant,
+                mode=mode,
+            )
+    if mode is not None and assistant != "roo":
+        raise RuleEngineUsageError("a mode is a Roo Code setting", hint="Pass --mode with --assistant roo")
     if assistant is not None:
-        engine = _read_by(engine, assistant)
+        engine = _read_by(engine, assistant, mode)
     diagnostics: list[Diagnostic] = []
     fixed: list[str] = []
     for rule in engine.rules:
@@ -293,15 +304,17 @@ def lint(
     return report
 
 
-def _read_by(engine: RuleEngine, assistant: str) -> RuleEngine:
-    """The engine with only the rule files `assistant` reads."""
-    from codegen_lab.rule_engine._assistants import assistant_named  # noqa: PLC0415
+def _read_by(engine: RuleEngine, assistant: str, mode: str | None = None) -> RuleEngine:
+    """The engine with only the rule files `assistant` reads (Roo: in `mode`)."""
+    from codegen_lab.rule_engine._assistants import assistant_named, reads, roo_mode  # noqa: PLC0415
     from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
 
-    formats = assistant_named(assistant).formats
+    chosen = assistant_named(assistant)
+    formats = chosen.formats
+    checked = roo_mode(engine, mode) if mode is not None else None
     return RuleEngine(
         engine.root,
-        [rule for rule in engine.rules if rule.format in formats],
+        [rule for rule in engine.rules if reads(chosen, rule, checked)],
         ignored=engine.ignored if "cursor-mdc" in formats else (),
         repository_paths=engine.repository_paths,
         notes=engine.notes,
