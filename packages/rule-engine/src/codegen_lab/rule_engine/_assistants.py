@@ -500,16 +500,17 @@ def assistant_view(
     base: Sequence[Attachment],
     *,
     mode: str = ROO_DEFAULT_MODE,
+    settings: UserSettings | None = None,
 ) -> AssistantView:
     """What `assistant` loads for the file `relpath`, from the engine's format-level verdicts `base`.
 
     The user's own settings count (`RuleEngine.user_settings`): user-level rule files come first, and settings
     such as Codex's `project_doc_fallback_filenames` or Gemini CLI's `context.fileName` change what is read.
-    `mode` is Roo Code's mode (for Roo's view).
+    `mode` is Roo Code's mode (for Roo's view); `settings` the user's settings when the caller has read them.
     """
     from codegen_lab.rule_engine._engine import Attachment  # noqa: PLC0415
 
-    settings = engine.user_settings()
+    settings = settings or engine.user_settings()
     verdicts = _user_verdicts(engine, settings, assistant, relpath)
     for entry in base:
         rule = entry.rule

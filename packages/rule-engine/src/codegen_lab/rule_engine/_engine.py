@@ -241,14 +241,15 @@ class RuleEngine:
         if assistant is None:
             return base
         chosen = roo_mode(self, mode)
+        settings = self.user_settings()  # once a call: every view reads the same settings
         everything = (*base.attached, *base.not_attached)
         if assistant == "all":
             views = tuple(
-                assistant_view(self, base.path, one, everything, mode=chosen)
-                for one in assistants_of(self.rules, self.user_settings())
+                assistant_view(self, base.path, one, everything, mode=chosen, settings=settings)
+                for one in assistants_of(self.rules, settings)
             )
             return Explanation(base.path, base.attached, base.not_attached, views=views)
-        view = assistant_view(self, base.path, assistant_named(assistant), everything, mode=chosen)
+        view = assistant_view(self, base.path, assistant_named(assistant), everything, mode=chosen, settings=settings)
         return Explanation(base.path, view.attached, view.not_attached, assistant=assistant, views=(view,))
 
     @traced("codegen_lab.rules.match")
