@@ -126,7 +126,7 @@ def _codex(context: ViewContext, verdicts: dict[str, Attachment]) -> None:
 
     settings = context.settings
     names = ("AGENTS.override.md", "AGENTS.md", *settings.codex_fallbacks)
-    for rule in _named_files(context.engine, settings.codex_fallbacks):
+    for rule in _named_files(context.engine, settings, settings.codex_fallbacks):
         if rule.relpath not in verdicts:
             verdicts[rule.relpath] = _folder_verdict(rule, context.relpath, "project_doc_fallback_filenames")
     winners: dict[str, str] = {}
@@ -180,10 +180,17 @@ def _folder_verdict(rule: Rule, relpath: str, why: str) -> Attachment:
     return Attachment(rule, True, f"always applies ({why})")
 
 
-def _named_files(engine: RuleEngine, names: Sequence[str]) -> list[Rule]:
+def _named_files(engine: RuleEngine, settings: UserSettings, names: Sequence[str]) -> list[Rule]:
     """The repository's files called one of `names` in any folder (a name may hold a folder: `docs/index.md`)."""
     if not names:
         return []
+    key = ("named", *names)
+    if key not in settings.cache:
+        settings.cache[key] = _find_named(engine, names)
+    return settings.cache[key]
+
+
+def _find_named(engine: RuleEngine, names: Sequence[str]) -> list[Rule]:
     from codegen_lab.rule_engine._formats import formats  # noqa: PLC0415
     from codegen_lab.rule_engine._reader import read_rule  # noqa: PLC0415
 
@@ -570,7 +577,10 @@ def _user_verdicts(
     if not rules:
         return {}
     # The user's rules are matched as the project's are: their patterns are relative to the project root.
-    explained = RuleEngine(engine.root, rules).explain(relpath)
+    key = ("user", assistant.name)
+    if key not in settings.cache:
+        settings.cache[key] = RuleEngine(engine.root, rules)
+    explained = settings.cache[key].explain(relpath)
     verdicts: dict[str, Attachment] = {}
     for entry in sorted((*explained.attached, *explained.not_attached), key=lambda entry: rules.index(entry.rule)):
         reason = f"{entry.reason}; {entry.rule.description} for every project" if entry.attached else entry.reason
@@ -585,7 +595,7 @@ def _gemini_names(engine: RuleEngine, settings: UserSettings, verdicts: dict[str
     from codegen_lab.rule_engine._engine import Attachment  # noqa: PLC0415
 
     names = [name for name in settings.gemini_names if name != GEMINI_NAME]
-    for rule in _named_files(engine, names):
+    for rule in _named_files(engine, settings, names):
         if rule.relpath not in verdicts:
             reason = "always applies: a context file (context.fileName); Gemini CLI loads every one below the root"
             verdicts[rule.relpath] = Attachment(rule, True, reason)
@@ -603,14 +613,20 @@ def _opencode_instructions(engine: RuleEngine, settings: UserSettings, verdicts:
     patterns = [item.removeprefix("./") for item in settings.opencode_instructions if "://" not in item]
     if not patterns:
         return
-    by_path = {rule.relpath: rule for rule in engine.rules}
-    agents = next(fmt for fmt in formats() if fmt.name == "agents-md")
-    for path in engine.repository_paths:
-        if path in verdicts or not glob.globmatch(path, patterns, flags=glob_flags()):
-            continue
-        rule = by_path.get(path) or read_rule(engine.root / path, engine.root, agents)
-        rule = dataclasses.replace(rule, scope="", type=RuleType.ALWAYS)
-        verdicts[path] = Attachment(rule, True, "always applies: listed in instructions (opencode.json)")
+    if ("instructions",) not in settings.cache:
+        by_path = {rule.relpath: rule for rule in engine.rules}
+        agents = next(fmt for fmt in formats() if fmt.name == "agents-md")
+        listed = [path for path in engine.repository_paths if glob.globmatch(path, patterns, flags=glob_flags())]
+        settings.cache[("instructions",)] = [
+            dataclasses.replace(
+                by_path.get(path) or read_rule(engine.root / path, engine.root, agents), scope="", type=RuleType.ALWAYS
+            )
+            for path in listed
+        ]
+    for rule in settings.cache[("instructions",)]:
+        if rule.relpath not in verdicts:
+            reason = "always applies: listed in instructions (opencode.json)"
+            verdicts[rule.relpath] = Attachment(rule, True, reason)
 
 
 def _first_of(assistant: Assistant, verdicts: dict[str, Attachment]) -> None:

@@ -75,6 +75,8 @@ class UserSettings:
     """One line per settings file that could not be used, naming it."""
     stamps: dict[Path, _Stamp] = field(default_factory=dict[Path, _Stamp])
     """Every file and folder looked at, with its modification time and size: when one changes, load again."""
+    cache: dict[tuple[str, ...], Any] = field(default_factory=dict[tuple[str, ...], Any])
+    """What the views derive from these settings and the engine that holds them (files found by name, ...)."""
 
     def stale(self) -> bool:
         """Whether a settings file or user rule folder changed since these settings were read."""
