@@ -243,3 +243,16 @@ def test_which_and_render_name_the_setting_that_changed_the_view(make_repo: Make
     rendered = json.loads(result.stdout)
     assert rendered["rules"] == ["TEAM.md", "svc/AGENTS.md"]
     assert rendered["settings"] == ['~/.codex/config.toml: project_doc_fallback_filenames = ["TEAM.md"]']
+
+
+def test_lint_totals_count_the_repository_only(make_repo: MakeRepo, home: Path) -> None:
+    from codegen_lab.rule_engine import lint
+
+    root = make_repo({"CLAUDE.md": "Project memory.\n", "a.py": ""})
+    before = lint(RuleEngine.load(root)).assistants["claude"]
+    write(home / ".claude/CLAUDE.md", "My own habits, a long text. " * 50)
+    assert [entry.rule.relpath for entry in RuleEngine.load(root).explain("a.py", "claude").attached] == [
+        "~/.claude/CLAUDE.md",
+        "CLAUDE.md",
+    ]
+    assert lint(RuleEngine.load(root)).assistants["claude"] == before

@@ -580,7 +580,7 @@ def _user_verdicts(
     key = ("user", assistant.name)
     if key not in settings.cache:
         settings.cache[key] = RuleEngine(engine.root, rules)
-    explained = settings.cache[key].explain(relpath)
+    explained = settings.cache[key].explain(engine.root / relpath)  # absolute: "" is the root itself
     verdicts: dict[str, Attachment] = {}
     for entry in sorted((*explained.attached, *explained.not_attached), key=lambda entry: rules.index(entry.rule)):
         reason = f"{entry.reason}; {entry.rule.description} for every project" if entry.attached else entry.reason

@@ -329,17 +329,20 @@ def assistant_totals(
 
     Every request is what the assistant loads for a file at the root: its always-on files there and their imports.
     """
-    from codegen_lab.rule_engine._assistants import assistant_named, assistants_of  # noqa: PLC0415
+    from codegen_lab.rule_engine._assistants import assistant_named, assistants_of, reads  # noqa: PLC0415
 
     chosen = (assistant_named(only),) if only is not None else assistants_of(engine.rules)
+    # The repository's own files: a lint says the same on every machine, whatever its user's settings.
+    own = {rule.relpath for rule in engine.rules}
     by_path = Counter((d.path, str(d.severity)) for d in diagnostics)
     explanation = engine.explain(engine.root, "all")
     views = {view.assistant.name: view for view in explanation.views}
     totals: dict[str, dict[str, int]] = {}
     for one in chosen:
-        paths = [rule.relpath for rule in engine.rules if rule.format in one.formats]
+        paths = [rule.relpath for rule in engine.rules if reads(one, rule)]
         view = views.get(one.name)
-        loaded = [entry.rule for entry in view.attached if entry.rule.type is RuleType.ALWAYS] if view else []
+        attached = view.attached if view else ()
+        loaded = [entry.rule for entry in attached if entry.rule.type is RuleType.ALWAYS and entry.rule.relpath in own]
         totals[one.name] = {
             "files": len(paths),
             "errors": sum(by_path[(path, "error")] for path in paths),
