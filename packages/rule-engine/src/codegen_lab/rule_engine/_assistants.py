@@ -34,6 +34,7 @@ __all__ = [
     "assistants_of",
     "reads",
     "roo_mode",
+    "roo_mode_of",
 ]
 
 IMPORT_DEPTH = 5
@@ -305,6 +306,10 @@ def _roo_mode(relpath: str) -> str | None:
         if relpath.startswith(prefix):
             return relpath.removeprefix(prefix)
     return None
+
+
+roo_mode_of = _roo_mode
+"""The mode a Roo rule file is for (`.roo/rules-{mode}/`, `.roorules-{mode}`, `.clinerules-{mode}`), else None."""
 
 
 def roo_mode(engine: RuleEngine, mode: str | None) -> str:

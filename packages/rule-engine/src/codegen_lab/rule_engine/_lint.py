@@ -180,7 +180,7 @@ def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noq
         yield _diagnostic("RE021", rule, "the rule has no text after its frontmatter", rule.body_line)
     if rule.type is RuleType.ALWAYS:
         tokens = estimate_tokens(rule.body)
-        yield _diagnostic("RE014", rule, f"always on: about {tokens:,} tokens in every request")
+        yield _diagnostic("RE014", rule, f"always on: about {tokens:,} tokens in {_every_request(rule)}")
     if document.frontmatter is not None:
         start, end = document.frontmatter
         for index in range(start + 1, end):
@@ -320,6 +320,18 @@ def _read_by(engine: RuleEngine, assistant: str, mode: str | None = None) -> Rul
         notes=engine.notes,
         folders=engine.folders,
     )
+
+
+def _every_request(rule: Rule) -> str:
+    """Which requests an always-on rule is in: every one, those about its folder, or those of Roo's mode."""
+    from codegen_lab.rule_engine._assistants import roo_mode_of  # noqa: PLC0415
+
+    mode = roo_mode_of(rule.relpath) if rule.format in {"roo", "cline"} else None
+    if mode is not None:
+        return f"every request in Roo's {mode} mode"
+    if rule.scope:
+        return f"every request about a file under {rule.scope}/"
+    return "every request"
 
 
 def assistant_totals(
