@@ -160,3 +160,16 @@ def test_the_token_cost_of_an_always_on_rule_says_which_requests_it_is_in(make_r
         ".roo/rules-code/a.md": "always on: about 3 tokens in every request in Roo's code mode",
         ".clinerules-ask": "always on: about 3 tokens in every request in Roo's ask mode",
     }
+
+
+def test_braces_are_not_flagged_where_the_one_reader_expands_them(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            ".continue/rules/ts.md": "---\nglobs: '**/*.{ts,tsx}'\nalwaysApply: false\n---\nTyped.\n",
+            ".clinerules/ts.md": "---\npaths: ['src/**/*.{ts,tsx}']\n---\nTyped.\n",
+            ".cursor/rules/ts.mdc": "---\nglobs: '**/*.{ts,tsx}'\n---\nTyped.\n",
+            "src/a.ts": "",
+        }
+    )
+    flagged = [d.path for d in lint(RuleEngine.load(root)).diagnostics if d.code == "RE007"]
+    assert flagged == [".cursor/rules/ts.mdc"]

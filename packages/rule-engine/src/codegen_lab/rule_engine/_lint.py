@@ -148,7 +148,7 @@ def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noq
     glob_span = spans.get("globs") if is_cursor else None
     if glob_span is not None:
         yield from _glob_text_checks(rule, glob_span)
-    for pattern in rule.globs:
+    for pattern in rule.globs if rule.format not in _EXPANDS_BRACES else ():
         if "{" in pattern:
             line = glob_span.start + 1 if glob_span else None
             yield _diagnostic("RE007", rule, f"{pattern} uses braces; not every assistant expands them", line)
@@ -320,6 +320,11 @@ def _read_by(engine: RuleEngine, assistant: str, mode: str | None = None) -> Rul
         notes=engine.notes,
         folders=engine.folders,
     )
+
+
+_EXPANDS_BRACES = frozenset({"continue", "cline"})
+"""Formats whose one reader expands `{a,b}`: Continue matches with minimatch (core/llm/rules/
+getSystemMessageWithRules.ts), Cline with picomatch (user-instructions/rule-conditionals.ts)."""
 
 
 def _every_request(rule: Rule) -> str:
