@@ -22,7 +22,7 @@ MakeRepo = Callable[[dict[str, str]], Path]
 
 def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text, encoding="utf-8", errors="surrogateescape")  # "\udcff": a byte that is not UTF-8
     return path
 
 
@@ -204,6 +204,7 @@ def test_a_changed_settings_file_changes_the_next_answer(make_repo: MakeRepo, ho
             '{"instructions": "docs/*.md"}',
             "opencode.json: instructions is not a list of strings; ignored",
         ),
+        ("codex", "~/.codex/config.toml", "\udcff", "~/.codex/config.toml: cannot be read"),
         ("roo", ".roomodes", "customModes: [", ".roomodes: not valid YAML or JSON"),
         ("roo", ".roomodes", "customModes: 3\n", ".roomodes: has no customModes list; its modes are ignored"),
         ("roo", ".roomodes", "customModes:\n  - name: x\n", ".roomodes: a custom mode has no slug; it is ignored"),

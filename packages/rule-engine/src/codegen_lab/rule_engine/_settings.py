@@ -131,9 +131,9 @@ def load_settings(root: Path, home: Path | None = None, environ: Mapping[str, st
 def _read(found: UserSettings, path: Path) -> str | None:
     """The text of the file at `path`, or None when there is none (a file that cannot be read is warned of)."""
     found.stamps[path] = _stamp(path)
-    if not path.is_file():
-        return None
     try:
+        if not path.is_file():
+            return None
         return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         found.warnings.append(f"{found.shown(path)}: cannot be read ({exc}); its settings are ignored")
@@ -260,10 +260,14 @@ def _roo(found: UserSettings) -> None:
             found.roo_modes[slug] = instructions if isinstance(instructions, str) else ""
     roo = found.home / ".roo"
     found.stamps[roo] = _stamp(roo)
-    if roo.is_dir():
-        for folder in sorted(roo.iterdir()):
-            if folder.is_dir() and (folder.name == "rules" or folder.name.startswith("rules-")):
-                _folder_rules(found, "roo", folder, "roo", "*")
+    try:
+        folders = sorted(roo.iterdir()) if roo.is_dir() else []
+    except OSError as exc:
+        _warn(found, roo, f"cannot be read ({exc}); its rules are ignored")
+        folders = []
+    for folder in folders:
+        if folder.name == "rules" or folder.name.startswith("rules-"):
+            _folder_rules(found, "roo", folder, "roo", "*")
 
 
 def _note(found: UserSettings, assistant: str, path: Path, key: str, value: object) -> None:
@@ -283,19 +287,19 @@ def _memory(found: UserSettings, assistant: str, path: Path, what: str, *, fmt: 
 def _folder_rules(found: UserSettings, assistant: str, folder: Path, fmt: str, pattern: str) -> None:
     """The user-level rule files of `folder` (read recursively), in the format `fmt`."""
     found.stamps[folder] = _stamp(folder)
-    if not folder.is_dir():
+    try:
+        files = list(_files(folder, pattern)) if folder.is_dir() else []
+    except OSError as exc:
+        _warn(found, folder, f"cannot be read ({exc}); its rules are ignored")
         return
-    for path in _files(folder, pattern):
+    for path in files:
         text = _read(found, path)
         if text is not None:
             found.user_rules.setdefault(assistant, []).append(_user_rule(found, path, text, fmt))
 
 
 def _files(folder: Path, pattern: str) -> Iterator[Path]:
-    try:
-        yield from sorted(path for path in folder.rglob(pattern) if path.is_file() and not path.name.startswith("."))
-    except OSError:
-        return
+    yield from sorted(path for path in folder.rglob(pattern) if path.is_file() and not path.name.startswith("."))
 
 
 def _user_rule(found: UserSettings, path: Path, text: str, fmt_name: str) -> Rule:
