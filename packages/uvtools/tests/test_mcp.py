@@ -248,6 +248,7 @@ async def test_the_clis_json_is_the_tools_structured_output(changed: Path) -> No
         (["audit", "--offline"], 3, "ws_audit", {"offline": True}),
         (["venv"], 0, "ws_venv", {}),
         (["lint"], 0, "ws_lint", {}),
+        (["release", "plan", "--offline"], 0, "ws_release_plan", {"offline": True}),
         (["deps", "check"], 1, "ws_deps_check", {}),  # 1: it found unused dependencies
         (["sync", "--member", "d", "--dry-run"], 0, "ws_sync", {"member": "d"}),
         (["lock", "check", "--offline"], 0, "ws_lock_check", {"offline": True}),

@@ -178,7 +178,7 @@ def release_plan(index: str, offline: bool, root: Path | None, output_format: st
     with reported_errors():
         plan = plan_release(workspace_at(root), index=index, offline=offline)
     if output_format == "json":
-        print_json(plan.as_json())
+        print_result(plan.to_result())
         return
     rows = [[str(n), s.member, s.version or "-", s.status, s.reason or ""] for n, s in enumerate(plan.steps, 1)]
     table(f"Release plan against {plan.index}", ["#", "member", "version", "status", "note"], rows)

@@ -226,11 +226,8 @@ def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     ) -> ReleasePlanResult:
         """The packaged members in publish order, each `publish`, `published` (already on the index), `unchecked` (the index could not be asked, with the reason) or `unpublishable`."""  # noqa: E501
         from codegen_lab.uvtools._release import release_plan as plan  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import ReleasePlanResult  # noqa: PLC0415
 
-        return await _in_thread(
-            lambda: ReleasePlanResult.model_validate(plan(workspace(path), index=index, offline=offline).as_json())
-        )
+        return await _in_thread(lambda: plan(workspace(path), index=index, offline=offline).to_result())
 
 
 def _chosen(found: Workspace, members: list[str] | None) -> list[str] | None:
