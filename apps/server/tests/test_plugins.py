@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
+import os
 import sys
 import zipfile
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import pytest
@@ -49,3 +51,18 @@ def test_a_module_alone_loads_the_module_and_a_bad_reference_is_refused() -> Non
     assert Plugin("m", "json", None).package == "an unknown package"
     with pytest.raises(ValueError, match="'no good!' is not an entry point reference"):
         Plugin("m", "no good!", None).load()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("os.path:join", os.path.join), ("os : path.join", os.path.join), ("json:dumps [fast, pretty]", json.dumps)],
+)
+def test_a_reference_loads_as_entry_point_load_does(value: str, expected: object) -> None:
+    assert Plugin("m", value, None).load() is expected
+    assert EntryPoint("m", value, "g").load() is expected
+
+
+@pytest.mark.parametrize("value", ["json:", ":dumps", "json:dumps [fast", "json-x:dumps", "json:dumps()"])
+def test_a_malformed_reference_is_refused(value: str) -> None:
+    with pytest.raises(ValueError, match="is not an entry point reference"):
+        Plugin("m", value, None).load()

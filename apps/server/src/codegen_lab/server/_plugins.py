@@ -13,18 +13,16 @@ import importlib
 import os
 import re
 import sys
-from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
+from typing import NamedTuple
 
 __all__ = ["Plugin", "plugins"]
 
-_VALUE = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?((?P<extras>\[.*\])\s*)?$")
 _SEPARATORS = re.compile(r"[-_.]+")
 
 
-@dataclass(frozen=True)
-class Plugin:
+class Plugin(NamedTuple):
     """One entry point: `name = value` of a group, and the metadata folder that declared it."""
 
     name: str
@@ -58,11 +56,16 @@ class Plugin:
         Raises:
             ValueError: When the value is not `module[:attribute]`.
         """
-        match = _VALUE.match(self.value)
-        if match is None:
+        reference, bracket, extras = self.value.partition("[")  # extras name what to install: not loaded here
+        module, colon, attribute = (part.strip() for part in reference.partition(":"))
+        if not _dotted(module) or (colon and not _dotted(attribute)) or (bracket and not extras.rstrip().endswith("]")):
             raise ValueError(f"{self.value!r} is not an entry point reference (module:attribute)")
-        module = importlib.import_module(match["module"])
-        return reduce(getattr, match["attr"].split(".") if match["attr"] else [], module)
+        return reduce(getattr, attribute.split(".") if attribute else [], importlib.import_module(module))
+
+
+def _dotted(name: str) -> bool:
+    """Whether `name` is a dotted name of word characters (`package.module`, `object.attribute`)."""
+    return bool(name) and all(character.isalnum() or character in "._" for character in name)
 
 
 def plugins(group: str) -> dict[str, Plugin]:

@@ -9,7 +9,6 @@ expect sends it to `tomllib`, so an unusual but valid file is still read exactly
 from __future__ import annotations
 
 import json
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -169,6 +168,8 @@ def parse_lock(text: str, *, origin: str = "uv.lock") -> Lock:
     try:
         document = _fast_parse(text)
     except _Unsupported:
+        import tomllib  # noqa: PLC0415 (only for a file the fast reader does not take)
+
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
