@@ -90,16 +90,17 @@ def plugins(group: str) -> dict[str, Plugin]:
             if normalized in seen:
                 continue
             seen.add(normalized)
-            metadata = Path(folder, child)
-            for name, value in _section(metadata / "entry_points.txt", group):
-                found[name] = Plugin(name, value, metadata)
+            metadata = os.path.join(folder, child)  # strings, not paths: a venv holds hundreds of these folders
+            for name, value in _section(os.path.join(metadata, "entry_points.txt"), group):
+                found[name] = Plugin(name, value, Path(metadata))
     return found
 
 
-def _section(path: Path, group: str) -> list[tuple[str, str]]:
+def _section(path: str, group: str) -> list[tuple[str, str]]:
     """The `name = value` pairs of `[group]` in an INI-like `entry_points.txt` (none when it is missing)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
     except OSError:
         return []
     if f"[{group}]" not in text:

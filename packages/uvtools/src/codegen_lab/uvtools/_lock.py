@@ -12,7 +12,8 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from types import MappingProxyType
+from typing import Any, NamedTuple, cast
 
 from codegen_lab.uvtools.errors import LockFileError
 
@@ -21,10 +22,10 @@ __all__ = ["Lock", "LockDependency", "LockPackage", "parse_lock", "read_lock"]
 SUPPORTED_VERSION = 1
 SUPPORTED_REVISIONS = range(1, 6)
 _SKIPPED_KEYS = frozenset({"sdist", "wheels"})
+_NONE: Mapping[str, tuple[Any, ...]] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class LockDependency:
+class LockDependency(NamedTuple):
     """An edge in the lock: a package that another one needs.
 
     Attributes:
@@ -42,8 +43,7 @@ class LockDependency:
     extras: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class LockPackage:
+class LockPackage(NamedTuple):
     """A locked package.
 
     Attributes:
@@ -63,10 +63,10 @@ class LockPackage:
     version: str | None
     source: str
     dependencies: tuple[LockDependency, ...] = ()
-    optional_dependencies: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict[str, Any])
-    dev_dependencies: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict[str, Any])
+    optional_dependencies: Mapping[str, tuple[LockDependency, ...]] = _NONE
+    dev_dependencies: Mapping[str, tuple[LockDependency, ...]] = _NONE
     requires_dist: tuple[LockDependency, ...] = ()
-    requires_dev: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict[str, Any])
+    requires_dev: Mapping[str, tuple[LockDependency, ...]] = _NONE
 
     @property
     def key(self) -> str:

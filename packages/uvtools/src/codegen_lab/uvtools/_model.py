@@ -55,8 +55,7 @@ class Dependency(NamedTuple):
     source: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
     """A workspace member: a folder with a pyproject.toml that has a `[project]` table.
 
     Attributes:
