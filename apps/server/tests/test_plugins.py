@@ -4,12 +4,12 @@ import json
 import os
 import sys
 import zipfile
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from pathlib import Path
 
 import pytest
 
-from codegen_lab.server._plugins import Plugin, plugins
+from codegen_lab.server._plugins import Plugin, plugins, versions
 
 
 @pytest.mark.parametrize("group", ["codegen_lab.cli", "codegen_lab.toolkits", "console_scripts", "pytest11"])
@@ -66,3 +66,20 @@ def test_a_reference_loads_as_entry_point_load_does(value: str, expected: object
 def test_a_malformed_reference_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="is not an entry point reference"):
         Plugin("m", value, None).load()
+
+
+def test_versions_are_those_importlib_metadata_gives() -> None:
+    names = ("codegen-lab-server", "codegen_lab.MCP-core", "mcp", "click", "pydantic-core")
+    assert versions(*names) == {name: version(name) for name in names}
+    with pytest.raises(PackageNotFoundError):
+        versions("click", "no-such-distribution-here")
+
+
+def test_versions_on_a_path_with_an_archive_ask_importlib_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("zipped-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped\nVersion: 1.0\n\n")
+    monkeypatch.setattr(sys, "path", [str(archive), *sys.path])
+    assert versions("zipped", "click") == {"zipped": "1.0", "click": version("click")}
