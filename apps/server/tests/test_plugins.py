@@ -20,7 +20,7 @@ def test_the_installed_entry_points_are_those_importlib_metadata_finds(group: st
     assert found == expected
 
 
-def test_a_zip_on_the_path_hands_the_lookup_to_importlib_metadata(
+def test_a_zip_on_the_path_hands_the_lookup_and_the_versions_to_importlib_metadata(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     archive = tmp_path / "plugins.zip"
@@ -31,6 +31,7 @@ def test_a_zip_on_the_path_hands_the_lookup_to_importlib_metadata(
     found = plugins("codegen_lab.test")
     assert list(found) == ["hello"]
     assert (found["hello"].package, found["hello"].load()) == ("zipped", __import__("json").dumps)
+    assert versions("zipped", "click") == {"zipped": "1.0", "click": version("click")}
 
 
 def test_the_first_distribution_of_a_name_wins_and_comments_are_skipped(
@@ -73,13 +74,3 @@ def test_versions_are_those_importlib_metadata_gives() -> None:
     assert versions(*names) == {name: version(name) for name in names}
     with pytest.raises(PackageNotFoundError):
         versions("click", "no-such-distribution-here")
-
-
-def test_versions_on_a_path_with_an_archive_ask_importlib_metadata(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    archive = tmp_path / "a.zip"
-    with zipfile.ZipFile(archive, "w") as bundle:
-        bundle.writestr("zipped-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped\nVersion: 1.0\n\n")
-    monkeypatch.setattr(sys, "path", [str(archive), *sys.path])
-    assert versions("zipped", "click") == {"zipped": "1.0", "click": version("click")}
