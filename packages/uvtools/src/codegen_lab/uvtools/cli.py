@@ -5,13 +5,13 @@ Every command takes `--root DIR` (default: the workspace of the current director
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
 
 import click
 
-from codegen_lab.uvtools import _cli_change, _cli_env
 from codegen_lab.uvtools._cli_common import (
     edges_option as _edges_option,
     options as _options,
@@ -25,7 +25,27 @@ from codegen_lab.uvtools._cli_common import (
 __all__ = ["cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+_ELSEWHERE = {
+    "codegen_lab.uvtools._cli_change": ("add", "bump", "deps", "lint", "release", "remove", "run"),
+    "codegen_lab.uvtools._cli_env": ("audit", "outdated", "sync", "upgrade", "venv"),
+}
+"""The commands each of these modules adds (`register`): imported when one of them runs or the list is shown."""
+
+
+class _Group(click.Group):
+    """The `ws` group, whose commands in other modules load when asked for: `ws graph` does not import them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(name for names in _ELSEWHERE.values() for name in names)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for module, names in _ELSEWHERE.items():
+            if cmd_name in names and cmd_name not in self.commands:
+                importlib.import_module(module).register(self)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 def cli() -> None:
     """Manage uv workspaces: members, graph, lock, affected members, runs in order, bumps, releases, hygiene."""
 
@@ -191,10 +211,6 @@ def affected(since: str, root: Path | None, output_format: str) -> None:
     for name in result.affected:
         if name not in result.changed:
             click.echo(f"affected  {name}")
-
-
-_cli_change.register(cli)
-_cli_env.register(cli)
 
 
 def main() -> None:
