@@ -42,6 +42,11 @@ OPERATORS = {
     "__str__": "str({self})",
     "__repr__": "repr({self})",
     "__bool__": "bool({self})",
+    "__radd__": "{0} + {self}",
+    "__rsub__": "{0} - {self}",
+    "__rmul__": "{0} * {self}",
+    "__neg__": "-{self}",
+    "__abs__": "abs({self})",
 }
 """Special methods that tests exercise through their operator, with the expression that calls each."""
 
@@ -87,6 +92,12 @@ class CallableInfo:
     effects: set[Effect] = field(default_factory=set[Effect])
     """Its side effects, with those of the module functions it calls (`_effects`)."""
     documented: dict[str, str] = field(default_factory=dict[str, str])
+    checked: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    writes_state: list[str] = field(default_factory=list[str])
+    """The module's globals a module function changes (rebinds, stores into, or calls a mutating method of)."""
+    reads_state: list[str] = field(default_factory=list[str])
+    """The module's globals (not functions, classes or imports) a module function reads."""
+    """The types the body checks each parameter against (`isinstance(other, (date, timedelta))`), by name."""
     """The types its docstring gives its parameters (Google, Sphinx or NumPy style), by parameter name."""
 
 
@@ -116,13 +127,18 @@ class ModuleInfo:
     public_names: list[str] | None = None
     """`__all__`, when the module declares it as a literal list."""
     raise_lines: set[int] = field(default_factory=set[int])
-    """The lines of its `raise` statements: an exception raised there is one the code means to raise."""
+    """The lines of its `raise` statements and `sys.exit()` calls: an exception from there is meant."""
     docstrings: dict[str, str] = field(default_factory=dict[str, str])
     """Docstrings with examples, by what they document: `""` (the module), a class or a function's qualname."""
     names: set[str] = field(default_factory=set[str])
     """The names the module binds at its top level (definitions, assignments, imports)."""
     harvested: Harvest = field(default_factory=Harvest)
     """The inputs its own code names: literals, character sets, regex matches, enum members, keys, constants."""
+
+    @property
+    def has_state(self) -> bool:
+        """Whether a module function changes the module's globals (the tests then restore them after each)."""
+        return any(function.writes_state for function in self.functions)
 
     def callables(self) -> list[CallableInfo]:
         """Every public function and method, in source order."""
@@ -156,10 +172,11 @@ def analyze_source(path: Path) -> ModuleInfo:
         raise TestgenUsageError(f"target {path}:{exc.lineno}: not valid Python: {exc.msg}") from None
     info = ModuleInfo(path=path, has_module_doctest=_has_doctest(ast.get_docstring(tree)))
     info.public_names = _declared_all(tree)
-    info.raise_lines = {
+    info.raise_lines = {  # `raise`, and `sys.exit(...)`: a command line's way to say its input was wrong
         line
         for node in ast.walk(tree)
         if isinstance(node, ast.Raise)
+        or (isinstance(node, ast.Call) and ast.unparse(node.func) in {"sys.exit", "exit", "quit"})
         for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
     }
     for node in tree.body:
@@ -171,8 +188,55 @@ def analyze_source(path: Path) -> ModuleInfo:
             info.constants += _constants(node)
     _add_effects(tree, info)
     _add_names(tree, info)
+    _add_state(tree, info)
     info.harvested = harvest(tree)
     return info
+
+
+_MUTATING = {
+    "append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "setdefault", "add", "discard",
+    "appendleft", "register",
+}  # fmt: skip
+"""Methods that change the container (or registry) they are called on."""
+
+
+def _add_state(tree: ast.Module, info: ModuleInfo) -> None:
+    """Which module functions change the module's globals (a registry, a current setting) and which read them."""
+    state: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            state |= {target.id for target in targets if isinstance(target, ast.Name)}
+    functions = {function.name: function for function in info.functions}
+    for node in tree.body:
+        function = functions.get(node.name) if isinstance(node, ast.FunctionDef) else None
+        if function is None or not isinstance(node, ast.FunctionDef):
+            continue
+        local = {parameter.name for parameter in function.parameters}
+        writes: set[str] = set()
+        reads: set[str] = set()
+        declared: set[str] = set()
+        for child in _own_nodes(node):
+            if isinstance(child, ast.Global):
+                declared |= set(child.names)
+            elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                local.add(child.id)
+            elif isinstance(child, ast.Name):
+                reads.add(child.id)
+            elif isinstance(child, ast.Subscript | ast.Attribute) and not isinstance(child.ctx, ast.Load):
+                writes.add(_root(child))
+            elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in _MUTATING:
+                writes.add(_root(child.func.value))
+        local -= declared
+        function.writes_state = sorted(((writes - local) | declared) & state)
+        function.reads_state = sorted((reads - local) & state)
+
+
+def _root(node: ast.expr) -> str:
+    """The name an attribute or subscript chain starts from (`_REGISTRY` for `_REGISTRY[key].items`), or ""."""
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _add_names(tree: ast.Module, info: ModuleInfo) -> None:
@@ -300,7 +364,26 @@ def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None
         is_async=isinstance(node, ast.AsyncFunctionDef),
         is_generator=any(isinstance(child, ast.Yield | ast.YieldFrom) for child in _own_nodes(node)),
         documented=documented_types(docstring),
+        checked=_checked_types(node),
     )
+
+
+def _checked_types(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[str]]:
+    """The type names `isinstance(parameter, T)` names, per parameter (a tuple of types: each one)."""
+    found: dict[str, list[str]] = {}
+    calls = sorted((child for child in _own_nodes(node) if isinstance(child, ast.Call)), key=lambda call: call.lineno)
+    for child in calls:  # in source order
+        if not (isinstance(child.func, ast.Name) and child.func.id == "isinstance"):
+            continue
+        if len(child.args) != 2 or not isinstance(child.args[0], ast.Name):
+            continue
+        kinds = child.args[1].elts if isinstance(child.args[1], ast.Tuple) else [child.args[1]]
+        names = found.setdefault(child.args[0].id, [])
+        for kind in kinds:
+            name = ast.unparse(kind).rsplit(".", 1)[-1]
+            if name not in names:
+                names.append(name)
+    return found
 
 
 _GOOGLE = re.compile(r"^\s+\**(\w+)\s*\(([^)]+)\)\s*:", re.MULTILINE)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from codegen_lab.testgen._analysis import OPERATORS, CallableInfo, ClassInfo, ModuleInfo, Parameter, Scalar
 from codegen_lab.testgen._harvest import as_inputs, realistic
 
-__all__ = ["Candidate", "Value", "candidates_for", "kind_of", "snake"]
+__all__ = ["STANDARD_MODULES", "Candidate", "Value", "candidates_for", "kind_of", "snake", "standard_imports"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +107,33 @@ _POOLS: dict[str, list[str]] = {
     "set": ["{1, 2, 3}", "set()"],
     "callable": ["str", "len", "abs", "bool", "str.upper"],
 }
+_STANDARD: dict[str, list[str]] = {
+    "date": ["datetime.date(2024, 2, 29)", "datetime.date(1999, 12, 31)"],
+    "datetime": [
+        "datetime.datetime(2024, 2, 29, 13, 45, 30)",
+        "datetime.datetime(2024, 1, 31, 23, 59, 59, 500, tzinfo=datetime.timezone.utc)",
+    ],
+    "time": ["datetime.time(13, 45, 30)", "datetime.time(0, 0, tzinfo=datetime.timezone.utc)"],
+    "timedelta": ["datetime.timedelta(days=1, hours=2)", "datetime.timedelta(0)", "datetime.timedelta(seconds=-90)"],
+    "tzinfo": ["datetime.timezone.utc", "datetime.timezone(datetime.timedelta(hours=-5))"],
+    "timezone": ["datetime.timezone.utc", "datetime.timezone(datetime.timedelta(hours=5, minutes=30))"],
+    "Decimal": ["decimal.Decimal('1.5')", "decimal.Decimal('-3')", "decimal.Decimal('0')"],
+    "Fraction": ["fractions.Fraction(3, 4)", "fractions.Fraction(-1, 2)"],
+    "PurePath": ["pathlib.PurePosixPath('docs/readme.txt')"],
+    "Path": ["pathlib.PurePosixPath('docs/readme.txt')"],
+    "Pattern": ["re.compile('a+b')"],
+    "OrderedDict": ["collections.OrderedDict([('a', 1), ('b', 2)])"],
+    "deque": ["collections.deque([1, 2, 3])"],
+    "Counter": ["collections.Counter('abca')"],
+    "UUID": ["uuid.UUID('12345678-1234-5678-1234-567812345678')"],
+    "IPv4Address": ["ipaddress.IPv4Address('192.168.1.1')"],
+    "IPv6Address": ["ipaddress.IPv6Address('::1')"],
+}
+"""Instances of standard-library types, for parameters hinted or checked (`isinstance`) as one. The tests and the
+observer import the modules they name (`STANDARD_MODULES`)."""
+STANDARD_MODULES = frozenset({"datetime", "decimal", "fractions", "pathlib", "re", "collections", "uuid", "ipaddress"})
+_BUILTIN = {"int": "int", "float": "float", "str": "str", "bytes": "bytes", "bool": "bool", "list": "list",
+            "dict": "dict", "tuple": "tuple", "set": "set", "frozenset": "set"}  # fmt: skip
 _ELEMENTS: dict[str, dict[str, list[str]]] = {
     "list": {
         "int": ["[1, 2, 3]", "[]", "[3, 1, 2, 1]", "[-1, 0]"],
@@ -200,6 +227,8 @@ def _annotation_pool(node: ast.expr, module: ModuleInfo, alias: str) -> list[str
     members = module.harvested.enums.get(name)
     if members:
         return [f"{alias}.{name}.{member}" for member in members]
+    if name in _STANDARD and alias not in STANDARD_MODULES:
+        return list(_STANDARD[name])
     cls = module.find_class(name)
     if cls is not None and not cls.is_exception:
         instance = _construct(cls, module, alias)
@@ -276,7 +305,42 @@ def _typed(parameter: Parameter, function: CallableInfo, module: ModuleInfo, ali
         typed = _from_annotation(_DOCUMENTED.get(documented.split()[0].lower(), documented), module, alias)
     if not typed and parameter.default is not None:
         typed = [parameter.default, *_POOLS.get(kind_of(parameter.default), [])]
-    return typed
+    checked = [] if nested else function.checked.get(parameter.name, [])
+    checked = [value for name in checked for value in _of_type(name, module, alias)]
+    return list(dict.fromkeys([*typed, *checked]))
+
+
+def _of_type(name: str, module: ModuleInfo, alias: str) -> list[str]:
+    """A few inputs of the type called `name` (as an `isinstance` check names it), when testgen can make one."""
+    if name in _BUILTIN:
+        return _POOLS[_BUILTIN[name]][:3]
+    if name in _STANDARD:
+        return list(_STANDARD[name]) if alias not in STANDARD_MODULES else []
+    cls = module.find_class(name)
+    if cls is None or cls.is_exception:
+        return []
+    instance = _construct(cls, module, alias)
+    return [instance] if instance is not None else []
+
+
+def standard_imports(alias: str, *sources: str | None) -> list[str]:
+    """The standard-library modules (of `STANDARD_MODULES`) the code in `sources` refers to, but `alias`."""
+    found: set[str] = set()
+    for source in sources:
+        if not source:
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        found |= {
+            node.value.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in STANDARD_MODULES
+        }
+    return sorted(found - {alias})
 
 
 def _same_class(owner: str, module: ModuleInfo, alias: str) -> list[str]:
@@ -331,12 +395,14 @@ def candidates_for(
     focus: Sequence[Scalar] = (),
     prefix: str,
     explore: bool = False,
+    made: Sequence[str] = (),
 ) -> list[Candidate]:
     """Up to `count` candidate calls of `function` (a function, method, or a class's `__init__`).
 
     The first candidate takes the first (most typical) input of each pool; the others draw at random from the
     pools, with `focus` (constants mined near uncovered lines) first in each pool. With `explore`, every input
-    is drawn at random, so that asking again finds other calls.
+    is drawn at random, so that asking again finds other calls. `made`: calls of the method's class that were
+    seen to construct an instance, the first ways to make the object the method is called on.
     """
     pools = [(parameter, _pool(parameter, function, module, alias, focus=focus)) for parameter in function.parameters]
     mined = [_mined_count(parameter, function, focus) for parameter in function.parameters]
@@ -345,6 +411,8 @@ def candidates_for(
     if call is None:
         return []
     instances = _instances(function, module, alias, rng)
+    if instances and made:
+        instances = list(dict.fromkeys([*made, *instances]))
     found: list[Candidate] = []
     for number in range(count * 3):
         if len(found) >= count:
