@@ -321,11 +321,14 @@ class Loop:
     def _has(self, observed: Observed) -> bool:
         return any(observed is other for other in self.kept)
 
-    def _priority(self, observed: Observed) -> tuple[bool, int, int, int]:
-        """Calls that return first (a raise is kept only for what they do not run), the most new code first."""
+    def _priority(self, observed: Observed) -> tuple[bool, bool, int, int, int]:
+        """Calls that return first, then those whose inputs fit the parameters' hints, the most new code first.
+
+        A raise, or a call with an input its hint or docstring rules out, is kept only for what the others do not run.
+        """
         new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
         kind = {"doctest": 0, "literal": 1, "iter": 1, "text": 2, "raises": 3}.get(observed.outcome.get("kind", ""), 4)
-        return (_raises(observed), -new, kind, len(observed.candidate.expr))
+        return (_raises(observed), observed.candidate.misfit, -new, kind, len(observed.candidate.expr))
 
     def _covered_by_values(self) -> tuple[set[int], set[tuple[int, int]]]:
         """The lines and arcs that importing the module and the kept tests but the raising ones run."""

@@ -20,6 +20,8 @@ class Value:
 
     source: str
     kind: str
+    parameter: str | None = None
+    """The parameter it is passed to, when known."""
 
 
 @dataclass(slots=True)
@@ -41,6 +43,9 @@ class Candidate:
     together, as the documented behaviour, when any of them adds coverage."""
     label: str | None = None
     """What the test's name says it calls, when that is more than `target` (`Stack.push_then_pop`)."""
+    misfit: bool = False
+    """Whether an input is not of the type the parameter's hint or docstring gives (a string for a `list[str]`):
+    such a call is kept only for code no fitting call runs."""
 
     def job(self) -> dict[str, str | bool]:
         """What the observer script reads."""
@@ -410,6 +415,7 @@ def candidates_for(
     call = _callee(function, module, alias)
     if call is None:
         return []
+    declared = _declared_kinds(function, module, alias)
     instances = _instances(function, module, alias, rng)
     if instances and made:
         instances = list(dict.fromkeys([*made, *instances]))
@@ -447,8 +453,24 @@ def candidates_for(
                 setup=setup,
                 args=values,
                 statement=function.kind == "setter",
+                misfit=any(
+                    value.parameter in declared and value.kind not in {"other", *declared[value.parameter]}
+                    for value in values
+                ),
             )
         )
+    return found
+
+
+def _declared_kinds(function: CallableInfo, module: ModuleInfo, alias: str) -> dict[str, set[str]]:
+    """The simple types (`str`, `list`, ...) each parameter with a hint or a documented type takes."""
+    found: dict[str, set[str]] = {}
+    for parameter in function.parameters:
+        if parameter.annotation or parameter.name in function.documented:
+            typed = _typed(parameter, function, module, alias, nested=False)
+            kinds = {kind_of(value) for value in typed}
+            if typed and "other" not in kinds:  # a type testgen cannot tell by its value is no ground to drop
+                found[parameter.name] = kinds | ({"int"} if "float" in kinds else set())  # an int is a float
     return found
 
 
@@ -472,7 +494,7 @@ def _arguments(
             skipped = skipped or parameter.kind == "positional"
             continue
         source = _draw(pool, min(mined[index], len(pool)), number, rng, single=single and parameter.required)
-        values.append(Value(source, kind_of(source)))
+        values.append(Value(source, kind_of(source), parameter.name))
         sources.append(f"{parameter.name}={source}" if parameter.kind == "keyword" or skipped else source)
     return values, sources
 
