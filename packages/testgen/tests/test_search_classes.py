@@ -5,13 +5,14 @@ from __future__ import annotations
 import ast
 import sys
 from pathlib import Path
+from random import Random
 
 import pytest
 
 from codegen_lab.testgen import GenerationReport, generate, run_tests
 from codegen_lab.testgen._analysis import analyze_source
 from codegen_lab.testgen._harvest import realistic
-from codegen_lab.testgen._inputs import standard_imports
+from codegen_lab.testgen._inputs import candidates_for, standard_imports
 
 PYTHON = sys.executable
 
@@ -128,3 +129,31 @@ def test_a_compound_parameter_name_gets_the_real_looking_input_of_its_word() -> 
     assert realistic("datestring") == realistic("date_str") == realistic("date")
     assert set(realistic("url")) <= set(realistic("url_text"))
     assert realistic("status") == []
+
+
+CLIENT = '''\
+CODES = {"AccessDenied": PermissionError, "NoSuchKey": FileNotFoundError}
+
+
+def translate(error, message=None):
+    """The exception for a client error (`error.response['Error']['Code']`)."""
+    code = error.response["Error"].get("Code")
+    constructor = CODES.get(code)
+    if constructor is None:
+        return OSError(message or str(error))
+    return constructor(message or error.response["Error"].get("Message", ""))
+'''
+
+
+def test_a_parameter_read_by_attributes_and_keys_gets_objects_of_that_shape_with_the_modules_strings(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "client.py").write_text(CLIENT, encoding="utf-8")
+    info = analyze_source(tmp_path / "client.py")
+    (translate,) = info.functions
+    assert translate.shapes == {"error": {".response": {"[Error": {"[Code": {}, "[Message": {}}}}}
+    calls = [
+        candidate.expr for candidate in candidates_for(translate, info, "client", count=4, rng=Random(0), prefix="c")
+    ]
+    assert calls[0].startswith("client.translate(types.SimpleNamespace(response={'Error': {'Code': ")
+    assert any("'Code': 'AccessDenied'" in call or "'Code': 'NoSuchKey'" in call for call in calls)

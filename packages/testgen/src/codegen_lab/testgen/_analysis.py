@@ -10,7 +10,7 @@ import doctest
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from codegen_lab.testgen._effects import Effect, imports_of, propagate, side_effects
 from codegen_lab.testgen._harvest import Harvest, harvest
@@ -93,6 +93,9 @@ class CallableInfo:
     """Its side effects, with those of the module functions it calls (`_effects`)."""
     documented: dict[str, str] = field(default_factory=dict[str, str])
     checked: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    shapes: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
+    """How the body reads each parameter: `{".response": {"[Error": {"[Code": {}}}}` for
+    `error.response['Error'].get('Code')` (`.` an attribute, `[` a key); a leaf is `{}`."""
     writes_state: list[str] = field(default_factory=list[str])
     """The module's globals a module function changes (rebinds, stores into, or calls a mutating method of)."""
     reads_state: list[str] = field(default_factory=list[str])
@@ -370,7 +373,44 @@ def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None
         is_generator=any(isinstance(child, ast.Yield | ast.YieldFrom) for child in _own_nodes(node)),
         documented=documented_types(docstring),
         checked=_checked_types(node),
+        shapes=_shapes(node, {parameter.name for parameter in parameters}),
     )
+
+
+def _shapes(node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str]) -> dict[str, dict[str, Any]]:
+    """The attributes and string keys the body reads from each parameter, as nested dicts (see `shapes`)."""
+    called = {id(child.func) for child in _own_nodes(node) if isinstance(child, ast.Call)}
+    found: dict[str, dict[str, Any]] = {}
+    for child in _own_nodes(node):
+        path: list[str] = []
+        current: ast.AST = child
+        if (
+            isinstance(child, ast.Call)
+            and isinstance(child.func, ast.Attribute)
+            and child.func.attr == "get"
+            and child.args
+            and isinstance(child.args[0], ast.Constant)
+            and isinstance(child.args[0].value, str)
+        ):
+            path, current = ["[" + child.args[0].value], child.func.value
+        elif not isinstance(child, ast.Attribute | ast.Subscript) or id(child) in called:
+            continue
+        while isinstance(current, ast.Attribute | ast.Subscript):
+            if isinstance(current, ast.Attribute):
+                if id(current) in called:  # a method: the shape cannot say what it returns
+                    break
+                path.insert(0, "." + current.attr)
+            elif isinstance(current.slice, ast.Constant) and isinstance(current.slice.value, str):
+                path.insert(0, "[" + current.slice.value)
+            else:
+                break
+            current = current.value
+        else:
+            if isinstance(current, ast.Name) and current.id in names and path:
+                tree = found.setdefault(current.id, {})
+                for step in path:
+                    tree = tree.setdefault(step, {})
+    return found
 
 
 def _checked_types(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[str]]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ast
+import keyword
 import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from codegen_lab.testgen._analysis import OPERATORS, CallableInfo, ClassInfo, ModuleInfo, Parameter, Scalar
 from codegen_lab.testgen._harvest import as_inputs, realistic
@@ -136,7 +138,11 @@ _STANDARD: dict[str, list[str]] = {
 }
 """Instances of standard-library types, for parameters hinted or checked (`isinstance`) as one. The tests and the
 observer import the modules they name (`STANDARD_MODULES`)."""
-STANDARD_MODULES = frozenset({"datetime", "decimal", "fractions", "pathlib", "re", "collections", "uuid", "ipaddress"})
+STANDARD_MODULES = frozenset(
+    {"datetime", "decimal", "fractions", "pathlib", "re", "collections", "uuid", "ipaddress", "types"}
+)
+_SHAPED = 4
+"""Objects built from how the body reads a parameter (`error.response['Error'].get('Code')`), at most."""
 _BUILTIN = {"int": "int", "float": "float", "str": "str", "bytes": "bytes", "bool": "bool", "list": "list",
             "dict": "dict", "tuple": "tuple", "set": "set", "frozenset": "set"}  # fmt: skip
 _ELEMENTS: dict[str, dict[str, list[str]]] = {
@@ -292,7 +298,8 @@ def _pool(
             source = repr(each)
             if (not kinds or kind_of(source) in kinds) and source not in mined:
                 mined.append(source)
-    pool = [*mined[:1], *named, *mined[1:12]]  # a real-looking input early: a title for `title`
+    shaped = _shaped(function.shapes.get(parameter.name), module, alias) if not nested else []
+    pool = [*shaped, *mined[:1], *named, *mined[1:12]]  # a real-looking input early: a title for `title`
     pool += [value for value in typed if value not in named] if typed else _GENERIC
     harvested = _harvested(module, kinds, alias) if kinds or not typed else []  # not for a class's instances
     return list(dict.fromkeys([*pool, *harvested]))
@@ -326,6 +333,36 @@ def _of_type(name: str, module: ModuleInfo, alias: str) -> list[str]:
         return []
     instance = _construct(cls, module, alias)
     return [instance] if instance is not None else []
+
+
+def _shaped(shape: dict[str, Any] | None, module: ModuleInfo, alias: str) -> list[str]:
+    """Objects with the attributes and keys the body reads (`types.SimpleNamespace(response={'Error': ...})`).
+
+    The leaves are strings of the module (the keys of its tables), a different mix in each object.
+    """
+    if not shape or alias == "types":
+        return []
+    leaves = [repr(text) for text in module.harvested.strings[:_HARVESTED]] + ["'hello world'"]
+    counter = iter(range(1_000_000))
+
+    def built(node: dict[str, Any], number: int) -> str:
+        if not node:
+            return leaves[(number * 7 + next(counter)) % len(leaves)]
+        keys = {step[1:]: child for step, child in node.items() if step.startswith("[")}
+        if keys:
+            return "{" + ", ".join(f"{key!r}: {built(child, number)}" for key, child in keys.items()) + "}"
+        attributes = {
+            step[1:]: child
+            for step, child in node.items()
+            if step[1:].isidentifier() and not keyword.iskeyword(step[1:])
+        }
+        return (
+            "types.SimpleNamespace("
+            + ", ".join(f"{name}={built(child, number)}" for name, child in attributes.items())
+            + ")"
+        )
+
+    return list(dict.fromkeys(built(shape, number) for number in range(_SHAPED)))
 
 
 def standard_imports(alias: str, *sources: str | None) -> list[str]:
