@@ -157,3 +157,17 @@ def test_a_parameter_read_by_attributes_and_keys_gets_objects_of_that_shape_with
     assert calls[0].startswith("client.translate(types.SimpleNamespace(response={'Error': {")
     assert "'Code': " in calls[0]
     assert any("'Code': 'AccessDenied'" in call or "'Code': 'NoSuchKey'" in call for call in calls)
+
+
+def test_an_underscored_method_nothing_in_the_module_calls_is_a_hook_a_test_calls(tmp_path: Path) -> None:
+    (tmp_path / "codec.py").write_text(
+        "import codecs\n\n\n"
+        "class Encoder(codecs.BufferedIncrementalEncoder):\n"
+        "    def _buffer_encode(self, data, errors, final):\n"
+        "        return self._upper(data), len(data)\n\n"
+        "    def _upper(self, data):\n"
+        "        return data.upper().encode()\n",
+        encoding="utf-8",
+    )
+    (encoder,) = analyze_source(tmp_path / "codec.py").classes
+    assert [method.name for method in encoder.methods] == ["_buffer_encode"]  # `_upper` is the module's own helper

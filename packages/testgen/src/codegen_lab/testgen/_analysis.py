@@ -182,11 +182,12 @@ def analyze_source(path: Path) -> ModuleInfo:
         or (isinstance(node, ast.Call) and ast.unparse(node.func) in {"sys.exit", "exit", "quit"})
         for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
     }
+    referenced = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _public(node.name, info.public_names):
             info.functions.append(_callable(node, owner=None))
         elif isinstance(node, ast.ClassDef) and _public(node.name, info.public_names):
-            info.classes.append(_class(node))
+            info.classes.append(_class(node, referenced))
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             info.constants += _constants(node)
     _add_effects(tree, info)
@@ -298,6 +299,11 @@ def _public(name: str, declared: list[str] | None) -> bool:
     return not name.startswith("_") or (declared is not None and name in declared)
 
 
+def _hook(name: str, node: ast.ClassDef, referenced: set[str]) -> bool:
+    """Whether the method `name` overrides a base class's hook: underscored, not special, not called in the module."""
+    return bool(node.bases) and not name.startswith("__") and name not in referenced
+
+
 def _declared_all(tree: ast.Module) -> list[str] | None:
     for node in tree.body:
         if isinstance(node, ast.Assign) and any(
@@ -312,7 +318,12 @@ def _declared_all(tree: ast.Module) -> list[str] | None:
     return None
 
 
-def _class(node: ast.ClassDef) -> ClassInfo:
+def _class(node: ast.ClassDef, referenced: set[str]) -> ClassInfo:
+    """The class's constructor and the methods a test calls: the public ones, the operators, and the hooks.
+
+    A hook is an underscored method nothing in the module calls (`_buffer_encode`): the base class it overrides,
+    defined elsewhere, calls it, so a test can call it only directly.
+    """
     methods: list[CallableInfo] = []
     init: CallableInfo | None = None
     for item in node.body:
@@ -320,7 +331,7 @@ def _class(node: ast.ClassDef) -> ClassInfo:
             continue
         if item.name == "__init__":
             init = _callable(item, owner=node.name)
-        elif not item.name.startswith("_") or item.name in OPERATORS:
+        elif not item.name.startswith("_") or item.name in OPERATORS or _hook(item.name, node, referenced):
             methods.append(_callable(item, owner=node.name))
     if init is not None:
         mined = [(init.lineno, value) for value in _doctest_literals(ast.get_docstring(node))]
