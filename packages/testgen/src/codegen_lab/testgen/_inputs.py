@@ -279,6 +279,7 @@ def _pool(
 ) -> list[str]:
     """Inputs for one parameter, the most promising first: mined near uncovered lines, typed, then generic."""
     typed = _typed(parameter, function, module, alias, nested=nested)
+    hinted = bool(typed)
     named = [repr(text) for text in realistic(parameter.name)]
     if not typed:
         for pattern, kind in _NAME_HINTS:
@@ -298,7 +299,8 @@ def _pool(
             source = repr(each)
             if (not kinds or kind_of(source) in kinds) and source not in mined:
                 mined.append(source)
-    shaped = _shaped(function.shapes.get(parameter.name), module, alias) if not nested else []
+    # No type testgen can make: an object shaped as the body reads the parameter.
+    shaped = _shaped(function.shapes.get(parameter.name), module, alias) if not nested and not hinted else []
     pool = [*shaped, *mined[:1], *named, *mined[1:12]]  # a real-looking input early: a title for `title`
     pool += [value for value in typed if value not in named] if typed else _GENERIC
     harvested = _harvested(module, kinds, alias) if kinds or not typed else []  # not for a class's instances
