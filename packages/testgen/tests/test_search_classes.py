@@ -171,3 +171,39 @@ def test_an_underscored_method_nothing_in_the_module_calls_is_a_hook_a_test_call
     )
     (encoder,) = analyze_source(tmp_path / "codec.py").classes
     assert [method.name for method in encoder.methods] == ["_buffer_encode"]  # `_upper` is the module's own helper
+
+
+WRITER = """\
+class Base:
+    def __init__(self, doc, width=2):
+        self.doc = doc
+        self.width = width
+
+
+class Style(Base):
+    def __init__(self, doc, width=2):
+        Base.__init__(self, doc, width)
+
+    def bold(self, text):
+        self.doc.write(f"**{text}**")
+        self.doc.push_write("")
+
+
+def render(outfile, text):
+    outfile.write(text)
+    outfile.flush()
+"""
+
+
+def test_a_parameter_whose_methods_are_called_gets_a_double_or_a_text_file(tmp_path: Path) -> None:
+    (tmp_path / "writer.py").write_text(WRITER, encoding="utf-8")
+    info = analyze_source(tmp_path / "writer.py")
+    style = next(cls for cls in info.classes if cls.name == "Style")
+    assert style.init is not None
+    assert style.init.shapes == {"doc": {"(write": {}, "(push_write": {}}}  # through `self.doc`, set by its base
+    (render,) = info.functions
+    calls = [candidate.expr for candidate in candidates_for(render, info, "writer", count=3, rng=Random(0), prefix="r")]  # noqa: S311
+    assert calls[0].startswith("writer.render(io.StringIO(")
+    made = candidates_for(style.init, info, "writer", count=1, rng=Random(0), prefix="s")  # noqa: S311
+    assert made[0].expr.startswith("writer.Style(mock.MagicMock()")
+    assert standard_imports("writer", made[0].expr) == ["mock"]

@@ -95,7 +95,7 @@ class CallableInfo:
     checked: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     """How the body reads each parameter: `{".response": {"[Error": {"[Code": {}}}}` for
-    `error.response['Error'].get('Code')` (`.` an attribute, `[` a key); a leaf is `{}`."""
+    `error.response['Error'].get('Code')` (`.` an attribute, `[` a key, `(` a method called); a leaf is `{}`."""
     writes_state: list[str] = field(default_factory=list[str])
     """The module's globals a module function changes (rebinds, stores into, or calls a mutating method of)."""
     reads_state: list[str] = field(default_factory=list[str])
@@ -183,11 +183,12 @@ def analyze_source(path: Path) -> ModuleInfo:
         for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
     }
     referenced = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _public(node.name, info.public_names):
             info.functions.append(_callable(node, owner=None))
         elif isinstance(node, ast.ClassDef) and _public(node.name, info.public_names):
-            info.classes.append(_class(node, referenced))
+            info.classes.append(_class(node, referenced, classes))
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             info.constants += _constants(node)
     _add_effects(tree, info)
@@ -318,7 +319,7 @@ def _declared_all(tree: ast.Module) -> list[str] | None:
     return None
 
 
-def _class(node: ast.ClassDef, referenced: set[str]) -> ClassInfo:
+def _class(node: ast.ClassDef, referenced: set[str], classes: dict[str, ast.ClassDef]) -> ClassInfo:
     """The class's constructor and the methods a test calls: the public ones, the operators, and the hooks.
 
     A hook is an underscored method nothing in the module calls (`_buffer_encode`): the base class it overrides,
@@ -334,6 +335,7 @@ def _class(node: ast.ClassDef, referenced: set[str]) -> ClassInfo:
         elif not item.name.startswith("_") or item.name in OPERATORS or _hook(item.name, node, referenced):
             methods.append(_callable(item, owner=node.name))
     if init is not None:
+        _field_shapes(node, init, classes)
         mined = [(init.lineno, value) for value in _doctest_literals(ast.get_docstring(node))]
         init.literals = sorted(set(init.literals + mined), key=lambda item: (item[0], repr(item[1])))
     bases = [ast.unparse(base) for base in node.bases]
@@ -388,40 +390,91 @@ def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None
     )
 
 
-def _shapes(node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str]) -> dict[str, dict[str, Any]]:
-    """The attributes and string keys the body reads from each parameter, as nested dicts (see `shapes`)."""
+def _shapes(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str], fields: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The attributes, string keys and methods the body uses of each parameter, as nested dicts (see `shapes`).
+
+    `fields`: the attributes of `self` the constructor set from its parameters (`self.doc = doc`), whose uses in
+    a method are uses of that parameter.
+    """
     called = {id(child.func) for child in _own_nodes(node) if isinstance(child, ast.Call)}
     found: dict[str, dict[str, Any]] = {}
     for child in _own_nodes(node):
-        path: list[str] = []
-        current: ast.AST = child
-        if (
-            isinstance(child, ast.Call)
-            and isinstance(child.func, ast.Attribute)
-            and child.func.attr == "get"
-            and child.args
-            and isinstance(child.args[0], ast.Constant)
-            and isinstance(child.args[0].value, str)
-        ):
-            path, current = ["[" + child.args[0].value], child.func.value
-        elif not isinstance(child, ast.Attribute | ast.Subscript) or id(child) in called:
+        chain = _chain(child, called)
+        if chain is None:
             continue
-        while isinstance(current, ast.Attribute | ast.Subscript):
-            if isinstance(current, ast.Attribute):
-                if id(current) in called:  # a method: the shape cannot say what it returns
-                    break
-                path.insert(0, "." + current.attr)
-            elif isinstance(current.slice, ast.Constant) and isinstance(current.slice.value, str):
-                path.insert(0, "[" + current.slice.value)
-            else:
-                break
-            current = current.value
-        else:
-            if isinstance(current, ast.Name) and current.id in names and path:
-                tree = found.setdefault(current.id, {})
-                for step in path:
-                    tree = tree.setdefault(step, {})
+        root, path = chain
+        if root == "self" and fields and path and path[0][1:] in fields:
+            root, path = fields[path[0][1:]], path[1:]
+        if (root in names or root in (fields or {}).values()) and path:
+            tree = found.setdefault(root, {})
+            for step in path:
+                tree = tree.setdefault(step, {})
     return found
+
+
+def _chain(child: ast.AST, called: set[int]) -> tuple[str, list[str]] | None:
+    """The name a use starts from and its steps: `("error", [".response", "[Error", "[Code"])`, or None."""
+    path: list[str] = []
+    current: ast.AST = child
+    if (
+        isinstance(child, ast.Call)
+        and isinstance(child.func, ast.Attribute)
+        and child.func.attr == "get"
+        and child.args
+        and isinstance(child.args[0], ast.Constant)
+        and isinstance(child.args[0].value, str)
+    ):
+        path, current = ["[" + child.args[0].value], child.func.value
+    elif isinstance(child, ast.Attribute) and id(child) in called and child.attr != "get":
+        path, current = ["(" + child.attr], child.value  # a method called on it
+    elif not isinstance(child, ast.Attribute | ast.Subscript) or id(child) in called:
+        return None
+    while isinstance(current, ast.Attribute | ast.Subscript):
+        if isinstance(current, ast.Attribute):
+            if id(current) in called:  # a method: the shape cannot say what it returns
+                return None
+            path.insert(0, "." + current.attr)
+        elif isinstance(current.slice, ast.Constant) and isinstance(current.slice.value, str):
+            path.insert(0, "[" + current.slice.value)
+        else:
+            return None
+        current = current.value
+    return (current.id, path) if isinstance(current, ast.Name) else None
+
+
+def _merged(into: dict[str, Any], other: dict[str, Any]) -> None:
+    """`other`'s paths added to the nested dict `into`."""
+    for step, child in other.items():
+        _merged(into.setdefault(step, {}), child)
+
+
+def _field_shapes(node: ast.ClassDef, init: CallableInfo, classes: dict[str, ast.ClassDef]) -> None:
+    """The constructor's parameters as the class's methods use them through `self` (`self.doc.write(...)`).
+
+    The module's own base classes count: their constructor, given the same names, sets the same attributes.
+    """
+    names = {parameter.name for parameter in init.parameters}
+    family = [node]
+    while (
+        base := next((classes.get(ast.unparse(b)) for b in family[-1].bases if ast.unparse(b) in classes), None)
+    ) and (base not in family):
+        family.append(base)
+    fields = {
+        target.attr: child.value.id
+        for member in family
+        for child in ast.walk(member)
+        if isinstance(child, ast.Assign) and isinstance(child.value, ast.Name) and child.value.id in names
+        for target in child.targets
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
+    }
+    if not fields:
+        return
+    for item in (item for member in family for item in member.body):
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+            for name, shape in _shapes(item, set(), fields).items():
+                _merged(init.shapes.setdefault(name, {}), shape)
 
 
 def _checked_types(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[str]]:

@@ -19,7 +19,7 @@ from codegen_lab.llm import Completer
 from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, analyze_source
 from codegen_lab.testgen._doctests import example_candidates
 from codegen_lab.testgen._effects import AVOIDED
-from codegen_lab.testgen._inputs import Candidate, Value, candidates_for, standard_imports
+from codegen_lab.testgen._inputs import Candidate, Value, candidates_for, module_path, standard_imports
 from codegen_lab.testgen._llm import llm_candidates
 from codegen_lab.testgen._model_tests import NO_MODEL, model_tests, render_model_test
 from codegen_lab.testgen._models import (
@@ -55,6 +55,8 @@ _GIVE_UP = 12
 """Rounds in a row that added nothing after which the search stops, however much time is left."""
 _KEEP_TRYING = 0.3
 """Past `_STALLED_ROUNDS` stalled rounds (and short of `_GIVE_UP`), the search goes on while this share is left."""
+_FRESH = 40
+"""A stalled round with fewer new candidates than this ends the search (the small module's inputs are drawn)."""
 _OVERSHOOT = 1.1
 """No run in the sandbox goes on past this share of the budget (unless `min_run_seconds` says otherwise)."""
 _PYTEST_STARTS = 5.0
@@ -125,6 +127,8 @@ class Loop:
     startup: float = 0.0
     """Seconds the sandbox took to start the interpreter and import the module (the first run)."""
     budget: float = 60.0
+    fresh: int = 0
+    """Candidates the last round had not tried before."""
     returned: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
     """Calls (with no setup) that returned without raising in their first run, by the function they call."""
 
@@ -168,9 +172,12 @@ class Loop:
             "sys_path": [str(self.target.import_root)],
             "seconds": _CALL_SECONDS,
             "candidates": [candidate.job() for candidate in candidates],
-            "imports": standard_imports(
-                self.target.alias, *(part for candidate in candidates for part in (candidate.setup, candidate.expr))
-            ),
+            "imports": {
+                name: module_path(name)
+                for name in standard_imports(
+                    self.target.alias, *(part for candidate in candidates for part in (candidate.setup, candidate.expr))
+                )
+            },
             "elsewhere": str(self.workdir / f"elsewhere-{self.serial}") if elsewhere else None,
             "state_helper": STATE_HELPER if self.info.has_state else None,
         }
@@ -228,6 +235,7 @@ class Loop:
     def round(self, candidates: list[Candidate]) -> int:
         """Observe the candidates twice, keep the deterministic useful ones that add coverage; return the gain."""
         fresh = [c for c in candidates if _key(c) not in self.tried][:_MAX_CANDIDATES]
+        self.fresh = len(fresh)
         self.tried |= {_key(c) for c in fresh}
         self.candidates += len(fresh)
         self.tried_by.update(c.target for c in fresh)
@@ -843,7 +851,10 @@ def _search(
             "round %d: %d candidates, gain %d, at %.1f s", rounds, len(candidates), gain, time.monotonic() - started
         )
         # A stalled search goes on drawing (the inputs are random) while a good share of the budget is left.
-        if stalled >= _STALLED_ROUNDS and (stalled >= _GIVE_UP or loop.remaining() < _KEEP_TRYING * budget):
+        exhausted = loop.fresh < _FRESH  # the inputs left to draw are few: more rounds find nothing new
+        if stalled >= _STALLED_ROUNDS and (
+            stalled >= _GIVE_UP or exhausted or loop.remaining() < _KEEP_TRYING * budget
+        ):
             return rounds, "no-improvement"
 
 

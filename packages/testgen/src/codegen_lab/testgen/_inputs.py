@@ -13,7 +13,17 @@ from typing import Any
 from codegen_lab.testgen._analysis import OPERATORS, CallableInfo, ClassInfo, ModuleInfo, Parameter, Scalar
 from codegen_lab.testgen._harvest import as_inputs, realistic
 
-__all__ = ["STANDARD_MODULES", "Candidate", "Value", "candidates_for", "kind_of", "snake", "standard_imports"]
+__all__ = [
+    "STANDARD_MODULES",
+    "Candidate",
+    "Value",
+    "candidates_for",
+    "import_statement",
+    "kind_of",
+    "module_path",
+    "snake",
+    "standard_imports",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +149,24 @@ _STANDARD: dict[str, list[str]] = {
 """Instances of standard-library types, for parameters hinted or checked (`isinstance`) as one. The tests and the
 observer import the modules they name (`STANDARD_MODULES`)."""
 STANDARD_MODULES = frozenset(
-    {"datetime", "decimal", "fractions", "pathlib", "re", "collections", "uuid", "ipaddress", "types"}
+    {"datetime", "decimal", "fractions", "pathlib", "re", "collections", "uuid", "ipaddress", "types", "io", "mock"}
 )
+_FILE_METHODS = frozenset({"write", "writelines", "flush", "read", "readline", "readlines", "seek", "tell", "getvalue"})
+"""Methods an `io.StringIO` has: a parameter only these are called on is a text file."""
+_PLAIN = frozenset(name for kind in (str, list, dict) for name in dir(kind) if not name.startswith("_"))
+"""Methods of a string, a list or a dict: a parameter only these are called on gets the plain pools."""
+
+
+def import_statement(name: str) -> str:
+    """The import that binds the standard module `name` (of `STANDARD_MODULES`) in a test."""
+    return "from unittest import mock" if name == "mock" else f"import {name}"
+
+
+def module_path(name: str) -> str:
+    """The module `import_statement(name)` imports."""
+    return "unittest.mock" if name == "mock" else name
+
+
 _SHAPED = 4
 """Objects built from how the body reads a parameter (`error.response['Error'].get('Code')`), at most."""
 _BUILTIN = {"int": "int", "float": "float", "str": "str", "bytes": "bytes", "bool": "bool", "list": "list",
@@ -342,14 +368,20 @@ def _shaped(shape: dict[str, Any] | None, module: ModuleInfo, alias: str) -> lis
 
     The leaves are strings of the module (the keys of its tables), a different mix in each object.
     """
-    if not shape or alias == "types":
-        return []
+    methods = {step[1:] for step in shape or {} if step.startswith("(")}
+    if not shape or alias in STANDARD_MODULES or (len(methods) == len(shape) and methods <= _PLAIN):
+        return []  # a string or a list by the methods called on it: the plain pools have those
     leaves = [repr(text) for text in module.harvested.strings[:_HARVESTED]] + ["'hello world'"]
     counter = iter(range(1_000_000))
 
     def built(node: dict[str, Any], number: int) -> str:
         if not node:
             return leaves[(number * 7 + next(counter)) % len(leaves)]
+        methods = {step[1:] for step in node if step.startswith("(")}
+        if methods and methods <= _FILE_METHODS:
+            return "io.StringIO()" if number % 2 == 0 else f"io.StringIO({built({}, number)})"
+        if methods:  # an object whose methods are called: a double that accepts every call
+            return "mock.MagicMock()"
         keys = {step[1:]: child for step, child in node.items() if step.startswith("[")}
         if keys:
             return "{" + ", ".join(f"{key!r}: {built(child, number)}" for key, child in keys.items()) + "}"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from codegen_lab.testgen._inputs import STANDARD_MODULES, Candidate, snake, standard_imports
+from codegen_lab.testgen._inputs import STANDARD_MODULES, Candidate, import_statement, snake, standard_imports
 
 __all__ = ["STATE_HELPER", "PropertyTest", "RenderedTest", "format_code", "import_line", "render_module", "render_test"]
 
@@ -100,7 +100,7 @@ def render_test(
     setup = [f"    {line}" for line in candidate.setup.splitlines()] if candidate.setup else []
     expr = candidate.expr if candidate.statement else _operand(candidate.expr)
     kind = outcome.get("kind")
-    imports = {f"import {name}" for name in standard_imports(alias, candidate.setup, candidate.expr)}
+    imports = {import_statement(name) for name in standard_imports(alias, candidate.setup, candidate.expr)}
     if kind == "literal":
         value = str(outcome["repr"])
         check = _check(expr, value)
@@ -350,7 +350,10 @@ def render_module(
     standard = ["import doctest"] if any(test.kind == "doctest" for test in tests) else []
     if shadowed:
         standard.append("import importlib")
-    standard = sorted([*standard, *(line for line in imports if line.split()[1] in STANDARD_MODULES)])
+    standard_lines = {import_statement(name) for name in STANDARD_MODULES}
+    standard = sorted(
+        [*standard, *(line for line in imports if line in standard_lines or line.split()[1] in STANDARD_MODULES)]
+    )
     third_party = sorted(line for line in imports if line.split()[1].split(".")[0] in {"pytest", "hypothesis"})
     others = sorted(imports - set(third_party) - set(standard))
     blocks = [

@@ -359,8 +359,8 @@ def elsewhere(folder):
 def run_all(job, module, module_file, cov):
     """Each candidate's outcome and seconds, under its own coverage context, until the job's time is up."""
     namespace = {job["alias"]: module, "__builtins__": __builtins__}
-    for name in job.get("imports", []):  # standard modules the inputs use (`datetime.date(2024, 2, 29)`)
-        namespace[name] = importlib.import_module(name)
+    for name, path in job.get("imports", {}).items():  # standard modules the inputs use (`datetime.date(...)`)
+        namespace[name] = importlib.import_module(path)
     state = {}
     if job.get("state_helper"):  # the module's functions change its globals: each candidate starts from the import's
         exec(job["state_helper"], state)
