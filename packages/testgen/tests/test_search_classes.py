@@ -11,6 +11,7 @@ import pytest
 
 from codegen_lab.testgen import GenerationReport, generate, run_tests
 from codegen_lab.testgen._analysis import analyze_source
+from codegen_lab.testgen._generate import avoided
 from codegen_lab.testgen._harvest import realistic
 from codegen_lab.testgen._inputs import candidates_for, standard_imports
 
@@ -207,3 +208,14 @@ def test_a_parameter_whose_methods_are_called_gets_a_double_or_a_text_file(tmp_p
     made = candidates_for(style.init, info, "writer", count=1, rng=Random(0), prefix="s")  # noqa: S311
     assert made[0].expr.startswith("writer.Style(mock.MagicMock()")
     assert standard_imports("writer", made[0].expr) == ["mock"]
+
+
+def test_a_function_that_rebinds_a_global_is_called_since_each_test_restores_the_module(tmp_path: Path) -> None:
+    (tmp_path / "counter.py").write_text(
+        "COUNT = 0\n\n\ndef bump():\n    global COUNT\n    COUNT += 1\n    return COUNT\n", encoding="utf-8"
+    )
+    info = analyze_source(tmp_path / "counter.py")
+    (bump,) = info.functions
+    assert "mutates-globals" in bump.effects
+    assert bump.writes_state == ["COUNT"]
+    assert avoided(bump) is None
