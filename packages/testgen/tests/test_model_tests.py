@@ -19,9 +19,14 @@ from codegen_lab.testgen._render import format_code
 PYTHON = sys.executable
 
 VAULT = (
-    "def unlock(word: str) -> str:\n    if word == 'open' + ' sesame':\n        return 'opened'\n    return 'closed'\n"
+    "def unlock(word: str) -> str:\n"
+    "    if __import__('hashlib').sha256(word.encode()).hexdigest() == SESAME:\n"
+    "        return 'opened'\n"
+    "    return 'closed'\n\n\n"
+    "SESAME = '41ef4bb0b23661e66301aac36066912dac037827b4ae63a7b1165a5aa93ed4eb'\n"
 )
-"""Line 3 is out of reach of the offline strategies: no constant in the code is the word that opens."""
+"""Line 3 is out of reach of the offline strategies: only the digest of the word that opens is in the code (the
+words of the code, joined, once opened a vault that compared with `'open' + ' sesame'`)."""
 
 GOOD = """Here you are:
 

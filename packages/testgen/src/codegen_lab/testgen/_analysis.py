@@ -10,7 +10,7 @@ import doctest
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from codegen_lab.testgen._effects import Effect, imports_of, propagate, side_effects
 from codegen_lab.testgen._harvest import Harvest, harvest
@@ -42,6 +42,11 @@ OPERATORS = {
     "__str__": "str({self})",
     "__repr__": "repr({self})",
     "__bool__": "bool({self})",
+    "__radd__": "{0} + {self}",
+    "__rsub__": "{0} - {self}",
+    "__rmul__": "{0} * {self}",
+    "__neg__": "-{self}",
+    "__abs__": "abs({self})",
 }
 """Special methods that tests exercise through their operator, with the expression that calls each."""
 
@@ -87,6 +92,15 @@ class CallableInfo:
     effects: set[Effect] = field(default_factory=set[Effect])
     """Its side effects, with those of the module functions it calls (`_effects`)."""
     documented: dict[str, str] = field(default_factory=dict[str, str])
+    checked: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    shapes: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
+    """How the body reads each parameter: `{".response": {"[Error": {"[Code": {}}}}` for
+    `error.response['Error'].get('Code')` (`.` an attribute, `[` a key, `(` a method called); a leaf is `{}`."""
+    writes_state: list[str] = field(default_factory=list[str])
+    """The module's globals a module function changes (rebinds, stores into, or calls a mutating method of)."""
+    reads_state: list[str] = field(default_factory=list[str])
+    """The module's globals (not functions, classes or imports) a module function reads."""
+    """The types the body checks each parameter against (`isinstance(other, (date, timedelta))`), by name."""
     """The types its docstring gives its parameters (Google, Sphinx or NumPy style), by parameter name."""
 
 
@@ -114,15 +128,20 @@ class ModuleInfo:
     constants: list[tuple[int, Scalar]] = field(default_factory=list[tuple[int, Scalar]])
     has_module_doctest: bool = False
     public_names: list[str] | None = None
-    """`__all__`, when the module declares it as a literal list."""
+    """`__all__`, when the module declares it as a literal list (its underscored names are tested too)."""
     raise_lines: set[int] = field(default_factory=set[int])
-    """The lines of its `raise` statements: an exception raised there is one the code means to raise."""
+    """The lines of its `raise` statements and `sys.exit()` calls: an exception from there is meant."""
     docstrings: dict[str, str] = field(default_factory=dict[str, str])
     """Docstrings with examples, by what they document: `""` (the module), a class or a function's qualname."""
     names: set[str] = field(default_factory=set[str])
     """The names the module binds at its top level (definitions, assignments, imports)."""
     harvested: Harvest = field(default_factory=Harvest)
     """The inputs its own code names: literals, character sets, regex matches, enum members, keys, constants."""
+
+    @property
+    def has_state(self) -> bool:
+        """Whether a module function changes the module's globals (the tests then restore them after each)."""
+        return any(function.writes_state for function in self.functions)
 
     def callables(self) -> list[CallableInfo]:
         """Every public function and method, in source order."""
@@ -156,23 +175,73 @@ def analyze_source(path: Path) -> ModuleInfo:
         raise TestgenUsageError(f"target {path}:{exc.lineno}: not valid Python: {exc.msg}") from None
     info = ModuleInfo(path=path, has_module_doctest=_has_doctest(ast.get_docstring(tree)))
     info.public_names = _declared_all(tree)
-    info.raise_lines = {
+    info.raise_lines = {  # `raise`, and `sys.exit(...)`: a command line's way to say its input was wrong
         line
         for node in ast.walk(tree)
         if isinstance(node, ast.Raise)
+        or (isinstance(node, ast.Call) and ast.unparse(node.func) in {"sys.exit", "exit", "quit"})
         for line in range(node.lineno, (node.end_lineno or node.lineno) + 1)
     }
+    referenced = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    classes = {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and _public(node.name, info.public_names):
             info.functions.append(_callable(node, owner=None))
         elif isinstance(node, ast.ClassDef) and _public(node.name, info.public_names):
-            info.classes.append(_class(node))
+            info.classes.append(_class(node, referenced, classes))
         elif isinstance(node, ast.Assign | ast.AnnAssign):
             info.constants += _constants(node)
     _add_effects(tree, info)
     _add_names(tree, info)
+    _add_state(tree, info)
     info.harvested = harvest(tree)
     return info
+
+
+_MUTATING = {
+    "append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "setdefault", "add", "discard",
+    "appendleft", "register",
+}  # fmt: skip
+"""Methods that change the container (or registry) they are called on."""
+
+
+def _add_state(tree: ast.Module, info: ModuleInfo) -> None:
+    """Which module functions change the module's globals (a registry, a current setting) and which read them."""
+    state: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            state |= {target.id for target in targets if isinstance(target, ast.Name)}
+    functions = {function.name: function for function in info.functions}
+    for node in tree.body:
+        function = functions.get(node.name) if isinstance(node, ast.FunctionDef) else None
+        if function is None or not isinstance(node, ast.FunctionDef):
+            continue
+        local = {parameter.name for parameter in function.parameters}
+        writes: set[str] = set()
+        reads: set[str] = set()
+        declared: set[str] = set()
+        for child in _own_nodes(node):
+            if isinstance(child, ast.Global):
+                declared |= set(child.names)
+            elif isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store):
+                local.add(child.id)
+            elif isinstance(child, ast.Name):
+                reads.add(child.id)
+            elif isinstance(child, ast.Subscript | ast.Attribute) and not isinstance(child.ctx, ast.Load):
+                writes.add(_root(child))
+            elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in _MUTATING:
+                writes.add(_root(child.func.value))
+        local -= declared
+        function.writes_state = sorted(((writes - local) | declared) & state)
+        function.reads_state = sorted((reads - local) & state)
+
+
+def _root(node: ast.expr) -> str:
+    """The name an attribute or subscript chain starts from (`_REGISTRY` for `_REGISTRY[key].items`), or ""."""
+    while isinstance(node, ast.Attribute | ast.Subscript):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
 
 
 def _add_names(tree: ast.Module, info: ModuleInfo) -> None:
@@ -223,7 +292,17 @@ def _add_effects(tree: ast.Module, info: ModuleInfo) -> None:
 
 
 def _public(name: str, declared: list[str] | None) -> bool:
-    return name in declared if declared is not None else not name.startswith("_")
+    """Whether a test calls `name`: any name without a leading underscore, and those `__all__` lists.
+
+    `__all__` says what `import *` takes, not what callers may use: `fsspec.registry` lists three names, and its
+    `register_implementation` is documented API.
+    """
+    return not name.startswith("_") or (declared is not None and name in declared)
+
+
+def _hook(name: str, node: ast.ClassDef, referenced: set[str]) -> bool:
+    """Whether the method `name` overrides a base class's hook: underscored, not special, not called in the module."""
+    return bool(node.bases) and not name.startswith("__") and name not in referenced
 
 
 def _declared_all(tree: ast.Module) -> list[str] | None:
@@ -240,7 +319,12 @@ def _declared_all(tree: ast.Module) -> list[str] | None:
     return None
 
 
-def _class(node: ast.ClassDef) -> ClassInfo:
+def _class(node: ast.ClassDef, referenced: set[str], classes: dict[str, ast.ClassDef]) -> ClassInfo:
+    """The class's constructor and the methods a test calls: the public ones, the operators, and the hooks.
+
+    A hook is an underscored method nothing in the module calls (`_buffer_encode`): the base class it overrides,
+    defined elsewhere, calls it, so a test can call it only directly.
+    """
     methods: list[CallableInfo] = []
     init: CallableInfo | None = None
     for item in node.body:
@@ -248,9 +332,10 @@ def _class(node: ast.ClassDef) -> ClassInfo:
             continue
         if item.name == "__init__":
             init = _callable(item, owner=node.name)
-        elif not item.name.startswith("_") or item.name in OPERATORS:
+        elif not item.name.startswith("_") or item.name in OPERATORS or _hook(item.name, node, referenced):
             methods.append(_callable(item, owner=node.name))
     if init is not None:
+        _field_shapes(node, init, classes)
         mined = [(init.lineno, value) for value in _doctest_literals(ast.get_docstring(node))]
         init.literals = sorted(set(init.literals + mined), key=lambda item: (item[0], repr(item[1])))
     bases = [ast.unparse(base) for base in node.bases]
@@ -300,7 +385,114 @@ def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None
         is_async=isinstance(node, ast.AsyncFunctionDef),
         is_generator=any(isinstance(child, ast.Yield | ast.YieldFrom) for child in _own_nodes(node)),
         documented=documented_types(docstring),
+        checked=_checked_types(node),
+        shapes=_shapes(node, {parameter.name for parameter in parameters}),
     )
+
+
+def _shapes(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str], fields: dict[str, str] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The attributes, string keys and methods the body uses of each parameter, as nested dicts (see `shapes`).
+
+    `fields`: the attributes of `self` the constructor set from its parameters (`self.doc = doc`), whose uses in
+    a method are uses of that parameter.
+    """
+    called = {id(child.func) for child in _own_nodes(node) if isinstance(child, ast.Call)}
+    found: dict[str, dict[str, Any]] = {}
+    for child in _own_nodes(node):
+        chain = _chain(child, called)
+        if chain is None:
+            continue
+        root, path = chain
+        if root == "self" and fields and path and path[0][1:] in fields:
+            root, path = fields[path[0][1:]], path[1:]
+        if (root in names or root in (fields or {}).values()) and path:
+            tree = found.setdefault(root, {})
+            for step in path:
+                tree = tree.setdefault(step, {})
+    return found
+
+
+def _chain(child: ast.AST, called: set[int]) -> tuple[str, list[str]] | None:
+    """The name a use starts from and its steps: `("error", [".response", "[Error", "[Code"])`, or None."""
+    path: list[str] = []
+    current: ast.AST = child
+    if (
+        isinstance(child, ast.Call)
+        and isinstance(child.func, ast.Attribute)
+        and child.func.attr == "get"
+        and child.args
+        and isinstance(child.args[0], ast.Constant)
+        and isinstance(child.args[0].value, str)
+    ):
+        path, current = ["[" + child.args[0].value], child.func.value
+    elif isinstance(child, ast.Attribute) and id(child) in called and child.attr != "get":
+        path, current = ["(" + child.attr], child.value  # a method called on it
+    elif not isinstance(child, ast.Attribute | ast.Subscript) or id(child) in called:
+        return None
+    while isinstance(current, ast.Attribute | ast.Subscript):
+        if isinstance(current, ast.Attribute):
+            if id(current) in called:  # a method: the shape cannot say what it returns
+                return None
+            path.insert(0, "." + current.attr)
+        elif isinstance(current.slice, ast.Constant) and isinstance(current.slice.value, str):
+            path.insert(0, "[" + current.slice.value)
+        else:
+            return None
+        current = current.value
+    return (current.id, path) if isinstance(current, ast.Name) else None
+
+
+def _merged(into: dict[str, Any], other: dict[str, Any]) -> None:
+    """`other`'s paths added to the nested dict `into`."""
+    for step, child in other.items():
+        _merged(into.setdefault(step, {}), child)
+
+
+def _field_shapes(node: ast.ClassDef, init: CallableInfo, classes: dict[str, ast.ClassDef]) -> None:
+    """The constructor's parameters as the class's methods use them through `self` (`self.doc.write(...)`).
+
+    The module's own base classes count: their constructor, given the same names, sets the same attributes.
+    """
+    names = {parameter.name for parameter in init.parameters}
+    family = [node]
+    while (
+        base := next((classes.get(ast.unparse(b)) for b in family[-1].bases if ast.unparse(b) in classes), None)
+    ) and (base not in family):
+        family.append(base)
+    fields = {
+        target.attr: child.value.id
+        for member in family
+        for child in ast.walk(member)
+        if isinstance(child, ast.Assign) and isinstance(child.value, ast.Name) and child.value.id in names
+        for target in child.targets
+        if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "self"
+    }
+    if not fields:
+        return
+    for item in (item for member in family for item in member.body):
+        if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
+            for name, shape in _shapes(item, set(), fields).items():
+                _merged(init.shapes.setdefault(name, {}), shape)
+
+
+def _checked_types(node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, list[str]]:
+    """The type names `isinstance(parameter, T)` names, per parameter (a tuple of types: each one)."""
+    found: dict[str, list[str]] = {}
+    calls = sorted((child for child in _own_nodes(node) if isinstance(child, ast.Call)), key=lambda call: call.lineno)
+    for child in calls:  # in source order
+        if not (isinstance(child.func, ast.Name) and child.func.id == "isinstance"):
+            continue
+        if len(child.args) != 2 or not isinstance(child.args[0], ast.Name):
+            continue
+        kinds = child.args[1].elts if isinstance(child.args[1], ast.Tuple) else [child.args[1]]
+        names = found.setdefault(child.args[0].id, [])
+        for kind in kinds:
+            name = ast.unparse(kind).rsplit(".", 1)[-1]
+            if name not in names:
+                names.append(name)
+    return found
 
 
 _GOOGLE = re.compile(r"^\s+\**(\w+)\s*\(([^)]+)\)\s*:", re.MULTILINE)

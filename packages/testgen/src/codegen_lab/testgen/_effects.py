@@ -21,9 +21,11 @@ Effect = Literal[
 AVOIDED: dict[Effect, str] = {
     "clock": "reads the clock",
     "randomness": "draws random numbers without a seed parameter",
-    "mutates-globals": "changes module-level state",
 }
-"""Effects that make a function's results depend on the world or on test order: no example test is made.
+"""Effects that make a function's results depend on the world: no example test is made.
+
+Changing module-level state is not among them: the observer and the generated tests put the module's globals
+back after each call and each test, so no result depends on the order tests run in.
 
 The network and other programs are not among them: a name in the source says too little (`socket.inet_aton`
 is pure; `__import__("so" + "cket")` is not a name at all). The observer's audit hooks stop a call as it uses

@@ -19,7 +19,7 @@ from codegen_lab.llm import Completer
 from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, analyze_source
 from codegen_lab.testgen._doctests import example_candidates
 from codegen_lab.testgen._effects import AVOIDED
-from codegen_lab.testgen._inputs import Candidate, Value, candidates_for
+from codegen_lab.testgen._inputs import Candidate, Value, candidates_for, module_path, standard_imports
 from codegen_lab.testgen._llm import llm_candidates
 from codegen_lab.testgen._model_tests import NO_MODEL, model_tests, render_model_test
 from codegen_lab.testgen._models import (
@@ -31,7 +31,7 @@ from codegen_lab.testgen._models import (
 )
 from codegen_lab.testgen._paths import inside_root, write_output
 from codegen_lab.testgen._properties import find_properties
-from codegen_lab.testgen._render import RenderedTest, render_module, render_property, render_test
+from codegen_lab.testgen._render import STATE_HELPER, RenderedTest, render_module, render_property, render_test
 from codegen_lab.testgen._runner import SCRIPTS, Project
 from codegen_lab.testgen._sandbox import Limits, Requested
 from codegen_lab.testgen._strategies import combined, mutated, replaced, sequences, strings_of
@@ -51,6 +51,12 @@ _FIRST_ROUND = 6
 _AIMED = 10
 _MAX_CANDIDATES = 400
 _STALLED_ROUNDS = 5
+_GIVE_UP = 12
+"""Rounds in a row that added nothing after which the search stops, however much time is left."""
+_KEEP_TRYING = 0.3
+"""Past `_STALLED_ROUNDS` stalled rounds (and short of `_GIVE_UP`), the search goes on while this share is left."""
+_FRESH = 40
+"""A stalled round with fewer new candidates than this ends the search (the small module's inputs are drawn)."""
 _OVERSHOOT = 1.1
 """No run in the sandbox goes on past this share of the budget (unless `min_run_seconds` says otherwise)."""
 _PYTEST_STARTS = 5.0
@@ -70,6 +76,10 @@ _DISTINCT = 2
 """A function's kept tests show at least this many of the values it was seen returning, when it returned so many."""
 _GROUP_EXTRAS = 6
 """At most this many more examples of a docstring kept beside the ones that added coverage."""
+_MADE = 6
+_STATE_CHANGES = 3
+"""At most this many calls that change the module's state, each followed by calls that read it, per round."""
+"""At most this many constructions that worked offered for the object of each method's candidates."""
 _UNEXPECTED = {"TypeError", "AttributeError", "NameError", "UnboundLocalError", "RecursionError", "SystemExit"}
 
 
@@ -117,6 +127,10 @@ class Loop:
     startup: float = 0.0
     """Seconds the sandbox took to start the interpreter and import the module (the first run)."""
     budget: float = 60.0
+    fresh: int = 0
+    """Candidates the last round had not tried before."""
+    returned: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    """Calls (with no setup) that returned without raising in their first run, by the function they call."""
 
     def remaining(self) -> float:
         end = self.deadline
@@ -158,7 +172,14 @@ class Loop:
             "sys_path": [str(self.target.import_root)],
             "seconds": _CALL_SECONDS,
             "candidates": [candidate.job() for candidate in candidates],
+            "imports": {
+                name: module_path(name)
+                for name in standard_imports(
+                    self.target.alias, *(part for candidate in candidates for part in (candidate.setup, candidate.expr))
+                )
+            },
             "elsewhere": str(self.workdir / f"elsewhere-{self.serial}") if elsewhere else None,
+            "state_helper": STATE_HELPER if self.info.has_state else None,
         }
         timeout = max(min(self.remaining() * share, 120.0), self.min_run_seconds)
         if not candidates:  # the import alone, which everything needs: until the limit, at least 10 s
@@ -214,6 +235,7 @@ class Loop:
     def round(self, candidates: list[Candidate]) -> int:
         """Observe the candidates twice, keep the deterministic useful ones that add coverage; return the gain."""
         fresh = [c for c in candidates if _key(c) not in self.tried][:_MAX_CANDIDATES]
+        self.fresh = len(fresh)
         self.tried |= {_key(c) for c in fresh}
         self.candidates += len(fresh)
         self.tried_by.update(c.target for c in fresh)
@@ -256,6 +278,9 @@ class Loop:
         """The candidates whose first run makes a test; the others are dropped, with the reason."""
         useful: list[Candidate] = []
         for candidate in fresh:
+            kind = first[candidate.id].outcome.get("kind") if candidate.id in first else None
+            if kind not in {None, "raises", "timeout", "setup-error", "side-effect"} and not candidate.setup:
+                self.returned.setdefault(candidate.target, []).append(candidate.expr)
             if candidate.id not in first:  # the run was stopped: the budget was spent
                 self._drop(candidate, "out of time")
             elif _useful(first[candidate.id].outcome, candidate, self.info):
@@ -304,11 +329,14 @@ class Loop:
     def _has(self, observed: Observed) -> bool:
         return any(observed is other for other in self.kept)
 
-    def _priority(self, observed: Observed) -> tuple[bool, int, int, int]:
-        """Calls that return first (a raise is kept only for what they do not run), the most new code first."""
+    def _priority(self, observed: Observed) -> tuple[bool, bool, int, int, int]:
+        """Calls that return first, then those whose inputs fit the parameters' hints, the most new code first.
+
+        A raise, or a call with an input its hint or docstring rules out, is kept only for what the others do not run.
+        """
         new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
         kind = {"doctest": 0, "literal": 1, "iter": 1, "text": 2, "raises": 3}.get(observed.outcome.get("kind", ""), 4)
-        return (_raises(observed), -new, kind, len(observed.candidate.expr))
+        return (_raises(observed), observed.candidate.misfit, -new, kind, len(observed.candidate.expr))
 
     def _covered_by_values(self) -> tuple[set[int], set[tuple[int, int]]]:
         """The lines and arcs that importing the module and the kept tests but the raising ones run."""
@@ -361,9 +389,37 @@ class Loop:
         found: list[Candidate] = []
         for function, focus in by_function.values():
             found += candidates_for(
-                function, self.info, self.target.alias, count=_AIMED, rng=self.rng, focus=focus, prefix=self.next_id()
+                function,
+                self.info,
+                self.target.alias,
+                count=_AIMED,
+                rng=self.rng,
+                focus=focus,
+                prefix=self.next_id(),
+                made=self.made(function),
             )
         return found
+
+    def made(self, function: CallableInfo) -> list[str]:
+        """Constructor calls seen to make an instance of the class of the method `function`, a few at random.
+
+        A method reached only on an object in some state gets it from a construction that worked, not one drawn
+        blind (most of which raise).
+        """
+        if function.owner is None or function.name == "__init__":
+            return []
+        target = f"{function.owner}.__init__"
+        wanted = f"{self.target.module}.{function.owner}"
+        found = [
+            observed.candidate.expr
+            for observed in self.stable.values()
+            if observed.candidate.target == target
+            and not observed.candidate.setup
+            and observed.outcome.get("kind") in {"text", "type"}
+            and observed.outcome.get("type") == wanted
+        ]
+        self.rng.shuffle(found)
+        return found[:_MADE]
 
     def wide_candidates(self) -> list[Candidate]:
         """A few fresh candidates for every function: branches inside covered lines are still worth a try."""
@@ -377,6 +433,7 @@ class Loop:
                 rng=self.rng,
                 prefix=self.next_id(),
                 explore=True,
+                made=self.made(function),
             )
         return found
 
@@ -418,6 +475,33 @@ class Loop:
             *combined(kept, pieces, self.rng, self.next_id),
             *sequences(kept, self.rng, self.next_id),
         ]
+
+    def state_candidates(self) -> list[Candidate]:
+        """A call that changes the module's state (`activate('fr_FR')`, `register(...)`) then one that reads it.
+
+        The change is one seen to work (else a typical call); the reader is any module function reading a global
+        the change writes (the changing function too: registering twice).
+        """
+        functions = [function for function in self._targets() if function.owner is None]
+        found: list[Candidate] = []
+        for writer in (function for function in functions if function.writes_state):
+            worked = list(dict.fromkeys(self.returned.get(writer.qualname, [])))
+            self.rng.shuffle(worked)
+            changes = worked[:_STATE_CHANGES] or [
+                candidate.expr
+                for candidate in candidates_for(writer, self.info, self.target.alias, count=2, rng=self.rng, prefix="s")
+            ]
+            for reader in functions:
+                if reader.returns == "None" or not set(reader.reads_state) & set(writer.writes_state):
+                    continue
+                for change in changes:
+                    for call in candidates_for(
+                        reader, self.info, self.target.alias, count=2, rng=self.rng, prefix=self.next_id()
+                    ):
+                        call.setup = change
+                        call.label = f"{reader.name}_after_{writer.name}"
+                        found.append(call)
+        return found
 
     def _targets(self) -> list[CallableInfo]:
         """The functions, methods and constructors to call: not async, and none a test must not depend on."""
@@ -697,6 +781,7 @@ def generate(
                 version=own_version(),
                 shadowed=resolved.shadowed,
                 command=command,
+                state=info.has_state,
             ),
         )
         if model is not None and model.used:
@@ -751,7 +836,7 @@ def _search(
             return rounds, "complete"
         if loop.remaining() <= loop.startup:  # what is left goes to the final check
             return rounds, "budget"
-        candidates = loop.aimed_candidates() + loop.repaired_candidates()
+        candidates = loop.aimed_candidates() + loop.repaired_candidates() + loop.state_candidates()
         if stalled:  # aiming found nothing new: widen to every function, vary what worked, before giving up
             candidates += loop.wide_candidates() + loop.varied_candidates()
         if completer is not None:
@@ -762,7 +847,14 @@ def _search(
         gain = loop.round(candidates)
         rounds += 1
         stalled = 0 if gain else stalled + 1
-        if stalled >= _STALLED_ROUNDS:
+        logger.debug(
+            "round %d: %d candidates, gain %d, at %.1f s", rounds, len(candidates), gain, time.monotonic() - started
+        )
+        # A stalled search goes on drawing (the inputs are random) while a good share of the budget is left.
+        exhausted = loop.fresh < _FRESH  # the inputs left to draw are few: more rounds find nothing new
+        if stalled >= _STALLED_ROUNDS and (
+            stalled >= _GIVE_UP or exhausted or loop.remaining() < _KEEP_TRYING * budget
+        ):
             return rounds, "no-improvement"
 
 

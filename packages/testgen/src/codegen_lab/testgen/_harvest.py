@@ -41,13 +41,14 @@ _REALISTIC: list[tuple[str, list[str]]] = [
     (r"(^|_)(date|day)$", ["2024-02-29"]),
     (r"(^|_)(time|clock)$", ["13:45:00"]),
     (r"(^|_)(datetime|timestamp|when)$", ["2024-02-29T13:45:00"]),
+    (r"(^|_)(duration|period|interval|timedelta)$", ["P1Y2M10DT2H30M", "1:30:00"]),
     (r"(^|_)(host|hostname|domain|netloc)$", ["example.com"]),
     (r"(^|_)(ip|addr|address|ip_address)$", ["192.168.1.1", "::1"]),
     (r"(^|_)(expr|expression|query|selector|formula)$", ["foo.bar[0].baz", "a + b * 2"]),
     (r"(^|_)(json|payload|data_str)$", ['{"a": [1, 2], "b": null}']),
     (r"(^|_)(color|colour)$", ["#ff8800", "red"]),
     (r"(^|_)(uuid|guid)$", ["12345678-1234-5678-1234-567812345678"]),
-    (r"(^|_)(lang|language|locale)$", ["en_US"]),
+    (r"(^|_)(lang|language|locale)$", ["en_US", "fr_FR", "de"]),
     (r"(^|_)(word|token|keyword)$", ["hello"]),
     (r"(^|_)(code|source|src|snippet)$", ["x = 1\n"]),
     (r"(^|_)(html|markup|markdown|md)$", ["<p>Hello <b>world</b></p>", "# Title\n\nSome *text*."]),
@@ -73,7 +74,17 @@ class Harvest:
 def realistic(name: str) -> list[str]:
     """Real-looking strings for a parameter called `name` (none when the name says nothing)."""
     lowered = name.lower()
-    return [value for pattern, values in _REALISTIC if re.search(pattern, lowered) for value in values]
+    # `datestring`, `date_str`, `url_text`: the word before the suffix says what the string holds
+    names = dict.fromkeys([lowered, re.sub(r"_?(string|str|text|txt|s)$", "", lowered)])
+    found = [
+        value
+        for each in names
+        if each
+        for pattern, values in _REALISTIC
+        if re.search(pattern, each)
+        for value in values
+    ]
+    return list(dict.fromkeys(found))
 
 
 def looks_like_regex(text: str) -> bool:

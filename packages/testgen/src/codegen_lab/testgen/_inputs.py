@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 import ast
+import keyword
 import random
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from codegen_lab.testgen._analysis import OPERATORS, CallableInfo, ClassInfo, ModuleInfo, Parameter, Scalar
 from codegen_lab.testgen._harvest import as_inputs, realistic
 
-__all__ = ["Candidate", "Value", "candidates_for", "kind_of", "snake"]
+__all__ = [
+    "STANDARD_MODULES",
+    "Candidate",
+    "Value",
+    "candidates_for",
+    "import_statement",
+    "kind_of",
+    "module_path",
+    "snake",
+    "standard_imports",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +32,8 @@ class Value:
 
     source: str
     kind: str
+    parameter: str | None = None
+    """The parameter it is passed to, when known."""
 
 
 @dataclass(slots=True)
@@ -41,6 +55,9 @@ class Candidate:
     together, as the documented behaviour, when any of them adds coverage."""
     label: str | None = None
     """What the test's name says it calls, when that is more than `target` (`Stack.push_then_pop`)."""
+    misfit: bool = False
+    """Whether an input is not of the type the parameter's hint or docstring gives (a string for a `list[str]`):
+    such a call is kept only for code no fitting call runs."""
 
     def job(self) -> dict[str, str | bool]:
         """What the observer script reads."""
@@ -107,6 +124,53 @@ _POOLS: dict[str, list[str]] = {
     "set": ["{1, 2, 3}", "set()"],
     "callable": ["str", "len", "abs", "bool", "str.upper"],
 }
+_STANDARD: dict[str, list[str]] = {
+    "date": ["datetime.date(2024, 2, 29)", "datetime.date(1999, 12, 31)"],
+    "datetime": [
+        "datetime.datetime(2024, 2, 29, 13, 45, 30)",
+        "datetime.datetime(2024, 1, 31, 23, 59, 59, 500, tzinfo=datetime.timezone.utc)",
+    ],
+    "time": ["datetime.time(13, 45, 30)", "datetime.time(0, 0, tzinfo=datetime.timezone.utc)"],
+    "timedelta": ["datetime.timedelta(days=1, hours=2)", "datetime.timedelta(0)", "datetime.timedelta(seconds=-90)"],
+    "tzinfo": ["datetime.timezone.utc", "datetime.timezone(datetime.timedelta(hours=-5))"],
+    "timezone": ["datetime.timezone.utc", "datetime.timezone(datetime.timedelta(hours=5, minutes=30))"],
+    "Decimal": ["decimal.Decimal('1.5')", "decimal.Decimal('-3')", "decimal.Decimal('0')"],
+    "Fraction": ["fractions.Fraction(3, 4)", "fractions.Fraction(-1, 2)"],
+    "PurePath": ["pathlib.PurePosixPath('docs/readme.txt')"],
+    "Path": ["pathlib.PurePosixPath('docs/readme.txt')"],
+    "Pattern": ["re.compile('a+b')"],
+    "OrderedDict": ["collections.OrderedDict([('a', 1), ('b', 2)])"],
+    "deque": ["collections.deque([1, 2, 3])"],
+    "Counter": ["collections.Counter('abca')"],
+    "UUID": ["uuid.UUID('12345678-1234-5678-1234-567812345678')"],
+    "IPv4Address": ["ipaddress.IPv4Address('192.168.1.1')"],
+    "IPv6Address": ["ipaddress.IPv6Address('::1')"],
+}
+"""Instances of standard-library types, for parameters hinted or checked (`isinstance`) as one. The tests and the
+observer import the modules they name (`STANDARD_MODULES`)."""
+STANDARD_MODULES = frozenset(
+    {"datetime", "decimal", "fractions", "pathlib", "re", "collections", "uuid", "ipaddress", "types", "io", "mock"}
+)
+_FILE_METHODS = frozenset({"write", "writelines", "flush", "read", "readline", "readlines", "seek", "tell", "getvalue"})
+"""Methods an `io.StringIO` has: a parameter only these are called on is a text file."""
+_PLAIN = frozenset(name for kind in (str, list, dict) for name in dir(kind) if not name.startswith("_"))
+"""Methods of a string, a list or a dict: a parameter only these are called on gets the plain pools."""
+
+
+def import_statement(name: str) -> str:
+    """The import that binds the standard module `name` (of `STANDARD_MODULES`) in a test."""
+    return "from unittest import mock" if name == "mock" else f"import {name}"
+
+
+def module_path(name: str) -> str:
+    """The module `import_statement(name)` imports."""
+    return "unittest.mock" if name == "mock" else name
+
+
+_SHAPED = 4
+"""Objects built from how the body reads a parameter (`error.response['Error'].get('Code')`), at most."""
+_BUILTIN = {"int": "int", "float": "float", "str": "str", "bytes": "bytes", "bool": "bool", "list": "list",
+            "dict": "dict", "tuple": "tuple", "set": "set", "frozenset": "set"}  # fmt: skip
 _ELEMENTS: dict[str, dict[str, list[str]]] = {
     "list": {
         "int": ["[1, 2, 3]", "[]", "[3, 1, 2, 1]", "[-1, 0]"],
@@ -200,6 +264,8 @@ def _annotation_pool(node: ast.expr, module: ModuleInfo, alias: str) -> list[str
     members = module.harvested.enums.get(name)
     if members:
         return [f"{alias}.{name}.{member}" for member in members]
+    if name in _STANDARD and alias not in STANDARD_MODULES:
+        return list(_STANDARD[name])
     cls = module.find_class(name)
     if cls is not None and not cls.is_exception:
         instance = _construct(cls, module, alias)
@@ -239,6 +305,7 @@ def _pool(
 ) -> list[str]:
     """Inputs for one parameter, the most promising first: mined near uncovered lines, typed, then generic."""
     typed = _typed(parameter, function, module, alias, nested=nested)
+    hinted = bool(typed)
     named = [repr(text) for text in realistic(parameter.name)]
     if not typed:
         for pattern, kind in _NAME_HINTS:
@@ -258,7 +325,9 @@ def _pool(
             source = repr(each)
             if (not kinds or kind_of(source) in kinds) and source not in mined:
                 mined.append(source)
-    pool = [*mined[:1], *named, *mined[1:12]]  # a real-looking input early: a title for `title`
+    # No type testgen can make: an object shaped as the body reads the parameter.
+    shaped = _shaped(function.shapes.get(parameter.name), module, alias) if not nested and not hinted else []
+    pool = [*shaped, *mined[:1], *named, *mined[1:12]]  # a real-looking input early: a title for `title`
     pool += [value for value in typed if value not in named] if typed else _GENERIC
     harvested = _harvested(module, kinds, alias) if kinds or not typed else []  # not for a class's instances
     return list(dict.fromkeys([*pool, *harvested]))
@@ -276,7 +345,78 @@ def _typed(parameter: Parameter, function: CallableInfo, module: ModuleInfo, ali
         typed = _from_annotation(_DOCUMENTED.get(documented.split()[0].lower(), documented), module, alias)
     if not typed and parameter.default is not None:
         typed = [parameter.default, *_POOLS.get(kind_of(parameter.default), [])]
-    return typed
+    checked = [] if nested else function.checked.get(parameter.name, [])
+    checked = [value for name in checked for value in _of_type(name, module, alias)]
+    return list(dict.fromkeys([*typed, *checked]))
+
+
+def _of_type(name: str, module: ModuleInfo, alias: str) -> list[str]:
+    """A few inputs of the type called `name` (as an `isinstance` check names it), when testgen can make one."""
+    if name in _BUILTIN:
+        return _POOLS[_BUILTIN[name]][:3]
+    if name in _STANDARD:
+        return list(_STANDARD[name]) if alias not in STANDARD_MODULES else []
+    cls = module.find_class(name)
+    if cls is None or cls.is_exception:
+        return []
+    instance = _construct(cls, module, alias)
+    return [instance] if instance is not None else []
+
+
+def _shaped(shape: dict[str, Any] | None, module: ModuleInfo, alias: str) -> list[str]:
+    """Objects with the attributes and keys the body reads (`types.SimpleNamespace(response={'Error': ...})`).
+
+    The leaves are strings of the module (the keys of its tables), a different mix in each object.
+    """
+    methods = {step[1:] for step in shape or {} if step.startswith("(")}
+    if not shape or alias in STANDARD_MODULES or (len(methods) == len(shape) and methods <= _PLAIN):
+        return []  # a string or a list by the methods called on it: the plain pools have those
+    leaves = [repr(text) for text in module.harvested.strings[:_HARVESTED]] + ["'hello world'"]
+    counter = iter(range(1_000_000))
+
+    def built(node: dict[str, Any], number: int) -> str:
+        if not node:
+            return leaves[(number * 7 + next(counter)) % len(leaves)]
+        methods = {step[1:] for step in node if step.startswith("(")}
+        if methods and methods <= _FILE_METHODS:
+            return "io.StringIO()" if number % 2 == 0 else f"io.StringIO({built({}, number)})"
+        if methods:  # an object whose methods are called: a double that accepts every call
+            return "mock.MagicMock()"
+        keys = {step[1:]: child for step, child in node.items() if step.startswith("[")}
+        if keys:
+            return "{" + ", ".join(f"{key!r}: {built(child, number)}" for key, child in keys.items()) + "}"
+        attributes = {
+            step[1:]: child
+            for step, child in node.items()
+            if step[1:].isidentifier() and not keyword.iskeyword(step[1:])
+        }
+        return (
+            "types.SimpleNamespace("
+            + ", ".join(f"{name}={built(child, number)}" for name, child in attributes.items())
+            + ")"
+        )
+
+    return list(dict.fromkeys(built(shape, number) for number in range(_SHAPED)))
+
+
+def standard_imports(alias: str, *sources: str | None) -> list[str]:
+    """The standard-library modules (of `STANDARD_MODULES`) the code in `sources` refers to, but `alias`."""
+    found: set[str] = set()
+    for source in sources:
+        if not source:
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        found |= {
+            node.value.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in STANDARD_MODULES
+        }
+    return sorted(found - {alias})
 
 
 def _same_class(owner: str, module: ModuleInfo, alias: str) -> list[str]:
@@ -331,12 +471,14 @@ def candidates_for(
     focus: Sequence[Scalar] = (),
     prefix: str,
     explore: bool = False,
+    made: Sequence[str] = (),
 ) -> list[Candidate]:
     """Up to `count` candidate calls of `function` (a function, method, or a class's `__init__`).
 
     The first candidate takes the first (most typical) input of each pool; the others draw at random from the
     pools, with `focus` (constants mined near uncovered lines) first in each pool. With `explore`, every input
-    is drawn at random, so that asking again finds other calls.
+    is drawn at random, so that asking again finds other calls. `made`: calls of the method's class that were
+    seen to construct an instance, the first ways to make the object the method is called on.
     """
     pools = [(parameter, _pool(parameter, function, module, alias, focus=focus)) for parameter in function.parameters]
     mined = [_mined_count(parameter, function, focus) for parameter in function.parameters]
@@ -344,7 +486,10 @@ def candidates_for(
     call = _callee(function, module, alias)
     if call is None:
         return []
+    declared = _declared_kinds(function, module, alias)
     instances = _instances(function, module, alias, rng)
+    if instances and made:
+        instances = list(dict.fromkeys([*made, *instances]))
     found: list[Candidate] = []
     for number in range(count * 3):
         if len(found) >= count:
@@ -379,8 +524,24 @@ def candidates_for(
                 setup=setup,
                 args=values,
                 statement=function.kind == "setter",
+                misfit=any(
+                    value.parameter in declared and value.kind not in {"other", *declared[value.parameter]}
+                    for value in values
+                ),
             )
         )
+    return found
+
+
+def _declared_kinds(function: CallableInfo, module: ModuleInfo, alias: str) -> dict[str, set[str]]:
+    """The simple types (`str`, `list`, ...) each parameter with a hint or a documented type takes."""
+    found: dict[str, set[str]] = {}
+    for parameter in function.parameters:
+        if parameter.annotation or parameter.name in function.documented:
+            typed = _typed(parameter, function, module, alias, nested=False)
+            kinds = {kind_of(value) for value in typed}
+            if typed and "other" not in kinds:  # a type testgen cannot tell by its value is no ground to drop
+                found[parameter.name] = kinds | ({"int"} if "float" in kinds else set())  # an int is a float
     return found
 
 
@@ -404,7 +565,7 @@ def _arguments(
             skipped = skipped or parameter.kind == "positional"
             continue
         source = _draw(pool, min(mined[index], len(pool)), number, rng, single=single and parameter.required)
-        values.append(Value(source, kind_of(source)))
+        values.append(Value(source, kind_of(source), parameter.name))
         sources.append(f"{parameter.name}={source}" if parameter.kind == "keyword" or skipped else source)
     return values, sources
 

@@ -225,8 +225,8 @@ class GenerationReport(Result):
     llm: ModelTestsReport | None = None
     """When tests from a model were asked for: how many it proposed, how many were dropped and why, kept."""
     avoided: list[SkippedFunction] = Field(default_factory=list[SkippedFunction])
-    """Functions no example test calls, because a test of them would depend on the clock, randomness or
-    module-level state (found statically, see the side effects of the analysis). Calls that use the network,
+    """Functions no example test calls, because a test of them would depend on the clock or randomness (found
+    statically, see the side effects of the analysis). Calls that use the network,
     run other programs or write outside their folders are stopped as they try, and dropped (see `functions`)."""
     functions: list[FunctionResult] = Field(default_factory=list[FunctionResult])
     """Per function: candidates tried, tests kept, and why the others were dropped or the function skipped."""

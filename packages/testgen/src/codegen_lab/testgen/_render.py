@@ -14,9 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from codegen_lab.testgen._inputs import Candidate, snake
+from codegen_lab.testgen._inputs import STANDARD_MODULES, Candidate, import_statement, snake, standard_imports
 
-__all__ = ["PropertyTest", "RenderedTest", "format_code", "import_line", "render_module", "render_test"]
+__all__ = ["STATE_HELPER", "PropertyTest", "RenderedTest", "format_code", "import_line", "render_module", "render_test"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ def render_test(
     setup = [f"    {line}" for line in candidate.setup.splitlines()] if candidate.setup else []
     expr = candidate.expr if candidate.statement else _operand(candidate.expr)
     kind = outcome.get("kind")
-    imports: set[str] = set()
+    imports = {import_statement(name) for name in standard_imports(alias, candidate.setup, candidate.expr)}
     if kind == "literal":
         value = str(outcome["repr"])
         check = _check(expr, value)
@@ -268,6 +268,53 @@ def _run_docstring_examples(obj, name):
 """
 
 
+STATE_HELPER = """
+def _module_state(module):
+    \"\"\"The module's globals, with copies of their containers and of their objects' attributes.\"\"\"
+    saved = {}
+    for name, value in vars(module).items():
+        copied = None
+        if name.startswith("__") or isinstance(value, type(module)) or callable(value):
+            pass
+        elif isinstance(value, dict | list | set):
+            copied = value.copy()
+        elif isinstance(getattr(value, "__dict__", None), dict):
+            copied = dict(vars(value))
+        saved[name] = (value, copied)
+    return saved
+
+
+def _restore_module_state(module, saved):
+    \"\"\"The module's globals as `_module_state` saw them: names added since removed, containers refilled.\"\"\"
+    for name in [name for name in vars(module) if name not in saved and not name.startswith("__")]:
+        delattr(module, name)
+    for name, (value, copied) in saved.items():
+        setattr(module, name, value)
+        if copied is None:
+            continue
+        if isinstance(value, dict | set):
+            value.clear()
+            value.update(copied)
+        elif isinstance(value, list):
+            value[:] = copied
+        else:
+            vars(value).clear()
+            vars(value).update(copied)
+"""
+"""Saving and restoring a module's state (its registries, its current settings), in the observer and in the tests
+of a module whose functions change it."""
+
+_STATE_FIXTURE = """
+
+@pytest.fixture(autouse=True)
+def _module_state_restored():
+    \"\"\"Each test starts from the module's state as it was imported: the functions it calls change it.\"\"\"
+    saved = _module_state({alias})
+    yield
+    _restore_module_state({alias}, saved)
+"""
+
+
 def render_module(
     module: str,
     alias: str,
@@ -276,11 +323,13 @@ def render_module(
     version: str,
     shadowed: bool = False,
     command: str | None = None,
+    state: bool = False,
 ) -> str:
     """The whole test module: header, imports, the doctest helper when needed, then each test.
 
     `shadowed`: the package binds another object to the module's name (see `import_line`); `command`: the
-    command that regenerates the module, with its options (default: `codegen-lab testgen generate MODULE`).
+    command that regenerates the module, with its options (default: `codegen-lab testgen generate MODULE`);
+    `state`: the module's functions change its globals, and each test restores them (an autouse fixture).
     """
     models = (
         "Tests marked `# Written by the model` were written by an LLM; their expected values are the model's.\n"
@@ -295,20 +344,26 @@ def render_module(
         f"{models}"
         f'Regenerate with `{command or f"codegen-lab testgen generate {module}"}`.\n"""\n'
     )
-    imports: set[str] = set()
+    imports: set[str] = {"import pytest"} if state else set()
     for test in tests:
         imports |= test.imports
     standard = ["import doctest"] if any(test.kind == "doctest" for test in tests) else []
     if shadowed:
         standard.append("import importlib")
+    standard_lines = {import_statement(name) for name in STANDARD_MODULES}
+    standard = sorted(
+        [*standard, *(line for line in imports if line in standard_lines or line.split()[1] in STANDARD_MODULES)]
+    )
     third_party = sorted(line for line in imports if line.split()[1].split(".")[0] in {"pytest", "hypothesis"})
-    others = sorted(imports - set(third_party))
+    others = sorted(imports - set(third_party) - set(standard))
     blocks = [
         block for block in (standard, third_party, [*others, import_line(module, alias, shadowed=shadowed)]) if block
     ]
     parts = [header, "\n\n".join("\n".join(block) for block in blocks), "\n"]
     if "import doctest" in standard:
         parts.append(_DOCTEST_HELPER.format(alias=alias))
+    if state:
+        parts += ["\n", STATE_HELPER, _STATE_FIXTURE.format(alias=alias)]
     for test in tests:
         body = (
             test.lines

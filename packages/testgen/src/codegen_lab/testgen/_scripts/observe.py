@@ -269,7 +269,7 @@ def run_candidate(candidate, namespace, module_file, seconds):
                 exec(candidate["setup"], local)
             except CallTimeout:
                 return {"kind": "timeout"}
-            except Exception:
+            except (Exception, SystemExit):
                 return {"kind": "setup-error"}
         try:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -285,7 +285,7 @@ def run_candidate(candidate, namespace, module_file, seconds):
             return {"kind": "timeout"}
         except RecursionError:
             return {"kind": "opaque"}
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # code that calls sys.exit (a CLI parser) raises, it does not end this
             raised = exception(exc, exc.__traceback__, module_file, "call")
             if candidate.get("after"):
                 raised["after"] = after(candidate["after"], local, module_file)
@@ -327,7 +327,7 @@ def run_doctest(module, qualname, seconds):
                 runner.run(test, out=lambda _text: None)
     except CallTimeout:
         return {"kind": "timeout"}
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         return {"kind": "doctest", "attempted": runner.tries, "failed": runner.failures + 1, "error": repr(exc)}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -356,6 +356,32 @@ def elsewhere(folder):
     os.chdir(os.path.join(folder, "cwd"))
 
 
+def run_all(job, module, module_file, cov):
+    """Each candidate's outcome and seconds, under its own coverage context, until the job's time is up."""
+    namespace = {job["alias"]: module, "__builtins__": __builtins__}
+    for name, path in job.get("imports", {}).items():  # standard modules the inputs use (`datetime.date(...)`)
+        namespace[name] = importlib.import_module(path)
+    state = {}
+    if job.get("state_helper"):  # the module's functions change its globals: each candidate starts from the import's
+        exec(job["state_helper"], state)
+        saved = state["_module_state"](module)
+    outcomes, seconds = {}, {}
+    stop_at = time.monotonic() + job["stop_after"] if job.get("stop_after") else None
+    for candidate in job["candidates"]:
+        if stop_at is not None and time.monotonic() > stop_at:
+            break  # out of time: report what ran (the rest is left out, not lost with the run)
+        cov.switch_context(candidate["id"])
+        begun = time.perf_counter()
+        if "doctest" in candidate:
+            outcomes[candidate["id"]] = watched(run_doctest, module, candidate["doctest"], job["seconds"])
+        else:
+            outcomes[candidate["id"]] = watched(run_candidate, candidate, namespace, module_file, job["seconds"])
+        seconds[candidate["id"]] = round(time.perf_counter() - begun, 4)
+        if state:
+            state["_restore_module_state"](module, saved)
+    return outcomes, seconds
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as source:
         job = json.load(source)
@@ -377,19 +403,7 @@ def main():
         with open(answer, "w", encoding="utf-8") as sink:
             json.dump({"import_error": "".join(traceback.format_exception_only(type(exc), exc)).strip()}, sink)
         return 0
-    namespace = {job["alias"]: module, "__builtins__": __builtins__}
-    outcomes, seconds = {}, {}
-    stop_at = time.monotonic() + job["stop_after"] if job.get("stop_after") else None
-    for candidate in job["candidates"]:
-        if stop_at is not None and time.monotonic() > stop_at:
-            break  # out of time: report what ran (the rest is left out, not lost with the run)
-        cov.switch_context(candidate["id"])
-        begun = time.perf_counter()
-        if "doctest" in candidate:
-            outcomes[candidate["id"]] = watched(run_doctest, module, candidate["doctest"], job["seconds"])
-        else:
-            outcomes[candidate["id"]] = watched(run_candidate, candidate, namespace, module_file, job["seconds"])
-        seconds[candidate["id"]] = round(time.perf_counter() - begun, 4)
+    outcomes, seconds = run_all(job, module, module_file, cov)
     cov.stop()
     data = cov.get_data()
     measured = [name for name in data.measured_files() if os.path.realpath(name) == module_file]

@@ -1,0 +1,221 @@
+"""The kinds of code plain typed inputs do not reach: module state, types checked with `isinstance`, `sys.exit`."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+from random import Random
+
+import pytest
+
+from codegen_lab.testgen import GenerationReport, generate, run_tests
+from codegen_lab.testgen._analysis import analyze_source
+from codegen_lab.testgen._generate import avoided
+from codegen_lab.testgen._harvest import realistic
+from codegen_lab.testgen._inputs import candidates_for, standard_imports
+
+PYTHON = sys.executable
+
+LEDGER = '''\
+"""Rates registered by name, dates moved by days, and a command line."""
+
+import sys
+from datetime import date, timedelta
+
+_RATES = {}
+
+
+def register(name, rate):
+    """Register the currency `name` at `rate`."""
+    if name in _RATES:
+        raise ValueError(f"{name} is registered already")
+    _RATES[name] = rate
+
+
+def convert(amount, name):
+    """`amount` in the currency `name`."""
+    if name not in _RATES:
+        raise KeyError(name)
+    return amount * _RATES[name]
+
+
+def registered():
+    return sorted(_RATES)
+
+
+def shift(when, days=1):
+    """`when` moved by `days`."""
+    if isinstance(when, date):
+        return (when + timedelta(days=days)).isoformat()
+    if isinstance(when, timedelta):
+        return when.days + days
+    raise TypeError("a date or a timedelta")
+
+
+def main(argv):
+    if not argv:
+        sys.exit("usage: ledger NAME RATE")
+    register(argv[0], float(argv[1]))
+    return 0
+'''
+
+
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, GenerationReport]:
+    root = tmp_path_factory.mktemp("ledger")
+    root.chmod(0o755)  # pytest makes its folders 0700; the sandbox's uid must be able to read the project
+    (root / "ledger.py").write_text(LEDGER, encoding="utf-8")
+    return root, generate("ledger.py", root=root, python=PYTHON, out="tests", budget=40, min_run_seconds=40)
+
+
+def _test_bodies(code: str) -> dict[str, str]:
+    tree = ast.parse(code)
+    return {node.name: ast.unparse(node) for node in tree.body if isinstance(node, ast.FunctionDef)}
+
+
+@pytest.mark.slow
+def test_a_change_of_module_state_is_followed_by_a_read_and_undone_after_each_test(
+    ledger: tuple[Path, GenerationReport],
+) -> None:
+    root, report = ledger
+    bodies = _test_bodies(report.code)
+    assert any("ledger.register(" in body and "ledger.convert(" in body for body in bodies.values())
+    assert "def _module_state_restored" in report.code  # the autouse fixture that puts the registry back
+    names = [name for name in bodies if name.startswith("test_")]
+    # Each test passes whatever ran before it: in the written order, and reversed.
+    forward = run_tests(["tests"], root=root, python=PYTHON)
+    backward = run_tests(
+        [f"tests/test_ledger_generated.py::{name}" for name in reversed(names)], root=root, python=PYTHON
+    )
+    for run in (forward, backward):
+        assert run.failed == 0, [test.message for test in run.tests if test.outcome != "passed"]
+        assert run.passed == len(names)
+
+
+@pytest.mark.slow
+def test_a_type_the_code_checks_with_isinstance_is_given_and_imported(ledger: tuple[Path, GenerationReport]) -> None:
+    _, report = ledger
+    bodies = _test_bodies(report.code)
+    assert "import datetime" in report.code
+    assert any("ledger.shift(datetime.date(" in body for body in bodies.values())
+    assert any("ledger.shift(datetime.timedelta(" in body for body in bodies.values())
+
+
+@pytest.mark.slow
+def test_sys_exit_in_the_code_is_behaviour_a_test_expects(ledger: tuple[Path, GenerationReport]) -> None:
+    _, report = ledger
+    assert any(
+        "pytest.raises(SystemExit" in body and "ledger.main(" in body for body in _test_bodies(report.code).values()
+    )
+
+
+def test_the_functions_that_change_module_state_and_those_that_read_it_are_told_apart(tmp_path: Path) -> None:
+    (tmp_path / "ledger.py").write_text(LEDGER, encoding="utf-8")
+    info = analyze_source(tmp_path / "ledger.py")
+    functions = {function.name: function for function in info.functions}
+    assert functions["register"].writes_state == ["_RATES"]
+    assert functions["convert"].writes_state == []
+    assert functions["convert"].reads_state == functions["registered"].reads_state == ["_RATES"]
+    assert functions["shift"].checked == {"when": ["date", "timedelta"]}
+    assert info.has_state
+
+
+def test_standard_modules_named_by_inputs_are_imported_but_never_over_the_module_itself() -> None:
+    assert standard_imports("ledger", "ledger.shift(datetime.date(2024, 2, 29))", None) == ["datetime"]
+    assert standard_imports("re", "re.compile('x')", "decimal.Decimal('1')") == ["decimal"]
+
+
+def test_a_compound_parameter_name_gets_the_real_looking_input_of_its_word() -> None:
+    assert realistic("datestring") == realistic("date_str") == realistic("date")
+    assert set(realistic("url")) <= set(realistic("url_text"))
+    assert realistic("status") == []
+
+
+CLIENT = '''\
+CODES = {"AccessDenied": PermissionError, "NoSuchKey": FileNotFoundError}
+
+
+def translate(error, message=None):
+    """The exception for a client error (`error.response['Error']['Code']`)."""
+    code = error.response["Error"].get("Code")
+    constructor = CODES.get(code)
+    if constructor is None:
+        return OSError(message or str(error))
+    return constructor(message or error.response["Error"].get("Message", ""))
+'''
+
+
+def test_a_parameter_read_by_attributes_and_keys_gets_objects_of_that_shape_with_the_modules_strings(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "client.py").write_text(CLIENT, encoding="utf-8")
+    info = analyze_source(tmp_path / "client.py")
+    (translate,) = info.functions
+    assert translate.shapes == {"error": {".response": {"[Error": {"[Code": {}, "[Message": {}}}}}
+    made = candidates_for(translate, info, "client", count=4, rng=Random(0), prefix="c")  # noqa: S311 (inputs)
+    calls = [candidate.expr for candidate in made]
+    assert calls[0].startswith("client.translate(types.SimpleNamespace(response={'Error': {")
+    assert "'Code': " in calls[0]
+    assert any("'Code': 'AccessDenied'" in call or "'Code': 'NoSuchKey'" in call for call in calls)
+
+
+def test_an_underscored_method_nothing_in_the_module_calls_is_a_hook_a_test_calls(tmp_path: Path) -> None:
+    (tmp_path / "codec.py").write_text(
+        "import codecs\n\n\n"
+        "class Encoder(codecs.BufferedIncrementalEncoder):\n"
+        "    def _buffer_encode(self, data, errors, final):\n"
+        "        return self._upper(data), len(data)\n\n"
+        "    def _upper(self, data):\n"
+        "        return data.upper().encode()\n",
+        encoding="utf-8",
+    )
+    (encoder,) = analyze_source(tmp_path / "codec.py").classes
+    assert [method.name for method in encoder.methods] == ["_buffer_encode"]  # `_upper` is the module's own helper
+
+
+WRITER = """\
+class Base:
+    def __init__(self, doc, width=2):
+        self.doc = doc
+        self.width = width
+
+
+class Style(Base):
+    def __init__(self, doc, width=2):
+        Base.__init__(self, doc, width)
+
+    def bold(self, text):
+        self.doc.write(f"**{text}**")
+        self.doc.push_write("")
+
+
+def render(outfile, text):
+    outfile.write(text)
+    outfile.flush()
+"""
+
+
+def test_a_parameter_whose_methods_are_called_gets_a_double_or_a_text_file(tmp_path: Path) -> None:
+    (tmp_path / "writer.py").write_text(WRITER, encoding="utf-8")
+    info = analyze_source(tmp_path / "writer.py")
+    style = next(cls for cls in info.classes if cls.name == "Style")
+    assert style.init is not None
+    assert style.init.shapes == {"doc": {"(write": {}, "(push_write": {}}}  # through `self.doc`, set by its base
+    (render,) = info.functions
+    calls = [candidate.expr for candidate in candidates_for(render, info, "writer", count=3, rng=Random(0), prefix="r")]  # noqa: S311
+    assert calls[0].startswith("writer.render(io.StringIO(")
+    made = candidates_for(style.init, info, "writer", count=1, rng=Random(0), prefix="s")  # noqa: S311
+    assert made[0].expr.startswith("writer.Style(mock.MagicMock()")
+    assert standard_imports("writer", made[0].expr) == ["mock"]
+
+
+def test_a_function_that_rebinds_a_global_is_called_since_each_test_restores_the_module(tmp_path: Path) -> None:
+    (tmp_path / "counter.py").write_text(
+        "COUNT = 0\n\n\ndef bump():\n    global COUNT\n    COUNT += 1\n    return COUNT\n", encoding="utf-8"
+    )
+    info = analyze_source(tmp_path / "counter.py")
+    (bump,) = info.functions
+    assert "mutates-globals" in bump.effects
+    assert bump.writes_state == ["COUNT"]
+    assert avoided(bump) is None
