@@ -327,7 +327,11 @@ async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, to
 
 
 def with_operations_routes(app: Any, server: MCPServer, hosts: list[str], tokens: Mapping[str, Role]) -> Any:
-    """`app` behind `/healthz`, `/readyz` and `/metrics` (`_ops`); `/metrics` needs a token when there are any."""
+    """`app` behind `/healthz`, `/readyz` and `/metrics` (`_ops`); `/metrics` needs a token when there are any.
+
+    When the app shuts down (the ASGI lifespan), the server's connections to Redis are closed (`close_server`).
+    """
+    from codegen_lab.mcp_core._compose import close_server  # noqa: PLC0415
     from codegen_lab.mcp_core._ops import OperationsRoutes  # noqa: PLC0415
     from codegen_lab.mcp_core._telemetry import telemetry_of  # noqa: PLC0415
 
@@ -339,6 +343,7 @@ def with_operations_routes(app: Any, server: MCPServer, hosts: list[str], tokens
         sessions,
         allowed_hosts=hosts,
         authorized=lambda header: not tokens or checker.role_of(header) is not None,
+        on_shutdown=lambda: close_server(server),
     )
 
 
