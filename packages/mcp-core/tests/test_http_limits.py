@@ -17,11 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
 from codegen_lab.common import Settings
 from codegen_lab.mcp_core import ToolAnnotations, Toolkit, build_server, http_app
+from codegen_lab.mcp_core._http import REFUSAL_DELAY
 from codegen_lab.mcp_core._http_server import uvicorn_config
 
 READ = "r" * 24
@@ -285,3 +287,20 @@ def test_one_client_over_its_limit_does_not_hold_up_another(tmp_path: Path) -> N
             "(setting client-rate-limits)"
         )
         assert results(other, 2) == ["checked", "checked"]
+
+
+@pytest.mark.anyio
+async def test_a_request_refused_as_part_of_a_flood_is_answered_only_after_the_refusal_delay(tmp_path: Path) -> None:
+    settings = Settings(root=tmp_path, state_dir=tmp_path / "state", audit=False, max_message_bytes=100_000)
+    app = await http_app(build_server(settings, []), settings, stateless=True, tokens={READ: "read"})
+    deep = b'{"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    headers = {"authorization": f"Bearer {READ}", "content-type": "application/json"}
+    waits: list[float] = []
+    statuses: list[int] = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+        for body in (deep, b" " * 200_000):
+            started = time.monotonic()
+            statuses.append((await client.post("/mcp", content=body, headers=headers)).status_code)
+            waits.append(time.monotonic() - started)
+    assert statuses == [400, 413]
+    assert min(waits) >= REFUSAL_DELAY  # a client refusing in a loop gets two answers a second, not thousands
