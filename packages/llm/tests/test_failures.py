@@ -77,6 +77,26 @@ async def test_a_misbehaving_answer_is_one_line_counted_and_not_cached(
     assert llm.usage_report()["tools"]["(direct)"]["failures"] == 1
 
 
+async def test_a_retried_stream_starts_on_a_new_line_and_the_retry_is_a_warning(
+    fake: FakeAnthropic, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.misbehave("clean-cut")
+    streamed: list[str] = []
+
+    async def collect(text: str) -> None:
+        streamed.append(text)
+
+    completion = await service(fake, tmp_path).complete(ASK, on_text=collect)
+    assert completion.text == REPLY
+    shown = "".join(streamed)
+    cut, retried = shown.split("\n", 1)  # what a terminal shows: the broken answer, then the retry on its own line
+    assert REPLY.startswith(cut)
+    assert cut != REPLY
+    assert retried == REPLY
+    retries = [r for r in caplog.records if "retry 1" in r.getMessage()]
+    assert [r.levelname for r in retries] == ["WARNING"]
+
+
 async def test_an_answer_cut_at_max_tokens_is_an_error_naming_the_setting(fake: FakeAnthropic, tmp_path: Path) -> None:
     for stream in (False, True):
         fake.misbehave("max_tokens")

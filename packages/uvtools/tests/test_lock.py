@@ -122,3 +122,18 @@ def test_a_malformed_package_is_named(source: str) -> None:
     text = f'version = 1\nrevision = 5\n\n[[package]]\nname = "x"\nversion = "1"\n{source}\n'
     with pytest.raises(LockFileError, match=r"\[\[package\]\] number 1 is malformed"):
         parse_lock(text, origin="broken.lock")
+
+
+def test_the_same_lock_text_is_parsed_once_and_an_edited_one_again(chain: Path) -> None:
+    text = (chain / "uv.lock").read_text()
+    first = read_lock(chain / "uv.lock")
+    assert parse_lock(text, origin="HEAD:uv.lock") is first  # e.g. the same revision asked for again
+    edited = text.replace('version = "0.1.0"', 'version = "0.2.0"', 1)
+    assert edited != text
+    again = parse_lock(edited)
+    assert again is not first
+    assert again.packages != first.packages
+    for number in range(8):  # older texts leave the cache; each is still parsed right
+        parse_lock(text + f"\n# {number}\n")
+    assert parse_lock(text) is not first
+    assert parse_lock(text).packages == first.packages

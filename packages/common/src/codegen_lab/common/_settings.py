@@ -182,7 +182,8 @@ class Settings(BaseModel):
 
     llm_prices: dict[str, tuple[float, float]] = Field(default_factory=dict[str, tuple[float, float]])
     """US dollars per million tokens (input, output) by model name or prefix, over the built-in table of Claude
-    models: `llm-prices = { "claude-sonnet" = [3, 15] }` in the `[tool.codegen-lab]` table."""
+    models: `llm-prices = { "claude-sonnet" = [3, 15] }` in the user config file
+    (`~/.config/codegen-lab/config.toml`); a repository cannot set it."""
     # --- end of user-level LLM settings ---
 
     rate_limits: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_RATE_LIMITS))

@@ -64,6 +64,8 @@ def root_option[F: Callable[..., Any]](
 
 def format_option[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "json")) -> Callable[[F], F]:
     """`--format`, passed to the command as `output_format`; `text` by default."""
+    others = [name for name in formats if name not in ("text", "json")]
+    described = "text for people, json for programs" + (f"; also {', '.join(others)}." if others else ".")
 
     def decorate(fn: F) -> F:
         return click.option(
@@ -72,7 +74,7 @@ def format_option[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "js
             type=click.Choice(formats),
             default="text",
             show_default=True,
-            help="text for people, json (and the other formats listed) for programs.",
+            help=described,
         )(fn)
 
     return decorate

@@ -356,7 +356,17 @@ class LLMService:
             request.max_tokens + sum(len(m.content) for m in request.messages) // 4 + len(request.system or "") // 4
         )
         attempt = 0
+        tail = ""  # the last character streamed by this attempt, so that a retry's notice starts its own line
+
+        async def watched(text: str) -> None:
+            nonlocal tail
+            if text:
+                tail = text[-1]
+            if on_text is not None:
+                await on_text(text)
+
         while True:
+            tail = ""
             remaining = ends - self.clock()
             if remaining <= 0:
                 raise BackendError(f"no answer within the deadline of {budget:g} s", transient=False)
@@ -367,7 +377,7 @@ class LLMService:
             spent = 0
             try:
                 with anyio.fail_after(remaining):
-                    completion = await backend.complete(request, on_text=on_text)
+                    completion = await backend.complete(request, on_text=None if on_text is None else watched)
                 spent = completion.usage.total_input_tokens + completion.usage.output_tokens
                 return _complete_or_raise(completion, request)
             except TimeoutError:
@@ -389,7 +399,9 @@ class LLMService:
                         f"(setting llm-timeout)",
                         transient=False,
                     ) from None
-                logger.info("LLM backend %s: %s; retry %d in %.1f s", backend.name, exc, attempt, wait)
+                if on_text is not None and tail not in ("", "\n"):
+                    await on_text("\n")  # the answer broke off mid-line: what follows (a retry) starts a new one
+                logger.warning("LLM backend %s: %s; retry %d in %.1f s", backend.name, exc, attempt, wait)
                 await self.sleep(wait)
             except Exception as exc:  # a backend's bug must not become the caller's traceback
                 logger.debug("LLM backend %s raised", backend.name, exc_info=True)

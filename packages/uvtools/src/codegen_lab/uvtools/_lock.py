@@ -9,6 +9,7 @@ expect sends it to `tomllib`, so an unusual but valid file is still read exactly
 from __future__ import annotations
 
 import json
+import threading
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,11 @@ __all__ = ["Lock", "LockDependency", "LockPackage", "parse_lock", "read_lock"]
 SUPPORTED_VERSION = 1
 SUPPORTED_REVISIONS = range(1, 6)
 _SKIPPED_KEYS = frozenset({"sdist", "wheels"})
+_RECENT_LOCKS = 4
+"""How many parsed locks a process keeps by their text: a server or the dashboard asked about the same uv.lock (or
+the same revision's) again answers without parsing it again. A `Lock` is immutable, so sharing one is safe."""
+_recent: dict[str, Lock] = {}
+_recent_guard = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +172,10 @@ def parse_lock(text: str, *, origin: str = "uv.lock") -> Lock:
     Raises:
         LockFileError: When the text is not TOML, or of a version or revision this reader does not know.
     """
+    with _recent_guard:
+        known = _recent.get(text)
+    if known is not None:
+        return known
     try:
         document = _fast_parse(text)
     except _Unsupported:
@@ -173,7 +183,12 @@ def parse_lock(text: str, *, origin: str = "uv.lock") -> Lock:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise LockFileError(f"not valid TOML: {exc}", path=origin) from None
-    return _build(document, origin)
+    lock = _build(document, origin)
+    with _recent_guard:
+        if len(_recent) >= _RECENT_LOCKS:
+            del _recent[next(iter(_recent))]
+        _recent[text] = lock
+    return lock
 
 
 def _build(document: Mapping[str, Any], origin: str) -> Lock:
