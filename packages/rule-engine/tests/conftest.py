@@ -13,6 +13,17 @@ CORPUS = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "cursor-rul
 MakeRepo = Callable[[dict[str, str]], Path]
 
 
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh, empty home folder: no test reads the assistant settings of whoever runs the tests."""
+    folder = tmp_path / "home"
+    folder.mkdir()
+    monkeypatch.setenv("HOME", str(folder))
+    for name in ("CODEX_HOME", "GEMINI_CLI_HOME", "XDG_CONFIG_HOME", "CONTINUE_GLOBAL_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    return folder
+
+
 @pytest.fixture
 def make_repo(tmp_path: Path) -> MakeRepo:
     """Write `{relative path: text}` under a fresh root (text dedented) and return the root."""

@@ -64,7 +64,8 @@ def test_each_assistant_loads_what_its_documentation_says(monorepo: RuleEngine) 
     assert attached(monorepo, path, "kiro") == ["AGENTS.md"]
     assert attached(monorepo, path, "gemini") == ["svc/GEMINI.md"]
     assert attached(monorepo, "README.md", "gemini") == ["svc/GEMINI.md"]
-    assert attached(monorepo, path, "roo") == [".roo/rules/a.md", "AGENTS.md"]
+    # Roo's default mode is architect (the first of its built-in modes).
+    assert attached(monorepo, path, "roo") == [".roo/rules-architect/b.md", ".roo/rules/a.md", "AGENTS.md"]
     assert attached(monorepo, path, "zed") == [".rules"]
     assert attached(monorepo, path, "junie") == [".junie/guidelines.md"]
     assert attached(monorepo, path, "opencode") == ["AGENTS.md", "svc/AGENTS.md"]
@@ -77,8 +78,13 @@ def test_reasons_name_the_precedence(monorepo: RuleEngine) -> None:
     nearest = view(monorepo, "svc/api/main.py", "agents-md")
     assert nearest["AGENTS.md"] == (False, "the nearest AGENTS.md (svc/AGENTS.md) wins")
     roo = view(monorepo, "svc/api/main.py", "roo")
-    assert roo[".roorules"] == (False, "Roo reads .roorules only when .roo/rules/ is missing or empty")
-    assert roo[".roo/rules-architect/b.md"] == (False, "mode-specific: Roo loads it in the architect mode only")
+    assert roo[".roorules"] == (
+        False,
+        "Roo reads .roorules only when no .roo/rules/ folder (global or the project's) has a file",
+    )
+    roo = monorepo.explain("svc/api/main.py", "roo", mode="code")
+    (architect,) = [entry for entry in roo.not_attached if entry.rule.relpath == ".roo/rules-architect/b.md"]
+    assert architect.reason == "mode-specific: Roo loads it in the architect mode only (this view is for code)"
     zed = view(monorepo, "svc/api/main.py", "zed")
     assert zed["AGENTS.md"][0] is False
     assert zed["AGENTS.md"][1].endswith(": .rules is there")

@@ -138,3 +138,29 @@ def test_only_changes_that_matter_to_rules_count(tmp_path: Path) -> None:
     assert relevant(root, modified, str(root / ".git/info/exclude")) == ".git/info/exclude"
     assert relevant(root, added, str(root / ".git/objects/ab")) is None
     assert relevant(root, added, "/elsewhere/x.md") is None
+
+
+def test_a_tree_watcher_times_out_reports_changes_and_stops_when_closed(tmp_path: Path) -> None:
+    import threading
+
+    from codegen_lab.rule_engine._watch import TreeWatcher
+
+    watcher = TreeWatcher(tmp_path)
+    assert watcher.changes(timeout_ms=300) is None  # nothing happened: the wait ends at its own timeout
+    (tmp_path / "AGENTS.md").write_text("new\n", encoding="utf-8")  # made after the watcher: never missed
+    batches: list[list[str] | None] = []
+    while not batches or batches[-1] == []:
+        batches.append(watcher.changes(timeout_ms=60_000))
+    assert batches[-1] == ["AGENTS.md"]
+    ended = threading.Event()
+
+    def wait() -> None:
+        watcher.changes()  # waits for ever, until closed
+        ended.set()
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    watcher.close()
+    assert ended.wait(30)
+    thread.join(30)
+    assert watcher.changes() is None

@@ -142,3 +142,34 @@ def test_a_continue_mention_is_not_a_missing_file(make_repo: MakeRepo) -> None:
     )
     found = [(d.code, d.path) for d in lint(RuleEngine.load(root)).diagnostics if d.code == "RE015"]
     assert found == [("RE015", ".cursor/rules/tw.mdc")]
+
+
+def test_the_token_cost_of_an_always_on_rule_says_which_requests_it_is_in(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "AGENTS.md": "Root.\n",
+            "svc/api/AGENTS.md": "Service.\n",
+            ".roo/rules-code/a.md": "Code mode.\n",
+            ".clinerules-ask": "Ask mode.\n",
+        }
+    )
+    messages = {d.path: d.message for d in lint(RuleEngine.load(root)).diagnostics if d.code == "RE014"}
+    assert messages == {
+        "AGENTS.md": "always on: about 2 tokens in every request",
+        "svc/api/AGENTS.md": "always on: about 3 tokens in every request about a file under svc/api/",
+        ".roo/rules-code/a.md": "always on: about 3 tokens in every request in Roo's code mode",
+        ".clinerules-ask": "always on: about 3 tokens in every request in Roo's ask mode",
+    }
+
+
+def test_braces_are_not_flagged_where_the_one_reader_expands_them(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            ".continue/rules/ts.md": "---\nglobs: '**/*.{ts,tsx}'\nalwaysApply: false\n---\nTyped.\n",
+            ".clinerules/ts.md": "---\npaths: ['src/**/*.{ts,tsx}']\n---\nTyped.\n",
+            ".cursor/rules/ts.mdc": "---\nglobs: '**/*.{ts,tsx}'\n---\nTyped.\n",
+            "src/a.ts": "",
+        }
+    )
+    flagged = [d.path for d in lint(RuleEngine.load(root)).diagnostics if d.code == "RE007"]
+    assert flagged == [".cursor/rules/ts.mdc"]

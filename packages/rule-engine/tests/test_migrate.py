@@ -275,3 +275,54 @@ def test_every_new_target_round_trips_through_the_engine(make_repo: MakeRepo, ta
     # Every written file is read back by the format of its assistant, and its text carries the rule.
     text = "\n".join(rule.body for rule in engine.rules if rule.relpath in written)
     assert {"Be brief.", "Typed.", "API rules."} <= {line.strip() for line in text.splitlines()}
+
+
+@pytest.mark.parametrize(
+    ("target", "destination", "source", "sources"),
+    [
+        ("codex", "AGENTS.md", "CLAUDE.md", ["claude-md"]),
+        ("agents-md", "AGENTS.md", "CLAUDE.md", ["claude-md"]),
+        ("claude", "CLAUDE.md", "AGENTS.md", ["agents-md"]),
+        ("gemini", "GEMINI.md", "CLAUDE.md", ["claude-md"]),
+    ],
+)
+def test_a_migration_never_writes_a_file_that_imports_itself(
+    make_repo: MakeRepo, target: str, destination: str, source: str, sources: list[str]
+) -> None:
+    root = make_repo(
+        {
+            destination: "Use tabs.\n",
+            source: f"@{destination}\n\nRead @{destination} first. Be kind.\n",
+            "src/app.py": "",
+        }
+    )
+    plan = plan_migration(RuleEngine.load(root), target, sources=sources)
+    assert [loss.message for loss in plan.losses if loss.rule == source] == [
+        f"line 1: @{destination} points at {destination}, the file the rule goes into; dropped (its text is there "
+        "already)",
+        f"line 3: @{destination} points at {destination}, the file the rule goes into; dropped (its text is there "
+        "already)",
+    ]
+    plan.apply()
+    written = (root / destination).read_text(encoding="utf-8")
+    assert f"@{destination}" not in written
+    assert written.count("Use tabs.") == 1
+    assert f"Read `{destination}` first. Be kind." in written
+    (written_rule,) = [rule for rule in RuleEngine.load(root).rules if rule.relpath == destination]
+    assert written_rule.references == ()  # it imports nothing, itself least of all
+
+
+def test_a_rule_that_only_imports_its_destination_adds_nothing(make_repo: MakeRepo) -> None:
+    root = make_repo(
+        {
+            "AGENTS.md": "Use tabs.\n",
+            "CLAUDE.md": "@AGENTS.md\n",
+            ".cursor/rules/a.mdc": "---\nalwaysApply: true\n---\nSee [the rules](mdc:AGENTS.md) and be brief.\n",
+        }
+    )
+    plan = plan_migration(RuleEngine.load(root), "codex")
+    assert [planned.path for planned in plan.files] == ["AGENTS.md"]
+    text = plan.files[0].text
+    assert "@AGENTS.md" not in text
+    assert "See the rules and be brief." in text
+    assert "## CLAUDE" not in text

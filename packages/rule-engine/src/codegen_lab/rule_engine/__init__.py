@@ -3,7 +3,8 @@
 Cursor (`.cursor/rules/**/*.mdc`, `RULE.md`, `.cursorrules`), AGENTS.md (and `AGENTS.override.md`), Claude Code
 (CLAUDE.md, `.claude/rules`), Copilot, Windsurf, Cline, Gemini, Kiro, Roo, Zed, Junie and Continue rules are read
 into one `Rule` model, including the files that are not valid YAML, as Cursor reads them; `ASSISTANTS` says
-which of them each assistant loads for a file (`RuleEngine.explain(path, assistant)`).
+which of them each assistant loads for a file (`RuleEngine.explain(path, assistant)`), for this user: their own
+rule files and settings count (`load_settings`, `RuleEngine.user_settings`).
 
 Example:
     ```python
@@ -21,6 +22,8 @@ from codegen_lab.common.exports import declared_exports as _declared_exports
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._assistants import (
         ASSISTANTS as ASSISTANTS,
+        ROO_DEFAULT_MODE as ROO_DEFAULT_MODE,
+        ROO_MODES as ROO_MODES,
         Assistant as Assistant,
         AssistantView as AssistantView,
     )
@@ -69,6 +72,11 @@ if TYPE_CHECKING:
     )
     from codegen_lab.rule_engine._reader import read_rule as read_rule, rule_from_text as rule_from_text
     from codegen_lab.rule_engine._render import Rendering as Rendering
+    from codegen_lab.rule_engine._settings import (
+        Setting as Setting,
+        UserSettings as UserSettings,
+        load_settings as load_settings,
+    )
     from codegen_lab.rule_engine._unicode import HiddenCharacter as HiddenCharacter, sanitize_text as sanitize_text
     from codegen_lab.rule_engine._write import ChangeSet as ChangeSet, revert_last as revert_last
     from codegen_lab.rule_engine.errors import (

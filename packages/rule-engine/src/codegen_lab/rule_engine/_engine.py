@@ -18,6 +18,7 @@ from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._assistants import AssistantView
+    from codegen_lab.rule_engine._settings import UserSettings
 
 __all__ = ["Attachment", "Explanation", "RuleEngine", "resolve_inside"]
 
@@ -102,8 +103,15 @@ class RuleEngine:
         repository_paths: Sequence[str] = (),
         notes: Sequence[Diagnostic] = (),
         folders: Sequence[Path] = (),
+        home: Path | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> None:
         self.root = root.resolve()
+        self.home = home
+        """The user's home folder whose assistant settings count (default: `Path.home()` when they are read)."""
+        self.environ = environ
+        """The environment for `CODEX_HOME` and the like (default: `os.environ`)."""
+        self._settings: UserSettings | None = None
         self.notes = tuple(notes)
         """What discovery skipped (symbolic link loops, deep trees) and files not read where they are."""
         self.folders = tuple(folders)
@@ -121,6 +129,8 @@ class RuleEngine:
         only: Path | str | None = None,
         loose: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        home: Path | None = None,
+        environ: Mapping[str, str] | None = None,
     ) -> RuleEngine:
         """Discover and read every rule under `root` (or under the folder `only`, inside the root).
 
@@ -129,6 +139,9 @@ class RuleEngine:
             only: A folder inside the root to search instead of all of it.
             loose: Also read `*.mdc` and `.cursorrules` files that sit outside `.cursor/rules`.
             progress: Called with (files read, files to read) as the rules are read.
+            home: The user whose assistant settings count (`~/.codex/config.toml`, `~/.claude/CLAUDE.md`, ...;
+                default: `Path.home()`).
+            environ: The environment (`CODEX_HOME`, `GEMINI_CLI_HOME`, ...; default: `os.environ`).
 
         Raises:
             RuleEngineUsageError: When `root` is not a folder or `only` is outside it.
@@ -152,7 +165,17 @@ class RuleEngine:
             repository_paths=found.paths,
             notes=found.notes,
             folders=found.folders,
+            home=home,
+            environ=environ,
         )
+
+    def user_settings(self) -> UserSettings:
+        """Each assistant's rule-loading settings for this user and project, read again when one of them changed."""
+        if self._settings is None or self._settings.stale():
+            from codegen_lab.rule_engine._settings import load_settings  # noqa: PLC0415
+
+            self._settings = load_settings(self.root, self.home, self.environ)
+        return self._settings
 
     @property
     def matcher(self) -> CompiledRules:
@@ -190,7 +213,7 @@ class RuleEngine:
             f"no rule {rule_id!r} under {self.root}", hint="List the rules with `codegen-lab rules list`"
         )
 
-    def explain(self, path: str | Path, assistant: str | None = None) -> Explanation:
+    def explain(self, path: str | Path, assistant: str | None = None, *, mode: str | None = None) -> Explanation:
         """For each rule, whether it attaches to the file at `path`, and why (or why not).
 
         Args:
@@ -198,20 +221,35 @@ class RuleEngine:
             assistant: None for every rule file by its own format's semantics; an assistant's name (`cursor`,
                 `claude`, `codex`, ... see `ASSISTANTS`) for what that assistant loads; `"all"` for the former
                 with every assistant's view in `views`.
+            mode: Roo Code's mode (`code`, `architect`, a custom mode of `.roomodes`, ...; default: Roo's default
+                mode), for Roo's view.
 
         Raises:
-            RuleEngineUsageError: When the path leaves the root or the assistant is unknown.
+            RuleEngineUsageError: When the path leaves the root, the assistant or the Roo mode is unknown, or a
+                mode is given for another assistant.
         """
-        from codegen_lab.rule_engine._assistants import assistant_named, assistant_view, assistants_of  # noqa: PLC0415
+        from codegen_lab.rule_engine._assistants import (  # noqa: PLC0415
+            assistant_named,
+            assistant_view,
+            assistants_of,
+            roo_mode,
+        )
 
+        if mode is not None and assistant not in {"roo", "all"}:
+            raise RuleEngineUsageError("a mode is a Roo Code setting", hint="Pass --mode with --assistant roo (or all)")
         base = self._explain(path)
         if assistant is None:
             return base
+        chosen = roo_mode(self, mode)
+        settings = self.user_settings()  # once a call: every view reads the same settings
         everything = (*base.attached, *base.not_attached)
         if assistant == "all":
-            views = tuple(assistant_view(self, base.path, one, everything) for one in assistants_of(self.rules))
+            views = tuple(
+                assistant_view(self, base.path, one, everything, mode=chosen, settings=settings)
+                for one in assistants_of(self.rules, settings)
+            )
             return Explanation(base.path, base.attached, base.not_attached, views=views)
-        view = assistant_view(self, base.path, assistant_named(assistant), everything)
+        view = assistant_view(self, base.path, assistant_named(assistant), everything, mode=chosen, settings=settings)
         return Explanation(base.path, view.attached, view.not_attached, assistant=assistant, views=(view,))
 
     @traced("codegen_lab.rules.match")
@@ -229,12 +267,12 @@ class RuleEngine:
             (attached if entry.attached else not_attached).append(entry)
         return Explanation(relpath, tuple(attached), tuple(not_attached))
 
-    def rules_for(self, path: str | Path, assistant: str | None = None) -> list[Rule]:
+    def rules_for(self, path: str | Path, assistant: str | None = None, *, mode: str | None = None) -> list[Rule]:
         """The rules that attach to the file at `path`: the always-on ones in scope, and those whose globs match.
 
         With `assistant`, the rules that assistant loads for it (see `explain`).
         """
-        return [entry.rule for entry in self.explain(path, assistant).attached]
+        return [entry.rule for entry in self.explain(path, assistant, mode=mode).attached]
 
     def process_rule(self, rule_id: str, context: Mapping[str, Any] | None = None) -> str:
         """The text of one rule for the assistant: its body, then its `@file` references, one level deep.
@@ -256,6 +294,7 @@ class RuleEngine:
         budget: int = DEFAULT_BUDGET,
         inline_references: bool = False,
         assistant: str | None = None,
+        mode: str | None = None,
     ) -> str:
         """The rules an assistant should follow for the files in focus, in order, as one text (see `render_context`)."""
         return self.render_context(
@@ -265,6 +304,7 @@ class RuleEngine:
             budget=budget,
             inline_references=inline_references,
             assistant=assistant,
+            mode=mode,
         ).text
 
     def render_context(
@@ -276,6 +316,7 @@ class RuleEngine:
         inline_references: bool = False,
         max_chars: int = RENDER_CAP,
         assistant: str | None = None,
+        mode: str | None = None,
     ) -> Rendering:
         """The rules for the files in focus as one text within `budget` tokens, and what it holds and leaves out.
 
@@ -284,7 +325,9 @@ class RuleEngine:
         is left out whole and listed (`omitted`, `truncated`). `@file` and `mdc:` references are listed, not
         inlined, unless `inline_references`. Rules that are the same file (a `CLAUDE.md` link to `AGENTS.md`) or
         the same text go in once. The text is free of hidden Unicode (`sanitize_text`) and at most `max_chars`.
-        With `assistant` (`cursor`, `claude`, `codex`, ...), only what that assistant would load.
+        With `assistant` (`cursor`, `claude`, `codex`, ...), only what that assistant would load for this user
+        (its user-level rule files and settings count: `settings` names the settings that changed it); `mode` is
+        Roo Code's mode.
 
         Example:
             ```python
@@ -293,7 +336,7 @@ class RuleEngine:
             ```
         """
         result = render_rules(
-            self, paths, request, budget=budget, inline_references=inline_references, assistant=assistant
+            self, paths, request, budget=budget, inline_references=inline_references, assistant=assistant, mode=mode
         )
         if len(result.text) > max_chars:
             result.text = _capped(result.text, max_chars)

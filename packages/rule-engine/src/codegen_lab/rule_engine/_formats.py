@@ -337,8 +337,9 @@ def builtin_formats() -> tuple[RuleFormat, ...]:
         _Format(
             "roo",
             "Roo rule",
-            # `.roo/rules/` and the per-mode `.roo/rules-{mode}/` folders (read recursively), `.roorules[-mode]`.
-            re.compile(r"\.roo/rules(?:-[^/]+)?/(?:[^/]+/)*[^/]+|\.roorules(?:-[^/]+)?"),
+            # `.roo/rules/` and the per-mode `.roo/rules-{mode}/` folders (read recursively), `.roorules[-mode]`,
+            # and `.clinerules-{mode}`, which Roo reads for a mode when there is no `.roorules-{mode}`.
+            re.compile(r"\.roo/rules(?:-[^/]+)?/(?:[^/]+/)*[^/]+|\.roorules(?:-[^/]+)?|\.clinerules-[^/]+"),
             None,
         ),
         _Format("zed-rules", "Zed .rules", re.compile(r"\.rules"), None),

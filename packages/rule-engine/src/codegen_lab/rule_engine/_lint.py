@@ -12,6 +12,7 @@ from codegen_lab.rule_engine._document import Document, FieldSpan, parse_documen
 from codegen_lab.rule_engine._matcher import CompiledRules
 from codegen_lab.rule_engine._model import Diagnostic, GlobShape, Rule, RuleType, Severity, estimate_tokens
 from codegen_lab.rule_engine._unicode import HiddenCharacter, sanitize_text
+from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine
@@ -147,7 +148,7 @@ def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noq
     glob_span = spans.get("globs") if is_cursor else None
     if glob_span is not None:
         yield from _glob_text_checks(rule, glob_span)
-    for pattern in rule.globs:
+    for pattern in rule.globs if rule.format not in _EXPANDS_BRACES else ():
         if "{" in pattern:
             line = glob_span.start + 1 if glob_span else None
             yield _diagnostic("RE007", rule, f"{pattern} uses braces; not every assistant expands them", line)
@@ -179,7 +180,7 @@ def _rule_checks(rule: Rule, document: Document) -> Iterator[Diagnostic]:  # noq
         yield _diagnostic("RE021", rule, "the rule has no text after its frontmatter", rule.body_line)
     if rule.type is RuleType.ALWAYS:
         tokens = estimate_tokens(rule.body)
-        yield _diagnostic("RE014", rule, f"always on: about {tokens:,} tokens in every request")
+        yield _diagnostic("RE014", rule, f"always on: about {tokens:,} tokens in {_every_request(rule)}")
     if document.frontmatter is not None:
         start, end = document.frontmatter
         for index in range(start + 1, end):
@@ -250,6 +251,7 @@ def lint(
     fix: bool = False,
     write: Callable[[Rule, str], None] | None = None,
     assistant: str | None = None,
+    mode: str | None = None,
 ) -> LintReport:
     """Every check over every rule of the engine, plus the checks that look across rules and the repository.
 
@@ -257,6 +259,7 @@ def lint(
         engine: The repository's rules.
         assistant: Only the rule files this assistant reads (`cursor`, `claude`, ...), with its totals; default:
             every rule file, with totals per assistant.
+        mode: With `assistant="roo"`, only the files Roo Code reads in this mode (`code`, `architect`, ...).
         fix: Rewrite files whose diagnostics have a safe fix (through `write`), then report what remains.
         write: How a fixed text is written (default: atomic writes with backups, all of the run one change set
             that one `revert` takes back).
@@ -265,9 +268,17 @@ def lint(
         from codegen_lab.rule_engine._write import journaled_writes  # noqa: PLC0415
 
         with journaled_writes(engine.root, "rules lint --fix") as journaled:
-            return lint(engine, fix=True, write=lambda rule, text: journaled(rule.path, text), assistant=assistant)
+            return lint(
+                engine,
+                fix=True,
+                write=lambda rule, text: journaled(rule.path, text),
+                assistant=assistant,
+                mode=mode,
+            )
+    if mode is not None and assistant != "roo":
+        raise RuleEngineUsageError("a mode is a Roo Code setting", hint="Pass --mode with --assistant roo")
     if assistant is not None:
-        engine = _read_by(engine, assistant)
+        engine = _read_by(engine, assistant, mode)
     diagnostics: list[Diagnostic] = []
     fixed: list[str] = []
     for rule in engine.rules:
@@ -293,20 +304,39 @@ def lint(
     return report
 
 
-def _read_by(engine: RuleEngine, assistant: str) -> RuleEngine:
-    """The engine with only the rule files `assistant` reads."""
-    from codegen_lab.rule_engine._assistants import assistant_named  # noqa: PLC0415
+def _read_by(engine: RuleEngine, assistant: str, mode: str | None = None) -> RuleEngine:
+    """The engine with only the rule files `assistant` reads (Roo: in `mode`)."""
+    from codegen_lab.rule_engine._assistants import assistant_named, reads, roo_mode  # noqa: PLC0415
     from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
 
-    formats = assistant_named(assistant).formats
+    chosen = assistant_named(assistant)
+    formats = chosen.formats
+    checked = roo_mode(engine, mode) if mode is not None else None
     return RuleEngine(
         engine.root,
-        [rule for rule in engine.rules if rule.format in formats],
+        [rule for rule in engine.rules if reads(chosen, rule, checked)],
         ignored=engine.ignored if "cursor-mdc" in formats else (),
         repository_paths=engine.repository_paths,
         notes=engine.notes,
         folders=engine.folders,
     )
+
+
+_EXPANDS_BRACES = frozenset({"continue", "cline"})
+"""Formats whose one reader expands `{a,b}`: Continue matches with minimatch (core/llm/rules/
+getSystemMessageWithRules.ts), Cline with picomatch (user-instructions/rule-conditionals.ts)."""
+
+
+def _every_request(rule: Rule) -> str:
+    """Which requests an always-on rule is in: every one, those about its folder, or those of Roo's mode."""
+    from codegen_lab.rule_engine._assistants import roo_mode_of  # noqa: PLC0415
+
+    mode = roo_mode_of(rule.relpath) if rule.format in {"roo", "cline"} else None
+    if mode is not None:
+        return f"every request in Roo's {mode} mode"
+    if rule.scope:
+        return f"every request about a file under {rule.scope}/"
+    return "every request"
 
 
 def assistant_totals(
@@ -316,17 +346,20 @@ def assistant_totals(
 
     Every request is what the assistant loads for a file at the root: its always-on files there and their imports.
     """
-    from codegen_lab.rule_engine._assistants import assistant_named, assistants_of  # noqa: PLC0415
+    from codegen_lab.rule_engine._assistants import assistant_named, assistants_of, reads  # noqa: PLC0415
 
     chosen = (assistant_named(only),) if only is not None else assistants_of(engine.rules)
+    # The repository's own files: a lint says the same on every machine, whatever its user's settings.
+    own = {rule.relpath for rule in engine.rules}
     by_path = Counter((d.path, str(d.severity)) for d in diagnostics)
     explanation = engine.explain(engine.root, "all")
     views = {view.assistant.name: view for view in explanation.views}
     totals: dict[str, dict[str, int]] = {}
     for one in chosen:
-        paths = [rule.relpath for rule in engine.rules if rule.format in one.formats]
+        paths = [rule.relpath for rule in engine.rules if reads(one, rule)]
         view = views.get(one.name)
-        loaded = [entry.rule for entry in view.attached if entry.rule.type is RuleType.ALWAYS] if view else []
+        attached = view.attached if view else ()
+        loaded = [entry.rule for entry in attached if entry.rule.type is RuleType.ALWAYS and entry.rule.relpath in own]
         totals[one.name] = {
             "files": len(paths),
             "errors": sum(by_path[(path, "error")] for path in paths),

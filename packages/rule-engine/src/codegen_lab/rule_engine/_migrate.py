@@ -162,6 +162,8 @@ def plan_migration(
     losses: list[Loss] = []
     links: list[Link] = []
     relinked = [_relinked(engine, rule, target, moved, losses, links) for rule in chosen]
+    # A rule that was only an import of its destination (`CLAUDE.md` holding `@AGENTS.md`) has nothing to add.
+    relinked = [new for new, old in zip(relinked, chosen, strict=True) if new.body.strip() or not old.body.strip()]
     files, _ = _planned(engine, relinked, writer, losses)
     for rule in chosen:
         floating = [p for p in rule.globs if rule.anchored and "/" not in p.lstrip("!")]
@@ -243,6 +245,14 @@ def _relinked(
             continue
         where = found.relative_to(engine.root).as_posix()
         where = moved.get(where, where)
+        if where == destination:
+            body = _without_self_reference(body, reference.kind, reference.target)
+            message = (
+                f"line {reference.line}: {marker}{reference.target} points at {destination}, the file the rule "
+                "goes into; dropped (its text is there already)"
+            )
+            losses.append(Loss(rule.relpath, message))
+            continue
         relative = posixpath.relpath(where, folder or ".")
         if reference.kind == "mdc":
             before = f"(mdc:{reference.target})"
@@ -256,6 +266,19 @@ def _relinked(
             body = re.sub(pattern, after.replace("\\", "\\\\"), body)
             links.append(Link(rule.relpath, before.strip("()"), after.strip("()")))
     return dataclasses.replace(rule, body=body) if body != rule.body else rule
+
+
+def _without_self_reference(body: str, kind: str, target: str) -> str:
+    """`body` without its import of (or link to) `target`, the file it is being written into.
+
+    A line that is only the import goes; within a line, an import becomes the file's name in code (no longer an
+    import) and a link its text. Left as it is, the new file would import (or link to) itself.
+    """
+    if kind == "mdc":
+        return re.sub(r"\[([^\]]*)\]\(mdc:" + re.escape(target) + r"\)", r"\1", body)
+    token = "@" + re.escape(target) + r"(?![\w/.-])"
+    body = re.sub(r"(?m)^[ \t]*" + token + r"[ \t]*\n?", "", body)
+    return re.sub(r"(?<![\w`])" + token, f"`{target}`".replace("\\", "\\\\"), body)
 
 
 _SECTION_FILES = frozenset(

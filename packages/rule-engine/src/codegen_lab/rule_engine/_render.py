@@ -48,6 +48,8 @@ class Rendering:
     budget: int = DEFAULT_BUDGET
     truncated: bool = False
     """Something that applies was left out (or the text was cut) to fit the budget."""
+    settings: list[str] = field(default_factory=list[str])
+    """The user's (or the project's) assistant settings that changed what is rendered (`file: key = value`)."""
 
     def as_json(self) -> dict[str, Any]:
         """The rendering as the `render` JSON contract has it."""
@@ -60,6 +62,7 @@ class Rendering:
             "references": self.references,
             "tokens": self.tokens,
             "budget": self.budget,
+            "settings": self.settings,
         }
 
 
@@ -132,19 +135,27 @@ def render_rules(
     budget: int = DEFAULT_BUDGET,
     inline_references: bool = False,
     assistant: str | None = None,
+    mode: str | None = None,
 ) -> Rendering:
     """The rules an assistant should follow for the files `paths`, as one text of at most `budget` tokens.
 
-    With `assistant`, only what that assistant loads (its files, its precedence, its imports), and the rules
-    listed by description or name are its own.
+    With `assistant`, only what that assistant loads (its files, its precedence, its imports, the user's own
+    rule files and settings), and the rules listed by description or name are its own; `mode` is Roo's mode.
     """
     focus = [engine.relative(path) for path in paths]
     chosen: dict[str, Rule] = {}
+    settings: dict[str, None] = {}
     for relpath in focus:
-        for rule in engine.rules_for(relpath, assistant):
-            chosen.setdefault(rule.relpath, rule)
-    ordered = sorted(chosen.values(), key=lambda rule: (rule.type is not RuleType.ALWAYS, engine.rules.index(rule)))
+        explanation = engine.explain(relpath, assistant, mode=mode)
+        for view in explanation.views:
+            settings.update(dict.fromkeys(view.settings))
+        for entry in explanation.attached:
+            chosen.setdefault(entry.rule.relpath, entry.rule)
+    # In the order the assistant loads them (the user's own rule files first), else the engine's.
+    position = {relpath: index for index, relpath in enumerate(chosen)}
+    ordered = sorted(chosen.values(), key=lambda rule: (rule.type is not RuleType.ALWAYS, position[rule.relpath]))
     build = _Builder(engine, budget, inline_references=inline_references)
+    build.result.settings = list(settings)
     if request:
         build.add(f"# Request\n\n{clean(request).strip()}\n")
     if focus:
@@ -179,12 +190,10 @@ def _listings(
 
     Each list takes the lines that fit; a line that does not fit ends its list and marks the result truncated.
     """
-    from codegen_lab.rule_engine._assistants import assistant_named  # noqa: PLC0415
+    from codegen_lab.rule_engine._assistants import assistant_named, reads  # noqa: PLC0415
 
-    readable = assistant_named(assistant).formats if assistant is not None else None
-    pool = [
-        rule for rule in engine.rules if rule.relpath not in chosen and (readable is None or rule.format in readable)
-    ]
+    reader = assistant_named(assistant) if assistant is not None else None
+    pool = [rule for rule in engine.rules if rule.relpath not in chosen and (reader is None or reads(reader, rule))]
     requested = [rule for rule in pool if rule.type is RuleType.AGENT_REQUESTED]
     others = [rule for rule in pool if rule.type is RuleType.MANUAL]
     sections = (

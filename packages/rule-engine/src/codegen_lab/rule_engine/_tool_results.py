@@ -121,6 +121,12 @@ class AssistantView(SparseResult):
     """Files it loads through imports that are not rule files themselves."""
     tokens: int
     """About how many tokens the attached rules' text costs."""
+    settings: list[str] | None = None
+    """The user's (or the project's) settings that changed this view, each as `file: key = value`."""
+    warnings: list[str] | None = None
+    """This assistant's settings files that could not be used, one line each."""
+    mode: str | None = None
+    """Roo Code's mode the view is for."""
 
 
 class ExplanationResult(SparseResult):
@@ -204,6 +210,8 @@ class RenderResult(SparseResult):
     """About how many tokens the text takes."""
     budget: int
     """The budget, in tokens."""
+    settings: list[str] | None = None
+    """The user's (or the project's) assistant settings that changed what is rendered (`file: key = value`)."""
 
 
 class PlannedFile(SparseResult):

@@ -41,6 +41,14 @@ def _assistant_option(default: str | None) -> Any:
     )
 
 
+_mode_option = click.option(
+    "--mode",
+    default=None,
+    help="Roo Code's mode for Roo's view: architect (Roo's default), code, ask, debug, orchestrator, or a custom "
+    "mode of .roomodes.",
+)
+
+
 def _emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
@@ -145,22 +153,30 @@ def show(file: str, root: Path | None, output_format: str) -> None:
 @cli.command()
 @click.argument("path")
 @_assistant_option("all")
+@_mode_option
 @_root_option
 @_format_option
-def which(path: str, assistant: str, root: Path | None, output_format: str) -> None:
+def which(path: str, assistant: str, mode: str | None, root: Path | None, output_format: str) -> None:
     """Which rules attach to PATH (relative to the root, or absolute inside it), and why the others do not.
 
-    By default for every assistant that reads a rule file here, grouped by assistant.
+    By default for every assistant that reads a rule file here, grouped by assistant. Each assistant's view is
+    what it loads for you: your own rule files (~/.claude/CLAUDE.md, ~/.codex/AGENTS.md, ...) and settings
+    (~/.codex/config.toml, .gemini/settings.json, opencode.json, .roomodes, ...) count, and are named.
     """
     with _reported():
-        explanation = _engine(root).explain(path, assistant)
+        explanation = _engine(root).explain(path, assistant, mode=mode)
     if output_format == "json":
         _emit(explanation.as_json())
         return
     console = _console()
     console.print(f"[bold]{explanation.path}[/]")
     for view in explanation.views:
-        console.print(f"[bold]{view.assistant.title}[/] (about {view.tokens:,} tokens)")
+        mode = f", {view.mode} mode" if view.mode else ""
+        console.print(f"[bold]{view.assistant.title}[/] (about {view.tokens:,} tokens{mode})")
+        for setting in view.settings:
+            console.print(f"  [cyan]setting[/] {setting}")
+        for warning in view.warnings:
+            console.print(f"  [yellow]warning[/] {warning}")
         for entry in view.attached:
             console.print(f"  [green]attached[/] {entry.rule.relpath} ({entry.rule.type}): {entry.reason}")
         for file, by in view.imports:
@@ -183,8 +199,11 @@ def which(path: str, assistant: str, root: Path | None, output_format: str) -> N
     help="text for people, json for programs, sarif (SARIF 2.1.0) for code-scanning dashboards.",
 )
 @_assistant_option(None)
+@_mode_option
 @_root_option
-def lint(paths: tuple[str, ...], fix: bool, output_format: str, assistant: str | None, root: Path | None) -> None:
+def lint(
+    paths: tuple[str, ...], fix: bool, output_format: str, assistant: str | None, mode: str | None, root: Path | None
+) -> None:
     """Lint the rules under the root, or under each PATH (a folder is searched for every rule file below it).
 
     Totals are given per assistant; with --assistant, only the files that assistant reads are linted.
@@ -210,7 +229,13 @@ def lint(paths: tuple[str, ...], fix: bool, output_format: str, assistant: str |
                         repository_paths=engine.repository_paths,
                     )
                 reports.append(
-                    run_lint(engine, fix=fix, write=lambda rule, text: journaled(rule.path, text), assistant=assistant)
+                    run_lint(
+                        engine,
+                        fix=fix,
+                        write=lambda rule, text: journaled(rule.path, text),
+                        assistant=assistant,
+                        mode=mode,
+                    )
                 )
     report = LintReport(
         [d for r in reports for d in r.diagnostics],
@@ -315,6 +340,7 @@ def _print_report(report: Any) -> None:
 )
 @click.option("--inline-references", is_flag=True, help="Put the files that rules reference in the text too.")
 @_assistant_option(None)
+@_mode_option
 @_root_option
 @_format_option
 def render(
@@ -324,6 +350,7 @@ def render(
     budget: int,
     inline_references: bool,
     assistant: str | None,
+    mode: str | None,
     root: Path | None,
     output_format: str,
 ) -> None:
@@ -341,11 +368,14 @@ def render(
             inline_references=inline_references,
             max_chars=max_chars,
             assistant=assistant,
+            mode=mode,
         )
     if output_format == "json":
         _emit({"paths": list(paths), "assistant": assistant, **result.as_json()})
         return
     click.echo(result.text)
+    for setting in result.settings:
+        click.echo(f"setting: {setting}", err=True)
     if result.truncated:
         left = ", ".join(result.omitted) or "some of the rule lists"
         click.echo(f"truncated to fit {budget:,} tokens: left out {left}", err=True)

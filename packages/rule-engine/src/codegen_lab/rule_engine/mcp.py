@@ -43,6 +43,10 @@ _ASSISTANT = (
     "An assistant (cursor, claude, agents-md, codex, copilot, windsurf, cline, kiro, gemini, roo, zed, junie, "
     "opencode, continue): what it would load; `all`: every assistant's view, grouped."
 )
+_MODE = (
+    "Roo Code's mode for Roo's view (architect, code, ask, debug, orchestrator, or a custom mode of .roomodes); "
+    "default: Roo's default mode, architect."
+)
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
@@ -87,6 +91,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
     def for_path(
         path: Annotated[str, Field(description="A file, relative to the workspace root.")],
         assistant: Annotated[str, Field(description=_ASSISTANT)] = "all",
+        mode: Annotated[str | None, Field(description=_MODE)] = None,
     ) -> ExplanationResult:
         """Which rules attach to the file at `path` (relative to the workspace root) and why, and why the others do not.
 
@@ -95,7 +100,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         """
         from codegen_lab.rule_engine._tool_results import ExplanationResult  # noqa: PLC0415
 
-        return cleaned(ExplanationResult, engine().explain(path, assistant).as_json())
+        return cleaned(ExplanationResult, engine().explain(path, assistant, mode=mode).as_json())
 
     @toolkit.tool(title="Lint rules", annotations=_READ_ONLY, paths=["path"])
     async def lint(
@@ -104,6 +109,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
             str | None, Field(description="A rule file or a folder, relative to the root (default: the whole root).")
         ] = None,
         assistant: Annotated[str | None, Field(description="Only the files this assistant reads.")] = None,
+        mode: Annotated[str | None, Field(description=_MODE)] = None,
     ) -> LintResult:
         """Lint the rule files under `path` (a folder or a file, relative to the root; default: the whole root).
 
@@ -120,7 +126,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
         def work() -> LintResult:
             loaded = engine() if path is None else RuleEngine.load(settings.root, only=path, loose=True)
-            return cleaned(LintResult, run_lint(loaded, assistant=assistant).as_json())
+            return cleaned(LintResult, run_lint(loaded, assistant=assistant, mode=mode).as_json())
 
         result = await anyio.to_thread.run_sync(work)
         await ctx.report_progress(2, 2, "done")
@@ -137,6 +143,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
             bool, Field(description="Put the text of the files the rules point at (`@file`) into the text.")
         ] = False,
         assistant: Annotated[str | None, Field(description="Only what this assistant loads.")] = None,
+        mode: Annotated[str | None, Field(description=_MODE)] = None,
     ) -> RenderResult:
         """The text an assistant should follow for the files `paths`: the rules that apply, within `budget` tokens.
 
@@ -147,7 +154,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         from codegen_lab.rule_engine._tool_results import RenderResult  # noqa: PLC0415
 
         rendering = engine().render_context(
-            paths, request, budget=budget, inline_references=inline_references, assistant=assistant
+            paths, request, budget=budget, inline_references=inline_references, assistant=assistant, mode=mode
         )
         return cleaned(RenderResult, rendering.as_json())
 
