@@ -178,6 +178,26 @@ def test_a_slow_body_is_cut_off(tmp_path: Path) -> None:
         assert closed_by_server(sock)
 
 
+def test_a_request_in_flight_keeps_its_place_when_new_connections_flood_in(tmp_path: Path) -> None:
+    body = json.dumps(INITIALIZE).encode()
+    with serving(tmp_path, http_max_connections=4) as address, socket.create_connection(address) as sending:
+        sending.sendall(
+            b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Accept: application/json, text/event-stream\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+        )
+        sending.sendall(body[:10])  # its headers and the start of its body: a request in flight
+        time.sleep(0.2)
+        silent = [socket.create_connection(address, timeout=BOUND) for _ in range(8)]  # past the cap, all at once
+        try:
+            assert closed_by_server(silent[0])  # the first silent ones made room for the later ones
+            sending.sendall(body[10:])
+            sending.settimeout(BOUND)
+            assert sending.recv(4096).startswith(b"HTTP/1.1 200")
+        finally:
+            for sock in silent:
+                sock.close()
+
+
 def test_oversized_headers_are_refused(tmp_path: Path) -> None:
     with serving(tmp_path, http_max_header_bytes=2048) as address, socket.create_connection(address) as sock:
         sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 4096 + b"\r\n\r\n")
