@@ -225,6 +225,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--calls", type=int, default=400)
     parser.add_argument("--requests", type=int, default=100, help="round trips per method and run")
     parser.add_argument("--no-commands", action="store_true", help="skip the command start-ups")
+    parser.add_argument(
+        "--round-trips-only", action="store_true", help="only the waiting client's round trips (tools/call, tools/list)"
+    )
     return parser.parse_args()
 
 
@@ -252,11 +255,12 @@ def main() -> int:
 
     for round_number in range(args.rounds):
         order = (bare, ours) if round_number % 2 == 0 else (ours, bare)
-        for variant in order:
-            cold_start(variant)
-        cold_start(first)
-        for variant in order:
-            throughput(variant, args.calls)
+        if not args.round_trips_only:
+            for variant in order:
+                cold_start(variant)
+            cold_start(first)
+            for variant in order:
+                throughput(variant, args.calls)
         for variant, method, params in (
             (bare, "tools/call", {"name": "ping", "arguments": {}}),
             (ours, "tools/call", {"name": "server_info", "arguments": {}}),
@@ -265,7 +269,13 @@ def main() -> int:
         )[:: 1 if round_number % 2 == 0 else -1]:
             sizes[f"{variant.name} {method}"] = round_trips(variant, method, params, args.requests)
         print(f"  round {round_number + 1}/{args.rounds} done", file=sys.stderr)
+    if args.round_trips_only:
+        return report_round_trips(ours, bare, like, sizes, args.requests)
+    return report(args, ours, bare, first) + report_round_trips(ours, bare, like, sizes, args.requests)
 
+
+def report(args: argparse.Namespace, ours: Variant, bare: Variant, first: Variant) -> int:
+    """Print the cold starts, throughput and command start-ups; the number of targets missed."""
     median = statistics.median
     paired = [ours_cpu / bare_cpu for ours_cpu, bare_cpu in zip(ours.cold_cpu, bare.cold_cpu, strict=True)]
     paired_first = [cpu / bare_cpu for cpu, bare_cpu in zip(first.cold_cpu, bare.cold_cpu, strict=True)]
@@ -309,7 +319,6 @@ def main() -> int:
             f"server CPU per call (all threads): server_info {ours_cpu:.0f} us, trivial tool {bare_cpu:.0f} us, "
             f"ratio {ours_cpu / bare_cpu:.3f}; answer size {answer_bytes(ours)} vs {answer_bytes(bare)} bytes"
         )
-    failures += report_round_trips(ours, bare, like, sizes, args.requests)
     if not args.no_commands:
         print("\ncommand start-ups (command_startup.py --rounds 5):", flush=True)
         commands = subprocess.run([sys.executable, str(HERE / "command_startup.py"), "--rounds", "5"], check=False)

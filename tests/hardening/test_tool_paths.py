@@ -15,6 +15,7 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
 from codegen_lab.common import Settings
+from codegen_lab.common.testing import hostile_project
 from codegen_lab.mcp_core import ServerContext, discover_toolkits
 from codegen_lab.server import create_server
 from codegen_lab.server._app import codegen_toolkit, deferred_llm
@@ -29,15 +30,7 @@ REVISION_LIKE = {"since", "before", "after", "diff_ref", "ref", "revision"}
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "app"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "main.py").write_text("def main() -> int:\n    return 1\n", encoding="utf-8")
-    (tmp_path / "app-evil").mkdir()
-    (tmp_path / "app-evil" / "secret.py").write_text("SECRET = 1\n", encoding="utf-8")
-    (tmp_path / "outside").mkdir()
-    (tmp_path / "outside" / "secret.py").write_text("SECRET = 2\n", encoding="utf-8")
-    (root / "link_out").symlink_to(tmp_path / "outside")
-    return root
+    return hostile_project(tmp_path)
 
 
 def declared_specs(settings: Settings) -> list[Any]:

@@ -121,11 +121,22 @@ def test_serve_collects_garbage_again_once_the_server_is_built_and_skips_what_th
     assert state["frozen"] > 10_000  # the modules, classes and tools of the start, out of later collections' way
 
 
-def test_other_commands_run_with_garbage_collection_on(tmp_path: Path) -> None:
+def test_other_commands_run_with_garbage_collection_on_and_skip_what_the_start_made(tmp_path: Path) -> None:
     state = gc_state_after(tmp_path, "toolkits", "--root", str(tmp_path), "--format", "json")
 
     assert state["enabled"] is True
-    assert state["frozen"] == 0
+    assert isinstance(state["frozen"], int)
+    assert state["frozen"] > 10_000
+
+
+def test_a_command_that_ends_before_its_work_leaves_the_collection_at_exit_nothing_of_the_start(
+    tmp_path: Path,
+) -> None:
+    state = gc_state_after(tmp_path, "--version")
+
+    assert state["enabled"] is False  # nothing ran that could make garbage
+    assert isinstance(state["frozen"], int)
+    assert state["frozen"] > 10_000
 
 
 COMMAND_PROBE = """

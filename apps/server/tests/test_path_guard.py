@@ -10,6 +10,7 @@ import pytest
 
 from codegen_lab.common import UsageError
 from codegen_lab.common.files import ChangeSet
+from codegen_lab.common.testing import hostile_project
 from codegen_lab.rule_engine import resolve_inside
 from codegen_lab.rule_engine.errors import RuleEngineUsageError
 from codegen_lab.testgen._paths import inside_root  # pyright: ignore[reportPrivateUsage]
@@ -18,14 +19,7 @@ from codegen_lab.testgen.errors import TestgenUsageError
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "app"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "main.py").write_text("x = 1\n", encoding="utf-8")
-    (tmp_path / "outside").mkdir()
-    (tmp_path / "outside" / "secret.txt").write_text("secret\n", encoding="utf-8")
-    (root / "link_out").symlink_to(tmp_path / "outside")
-    (root / "loop").symlink_to("loop")
-    return root.resolve()
+    return hostile_project(tmp_path).resolve()
 
 
 def journal_write(root: Path, path: str) -> None:

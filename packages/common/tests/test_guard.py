@@ -8,6 +8,7 @@ import pytest
 
 from codegen_lab.common import UsageError
 from codegen_lab.common.guard import AllowedRoots, inside
+from codegen_lab.common.testing import ESCAPES, hostile_project
 
 
 class PackageUsageError(UsageError):
@@ -16,18 +17,7 @@ class PackageUsageError(UsageError):
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "app"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "main.py").write_text("print('hi')\n", encoding="utf-8")
-    (tmp_path / "app-evil").mkdir()
-    (tmp_path / "outside").mkdir()
-    (root / "link_out").symlink_to(tmp_path / "outside")
-    (root / "link_in").symlink_to(root / "src")
-    (root / "loop").symlink_to("loop")
-    return root
-
-
-ESCAPES = ["../outside", "src/../../outside/x", "/etc/passwd", "link_out/x", "/proc/self/root/etc/passwd"]
+    return hostile_project(tmp_path)
 
 
 @pytest.mark.parametrize("path", ESCAPES)

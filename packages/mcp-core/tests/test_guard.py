@@ -14,33 +14,16 @@ from mcp_types import CallToolResult, ListRootsResult, Root, TextContent
 
 from codegen_lab.common import Settings, ToolkitError, UsageError
 from codegen_lab.common.guard import AllowedRoots, check_revision, open_folder_inside
+from codegen_lab.common.testing import ESCAPES, hostile_project
 from codegen_lab.mcp_core import Toolkit, build_server
 
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = tmp_path / "app"
-    (root / "src").mkdir(parents=True)
-    (root / "src" / "main.py").write_text("print('hi')\n", encoding="utf-8")
-    (tmp_path / "app-evil").mkdir()
-    (tmp_path / "app-evil" / "secret.txt").write_text("secret", encoding="utf-8")
-    (tmp_path / "outside").mkdir()
-    (root / "link_out").symlink_to(tmp_path / "outside")
-    (root / "link_in").symlink_to(root / "src")
-    return root
+    return hostile_project(tmp_path)
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "../outside",
-        "src/../../outside/x",
-        "/etc/passwd",
-        "link_out/secret.txt",
-        "/proc/self/root/etc/passwd",
-        "/proc/self/cwd/../../etc/passwd",
-    ],
-)
+@pytest.mark.parametrize("path", ESCAPES)
 def test_paths_out_of_the_root_are_refused(project: Path, path: str) -> None:
     with pytest.raises(UsageError, match=r"path '.*' is outside the root "):
         AllowedRoots(project).resolve(path, "path")

@@ -17,24 +17,36 @@ def repo(chain: Path, git_repo: Callable[[Path], Path]) -> Path:
 def test_a_change_in_a_member_affects_its_dependents(repo: Path) -> None:
     (repo / "packages" / "a" / "src" / "a" / "__init__.py").write_text("X = 1\n", encoding="utf-8")
     result = affected(load_workspace(repo), "HEAD")
-    assert result.as_json() == {"changed": ["a"], "affected": ["a", "b", "c"]}
+    assert result.to_result().model_dump(include={"changed", "affected"}) == {
+        "changed": ["a"],
+        "affected": ["a", "b", "c"],
+    }
     assert result.files == ("packages/a/src/a/__init__.py",)
     assert result.reasons == {"a": ["packages/a/src/a/__init__.py"]}
 
 
 def test_untracked_and_committed_changes_count(repo: Path, h: SimpleNamespace) -> None:
     h.write(repo / "packages" / "d" / "src" / "d" / "new.py", "Y = 2\n")
-    assert affected(load_workspace(repo), "HEAD").as_json() == {"changed": ["d"], "affected": ["d"]}
+    assert affected(load_workspace(repo), "HEAD").to_result().model_dump(include={"changed", "affected"}) == {
+        "changed": ["d"],
+        "affected": ["d"],
+    }
     h.git(repo, "add", "-A")
     h.git(repo, "commit", "-qm", "new module")
     (repo / "packages" / "b" / "README.md").write_text("b\n", encoding="utf-8")
     result = affected(load_workspace(repo), "HEAD~1")
-    assert result.as_json() == {"changed": ["b", "d"], "affected": ["b", "c", "d"]}
+    assert result.to_result().model_dump(include={"changed", "affected"}) == {
+        "changed": ["b", "d"],
+        "affected": ["b", "c", "d"],
+    }
     assert affected(load_workspace(repo), "HEAD~1").files == ("packages/b/README.md", "packages/d/src/d/new.py")
 
 
 def test_nothing_changed_affects_nothing(repo: Path) -> None:
-    assert affected(load_workspace(repo), "HEAD").as_json() == {"changed": [], "affected": []}
+    assert affected(load_workspace(repo), "HEAD").to_result().model_dump(include={"changed", "affected"}) == {
+        "changed": [],
+        "affected": [],
+    }
     assert changed_files(repo, "HEAD") == []
 
 
@@ -43,13 +55,16 @@ def test_a_lock_change_touches_the_members_whose_dependencies_changed(repo: Path
     pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
     h.uv(repo, "lock")
     result = affected(load_workspace(repo), "HEAD")
-    assert result.as_json() == {"changed": ["d"], "affected": ["d"]}
+    assert result.to_result().model_dump(include={"changed", "affected"}) == {"changed": ["d"], "affected": ["d"]}
     assert result.reasons["d"] == ["packages/d/pyproject.toml", "uv.lock"]
 
 
 def test_root_files_map_to_the_members_they_touch(repo: Path, h: SimpleNamespace) -> None:
     (repo / "README.md").write_text("docs\n", encoding="utf-8")
-    assert affected(load_workspace(repo), "HEAD").as_json() == {"changed": [], "affected": []}
+    assert affected(load_workspace(repo), "HEAD").to_result().model_dump(include={"changed", "affected"}) == {
+        "changed": [],
+        "affected": [],
+    }
     root = repo / "pyproject.toml"
     root.write_text(root.read_text() + '\n[tool.uv]\nconstraint-dependencies = ["idna<99"]\n', encoding="utf-8")
     assert affected(load_workspace(repo), "HEAD").changed == ("a", "b", "c", "d")
@@ -65,7 +80,7 @@ def test_a_workspace_glob_change_touches_the_members_it_adds(repo: Path, h: Simp
     root = repo / "pyproject.toml"
     root.write_text(root.read_text().replace('["packages/*"]', '["packages/*", "extra/*"]'), encoding="utf-8")
     result = affected(load_workspace(repo, members_from="pyproject"), "HEAD")
-    assert result.as_json() == {"changed": ["e"], "affected": ["e"]}
+    assert result.to_result().model_dump(include={"changed", "affected"}) == {"changed": ["e"], "affected": ["e"]}
 
 
 def test_bad_revisions_are_reported(repo: Path) -> None:

@@ -100,7 +100,7 @@ def test_real_uv_audit_findings_name_the_members_and_their_paths(chain: Path, os
     assert ("b", "typing-extensions") in typing_extensions.members["b"]
     assert report.by_member()["d"] == ["idna 3.20: PYSEC-2099-1"]
 
-    only_d = audit(load_workspace(chain), members=["D"], service_url=url(osv)).as_json()
+    only_d = audit(load_workspace(chain), members=["D"], service_url=url(osv)).to_result().model_dump()
     assert [(f["package"], f["members"]) for f in only_d["findings"]] == [("idna", {"d": [["d", "idna"]]})]
     assert only_d["members"] == {"d": ["idna 3.20: PYSEC-2099-1"]}
 
@@ -159,7 +159,7 @@ def test_a_recorded_report_is_attributed_through_the_lock(chain: Path) -> None:
     assert (status.package, status.version, status.kind, status.id) == ("typing-extensions", None, "status", "archived")
     assert status.details == {"reason": "moved"}
     assert status.members["b"][0] == ("b", "typing-extensions")
-    assert report.as_json()["findings"][2]["reason"] == "moved"
+    assert report.to_result().model_dump()["findings"][2]["reason"] == "moved"
     filtered = parse_audit(json.loads(RECORDED), lock, members=["d"])
     assert [finding.label for finding in filtered.findings] == ["idna 3.20: PYSEC-2099-1"]
     assert filtered.by_member() == {"d": ["idna 3.20: PYSEC-2099-1"]}
@@ -170,7 +170,7 @@ def test_a_recorded_report_is_attributed_through_the_lock(chain: Path) -> None:
 
 def test_offline_the_report_says_why_and_exits_3(chain: Path) -> None:
     workspace = load_workspace(chain)
-    assert audit(workspace, offline=True).as_json() == {
+    assert audit(workspace, offline=True).to_result().model_dump() == {
         "checked": False,
         "reason": "offline: the vulnerability service was not asked",
         "audited_packages": 0,

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -47,7 +48,12 @@ def test_affected_json_is_the_contract(chain: Path, git_repo: Callable[[Path], P
     (chain / "packages" / "b" / "src" / "b" / "__init__.py").write_text("B = 1\n", encoding="utf-8")
     code, output = invoke("affected", "--since", "HEAD", "--root", str(chain), "--format", "json")
     assert code == 0
-    assert json.loads(output) == {"changed": ["b"], "affected": ["b", "c"]}
+    assert json.loads(output) == {
+        "changed": ["b"],
+        "affected": ["b", "c"],
+        "files": ["packages/b/src/b/__init__.py"],
+        "reasons": {"b": ["packages/b/src/b/__init__.py"]},
+    }
     code, output = invoke("affected", "--since", "HEAD", "--root", str(chain))
     assert "changed   b" in output
     assert "affected  c" in output
@@ -161,3 +167,19 @@ def test_a_cycle_is_a_usage_error_naming_the_cycle(tmp_path: Path) -> None:
     code, output = invoke("graph", "--root", str(tmp_path), "--format", "dot")
     assert code == 0
     assert '"y" -> "x";' in output
+
+
+def test_every_command_is_listed_and_those_of_other_modules_load_when_asked_for() -> None:
+    from codegen_lab.uvtools import _cli_change, _cli_env
+
+    everything = click.Group()
+    for command in cli.commands.values():
+        everything.add_command(command)
+    _cli_change.register(everything)
+    _cli_env.register(everything)
+    context = click.Context(cli)
+    assert cli.list_commands(context) == sorted(everything.commands)
+    for name in cli.list_commands(context):
+        command = cli.get_command(context, name)
+        assert command is not None
+        assert command.name == name

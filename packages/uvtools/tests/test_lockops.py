@@ -121,7 +121,9 @@ def test_diff_reports_upgrades_additions_and_removals_per_member() -> None:
     assert [(c.name, c.kind) for c in diff.members["lib"]] == [("idna", "upgraded")]
     reverse = diff_locks(after, before)
     assert [c.kind for c in reverse.changes] == ["removed", "added", "downgraded"]
-    assert diff.as_json()["members"]["lib"] == [{"name": "idna", "kind": "upgraded", "before": "3.6", "after": "3.10"}]
+    assert diff.to_result().model_dump()["members"]["lib"] == [
+        {"name": "idna", "kind": "upgraded", "before": "3.6", "after": "3.10"}
+    ]
 
 
 def test_lock_diff_between_git_revisions(chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace) -> None:

@@ -24,7 +24,7 @@ def test_add_shows_the_uv_command_then_runs_it(chain: Path) -> None:
     workspace = load_workspace(chain)
     planned = change_dependency(workspace, "add", "d", ["anyio>=4"], group="dev")
     assert not planned.applied
-    assert planned.as_json()["command"] == [
+    assert planned.to_result().model_dump()["command"] == [
         "uv",
         "add",
         "--directory",
@@ -35,7 +35,9 @@ def test_add_shows_the_uv_command_then_runs_it(chain: Path) -> None:
         "--",
         "anyio>=4",
     ]
-    odd = change_dependency(workspace, "add", "d", ["anyio>=4"], optional="--frozen").as_json()["command"]
+    odd = (
+        change_dependency(workspace, "add", "d", ["anyio>=4"], optional="--frozen").to_result().model_dump()["command"]
+    )
     assert odd[-3:] == ["--optional=--frozen", "--", "anyio>=4"]  # a value, never an option
     assert "anyio" not in (chain / "packages" / "d" / "pyproject.toml").read_text()
     applied = change_dependency(workspace, "add", "d", ["anyio>=4"], apply=True)
@@ -89,15 +91,18 @@ def test_a_venv_is_inspected_against_the_lock(chain: Path, h: SimpleNamespace) -
 
 def test_sync_upgrade_and_create_show_then_run(chain: Path, tmp_path: Path) -> None:
     workspace = load_workspace(chain)
-    assert sync(workspace, member="b").as_json()["command"][1:] == [
+    assert sync(workspace, member="b").to_result().model_dump()["command"][1:] == [
         "sync",
         "--directory",
         str(chain.resolve()),
         "--package",
         "b",
     ]
-    assert upgrade(workspace, ["idna"]).as_json()["command"][-1] == "--upgrade-package=idna"
-    assert create_venv(workspace, python=sys.executable).as_json()["command"][-1] == f"--python={sys.executable}"
+    assert upgrade(workspace, ["idna"]).to_result().model_dump()["command"][-1] == "--upgrade-package=idna"
+    assert (
+        create_venv(workspace, python=sys.executable).to_result().model_dump()["command"][-1]
+        == f"--python={sys.executable}"
+    )
     with pytest.raises(WorkspaceError, match="not a package name"):
         upgrade(workspace, ["--index-url=http://evil"])
     with pytest.raises(WorkspaceError, match="not a Python version"):
@@ -111,7 +116,7 @@ def test_sync_upgrade_and_create_show_then_run(chain: Path, tmp_path: Path) -> N
 
 def test_outdated_offline_says_so(chain: Path) -> None:
     workspace = load_workspace(chain)
-    report = outdated(workspace, offline=True).as_json()
+    report = outdated(workspace, offline=True).to_result().model_dump()
     assert report["members"] == {}
     assert report["unchecked"]["a"] == "offline: the index was not asked"
     tree = outdated(workspace, members=["d"])

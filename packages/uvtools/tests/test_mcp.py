@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -7,11 +8,13 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
 from codegen_lab.common import Settings
 from codegen_lab.mcp_core import ServerContext, build_server
+from codegen_lab.uvtools.cli import cli
 from codegen_lab.uvtools.mcp import create_toolkit
 
 pytestmark = pytest.mark.anyio
@@ -128,13 +131,18 @@ async def test_usage_errors_reach_the_model(chain: Path) -> None:
     assert "not a git repository" in text_of(result)
 
 
-async def test_affected_lock_diff_and_hygiene_through_the_toolkit(
-    chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace
-) -> None:
+@pytest.fixture
+def changed(chain: Path, git_repo: Callable[[Path], Path], h: SimpleNamespace) -> Path:
+    """`chain` in git, with anyio added to d since HEAD, locked and synced (the .venv deps check reads)."""
     git_repo(chain)
     pyproject = chain / "packages" / "d" / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('"idna>=3"', '"idna>=3", "anyio>=4"'), encoding="utf-8")
-    h.uv(chain, "sync", "--all-packages")  # locks, and makes the .venv deps check reads
+    h.uv(chain, "sync", "--all-packages")
+    return chain
+
+
+async def test_affected_lock_diff_and_hygiene_through_the_toolkit(changed: Path) -> None:
+    chain = changed
     async with Client(server(chain)) as client:
         touched = structured(await client.call_tool("ws_affected", {"since": "HEAD"}))
         diff = structured(await client.call_tool("ws_lock_diff", {"before": "HEAD"}))
@@ -227,3 +235,27 @@ async def test_a_change_is_journaled_in_the_servers_state_folder(
         structured(await client.call_tool("ws_bump", {"member": "a", "part": "patch", "apply": True}))
     assert [change.purpose for change in recent_changes(chain, state_dir=tmp_path / "server-state")] == ["bump a patch"]
     assert recent_changes(chain, state_dir=elsewhere) == []
+
+
+async def test_the_clis_json_is_the_tools_structured_output(changed: Path) -> None:
+    chain = changed
+    same_input = [  # the command, its exit status, the tool and its arguments
+        (["members"], 0, "ws_members", {}),
+        (["why", "idna"], 0, "ws_why", {"package": "idna"}),
+        (["lock", "diff", "HEAD"], 0, "ws_lock_diff", {"before": "HEAD"}),
+        (["affected", "--since", "HEAD"], 0, "ws_affected", {"since": "HEAD"}),
+        (["outdated", "--offline"], 0, "ws_outdated", {"offline": True}),
+        (["audit", "--offline"], 3, "ws_audit", {"offline": True}),
+        (["venv"], 0, "ws_venv", {}),
+        (["lint"], 0, "ws_lint", {}),
+        (["release", "plan", "--offline"], 0, "ws_release_plan", {"offline": True}),
+        (["deps", "check"], 1, "ws_deps_check", {}),  # 1: it found unused dependencies
+        (["sync", "--member", "d", "--dry-run"], 0, "ws_sync", {"member": "d"}),
+        (["lock", "check", "--offline"], 0, "ws_lock_check", {"offline": True}),
+    ]
+    async with Client(server(chain)) as client:
+        for command, status, tool, arguments in same_input:
+            printed = CliRunner().invoke(cli, [*command, "--root", str(chain), "--format", "json"])
+            assert printed.exit_code == status, printed.output
+            assert json.loads(printed.stdout) == structured(await client.call_tool(tool, arguments)), command
+    assert json.loads(printed.stdout)["fresh"] is True

@@ -50,7 +50,7 @@ def test_the_plan_skips_published_versions_in_publish_order(chain: Path, index: 
 
 
 def test_offline_nothing_is_checked_and_it_says_so(chain: Path) -> None:
-    data = release_plan(load_workspace(chain), offline=True).as_json()
+    data = release_plan(load_workspace(chain), offline=True).to_result().model_dump()
     assert data["unchecked"] == ["a", "b", "c", "d"]
     assert {step["reason"] for step in data["steps"]} == {"offline: the index was not asked"}
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -45,15 +48,12 @@ def test_settled_files_are_read_from_the_disk_cache_until_they_change(
     stored = json.loads(cache_file(root).read_text())["files"]
     assert set(stored) == {str(root / "pyproject.toml"), *(str(root / "packages" / n / "pyproject.toml") for n in "ab")}
 
-    parse = tomlcache._parse  # pyright: ignore[reportPrivateUsage]
-
-    def only_the_root(name: str) -> dict[str, object]:  # finding the root reads its file before the cache is open
-        assert name == str(root / "pyproject.toml"), f"{name} was parsed again"
-        return parse(name)
+    def nothing(name: str) -> dict[str, object]:  # the root's file too: finding the root reads it from the cache
+        raise AssertionError(f"{name} was parsed again")
 
     tomlcache.clear_memory()  # as a new process
     with monkeypatch.context() as patched:
-        patched.setattr(tomlcache, "_parse", only_the_root)
+        patched.setattr(tomlcache, "_parse", nothing)
         again = load_workspace(root, members_from="pyproject")
     assert again.members == first.members
 
@@ -92,3 +92,35 @@ def test_the_deepest_member_owns_a_file(tmp_path: Path, h: SimpleNamespace) -> N
     assert getattr(found.owner_of("lib/inner"), "name", None) == "inner"
     assert getattr(found.owner_of("lib/innerx/y.py"), "name", None) == "lib"
     assert found.owner_of("../lib/x.py") is None
+
+
+GRAPH_PROBE = """
+import contextlib, io, json, sys
+from codegen_lab.uvtools import _tomlcache
+_tomlcache._RACY_NS = -(10**18)  # every file counts as settled, as if written long ago
+from codegen_lab.uvtools.cli import cli
+with contextlib.redirect_stdout(io.StringIO()) as out:
+    cli.main(["graph", "--root", sys.argv[1]], standalone_mode=False)
+print(json.dumps({"graph": out.getvalue(), "modules": sorted(sys.modules)}))
+"""
+
+
+def test_a_graph_of_cached_files_parses_no_toml_and_configures_no_logging(
+    tmp_path: Path, h: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The start-up of `ws graph` on an unchanged workspace: no TOML parser, no `logging`, no `packaging`."""
+    root = workspace(tmp_path / "ws", h)
+    monkeypatch.setenv("CODEGEN_LAB_UVTOOLS_CACHE", str(tmp_path / "cache"))
+
+    def run() -> dict[str, Any]:
+        completed = subprocess.run(
+            [sys.executable, "-c", GRAPH_PROBE, str(root)], capture_output=True, text=True, timeout=60, check=False
+        )
+        assert completed.returncode == 0, completed.stderr
+        return json.loads(completed.stdout)
+
+    first, again = run(), run()
+    assert again["graph"] == first["graph"]
+    assert "b -> a" in again["graph"]
+    assert "tomllib" in first["modules"]  # the first run parsed the files and filled the cache
+    assert [name for name in again["modules"] if name.split(".")[0] in {"tomllib", "logging", "packaging"}] == []

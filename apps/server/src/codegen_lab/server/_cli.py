@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import click
 
 from codegen_lab.common.cli import HostContext, format_option, reported_errors, root_option
-from codegen_lab.server._plugins import Plugin, plugins
+from codegen_lab.server._plugins import Plugin, plugins, versions
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -103,12 +103,12 @@ class _Cli(click.Group):
 
 
 def _version_message() -> str:
-    from importlib.metadata import version  # noqa: PLC0415
     from platform import python_version  # noqa: PLC0415
 
+    version = versions("codegen-lab-server", "codegen-lab-mcp-core", "mcp")
     return (
-        f"codegen-lab {version('codegen-lab-server')} "
-        f"(mcp-core {version('codegen-lab-mcp-core')}, mcp {version('mcp')}, Python {python_version()})"
+        f"codegen-lab {version['codegen-lab-server']} "
+        f"(mcp-core {version['codegen-lab-mcp-core']}, mcp {version['mcp']}, Python {python_version()})"
     )
 
 
@@ -129,8 +129,11 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 )
 def cli() -> None:
     """Codegen Lab: tools for AI-assisted Python development, served over the Model Context Protocol."""
-    if click.get_current_context().invoked_subcommand != "serve":
-        gc.enable()  # `main` turned it off for the start; `serve` turns it on once the server is built
+    if click.get_current_context().invoked_subcommand != "serve" and not gc.isenabled():
+        # `main` turned it off for the start (`serve` turns it on once the server is built). What the start made
+        # (modules, classes, functions) lives until exit: frozen, later collections and the one at exit skip it.
+        gc.freeze()
+        gc.enable()
     # the mounted command groups find the host's model here (`codegen-lab testgen generate --llm`)
     click.get_current_context().obj = HostContext(model=_testgen_model)
 

@@ -102,12 +102,19 @@ def _report_the_package(value: object, package: str) -> None:
 
 
 def lazy_exports(
-    module: str, distribution: str, homes: Mapping[str, str], exported: Sequence[str]
+    module: str,
+    distribution: str,
+    homes: Mapping[str, str],
+    exported: Sequence[str],
+    *,
+    everything_of: str | None = None,
 ) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
     """The `__getattr__` and `__dir__` of a package that exports `homes` (name: module) lazily.
 
     Prefer `declared_exports`, which reads the names from the package's `TYPE_CHECKING` block instead of a second
     list. `__version__` is the installed version of `distribution`, read from its metadata when first asked for.
+    `everything_of` names a module whose `__all__` is served too, imported when one of its names is first asked for
+    (its names are listed there only).
     """
 
     def __getattr__(name: str) -> object:
@@ -117,6 +124,8 @@ def lazy_exports(
             value: object = version(distribution)
         elif name in homes:
             value = getattr(import_module(homes[name]), name)
+        elif everything_of is not None and not name.startswith("_") and name in import_module(everything_of).__all__:
+            value = getattr(import_module(everything_of), name)
         else:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
         setattr(sys.modules[module], name, value)

@@ -29,12 +29,14 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 __all__ = [
+    "ESCAPES",
     "HYPOTHESIS_PROFILE",
     "NginxBalancer",
     "RedisServer",
     "anyio_backend",
     "exports_defined_elsewhere",
     "free_port",
+    "hostile_project",
     "isolated_state",
     "load_hypothesis_profile",
 ]
@@ -94,6 +96,37 @@ def anyio_backend() -> str:
 
 
 load_hypothesis_profile()
+
+
+ESCAPES = (
+    "../outside/secret.txt",
+    "src/../../outside/secret.txt",
+    "/etc/passwd",
+    "link_out/secret.txt",
+    "/proc/self/root/etc/passwd",
+    "/proc/self/cwd/../../etc/passwd",
+)
+"""Paths that leave a `hostile_project` root, from real MCP server escapes: `..`, absolute, a link out, `/proc`."""
+
+
+def hostile_project(tmp_path: Path) -> Path:
+    """A project root `tmp_path/app` beside the places a path guard must keep a caller out of.
+
+    `app/src/main.py`; `app-evil/` (a sibling whose name starts with the root's) and `outside/`, each holding
+    `secret.txt` and `secret.py`; in `app`, `link_out` (to `outside`), `link_in` (to `src`) and `loop` (to
+    itself).
+    """
+    root = tmp_path / "app"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "main.py").write_text("def main() -> int:\n    return 1\n", encoding="utf-8")
+    for name in ("app-evil", "outside"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "secret.txt").write_text("secret\n", encoding="utf-8")
+        (tmp_path / name / "secret.py").write_text("SECRET = 1\n", encoding="utf-8")
+    (root / "link_out").symlink_to(tmp_path / "outside")
+    (root / "link_in").symlink_to(root / "src")
+    (root / "loop").symlink_to("loop")
+    return root
 
 
 def free_port() -> int:

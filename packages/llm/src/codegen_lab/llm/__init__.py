@@ -36,10 +36,10 @@ if TYPE_CHECKING:
         RateLimiter as RateLimiter,
         backoff as backoff,
     )
-    from codegen_lab.llm._service import LLMService as LLMService, ToolUsage as ToolUsage
+    from codegen_lab.llm._service import LLMService as LLMService
     from codegen_lab.llm._shared import RedisDown as RedisDown, RedisLink as RedisLink
     from codegen_lab.llm._shared_llm import SharedLLMState as SharedLLMState
-    from codegen_lab.llm._spending import Spending as Spending, spending as spending
+    from codegen_lab.llm._spending import ToolUsage as ToolUsage, spending as spending
     from codegen_lab.llm._types import (
         CachingCompleter as CachingCompleter,
         Completer as Completer,

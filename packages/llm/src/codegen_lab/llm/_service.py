@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -21,62 +21,15 @@ from codegen_lab.llm._prices import PriceTable
 from codegen_lab.llm._reliability import CircuitBreaker, RateLimiter, backoff
 from codegen_lab.llm._shared import RedisDown, RedisLink
 from codegen_lab.llm._shared_llm import SharedLLMState
-from codegen_lab.llm._spending import charge
+from codegen_lab.llm._spending import ToolUsage, meter
 from codegen_lab.llm._types import Completion, CompletionRequest, LLMBackend, StreamCallback
 
 if TYPE_CHECKING:
     from codegen_lab.common._settings import Settings
 
-__all__ = ["LLMService", "ToolUsage"]
+__all__ = ["LLMService"]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class ToolUsage:
-    """What one tool spent on LLM calls."""
-
-    calls: int = 0
-    cache_hits: int = 0
-    failures: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_input_tokens: int = 0
-    cache_creation_input_tokens: int = 0
-    cost_usd: float = 0.0
-    latency_seconds: float = 0.0
-
-    def add(self, completion: Completion) -> None:
-        """Count the tokens, cost and latency of a completion that went out."""
-        self.input_tokens += completion.usage.input_tokens
-        self.output_tokens += completion.usage.output_tokens
-        self.cache_read_input_tokens += completion.usage.cache_read_input_tokens
-        self.cache_creation_input_tokens += completion.usage.cache_creation_input_tokens
-        self.cost_usd += completion.cost_usd or 0.0
-        self.latency_seconds += completion.latency_seconds
-
-    def merge(self, other: ToolUsage) -> None:
-        """Add every counter of `other` to this one."""
-        for name in _USAGE_FIELDS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-    def as_json(self) -> dict[str, Any]:
-        """The usage as JSON, with the mean latency of the calls that went out."""
-        went_out = self.calls - self.cache_hits
-        return {
-            "calls": self.calls,
-            "cache_hits": self.cache_hits,
-            "failures": self.failures,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cache_read_input_tokens": self.cache_read_input_tokens,
-            "cache_creation_input_tokens": self.cache_creation_input_tokens,
-            "cost_usd": round(self.cost_usd, 6),
-            "mean_latency_seconds": round(self.latency_seconds / went_out, 4) if went_out else 0.0,
-        }
-
-
-_USAGE_FIELDS = tuple(item.name for item in fields(ToolUsage))
 
 
 @dataclass
@@ -208,6 +161,9 @@ class LLMService:
             )
         finally:
             self.usage.setdefault(tool, ToolUsage()).merge(mine)
+            open_meter = meter()
+            if open_meter is not None:
+                open_meter.merge(mine)
             if self.shared is not None:
                 with contextlib.suppress(RedisDown):  # logged once by the link; this process's counters have it
                     await self.shared.add_usage(tool, mine)
@@ -241,7 +197,6 @@ class LLMService:
             if hit is not None:
                 stats.cache_hits += 1
                 hit = replace(hit, cost_usd=0.0, notes=(*hit.notes, *(f"fell back: {reason}" for reason in reasons)))
-                charge(hit)
                 return hit
             breaker = self.breaker(backend.name)
             if not breaker.allows() or await self._shared_breaker_open(backend.name):
@@ -258,7 +213,6 @@ class LLMService:
                 if hit is not None:
                     stats.cache_hits += 1
                     hit = replace(hit, cost_usd=0.0, notes=tuple(f"fell back: {reason}" for reason in reasons))
-                    charge(hit)
                     return hit
                 try:
                     completion = await self._call(backend, request, on_text=on_text, ends=ends, budget=budget)
@@ -281,7 +235,6 @@ class LLMService:
                     notes=tuple(f"fell back: {reason}" for reason in reasons),
                 )
                 stats.add(completion)
-                charge(completion)
                 if self.cache is not None and store:
                     self.cache.put(key, completion)
                 await self._share(key, completion, validated=store)

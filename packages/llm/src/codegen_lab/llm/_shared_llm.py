@@ -25,7 +25,7 @@ from codegen_lab.llm._cache import decode_completion, encode_completion
 from codegen_lab.llm._shared import RedisDown, RedisLink
 
 if TYPE_CHECKING:
-    from codegen_lab.llm._service import ToolUsage
+    from codegen_lab.llm._spending import ToolUsage
     from codegen_lab.llm._types import Completion
 
 __all__ = ["FLIGHT_SECONDS", "SharedLLMState"]
@@ -41,6 +41,7 @@ _INT_FIELDS = (
     "output_tokens",
     "cache_read_input_tokens",
     "cache_creation_input_tokens",
+    "unpriced",
 )
 _FLOAT_FIELDS = ("cost_usd", "latency_seconds")
 

@@ -187,8 +187,8 @@ def server_toolkit(report: ServerInfoReport) -> Toolkit:
         return await report.result()
 
     @toolkit.resource(INFO_URI, name="server-info", title="Server information", mime_type="application/json")
-    def info_resource() -> str:
+    async def info_resource() -> str:
         """The same report as the `server_info` tool, as JSON."""
-        return report.build().model_dump_json(indent=2)
+        return to_json((await report.result()).structured_content, indent=2).decode()
 
     return toolkit

@@ -209,8 +209,8 @@ class _ToolCalls:
                         arguments=dict(arguments),
                         outcome=outcome,
                         duration=time.perf_counter() - started,
-                        llm_calls=spent.calls,
-                        cost_usd=round(spent.cost_usd, 6) if spent.calls and spent.priced else None,
+                        llm_calls=spent.answered,
+                        cost_usd=round(spent.cost_usd, 6) if spent.answered and not spent.unpriced else None,
                     )
 
 

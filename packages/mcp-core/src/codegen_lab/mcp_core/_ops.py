@@ -70,7 +70,7 @@ class TelemetryCollector(Collector):
             "Sandboxed runs of project code, by isolation (bubblewrap, namespaces, uid, none) and outcome.",
             labels=["isolation", "outcome"],
         )
-        with telemetry._lock:  # pyright: ignore[reportPrivateUsage]
+        with telemetry.lock:
             for (method, tool, error), histogram in telemetry.durations.items():
                 duration.add_metric([method, tool, error], histogram.cumulative(), histogram.total)
             for (tool, outcome), count in telemetry.calls.items():

@@ -35,7 +35,9 @@ class ClientRoots:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._known: weakref.WeakKeyDictionary[object, tuple[Path, ...] | None] = weakref.WeakKeyDictionary()
+        self._known: dict[int, tuple[weakref.ref[object], tuple[Path, ...] | None]] = {}
+        """By the `id` of a connection's client capabilities (a pydantic model cannot be hashed): a weak reference
+        to them, which drops the entry when the connection goes, and the roots the client listed."""
 
     def forget(self) -> None:
         """Ask every client again on its next call (a client said its roots changed)."""
@@ -51,13 +53,24 @@ class ClientRoots:
         session: object = getattr(context, "session", None)
         if session is None:
             return AllowedRoots(self.root)
-        capabilities = getattr(session, "client_capabilities", None)
+        capabilities: object = getattr(session, "client_capabilities", None)
         if capabilities is None or getattr(capabilities, "roots", None) is None:
             return AllowedRoots(self.root)
-        key = getattr(session, "_connection", session)
-        if key not in self._known:
-            self._known[key] = await self._ask(session)
-        return AllowedRoots(self.root, self._known[key])
+        # The session is built anew for each request; the capabilities the client declared are one object for the
+        # whole connection (held by it, dropped with it), so they key what this connection's client listed.
+        key = id(capabilities)
+        known = self._known.get(key)
+        if known is None or known[0]() is not capabilities:
+            listed = await self._ask(session)
+            self._known[key] = (weakref.ref(capabilities, self._drop), listed)
+            return AllowedRoots(self.root, listed)
+        return AllowedRoots(self.root, known[1])
+
+    def _drop(self, gone: weakref.ref[object]) -> None:
+        """A connection ended: forget what its client listed."""
+        for key, (ref, _) in list(self._known.items()):
+            if ref is gone:
+                del self._known[key]
 
     async def _ask(self, session: Any) -> tuple[Path, ...] | None:
         try:

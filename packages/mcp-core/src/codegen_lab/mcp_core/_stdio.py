@@ -7,23 +7,25 @@ bad request is answered with a JSON-RPC error carrying its id, found by a scan o
 line cannot be parsed (`null` only when no id can be read), a line over the size limit is discarded unparsed,
 and the rest goes to the SDK. While serving, file descriptor 1 points at stderr and 0 at the null device, so a
 library that prints or reads cannot touch the wire.
+
+The SDK is run by its public `MCPServer.run_stdio_async()`, whose `stdio_server()` serves the buffers of `sys.stdin`
+and `sys.stdout` in place when they are not descriptors 0 and 1: the checked lines and the wire, given here.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import os
 import re
 import sys
-from collections.abc import AsyncGenerator
-from contextlib import asynccontextmanager, suppress
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+import threading
+from collections.abc import Buffer, Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
-import anyio
 import mcp_types
-from mcp.server.stdio import stdio_server
-from mcp.shared.message import SessionMessage
 from pydantic_core import from_json
 
 if TYPE_CHECKING:
@@ -150,7 +152,7 @@ def _envelope_problem(message: dict[str, Any], has_id: bool) -> str | None:
     return "a request needs a method"
 
 
-def _divert_standard_streams() -> tuple[BinaryIO, BinaryIO, Any]:
+def _divert_standard_streams() -> tuple[BinaryIO, BinaryIO, Callable[[], None]]:
     """Private duplicates of fd 0 and 1 for the wire; fd 0 then reads the null device and fd 1 writes stderr."""
     wire_in = os.dup(0)
     wire_out = os.dup(1)
@@ -167,26 +169,51 @@ def _divert_standard_streams() -> tuple[BinaryIO, BinaryIO, Any]:
     return os.fdopen(wire_in, "rb", buffering=0), os.fdopen(wire_out, "wb"), restore
 
 
-@asynccontextmanager
-async def _guarded_streams(max_bytes: int) -> AsyncGenerator[tuple[Any, Any]]:
-    stdin_raw, stdout_raw, restore = _divert_standard_streams()
-    sys.stdout = sys.stderr  # print() in a library goes to the log, not the wire
-    lines = _CheckedLines(_LineReader(stdin_raw, max_bytes), max_bytes)
-    stdout = anyio.wrap_file(_text(stdout_raw))
-    try:
-        # The SDK's reader task iterates `lines`, which reads and checks each line in that same task: no hop.
-        async with stdio_server(stdin=cast("Any", lines), stdout=stdout) as (read, write):
-            lines.answers = write  # before the reader task first runs: entering started it without awaiting
-            yield read, write
-    finally:
-        sys.stdout = sys.__stdout__
-        restore()
+class _Standard:
+    """What `sys.stdin` or `sys.stdout` is while serving: the text stream it replaces, but `buffer` is the wire.
+
+    The SDK's `stdio_server()` serves the buffer of the process's standard stream in place when that buffer is not
+    file descriptor 0 or 1; a library's `print()` or `input()` still goes to stderr or reads nothing.
+    """
+
+    def __init__(self, text: TextIO, buffer: io.RawIOBase) -> None:
+        self._text = text
+        self.buffer = buffer
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._text, name)
 
 
-def _text(raw: BinaryIO) -> Any:
-    import io  # noqa: PLC0415
+class _Wire(io.RawIOBase):
+    """The wire to the client: whole lines only, so an answer from the guard never lands inside one of the SDK's."""
 
-    return io.TextIOWrapper(raw, encoding="utf-8", write_through=True)  # pyright: ignore[reportArgumentType]
+    def __init__(self, raw: BinaryIO) -> None:
+        super().__init__()
+        self._raw = raw
+        self._lock = threading.Lock()
+        self._pending = b""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Buffer, /) -> int:
+        chunk = bytes(data)
+        with self._lock:
+            self._pending += chunk
+            end = self._pending.rfind(b"\n") + 1
+            if end:
+                self._raw.write(self._pending[:end])
+                self._raw.flush()
+                self._pending = self._pending[end:]
+        return len(chunk)
+
+    def send(self, answer: dict[str, Any]) -> None:
+        """Write one JSON-RPC message, serialized as the SDK writes its own."""
+        message = mcp_types.jsonrpc_message_adapter.validate_python(answer)
+        line = message.model_dump_json(by_alias=True, exclude_unset=True).encode() + b"\n"
+        with self._lock:
+            self._raw.write(line)
+            self._raw.flush()
 
 
 class _LineReader:
@@ -230,37 +257,52 @@ class _LineReader:
                 return
 
 
-class _CheckedLines:
-    """What the SDK's stdio reader iterates: the lines that passed the checks; the others are answered here."""
+class _CheckedInput(io.RawIOBase):
+    """What the SDK's stdio reader reads: the lines that passed the checks; the others are answered on the wire.
 
-    def __init__(self, reader: _LineReader, max_bytes: int) -> None:
+    Each read returns at most one line, read and checked in the SDK's reader thread: a line that takes a while to
+    parse holds up no other request, and nothing is read ahead of the line the server is waiting for.
+    """
+
+    def __init__(self, reader: _LineReader, max_bytes: int, wire: _Wire) -> None:
+        super().__init__()
         self._reader = reader
         self._max_bytes = max_bytes
-        self.answers: Any = None
-        """The SDK's write stream, where the answers to refused lines go."""
+        self._wire = wire
+        self._rest = b""
 
-    def __aiter__(self) -> _CheckedLines:
-        return self
+    def readable(self) -> bool:
+        return True
 
-    def _next_checked(self) -> tuple[bytes, tuple[list[dict[str, Any]], bool]] | None:
-        line = self._reader.next()
-        return None if line is None else (line, check_message(line, max_bytes=self._max_bytes))
-
-    async def __anext__(self) -> str:
-        while True:
-            # Read and checked in a worker thread: a line that takes a while to parse holds up no other request.
-            checked = await anyio.to_thread.run_sync(self._next_checked, abandon_on_cancel=True)
-            if checked is None:
-                raise StopAsyncIteration
-            line, (answers, forward) = checked
+    def readinto(self, buffer: Buffer, /) -> int:
+        while not self._rest:
+            line = self._reader.next()
+            if line is None:
+                return 0
+            answers, forward = check_message(line, max_bytes=self._max_bytes)
             for answer in answers:
-                await self.answers.send(SessionMessage(mcp_types.jsonrpc_message_adapter.validate_python(answer)))
+                self._wire.send(answer)
             if forward:
-                return line.decode("utf-8", errors="replace")
+                self._rest = line
+        view = memoryview(buffer).cast("B")
+        size = min(len(view), len(self._rest))
+        view[:size] = self._rest[:size]
+        self._rest = self._rest[size:]
+        return size
 
 
 async def serve_stdio(server: MCPServer, *, max_message_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> None:
     """Run `server` over stdin and stdout, with the guard in front of the SDK."""
-    lowlevel = server._lowlevel_server  # pyright: ignore[reportPrivateUsage]
-    async with _guarded_streams(max_message_bytes) as (read, write):
-        await lowlevel.run(read, write, lowlevel.create_initialization_options())
+    stdin_raw, stdout_raw, restore = _divert_standard_streams()
+    wire = _Wire(stdout_raw)
+    saved = sys.stdin, sys.stdout
+    sys.stdin = cast(
+        "TextIO",
+        _Standard(sys.stdin, _CheckedInput(_LineReader(stdin_raw, max_message_bytes), max_message_bytes, wire)),
+    )
+    sys.stdout = cast("TextIO", _Standard(sys.stderr, wire))
+    try:
+        await server.run_stdio_async()
+    finally:
+        sys.stdin, sys.stdout = saved
+        restore()

@@ -76,12 +76,13 @@ class ServerTelemetry:
     sandbox_runs: dict[tuple[str, str], int] = field(default_factory=dict[tuple[str, str], int])
     """Sandboxed runs by isolation and outcome."""
     readiness: list[ReadinessCheck] = field(default_factory=list[ReadinessCheck])
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    """Held while the counters change: hold it to read them together."""
 
     def record_call(self, tool: str, seconds: float, *, outcome: str, error_type: str = "") -> None:
         """Count one `tools/call` of `tool` that took `seconds` and ended with `outcome`."""
         key = ("tools/call", tool, error_type)
-        with self._lock:
+        with self.lock:
             histogram = self.durations.get(key)
             if histogram is None:
                 histogram = self.durations[key] = Histogram()
@@ -90,12 +91,12 @@ class ServerTelemetry:
 
     def record_refusal(self, rate_class: str) -> None:
         """Count one call refused by the rate limit of `rate_class`."""
-        with self._lock:
+        with self.lock:
             self.refusals[rate_class] = self.refusals.get(rate_class, 0) + 1
 
     def record_incident(self) -> None:
         """Count one unexpected failure."""
-        with self._lock:
+        with self.lock:
             self.incidents += 1
 
     def observe(self, name: str, attributes: Mapping[str, object]) -> None:
@@ -103,7 +104,7 @@ class ServerTelemetry:
         if name != SANDBOX_RUN:
             return
         key = (str(attributes.get("isolation", "unknown"))[:32], str(attributes.get("outcome", "unknown"))[:32])
-        with self._lock:
+        with self.lock:
             self.sandbox_runs[key] = self.sandbox_runs.get(key, 0) + 1
 
     def llm_report(self) -> dict[str, Any] | None:

@@ -7,13 +7,16 @@ import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from codegen_lab.uvtools._graph import Graph
 from codegen_lab.uvtools._lockops import check_ref, diff_locks, lock_at, member_closure
 from codegen_lab.uvtools._model import Workspace, glob_members, normalize_name
 from codegen_lab.uvtools._process import git, git_together
 from codegen_lab.uvtools.errors import CommandError, LockFileError, WorkspaceError
+
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import AffectedResult
 
 __all__ = ["Affected", "GitRange", "affected", "changed_files", "github_matrix", "resolve_range"]
 
@@ -41,9 +44,16 @@ class Affected:
     affected: tuple[str, ...]
     reasons: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
 
-    def as_json(self) -> dict[str, Any]:
-        """The JSON contract: `{"changed": [...], "affected": [...]}`."""
-        return {"changed": list(self.changed), "affected": list(self.affected)}
+    def to_result(self) -> AffectedResult:
+        """The outcome as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import AffectedResult  # noqa: PLC0415
+
+        return AffectedResult(
+            changed=list(self.changed),
+            affected=list(self.affected),
+            files=list(self.files),
+            reasons={name: list(files) for name, files in self.reasons.items()},
+        )
 
 
 @dataclass(frozen=True, slots=True)

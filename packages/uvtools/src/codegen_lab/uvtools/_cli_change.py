@@ -18,21 +18,26 @@ from codegen_lab.uvtools._cli_common import (
     member_filter_option,
     options,
     print_json,
+    print_result,
     reported_errors,
     table,
     workspace_at,
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pydantic import BaseModel
+
     from codegen_lab.uvtools._hygiene import Finding
     from codegen_lab.uvtools._runner import MemberResult
 
 __all__ = ["register"]
 
 
-def _show_findings(findings: list[Finding], output_format: str, extra: dict[str, object] | None = None) -> None:
+def _show_findings(findings: list[Finding], output_format: str, result: Callable[[], BaseModel]) -> None:
     if output_format == "json":
-        print_json({**(extra or {}), "findings": [finding.as_json() for finding in findings]})
+        print_result(result())
     elif findings:
         table("Findings", ["kind", "member", "what"], [[f.kind, f.member or "-", f.message] for f in findings])
     else:
@@ -173,7 +178,7 @@ def release_plan(index: str, offline: bool, root: Path | None, output_format: st
     with reported_errors():
         plan = plan_release(workspace_at(root), index=index, offline=offline)
     if output_format == "json":
-        print_json(plan.as_json())
+        print_result(plan.to_result())
         return
     rows = [[str(n), s.member, s.version or "-", s.status, s.reason or ""] for n, s in enumerate(plan.steps, 1)]
     table(f"Release plan against {plan.index}", ["#", "member", "version", "status", "note"], rows)
@@ -210,18 +215,18 @@ def deps_check(members: tuple[str, ...], python: Path | None, root: Path | None,
         )
     if output_format == "text":
         click.echo(f"checked {', '.join(report.checked)} (modules from {report.module_source})")
-    _show_findings(report.findings, output_format, {"module_source": report.module_source, "checked": report.checked})
+    _show_findings(report.findings, output_format, report.to_result)
 
 
 @click.command()
 @options()
 def lint(root: Path | None, output_format: str) -> None:
     """Consistency across members: specifiers, requires-python, internal ranges and sources."""
-    from codegen_lab.uvtools._hygiene import lint as run_lint  # noqa: PLC0415
+    from codegen_lab.uvtools._hygiene import lint as run_lint, lint_result  # noqa: PLC0415
 
     with reported_errors():
         findings = run_lint(workspace_at(root))
-    _show_findings(findings, output_format)
+    _show_findings(findings, output_format, lambda: lint_result(findings))
 
 
 def _change(action: Literal["add", "remove"]) -> click.Command:
@@ -254,9 +259,9 @@ def _change(action: Literal["add", "remove"]) -> click.Command:
                 apply=not dry_run,
             )
         if output_format == "json":
-            print_json(result.as_json())
+            print_result(result.to_result())
         else:
-            click.echo(" ".join(result.as_json()["command"]))
+            click.echo(" ".join(result.to_result().command))
             if result.output:
                 click.echo(result.output)
         if result.applied and result.returncode != 0:

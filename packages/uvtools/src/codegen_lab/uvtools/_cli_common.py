@@ -12,6 +12,7 @@ import click
 from codegen_lab.common.cli import format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
+    from pydantic import BaseModel
     from rich.console import Console
 
     from codegen_lab.uvtools._model import Workspace
@@ -23,6 +24,7 @@ __all__ = [
     "member_filter_option",
     "options",
     "print_json",
+    "print_result",
     "reported_errors",
     "table",
     "workspace_at",
@@ -95,6 +97,11 @@ def console(stderr: bool = False) -> Console:
 
 def print_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2))
+
+
+def print_result(result: BaseModel) -> None:
+    """`--format json`: the result as the MCP tool's structured output holds it (the SDK's dump)."""
+    print_json(result.model_dump(mode="json", by_alias=True))
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:

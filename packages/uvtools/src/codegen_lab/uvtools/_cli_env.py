@@ -12,7 +12,7 @@ from codegen_lab.uvtools._cli_common import (
     chosen,
     member_filter_option,
     options,
-    print_json,
+    print_result,
     reported_errors,
     table,
     workspace_at,
@@ -27,9 +27,9 @@ __all__ = ["register"]
 
 def _show_change(result: UvChange, output_format: str) -> None:
     if output_format == "json":
-        print_json(result.as_json())
+        print_result(result.to_result())
     else:
-        click.echo(("" if result.applied else "would run: ") + " ".join(result.as_json()["command"]))
+        click.echo(("" if result.applied else "would run: ") + " ".join(result.to_result().command))
         if result.output:
             click.echo(result.output)
     if result.applied and result.returncode != 0:
@@ -54,7 +54,7 @@ def venv(create: bool, python_version: str | None, dry_run: bool, root: Path | N
         lock_path = workspace.root / "uv.lock"
         report = inspect_venv(workspace, read_lock(lock_path) if lock_path.is_file() else None)
     if output_format == "json":
-        print_json(report.as_json())
+        print_result(report.to_result())
         return
     if not report.exists:
         click.echo(f"no virtual environment at {report.path}; create it with `uv sync`")
@@ -114,7 +114,7 @@ def outdated_command(members: tuple[str, ...], offline: bool, root: Path | None,
                 on_member=lambda _name: progress.advance(task),
             )
     if output_format == "json":
-        print_json(report.as_json())
+        print_result(report.to_result())
         return
     rows = [[m, e["name"], e["version"], e["latest"]] for m, entries in report.members.items() for e in entries]
     if rows:
@@ -143,7 +143,7 @@ def audit_command(
         workspace = workspace_at(root)
         report = audit(workspace, members=chosen(workspace, members), offline=offline, service_url=service_url)
     if output_format == "json":
-        print_json(report.as_json())
+        print_result(report.to_result())
     elif not report.checked:
         click.echo(f"not checked: {report.reason}")
     else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -63,8 +62,7 @@ def kind_selected(kind: str, selectors: Iterable[str]) -> bool:
     return any(selector in {"all", kind, family} for selector in selectors)
 
 
-@dataclass(frozen=True, slots=True)
-class Freshness:
+class Freshness(NamedTuple):
     """Whether uv.lock still matches the pyproject files.
 
     Attributes:
@@ -93,8 +91,7 @@ class Freshness:
         return {"state": self.state, "reasons": list(self.reasons), "unchecked": list(self.unchecked)}
 
 
-@dataclass(frozen=True, slots=True)
-class EdgeSet:
+class EdgeSet(NamedTuple):
     """Every member-to-member edge of a workspace and where it was read.
 
     Attributes:

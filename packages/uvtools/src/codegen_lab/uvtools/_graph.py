@@ -6,13 +6,16 @@ import heapq
 import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codegen_lab.uvtools._edges import EdgeSet, edges_by_member, kind_selected, workspace_edges
 from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools.errors import CycleError, WorkspaceError
 
-__all__ = ["Graph", "members_json"]
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import MembersResult
+
+__all__ = ["Graph", "members_result"]
 
 
 class Graph:
@@ -338,14 +341,19 @@ class Graph:
         raise WorkspaceError(f"unknown graph format {output_format!r}", hint="Use text, json, dot or mermaid")
 
 
-def members_json(workspace: Workspace, graph: Graph | None = None) -> dict[str, Any]:
-    """`workspace.as_json()` with each member's `dependencies` from its edges (uv.lock when fresh), and `edges_from`."""
+def members_result(workspace: Workspace, graph: Graph | None = None) -> MembersResult:
+    """The members with each one's `dependencies` from its edges (uv.lock when fresh), and `edges_from`.
+
+    What the CLI prints as JSON and the MCP tool returns.
+    """
+    from codegen_lab.uvtools._tool_results import MembersResult  # noqa: PLC0415
+
     found = graph or Graph.of(workspace)
     data = workspace.as_json()
     for entry in data["members"]:
         entry["dependencies"] = found.dependencies(entry["name"])
     data["edges_from"] = found.provenance
-    return data
+    return MembersResult.model_validate(data)
 
 
 def _cycle_in(adjacency: Mapping[str, Iterable[str]], inside: set[str]) -> tuple[str, ...] | None:

@@ -6,12 +6,15 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from codegen_lab.uvtools._lock import Lock, read_lock
 from codegen_lab.uvtools._lockops import PathFinder
 from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
+
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import AuditResult, OutdatedResult
 
 __all__ = ["AuditFinding", "AuditReport", "OutdatedReport", "audit", "audit_failure", "outdated", "parse_audit"]
 
@@ -25,9 +28,11 @@ class OutdatedReport:
     members: dict[str, list[dict[str, str]]] = field(default_factory=dict[str, list[dict[str, str]]])
     unchecked: dict[str, str] = field(default_factory=dict[str, str])
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"members": {member: [{"name", "version", "latest"}]}, "unchecked": {member: reason}}`."""
-        return {"members": self.members, "unchecked": self.unchecked}
+    def to_result(self) -> OutdatedResult:
+        """The report as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import OutdatedResult  # noqa: PLC0415
+
+        return OutdatedResult.model_validate({"members": self.members, "unchecked": self.unchecked})
 
 
 def _last_line(text: str) -> str:
@@ -143,15 +148,22 @@ class AuditReport:
                 found.setdefault(member, []).append(finding.label)
         return found
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"checked", "reason", "audited_packages", "findings": [...], "members": {member: ["pkg 1.0: ID"]}}`."""
-        return {
-            "checked": self.checked,
-            "reason": self.reason,
-            "audited_packages": self.audited_packages,
-            "findings": [finding.as_json() for finding in self.findings],
-            "members": self.by_member() if self.checked else {},
-        }
+    def to_result(self) -> AuditResult:
+        """The report as the result the CLI prints as JSON and the MCP tool returns.
+
+        `{"checked", "reason", "audited_packages", "findings": [...], "members": {member: ["pkg 1.0: ID"]}}`.
+        """
+        from codegen_lab.uvtools._tool_results import AuditResult  # noqa: PLC0415
+
+        return AuditResult.model_validate(
+            {
+                "checked": self.checked,
+                "reason": self.reason,
+                "audited_packages": self.audited_packages,
+                "findings": [finding.as_json() for finding in self.findings],
+                "members": self.by_member() if self.checked else {},
+            }
+        )
 
 
 def audit(

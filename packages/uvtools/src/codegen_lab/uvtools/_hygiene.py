@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -19,7 +19,10 @@ from codegen_lab.uvtools._model import Member, Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
 from codegen_lab.uvtools.errors import CommandError, WorkspaceError
 
-__all__ = ["DepsReport", "Finding", "check_deps", "imports_by_need", "imports_of", "lint", "module_map"]
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import DepsResult, Finding as FindingResult, LintResult
+
+__all__ = ["DepsReport", "Finding", "check_deps", "imports_by_need", "imports_of", "lint", "lint_result", "module_map"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +38,11 @@ class Finding:
     subject: str
     message: str
 
-    def as_json(self) -> dict[str, Any]:
-        """The finding as plain JSON values."""
-        return {"kind": self.kind, "member": self.member, "subject": self.subject, "message": self.message}
+    def to_result(self) -> FindingResult:
+        """The finding as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import Finding as FindingResult  # noqa: PLC0415
+
+        return FindingResult(kind=self.kind, member=self.member, subject=self.subject, message=self.message)
 
 
 @dataclass(slots=True)
@@ -48,13 +53,12 @@ class DepsReport:
     module_source: str = ""
     checked: list[str] = field(default_factory=list[str])
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"module_source", "checked": [members], "findings": [...]}`."""
-        return {
-            "module_source": self.module_source,
-            "checked": self.checked,
-            "findings": [finding.as_json() for finding in self.findings],
-        }
+    def to_result(self) -> DepsResult:
+        """The report as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import DepsResult  # noqa: PLC0415
+
+        findings = [finding.to_result() for finding in self.findings]
+        return DepsResult(module_source=self.module_source, checked=self.checked, findings=findings)
 
 
 def _source_files(member: Member, workspace: Workspace) -> Iterator[Path]:
@@ -253,7 +257,7 @@ def check_deps(
         declared, project, known = _declared(member, lock)
         if not known:
             message = f"{member.name}'s dependencies are dynamic and uv.lock does not record them: run `uv lock`"
-            report.findings.append(Finding("unknown", member.name, member.name, message))
+            report.findings.append(Finding(kind="unknown", member=member.name, subject=member.name, message=message))
             continue
         report.checked.append(member.name)
         declared |= {member.name}
@@ -275,21 +279,24 @@ def check_deps(
                 if owners & closure:
                     report.findings.append(
                         Finding(
-                            "transitive",
-                            member.name,
-                            owner,
-                            f"{relative} imports {module}, which {owner} provides "
+                            kind="transitive",
+                            member=member.name,
+                            subject=owner,
+                            message=f"{relative} imports {module}, which {owner} provides "
                             "only through another dependency: declare it",
                         )
                     )
                 else:
                     report.findings.append(
                         Finding(
-                            "missing", member.name, owner, f"{relative} imports {module}, but {owner} is not declared"
+                            kind="missing",
+                            member=member.name,
+                            subject=owner,
+                            message=f"{relative} imports {module}, but {owner} is not declared",
                         )
                     )
         report.findings.extend(
-            Finding("unused", member.name, name, f"{name} is declared but never imported")
+            Finding(kind="unused", member=member.name, subject=name, message=f"{name} is declared but never imported")
             for name in sorted(project - used - {member.name})
         )
     return report
@@ -327,7 +334,14 @@ def _lint_specifiers(workspace: Workspace) -> list[Finding]:
             detail = "; ".join(
                 f"{spec} in {', '.join(sorted(set(members)))}" for spec, members in sorted(variants.items())
             )
-            findings.append(Finding("inconsistent-specifier", None, name, f"{name} is required differently: {detail}"))
+            findings.append(
+                Finding(
+                    kind="inconsistent-specifier",
+                    member=None,
+                    subject=name,
+                    message=f"{name} is required differently: {detail}",
+                )
+            )
     return findings
 
 
@@ -345,7 +359,12 @@ def _lint_python(workspace: Workspace) -> list[Finding]:
             and _normalized_specifier(value) != _normalized_specifier(expected)
         ):
             findings.append(
-                Finding("requires-python", name, value, f"{name} requires-python {value!r}, the workspace {expected!r}")
+                Finding(
+                    kind="requires-python",
+                    member=name,
+                    subject=value,
+                    message=f"{name} requires-python {value!r}, the workspace {expected!r}",
+                )
             )
     return findings
 
@@ -364,20 +383,27 @@ def _lint_internal(workspace: Workspace) -> list[Finding]:
             ):
                 findings.append(
                     Finding(
-                        "internal-excludes-version",
-                        member.name,
-                        dep.name,
-                        f"{member.name} requires {dep.requirement!r}, but {dep.name} is at {target.version}",
+                        kind="internal-excludes-version",
+                        member=member.name,
+                        subject=dep.name,
+                        message=f"{member.name} requires {dep.requirement!r}, but {dep.name} is at {target.version}",
                     )
                 )
             if dep.source != "workspace":
                 findings.append(
                     Finding(
-                        "missing-workspace-source",
-                        member.name,
-                        dep.name,
-                        f"{member.name} depends on the member {dep.name} without `{dep.name} = {{ workspace = true }}` "
-                        "in [tool.uv.sources]",
+                        kind="missing-workspace-source",
+                        member=member.name,
+                        subject=dep.name,
+                        message=f"{member.name} depends on the member {dep.name} without "
+                        f"`{dep.name} = {{ workspace = true }}` in [tool.uv.sources]",
                     )
                 )
     return findings
+
+
+def lint_result(findings: list[Finding]) -> LintResult:
+    """`lint`'s findings as the result the CLI prints as JSON and the MCP tool returns."""
+    from codegen_lab.uvtools._tool_results import LintResult  # noqa: PLC0415
+
+    return LintResult(findings=[finding.to_result() for finding in findings])

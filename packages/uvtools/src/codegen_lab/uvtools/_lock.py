@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import threading
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from types import MappingProxyType
+from typing import Any, NamedTuple, cast
 
 from codegen_lab.uvtools.errors import LockFileError
 
@@ -23,6 +23,7 @@ __all__ = ["Lock", "LockDependency", "LockPackage", "parse_lock", "read_lock"]
 SUPPORTED_VERSION = 1
 SUPPORTED_REVISIONS = range(1, 6)
 _SKIPPED_KEYS = frozenset({"sdist", "wheels"})
+_NONE: Mapping[str, tuple[Any, ...]] = MappingProxyType({})
 _RECENT_LOCKS = 4
 """How many parsed locks a process keeps by their text: a server or the dashboard asked about the same uv.lock (or
 the same revision's) again answers without parsing it again. A `Lock` is immutable, so sharing one is safe."""
@@ -30,8 +31,7 @@ _recent: dict[str, Lock] = {}
 _recent_guard = threading.Lock()
 
 
-@dataclass(frozen=True, slots=True)
-class LockDependency:
+class LockDependency(NamedTuple):
     """An edge in the lock: a package that another one needs.
 
     Attributes:
@@ -49,8 +49,7 @@ class LockDependency:
     extras: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class LockPackage:
+class LockPackage(NamedTuple):
     """A locked package.
 
     Attributes:
@@ -70,10 +69,10 @@ class LockPackage:
     version: str | None
     source: str
     dependencies: tuple[LockDependency, ...] = ()
-    optional_dependencies: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict[str, Any])
-    dev_dependencies: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict[str, Any])
+    optional_dependencies: Mapping[str, tuple[LockDependency, ...]] = _NONE
+    dev_dependencies: Mapping[str, tuple[LockDependency, ...]] = _NONE
     requires_dist: tuple[LockDependency, ...] = ()
-    requires_dev: Mapping[str, tuple[LockDependency, ...]] = field(default_factory=dict[str, Any])
+    requires_dev: Mapping[str, tuple[LockDependency, ...]] = _NONE
 
     @property
     def key(self) -> str:
@@ -179,6 +178,8 @@ def parse_lock(text: str, *, origin: str = "uv.lock") -> Lock:
     try:
         document = _fast_parse(text)
     except _Unsupported:
+        import tomllib  # noqa: PLC0415 (only for a file the fast reader does not take)
+
         try:
             document = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
@@ -13,6 +13,15 @@ from codegen_lab.uvtools._lock import Lock, LockPackage, parse_lock, read_lock
 from codegen_lab.uvtools._model import normalize_name
 from codegen_lab.uvtools._process import git, run, uv_binary
 from codegen_lab.uvtools.errors import CommandError, LockFileError, WorkspaceError
+
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import (
+        LockCheckResult,
+        LockDiffResult,
+        MemberPaths as MemberPathsResult,
+        PackageChange as PackageChangeResult,
+        WhyResult,
+    )
 
 __all__ = [
     "LockCheck",
@@ -28,6 +37,7 @@ __all__ = [
     "uv_message",
     "why",
     "why_by_member",
+    "why_result",
 ]
 
 MAX_PATHS = 200
@@ -67,15 +77,30 @@ class MemberPaths:
     truncated: bool
     exact: bool = True
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"member", "paths", "total", "truncated", "exact"}`."""
-        return {
-            "member": self.member,
-            "paths": [list(path) for path in self.paths],
-            "total": self.total,
-            "truncated": self.truncated,
-            "exact": self.exact,
-        }
+    def to_result(self) -> MemberPathsResult:
+        """The member's paths as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import MemberPaths as MemberPathsResult  # noqa: PLC0415
+
+        return MemberPathsResult(
+            member=self.member,
+            paths=[list(path) for path in self.paths],
+            total=self.total,
+            truncated=self.truncated,
+            exact=self.exact,
+        )
+
+
+def why_result(package: str, groups: Sequence[MemberPaths]) -> WhyResult:
+    """Why `package` is locked, from `why_by_member`'s groups: for the CLI's JSON and the MCP tool alike."""
+    from codegen_lab.uvtools._tool_results import WhyResult  # noqa: PLC0415
+
+    return WhyResult(
+        package=package,
+        members=[group.to_result() for group in groups],
+        total=sum(group.total for group in groups),
+        truncated=any(group.truncated for group in groups),
+        paths=[list(path) for group in groups for path in group.paths],
+    )
 
 
 def why_by_member(lock: Lock, package: str, *, limit: int = PATHS_PER_MEMBER) -> list[MemberPaths]:
@@ -221,9 +246,11 @@ class PackageChange:
     before: str | None
     after: str | None
 
-    def as_json(self) -> dict[str, Any]:
-        """The change as plain JSON values."""
-        return {"name": self.name, "kind": self.kind, "before": self.before, "after": self.after}
+    def to_result(self) -> PackageChangeResult:
+        """The change as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import PackageChange as PackageChangeResult  # noqa: PLC0415
+
+        return PackageChangeResult(name=self.name, kind=self.kind, before=self.before, after=self.after)
 
     def describe(self) -> str:
         """One line for people: `upgraded   idna 3.6 -> 3.10`, `added      idna 3.10`, `removed    idna 3.6`."""
@@ -241,14 +268,16 @@ class LockDiff:
     changes: tuple[PackageChange, ...]
     members: dict[str, tuple[PackageChange, ...]]
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"before", "after", "changes": [...], "members": {member: [...]}}`."""
-        return {
-            "before": self.before,
-            "after": self.after,
-            "changes": [change.as_json() for change in self.changes],
-            "members": {name: [change.as_json() for change in changes] for name, changes in self.members.items()},
-        }
+    def to_result(self) -> LockDiffResult:
+        """The diff as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import LockDiffResult  # noqa: PLC0415
+
+        return LockDiffResult(
+            before=self.before,
+            after=self.after,
+            changes=[change.to_result() for change in self.changes],
+            members={name: [change.to_result() for change in changes] for name, changes in self.members.items()},
+        )
 
 
 def _compare(before: dict[str, str], after: dict[str, str]) -> tuple[PackageChange, ...]:
@@ -336,9 +365,11 @@ class LockCheck:
     message: str
     reasons: tuple[str, ...] = ()
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"fresh": bool, "message": str, "reasons": [str]}`."""
-        return {"fresh": self.fresh, "message": self.message, "reasons": list(self.reasons)}
+    def to_result(self) -> LockCheckResult:
+        """The verdict as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import LockCheckResult  # noqa: PLC0415
+
+        return LockCheckResult(fresh=self.fresh, message=self.message, reasons=list(self.reasons))
 
 
 _NOISE = ("Using ", "Resolved ", "Audited ", "Prepared ", "Installed ", "Uninstalled ", "Built ", "Building ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from codegen_lab.common.files import ChangeSet
 from codegen_lab.uvtools._lock import Lock, read_lock
@@ -13,6 +13,9 @@ from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
 from codegen_lab.uvtools._requirements import parse_requirement
 from codegen_lab.uvtools.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import UvCommandResult, VenvResult
 
 __all__ = ["UvChange", "VenvReport", "change_dependency", "create_venv", "inspect_venv", "sync", "upgrade"]
 
@@ -26,10 +29,12 @@ class UvChange:
     returncode: int | None = None
     output: str = ""
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"command": ["uv", ...], "applied", "returncode", "output"}`."""
+    def to_result(self) -> UvCommandResult:
+        """The change as the result the CLI prints as JSON and the MCP tool returns (the command starts `uv`)."""
+        from codegen_lab.uvtools._tool_results import UvCommandResult  # noqa: PLC0415
+
         shown = ["uv", *self.command[1:]]
-        return {"command": shown, "applied": self.applied, "returncode": self.returncode, "output": self.output}
+        return UvCommandResult(command=shown, applied=self.applied, returncode=self.returncode, output=self.output)
 
 
 def change_dependency(
@@ -165,15 +170,19 @@ class VenvReport:
     installed: int = 0
     drift: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"path", "exists", "python", "installed", "drift": [{"name", "installed", "locked"}]}`."""
-        return {
-            "path": self.path,
-            "exists": self.exists,
-            "python": self.python,
-            "installed": self.installed,
-            "drift": self.drift,
-        }
+    def to_result(self) -> VenvResult:
+        """The report as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import VenvResult  # noqa: PLC0415
+
+        return VenvResult.model_validate(
+            {
+                "path": self.path,
+                "exists": self.exists,
+                "python": self.python,
+                "installed": self.installed,
+                "drift": self.drift,
+            }
+        )
 
 
 _NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")

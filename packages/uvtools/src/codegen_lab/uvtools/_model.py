@@ -6,20 +6,18 @@ import fnmatch
 import functools
 import glob
 import json
-import logging
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple, cast
 
+from codegen_lab.uvtools._log import debug
 from codegen_lab.uvtools._requirements import InvalidRequirement, ParsedRequirement, parse_requirement
-from codegen_lab.uvtools._tomlcache import TomlCache, read_toml
+from codegen_lab.uvtools._tomlcache import TomlCache
 from codegen_lab.uvtools.errors import CommandError, WorkspaceError
 
 __all__ = ["Dependency", "Member", "Workspace", "find_root", "glob_members", "load_workspace", "normalize_name"]
-
-logger = logging.getLogger(__name__)
 
 _NORMALIZE = re.compile(r"[-_.]+")
 
@@ -57,8 +55,7 @@ class Dependency(NamedTuple):
     source: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Member:
+class Member(NamedTuple):
     """A workspace member: a folder with a pyproject.toml that has a `[project]` table.
 
     Attributes:
@@ -211,19 +208,25 @@ def find_root(start: Path | str | None = None) -> Path:
     Raises:
         WorkspaceError: When no pyproject.toml is found at or above `start`.
     """
+    return _find_root(start)[0]
+
+
+def _find_root(start: Path | str | None) -> tuple[Path, TomlCache]:
+    """The root as `find_root` finds it, and its parsed-file cache (which read the root's pyproject.toml)."""
     here = Path(start or Path.cwd()).expanduser().resolve()
     if not here.is_dir():
         raise WorkspaceError("is not an existing folder", path=here)
-    nearest: Path | None = None
+    nearest: tuple[Path, TomlCache] | None = None
     for folder in (here, *here.parents):
         pyproject = folder / "pyproject.toml"
         if not pyproject.is_file():
             continue
-        nearest = nearest or folder
-        tool = read_toml(pyproject).get("tool", {})
+        cache = TomlCache(folder)
+        nearest = nearest or (folder, cache)
+        tool = cache.read(pyproject).get("tool", {})
         uv_table = cast("dict[str, Any]", tool).get("uv") if isinstance(tool, dict) else None
         if isinstance(uv_table, dict) and "workspace" in uv_table:
-            return folder
+            return folder, cache
     if nearest is None:
         raise WorkspaceError("no pyproject.toml here or in any parent folder", path=here, hint="Pass --root")
     return nearest
@@ -283,7 +286,7 @@ def _glob_folders(base: str, patterns: tuple[str, ...], excludes: tuple[str, ...
                     hint="Add its pyproject.toml, list it in [tool.uv.workspace] exclude, or remove the folder",
                 )
             else:
-                logger.debug("%s matches the members glob %r but is a file or an empty folder", folder, pattern)
+                debug(__name__, "%s matches the members glob %r but is a file or an empty folder", folder, pattern)
     return list(found)
 
 
@@ -296,9 +299,11 @@ def _uv_has_workspace_metadata() -> bool:
         probe = run([uv_binary(), "workspace", "metadata", "--help"], check=False)
     except CommandError:
         return False
-    if logger.isEnabledFor(logging.DEBUG):
+    import logging  # noqa: PLC0415 (_process imports it already)
+
+    if logging.getLogger(__name__).isEnabledFor(logging.DEBUG):
         offered = "offered" if probe.returncode == 0 else "absent"
-        logger.debug("uv %s: workspace metadata %s", ".".join(map(str, uv_version())), offered)
+        debug(__name__, "uv %s: workspace metadata %s", ".".join(map(str, uv_version())), offered)
     return probe.returncode == 0
 
 
@@ -315,7 +320,7 @@ def _uv_members(root: Path) -> list[Path] | None:
         document: dict[str, Any] = json.loads(completed.stdout)
         return [Path(str(member["path"])) for member in document["members"]]
     except (CommandError, ValueError, KeyError, TypeError) as exc:
-        logger.debug("uv workspace metadata is not available here (%s); reading the pyproject files", exc)
+        debug(__name__, "uv workspace metadata is not available here (%s); reading the pyproject files", exc)
         return None
 
 
@@ -443,10 +448,9 @@ def load_workspace(root: Path | str | None = None, *, members_from: MemberSource
     Raises:
         WorkspaceError: When there is no workspace, or a pyproject.toml is invalid (the message names it).
     """
-    root_path = find_root(root)
+    root_path, cache = _find_root(root)
     base = str(root_path)
     path = root_path / "pyproject.toml"
-    cache = TomlCache(root_path)
     document = cache.read(path)
     workspace_table = _table(document, "tool.uv.workspace", base)
     patterns = _strings(workspace_table.get("members"), "[tool.uv.workspace] members", base)

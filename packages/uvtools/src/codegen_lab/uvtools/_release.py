@@ -7,11 +7,14 @@ import logging
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from codegen_lab.uvtools._graph import Graph
 from codegen_lab.uvtools._model import Workspace
 from codegen_lab.uvtools.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import ReleasePlanResult, ReleaseStep as ReleaseStepResult
 
 __all__ = ["DEFAULT_INDEX", "ReleasePlan", "ReleaseStep", "release_plan"]
 
@@ -37,9 +40,11 @@ class ReleaseStep:
     status: StepStatus
     reason: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The step as plain JSON values."""
-        return {"member": self.member, "version": self.version, "status": self.status, "reason": self.reason}
+    def to_result(self) -> ReleaseStepResult:
+        """The step as the result the CLI prints as JSON and the MCP tool returns."""
+        from codegen_lab.uvtools._tool_results import ReleaseStep as ReleaseStepResult  # noqa: PLC0415
+
+        return ReleaseStepResult(member=self.member, version=self.version, status=self.status, reason=self.reason)
 
 
 @dataclass(slots=True)
@@ -50,14 +55,19 @@ class ReleasePlan:
     offline: bool
     steps: list[ReleaseStep] = field(default_factory=list[ReleaseStep])
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"index", "offline", "steps": [...], "unchecked": [members the index was not asked about]}`."""
-        return {
-            "index": self.index,
-            "offline": self.offline,
-            "steps": [step.as_json() for step in self.steps],
-            "unchecked": [step.member for step in self.steps if step.status == "unchecked"],
-        }
+    def to_result(self) -> ReleasePlanResult:
+        """The plan as the result the CLI prints as JSON and the MCP tool returns.
+
+        `unchecked` lists the members the index was not asked about.
+        """
+        from codegen_lab.uvtools._tool_results import ReleasePlanResult  # noqa: PLC0415
+
+        return ReleasePlanResult(
+            index=self.index,
+            offline=self.offline,
+            steps=[step.to_result() for step in self.steps],
+            unchecked=[step.member for step in self.steps if step.status == "unchecked"],
+        )
 
 
 def _published_versions(index: str, name: str, timeout: float) -> set[str] | None:

@@ -1,7 +1,10 @@
-"""PEP 508 requirements read quickly: the common forms by one regular expression, the rest by `packaging`.
+"""PEP 508 requirements read quickly: a bare name by tests of its characters, the rest as below.
 
+The common forms are read by one regular expression, the others by `packaging`.
 `packaging.requirements` is imported only for a requirement the expression does not take: its import (the
-tokenizer's and the specifiers' regular expressions) costs more than reading a whole workspace of plain ones.
+tokenizer's and the specifiers' regular expressions) costs more than reading a whole workspace of plain ones. The
+expression itself is compiled on the first requirement that is more than a name (members often name each other
+bare).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ _CLAUSE = (
     rf"|~=\s*[0-9]+(?:\.[0-9]+)+{_SUFFIXES}"  # ~= needs two release components
     rf"|(?:<=|>=|<|>)\s*{_RELEASE}{_SUFFIXES})"
 )
-_SIMPLE = re.compile(
+_SIMPLE = (
     r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
     r"(?:\[\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*,\s*[A-Za-z0-9][A-Za-z0-9._-]*)*\s*\])?\s*"
     rf"(?P<specifier>{_CLAUSE}(?:\s*,\s*{_CLAUSE})*)?\s*"
@@ -27,8 +30,14 @@ _SIMPLE = re.compile(
     r"platform_machine|implementation_name|platform_python_implementation)\s*"
     r"(?P<operator>==|!=|<=|>=|<|>)\s*(?:'(?P<single>[A-Za-z0-9._-]*)'|\"(?P<double>[A-Za-z0-9._-]*)\")\s*)?$"
 )
+_NAME_INSIDE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 _SPLIT = re.compile(r"\s*,\s*")
 _SPACES = re.compile(r"\s+")
+
+
+@functools.cache
+def _simple() -> re.Pattern[str]:
+    return re.compile(_SIMPLE)
 
 
 class InvalidRequirement(ValueError):
@@ -50,7 +59,10 @@ def parse_requirement(text: str) -> ParsedRequirement:
     Raises:
         InvalidRequirement: When `text` is not a valid requirement.
     """
-    simple = _SIMPLE.match(text)
+    name = text.strip()
+    if name[:1].isalnum() and name[-1:].isalnum() and _NAME_INSIDE.issuperset(name):
+        return ParsedRequirement(name, "", None)
+    simple = _simple().match(text)
     if simple is not None:
         specifier = simple["specifier"]
         clauses = sorted({_SPACES.sub("", clause) for clause in _SPLIT.split(specifier)}) if specifier else []

@@ -13,19 +13,16 @@ written is ignored (logged at debug level): it only ever saves time.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import time
-import tomllib
 import zlib
 from pathlib import Path
 from typing import Any, cast
 
+from codegen_lab.uvtools._log import debug
 from codegen_lab.uvtools.errors import WorkspaceError
 
 __all__ = ["RACY_SECONDS", "TomlCache", "cache_folder", "clear_memory", "read_toml"]
-
-logger = logging.getLogger(__name__)
 
 RACY_SECONDS = 2
 _RACY_NS = RACY_SECONDS * 1_000_000_000
@@ -67,6 +64,8 @@ def _settled(signature: Signature, now_ns: int) -> bool:
 
 
 def _parse(name: str) -> dict[str, Any]:
+    import tomllib  # noqa: PLC0415 (its regular expressions cost a run that finds every file in the cache)
+
     try:
         with open(name, encoding="utf-8") as handle:
             return tomllib.loads(handle.read())
@@ -141,7 +140,7 @@ class TomlCache:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            logger.debug("the pyproject cache %s cannot be read (%s): starting afresh", self.file, exc)
+            debug(__name__, "the pyproject cache %s cannot be read (%s): starting afresh", self.file, exc)
             return {}
         if not isinstance(data, dict):
             return {}
@@ -183,7 +182,7 @@ class TomlCache:
 
             replace_atomically(self.file, data.encode())
         except OSError as exc:
-            logger.debug("the pyproject cache %s cannot be written (%s)", self.file, exc)
+            debug(__name__, "the pyproject cache %s cannot be written (%s)", self.file, exc)
         self.changed = False
 
 

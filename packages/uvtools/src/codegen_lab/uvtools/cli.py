@@ -5,17 +5,18 @@ Every command takes `--root DIR` (default: the workspace of the current director
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
 
 import click
 
-from codegen_lab.uvtools import _cli_change, _cli_env
 from codegen_lab.uvtools._cli_common import (
     edges_option as _edges_option,
     options as _options,
     print_json as _json,
+    print_result,
     reported_errors as _reported_errors,
     table as _table,
     workspace_at as _workspace,
@@ -24,7 +25,27 @@ from codegen_lab.uvtools._cli_common import (
 __all__ = ["cli", "main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+_ELSEWHERE = {
+    "codegen_lab.uvtools._cli_change": ("add", "bump", "deps", "lint", "release", "remove", "run"),
+    "codegen_lab.uvtools._cli_env": ("audit", "outdated", "sync", "upgrade", "venv"),
+}
+"""The commands each of these modules adds (`register`): imported when one of them runs or the list is shown."""
+
+
+class _Group(click.Group):
+    """The `ws` group, whose commands in other modules load when asked for: `ws graph` does not import them."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *(name for names in _ELSEWHERE.values() for name in names)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        for module, names in _ELSEWHERE.items():
+            if cmd_name in names and cmd_name not in self.commands:
+                importlib.import_module(module).register(self)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 def cli() -> None:
     """Manage uv workspaces: members, graph, lock, affected members, runs in order, bumps, releases, hygiene."""
 
@@ -33,13 +54,13 @@ def cli() -> None:
 @_options()
 def members(root: Path | None, output_format: str) -> None:
     """List the members: name, version, path, requires-python, the members each depends on (from a fresh uv.lock)."""
-    from codegen_lab.uvtools._graph import Graph, members_json  # noqa: PLC0415
+    from codegen_lab.uvtools._graph import Graph, members_result  # noqa: PLC0415
 
     with _reported_errors():
         workspace = _workspace(root)
         members_graph = Graph.of(workspace)
     if output_format == "json":
-        _json(members_json(workspace, members_graph))
+        print_result(members_result(workspace, members_graph))
         return
     rows = [
         [
@@ -94,7 +115,7 @@ def graph(member_name: str | None, order_kinds: tuple[str, ...], root: Path | No
 @_options()
 def why(package: str, limit: int, root: Path | None, output_format: str) -> None:
     """Why PACKAGE is in the lock: every member that needs it, each with its shortest paths and their count."""
-    from codegen_lab.uvtools._lockops import why_by_member  # noqa: PLC0415
+    from codegen_lab.uvtools._lockops import why_by_member, why_result  # noqa: PLC0415
 
     with _reported_errors():
         workspace = _workspace(root)
@@ -103,15 +124,7 @@ def why(package: str, limit: int, root: Path | None, output_format: str) -> None
 
         groups = why_by_member(read_lock(lock_path), package, limit=limit)
     if output_format == "json":
-        _json(
-            {
-                "package": package,
-                "members": [group.as_json() for group in groups],
-                "total": sum(group.total for group in groups),
-                "truncated": any(group.truncated for group in groups),
-                "paths": [list(path) for group in groups for path in group.paths],
-            }
-        )
+        print_result(why_result(package, groups))
         return
     for group in groups:
         count = f"{group.total}{'' if group.exact else '+'} path(s)"
@@ -139,7 +152,7 @@ def lock_diff(before: str, after: str | None, root: Path | None, output_format: 
             lock_at(workspace.root, before), lock_at(workspace.root, after), labels=(before, after or "working tree")
         )
     if output_format == "json":
-        _json(diff.as_json())
+        print_result(diff.to_result())
         return
     click.echo(f"uv.lock from {diff.before} to {diff.after}: {len(diff.changes)} package(s) changed")
     for change in diff.changes:
@@ -160,7 +173,7 @@ def lock_check(offline: bool, root: Path | None, output_format: str) -> None:
     with _reported_errors():
         result = check_lock(_workspace(root, lock_notice=False).root, offline=offline)
     if output_format == "json":
-        _json(result.as_json())
+        print_result(result.to_result())
     else:
         click.echo(("fresh: " if result.fresh else "stale: ") + result.message)
         for reason in result.reasons:
@@ -187,7 +200,7 @@ def affected(since: str, root: Path | None, output_format: str) -> None:
         workspace = _workspace(root)
         result = find_affected(workspace, since)
     if output_format == "json":
-        _json(result.as_json())
+        print_result(result.to_result())
         return
     if output_format == "github-matrix":
         click.echo(json.dumps(github_matrix(workspace, result.affected), separators=(",", ":")))
@@ -198,10 +211,6 @@ def affected(since: str, root: Path | None, output_format: str) -> None:
     for name in result.affected:
         if name not in result.changed:
             click.echo(f"affected  {name}")
-
-
-_cli_change.register(cli)
-_cli_env.register(cli)
 
 
 def main() -> None:

@@ -46,29 +46,7 @@ __all__ = ["create_toolkit"]
 
 # The result models are imported when mcp-core first builds the tools' schemas, not when the server starts.
 __getattr__, __dir__ = lazy_exports(
-    __name__,
-    "codegen-lab-uvtools",
-    dict.fromkeys(
-        (
-            "AffectedResult",
-            "AuditResult",
-            "BumpResult",
-            "DepsResult",
-            "GraphResult",
-            "LintResult",
-            "LockCheckResult",
-            "LockDiffResult",
-            "MembersResult",
-            "OutdatedResult",
-            "ReleasePlanResult",
-            "RunResult",
-            "UvCommandResult",
-            "VenvResult",
-            "WhyResult",
-        ),
-        "codegen_lab.uvtools._tool_results",
-    ),
-    __all__,
+    __name__, "codegen-lab-uvtools", {}, __all__, everything_of="codegen_lab.uvtools._tool_results"
 )
 
 WorkspacePath = Annotated[
@@ -135,10 +113,9 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     @toolkit.tool(title="Workspace members", annotations=_READ_ONLY, paths=["path"])
     async def members(path: WorkspacePath = ".") -> MembersResult:
         """Each member's name, version, path, requires-python, extras, groups, member dependencies (from uv.lock when it is fresh: `edges_from` says which and why) and external requirements (with their extra or group)."""  # noqa: E501
-        from codegen_lab.uvtools._graph import members_json  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import MembersResult  # noqa: PLC0415
+        from codegen_lab.uvtools._graph import members_result  # noqa: PLC0415
 
-        return await _in_thread(lambda: MembersResult.model_validate(members_json(workspace(path))))
+        return await _in_thread(lambda: members_result(workspace(path)))
 
     @toolkit.tool(title="Workspace graph", annotations=_READ_ONLY, paths=["path"])
     async def graph(
@@ -175,14 +152,8 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     ) -> AffectedResult:
         """Members changed in `since` (a revision: from its merge-base with HEAD to the working tree, untracked files included; or `A..B`, `A...B`): owners of changed files, root files and uv.lock mapped to the members they touch, and every transitive dependent."""  # noqa: E501
         from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import AffectedResult  # noqa: PLC0415
 
-        def work() -> AffectedResult:
-            result = find(workspace(path), since)
-            data = {**result.as_json(), "files": list(result.files), "reasons": result.reasons}
-            return AffectedResult.model_validate(data)
-
-        return await _in_thread(work)
+        return await _in_thread(lambda: find(workspace(path), since).to_result())
 
 
 def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> None:
@@ -192,22 +163,11 @@ def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     ) -> WhyResult:
         """Why `package` is in uv.lock: every member that needs it (directly or through an extra or group), each with its shortest paths (`paths`), how many it has (`total`) and whether the paths shown were cut (`truncated`)."""  # noqa: E501
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
-        from codegen_lab.uvtools._lockops import why_by_member  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import WhyResult  # noqa: PLC0415
+        from codegen_lab.uvtools._lockops import why_by_member, why_result  # noqa: PLC0415
 
-        def work() -> WhyResult:
-            groups = why_by_member(read_lock(workspace(path).root / "uv.lock"), package)
-            return WhyResult.model_validate(
-                {
-                    "package": package,
-                    "members": [group.as_json() for group in groups],
-                    "total": sum(group.total for group in groups),
-                    "truncated": any(group.truncated for group in groups),
-                    "paths": [list(p) for group in groups for p in group.paths],
-                }
-            )
-
-        return await _in_thread(work)
+        return await _in_thread(
+            lambda: why_result(package, why_by_member(read_lock(workspace(path).root / "uv.lock"), package))
+        )
 
     @toolkit.tool(title="Lock diff", annotations=_READ_ONLY, paths=["path"], revisions=["before", "after"])
     async def lock_diff(
@@ -219,13 +179,12 @@ def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     ) -> LockDiffResult:
         """Packages added, removed, upgraded or downgraded in uv.lock between git revisions `before` and `after` (default: the working tree), overall and per member."""  # noqa: E501
         from codegen_lab.uvtools._lockops import diff_locks, lock_at  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import LockDiffResult  # noqa: PLC0415
 
         def work() -> LockDiffResult:
             found = workspace(path).root
             labels = (before, after or "working tree")
             diff = diff_locks(lock_at(found, before), lock_at(found, after), labels=labels)
-            return LockDiffResult.model_validate(diff.as_json())
+            return diff.to_result()
 
         return await _in_thread(work)
 
@@ -233,36 +192,29 @@ def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     async def lock_check(offline: Offline = False, path: WorkspacePath = ".") -> LockCheckResult:
         """Whether uv.lock matches the pyproject files (`uv lock --check`), with uv's message."""
         from codegen_lab.uvtools._lockops import check_lock  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import LockCheckResult  # noqa: PLC0415
 
-        return await _in_thread(
-            lambda: LockCheckResult.model_validate(check_lock(workspace(path).root, offline=offline).as_json())
-        )
+        return await _in_thread(lambda: check_lock(workspace(path).root, offline=offline).to_result())
 
     @toolkit.tool(title="Dependency check", annotations=_READ_ONLY, paths=["path"])
     async def deps_check(members: Members = None, path: WorkspacePath = ".") -> DepsResult:
         """Each member's imports against its declared dependencies: missing, only transitive, unused."""
         from codegen_lab.uvtools._hygiene import check_deps  # noqa: PLC0415
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import DepsResult  # noqa: PLC0415
 
         def work() -> DepsResult:
             found = workspace(path)
             lock_path = found.root / "uv.lock"
             lock = read_lock(lock_path) if lock_path.is_file() else None
-            return DepsResult.model_validate(check_deps(found, lock, members=_chosen(found, members)).as_json())
+            return check_deps(found, lock, members=_chosen(found, members)).to_result()
 
         return await _in_thread(work)
 
     @toolkit.tool(title="Workspace lint", annotations=_READ_ONLY, paths=["path"])
     async def lint(path: WorkspacePath = ".") -> LintResult:
         """Consistency across members: one external dependency required differently, requires-python mismatches, internal ranges that exclude the member's version, internal dependencies without a workspace source."""  # noqa: E501
-        from codegen_lab.uvtools._hygiene import lint as run_lint  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import LintResult  # noqa: PLC0415
+        from codegen_lab.uvtools._hygiene import lint as run_lint, lint_result  # noqa: PLC0415
 
-        return await _in_thread(
-            lambda: LintResult.model_validate({"findings": [f.as_json() for f in run_lint(workspace(path))]})
-        )
+        return await _in_thread(lambda: lint_result(run_lint(workspace(path))))
 
     @toolkit.tool(title="Release plan", annotations=_READ_ONLY, paths=["path"])
     async def release_plan(
@@ -274,11 +226,8 @@ def _add_lock_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     ) -> ReleasePlanResult:
         """The packaged members in publish order, each `publish`, `published` (already on the index), `unchecked` (the index could not be asked, with the reason) or `unpublishable`."""  # noqa: E501
         from codegen_lab.uvtools._release import release_plan as plan  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import ReleasePlanResult  # noqa: PLC0415
 
-        return await _in_thread(
-            lambda: ReleasePlanResult.model_validate(plan(workspace(path), index=index, offline=offline).as_json())
-        )
+        return await _in_thread(lambda: plan(workspace(path), index=index, offline=offline).to_result())
 
 
 def _chosen(found: Workspace, members: list[str] | None) -> list[str] | None:
@@ -293,12 +242,11 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
     async def outdated(members: Members = None, offline: Offline = False, path: WorkspacePath = ".") -> OutdatedResult:
         """Each member's direct dependencies whose locked version is older than the index's latest; members the index could not be asked about are listed in `unchecked` with the reason."""  # noqa: E501
         from codegen_lab.uvtools._health import outdated as find  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import OutdatedResult  # noqa: PLC0415
 
         def work() -> OutdatedResult:
             found = workspace(path)
             report = find(found, members=_chosen(found, members), offline=offline)
-            return OutdatedResult.model_validate(report.as_json())
+            return report.to_result()
 
         return await _in_thread(work)
 
@@ -306,12 +254,11 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
     async def audit(members: Members = None, offline: Offline = False, path: WorkspacePath = ".") -> AuditResult:
         """Known vulnerabilities and adverse project statuses of the locked packages (`uv audit`), each with the members that need the package and their paths to it; `members` keeps only what concerns them. When the service cannot be asked, `checked` is false and `reason` says why."""  # noqa: E501
         from codegen_lab.uvtools._health import audit as run_audit  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import AuditResult  # noqa: PLC0415
 
         def work() -> AuditResult:
             found = workspace(path)
             report = run_audit(found, members=_chosen(found, members), offline=offline)
-            return AuditResult.model_validate(report.as_json())
+            return report.to_result()
 
         return await _in_thread(work)
 
@@ -320,13 +267,12 @@ def _add_environment_tools(toolkit: Toolkit, workspace: Callable[[str], Workspac
         """The workspace's .venv: its Python version and its drift from uv.lock (other versions, packages the lock does not hold)."""  # noqa: E501
         from codegen_lab.uvtools._lock import read_lock  # noqa: PLC0415
         from codegen_lab.uvtools._manage import inspect_venv  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import VenvResult  # noqa: PLC0415
 
         def work() -> VenvResult:
             found = workspace(path)
             lock_path = found.root / "uv.lock"
             report = inspect_venv(found, read_lock(lock_path) if lock_path.is_file() else None)
-            return VenvResult.model_validate(report.as_json())
+            return report.to_result()
 
         return await _in_thread(work)
 
@@ -409,7 +355,6 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
             path: WorkspacePath = ".",
         ) -> UvCommandResult:
             from codegen_lab.uvtools._manage import change_dependency  # noqa: PLC0415
-            from codegen_lab.uvtools._tool_results import UvCommandResult  # noqa: PLC0415
 
             def work() -> UvCommandResult:
                 found = workspace(path)
@@ -423,7 +368,7 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
                     apply=apply,
                     state_dir=state_dir,
                 )
-                return UvCommandResult.model_validate(done.as_json())
+                return done.to_result()
 
             return await _in_thread(work)
 
@@ -445,12 +390,9 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
     ) -> UvCommandResult:
         """Install the lock into the workspace's environment (`uv sync`), for one member or all. Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import sync as do_sync  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import UvCommandResult  # noqa: PLC0415
 
         return await _in_thread(
-            lambda: UvCommandResult.model_validate(
-                do_sync(workspace(path), member=member, apply=apply, state_dir=state_dir).as_json()
-            )
+            lambda: do_sync(workspace(path), member=member, apply=apply, state_dir=state_dir).to_result()
         )
 
     @toolkit.tool(title="Upgrade packages in the lock", annotations=_CHANGES, paths=["path"])
@@ -461,10 +403,7 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
     ) -> UvCommandResult:
         """Move `packages` to their newest allowed versions in uv.lock (`uv lock --upgrade-package`). Without `apply` it returns the uv command and runs nothing."""  # noqa: E501
         from codegen_lab.uvtools._manage import upgrade as do_upgrade  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import UvCommandResult  # noqa: PLC0415
 
         return await _in_thread(
-            lambda: UvCommandResult.model_validate(
-                do_upgrade(workspace(path), packages, apply=apply, state_dir=state_dir).as_json()
-            )
+            lambda: do_upgrade(workspace(path), packages, apply=apply, state_dir=state_dir).to_result()
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
-import inspect
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -107,17 +107,18 @@ class Dashboard:
         }
 
     async def _server_info(self) -> dict[str, Any]:
-        """The `server_info` tool's report, from the tool's own function (a dashboard poll is no audited call)."""
-        manager: Any = getattr(self.server, "_tool_manager", None)
-        tool: Any = manager.get_tool("server_info") if manager is not None else None
-        if tool is not None:
-            result: Any = tool.fn()
-            if inspect.isawaitable(result):
-                result = await result
-        else:  # pragma: no cover - an SDK without a tool manager
-            result = await self.server.call_tool("server_info", {})
-        report: dict[str, Any] = getattr(result, "structured_content", None) or {}
-        return report
+        """The `server_info` report, read as its resource (the same report; a dashboard poll is no audited call)."""
+        from mcp_types import InputRequiredResult  # noqa: PLC0415
+
+        from codegen_lab.mcp_core import INFO_URI  # noqa: PLC0415
+
+        contents = await self.server.read_resource(INFO_URI)
+        if isinstance(contents, InputRequiredResult):  # pragma: no cover - the report asks the client nothing
+            return {}
+        for content in contents:
+            report: dict[str, Any] = json.loads(content.content)
+            return report
+        return {}
 
     def calls(self) -> list[dict[str, Any]]:
         """Calls per tool from the audit log: count, errors, p50 and p99 in milliseconds."""
@@ -229,7 +230,9 @@ class Dashboard:
             except (CodegenLabError, ValueError, OSError) as exc:
                 view["error"] = f"lock diff {before!r}..{after or 'working tree'!r}: {_explained(exc)}"
             else:
-                view["lock"] = diff_locks(old, new, labels=(before, after or "working tree")).as_json()
+                view["lock"] = (
+                    diff_locks(old, new, labels=(before, after or "working tree")).to_result().model_dump(mode="json")
+                )
         return view
 
     # Tests
