@@ -189,7 +189,14 @@ async def one_client(
                         errors.append(f"{name}: {type(exc).__name__}: {exc}")
                     latencies[name].append(time.perf_counter() - started)
         except Exception as exc:  # the session itself broke (a connection the server closed): an error, then again
-            errors.append(f"session: {type(exc).__name__}: {str(exc)[:200]}")
+            errors.append(f"session: {describe(exc)}")
+
+
+def describe(exc: BaseException) -> str:
+    """The class and message of what failed, inside the exception groups of task groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def percentile(values: list[float], fraction: float) -> float:

@@ -23,6 +23,7 @@ from mcp import Client
 
 from codegen_lab.common import load_settings
 from codegen_lab.common.testing import RedisServer
+from codegen_lab.mcp_core import close_server
 from codegen_lab.server._app import create_server
 
 HIGH = "1000000/minute"
@@ -59,6 +60,8 @@ async def measure(root: Path, redis_url: str, calls: int, batches: int) -> dict[
                 await ping.ping()
                 found["PING (one round trip)"]["redis"].append(time.perf_counter() - started)
     await ping.aclose()
+    for server in (local, shared):
+        await close_server(server)
     return found
 
 

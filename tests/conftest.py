@@ -20,6 +20,16 @@ from codegen_lab.common.testing import anyio_backend, isolated_state  # noqa: F4
 TESTS = Path(__file__).parent
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `container` build an image for minutes: they run only when `-m` names them."""
+    if "container" in str(config.getoption("markexpr", "")):
+        return
+    skip = pytest.mark.skip(reason="builds the server image with podman (minutes): run with -m container")
+    for item in items:
+        if item.get_closest_marker("container") is not None:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def codegen_lab() -> list[str]:
     """The installed `codegen-lab` script of this environment, as a user runs it."""

@@ -37,6 +37,20 @@ def test_a_traced_coroutine_function_stays_one() -> None:
     assert asyncio.run(triple(5)) == 15
 
 
+def test_observers_see_the_events_of_their_context_and_its_worker_threads_only() -> None:
+    seen: list[tuple[str, dict[str, object]]] = []
+    outer: list[str] = []
+    tracing.event("before", n=0)
+    with tracing.observed(lambda name, _: outer.append(name)):
+        with tracing.observed(lambda name, attributes: seen.append((name, dict(attributes)))):
+            tracing.event(tracing.SANDBOX_RUN, isolation="uid", outcome="ok")
+            asyncio.run(asyncio.to_thread(tracing.event, "in a thread", n=1))
+        tracing.event("outer only", n=2)
+    tracing.event("after", n=3)
+    assert seen == [(tracing.SANDBOX_RUN, {"isolation": "uid", "outcome": "ok"}), ("in a thread", {"n": 1})]
+    assert outer == [tracing.SANDBOX_RUN, "in a thread", "outer only"]
+
+
 @pytest.mark.slow
 def test_redis_server_starts_answers_ping_stops_and_starts_again(tmp_path: Path) -> None:
     redis = RedisServer(tmp_path / "redis")

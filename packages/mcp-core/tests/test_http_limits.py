@@ -17,11 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
 from codegen_lab.common import Settings
 from codegen_lab.mcp_core import ToolAnnotations, Toolkit, build_server, http_app
+from codegen_lab.mcp_core._http import REFUSAL_DELAY
 from codegen_lab.mcp_core._http_server import uvicorn_config
 
 READ = "r" * 24
@@ -176,6 +178,26 @@ def test_a_slow_body_is_cut_off(tmp_path: Path) -> None:
         assert closed_by_server(sock)
 
 
+def test_a_request_in_flight_keeps_its_place_when_new_connections_flood_in(tmp_path: Path) -> None:
+    body = json.dumps(INITIALIZE).encode()
+    with serving(tmp_path, http_max_connections=4) as address, socket.create_connection(address) as sending:
+        sending.sendall(
+            b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b"Accept: application/json, text/event-stream\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+        )
+        sending.sendall(body[:10])  # its headers and the start of its body: a request in flight
+        time.sleep(0.2)
+        silent = [socket.create_connection(address, timeout=BOUND) for _ in range(8)]  # past the cap, all at once
+        try:
+            assert closed_by_server(silent[0])  # the first silent ones made room for the later ones
+            sending.sendall(body[10:])
+            sending.settimeout(BOUND)
+            assert sending.recv(4096).startswith(b"HTTP/1.1 200")
+        finally:
+            for sock in silent:
+                sock.close()
+
+
 def test_oversized_headers_are_refused(tmp_path: Path) -> None:
     with serving(tmp_path, http_max_header_bytes=2048) as address, socket.create_connection(address) as sock:
         sock.sendall(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 4096 + b"\r\n\r\n")
@@ -285,3 +307,20 @@ def test_one_client_over_its_limit_does_not_hold_up_another(tmp_path: Path) -> N
             "(setting client-rate-limits)"
         )
         assert results(other, 2) == ["checked", "checked"]
+
+
+@pytest.mark.anyio
+async def test_a_request_refused_as_part_of_a_flood_is_answered_only_after_the_refusal_delay(tmp_path: Path) -> None:
+    settings = Settings(root=tmp_path, state_dir=tmp_path / "state", audit=False, max_message_bytes=100_000)
+    app = await http_app(build_server(settings, []), settings, stateless=True, tokens={READ: "read"})
+    deep = b'{"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    headers = {"authorization": f"Bearer {READ}", "content-type": "application/json"}
+    waits: list[float] = []
+    statuses: list[int] = []
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client:
+        for body in (deep, b" " * 200_000):
+            started = time.monotonic()
+            statuses.append((await client.post("/mcp", content=body, headers=headers)).status_code)
+            waits.append(time.monotonic() - started)
+    assert statuses == [400, 413]
+    assert min(waits) >= REFUSAL_DELAY  # a client refusing in a loop gets two answers a second, not thousands

@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import anyio
 import httpx
 import pytest
 from mcp import Client
 
-from codegen_lab.common import Settings
+from codegen_lab.common import RateLimitError, Settings
 from codegen_lab.common.testing import RedisServer
 from codegen_lab.llm import RedisLink
-from codegen_lab.mcp_core import Toolkit, build_server, http_app
+from codegen_lab.mcp_core import RateLimits, Toolkit, build_server, close_server, http_app
 
-pytestmark = [
-    pytest.mark.anyio,
-    # the `limits` library's Redis storage keeps its own connections, which it cannot close: they are collected
-    # here (see `collected`), not in whatever test the worker runs next
-    pytest.mark.filterwarnings("ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning"),
-]
-
-
-@pytest.fixture(autouse=True)
-def collected() -> Iterator[None]:
-    """Collect the test's unreachable connections before it ends."""
-    yield
-    gc.collect()
+pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
@@ -78,8 +67,8 @@ async def test_replicas_share_the_limit_of_a_class_and_fall_back_while_redis_is_
             ready = await http.get("/readyz")
         after = await first.call_tool("demo_run", {})
         await second.call_tool("server_info", {})
-    for link in links:
-        await link.close()
+    for server in servers:
+        await close_server(server)
     assert outcomes == [False] * 5 + [True] * 3  # five calls over both replicas, not five each
     assert "limited to 5/minute (setting rate-limits)" in str(refused.content[0])
     assert during == [False, False, False]  # the replica's own bucket, full, while Redis is down
@@ -91,3 +80,79 @@ async def test_replicas_share_the_limit_of_a_class_and_fall_back_while_redis_is_
     assert not after.is_error  # Redis is back (a fresh one, without persistence: an empty window)
     assert [link.status()["redis"] for link in links] == ["ok", "ok"]
     assert links[1].outages == 1
+
+
+async def _refused_by(limits: RateLimits, client: str) -> str | None:
+    """The setting of the limit that refuses one call of `client`, or None when the call is allowed."""
+    try:
+        await limits.acheck("tests", "demo_run", client)
+    except RateLimitError as exc:
+        return exc.setting
+    return None
+
+
+async def test_a_refused_call_takes_nothing_from_the_other_window(tmp_path: Path, redis: RedisServer) -> None:
+    links = [RedisLink(redis.url, prefix=f"{tmp_path.name}:") for _ in range(2)]
+    # two replicas: the same window per client; the first also limits the class, the second does not
+    first = RateLimits({"tests": "3/minute"}, per_client={"tests": "2/minute"}, shared=links[0])
+    second = RateLimits({"tests": "off"}, per_client={"tests": "2/minute"}, shared=links[1])
+    a = [await _refused_by(first, "a") for _ in range(3)]
+    b = await _refused_by(first, "b")  # the third call of the class: a's refused one took no place in it
+    c_first = [await _refused_by(first, "c") for _ in range(3)]
+    c_second = [await _refused_by(second, "c") for _ in range(3)]
+    a_second = await _refused_by(second, "a")
+    for limits in (first, second):
+        await limits.close()
+    for link in links:
+        await link.close()
+    assert a == [None, None, "client-rate-limits"]
+    assert b is None
+    assert c_first == ["rate-limits"] * 3
+    assert c_second == [None, None, "client-rate-limits"]  # the class's refusals took nothing of c's own window
+    assert a_second == "client-rate-limits"  # a's window is shared by the replicas
+
+
+def _clients(redis: RedisServer) -> int:
+    """How many connections the redis-server has now, besides the one asking."""
+    import redis as redis_py
+
+    with redis_py.Redis.from_url(redis.url) as admin:
+        info: dict[str, Any] = admin.info("clients")  # pyright: ignore[reportUnknownMemberType]
+        return int(info["connected_clients"]) - 1
+
+
+async def test_the_http_app_closes_the_connections_to_redis_when_it_shuts_down(
+    tmp_path: Path, redis: RedisServer
+) -> None:
+    settings = Settings(
+        root=tmp_path, state_dir=tmp_path / "state", audit=False, redis_url=redis.url, rate_limits={"tests": "5/minute"}
+    )
+    server = build_server(settings, [_toolkit()], shared=RedisLink(redis.url, prefix=f"{tmp_path.name}:"))
+    app = await http_app(server, settings, stateless=True, tokens={})
+    to_app, app_receives = anyio.create_memory_object_stream[dict[str, Any]](4)
+    app_sends, from_app = anyio.create_memory_object_stream[dict[str, Any]](4)
+    async with to_app, app_receives, app_sends, from_app, anyio.create_task_group() as group:
+        group.start_soon(
+            app, {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, app_receives.receive, app_sends.send
+        )
+        await to_app.send({"type": "lifespan.startup"})
+        assert (await from_app.receive())["type"] == "lifespan.startup.complete"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as http:
+            ready = await http.get("/readyz")
+            called = await http.post(
+                "/mcp",
+                json={
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "tools/call",
+                    "params": {"name": "demo_run", "arguments": {}},
+                },
+                headers={"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"},
+            )
+        serving = _clients(redis)
+        await to_app.send({"type": "lifespan.shutdown"})
+        assert (await from_app.receive())["type"] == "lifespan.shutdown.complete"
+    assert ready.status_code == 200
+    assert called.json()["result"]["content"][0]["text"] == "ran", called.text
+    assert serving == 2  # the link's (the readiness check) and the rate limits' own
+    assert _clients(redis) == 0

@@ -114,6 +114,7 @@ def test_the_wall_clock_timeout_kills_the_process_group(tmp_path: Path, isolatio
     )
     result = box.run_python(["-c", code], workdir=workdir)
     assert result.timed_out
+    assert result.outcome == "timeout"
     assert result.returncode < 0
     assert result.seconds < 30
 
@@ -122,6 +123,7 @@ def test_output_is_capped(tmp_path: Path) -> None:
     box, _, workdir = sandbox(tmp_path, "auto", output_bytes=1000)
     result = box.run_python(["-c", "print('x' * 100_000)"], workdir=workdir)
     assert result.returncode == 0
+    assert result.outcome == "ok"
     assert result.truncated
     assert result.stdout.startswith("x" * 1000)
     assert result.stdout.endswith("[output cut by the sandbox]\n")
@@ -131,6 +133,7 @@ def test_memory_is_limited(tmp_path: Path) -> None:
     box, _, workdir = sandbox(tmp_path, "auto", memory_bytes=512 * 1024**2)
     result = box.run_python(["-c", "b = bytearray(1024**3)"], workdir=workdir)
     assert result.returncode == 1
+    assert result.outcome == "failed"
     assert "MemoryError" in result.stderr
 
 
@@ -153,6 +156,7 @@ def test_output_past_the_limit_stops_the_process_while_it_runs(tmp_path: Path) -
     box, _, workdir = sandbox(tmp_path, "auto", output_bytes=1000, output_limit=100_000)
     result = box.run_python(["-c", "import os\nwhile True:\n    os.write(1, b'x' * 65536)"], workdir=workdir)
     assert result.output_exceeded
+    assert result.outcome == "output_limit"
     assert not result.timed_out
     assert result.killed_by == signal.SIGKILL
     assert len(result.stdout) < 2000
@@ -165,6 +169,7 @@ def test_cpu_time_is_limited_and_said_so(tmp_path: Path) -> None:
     box, _, workdir = sandbox(tmp_path, "auto", cpu_seconds=1)
     result = box.run_python(["-c", "while True:\n    pass"], workdir=workdir)
     assert result.killed_by in {signal.SIGXCPU, signal.SIGKILL}
+    assert result.outcome == "killed"
     assert not result.timed_out
     reason = result.stop_reason(box.limits, box.limits.timeout) or ""
     assert reason.endswith("past the limit of 1 s of CPU time")

@@ -275,10 +275,17 @@ def _run(
 
     logger = logging.getLogger("codegen_lab.server")
     if transport == "stdio":
-        from codegen_lab.mcp_core import serve_stdio  # noqa: PLC0415
+        from codegen_lab.mcp_core import close_server, serve_stdio  # noqa: PLC0415
+
+        async def serve() -> None:
+            try:
+                await serve_stdio(server, max_message_bytes=settings.max_message_bytes)
+            finally:
+                with anyio.CancelScope(shield=True):
+                    await close_server(server)  # its connections to Redis, when it has some
 
         logger.info("serving over stdio, workspace root %s", settings.root)
-        anyio.run(lambda: serve_stdio(server, max_message_bytes=settings.max_message_bytes))
+        anyio.run(serve)
         return
     from codegen_lab.mcp_core import RateLimits  # noqa: PLC0415
     from codegen_lab.server._dashboard import serve_with_dashboard  # noqa: PLC0415

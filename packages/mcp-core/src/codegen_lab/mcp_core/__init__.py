@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from mcp_types import ToolAnnotations as ToolAnnotations
 
     from codegen_lab.mcp_core._builtin import INFO_URI as INFO_URI, ServerInfo as ServerInfo, ToolkitInfo as ToolkitInfo
-    from codegen_lab.mcp_core._compose import build_server as build_server
+    from codegen_lab.mcp_core._compose import build_server as build_server, close_server as close_server
     from codegen_lab.mcp_core._context import LoopCompleter as LoopCompleter, ServerContext as ServerContext
     from codegen_lab.mcp_core._discovery import (
         BUILTIN_TOOLKIT as BUILTIN_TOOLKIT,

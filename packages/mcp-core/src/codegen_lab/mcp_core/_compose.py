@@ -9,7 +9,8 @@ import inspect
 import json
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, cast
@@ -26,6 +27,7 @@ from pydantic import BaseModel, ValidationError, model_validator, validate_call
 from codegen_lab.common._folders import default_cache_dir
 from codegen_lab.common.errors import DuplicateNameError, RateLimitError
 from codegen_lab.common.secrets import known_secrets, may_hold_secret, refresh_secrets, scrub
+from codegen_lab.common.tracing import observed
 from codegen_lab.llm import spending
 from codegen_lab.mcp_core._audit import AuditLog
 from codegen_lab.mcp_core._builtin import ServerInfoReport, server_toolkit
@@ -43,9 +45,12 @@ if TYPE_CHECKING:
     from codegen_lab.llm import LLMService, RedisLink
     from codegen_lab.mcp_core._toolkit import PromptSpec, Toolkit, ToolSpec
 
-__all__ = ["build_server"]
+__all__ = ["build_server", "close_server"]
 
 SERVER_NAME = "codegen-lab"
+
+_CLOSERS: weakref.WeakKeyDictionary[MCPServer, list[Callable[[], Awaitable[None]]]] = weakref.WeakKeyDictionary()
+"""What `close_server` closes for a server that `build_server` made: its connections to Redis."""
 
 _FAILURES: ContextVar[list[str] | None] = ContextVar("codegen_lab_tool_failures", default=None)
 """The class names of what a tool raised during the call the middleware is serving (a list shared by reference, so
@@ -172,7 +177,8 @@ class _ToolCalls:
                 failures: list[str] = []
                 reset = _FAILURES.set(failures)
                 try:
-                    result = await call_next(ctx)
+                    with observed(self.telemetry.observe):  # what the tool's work reports: its sandboxed runs
+                        result = await call_next(ctx)
                 finally:
                     _FAILURES.reset(reset)
                 if _is_error(result):
@@ -330,7 +336,8 @@ def build_server(
         rate_limits: The token buckets of the tool classes (default: fresh ones from `settings.rate_limits` and,
             per client, `settings.client_rate_limits`).
         shared: The Redis the replicas share (setting `redis-url`): the rate limits count there, `/readyz` checks
-            it and `server_info` reports its state. Pass the same link to the LLM service.
+            it and `server_info` reports its state. Pass the same link to the LLM service. `close_server` closes
+            its connections.
 
     Returns:
         The composed server, not yet running.
@@ -373,6 +380,7 @@ def build_server(
         middleware=[_ToolCalls(served, roots, limits, audit, telemetry)],
     )
     attach_telemetry(server, telemetry)
+    _CLOSERS[server] = [limits.close, *([shared.close] if shared is not None else [])]
     for toolkit in all_toolkits:
         for resource in toolkit.resources:
             server.resource(
@@ -386,6 +394,15 @@ def build_server(
             server.add_prompt(_prompt(prompt, schemas))
     schemas.save()
     return server
+
+
+async def close_server(server: MCPServer) -> None:
+    """Close what `build_server` opened for `server`: its connections to Redis (the rate limits', the link's).
+
+    The HTTP transport does it as it shuts down; a server that serves again reconnects.
+    """
+    for close in _CLOSERS.get(server, ()):
+        await close()
 
 
 def _check_unique(toolkits: Sequence[Toolkit]) -> None:

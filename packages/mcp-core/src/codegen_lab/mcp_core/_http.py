@@ -5,6 +5,10 @@ files or environments need `write`. Tokens are compared in constant time. Host a
 SDK's transport security (421 and 403), the body size too (413). What one client can hold is bounded: sessions
 per client (`SessionQuota`, 429) and in all (the SDK, 503), idle sessions expire, a stateless server answers GET
 with 405; deadlines for headers and bodies and the connection cap are `_http_server`'s, under uvicorn.
+
+A request refused as part of a flood (a body too large or too deep to parse, a session over the client's quota)
+is answered after `REFUSAL_DELAY` seconds: each costs the server about 0.4 ms of CPU, so a client that sends them
+in a loop would otherwise take as much of the server's CPU as it likes; waiting costs none.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+import anyio
 from mcp_types import INVALID_REQUEST, PARSE_ERROR
 from pydantic_core import from_json
 
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from codegen_lab.common._settings import Settings
 
 __all__ = [
+    "REFUSAL_DELAY",
     "BearerAuth",
     "Role",
     "SessionQuota",
@@ -46,6 +52,9 @@ Role = Literal["read", "write"]
 _ROLES: dict[str, Role] = {"read": "read", "write": "write"}
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 _SERVER_BUSY = -32000
+
+REFUSAL_DELAY = 0.5
+"""Seconds before the answer to a request refused as part of a flood: 413, a 400 parse error, a 429 for sessions."""
 
 
 def load_tokens(settings: Settings, environ: Mapping[str, str]) -> dict[str, Role]:
@@ -92,10 +101,20 @@ class BearerAuth:
         tokens: Token to role.
         read_only_tools: The tools a `read` token may call.
         max_body: The largest request body read to check a tool call (the SDK applies the same limit).
+        refusal_delay: Seconds before answering a body too large or that cannot be parsed.
     """
 
-    def __init__(self, app: Any, tokens: Mapping[str, Role], read_only_tools: set[str], max_body: int) -> None:
+    def __init__(
+        self,
+        app: Any,
+        tokens: Mapping[str, Role],
+        read_only_tools: set[str],
+        max_body: int,
+        *,
+        refusal_delay: float = REFUSAL_DELAY,
+    ) -> None:
         self.app = app
+        self.refusal_delay = refusal_delay
         self._tokens: list[tuple[bytes, Role, str]] = [
             (token.encode(), role, _fingerprint(token)) for token, role in tokens.items()
         ]
@@ -145,11 +164,14 @@ class BearerAuth:
             received += message.get("body", b"")
             more = message.get("more_body", False)
             if len(received) > self.max_body:
+                await anyio.sleep(self.refusal_delay)
                 await _respond(send, 413, {"error": "request body too large"})
                 return
         body = bytes(received)
         refusal = self._refusal(body)
         if refusal is not None:
+            if refusal[0] == 400:  # what no client sends by mistake in a loop
+                await anyio.sleep(self.refusal_delay)
             await _respond(send, *refusal)
             return
         replayed = False
@@ -198,12 +220,21 @@ class SessionQuota:
         per_client: The most sessions one client may hold.
         idle_timeout: Seconds an idle session lives, to say when to retry.
         stateless: Whether the server keeps no sessions.
+        refusal_delay: Seconds before answering a client over its quota.
     """
 
     def __init__(
-        self, app: Any, sessions: Mapping[str, object], *, per_client: int, idle_timeout: float, stateless: bool
+        self,
+        app: Any,
+        sessions: Mapping[str, object],
+        *,
+        per_client: int,
+        idle_timeout: float,
+        stateless: bool,
+        refusal_delay: float = REFUSAL_DELAY,
     ) -> None:
         self.app = app
+        self.refusal_delay = refusal_delay
         self.per_client = per_client
         self.idle_timeout = idle_timeout
         self.stateless = stateless
@@ -251,6 +282,7 @@ class SessionQuota:
                 f"end one with DELETE, or wait until one has been idle for {self.idle_timeout:g} s"
             )
             retry = str(max(1, round(self.idle_timeout))).encode()
+            await anyio.sleep(self.refusal_delay)
             await _respond(send, 429, _rpc_error(_SERVER_BUSY, reason), ((b"retry-after", retry),))
             return
         self._opening[client] = self._opening.get(client, 0) + 1
@@ -327,7 +359,11 @@ async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, to
 
 
 def with_operations_routes(app: Any, server: MCPServer, hosts: list[str], tokens: Mapping[str, Role]) -> Any:
-    """`app` behind `/healthz`, `/readyz` and `/metrics` (`_ops`); `/metrics` needs a token when there are any."""
+    """`app` behind `/healthz`, `/readyz` and `/metrics` (`_ops`); `/metrics` needs a token when there are any.
+
+    When the app shuts down (the ASGI lifespan), the server's connections to Redis are closed (`close_server`).
+    """
+    from codegen_lab.mcp_core._compose import close_server  # noqa: PLC0415
     from codegen_lab.mcp_core._ops import OperationsRoutes  # noqa: PLC0415
     from codegen_lab.mcp_core._telemetry import telemetry_of  # noqa: PLC0415
 
@@ -339,6 +375,7 @@ def with_operations_routes(app: Any, server: MCPServer, hosts: list[str], tokens
         sessions,
         allowed_hosts=hosts,
         authorized=lambda header: not tokens or checker.role_of(header) is not None,
+        on_shutdown=lambda: close_server(server),
     )
 
 

@@ -4,9 +4,11 @@ uvicorn alone keeps a connection open for as long as its client sends a byte now
 connections until the process runs out of file descriptors. Each connection here has a deadline for its headers
 (from when it opens, or from the end of its previous answer) and one for its body; a connection that misses one
 is closed, however much it has trickled in. Past `max_connections`, a new connection takes the place of the one
-that has waited longest for the client (one that sent part of its headers first, then one sending a body, then a
-new one that sent nothing, then one idle between requests), or is closed at once when every connection is
-serving a request. This module imports uvicorn: only `serve_http` imports it.
+that has waited longest for the client (one that sent part of its headers first, then a new one that sent
+nothing, then one sending a body, then one idle between requests), or is closed at once when every connection is
+serving a request. A body being received is a request in flight: a flood of new connections (as when 1,500 open
+at once) takes the places of each other before it takes those. This module imports uvicorn: only `serve_http`
+imports it.
 """
 
 from __future__ import annotations
@@ -115,11 +117,11 @@ class GuardedH11Protocol(H11Protocol):
     def _make_room(self) -> bool:
         """Close the connection that has waited longest for the client; False when all are serving requests.
 
-        One that sent part of its headers goes first, then one still sending a body, then a new one that sent
-        nothing yet, then one idle between requests (a client that was answered before): the oldest of the first
-        kind there is.
+        One that sent part of its headers goes first, then a new one that sent nothing yet, then one still sending
+        a body (a request in flight), then one idle between requests (a client that was answered before): the
+        oldest of the first kind there is.
         """
-        for queue in (self.waiting_partial, self.receiving, self.waiting, self.kept):
+        for queue in (self.waiting_partial, self.waiting, self.receiving, self.kept):
             if queue:
                 oldest = next(iter(queue))  # an OrderedDict: its first key in constant time
                 oldest._set_phase(None)

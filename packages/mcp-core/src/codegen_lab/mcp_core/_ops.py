@@ -12,7 +12,7 @@ Only `http_app` imports this module, so `prometheus-client` loads when the HTTP 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest
@@ -32,6 +32,7 @@ _TOKEN_TYPES = (
     ("cache_write", "cache_creation_input_tokens"),
 )
 _BREAKER_STATES = ("closed", "half-open", "open")
+_SHUTDOWN_ENDED = frozenset({"lifespan.shutdown.complete", "lifespan.shutdown.failed"})
 
 
 class TelemetryCollector(Collector):
@@ -64,6 +65,11 @@ class TelemetryCollector(Collector):
             "Tool calls refused by a rate limit, by tool class.",
             labels=["rate_class"],
         )
+        sandbox = CounterMetricFamily(
+            "codegen_lab_sandbox_runs",
+            "Sandboxed runs of project code, by isolation (bubblewrap, namespaces, uid, none) and outcome.",
+            labels=["isolation", "outcome"],
+        )
         with telemetry.lock:
             for (method, tool, error), histogram in telemetry.durations.items():
                 duration.add_metric([method, tool, error], histogram.cumulative(), histogram.total)
@@ -71,10 +77,13 @@ class TelemetryCollector(Collector):
                 calls.add_metric([tool, outcome], count)
             for rate_class, count in telemetry.refusals.items():
                 refusals.add_metric([rate_class], count)
+            for (isolation, outcome), count in telemetry.sandbox_runs.items():
+                sandbox.add_metric([isolation, outcome], count)
             incidents = telemetry.incidents
         yield duration
         yield calls
         yield refusals
+        yield sandbox
         yield CounterMetricFamily(
             "mcp_server_incidents", "Unexpected failures, each logged with an incident id.", value=incidents
         )
@@ -130,6 +139,7 @@ class OperationsRoutes:
         sessions: The open MCP sessions.
         allowed_hosts: The Host names (with `:*` patterns) the server answers to; others get 421.
         authorized: Whether an `Authorization` header value may read `/metrics`.
+        on_shutdown: Run when the app has shut down (the ASGI lifespan), before the server is told it has.
     """
 
     def __init__(
@@ -140,8 +150,10 @@ class OperationsRoutes:
         *,
         allowed_hosts: list[str],
         authorized: Callable[[str | None], bool],
+        on_shutdown: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.app = app
+        self.on_shutdown = on_shutdown
         self.telemetry = telemetry
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(TelemetryCollector(telemetry, sessions))
@@ -150,6 +162,9 @@ class OperationsRoutes:
         self.authorized = authorized
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan" and self.on_shutdown is not None:
+            await self.app(scope, receive, self._closing(send))
+            return
         path = scope.get("path") if scope["type"] == "http" else None
         if path not in _PATHS:
             await self.app(scope, receive, send)
@@ -177,6 +192,17 @@ class OperationsRoutes:
             )
         else:
             await _answer(send, 200, generate_latest(self.registry), b"text/plain; version=0.0.4; charset=utf-8")
+
+    def _closing(self, send: Any) -> Callable[[dict[str, Any]], Awaitable[None]]:
+        """`send`, which runs `on_shutdown` first when the app says that it shut down (or failed to)."""
+        on_shutdown = self.on_shutdown
+
+        async def forward(message: dict[str, Any]) -> None:
+            if on_shutdown is not None and message["type"] in _SHUTDOWN_ENDED:
+                await on_shutdown()
+            await send(message)
+
+        return forward
 
     def _host_allowed(self, host: str) -> bool:
         if host in self.allowed_hosts:

@@ -14,11 +14,10 @@ while Redis is down each process falls back to its own buckets.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from codegen_lab.common._rates import DEFAULT_CLIENT_RATE_LIMITS, DEFAULT_RATE_LIMITS, Rate
@@ -27,6 +26,7 @@ from codegen_lab.common.errors import RateLimitError
 if TYPE_CHECKING:
     from limits import RateLimitItem
     from limits.aio.strategies import MovingWindowRateLimiter
+    from redis.asyncio import ConnectionPool
 
     from codegen_lab.llm import RedisLink
 
@@ -183,6 +183,11 @@ class RateLimits:
                 own.give_back()
             raise RateLimitError(tool=tool, rate_class=rate_class, limit=shared.rate.text, retry_after=wait)
 
+    async def close(self) -> None:
+        """Close the connections the shared limits opened to Redis, if any (the server does as it shuts down)."""
+        if self.shared is not None:
+            await self.shared.close()
+
     async def acheck(self, rate_class: str | None, tool: str, client: str = LOCAL_CLIENT) -> None:
         """`check`, counted in Redis when the limits are shared, else (or while Redis is down) in this process.
 
@@ -248,6 +253,9 @@ def caller_of(context: Any) -> str:
 class SharedRates:
     """The limits of a `RateLimits`, counted in Redis: a moving window per class, and per class and client.
 
+    The `limits` storage talks to Redis through a connection pool of its own, opened on first use and closed by
+    `close()`.
+
     Args:
         link: The Redis the replicas share.
     """
@@ -255,6 +263,7 @@ class SharedRates:
     def __init__(self, link: RedisLink) -> None:
         self.link = link
         self._limiter: MovingWindowRateLimiter | None = None
+        self._pool: ConnectionPool | None = None
         self._items: dict[str, RateLimitItem] = {}
 
     @property
@@ -263,16 +272,26 @@ class SharedRates:
         if self._limiter is None:
             from limits.aio.storage import RedisStorage  # noqa: PLC0415
             from limits.aio.strategies import MovingWindowRateLimiter  # noqa: PLC0415
+            from redis.asyncio import ConnectionPool  # noqa: PLC0415
 
+            # a pool of ours, which the storage uses and `close` closes (the storage itself has no way to)
+            self._pool = ConnectionPool.from_url(  # pyright: ignore[reportUnknownMemberType]
+                self.link.url, socket_connect_timeout=self.link.timeout, socket_timeout=self.link.timeout
+            )
             storage = RedisStorage(
                 f"async+{self.link.url}",
                 implementation="redispy",
                 key_prefix=self.link.key("rate"),
-                socket_connect_timeout=self.link.timeout,
-                socket_timeout=self.link.timeout,
+                connection_pool=self._pool,  # pyright: ignore[reportArgumentType] - passed on to redis-py's client
             )
             self._limiter = MovingWindowRateLimiter(storage)
         return self._limiter
+
+    async def close(self) -> None:
+        """Close the connections to Redis; the next check opens new ones."""
+        pool, self._pool, self._limiter = self._pool, None, None
+        if pool is not None:
+            await pool.aclose()
 
     def item(self, rate: Rate) -> RateLimitItem:
         """The `limits` item of `rate`."""
@@ -286,9 +305,10 @@ class SharedRates:
     async def check(self, limits: RateLimits, rate_class: str, tool: str, client: str) -> None:
         """Count one call of `tool` by `client` against the shared windows of `rate_class`.
 
-        The client's window is tested first (a client over its own limit takes nothing from the class's), then
-        both are taken at once, in two concurrent requests: two round trips to Redis in all. A call the class's
-        window refuses still counts in the client's.
+        A refused call takes nothing from either window: the client's window is tested first (a client over its
+        own limit takes nothing from the class's), then the class's window is hit (a call it refuses takes
+        nothing from the client's), then the client's. Only when two calls of the same client race for the last
+        place in its window, on two replicas at once, can the loser have taken a place in the class's window.
 
         Raises:
             RateLimitError: When a window is full.
@@ -299,31 +319,28 @@ class SharedRates:
         if own is not None and not await self.link.run(
             "rate limit", lambda: limiter.test(self.item(own), rate_class, client)
         ):
-            wait = await self._wait(own, rate_class, client)
-            raise RateLimitError(
-                tool=tool,
-                rate_class=rate_class,
-                limit=f"{own.text} per client",
-                retry_after=wait,
-                setting="client-rate-limits",
-            )
+            raise await self._refusal(tool, rate_class, own, client)
+        if shared is not None and not await self.link.run(
+            "rate limit", lambda: limiter.hit(self.item(shared), rate_class)
+        ):
+            raise await self._refusal(tool, rate_class, shared)
+        if own is not None and not await self.link.run(
+            "rate limit", lambda: limiter.hit(self.item(own), rate_class, client)
+        ):
+            raise await self._refusal(tool, rate_class, own, client)
 
-        async def both() -> list[bool]:
-            calls: list[Coroutine[Any, Any, bool]] = []
-            if shared is not None:
-                calls.append(limiter.hit(self.item(shared), rate_class))
-            if own is not None:
-                calls.append(limiter.hit(self.item(own), rate_class, client))
-            return list(await asyncio.gather(*calls))
-
-        allowed = await self.link.run("rate limit", both)
-        if shared is not None and not allowed[0]:
-            raise RateLimitError(
-                tool=tool, rate_class=rate_class, limit=shared.text, retry_after=await self._wait(shared, rate_class)
-            )
-
-    async def _wait(self, rate: Rate, *identifiers: str) -> float:
-        """Seconds until the window of `rate` for `identifiers` has room again."""
+    async def _refusal(self, tool: str, rate_class: str, rate: Rate, client: str | None = None) -> RateLimitError:
+        """The error of a call refused by the window of `rate` (the client's when `client` is given)."""
+        identifiers = (rate_class,) if client is None else (rate_class, client)
         limiter = self.limiter
         stats = await self.link.run("rate limit", lambda: limiter.get_window_stats(self.item(rate), *identifiers))
-        return max(round(stats.reset_time - time.time(), 1), 0.1)
+        wait = max(round(stats.reset_time - time.time(), 1), 0.1)
+        if client is None:
+            return RateLimitError(tool=tool, rate_class=rate_class, limit=rate.text, retry_after=wait)
+        return RateLimitError(
+            tool=tool,
+            rate_class=rate_class,
+            limit=f"{rate.text} per client",
+            retry_after=wait,
+            setting="client-rate-limits",
+        )

@@ -1,4 +1,7 @@
-"""What a server counts while it serves: tool calls by outcome and duration, rate-limit refusals, incidents.
+"""What a server counts while it serves.
+
+Tool calls by outcome and duration, rate-limit refusals, incidents, and sandboxed runs by isolation and outcome
+(the events a tool's work reports with `codegen_lab.common.tracing.event`).
 
 Plain counters in the process, updated on every tool call at the cost of a dictionary update: no metrics library
 is imported here, so the stdio transport's start pays for none. The HTTP transport publishes them at `/metrics`
@@ -10,9 +13,11 @@ from __future__ import annotations
 import bisect
 import threading
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from codegen_lab.common.tracing import SANDBOX_RUN
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -68,6 +73,8 @@ class ServerTelemetry:
     """Calls refused by a rate limit, by class."""
     incidents: int = 0
     """Unexpected failures (each logged with an incident id)."""
+    sandbox_runs: dict[tuple[str, str], int] = field(default_factory=dict[tuple[str, str], int])
+    """Sandboxed runs by isolation and outcome."""
     readiness: list[ReadinessCheck] = field(default_factory=list[ReadinessCheck])
     lock: threading.Lock = field(default_factory=threading.Lock)
     """Held while the counters change: hold it to read them together."""
@@ -91,6 +98,14 @@ class ServerTelemetry:
         """Count one unexpected failure."""
         with self.lock:
             self.incidents += 1
+
+    def observe(self, name: str, attributes: Mapping[str, object]) -> None:
+        """Count an event a tool's work reported (`codegen_lab.common.tracing.observed`): the sandboxed runs."""
+        if name != SANDBOX_RUN:
+            return
+        key = (str(attributes.get("isolation", "unknown"))[:32], str(attributes.get("outcome", "unknown"))[:32])
+        with self.lock:
+            self.sandbox_runs[key] = self.sandbox_runs.get(key, 0) + 1
 
     def llm_report(self) -> dict[str, Any] | None:
         """The LLM service's usage report (per tool, cache, breakers), or None when the server has no service."""

@@ -41,7 +41,7 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Literal
 
-from codegen_lab.common.tracing import annotate, traced
+from codegen_lab.common.tracing import SANDBOX_RUN, annotate, event, traced
 from codegen_lab.testgen._interpreter import TargetPython
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
 
@@ -149,6 +149,23 @@ class SandboxResult:
     seconds: float
     output_exceeded: bool = False
     cancelled: bool = False
+
+    @property
+    def outcome(self) -> str:
+        """How it ended, in one word.
+
+        `ok`, `failed` (a non-zero status), `timeout`, `cancelled`, `output_limit` or `killed` (by a signal, such as
+        a limit's).
+        """
+        if self.cancelled:
+            return "cancelled"
+        if self.timed_out:
+            return "timeout"
+        if self.output_exceeded:
+            return "output_limit"
+        if self.killed_by is not None:
+            return "killed"
+        return "ok" if self.returncode == 0 else "failed"
 
     @property
     def killed_by(self) -> int | None:
@@ -378,7 +395,7 @@ class Sandbox:
                 _check_reachable(self.python)
             reaper = [sys.executable, "-I", "-S", str(_SCRIPTS / "reap.py"), str(SANDBOX_UID) if drops else "-", "--"]
             command = [*reaper, python, *args]
-        return self._execute(
+        result = self._execute(
             command,
             cwd=directory if mode in {"uid", "none"} else workdir,
             env=process_env,
@@ -386,6 +403,8 @@ class Sandbox:
             nproc_uid=SANDBOX_UID if drops else os.geteuid(),
             mode=mode,
         )
+        event(SANDBOX_RUN, isolation=mode, outcome=result.outcome)  # a span event, and counted by the server
+        return result
 
     def _namespace_command(self, workdir: Path, cwd: Path) -> list[str]:
         """`unshare` and the script that sets up the file system, drops privileges and runs what follows."""
