@@ -14,8 +14,10 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,7 @@ class Deployment:
     nginx: NginxBalancer | None = None
     calls: int = 0
     ids: int = 0
+    counting: threading.Lock = field(default_factory=threading.Lock)
 
     def start_replica(self, number: int) -> None:
         port = free_port()
@@ -102,14 +105,16 @@ class Deployment:
             time.sleep(0.1)
 
     def call(self, client: httpx.Client, tool: str, arguments: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        """A tool call through the balancer: its result and the replica that answered."""
-        self.ids += 1
-        self.calls += 1
+        """A tool call through the balancer: its result and the replica that answered (from any thread)."""
+        with self.counting:
+            self.ids += 1
+            self.calls += 1
+            number = self.ids
         answer = client.post(
             f"{self.url}/mcp",
             json={
                 "jsonrpc": "2.0",
-                "id": self.ids,
+                "id": number,
                 "method": "tools/call",
                 "params": {"name": tool, "arguments": arguments},
             },
@@ -225,9 +230,34 @@ def test_three_replicas_behind_nginx_share_limits_cache_and_usage_and_survive_fa
         assert sum(served) == deployment.calls
         assert client.get(f"{deployment.url}/replicas/1/metrics").status_code == 401  # a token is needed
 
-        # one replica killed: the balancer's retries answer every later call
-        deployment.replicas[0].kill()
+        # one replica killed mid-run, with four clients' calls in flight: every call that starts after the kill
+        # is answered (`call` fails on any answer but 200 with a result), by the balancer's retries; of those in
+        # flight, only one whose answer had begun to pass through nginx may fail (nginx cannot retry it then)
+        killed_at: list[float] = []
+
+        def timed_call() -> tuple[float, dict[str, Any] | Exception, str]:
+            started = time.monotonic()
+            try:
+                return started, *deployment.call(client, "server_info", {})
+            except (httpx.HTTPError, AssertionError) as error:
+                return started, error, ""
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            running = [pool.submit(timed_call) for _ in range(40)]
+            deadline = time.monotonic() + BOUND
+            while sum(future.done() for future in running) < 8:
+                assert time.monotonic() < deadline, "the calls before the kill were not answered"
+                time.sleep(0.01)
+            killed_at.append(time.monotonic())
+            deployment.replicas[0].kill()
+            during_kill = [future.result() for future in running]
         deployment.replicas[0].wait(timeout=BOUND)
+        later = [outcome for started, outcome, _ in during_kill if started > killed_at[0]]
+        failed = [outcome for _, outcome, _ in during_kill if isinstance(outcome, Exception)]
+        assert len(later) >= 20
+        assert all(isinstance(outcome, dict) and not outcome.get("isError") for outcome in later), later
+        assert len(failed) <= 4, failed
+        assert f"127.0.0.1:{deployment.ports[0]}" in {replica for _, _, replica in during_kill}  # it served, then died
         after_kill = [deployment.call(client, "server_info", {}) for _ in range(6)]
         assert all(not result.get("isError") for result, _ in after_kill)
         assert f"127.0.0.1:{deployment.ports[0]}" not in {replica for _, replica in after_kill}
