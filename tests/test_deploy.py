@@ -192,6 +192,40 @@ def test_the_containerfile_passes_hadolint_and_runs_the_http_server_as_a_non_roo
     assert entrypoint()[1:] == ["serve", "--transport", "http", "--stateless", "--host", "0.0.0.0", "--allow-remote"]
 
 
+def test_the_compose_file_runs_the_image_three_times_beside_redis_and_the_balancer_that_names_them() -> None:
+    import yaml  # rule-engine's dependency: installed with every member
+
+    compose: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    services: dict[str, Any] = compose["services"]
+    replicas = sorted(name for name in services if name.startswith("replica-"))
+    assert replicas == ["replica-1", "replica-2", "replica-3"]
+    containerfile = (DEPLOY / "Containerfile").read_text(encoding="utf-8")
+    port = re.search(r"^EXPOSE (\d+)$", containerfile, re.MULTILINE)
+    assert port is not None
+    secret = re.search(r"CODEGEN_LAB_HTTP_TOKENS_FILE=/run/secrets/([\w-]+)", containerfile)
+    assert secret is not None
+    for name in replicas:
+        replica = services[name]
+        assert (DEPLOY / replica["build"]["context"] / replica["build"]["dockerfile"]).resolve() == (
+            DEPLOY / "Containerfile"
+        ).resolve()
+        redis_host = re.fullmatch(r"redis://([\w-]+):6379/0", replica["environment"]["CODEGEN_LAB_REDIS_URL"])
+        assert redis_host is not None
+        assert redis_host.group(1) in services
+        assert replica["depends_on"][redis_host.group(1)]["condition"] == "service_healthy"
+        assert [entry["target"] for entry in replica["secrets"]] == [secret.group(1)]
+    assert (DEPLOY / compose["secrets"][secret.group(1)]["file"]).parent == DEPLOY
+    # nginx balances over exactly the replicas, on the port the image serves, and listens where compose publishes
+    upstream = (DEPLOY / "nginx" / "upstream.conf").read_text(encoding="utf-8")
+    assert re.findall(r"^server ([\w-]+):(\d+)", upstream, re.MULTILINE) == [(name, port.group(1)) for name in replicas]
+    listen = re.search(r"^listen (\d+);", (DEPLOY / "nginx" / "listen.conf").read_text(encoding="utf-8"), re.MULTILINE)
+    assert listen is not None
+    balancer = services["balancer"]
+    assert f"{listen.group(1)}:{listen.group(1)}" in balancer["ports"]
+    assert any(volume.startswith("./nginx:") for volume in balancer["volumes"])
+    assert sorted(balancer["depends_on"]) == replicas
+
+
 @pytest.mark.slow
 def test_three_replicas_behind_nginx_share_limits_cache_and_usage_and_survive_failures(
     deployment: Deployment,
