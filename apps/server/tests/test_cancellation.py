@@ -22,21 +22,9 @@ from typing import IO, Any
 
 import pytest
 
+from codegen_lab.common.testing import processes_naming
+
 BOUND = 120.0
-
-
-def processes_naming(token: str) -> list[str]:
-    """The pids of the processes whose command line holds `token`."""
-    found: list[str] = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if token.encode() in command:
-                found.append(entry.name)
-    return found
 
 
 @pytest.fixture
