@@ -7,6 +7,7 @@ docstring a property without a description. Each fails here, for every tool a to
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,24 +21,6 @@ from codegen_lab.mcp_core import Toolkit, build_server
 from codegen_lab.server import create_server
 
 
-def undescribed(schema: dict[str, Any], where: str) -> list[str]:
-    """The properties of `schema` (its nested schemas and `$defs` included) that have no description."""
-    found: list[str] = []
-    for name, definition in (schema.get("$defs") or {}).items():
-        found += undescribed(definition, f"{where}$defs.{name}")
-    for name, prop in (schema.get("properties") or {}).items():
-        if not str(prop.get("description") or "").strip():
-            found.append(f"{where}.{name}")
-        found += undescribed(prop, f"{where}.{name}")
-    for key in ("items", "additionalProperties"):
-        if isinstance(schema.get(key), dict):
-            found += undescribed(schema[key], f"{where}[]")
-    for key in ("anyOf", "oneOf", "allOf"):
-        for option in schema.get(key) or []:
-            found += undescribed(option, where)
-    return found
-
-
 class Loose(Result):
     """A model with a field of any JSON (for the test that the check finds it)."""
 
@@ -47,26 +30,42 @@ class Loose(Result):
     """Counts by name: typed values, fine."""
 
 
+def nested(schema: dict[str, Any], where: str) -> Iterator[tuple[str, dict[str, Any], bool]]:
+    """Every schema in `schema`, itself first, with where it is and whether it is an object's property."""
+    yield where, schema, False
+    for name, definition in (schema.get("$defs") or {}).items():
+        yield from nested(definition, f"{where}$defs.{name}")
+    for name, prop in (schema.get("properties") or {}).items():
+        yield f"{where}.{name}", prop, True
+        yield from list(nested(prop, f"{where}.{name}"))[1:]
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            yield from nested(schema[key], f"{where}[]")
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key) or []:
+            yield from nested(option, where)
+
+
+def undescribed(schema: dict[str, Any], where: str) -> list[str]:
+    """The properties of `schema` (its nested schemas and `$defs` included) that have no description."""
+    return [
+        place
+        for place, found, is_property in nested(schema, where)
+        if is_property and not str(found.get("description") or "").strip()
+    ]
+
+
 def untyped(schema: dict[str, Any], where: str) -> list[str]:
     """The places in `schema` that say nothing of their values: `{}` (any JSON), or an object with no properties
     whose values are any JSON (`additionalProperties` absent or true), as `dict[str, Any]` gives."""
-    found: list[str] = []
-    if "$ref" not in schema and not set(schema) - {"title", "description", "default"}:
-        found.append(where)
-    typed_values = isinstance(schema.get("additionalProperties"), dict)
-    if schema.get("type") == "object" and not schema.get("properties") and not typed_values:
-        found.append(where)
-    for name, definition in (schema.get("$defs") or {}).items():
-        found += untyped(definition, f"{where}$defs.{name}")
-    for name, prop in (schema.get("properties") or {}).items():
-        found += untyped(prop, f"{where}.{name}")
-    for key in ("items", "additionalProperties"):
-        if isinstance(schema.get(key), dict):
-            found += untyped(schema[key], f"{where}[]")
-    for key in ("anyOf", "oneOf", "allOf"):
-        for option in schema.get(key) or []:
-            found += untyped(option, where)
-    return found
+    places: list[str] = []
+    for place, found, _ in nested(schema, where):
+        if "$ref" not in found and not set(found) - {"title", "description", "default"}:
+            places.append(place)
+        typed_values = isinstance(found.get("additionalProperties"), dict)
+        if found.get("type") == "object" and not found.get("properties") and not typed_values:
+            places.append(place)
+    return places
 
 
 def schema_problems(name: str, input_schema: dict[str, Any], output_schema: dict[str, Any] | None) -> list[str]:
