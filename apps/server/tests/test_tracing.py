@@ -151,6 +151,58 @@ def test_validation_cache_lookups_sandboxed_runs_and_redis_calls_have_spans_of_t
     assert any(name.startswith("tools/call generate_code") for name in names), names
 
 
+CRASH_PROBE = """
+import sys, anyio
+from mcp import Client
+from codegen_lab.common import Settings
+from codegen_lab.mcp_core import Toolkit, build_server
+from codegen_lab.server._tracing import configure_tracing
+import os
+
+configure_tracing(os.environ)
+kit = Toolkit("demo", description="A demo.", package="codegen-lab-mcp-core")
+
+@kit.tool()
+def crash() -> str:
+    \"\"\"Fails as a bug would.\"\"\"
+    return {}["missing"]
+
+async def main():
+    async with Client(build_server(Settings(root=sys.argv[1]), [kit])) as client:
+        result = await client.call_tool("demo_crash", {})
+    print(result.content[0].text)
+
+anyio.run(main)
+"""
+
+
+def test_an_incident_is_an_event_on_the_exported_span_of_its_call(
+    tmp_path: Path, collector: tuple[str, list[bytes]]
+) -> None:
+    url, received = collector
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OTEL_")}
+    env.update(OTEL_EXPORTER_OTLP_ENDPOINT=url, CODEGEN_LAB_STATE_DIR=str(tmp_path / "state"))
+    command = [sys.executable, "-c", CRASH_PROBE, str(tmp_path)]
+    completed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stderr
+    message = completed.stdout.strip()
+    assert message.startswith("internal error in tool 'demo_crash' (incident "), message
+    incident = message.split("incident ")[1].split(")")[0]
+    events = [
+        (span.name, {attribute.key: attribute.value.string_value for attribute in event.attributes})
+        for body in received
+        for resource_spans in ExportTraceServiceRequest.FromString(body).resource_spans
+        for scope in resource_spans.scope_spans
+        for span in scope.spans
+        for event in span.events
+        if event.name == "incident"
+    ]
+    assert len(events) == 1, events
+    span_name, attributes = events[0]
+    assert attributes == {"incident.id": incident, "error.type": "KeyError"}
+    assert span_name.startswith("tools/call"), span_name
+
+
 def test_an_unknown_exporter_is_a_clear_error_and_none_turns_tracing_off() -> None:
     with pytest.raises(UsageError, match="OTEL_TRACES_EXPORTER='zipkin' is not supported"):
         configure_tracing({"OTEL_TRACES_EXPORTER": "zipkin"})
