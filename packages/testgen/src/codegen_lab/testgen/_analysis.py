@@ -116,6 +116,8 @@ class ClassInfo:
     end_lineno: int
     has_doctest: bool
     is_exception: bool
+    context_manager: bool = False
+    """Whether it defines `__enter__` and `__exit__`: tests use its objects in `with` blocks."""
 
 
 @dataclass(slots=True)
@@ -348,6 +350,8 @@ def _class(node: ast.ClassDef, referenced: set[str], classes: dict[str, ast.Clas
         end_lineno=node.end_lineno or node.lineno,
         has_doctest=_has_doctest(ast.get_docstring(node)),
         is_exception=any(base.endswith(("Error", "Exception", "Warning")) for base in bases),
+        context_manager={"__enter__", "__exit__"}
+        <= {item.name for item in node.body if isinstance(item, ast.FunctionDef)},
     )
 
 
