@@ -272,3 +272,24 @@ def _module(path: Path) -> object:
     namespace: dict[str, object] = {}
     exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
     return type("Module", (), namespace)
+
+
+def test_a_parameter_whose_items_a_loop_unpacks_gets_a_list_of_tuples_shaped_to_fit(tmp_path: Path) -> None:
+    (tmp_path / "tokens.py").write_text(
+        "def render(tokens, out):\n    for kind, text in tokens:\n        out.write(kind.name + ':' + text.upper())\n",
+        encoding="utf-8",
+    )
+    info = analyze_source(tmp_path / "tokens.py")
+    (render,) = info.functions
+    assert render.shapes["tokens"] == {"*2": {"#0": {".name": {}}, "#1": {"(upper": {}}}}
+    (first,) = candidates_for(render, info, "tokens", count=1, rng=Random(0), prefix="t")  # noqa: S311 (inputs)
+    tokens = ast.parse(first.expr, mode="eval").body
+    assert isinstance(tokens, ast.Call)
+    items = tokens.args[0]
+    assert isinstance(items, ast.List)
+    assert len(items.elts) == 3
+    for item in items.elts:  # `(types.SimpleNamespace(name='...'), '...')`: a kind with a name, a text
+        assert isinstance(item, ast.Tuple)
+        assert ast.unparse(item.elts[0]).startswith("types.SimpleNamespace(name=")
+        assert isinstance(item.elts[1], ast.Constant)
+        assert isinstance(item.elts[1].value, str)

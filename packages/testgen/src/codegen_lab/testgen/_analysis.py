@@ -95,7 +95,8 @@ class CallableInfo:
     checked: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     """How the body reads each parameter: `{".response": {"[Error": {"[Code": {}}}}` for
-    `error.response['Error'].get('Code')` (`.` an attribute, `[` a key, `(` a method called); a leaf is `{}`."""
+    `error.response['Error'].get('Code')` (`.` an attribute, `[` a key, `(` a method called); a leaf is `{}`.
+    `*2` is a loop that unpacks its items in two (`for ttype, value in tokensource`), `#0` and `#1` the parts."""
     writes_state: list[str] = field(default_factory=list[str])
     """The module's globals a module function changes (rebinds, stores into, or calls a mutating method of)."""
     reads_state: list[str] = field(default_factory=list[str])
@@ -395,7 +396,11 @@ def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None
 
 
 def _shapes(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str], fields: dict[str, str] | None = None
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    names: set[str],
+    fields: dict[str, str] | None = None,
+    *,
+    depth: int = 0,
 ) -> dict[str, dict[str, Any]]:
     """The attributes, string keys and methods the body uses of each parameter, as nested dicts (see `shapes`).
 
@@ -415,7 +420,31 @@ def _shapes(
             tree = found.setdefault(root, {})
             for step in path:
                 tree = tree.setdefault(step, {})
+    if depth < _UNPACKED_DEPTH:
+        _unpacked(node, names, found, depth)
     return found
+
+
+_UNPACKED_DEPTH = 2
+"""Loops over a parameter's items that unpack them, nested at most this deep (`for key, (a, b) in ...` is one)."""
+
+
+def _unpacked(node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str], found: dict[str, Any], depth: int) -> None:
+    """Loops that unpack a parameter's items (`for ttype, value in tokensource`), as the step `*2` of its shape.
+
+    Under `*2`, `#0` and `#1` hold how the body reads each part, so that the items are built to fit.
+    """
+    for child in _own_nodes(node):
+        if not isinstance(child, ast.For | ast.comprehension):
+            continue
+        iterated, target = child.iter, child.target
+        if not isinstance(iterated, ast.Name) or iterated.id not in names or not isinstance(target, ast.Tuple):
+            continue
+        parts = [element.id if isinstance(element, ast.Name) else "" for element in target.elts]
+        inner = _shapes(node, {part for part in parts if part}, depth=depth + 1)
+        step = found.setdefault(iterated.id, {}).setdefault(f"*{len(parts)}", {})
+        for index, part in enumerate(parts):
+            _merged(step.setdefault(f"#{index}", {}), inner.get(part, {}))
 
 
 def _chain(child: ast.AST, called: set[int]) -> tuple[str, list[str]] | None:
