@@ -198,7 +198,44 @@ def analyze_source(path: Path) -> ModuleInfo:
     _add_names(tree, info)
     _add_state(tree, info)
     info.harvested = harvest(tree)
+    for neighbour in _neighbours(tree, path):  # a parser's inputs are the characters its lexer compares
+        strings = harvest(neighbour).strings
+        info.harvested.strings += [text for text in strings if text not in info.harvested.strings]
     return info
+
+
+_NEIGHBOURS = 4
+"""At most this many modules of the target's own package, imported by it, whose strings are harvested too."""
+
+
+def _neighbours(tree: ast.Module, path: Path) -> list[ast.Module]:
+    """The modules of the target's own package that it imports (`from jmespath import lexer`), parsed."""
+    top = path.parent
+    if not (top / "__init__.py").is_file():
+        return []
+    while (top.parent / "__init__.py").is_file():
+        top = top.parent
+    wanted: list[Path] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = path.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            parts = node.module.split(".") if node.module else []
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == top.name:
+            base, parts = top.parent, node.module.split(".")
+        else:
+            continue
+        wanted += [base.joinpath(*parts, *tail) for tail in ([], *([alias.name] for alias in node.names))]
+    found: list[ast.Module] = []
+    for module in dict.fromkeys(wanted):
+        file = module.with_suffix(".py") if not module.is_dir() else module / "__init__.py"
+        if file.is_file() and file != path and top in file.parents and len(found) < _NEIGHBOURS:
+            try:
+                found.append(ast.parse(file.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError, SyntaxError):
+                continue
+    return found
 
 
 _MUTATING = {
