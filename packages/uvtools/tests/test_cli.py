@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import subprocess
@@ -11,12 +12,24 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from codegen_lab.uvtools.__main__ import main as program
 from codegen_lab.uvtools.cli import cli
 
 
 def invoke(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
     return result.exit_code, result.output
+
+
+def test_the_program_answers_with_the_collector_on_again(
+    chain: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["codegen-lab-uvtools", "graph", "--root", str(chain), "--format", "json"])
+    with pytest.raises(SystemExit) as ended:
+        program()
+    assert ended.value.code == 0
+    assert json.loads(capsys.readouterr().out)["order"] == ["a", "b", "c", "d"]
+    assert gc.isenabled()
 
 
 def test_graph_json_is_the_contract(chain: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from codegen_lab.uvtools import LockDependency, LockFileError, parse_lock, read_lock
-from codegen_lab.uvtools._lock import _build, _fast_parse, _Unsupported
+from codegen_lab.uvtools._lock import Lock, _build, _fast_parse, _Unsupported, parse_lock_members, read_lock_members
 
 
 def by_tomllib(text: str):
@@ -26,6 +26,44 @@ def test_the_repository_lock_reads_as_tomllib_reads_it(repository_root: Path) ->
     assert uvtools.source == "editable+packages/uvtools"
     assert {dep.name for dep in uvtools.dependencies} >= {"codegen-lab-common", "tomlkit", "uv"}
     assert "dev" in uvtools.dev_dependencies
+
+
+def local_only(lock: Lock) -> tuple[object, ...]:
+    """What `parse_lock_members` must give: the lock's fields with only its local packages."""
+    packages = tuple(package for package in lock.packages if package.is_local)
+    return (lock.version, lock.revision, lock.requires_python, lock.resolution_markers, lock.members, packages)
+
+
+def fields(lock: Lock) -> tuple[object, ...]:
+    return (lock.version, lock.revision, lock.requires_python, lock.resolution_markers, lock.members, lock.packages)
+
+
+def test_the_members_of_real_locks_read_as_the_whole_lock_has_them(repository_root: Path, chain: Path) -> None:
+    for path in (repository_root / "uv.lock", chain / "uv.lock"):
+        whole = read_lock(path)
+        members = read_lock_members(path)
+        assert fields(members) == local_only(whole)
+        assert set(members.member_names) == {package.name for package in members.packages} >= set(whole.members)
+        assert len(members.packages) < len(whole.packages)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('source = { editable = "packages/b" }', 'source = {editable = "packages/b"}'),  # spelled unusually
+        ('\nname = "anyio"\n', '\nname    =   "anyio"  # spaced\n'),  # a shape only tomllib reads
+        (
+            "revision = 5\n",
+            'revision = 5\nconflicts = [[\n    { package = "a", extra = "x" },\n    { package = "b" },\n]]\n',
+        ),
+    ],
+)
+def test_locks_the_shortcut_cannot_vouch_for_are_read_whole(chain: Path, old: str, new: str) -> None:
+    text = (chain / "uv.lock").read_text(encoding="utf-8")
+    assert old in text
+    changed = text.replace(old, new, 1)
+    assert fields(parse_lock_members(changed)) == local_only(parse_lock(changed))
+    assert {package.name for package in parse_lock_members(changed).packages} == {"a", "b", "c", "d"}
 
 
 def test_a_real_lock_with_markers_extras_and_groups(chain: Path) -> None:
@@ -115,6 +153,17 @@ def lock_texts(draw: st.DrawFn) -> str:
 @given(lock_texts())
 def test_the_fast_reader_agrees_with_tomllib(text: str) -> None:
     assert _build(_fast_parse(text), "x") == by_tomllib(text)
+
+
+@given(lock_texts(), st.dictionaries(st.integers(0, 5), st.sampled_from(["editable", "virtual", "directory"])))
+def test_the_members_reader_agrees_with_the_whole_reader(text: str, local: dict[int, str]) -> None:
+    registry = 'source = { registry = "https://pypi.org/simple" }'
+    parts = text.split(registry)
+    text = parts[0] + "".join(
+        (f'source = {{ {local[index]} = "p{index}" }}' if index in local else registry) + part
+        for index, part in enumerate(parts[1:])
+    )
+    assert fields(parse_lock_members(text)) == local_only(parse_lock(text))
 
 
 @pytest.mark.parametrize("source", ["", "source = {}", 'source = "pypi"'])

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
-from codegen_lab.uvtools._lock import Lock, LockDependency, read_lock
+from codegen_lab.uvtools._lock import Lock, LockDependency, read_lock_members
 from codegen_lab.uvtools._model import Dependency, Member, Workspace, normalize_name
 from codegen_lab.uvtools.errors import LockFileError
 
@@ -214,7 +214,10 @@ _LOCKS: dict[tuple[str, int, int], Lock] = {}
 
 
 def read_lock_cached(path: Path) -> Lock | None:
-    """The lock at `path`, read once per version of the file (name, size, time); None when there is none.
+    """The local packages of the lock at `path`, read once per version of the file; None when there is none.
+
+    The version is the file's name, size and time. Only local packages are read (`parse_lock_members`): the member
+    graph and the lock's freshness need nothing else.
 
     Raises:
         LockFileError: When it cannot be read.
@@ -226,7 +229,7 @@ def read_lock_cached(path: Path) -> Lock | None:
     key = (str(path), status.st_size, status.st_mtime_ns)
     found = _LOCKS.get(key)
     if found is None:
-        found = read_lock(path)
+        found = read_lock_members(path)
         _LOCKS.clear()  # one lock at a time: a workspace's, while commands ask about it
         _LOCKS[key] = found
     return found

@@ -11,14 +11,22 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, cast
 
 from codegen_lab.uvtools.errors import LockFileError
 
-__all__ = ["Lock", "LockDependency", "LockPackage", "parse_lock", "read_lock"]
+__all__ = [
+    "Lock",
+    "LockDependency",
+    "LockPackage",
+    "parse_lock",
+    "parse_lock_members",
+    "read_lock",
+    "read_lock_members",
+]
 
 SUPPORTED_VERSION = 1
 SUPPORTED_REVISIONS = range(1, 6)
@@ -157,12 +165,23 @@ def read_lock(path: Path | str) -> Lock:
     Raises:
         LockFileError: When the file is missing, not TOML, or of a version or revision this reader does not know.
     """
-    lock_path = Path(path)
+    return parse_lock(_read_text(path), origin=str(path))
+
+
+def read_lock_members(path: Path | str) -> Lock:
+    """The local packages of the lock file at `path` (see `parse_lock_members`).
+
+    Raises:
+        LockFileError: As `read_lock`.
+    """
+    return parse_lock_members(_read_text(path), origin=str(path))
+
+
+def _read_text(path: Path | str) -> str:
     try:
-        text = lock_path.read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise LockFileError(f"cannot be read: {exc}", path=str(lock_path), hint="Run `uv lock`") from None
-    return parse_lock(text, origin=str(lock_path))
+        raise LockFileError(f"cannot be read: {exc}", path=str(path), hint="Run `uv lock`") from None
 
 
 def parse_lock(text: str, *, origin: str = "uv.lock") -> Lock:
@@ -190,6 +209,49 @@ def parse_lock(text: str, *, origin: str = "uv.lock") -> Lock:
             del _recent[next(iter(_recent))]
         _recent[text] = lock
     return lock
+
+
+_PACKAGE_HEADER = "\n[[package]]\n"
+_LOCAL_SOURCES = tuple(f"\nsource = {{ {kind} = " for kind in ("editable", "virtual", "directory"))
+
+
+def parse_lock_members(text: str, *, origin: str = "uv.lock") -> Lock:
+    """The lock in `text` with only its local packages (members, local projects): what the member graph needs.
+
+    Only the header and the `[[package]]` entries whose source is local are parsed, so the time does not grow with
+    the third-party packages a large lock holds. Whatever the shortcut cannot vouch for (a member of `[manifest]`
+    without its entry, a shape the fast reader does not take) is read in full, and the result is the same.
+
+    Raises:
+        LockFileError: When the text is not TOML, or of a version or revision this reader does not know.
+    """
+    first = text.find(_PACKAGE_HEADER)
+    if first == -1:
+        return _local_only(parse_lock(text, origin=origin))
+    starts: set[int] = set()
+    for marker in _LOCAL_SOURCES:
+        found = text.find(marker, first)
+        while found != -1:
+            starts.add(text.rfind(_PACKAGE_HEADER, 0, found) + 1)
+            found = text.find(marker, found + len(marker))
+    parts = [text[: first + 1]]
+    for start in sorted(starts):
+        end = text.find(_PACKAGE_HEADER, start)
+        parts.append(text[start : len(text) if end == -1 else end + 1])
+    try:
+        lock = _build(_fast_parse("".join(parts)), origin)
+    except _Unsupported:
+        return _local_only(parse_lock(text, origin=origin))
+    local = {package.name for package in lock.packages if package.is_local}
+    if not local or not local.issuperset(lock.members):
+        return _local_only(parse_lock(text, origin=origin))
+    return _local_only(lock)
+
+
+def _local_only(lock: Lock) -> Lock:
+    if all(package.is_local for package in lock.packages):
+        return lock
+    return replace(lock, packages=tuple(package for package in lock.packages if package.is_local))
 
 
 def _build(document: Mapping[str, Any], origin: str) -> Lock:

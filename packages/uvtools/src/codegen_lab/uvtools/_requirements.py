@@ -16,16 +16,17 @@ from typing import NamedTuple
 __all__ = ["InvalidRequirement", "ParsedRequirement", "parse_requirement"]
 
 _RELEASE = r"[0-9]+(?:\.[0-9]+)*"
-_SUFFIXES = r"(?:(?:a|b|rc)[0-9]+)?(?:\.post[0-9]+)?(?:\.dev[0-9]+)?"
+_SUFFIXES = r"(?:(?:a|b|rc)[0-9]*)?(?:\.post[0-9]*)?(?:\.dev[0-9]*)?"  # a missing number is 0 (PEP 440)
 _CLAUSE = (
     rf"(?:(?:==|!=)\s*{_RELEASE}(?:\.\*|{_SUFFIXES})"  # wildcards only with == and !=, on a plain release
     rf"|~=\s*[0-9]+(?:\.[0-9]+)+{_SUFFIXES}"  # ~= needs two release components
     rf"|(?:<=|>=|<|>)\s*{_RELEASE}{_SUFFIXES})"
 )
+_URL = r"(?!file:)[A-Za-z][A-Za-z0-9+.-]*://[^\s/;@]+[^\s;]*"  # `name @ URL`; packaging judges `file:` URLs
 _SIMPLE = (
     r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
     r"(?:\[\s*[A-Za-z0-9][A-Za-z0-9._-]*(?:\s*,\s*[A-Za-z0-9][A-Za-z0-9._-]*)*\s*\])?\s*"
-    rf"(?P<specifier>{_CLAUSE}(?:\s*,\s*{_CLAUSE})*)?\s*"
+    rf"(?:(?P<specifier>{_CLAUSE}(?:\s*,\s*{_CLAUSE})*)|@\s*{_URL}(?:\s|$))?\s*"
     r"(?:;\s*(?P<variable>python_version|python_full_version|sys_platform|platform_system|os_name|"
     r"platform_machine|implementation_name|platform_python_implementation)\s*"
     r"(?P<operator>==|!=|<=|>=|<|>)\s*(?:'(?P<single>[A-Za-z0-9._-]*)'|\"(?P<double>[A-Za-z0-9._-]*)\")\s*)?$"
