@@ -16,8 +16,10 @@ errors, the server's peak RSS and CPU time are printed for each kind of window, 
 Targets: normal p99 under attack within 2x of the quiet windows', no normal error, no crash, RSS < 256 MiB.
 
 With `--replicas N`, stateless replicas instead (`load_replicas.py`): one replica alone, and N behind
-`--balancer nginx` (deploy/nginx), with `--redis` also sharing state in a redis-server: calls/s, p50/p99, errors
-and RSS per replica for each, the scaling factor and the cost of Redis per call (target: p50 + 2 ms at most).
+`--balancer nginx` (deploy/nginx), with `--redis` also sharing state in a redis-server: calls/s, p50/p99, errors,
+CPU per call and RSS per replica for each, the scaling factor, and the cost of Redis per call, measured with ONE
+client calling a replica with Redis and one without in alternating batches (unsaturated: under `--clients`
+saturating clients a p50 difference is waiting in line), as p50 and CPU time per call (target: p50 + 2 ms).
 
 Run: `uv run --all-packages python benchmarks/load_http.py [--clients 16] [--seconds 60] [--hostile [--slow 1500]]`,
 or `... load_http.py --replicas 3 --balancer nginx --redis [--clients 8] [--seconds 20] [--rounds 2]`.

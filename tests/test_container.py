@@ -1,16 +1,20 @@
 """The server image of deploy/Containerfile, built with podman and run: `/healthz` and one tool call through it.
 
 No image registry is reachable here, so the base is made from Debian packages with `mmdebstrap` (Python 3.13 on
-trixie) and kept as a tarball in the cache folder (`~/.cache/codegen-lab-ci`), then imported and built on with
+trixie) and kept as a tarball in the cache folder (`~/.cache/codegen-lab-ci`), named by a hash of what makes it
+(suite, variant, packages, mirror) so that a base made another way is never reused, then imported and built on with
 podman's `vfs` driver and `--isolation chroot` (`--layers=false`: with vfs each layer is a whole copy). The
 container runs with `runc` and `--ulimit`s no higher than this process's own, its port 8765 published on a free
 loopback port: crun cannot run on this machine's hybrid cgroups, and a container may not raise a limit. Marked
-`container`: it runs only when asked (`pytest -m container`), since it builds an image; `.ci/run` asks when
-podman, runc and mmdebstrap are installed. Waits end when what they wait for happens.
+`container`: it runs only when asked (`pytest -m container`), since it builds an image; `.ci/run` asks. It skips,
+saying why, when podman, runc or mmdebstrap is missing, when the Debian base cannot be made (no mirror), or when
+podman cannot run a container at all here (`true` in the bare base fails); a cached base that podman cannot import
+is made again. Waits end when what they wait for happens.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import resource
@@ -29,8 +33,12 @@ pytestmark = [pytest.mark.container, pytest.mark.slow]
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "codegen-lab-ci"
-BASE_TARBALL = CACHE / "debian-trixie-python.tar"
-BASE_IMAGE = "localhost/codegen-lab-ci-base"
+MMDEBSTRAP = ["--variant=apt", "--include=python3,python3-venv,python3-pip,ca-certificates", "trixie"]
+MIRROR = "http://deb.debian.org/debian"
+BASE_KEY = hashlib.sha256(json.dumps([MMDEBSTRAP, MIRROR]).encode()).hexdigest()[:16]
+"""What the base is made of: its tarball and image are named by it, so a change makes a new one, never a stale one."""
+BASE_TARBALL = CACHE / f"debian-trixie-python-{BASE_KEY}.tar"
+BASE_IMAGE = f"localhost/codegen-lab-ci-base:{BASE_KEY}"
 IMAGE = "localhost/codegen-lab-ci"
 PODMAN = ["podman", "--storage-driver", "vfs"]
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
@@ -56,26 +64,56 @@ def _limits() -> list[str]:
     return found
 
 
+def _tail(done: subprocess.CompletedProcess[str]) -> str:
+    return (done.stderr or done.stdout).strip()[-500:]
+
+
+def _make_base_tarball() -> None:
+    """The Debian base as a tarball in the cache, made by mmdebstrap; skips the test when it cannot be made."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    for stale in CACHE.glob("debian-trixie-python*.tar"):  # bases made another way, or cut short
+        stale.unlink()
+    partial = BASE_TARBALL.with_suffix(".partial.tar")
+    made = subprocess.run(
+        ["mmdebstrap", *MMDEBSTRAP, str(partial), MIRROR], capture_output=True, text=True, timeout=1800, check=False
+    )
+    if made.returncode != 0:
+        partial.unlink(missing_ok=True)
+        pytest.skip(f"mmdebstrap could not make the Debian base from {MIRROR}: {_tail(made)}")
+    partial.replace(BASE_TARBALL)
+
+
+def _base_image() -> None:
+    """The cached base imported into podman's storage (made again when the cached tarball does not import)."""
+    if subprocess.run([*PODMAN, "image", "exists", BASE_IMAGE], check=False).returncode == 0:
+        return
+    if not BASE_TARBALL.exists():
+        _make_base_tarball()
+    listed = _run(*PODMAN, "images", "--format", "{{.Repository}}:{{.Tag}}", "localhost/codegen-lab-ci-base")
+    for stale in set(listed.stdout.split()) - {BASE_IMAGE}:  # bases made another way: a whole copy each, with vfs
+        subprocess.run([*PODMAN, "rmi", "--force", stale], capture_output=True, check=False)
+    imported = subprocess.run([*PODMAN, "import", str(BASE_TARBALL), BASE_IMAGE], capture_output=True, check=False)
+    if imported.returncode != 0:  # a damaged tarball: made again, once
+        _make_base_tarball()
+        _run(*PODMAN, "import", str(BASE_TARBALL), BASE_IMAGE)
+
+
 @pytest.fixture(scope="module")
 def image() -> str:
     """The server image, built from this checkout on the cached Debian base."""
     for program in ("podman", "runc", "mmdebstrap"):
         if shutil.which(program) is None:
             pytest.skip(f"{program} is not installed (apt-get install -y podman runc mmdebstrap)")
-    if not BASE_TARBALL.exists():
-        CACHE.mkdir(parents=True, exist_ok=True)
-        partial = BASE_TARBALL.with_suffix(".partial.tar")
-        _run(
-            "mmdebstrap",
-            "--variant=apt",
-            "--include=python3,python3-venv,python3-pip,ca-certificates",
-            "trixie",
-            str(partial),
-            "http://deb.debian.org/debian",
-        )
-        partial.replace(BASE_TARBALL)
-    if subprocess.run([*PODMAN, "image", "exists", BASE_IMAGE], check=False).returncode != 0:
-        _run(*PODMAN, "import", str(BASE_TARBALL), BASE_IMAGE)
+    storage = subprocess.run([*PODMAN, "info"], capture_output=True, text=True, timeout=300, check=False)
+    if storage.returncode != 0:
+        pytest.skip(f"podman cannot run here: {_tail(storage)}")
+    _base_image()
+    probe = [*PODMAN, "run", "--rm", "--runtime", "runc", "--network", "none", *_limits(), BASE_IMAGE, "true"]
+    ran = subprocess.run(probe, capture_output=True, text=True, timeout=300, check=False)
+    if ran.returncode != 0:
+        pytest.skip(f"podman cannot run a container here (`{' '.join(probe)}`): {_tail(ran)}")
+    inspect = [*PODMAN, "image", "inspect", "--format", "{{.Id}}", IMAGE]
+    before = subprocess.run(inspect, capture_output=True, text=True, check=False).stdout.strip()
     # behind a TLS-intercepting proxy, pip in the build trusts what this machine trusts
     trust = ["--volume", f"{CA_BUNDLE}:{CA_BUNDLE}:ro"] if CA_BUNDLE.exists() else []
     _run(
@@ -97,6 +135,8 @@ def image() -> str:
         IMAGE,
         str(REPOSITORY),
     )
+    if before and before != _run(*inspect).stdout.strip():
+        subprocess.run([*PODMAN, "rmi", before], capture_output=True, check=False)  # the last build's, untagged now
     return IMAGE
 
 

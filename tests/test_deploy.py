@@ -14,8 +14,10 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,7 @@ class Deployment:
     nginx: NginxBalancer | None = None
     calls: int = 0
     ids: int = 0
+    counting: threading.Lock = field(default_factory=threading.Lock)
 
     def start_replica(self, number: int) -> None:
         port = free_port()
@@ -102,14 +105,16 @@ class Deployment:
             time.sleep(0.1)
 
     def call(self, client: httpx.Client, tool: str, arguments: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        """A tool call through the balancer: its result and the replica that answered."""
-        self.ids += 1
-        self.calls += 1
+        """A tool call through the balancer: its result and the replica that answered (from any thread)."""
+        with self.counting:
+            self.ids += 1
+            self.calls += 1
+            number = self.ids
         answer = client.post(
             f"{self.url}/mcp",
             json={
                 "jsonrpc": "2.0",
-                "id": self.ids,
+                "id": number,
                 "method": "tools/call",
                 "params": {"name": tool, "arguments": arguments},
             },
@@ -187,6 +192,40 @@ def test_the_containerfile_passes_hadolint_and_runs_the_http_server_as_a_non_roo
     assert entrypoint()[1:] == ["serve", "--transport", "http", "--stateless", "--host", "0.0.0.0", "--allow-remote"]
 
 
+def test_the_compose_file_runs_the_image_three_times_beside_redis_and_the_balancer_that_names_them() -> None:
+    import yaml  # rule-engine's dependency: installed with every member
+
+    compose: dict[str, Any] = yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8"))
+    services: dict[str, Any] = compose["services"]
+    replicas = sorted(name for name in services if name.startswith("replica-"))
+    assert replicas == ["replica-1", "replica-2", "replica-3"]
+    containerfile = (DEPLOY / "Containerfile").read_text(encoding="utf-8")
+    port = re.search(r"^EXPOSE (\d+)$", containerfile, re.MULTILINE)
+    assert port is not None
+    secret = re.search(r"CODEGEN_LAB_HTTP_TOKENS_FILE=/run/secrets/([\w-]+)", containerfile)
+    assert secret is not None
+    for name in replicas:
+        replica = services[name]
+        assert (DEPLOY / replica["build"]["context"] / replica["build"]["dockerfile"]).resolve() == (
+            DEPLOY / "Containerfile"
+        ).resolve()
+        redis_host = re.fullmatch(r"redis://([\w-]+):6379/0", replica["environment"]["CODEGEN_LAB_REDIS_URL"])
+        assert redis_host is not None
+        assert redis_host.group(1) in services
+        assert replica["depends_on"][redis_host.group(1)]["condition"] == "service_healthy"
+        assert [entry["target"] for entry in replica["secrets"]] == [secret.group(1)]
+    assert (DEPLOY / compose["secrets"][secret.group(1)]["file"]).parent == DEPLOY
+    # nginx balances over exactly the replicas, on the port the image serves, and listens where compose publishes
+    upstream = (DEPLOY / "nginx" / "upstream.conf").read_text(encoding="utf-8")
+    assert re.findall(r"^server ([\w-]+):(\d+)", upstream, re.MULTILINE) == [(name, port.group(1)) for name in replicas]
+    listen = re.search(r"^listen (\d+);", (DEPLOY / "nginx" / "listen.conf").read_text(encoding="utf-8"), re.MULTILINE)
+    assert listen is not None
+    balancer = services["balancer"]
+    assert f"{listen.group(1)}:{listen.group(1)}" in balancer["ports"]
+    assert any(volume.startswith("./nginx:") for volume in balancer["volumes"])
+    assert sorted(balancer["depends_on"]) == replicas
+
+
 @pytest.mark.slow
 def test_three_replicas_behind_nginx_share_limits_cache_and_usage_and_survive_failures(
     deployment: Deployment,
@@ -225,9 +264,35 @@ def test_three_replicas_behind_nginx_share_limits_cache_and_usage_and_survive_fa
         assert sum(served) == deployment.calls
         assert client.get(f"{deployment.url}/replicas/1/metrics").status_code == 401  # a token is needed
 
-        # one replica killed: the balancer's retries answer every later call
-        deployment.replicas[0].kill()
-        deployment.replicas[0].wait(timeout=BOUND)
+        # one replica killed mid-run, with four clients' calls in flight: every call that starts after the kill
+        # is answered (`call` fails on any answer but 200 with a result), by the balancer's retries; of those in
+        # flight, only one whose answer had begun to pass through nginx may fail (nginx cannot retry it then)
+        killed_at: list[float] = []
+
+        def timed_call() -> tuple[float, dict[str, Any] | Exception, str]:
+            started = time.monotonic()
+            try:
+                return started, *deployment.call(client, "server_info", {})
+            except (httpx.HTTPError, AssertionError) as error:
+                return started, error, ""
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            running = [pool.submit(timed_call) for _ in range(60)]
+            deadline = time.monotonic() + BOUND
+            while sum(future.done() for future in running) < 8:
+                assert time.monotonic() < deadline, "the calls before the kill were not answered"
+                time.sleep(0.01)
+            deployment.replicas[0].kill()
+            deployment.replicas[0].wait(timeout=BOUND)
+            killed_at.append(time.monotonic())  # dead by now: a call started later cannot have reached it alive
+            during_kill = [future.result() for future in running]
+        later = [outcome for started, outcome, _ in during_kill if started > killed_at[0]]
+        failed = [outcome for _, outcome, _ in during_kill if isinstance(outcome, Exception)]
+        assert later  # calls went on through the kill (and `after_kill` below: calls made once it is over)
+        unanswered = [outcome for outcome in later if not isinstance(outcome, dict) or outcome.get("isError")]
+        assert unanswered == []
+        assert len(failed) <= 4, failed
+        assert f"127.0.0.1:{deployment.ports[0]}" in {replica for _, _, replica in during_kill}  # it served, then died
         after_kill = [deployment.call(client, "server_info", {}) for _ in range(6)]
         assert all(not result.get("isError") for result, _ in after_kill)
         assert f"127.0.0.1:{deployment.ports[0]}" not in {replica for _, replica in after_kill}

@@ -73,3 +73,19 @@ def test_host_origin_and_size_are_checked(url: str) -> None:
     big = call("server_info") | {"params": {"name": "server_info", "arguments": {"pad": "x" * 10_000}}}
     assert post(url, big, **token)[0] == 413
     assert post(url, big, Authorization=f"Bearer {READ}")[0] == 413
+
+
+def test_a_token_in_the_query_string_is_refused_and_no_log_line_carries_it(http_server: Callable[..., Any]) -> None:
+    server = http_server("--stateless", env={**TOKENS, "CODEGEN_LAB_LOG_LEVEL": "DEBUG"})
+    for query in (f"access_token={WRITE}", f"token={WRITE}", f"api_key={WRITE}"):
+        status, _, body = post(f"{server.url}?{query}", call("server_info"))
+        assert status == 401, body
+    # with a token in its header too, the call is answered, and the one in its query string still logged nowhere
+    status, _, body = post(f"{server.url}?access_token={WRITE}", call("server_info"), Authorization=f"Bearer {READ}")
+    assert status == 200, body
+    server.process.terminate()
+    server.process.wait(timeout=30)
+    log = server.log.read_text(encoding="utf-8", errors="replace")
+    assert "DEBUG" in log  # uvicorn's and the server's debug lines were written: the check below could see a leak
+    assert WRITE not in log
+    assert "POST /mcp?" not in log  # uvicorn's access log is off: it would print the query string

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
+from pathlib import Path
+from typing import NamedTuple
+
 import pydantic
 import pytest
 
-from codegen_lab.common.results import Result, SparseResult
+from codegen_lab.common.results import Result, SparseResult, to_json
 
 
 class Step(SparseResult):
@@ -60,3 +66,55 @@ def test_the_docstring_under_a_field_is_its_description_in_the_schema() -> None:
     assert schema["description"] == "A plan."
     assert schema["properties"]["done"]["description"] == "Whether it ran."
     assert schema["$defs"]["Step"]["properties"]["from"]["description"] == "Where it came from."
+
+
+class Color(enum.Enum):
+    RED = "red"
+
+
+class Point(NamedTuple):
+    x: int
+    y: int
+
+
+@dataclasses.dataclass
+class Record:
+    path: Path
+    color: Color
+    points: tuple[Point, ...]
+    tags: frozenset[str]
+    when: datetime.date
+    extra: dict[int, Plan]
+
+
+@dataclasses.dataclass
+class Reported:
+    hidden: int
+
+    def to_result(self) -> Count:
+        return Count(total=self.hidden * 2)
+
+
+def test_to_json_writes_records_by_their_fields_and_results_as_their_models_json() -> None:
+    record = Record(
+        path=Path("src") / "app.py",
+        color=Color.RED,
+        points=(Point(1, 2),),
+        tags=frozenset({"a"}),
+        when=datetime.date(2026, 12, 3),
+        extra={7: Plan(steps=[Step.model_validate({"name": "s", "from": "x"})])},
+    )
+    assert to_json(record) == {
+        "path": str(Path("src") / "app.py"),
+        "color": "red",
+        "points": [{"x": 1, "y": 2}],
+        "tags": ["a"],
+        "when": "2026-12-03",
+        "extra": {"7": {"steps": [{"name": "s", "from": "x"}]}},
+    }
+    assert to_json([Reported(hidden=3), None, True, 1.5]) == [{"total": 6, "skipped": 0}, None, True, 1.5]
+
+
+def test_to_json_refuses_what_is_not_a_result() -> None:
+    with pytest.raises(TypeError, match="object is not a result to serialize"):
+        to_json({"x": object()})

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import socket
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
 
 from codegen_lab.common import tracing
-from codegen_lab.common.testing import NginxBalancer, RedisServer
+from codegen_lab.common.testing import NginxBalancer, RedisServer, processes_naming
 
 
 def test_spans_events_and_traced_functions_are_no_ops_while_tracing_is_off() -> None:
@@ -90,3 +93,15 @@ def test_nginx_balances_over_the_given_ports_with_a_deployments_configuration(tm
     finally:
         balancer.stop()
     assert balancer.process is None
+
+
+def test_processes_naming_finds_the_process_holding_the_token_until_it_ends() -> None:
+    token = f"processes-naming-{uuid.uuid4().hex}"
+    assert processes_naming(token) == []
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", token])
+    try:
+        assert processes_naming(token) == [str(sleeper.pid)]
+    finally:
+        sleeper.kill()
+        sleeper.wait(timeout=60)
+    assert processes_naming(token) == []

@@ -68,6 +68,8 @@ async def test_replicas_share_validated_answers_answers_in_flight_and_usage(
         "codegen-lab:usage-tools",
         "codegen-lab:usage:generate_code",
     }
+    ttl = await fakeredis.FakeAsyncRedis(server=redis).ttl(f"codegen-lab:answer:{asked.cache_key}")
+    assert 0 < ttl <= 3600  # a shared answer expires with the cache's TTL
     await third.complete(ASK, tool="review_code")
     assert len(fake.requests) == 1
     report = await third.shared_usage_report()

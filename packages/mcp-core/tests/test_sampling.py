@@ -13,7 +13,7 @@ from mcp_types import CreateMessageRequestParams, CreateMessageResult, TextConte
 from codegen_lab.common import Settings
 from codegen_lab.llm import CompletionRequest, LLMService, Message, ResponseCache
 from codegen_lab.llm.testing import FakeAnthropic, fake_service
-from codegen_lab.mcp_core import Context, Toolkit, build_server, sampling_backend
+from codegen_lab.mcp_core import Context, ServerInfo, Toolkit, build_server, sampling_backend
 
 pytestmark = pytest.mark.anyio
 ASK = CompletionRequest(messages=(Message("user", "Say hello"),), system="Be brief.", max_tokens=64)
@@ -82,6 +82,9 @@ async def test_server_info_reports_llm_usage(fake: FakeAnthropic, tmp_path: Path
     assert info["llm"]["tools"]["rules_review"]["cost_usd"] > 0
     assert info["llm"]["totals"]["cost_usd"] == info["llm"]["tools"]["rules_review"]["cost_usd"]
     assert info["llm"]["totals"]["cache_creation_input_tokens"] > 0  # the system prompt went to the prompt cache
+    typed = ServerInfo.model_validate(info)  # what the tool's output schema says is what it sends
+    assert typed.llm is not None
+    assert (typed.llm.tools["rules_review"].calls, typed.llm.shared) == (1, None)
 
 
 async def test_sampling_sends_model_preferences_and_caches_by_the_clients_model(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from mcp import Client
 from codegen_lab.common import RateLimitError, Settings
 from codegen_lab.common.testing import RedisServer
 from codegen_lab.llm import RedisLink
-from codegen_lab.mcp_core import RateLimits, Toolkit, build_server, close_server, http_app
+from codegen_lab.mcp_core import RateLimits, ServerInfo, Toolkit, build_server, close_server, http_app
 
 pytestmark = pytest.mark.anyio
 
@@ -73,6 +73,9 @@ async def test_replicas_share_the_limit_of_a_class_and_fall_back_while_redis_is_
     assert "limited to 5/minute (setting rate-limits)" in str(refused.content[0])
     assert during == [False, False, False]  # the replica's own bucket, full, while Redis is down
     assert info["shared"]["redis"] == "degraded"
+    shared = ServerInfo.model_validate(info).shared  # what the tool's output schema says is what it sends
+    assert shared is not None
+    assert (shared.redis, shared.outages > 0) == ("degraded", True)
     assert degraded.status_code == 503
     assert degraded.json()["status"] == "degraded"
     assert degraded.json()["reasons"][0].startswith(f"redis at {redis.url}: ")

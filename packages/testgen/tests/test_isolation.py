@@ -19,6 +19,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from codegen_lab.common.testing import processes_naming
 from codegen_lab.testgen import TestgenUsageError, _sandbox
 from codegen_lab.testgen._interpreter import probe_python
 from codegen_lab.testgen._sandbox import SANDBOX_UID, Limits, Sandbox, namespaces_error
@@ -160,19 +161,6 @@ def test_300_processes_are_refused(without_bubblewrap: None, shared: Path, mode:
     result = box.run_python(["-c", FORKS], workdir=workdir)
     assert result.returncode == 0, result.stderr
     assert int(result.stdout) < 300
-
-
-def processes_naming(token: str) -> list[str]:
-    found: list[str] = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                command = (entry / "cmdline").read_bytes()
-            except OSError:
-                continue
-            if token.encode() in command:
-                found.append(entry.name)
-    return found
 
 
 LEAVES = """

@@ -102,6 +102,13 @@ class _Cli(click.Group):
             formatter.write_dl(rows)
 
 
+def _to_json(value: object) -> Any:
+    """A result as JSON values, by the one serializer (`codegen_lab.common.results.to_json`): loaded to print."""
+    from codegen_lab.common.results import to_json  # noqa: PLC0415 (pydantic: not every command's start needs it)
+
+    return to_json(value)
+
+
 def _version_message() -> str:
     from platform import python_version  # noqa: PLC0415
 
@@ -551,11 +558,11 @@ def generate(
                 click.echo("", err=True)  # the error starts its own line after a streamed answer that broke off
             raise
     if output_format == "json":
-        click.echo(json.dumps(result.as_json(), indent=2))
+        click.echo(json.dumps(_to_json(result), indent=2))
     else:
         click.echo(f"\n--- {result.target} (rules: {', '.join(result.rules) or 'none'})", err=True)
         click.echo(result.code, nl=False)
-        _echo_validation(result.validation.as_json())
+        _echo_validation(_to_json(result.validation))
         for done in result.rounds[:-1]:
             click.echo(f"round {done['round']}: failed ({len(done['failures'])} problems), sent back", err=True)
         usage = result.llm["usage"]
@@ -596,7 +603,7 @@ def review(path: str, no_cache: bool, output_format: str, root: Path | None) -> 
         loop = code_loop(settings, deferred_llm(settings))()
         result = anyio.run(lambda: loop.review(path=path, cache=not no_cache))
     if output_format == "json":
-        click.echo(json.dumps(result.as_json(), indent=2))
+        click.echo(json.dumps(_to_json(result), indent=2))
         return
     click.echo(f"{result.path} ({result.mode} review; rules: {', '.join(result.rules) or 'none'})")
     click.echo(result.review)
@@ -668,7 +675,7 @@ def undo(list_changes: bool, force: bool, output_format: str, root: Path | None)
         if list_changes:
             changes = recent_changes(settings.root, state_dir=settings.state_dir_path)
             if output_format == "json":
-                listed = {"root": str(settings.root), "changes": [change.as_json() for change in changes]}
+                listed = {"root": str(settings.root), "changes": _to_json(changes)}
                 click.echo(json.dumps(listed, indent=2))
                 return
             for change in changes:
@@ -678,7 +685,7 @@ def undo(list_changes: bool, force: bool, output_format: str, root: Path | None)
             return
         report = undo_last(settings.root, force=force, state_dir=settings.state_dir_path)
     if output_format == "json":
-        click.echo(json.dumps(report.as_json(), indent=2))
+        click.echo(json.dumps(_to_json(report), indent=2))
         return
     click.echo(f"undid {_change_line(report.change)}")
     for heading, paths in (("restored", report.restored), ("removed", report.removed)):

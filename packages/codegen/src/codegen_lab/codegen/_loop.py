@@ -31,6 +31,7 @@ from codegen_lab.common.errors import CodegenLabError, LLMUnavailableError, Usag
 from codegen_lab.llm import CachingCompleter, CompletionRequest, Message
 
 if TYPE_CHECKING:
+    from codegen_lab.codegen._tool_results import GenerationOutput, ReviewOutput
     from codegen_lab.llm import Completer, Completion, StreamCallback
 
 __all__ = ["CodeLoop", "GenerationResult", "ReviewResult", "RuleSource", "TestOutcome", "TestRunner"]
@@ -105,18 +106,11 @@ class GenerationResult:
     rounds: list[dict[str, Any]] = field(default_factory=list[dict[str, Any]])
     """Each answer the model gave: its round (1 is the first answer), whether it passed, and its failures."""
 
-    def as_json(self) -> dict[str, Any]:
-        """The result as JSON."""
-        return {
-            "target": self.target,
-            "code": self.code,
-            "validation": self.validation.as_json(),
-            "rules": self.rules,
-            "llm": self.llm,
-            "rounds": self.rounds,
-            "written": self.written,
-            "note": self.note,
-        }
+    def to_result(self) -> GenerationOutput:
+        """The result as `generate_code` returns it and `codegen-lab generate --format json` prints it."""
+        from codegen_lab.codegen._tool_results import GenerationOutput  # noqa: PLC0415
+
+        return GenerationOutput.model_validate(self, from_attributes=True)
 
 
 @dataclass
@@ -131,16 +125,11 @@ class ReviewResult:
     review: str
     llm: dict[str, Any] | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The result as JSON."""
-        return {
-            "path": self.path,
-            "mode": self.mode,
-            "rules": self.rules,
-            "validation": self.validation.as_json(),
-            "review": self.review,
-            "llm": self.llm,
-        }
+    def to_result(self) -> ReviewOutput:
+        """The result as `review_code` returns it and `codegen-lab review --format json` prints it."""
+        from codegen_lab.codegen._tool_results import ReviewOutput  # noqa: PLC0415
+
+        return ReviewOutput.model_validate(self, from_attributes=True)
 
 
 @dataclass

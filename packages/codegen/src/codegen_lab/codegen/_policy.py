@@ -93,10 +93,6 @@ class PolicyFinding:
     line: int
     message: str
 
-    def as_json(self) -> dict[str, object]:
-        """The finding as JSON."""
-        return {"rule": self.rule, "line": self.line, "message": self.message}
-
 
 @dataclass(frozen=True, slots=True)
 class ImportPolicy:

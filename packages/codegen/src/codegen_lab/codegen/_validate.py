@@ -5,12 +5,15 @@ from __future__ import annotations
 import ast
 import json
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codegen_lab.codegen._policy import ImportPolicy, check_policy
 from codegen_lab.common.tracing import traced
+
+if TYPE_CHECKING:
+    from codegen_lab.codegen._tool_results import Validation as ValidationResult
 
 __all__ = ["Validation", "validate_code"]
 
@@ -32,15 +35,11 @@ class Validation:
         tests_ok = tests is None or "skipped" in tests or (tests.get("failed", 0) == 0 and not tests.get("error"))
         return self.syntax_error is None and not self.lint and not self.policy and tests_ok
 
-    def as_json(self) -> dict[str, Any]:
-        """The report as JSON."""
-        return {
-            "passed": self.passed,
-            "syntax_error": self.syntax_error,
-            "lint": self.lint,
-            "policy": self.policy,
-            "tests": self.tests,
-        }
+    def to_result(self) -> ValidationResult:
+        """The report as the tools return it (with `passed`)."""
+        from codegen_lab.codegen._tool_results import Validation as ValidationResult  # noqa: PLC0415
+
+        return ValidationResult.model_validate(self, from_attributes=True)
 
 
 @traced("codegen_lab.codegen.validate")
@@ -61,7 +60,7 @@ def validate_code(
         validation.syntax_error = f"line {exc.lineno}: {exc.msg}"
         return validation
     validation.lint = _ruff(code, filename)
-    validation.policy = [finding.as_json() for finding in check_policy(tree, policy)]
+    validation.policy = [asdict(finding) for finding in check_policy(tree, policy)]
     if typecheck:
         validation.lint += _basedpyright(code)
     return validation

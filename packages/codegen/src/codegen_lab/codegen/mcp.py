@@ -77,8 +77,6 @@ def create_toolkit(loop: Callable[[], CodeLoop], *, package: str = PACKAGE) -> T
         is written only when `write` is true and everything passed, atomically, with a backup that
         `codegen-lab undo` restores. `cache` false asks the LLM even when its answer is cached.
         """
-        from codegen_lab.codegen._tool_results import GenerationOutput  # noqa: PLC0415
-
         received = 0
 
         async def progress(text: str) -> None:
@@ -97,7 +95,7 @@ def create_toolkit(loop: Callable[[], CodeLoop], *, package: str = PACKAGE) -> T
             on_text=progress,
             cache=cache,
         )
-        return GenerationOutput.model_validate(result.as_json())
+        return result.to_result()
 
     @toolkit.tool("review_code", title="Review code", annotations=ToolAnnotations(read_only_hint=True), paths=["path"])
     async def review(
@@ -110,9 +108,7 @@ def create_toolkit(loop: Callable[[], CodeLoop], *, package: str = PACKAGE) -> T
         LLM-assisted when an LLM is available and answers, static otherwise; `mode` in the result says which.
         `cache` false asks the LLM even when its answer is cached.
         """
-        from codegen_lab.codegen._tool_results import ReviewOutput  # noqa: PLC0415
-
-        return ReviewOutput.model_validate((await loop().review(path=path, session=ctx.session, cache=cache)).as_json())
+        return (await loop().review(path=path, session=ctx.session, cache=cache)).to_result()
 
     @toolkit.prompt("write-tests", title="Write tests")
     def write_tests(path: str) -> str:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from codegen_lab.common.exports import declared_exports as _declared_exports
 
 if TYPE_CHECKING:
-    from codegen_lab.common._folders import user_config_path as user_config_path
+    from codegen_lab.common._folders import default_cache_dir as default_cache_dir, user_config_path as user_config_path
     from codegen_lab.common._rates import DEFAULT_RATE_LIMITS as DEFAULT_RATE_LIMITS, Rate as Rate
     from codegen_lab.common._settings import (
         ENV_PREFIX as ENV_PREFIX,

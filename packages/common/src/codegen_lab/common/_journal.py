@@ -91,10 +91,6 @@ class FileChange:
     backup: str | None = None
     mode: int | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The fields as a JSON object."""
-        return asdict(self)
-
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -120,19 +116,6 @@ class Change:
     complete: bool = False
     undone: float | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The change as a JSON object (the format of its journal entry)."""
-        return {
-            "id": self.id,
-            "root": str(self.root),
-            "purpose": self.purpose,
-            "time": self.time,
-            "pid": self.pid,
-            "complete": self.complete,
-            "undone": self.undone,
-            "files": [item.as_json() for item in self.files],
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class UndoReport:
@@ -151,16 +134,6 @@ class UndoReport:
     removed: tuple[str, ...] = ()
     unchanged: tuple[str, ...] = ()
     overwritten: tuple[str, ...] = ()
-
-    def as_json(self) -> dict[str, Any]:
-        """`{"change": {...}, "restored", "removed", "unchanged", "overwritten"}`."""
-        return {
-            "change": self.change.as_json(),
-            "restored": list(self.restored),
-            "removed": list(self.removed),
-            "unchanged": list(self.unchanged),
-            "overwritten": list(self.overwritten),
-        }
 
 
 class ChangeSet:
@@ -321,7 +294,7 @@ class ChangeSet:
             records.append(
                 {"id": self.id, "root": str(self.root), "purpose": self.purpose, "time": self.time, "pid": os.getpid()}
             )
-        records.append({"file": item.as_json()})
+        records.append({"file": asdict(item)})
         with _locked(self.state_dir):
             _append(self._entry_path, records)
         self._files.append(item)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from importlib import import_module
 from pathlib import Path
 
-__all__ = ["declared_exports", "lazy_exports"]
+__all__ = ["declared_exports", "lazy_exports", "report_public_home"]
 
 
 def declared_exports(
@@ -58,7 +58,7 @@ def declared_exports(
         elif name in homes():
             home, original = homes()[name]
             value = getattr(import_module(home), original)
-            _report_the_package(value, module)
+            report_public_home(value, module)
         else:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
         setattr(sys.modules[module], name, value)
@@ -86,17 +86,26 @@ def _type_checking_imports(source: Path) -> dict[str, tuple[str, str]]:
     return names
 
 
-def _report_the_package(value: object, package: str) -> None:
-    """Make a class or function of the package's private modules say it lives in the package itself."""
+def report_public_home(value: object, package: str) -> None:
+    """Make a class or function of a private module (`codegen_lab.x._y`) say it lives in a public one.
+
+    That is `package` when it is `codegen_lab.x` or one of its public modules, else `codegen_lab.x`, the package
+    that defines it (which exports it too).
+
+    Dataclasses and pydantic models keep their module: their annotations are resolved through it.
+    """
     if not callable(value):  # classes are callable too
         return
     home = getattr(value, "__module__", None)
-    if not isinstance(home, str) or not home.startswith(f"{package}._"):
+    if not isinstance(home, str) or not (home.startswith(f"{package}._") or home.startswith("codegen_lab.")):
+        return  # not ours
+    owner = home.split("._", 1)[0]  # the package of the private module, or `home` when it is public already
+    if owner == home:
         return
     if isinstance(value, type) and (hasattr(value, "__pydantic_fields__") or hasattr(value, "__dataclass_fields__")):
         return  # their annotations are resolved in the namespace of `__module__`: it must stay the defining one
-    try:
-        value.__module__ = package
+    try:  # a name re-exported by another package reports the package that defines it
+        value.__module__ = package if package == owner or package.startswith(f"{owner}.") else owner
     except (AttributeError, TypeError):
         return
 
@@ -124,8 +133,10 @@ def lazy_exports(
             value: object = version(distribution)
         elif name in homes:
             value = getattr(import_module(homes[name]), name)
+            report_public_home(value, module)
         elif everything_of is not None and not name.startswith("_") and name in import_module(everything_of).__all__:
             value = getattr(import_module(everything_of), name)
+            report_public_home(value, module)
         else:
             raise AttributeError(f"module {module!r} has no attribute {name!r}")
         setattr(sys.modules[module], name, value)

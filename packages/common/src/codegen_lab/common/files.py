@@ -16,6 +16,7 @@ from codegen_lab.common._journal import (
     recent_changes,
     undo_last,
 )
+from codegen_lab.common.exports import report_public_home
 
 __all__ = [
     "Change",
@@ -27,3 +28,6 @@ __all__ = [
     "replace_atomically",
     "undo_last",
 ]
+
+for _name in __all__:
+    report_public_home(globals()[_name], __name__)

@@ -39,6 +39,7 @@ __all__ = [
     "hostile_project",
     "isolated_state",
     "load_hypothesis_profile",
+    "processes_naming",
 ]
 
 HYPOTHESIS_PROFILE = "codegen-lab"
@@ -127,6 +128,20 @@ def hostile_project(tmp_path: Path) -> Path:
     (root / "link_in").symlink_to(root / "src")
     (root / "loop").symlink_to("loop")
     return root
+
+
+def processes_naming(token: str) -> list[str]:
+    """The pids of the processes whose command line holds `token` (a test's own mark on what it started)."""
+    found: list[str] = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if token.encode() in command:
+                found.append(entry.name)
+    return found
 
 
 def free_port() -> int:

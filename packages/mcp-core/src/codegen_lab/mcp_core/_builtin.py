@@ -6,7 +6,7 @@ import platform
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSIONS
@@ -52,6 +52,85 @@ class ToolkitInfo(Result):
     """The tools whose rate-limit class is not the toolkit's (None: not limited)."""
 
 
+class LLMUsage(Result):
+    """What LLM calls spent: those of one tool, or all of them."""
+
+    calls: int
+    """Calls of the LLM service, answered or not."""
+    cache_hits: int
+    """Calls the response cache answered (they cost nothing)."""
+    failures: int
+    """Calls no backend answered."""
+    input_tokens: int
+    """Input tokens of the calls that went out."""
+    output_tokens: int
+    """Output tokens of the calls that went out."""
+    cache_read_input_tokens: int
+    """Input tokens the provider read from its prompt cache."""
+    cache_creation_input_tokens: int
+    """Input tokens the provider wrote to its prompt cache."""
+    cost_usd: float
+    """The cost in US dollars of the calls whose model has a price."""
+    mean_latency_seconds: float
+    """The mean latency of the calls that went out (0 when none did)."""
+
+
+class ResponseCache(Result):
+    """The LLM response cache of this process."""
+
+    path: str
+    """The cache's file."""
+    hits: int
+    """Calls it answered."""
+    misses: int
+    """Calls it could not answer."""
+
+
+class RedisStatus(Result):
+    """The Redis the replicas share (setting redis-url)."""
+
+    redis: Literal["ok", "degraded"]
+    """`ok`, or `degraded` while Redis cannot be reached."""
+    url: str
+    """Its URL, without a password."""
+    reason: str | None
+    """Why it is degraded, else None."""
+    outages: int
+    """How many times it could not be reached so far."""
+
+
+class SharedLLM(RedisStatus):
+    """The LLM figures the replicas share through Redis."""
+
+    usage: str
+    """Whose usage the report sums: `every replica's`, or `this replica's` while Redis is down."""
+    cache_hits: int
+    """Calls the shared response cache answered."""
+    cache_misses: int
+    """Calls the shared response cache could not answer."""
+
+
+class LLMReport(Result):
+    """The LLM service's usage per tool, its response cache and its breakers."""
+
+    backends: list[str]
+    """The backends asked, in order."""
+    model: str | None
+    """The Anthropic model, when that backend is configured."""
+    model_warning: str | None
+    """Why the model may not be what was meant, else None."""
+    tools: dict[str, LLMUsage]
+    """Each tool's usage, by tool name (`(direct)` for calls outside a tool)."""
+    totals: LLMUsage
+    """The usage of every tool together."""
+    cache: ResponseCache | None
+    """The response cache, or None when it is off."""
+    breakers: dict[str, str]
+    """Each backend's circuit breaker: `closed`, `open` or `half-open`."""
+    shared: SharedLLM | None = None
+    """With Redis, the shared figures and Redis's state; else None."""
+
+
 class ServerInfo(Result):
     """What `server_info` reports."""
 
@@ -71,13 +150,12 @@ class ServerInfo(Result):
     """Seconds since the server started."""
     python: str
     """The Python version the server runs on."""
-    llm: dict[str, Any] | None = None
+    llm: LLMReport | None = None
     """LLM usage per tool, the response cache and the breakers, when the server has an LLM service."""
     rate_limits: dict[str, str] = Field(default_factory=dict[str, str])
     """Calls allowed per tool class (setting rate-limits); `off` for none."""
-    shared: dict[str, Any] | None = None
-    """The Redis the replicas share (setting redis-url): `redis` is `ok` or `degraded` (with the reason), or None
-    when there is none."""
+    shared: RedisStatus | None = None
+    """The Redis the replicas share (setting redis-url), or None when there is none."""
 
 
 @dataclass(slots=True)
@@ -102,7 +180,7 @@ class ServerInfoReport:
         """The report, with the uptime as of now."""
         if self._static is None:
             self._static = self._build_static()
-        return self._static.model_copy(update=self._changing())
+        return ServerInfo.model_validate({**self._static.model_dump(), **self._changing()})
 
     async def result(self) -> CallToolResult:
         """The report as a tool result: the unchanging part is serialized once, not on every call.

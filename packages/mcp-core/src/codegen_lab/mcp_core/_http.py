@@ -19,7 +19,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import anyio
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = [
     "REFUSAL_DELAY",
     "BearerAuth",
+    "OpenSessions",
     "Role",
     "SessionQuota",
     "http_app",
@@ -208,6 +209,70 @@ def _fingerprint(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()[:12]
 
 
+class OpenSessions(Mapping[str, int]):
+    """The open sessions by id, with the requests each has in flight: our own map, kept from the HTTP traffic.
+
+    The SDK's session manager publishes no list of its sessions, so `SessionQuota` keeps this one as the requests
+    pass: a session is open from the response that gives its id (status below 400) until a DELETE of it succeeds,
+    a request for it is answered 404 (the SDK ended it: idle, crashed, or shut down), or it has had no request in
+    flight for `idle_timeout` seconds, the SDK's own rule for closing it. Read it as a mapping of the sessions
+    open now (the per-client quota and the `mcp_server_sessions_open` gauge do).
+
+    Args:
+        idle_timeout: Seconds a session with no request in flight lives (setting `http-session-idle-timeout`).
+        clock: Seconds, monotonic.
+    """
+
+    def __init__(self, idle_timeout: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.idle_timeout = idle_timeout
+        self._clock = clock
+        self._in_flight: dict[str, int] = {}
+        self._idle_since: dict[str, float] = {}
+
+    def opened(self, session_id: str) -> None:
+        """The response to the opening request gave `session_id`: the session is open, that request in flight."""
+        self._in_flight[session_id] = self._in_flight.get(session_id, 0) + 1
+        self._idle_since.pop(session_id, None)
+
+    def begin(self, session_id: str) -> bool:
+        """A request for `session_id` starts; whether the session is known (else the SDK answers it 404)."""
+        if session_id not in self:
+            return False
+        self._in_flight[session_id] += 1
+        self._idle_since.pop(session_id, None)
+        return True
+
+    def end(self, session_id: str, *, ended: bool) -> None:
+        """A request for `session_id` is over; `ended`: its answer says the session is gone (404, a DELETE)."""
+        if session_id not in self._in_flight:
+            return
+        if ended:
+            del self._in_flight[session_id]
+            self._idle_since.pop(session_id, None)
+            return
+        self._in_flight[session_id] -= 1
+        if not self._in_flight[session_id]:
+            self._idle_since[session_id] = self._clock()
+
+    def _expire(self) -> None:
+        deadline = self._clock() - self.idle_timeout
+        for session_id in [key for key, since in self._idle_since.items() if since <= deadline]:
+            del self._idle_since[session_id]
+            del self._in_flight[session_id]
+
+    def __getitem__(self, session_id: str) -> int:
+        self._expire()
+        return self._in_flight[session_id]
+
+    def __iter__(self) -> Iterator[str]:
+        self._expire()
+        return iter(list(self._in_flight))
+
+    def __len__(self) -> int:
+        self._expire()
+        return len(self._in_flight)
+
+
 class SessionQuota:
     """ASGI middleware in front of the SDK's app: each client may hold only so many sessions at once.
 
@@ -216,7 +281,7 @@ class SessionQuota:
 
     Args:
         app: The SDK's Streamable HTTP app.
-        sessions: The open sessions by id (the SDK's session manager's), to see which have ended.
+        sessions: The open sessions, which this middleware keeps up to date from the requests it passes.
         per_client: The most sessions one client may hold.
         idle_timeout: Seconds an idle session lives, to say when to retry.
         stateless: Whether the server keeps no sessions.
@@ -226,7 +291,7 @@ class SessionQuota:
     def __init__(
         self,
         app: Any,
-        sessions: Mapping[str, object],
+        sessions: OpenSessions,
         *,
         per_client: int,
         idle_timeout: float,
@@ -263,8 +328,12 @@ class SessionQuota:
                 return
             await self.app(scope, receive, send)
             return
-        opens_session = scope["method"] == "POST" and not any(key == b"mcp-session-id" for key, _ in scope["headers"])
-        if not opens_session:
+        headers = scope["headers"]
+        session_id = next((value.decode("latin-1") for key, value in headers if key == b"mcp-session-id"), None)
+        if session_id is not None:
+            await self._serve_in_session(session_id, scope, receive, send)
+            return
+        if scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
         client = client_of_scope(scope)
@@ -287,11 +356,15 @@ class SessionQuota:
             return
         self._opening[client] = self._opening.get(client, 0) + 1
 
+        opened: list[str] = []
+
         async def watch(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start" and message["status"] < 400:
                 for key, value in message.get("headers", ()):
                     if key.lower() == b"mcp-session-id":
-                        self._held.setdefault(client, set()).add(value.decode("latin-1"))
+                        opened.append(value.decode("latin-1"))
+                        self._open.opened(opened[0])
+                        self._held.setdefault(client, set()).add(opened[0])
             await send(message)
 
         try:
@@ -300,6 +373,25 @@ class SessionQuota:
             self._opening[client] -= 1
             if not self._opening[client]:
                 del self._opening[client]
+            if opened:
+                self._open.end(opened[0], ended=False)
+
+    async def _serve_in_session(self, session_id: str, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """A request of an open session, counted in flight while it lasts; a 404 or a DELETE's success ends it."""
+        known = self._open.begin(session_id)
+        status: list[int] = []
+
+        async def watch(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch if known else send)
+        finally:
+            if known:
+                gone = bool(status) and (status[0] == 404 or (scope["method"] == "DELETE" and status[0] < 400))
+                self._open.end(session_id, ended=gone)
 
 
 def _rpc_error(code: int, message: str, request_id: Any = None) -> dict[str, Any]:
@@ -342,7 +434,7 @@ async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, to
         max_sessions=settings.http_max_sessions,
         host=settings.host,
     )
-    sessions: Mapping[str, object] = getattr(server.session_manager, "_server_instances", {})
+    sessions = OpenSessions(settings.http_session_idle_timeout)
     app = SessionQuota(
         app,
         sessions,
@@ -355,20 +447,22 @@ async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, to
             tool.name for tool in await server.list_tools() if tool.annotations and tool.annotations.read_only_hint
         }
         app = BearerAuth(app, tokens, read_only, settings.max_message_bytes)
-    return with_operations_routes(app, server, hosts, tokens)
+    return with_operations_routes(app, server, hosts, tokens, sessions)
 
 
-def with_operations_routes(app: Any, server: MCPServer, hosts: list[str], tokens: Mapping[str, Role]) -> Any:
+def with_operations_routes(
+    app: Any, server: MCPServer, hosts: list[str], tokens: Mapping[str, Role], sessions: Mapping[str, object]
+) -> Any:
     """`app` behind `/healthz`, `/readyz` and `/metrics` (`_ops`); `/metrics` needs a token when there are any.
 
-    When the app shuts down (the ASGI lifespan), the server's connections to Redis are closed (`close_server`).
+    `sessions` are the open sessions (`OpenSessions`), which `/metrics` counts. When the app shuts down (the ASGI
+    lifespan), the server's connections to Redis are closed (`close_server`).
     """
     from codegen_lab.mcp_core._compose import close_server  # noqa: PLC0415
     from codegen_lab.mcp_core._ops import OperationsRoutes  # noqa: PLC0415
     from codegen_lab.mcp_core._telemetry import telemetry_of  # noqa: PLC0415
 
     checker = BearerAuth(app, tokens, set(), 0)
-    sessions: Mapping[str, object] = getattr(server.session_manager, "_server_instances", {})
     return OperationsRoutes(
         app,
         telemetry_of(server),

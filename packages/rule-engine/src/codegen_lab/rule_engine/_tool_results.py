@@ -6,11 +6,34 @@ schemas say what clients get.
 
 from __future__ import annotations
 
-from typing import Any
+import datetime
+from collections.abc import Iterable
+from typing import Annotated, cast
+
+from pydantic import BeforeValidator
 
 from codegen_lab.common.results import SparseResult
 
 __all__ = ["ExplanationResult", "LintResult", "MigrationResult", "RenderResult", "RulesResult"]
+
+
+def _as_json_value(value: object) -> object:
+    """A YAML value as JSON has it: dates and times as ISO text, sets and tuples as lists, keys as text."""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(key): item for key, item in cast("dict[object, object]", value).items()}
+    if isinstance(value, set | frozenset | tuple):
+        return list(cast("Iterable[object]", value))
+    if value is None or isinstance(value, str | int | float | list):  # bool is an int
+        return cast("object", value)
+    return str(value)
+
+
+type HeaderValue = Annotated[
+    str | int | float | bool | list[HeaderValue] | dict[str, HeaderValue] | None, BeforeValidator(_as_json_value)
+]
+"""A value of a rule's header (YAML), as JSON."""
 
 
 class RuleReference(SparseResult):
@@ -58,7 +81,7 @@ class RuleSummary(SparseResult):
     """How its header was read (strict, or loosely when it was malformed)."""
     scope: str
     """The folder it governs (empty for the whole root)."""
-    unknown_keys: dict[str, Any]
+    unknown_keys: dict[str, HeaderValue]
     """Header keys the format does not know, with their values."""
     references: list[RuleReference]
     """The files it points at."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codegen_lab.common.errors import CodegenLabError
+from codegen_lab.common.results import to_json
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -314,7 +315,7 @@ class Dashboard:
             "root": str(self.root),
             "undoable": undoable,
             "changes": [
-                {**change.as_json(), "diffs": self._diffs(change, state), "when": _when(change.time)}
+                {**to_json(change), "diffs": self._diffs(change, state), "when": _when(change.time)}
                 for change in changes
             ],
         }
@@ -359,7 +360,7 @@ class Dashboard:
         """
         from codegen_lab.common.files import undo_last  # noqa: PLC0415
 
-        return undo_last(self.root, force=force, state_dir=self.settings.state_dir_path).as_json()
+        return to_json(undo_last(self.root, force=force, state_dir=self.settings.state_dir_path))
 
 
 def _status(number: int, executed: set[int], missing: set[int]) -> str:
