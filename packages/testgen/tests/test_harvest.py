@@ -194,3 +194,20 @@ def test_a_lexer_is_driven_by_its_own_characters(tmp_path: Path) -> None:
     report = generate("lexer.py", root=tmp_path, python=sys.executable, budget=40, min_run_seconds=60)
     assert report.line_percent == 100.0
     assert "at-or-amp" in report.code
+
+
+def test_a_module_harvests_the_strings_of_its_own_packages_modules_it_imports(tmp_path: Path) -> None:
+    package = tmp_path / "query"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "lexer.py").write_text("TOKENS = {'.': 'dot', '[': 'lbracket'}\n", encoding="utf-8")
+    (package / "other.py").write_text("UNUSED = 'never imported'\n", encoding="utf-8")
+    (package / "parser.py").write_text(
+        "from . import lexer\nimport json\n\n\ndef parse(expression):\n"
+        "    return [kind for kind in lexer.TOKENS if kind == 'dot']\n",
+        encoding="utf-8",
+    )
+    strings = analyze_source(package / "parser.py").harvested.strings
+    assert strings[0] == "dot"  # its own first
+    assert {".", "[", "lbracket"} <= set(strings)  # the characters its lexer compares
+    assert "never imported" not in strings

@@ -107,3 +107,19 @@ def test_a_suite_that_fails_on_the_unchanged_code_is_refused(grade_project: Path
         mutation_score(["tests/test_wrong.py"], "grade.py", root=grade_project, python=PYTHON, engine="builtin")
     with pytest.raises(TestgenUsageError, match=r"the tests fail .* on the unchanged grade"):
         mutation_score(["tests/test_wrong.py"], "grade.py", root=grade_project, python=PYTHON)
+
+
+def test_mutants_of_a_package_that_mutmut_itself_imports_are_run_by_the_tests(tmp_path: Path) -> None:
+    # mutmut's own process has imported `rich` before it runs the tests: they must still get the mutants.
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "test_loop.py").write_text(
+        "from rich._loop import loop_first, loop_last\n\n\ndef test_marks():\n"
+        "    assert list(loop_first('ab')) == [(True, 'a'), (False, 'b')]\n"
+        "    assert list(loop_last('ab')) == [(False, 'a'), (True, 'b')]\n",
+        encoding="utf-8",
+    )
+    report = mutation_score(["test_loop.py"], "rich._loop", root=root, python=PYTHON, max_mutants=4)
+    assert report.engine == "mutmut"
+    assert len(report.mutants) == 4
+    assert report.killed >= 1  # before, no test ran any mutant: the run was an error

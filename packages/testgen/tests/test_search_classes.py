@@ -6,6 +6,7 @@ import ast
 import sys
 from pathlib import Path
 from random import Random
+from unittest import mock
 
 import pytest
 
@@ -13,7 +14,8 @@ from codegen_lab.testgen import GenerationReport, generate, run_tests
 from codegen_lab.testgen._analysis import analyze_source
 from codegen_lab.testgen._generate import avoided
 from codegen_lab.testgen._harvest import realistic
-from codegen_lab.testgen._inputs import candidates_for, standard_imports
+from codegen_lab.testgen._inputs import Candidate, candidates_for, standard_imports
+from codegen_lab.testgen._strategies import repeated
 
 PYTHON = sys.executable
 
@@ -219,3 +221,75 @@ def test_a_function_that_rebinds_a_global_is_called_since_each_test_restores_the
     assert "mutates-globals" in bump.effects
     assert bump.writes_state == ["COUNT"]
     assert avoided(bump) is None
+
+
+BATCH = """\
+class Batch:
+    def __init__(self, client, size=25):
+        self._client = client
+        self._buffer = []
+        self._size = size
+
+    def add(self, item):
+        self._buffer.append(item)
+        if len(self._buffer) >= self._size:
+            self.flush()
+
+    def flush(self):
+        self._client.send(self._buffer[: self._size])
+        self._buffer = self._buffer[self._size :]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        while self._buffer:
+            self.flush()
+"""
+
+
+def test_a_method_call_is_repeated_past_the_classs_threshold_in_a_with_block_and_the_double_is_checked(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "batch.py").write_text(BATCH, encoding="utf-8")
+    info = analyze_source(tmp_path / "batch.py")
+    (batch,) = info.classes
+    assert batch.context_manager
+    kept = Candidate("k0", "Batch.add", "batch.add(1)", "batch = batch_.Batch(mock.MagicMock())")
+    ids = iter(range(100))
+    (made,) = repeated([kept], info, "batch_", Random(0), lambda: f"r{next(ids)}")  # noqa: S311 (inputs)
+    assert made.setup == (
+        "double = mock.MagicMock()\nbatch = batch_.Batch(double)\nwith batch:\n    for _ in range(26):\n"
+        "        batch.add(1)"
+    )
+    assert made.expr == "len(double.mock_calls)"
+    namespace: dict[str, object] = {"mock": mock, "batch_": _module(tmp_path / "batch.py")}
+    exec(made.setup, namespace)  # noqa: S102 (the generated test's own lines)
+    assert eval(made.expr, namespace) == 2  # noqa: S307 (25 sent when the buffer filled, 1 when the block ended)
+
+
+def _module(path: Path) -> object:
+    namespace: dict[str, object] = {}
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)  # noqa: S102
+    return type("Module", (), namespace)
+
+
+def test_a_parameter_whose_items_a_loop_unpacks_gets_a_list_of_tuples_shaped_to_fit(tmp_path: Path) -> None:
+    (tmp_path / "tokens.py").write_text(
+        "def render(tokens, out):\n    for kind, text in tokens:\n        out.write(kind.name + ':' + text.upper())\n",
+        encoding="utf-8",
+    )
+    info = analyze_source(tmp_path / "tokens.py")
+    (render,) = info.functions
+    assert render.shapes["tokens"] == {"*2": {"#0": {".name": {}}, "#1": {"(upper": {}}}}
+    (first,) = candidates_for(render, info, "tokens", count=1, rng=Random(0), prefix="t")  # noqa: S311 (inputs)
+    tokens = ast.parse(first.expr, mode="eval").body
+    assert isinstance(tokens, ast.Call)
+    items = tokens.args[0]
+    assert isinstance(items, ast.List)
+    assert len(items.elts) == 3
+    for item in items.elts:  # `(types.SimpleNamespace(name='...'), '...')`: a kind with a name, a text
+        assert isinstance(item, ast.Tuple)
+        assert ast.unparse(item.elts[0]).startswith("types.SimpleNamespace(name=")
+        assert isinstance(item.elts[1], ast.Constant)
+        assert isinstance(item.elts[1].value, str)

@@ -95,7 +95,8 @@ class CallableInfo:
     checked: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     """How the body reads each parameter: `{".response": {"[Error": {"[Code": {}}}}` for
-    `error.response['Error'].get('Code')` (`.` an attribute, `[` a key, `(` a method called); a leaf is `{}`."""
+    `error.response['Error'].get('Code')` (`.` an attribute, `[` a key, `(` a method called); a leaf is `{}`.
+    `*2` is a loop that unpacks its items in two (`for ttype, value in tokensource`), `#0` and `#1` the parts."""
     writes_state: list[str] = field(default_factory=list[str])
     """The module's globals a module function changes (rebinds, stores into, or calls a mutating method of)."""
     reads_state: list[str] = field(default_factory=list[str])
@@ -116,6 +117,8 @@ class ClassInfo:
     end_lineno: int
     has_doctest: bool
     is_exception: bool
+    context_manager: bool = False
+    """Whether it defines `__enter__` and `__exit__`: tests use its objects in `with` blocks."""
 
 
 @dataclass(slots=True)
@@ -195,7 +198,44 @@ def analyze_source(path: Path) -> ModuleInfo:
     _add_names(tree, info)
     _add_state(tree, info)
     info.harvested = harvest(tree)
+    for neighbour in _neighbours(tree, path):  # a parser's inputs are the characters its lexer compares
+        strings = harvest(neighbour).strings
+        info.harvested.strings += [text for text in strings if text not in info.harvested.strings]
     return info
+
+
+_NEIGHBOURS = 4
+"""At most this many modules of the target's own package, imported by it, whose strings are harvested too."""
+
+
+def _neighbours(tree: ast.Module, path: Path) -> list[ast.Module]:
+    """The modules of the target's own package that it imports (`from jmespath import lexer`), parsed."""
+    top = path.parent
+    if not (top / "__init__.py").is_file():
+        return []
+    while (top.parent / "__init__.py").is_file():
+        top = top.parent
+    wanted: list[Path] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = path.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            parts = node.module.split(".") if node.module else []
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == top.name:
+            base, parts = top.parent, node.module.split(".")
+        else:
+            continue
+        wanted += [base.joinpath(*parts, *tail) for tail in ([], *([alias.name] for alias in node.names))]
+    found: list[ast.Module] = []
+    for module in dict.fromkeys(wanted):
+        file = module.with_suffix(".py") if not module.is_dir() else module / "__init__.py"
+        if file.is_file() and file != path and top in file.parents and len(found) < _NEIGHBOURS:
+            try:
+                found.append(ast.parse(file.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError, SyntaxError):
+                continue
+    return found
 
 
 _MUTATING = {
@@ -348,6 +388,8 @@ def _class(node: ast.ClassDef, referenced: set[str], classes: dict[str, ast.Clas
         end_lineno=node.end_lineno or node.lineno,
         has_doctest=_has_doctest(ast.get_docstring(node)),
         is_exception=any(base.endswith(("Error", "Exception", "Warning")) for base in bases),
+        context_manager={"__enter__", "__exit__"}
+        <= {item.name for item in node.body if isinstance(item, ast.FunctionDef)},
     )
 
 
@@ -391,7 +433,11 @@ def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None
 
 
 def _shapes(
-    node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str], fields: dict[str, str] | None = None
+    node: ast.FunctionDef | ast.AsyncFunctionDef,
+    names: set[str],
+    fields: dict[str, str] | None = None,
+    *,
+    depth: int = 0,
 ) -> dict[str, dict[str, Any]]:
     """The attributes, string keys and methods the body uses of each parameter, as nested dicts (see `shapes`).
 
@@ -411,7 +457,31 @@ def _shapes(
             tree = found.setdefault(root, {})
             for step in path:
                 tree = tree.setdefault(step, {})
+    if depth < _UNPACKED_DEPTH:
+        _unpacked(node, names, found, depth)
     return found
+
+
+_UNPACKED_DEPTH = 2
+"""Loops over a parameter's items that unpack them, nested at most this deep (`for key, (a, b) in ...` is one)."""
+
+
+def _unpacked(node: ast.FunctionDef | ast.AsyncFunctionDef, names: set[str], found: dict[str, Any], depth: int) -> None:
+    """Loops that unpack a parameter's items (`for ttype, value in tokensource`), as the step `*2` of its shape.
+
+    Under `*2`, `#0` and `#1` hold how the body reads each part, so that the items are built to fit.
+    """
+    for child in _own_nodes(node):
+        if not isinstance(child, ast.For | ast.comprehension):
+            continue
+        iterated, target = child.iter, child.target
+        if not isinstance(iterated, ast.Name) or iterated.id not in names or not isinstance(target, ast.Tuple):
+            continue
+        parts = [element.id if isinstance(element, ast.Name) else "" for element in target.elts]
+        inner = _shapes(node, {part for part in parts if part}, depth=depth + 1)
+        step = found.setdefault(iterated.id, {}).setdefault(f"*{len(parts)}", {})
+        for index, part in enumerate(parts):
+            _merged(step.setdefault(f"#{index}", {}), inner.get(part, {}))
 
 
 def _chain(child: ast.AST, called: set[int]) -> tuple[str, list[str]] | None:

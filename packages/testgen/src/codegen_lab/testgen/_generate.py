@@ -34,7 +34,7 @@ from codegen_lab.testgen._properties import find_properties
 from codegen_lab.testgen._render import STATE_HELPER, RenderedTest, render_module, render_property, render_test
 from codegen_lab.testgen._runner import SCRIPTS, Project
 from codegen_lab.testgen._sandbox import Limits, Requested
-from codegen_lab.testgen._strategies import combined, mutated, replaced, sequences, strings_of
+from codegen_lab.testgen._strategies import combined, mutated, repeated, replaced, sequences, strings_of
 from codegen_lab.testgen._target import Target, resolve_target
 from codegen_lab.testgen._validate import own_version, validate
 from codegen_lab.testgen.errors import TestgenOperationError, TestgenUsageError
@@ -263,7 +263,9 @@ class Loop:
         gain = 0
         for observed in sorted(stable, key=self._priority):
             new = len(observed.lines - self.covered_lines) + len(observed.arcs - self.covered_arcs)
-            if new > 0:
+            if new > 0 and not self._renders(observed):  # its lines stay open for a call a test can check
+                self._drop(observed.candidate, "result not checkable")
+            elif new > 0:
                 self.covered_lines |= observed.lines
                 self.covered_arcs |= observed.arcs
                 self.kept.append(observed)
@@ -273,6 +275,12 @@ class Loop:
         self._other_results(ordered)
         self._group_extras(stable)
         return gain
+
+    def _renders(self, observed: Observed) -> bool:
+        """Whether the candidate makes a test (a call for its effect needs a state to check afterwards)."""
+        target = self.target
+        made = render_test(observed.candidate, observed.outcome, module=target.module, alias=target.alias, taken=set())
+        return made is not None
 
     def _useful(self, fresh: Sequence[Candidate], first: dict[str, Observed]) -> list[Candidate]:
         """The candidates whose first run makes a test; the others are dropped, with the reason."""
@@ -475,6 +483,19 @@ class Loop:
             *combined(kept, pieces, self.rng, self.next_id),
             *sequences(kept, self.rng, self.next_id),
         ]
+
+    def repeated_candidates(self) -> list[Candidate]:
+        """Method calls that returned, made past the class's thresholds (in `with` blocks: see `repeated`).
+
+        Calls for their effect on an object with no state to check (`writer.put_item(...)`) are among them: what
+        they did shows after many of them, or when the `with` block ends.
+        """
+        returned = [
+            observed.candidate
+            for observed in self.stable.values()
+            if observed.outcome.get("kind") in {"literal", "iter", "text", "type"}
+        ]
+        return repeated(returned, self.info, self.target.alias, self.rng, self.next_id)
 
     def state_candidates(self) -> list[Candidate]:
         """A call that changes the module's state (`activate('fr_FR')`, `register(...)`) then one that reads it.
@@ -836,7 +857,9 @@ def _search(
             return rounds, "complete"
         if loop.remaining() <= loop.startup:  # what is left goes to the final check
             return rounds, "budget"
-        candidates = loop.aimed_candidates() + loop.repaired_candidates() + loop.state_candidates()
+        candidates = (
+            loop.aimed_candidates() + loop.repaired_candidates() + loop.state_candidates() + loop.repeated_candidates()
+        )
         if stalled:  # aiming found nothing new: widen to every function, vary what worked, before giving up
             candidates += loop.wide_candidates() + loop.varied_candidates()
         if completer is not None:

@@ -44,7 +44,12 @@ _REALISTIC: list[tuple[str, list[str]]] = [
     (r"(^|_)(duration|period|interval|timedelta)$", ["P1Y2M10DT2H30M", "1:30:00"]),
     (r"(^|_)(host|hostname|domain|netloc)$", ["example.com"]),
     (r"(^|_)(ip|addr|address|ip_address)$", ["192.168.1.1", "::1"]),
-    (r"(^|_)(expr|expression|query|selector|formula)$", ["foo.bar[0].baz", "a + b * 2"]),
+    (
+        r"(^|_)(expr|expression|query|selector|formula)$",
+        # the constructs most expression languages share: paths, indexes and slices, calls, boolean and
+        # comparison operators, list and object literals, a filter, a pipe
+        ["foo.bar[0].baz", "a + b * 2", "a[1:3]", "f(a, 'b')", "a || !b && c", "{x: a, y: [b, c]}", "a[?b == 'c'] | d"],
+    ),
     (r"(^|_)(json|payload|data_str)$", ['{"a": [1, 2], "b": null}']),
     (r"(^|_)(color|colour)$", ["#ff8800", "red"]),
     (r"(^|_)(uuid|guid)$", ["12345678-1234-5678-1234-567812345678"]),

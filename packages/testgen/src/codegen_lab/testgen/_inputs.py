@@ -169,6 +169,8 @@ def module_path(name: str) -> str:
 
 _SHAPED = 4
 """Objects built from how the body reads a parameter (`error.response['Error'].get('Code')`), at most."""
+_ITEMS = 3
+"""Items of a list built for a loop that unpacks them."""
 _BUILTIN = {"int": "int", "float": "float", "str": "str", "bytes": "bytes", "bool": "bool", "list": "list",
             "dict": "dict", "tuple": "tuple", "set": "set", "frozenset": "set"}  # fmt: skip
 _ELEMENTS: dict[str, dict[str, list[str]]] = {
@@ -377,7 +379,14 @@ def _shaped(shape: dict[str, Any] | None, module: ModuleInfo, alias: str) -> lis
     def built(node: dict[str, Any], number: int) -> str:
         if not node:
             return leaves[(number * 7 + next(counter)) % len(leaves)]
+        unpacked = next((step for step in node if step.startswith("*")), None)
+        if unpacked is not None:  # items unpacked in a loop: tuples of parts built to fit
+            parts = [node[unpacked].get(f"#{index}", {}) for index in range(int(unpacked[1:]))]
+            items = ("(" + ", ".join(built(part, number + item) for part in parts) + ")" for item in range(_ITEMS))
+            return "[" + ", ".join(items) + "]"
         methods = {step[1:] for step in node if step.startswith("(")}
+        if methods and len(methods) == len(node) and methods <= _PLAIN:  # a string by the methods called on it
+            return leaves[(number * 7 + next(counter)) % len(leaves)]
         if methods and methods <= _FILE_METHODS:
             return "io.StringIO()" if number % 2 == 0 else f"io.StringIO({built({}, number)})"
         if methods:  # an object whose methods are called: a double that accepts every call

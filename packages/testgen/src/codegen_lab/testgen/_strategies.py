@@ -4,6 +4,10 @@ Typed and mined inputs run out: when a round adds nothing, the inputs that alrea
 little (a character of the module's own added, removed or doubled; a number moved by one), two known strings are
 joined (with a separator the module uses), and methods are called one after another on the objects the kept
 tests built, so that a method meets the state another one left.
+
+Some code acts only after many calls (a buffer that flushes at 25 items) or when a `with` block ends: a kept
+method call is also made past the largest threshold the class could compare against, inside a `with` block when
+the class is a context manager.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import ast
 import random
 from collections.abc import Callable, Sequence
 
+from codegen_lab.testgen._analysis import ClassInfo, ModuleInfo
 from codegen_lab.testgen._inputs import Candidate, Value, kind_of
 
-__all__ = ["combined", "mutated", "replaced", "sequences", "strings_of"]
+__all__ = ["combined", "mutated", "repeated", "replaced", "sequences", "strings_of"]
 
 _PER_CANDIDATE = 3
 """Mutations of each kept call."""
@@ -137,3 +142,67 @@ def sequences(kept: Sequence[Candidate], rng: random.Random, next_id: Callable[[
                 found.append(Candidate(next_id(), last.target, expr, setup, [*first.args, *last.args], label=label))
     rng.shuffle(found)
     return found[:_MAX_NEW]
+
+
+_THRESHOLD = 100
+"""Calls made in a row at most: past the largest count below this that the class may compare against."""
+_DOUBLE = "mock.MagicMock()"
+
+
+def repeated(
+    kept: Sequence[Candidate], info: ModuleInfo, alias: str, rng: random.Random, next_id: Callable[[], str]
+) -> list[Candidate]:
+    """Kept method calls made many times on one object, in a `with` block when its class is a context manager.
+
+    The count passes the largest whole number the module names or the constructor is given (`flush_amount=25`,
+    `len(self._items) >= self._limit`). When the object was given a `mock.MagicMock()`, the double is named and
+    the test checks how many calls the object made on it (`len(double.mock_calls)`); else the call is made once
+    more after the others and its result is checked.
+    """
+    found: dict[tuple[str, str], list[Candidate]] = {}
+    for candidate in kept:
+        if not candidate.setup or "\n" in candidate.setup or candidate.statement or candidate.doctest is not None:
+            continue
+        variable, _, built = (part.strip() for part in candidate.setup.partition("="))
+        cls = _class_built(built, info, alias)
+        if cls is None or not variable.isidentifier() or not candidate.expr.startswith(f"{variable}."):
+            continue
+        times = max(_thresholds(cls, built, info), default=2) + 1
+        lines = [candidate.setup]
+        expr = candidate.expr
+        if _DOUBLE in built:
+            double = next(name for name in ("double", "double_", "collaborator") if name != variable)
+            lines = [f"{double} = {_DOUBLE}", f"{variable} = {built.replace(_DOUBLE, double, 1)}"]
+            expr = f"len({double}.mock_calls)"
+        loop = [f"for _ in range({times}):", f"    {candidate.expr}"]
+        lines += [f"with {variable}:", *(f"    {line}" for line in loop)] if cls.context_manager else loop
+        method = candidate.target.rpartition(".")[2]
+        label = f"{cls.name}.{method}_{times}_times" + ("_in_a_with_block" if cls.context_manager else "")
+        made = Candidate(next_id(), candidate.target, expr, "\n".join(lines), list(candidate.args), label=label)
+        found.setdefault((cls.name, method), []).append(made)
+    return [rng.choice(each) for each in found.values()][:_MAX_NEW]  # each method of each class, a way drawn
+
+
+def _class_built(built: str, info: ModuleInfo, alias: str) -> ClassInfo | None:
+    """The module's class that `built` (`alias.Name(...)`) constructs."""
+    try:
+        node = ast.parse(built, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+        return None
+    if not isinstance(node.func.value, ast.Name) or node.func.value.id != alias:
+        return None
+    return info.find_class(node.func.attr)
+
+
+def _thresholds(cls: ClassInfo, built: str, info: ModuleInfo) -> list[int]:
+    """Counts the class may compare against: the module's whole numbers, its constructor's defaults and arguments."""
+    numbers: list[object] = [*info.harvested.numbers, *_numbers_of(built)]
+    for parameter in cls.init.parameters if cls.init is not None else []:
+        if parameter.default is not None:
+            try:
+                numbers.append(ast.literal_eval(parameter.default))
+            except (ValueError, SyntaxError):
+                continue
+    return [n for n in numbers if isinstance(n, int) and not isinstance(n, bool) and 1 <= n < _THRESHOLD]
