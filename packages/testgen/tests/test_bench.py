@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from collections.abc import Callable
@@ -62,6 +63,8 @@ def test_each_chosen_function_is_timed_with_a_call_that_works(
     assert [timing.function for timing in report.timings] == ["digits", "countdown", "Stack.total"]
     for timing in report.timings:
         assert 0 < timing.min <= timing.median <= timing.mean * 50
+        assert timing.min <= timing.mean
+        assert math.isfinite(timing.stddev), timing  # pytest-benchmark's spread, not a NaN of too few rounds
         assert timing.stddev >= 0
         assert timing.rounds >= 5
     calls = {timing.function: timing.call for timing in report.timings}
