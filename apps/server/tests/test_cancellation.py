@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import queue
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -22,7 +20,7 @@ from typing import IO, Any
 
 import pytest
 
-from codegen_lab.common.testing import processes_naming
+from codegen_lab.common.testing import enterable_folder, processes_naming
 
 BOUND = 120.0
 
@@ -30,10 +28,8 @@ BOUND = 120.0
 @pytest.fixture
 def project() -> Iterator[Path]:
     """A project every uid may enter (pytest's own folders are 0700), so that any sandbox can read it."""
-    folder = Path(tempfile.mkdtemp(prefix="codegen-lab-cancel-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    with enterable_folder("codegen-lab-cancel-") as folder:
+        yield folder
 
 
 def _lines(stream: IO[bytes], into: queue.Queue[dict[str, Any]]) -> None:

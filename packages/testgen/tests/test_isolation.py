@@ -8,10 +8,8 @@ Each payload ran as root, read secrets or left processes behind before `namespac
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from codegen_lab.common.testing import processes_naming
+from codegen_lab.common.testing import enterable_folder, processes_naming
 from codegen_lab.testgen import TestgenUsageError, _sandbox
 from codegen_lab.testgen._interpreter import probe_python
 from codegen_lab.testgen._sandbox import SANDBOX_UID, Limits, Sandbox, namespaces_error
@@ -39,10 +37,8 @@ def without_bubblewrap(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def shared() -> Iterator[Path]:
     """A folder every uid may enter (pytest's own are 0700): holds the project and the work folder."""
-    folder = Path(tempfile.mkdtemp(prefix="testgen-isolation-"))
-    folder.chmod(0o755)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    with enterable_folder("testgen-isolation-") as folder:
+        yield folder
 
 
 def make_box(mode: str, folder: Path, **limits: float) -> tuple[Sandbox, Path, Path]:

@@ -20,8 +20,10 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -34,6 +36,7 @@ __all__ = [
     "NginxBalancer",
     "RedisServer",
     "anyio_backend",
+    "enterable_folder",
     "exports_defined_elsewhere",
     "free_port",
     "hostile_project",
@@ -128,6 +131,20 @@ def hostile_project(tmp_path: Path) -> Path:
     (root / "link_in").symlink_to(root / "src")
     (root / "loop").symlink_to("loop")
     return root
+
+
+@contextmanager
+def enterable_folder(prefix: str) -> Generator[Path]:
+    """A new folder every uid may enter (pytest's own are 0700), so that a sandbox's other uid can read it.
+
+    It is removed when the block ends.
+    """
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def processes_naming(token: str) -> list[str]:
