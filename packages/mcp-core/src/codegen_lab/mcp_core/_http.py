@@ -283,7 +283,6 @@ class SessionQuota:
         app: The SDK's Streamable HTTP app.
         sessions: The open sessions, which this middleware keeps up to date from the requests it passes.
         per_client: The most sessions one client may hold.
-        idle_timeout: Seconds an idle session lives, to say when to retry.
         stateless: Whether the server keeps no sessions.
         refusal_delay: Seconds before answering a client over its quota.
     """
@@ -294,14 +293,12 @@ class SessionQuota:
         sessions: OpenSessions,
         *,
         per_client: int,
-        idle_timeout: float,
         stateless: bool,
         refusal_delay: float = REFUSAL_DELAY,
     ) -> None:
         self.app = app
         self.refusal_delay = refusal_delay
         self.per_client = per_client
-        self.idle_timeout = idle_timeout
         self.stateless = stateless
         self._open = sessions
         self._held: dict[str, set[str]] = {}
@@ -348,9 +345,9 @@ class SessionQuota:
                 logger.warning("refusing new sessions: %s holds %d sessions", client, self.per_client)
             reason = (
                 f"Too many open sessions for this client: {self.per_client} (setting http-max-sessions-per-client); "
-                f"end one with DELETE, or wait until one has been idle for {self.idle_timeout:g} s"
+                f"end one with DELETE, or wait until one has been idle for {self._open.idle_timeout:g} s"
             )
-            retry = str(max(1, round(self.idle_timeout))).encode()
+            retry = str(max(1, round(self._open.idle_timeout))).encode()
             await anyio.sleep(self.refusal_delay)
             await _respond(send, 429, _rpc_error(_SERVER_BUSY, reason), ((b"retry-after", retry),))
             return
@@ -439,7 +436,6 @@ async def http_app(server: MCPServer, settings: Settings, *, stateless: bool, to
         app,
         sessions,
         per_client=settings.http_max_sessions_per_client,
-        idle_timeout=settings.http_session_idle_timeout,
         stateless=stateless,
     )
     if tokens:
