@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from codegen_lab.common.results import to_json
 from codegen_lab.rule_engine import RuleEngine, RuleEngineUsageError, lint
 from codegen_lab.rule_engine.cli import cli
 
@@ -128,7 +129,7 @@ def test_codex_skips_empty_files_and_stops_at_its_size_limit(make_repo: MakeRepo
 
 
 def test_all_groups_by_assistant_and_unknown_is_refused(monorepo: RuleEngine) -> None:
-    data = monorepo.explain("svc/api/main.py", "all").as_json()
+    data = to_json(monorepo.explain("svc/api/main.py", "all"))
     assert "claude" in data["assistants"]
     assert data["assistants"]["claude"]["imports"][0] == {"file": "docs/style.md", "imported_by": "CLAUDE.md"}
     assert "windsurf" in data["assistants"]  # it reads AGENTS.md

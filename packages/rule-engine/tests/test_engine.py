@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from codegen_lab.common.results import to_json
 from codegen_lab.rule_engine import RuleEngine, RuleEngineUsageError, lint
 
 REPO = {
@@ -66,7 +67,7 @@ def test_rules_for_and_the_which_contract(make_repo: MakeRepo) -> None:
         ".cursor/rules/python.mdc",
         "api/.cursor/rules/api.mdc",
     ]
-    contract = engine.explain(str(engine.root / "api" / "main.py")).as_json()
+    contract = to_json(engine.explain(str(engine.root / "api" / "main.py")))
     assert contract["path"] == "api/main.py"
     assert contract["attached"][1] == {
         "rule": ".cursor/rules/python.mdc",

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from codegen_lab.common.results import to_json
 from codegen_lab.rule_engine import CHECKS, RuleEngine, Severity, lint, revert_last
 
 MakeRepo = Callable[[dict[str, str]], Path]
@@ -89,7 +90,7 @@ def test_a_clean_repository_has_no_warnings(make_repo: MakeRepo) -> None:
     )
     report = lint(RuleEngine.load(root))
     assert [d for d in report.diagnostics if d.severity is not Severity.INFO] == []
-    assert report.as_json()["summary"]["files"] == 1
+    assert to_json(report)["summary"]["files"] == 1
 
 
 def test_fix_repairs_what_is_safe_and_revert_restores_the_bytes(make_repo: MakeRepo) -> None:
@@ -106,7 +107,7 @@ def test_fix_repairs_what_is_safe_and_revert_restores_the_bytes(make_repo: MakeR
 
 
 def test_the_lint_contract(make_repo: MakeRepo) -> None:
-    report = lint(RuleEngine.load(make_repo(FIXTURES["RE004"]))).as_json()
+    report = to_json(lint(RuleEngine.load(make_repo(FIXTURES["RE004"]))))
     (diagnostic,) = [d for d in report["diagnostics"] if d["code"] == "RE004"]
     assert {"code", "severity", "path", "line", "message"} <= set(diagnostic)
     assert diagnostic["severity"] == "error"

@@ -123,7 +123,7 @@ async def test_the_tools_take_an_assistant(make_repo: MakeRepo) -> None:
     assert bad.is_error
 
 
-async def test_header_keys_the_format_does_not_know_keep_their_yaml_values_as_json(make_repo: MakeRepo) -> None:
+async def test_header_keys_the_format_does_not_know_keep_their_yaml_values_in_json(make_repo: MakeRepo) -> None:
     header = "owner: me\nreviewed: 2026-01-02\nlevels: [1, 2.5, true, null]\nteam: {lead: ann, 3: three}\n"
     root = make_repo({".cursor/rules/tagged.mdc": f"---\ndescription: Tagged\n{header}---\nText.\n"})
     async with Client(server_for(root)) as client:

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from codegen_lab.common.files import recent_changes
+from codegen_lab.common.results import to_json
 from codegen_lab.rule_engine import RuleEngine, RuleEngineUsageError, RuleType, revert_last
 from codegen_lab.rule_engine._migrate import TARGETS, plan_migration
 from codegen_lab.rule_engine.cli import cli
@@ -196,11 +197,11 @@ def test_the_loss_report_has_the_always_on_cost_and_the_links(make_repo: MakeRep
     # The links are rewritten to point at the same files from AGENTS.md.
     (agents,) = [planned for planned in plan.files if planned.path == "AGENTS.md"]
     assert "See [db](docs/db.md) and @.cursor/rules/local.md" in agents.text
-    assert plan.as_json()["links"] == [
+    assert to_json(plan)["links"] == [
         {"rule": ".cursor/rules/core.mdc", "before": "@./local.md", "after": "@.cursor/rules/local.md"},
         {"rule": ".cursor/rules/core.mdc", "before": "mdc:docs/db.md", "after": "docs/db.md"},
     ]
-    assert plan.as_json()["always_on_tokens"] == {"before": before, "after": after}
+    assert to_json(plan)["always_on_tokens"] == {"before": before, "after": after}
 
 
 def test_the_cli_says_removed_for_the_files_it_deletes(make_repo: MakeRepo) -> None:

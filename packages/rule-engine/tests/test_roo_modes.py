@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from mcp import Client
 
 from codegen_lab.common import Settings
+from codegen_lab.common.results import to_json
 from codegen_lab.mcp_core import ServerContext, build_server
 from codegen_lab.rule_engine import RuleEngine, RuleEngineUsageError, lint
 from codegen_lab.rule_engine.cli import cli
@@ -63,7 +64,7 @@ def test_the_reasons_say_which_file_wins(engine: RuleEngine) -> None:
     assert reasons[".clinerules"] == "Roo reads .clinerules only when .roorules is missing"
     assert reasons[".clinerules-ask"] == "mode-specific: Roo loads it in the ask mode only (this view is for code)"
     (view,) = explanation.views
-    assert view.as_json()["mode"] == "code"
+    assert to_json(view)["mode"] == "code"
     docs = engine.explain("src/a.py", "roo", mode="docs").attached[0]
     assert (docs.rule.body.strip(), docs.reason) == (
         "Write docs in British English.",

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from codegen_lab.common.results import to_json
 from codegen_lab.rule_engine import RuleEngine
 from codegen_lab.rule_engine.cli import cli
 
@@ -29,7 +30,7 @@ def write(path: Path, text: str) -> Path:
 def view(root: Path, path: str, assistant: str, mode: str | None = None) -> dict[str, Any]:
     explanation = RuleEngine.load(root).explain(path, assistant, mode=mode)
     (only,) = explanation.views
-    return only.as_json()
+    return to_json(only)
 
 
 def attached(answer: dict[str, Any]) -> list[str]:

@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from codegen_lab.rule_engine._model import Rule, RuleType, estimate_tokens
 from codegen_lab.rule_engine._settings import GEMINI_NAME, UserSettings
@@ -22,6 +22,7 @@ from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import Attachment, RuleEngine
+    from codegen_lab.rule_engine._tool_results import AssistantView as AssistantViewResult
 
 __all__ = [
     "ASSISTANTS",
@@ -99,19 +100,24 @@ class AssistantView:
         """About how many tokens the attached rules' text costs."""
         return sum(estimate_tokens(entry.rule.body) for entry in self.attached)
 
-    def as_json(self) -> dict[str, Any]:
-        """The view as the `which` JSON contract has it."""
-        return {
+    def to_result(self) -> AssistantViewResult:
+        """The view as the `which` JSON contract has it: `warnings` and `mode` only when there are some."""
+        from codegen_lab.rule_engine._tool_results import AssistantView as AssistantViewResult  # noqa: PLC0415
+
+        data: dict[str, object] = {
             "assistant": self.assistant.name,
             "docs": self.assistant.docs,
-            "attached": [entry.as_json() for entry in self.attached],
-            "not_attached": [{"rule": entry.rule.relpath, "reason": entry.reason} for entry in self.not_attached],
+            "attached": [entry.to_result() for entry in self.attached],
+            "not_attached": [entry.to_result() for entry in self.not_attached],
             "imports": [{"file": file, "imported_by": by} for file, by in self.imports],
             "tokens": self.tokens,
             "settings": list(self.settings),
-            **({"warnings": list(self.warnings)} if self.warnings else {}),
-            **({"mode": self.mode} if self.mode is not None else {}),
         }
+        if self.warnings:
+            data["warnings"] = list(self.warnings)
+        if self.mode is not None:
+            data["mode"] = self.mode
+        return AssistantViewResult.model_validate(data)
 
 
 def _folder(relpath: str) -> str:

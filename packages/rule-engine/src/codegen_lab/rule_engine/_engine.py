@@ -19,6 +19,7 @@ from codegen_lab.rule_engine.errors import RuleEngineUsageError
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._assistants import AssistantView
     from codegen_lab.rule_engine._settings import UserSettings
+    from codegen_lab.rule_engine._tool_results import Attached, ExplanationResult, NotAttached
 
 __all__ = ["Attachment", "Explanation", "RuleEngine", "resolve_inside"]
 
@@ -35,12 +36,13 @@ class Attachment:
     reason: str
     pattern: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The attachment as the `which` JSON contract has it."""
-        entry: dict[str, Any] = {"rule": self.rule.relpath, "type": str(self.rule.type), "reason": self.reason}
-        if self.attached:
-            entry["pattern"] = self.pattern
-        return entry
+    def to_result(self) -> Attached | NotAttached:
+        """The verdict as the `which` JSON contract has it: the rule, why, and the pattern that attached it."""
+        from codegen_lab.rule_engine._tool_results import Attached, NotAttached  # noqa: PLC0415
+
+        if not self.attached:
+            return NotAttached(rule=self.rule.relpath, reason=self.reason)
+        return Attached(rule=self.rule.relpath, type=str(self.rule.type), reason=self.reason, pattern=self.pattern)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +57,20 @@ class Explanation:
     views: tuple[AssistantView, ...] = ()
     """Each assistant's view, when asked for all of them (`RuleEngine.explain(path, assistant="all")`)."""
 
-    def as_json(self) -> dict[str, Any]:
-        """The explanation as the `which` JSON contract has it."""
-        data: dict[str, Any] = {
+    def to_result(self) -> ExplanationResult:
+        """The explanation as the `which` JSON contract has it (`rules_for_path`'s result)."""
+        from codegen_lab.rule_engine._tool_results import ExplanationResult  # noqa: PLC0415
+
+        data: dict[str, object] = {
             "path": self.path,
-            "attached": [entry.as_json() for entry in self.attached],
-            "not_attached": [{"rule": entry.rule.relpath, "reason": entry.reason} for entry in self.not_attached],
+            "attached": [entry.to_result() for entry in self.attached],
+            "not_attached": [entry.to_result() for entry in self.not_attached],
         }
         if self.assistant is not None:
             data["assistant"] = self.assistant
         if self.views:
-            data["assistants"] = {view.assistant.name: view.as_json() for view in self.views}
-        return data
+            data["assistants"] = {view.assistant.name: view.to_result() for view in self.views}
+        return ExplanationResult.model_validate(data)
 
 
 def resolve_inside(root: Path, path: str | Path) -> Path:

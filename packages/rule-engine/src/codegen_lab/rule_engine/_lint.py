@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from codegen_lab.rule_engine._document import Document, FieldSpan, parse_document, read_value, split_outside_braces
 from codegen_lab.rule_engine._matcher import CompiledRules
@@ -16,6 +16,7 @@ from codegen_lab.rule_engine.errors import RuleEngineUsageError
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine
+    from codegen_lab.rule_engine._tool_results import LintResult
 
 __all__ = ["CHECKS", "Check", "LintReport", "ValidationResult", "fix_text", "lint", "validate_rule"]
 
@@ -101,22 +102,22 @@ class LintReport:
         """Diagnostics per severity."""
         return Counter(str(d.severity) for d in self.diagnostics)
 
-    def as_json(self) -> dict[str, Any]:
-        """The report as the `lint` JSON contract has it."""
+    def to_result(self) -> LintResult:
+        """The report as the `lint` JSON contract has it (`rules_lint`'s result)."""
+        from codegen_lab.rule_engine._tool_results import LintResult, LintSummary  # noqa: PLC0415
+
         counts = self.counts
-        return {
-            "diagnostics": [d.as_json() for d in self.diagnostics],
-            "summary": {
-                "files": self.files,
-                "errors": counts.get("error", 0),
-                "warnings": counts.get("warning", 0),
-                "infos": counts.get("info", 0),
-                "fixable": sum(d.fixable for d in self.diagnostics),
-                "always_on_tokens": self.always_on_tokens,
-                "fixed": self.fixed,
-                "assistants": self.assistants,
-            },
-        }
+        summary = LintSummary(
+            files=self.files,
+            errors=counts.get("error", 0),
+            warnings=counts.get("warning", 0),
+            infos=counts.get("info", 0),
+            fixable=sum(d.fixable for d in self.diagnostics),
+            always_on_tokens=self.always_on_tokens,
+            fixed=self.fixed,
+            assistants=self.assistants,
+        )
+        return LintResult(diagnostics=[d.to_result() for d in self.diagnostics], summary=summary)
 
 
 def _diagnostic(code: str, rule: Rule, message: str, line: int | None = None) -> Diagnostic:

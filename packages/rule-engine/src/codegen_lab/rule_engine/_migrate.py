@@ -16,11 +16,15 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codegen_lab.rule_engine._engine import RuleEngine
 from codegen_lab.rule_engine._model import Rule, RuleType
 from codegen_lab.rule_engine._write import ChangeSet
 from codegen_lab.rule_engine.errors import RuleEngineUsageError
+
+if TYPE_CHECKING:
+    from codegen_lab.rule_engine._tool_results import MigrationResult
 
 __all__ = ["TARGETS", "Link", "Loss", "MigrationPlan", "PlannedFile", "plan_migration"]
 
@@ -85,6 +89,8 @@ class MigrationPlan:
     """About how many tokens the always-on rules cost each request: before the migration and after it."""
     links: list[Link] = field(default_factory=list["Link"])
     """`mdc:` and `@file` references rewritten so that they still point at the file from the new location."""
+    written: list[str] = field(default_factory=list[str])
+    """The paths `apply` wrote or removed (empty until it has run: a dry run)."""
 
     def diff(self) -> str:
         """A unified diff of every change against what is on disk now."""
@@ -110,19 +116,25 @@ class MigrationPlan:
                 change.write(self.root / planned.path, planned.text)
             for removed in self.removed:
                 change.remove(self.root / removed)
-        return [planned.path for planned in self.files] + self.removed
+        self.written = [planned.path for planned in self.files] + self.removed
+        return list(self.written)
 
-    def as_json(self) -> dict[str, object]:
-        """The plan as JSON: the files with their text, the losses, the removals and the diff."""
-        return {
-            "target": self.target,
-            "files": [{"path": f.path, "sources": f.sources, "text": f.text} for f in self.files],
-            "removed": self.removed,
-            "losses": [{"rule": loss.rule, "message": loss.message} for loss in self.losses],
-            "always_on_tokens": {"before": self.always_on_tokens[0], "after": self.always_on_tokens[1]},
-            "links": [{"rule": link.rule, "before": link.before, "after": link.after} for link in self.links],
-            "diff": self.diff(),
-        }
+    def to_result(self) -> MigrationResult:
+        """The plan as the `migrate` JSON contract has it: the files with their text, the losses, the diff."""
+        from codegen_lab.rule_engine._tool_results import MigrationResult  # noqa: PLC0415
+
+        return MigrationResult.model_validate(
+            {
+                "target": self.target,
+                "files": [{"path": f.path, "sources": f.sources, "text": f.text} for f in self.files],
+                "removed": self.removed,
+                "losses": [{"rule": loss.rule, "message": loss.message} for loss in self.losses],
+                "always_on_tokens": {"before": self.always_on_tokens[0], "after": self.always_on_tokens[1]},
+                "links": [{"rule": link.rule, "before": link.before, "after": link.after} for link in self.links],
+                "diff": self.diff(),
+                "written": self.written,
+            }
+        )
 
 
 def plan_migration(

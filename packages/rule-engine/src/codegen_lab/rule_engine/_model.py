@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from codegen_lab.rule_engine._tool_results import LintDiagnostic
 
 __all__ = ["Diagnostic", "GlobShape", "ParseMode", "Reference", "Rule", "RuleType", "Severity"]
 
@@ -75,16 +78,18 @@ class Diagnostic:
     """1-based line, when the finding has one."""
     fixable: bool = False
 
-    def as_json(self) -> dict[str, Any]:
-        """The diagnostic as the JSON contract has it."""
-        return {
-            "code": self.code,
-            "severity": str(self.severity),
-            "path": self.path,
-            "line": self.line,
-            "message": self.message,
-            "fixable": self.fixable,
-        }
+    def to_result(self) -> LintDiagnostic:
+        """The diagnostic as the `lint` JSON contract has it."""
+        from codegen_lab.rule_engine._tool_results import LintDiagnostic  # noqa: PLC0415
+
+        return LintDiagnostic(
+            code=self.code,
+            severity=str(self.severity),
+            path=self.path,
+            line=self.line,
+            message=self.message,
+            fixable=self.fixable,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,13 +15,14 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from codegen_lab.rule_engine._model import Rule, RuleType, estimate_tokens
 from codegen_lab.rule_engine._unicode import clean
 
 if TYPE_CHECKING:
     from codegen_lab.rule_engine._engine import RuleEngine
+    from codegen_lab.rule_engine._tool_results import RenderResult
 
 __all__ = ["DEFAULT_BUDGET", "REFERENCE_CAP", "Rendering", "capped", "render_rules"]
 
@@ -51,19 +52,21 @@ class Rendering:
     settings: list[str] = field(default_factory=list[str])
     """The user's (or the project's) assistant settings that changed what is rendered (`file: key = value`)."""
 
-    def as_json(self) -> dict[str, Any]:
-        """The rendering as the `render` JSON contract has it."""
-        return {
-            "rules": self.rules,
-            "text": self.text,
-            "truncated": self.truncated,
-            "omitted": self.omitted,
-            "duplicates": self.duplicates,
-            "references": self.references,
-            "tokens": self.tokens,
-            "budget": self.budget,
-            "settings": self.settings,
-        }
+    def to_result(self) -> RenderResult:
+        """The rendering as the `render` JSON contract has it (`rules_render`'s result)."""
+        from codegen_lab.rule_engine._tool_results import RenderResult  # noqa: PLC0415
+
+        return RenderResult(
+            rules=self.rules,
+            text=self.text,
+            truncated=self.truncated,
+            omitted=self.omitted,
+            duplicates=self.duplicates,
+            references=self.references,
+            tokens=self.tokens,
+            budget=self.budget,
+            settings=self.settings,
+        )
 
 
 def _identity(rule: Rule) -> tuple[str, str]:

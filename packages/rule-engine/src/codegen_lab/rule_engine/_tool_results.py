@@ -17,7 +17,7 @@ from codegen_lab.common.results import SparseResult
 __all__ = ["ExplanationResult", "LintResult", "MigrationResult", "RenderResult", "RulesResult"]
 
 
-def _as_json_value(value: object) -> object:
+def _json_value(value: object) -> object:
     """A YAML value as JSON has it: dates and times as ISO text, sets and tuples as lists, keys as text."""
     if isinstance(value, datetime.date | datetime.time):
         return value.isoformat()
@@ -31,7 +31,7 @@ def _as_json_value(value: object) -> object:
 
 
 type HeaderValue = Annotated[
-    str | int | float | bool | list[HeaderValue] | dict[str, HeaderValue] | None, BeforeValidator(_as_json_value)
+    str | int | float | bool | list[HeaderValue] | dict[str, HeaderValue] | None, BeforeValidator(_json_value)
 ]
 """A value of a rule's header (YAML), as JSON."""
 

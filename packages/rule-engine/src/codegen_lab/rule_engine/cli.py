@@ -53,6 +53,13 @@ def _emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+def _json(value: object) -> Any:
+    """`value` as JSON values, by the one serializer of results (loaded for `--format json` only: pydantic)."""
+    from codegen_lab.common.results import to_json  # noqa: PLC0415
+
+    return to_json(value)
+
+
 def _console() -> Any:
     from rich.console import Console  # noqa: PLC0415
 
@@ -166,7 +173,7 @@ def which(path: str, assistant: str, mode: str | None, root: Path | None, output
     with _reported():
         explanation = _engine(root).explain(path, assistant, mode=mode)
     if output_format == "json":
-        _emit(explanation.as_json())
+        _emit(_json(explanation))
         return
     console = _console()
     console.print(f"[bold]{explanation.path}[/]")
@@ -245,7 +252,7 @@ def lint(
         assistants=_summed([r.assistants for r in reports]),
     )
     if output_format == "json":
-        _emit(report.as_json())
+        _emit(_json(report))
     elif output_format == "sarif":
         from codegen_lab.rule_engine._sarif import to_sarif  # noqa: PLC0415
 
@@ -318,16 +325,16 @@ def _print_report(report: Any) -> None:
         where = f"{d.path}:{d.line}" if d.line else d.path
         fix = " [dim](fixable)[/]" if d.fixable else ""
         console.print(f"{where}: [{colours[str(d.severity)]}]{d.severity}[/] {d.code} {d.message}{fix}")
-    summary = report.as_json()["summary"]
+    counts = report.counts
+    fixed = f"; fixed {len(report.fixed)} files" if report.fixed else ""
     console.print(
-        f"\n{summary['files']} rule files: {summary['errors']} errors, {summary['warnings']} warnings, "
-        f"{summary['infos']} infos; always-on rules cost about {summary['always_on_tokens']:,} tokens a request"
-        + (f"; fixed {len(summary['fixed'])} files" if summary["fixed"] else "")
+        f"\n{report.files} rule files: {counts.get('error', 0)} errors, {counts.get('warning', 0)} warnings, "
+        f"{counts.get('info', 0)} infos; always-on rules cost about {report.always_on_tokens:,} tokens a request{fixed}"
     )
-    for name, counts in summary["assistants"].items():
+    for name, totals in report.assistants.items():
         console.print(
-            f"  {name}: {counts['files']} files, {counts['errors']} errors, {counts['warnings']} warnings, "
-            f"about {counts['always_on_tokens']:,} always-on tokens"
+            f"  {name}: {totals['files']} files, {totals['errors']} errors, {totals['warnings']} warnings, "
+            f"about {totals['always_on_tokens']:,} always-on tokens"
         )
 
 
@@ -371,7 +378,7 @@ def render(
             mode=mode,
         )
     if output_format == "json":
-        _emit({"paths": list(paths), "assistant": assistant, **result.as_json()})
+        _emit({"paths": list(paths), "assistant": assistant, **_json(result)})
         return
     click.echo(result.text)
     for setting in result.settings:
@@ -404,7 +411,7 @@ def migrate(
         plan = plan_migration(_engine(root), target, sources=sources or None, remove_sources=remove_sources)
         written = plan.apply() if write else []
     if output_format == "json":
-        _emit({**plan.as_json(), "written": written})
+        _emit(_json(plan))
         return
     if not write:
         click.echo(plan.diff(), nl=False)
@@ -485,7 +492,7 @@ def _lint_run(base: Path, run: int, changed: list[str], output_format: str) -> d
         engine = RuleEngine.load(base)
     report = run_lint(engine)
     if output_format == "json":
-        click.echo(json.dumps({"run": run, "changed": changed, **report.as_json()}))
+        click.echo(json.dumps({"run": run, "changed": changed, **_json(report)}))
     else:
         click.echo(f"--- run {run}: {len(changed)} changed")
         _print_report(report)

@@ -6,7 +6,7 @@ runs, so that the server starts without YAML and glob libraries.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import unquote
 
 from pydantic import Field
@@ -50,11 +50,13 @@ _MODE = (
 _READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=False)
 
 
-def cleaned[R: SparseResult](model: type[R], value: dict[str, Any]) -> R:
-    """`value` as `model`, every string without hidden Unicode: what reaches the model cannot smuggle text."""
+def cleaned[R: SparseResult](result: R) -> R:
+    """`result` with every string without hidden Unicode: what reaches the model cannot smuggle text."""
     from codegen_lab.rule_engine._unicode import sanitize_data  # noqa: PLC0415
 
-    return model.model_validate(sanitize_data(value))
+    data = result.model_dump(mode="json", by_alias=True)
+    clean = sanitize_data(data)
+    return result if clean == data else type(result).model_validate(clean)
 
 
 def create_toolkit(context: ServerContext) -> Toolkit:
@@ -85,7 +87,8 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         from codegen_lab.rule_engine._tool_results import RulesResult  # noqa: PLC0415
 
         loaded = engine()
-        return cleaned(RulesResult, {"root": str(loaded.root), "rules": [rule.summary() for rule in loaded.rules]})
+        rules = [rule.summary() for rule in loaded.rules]
+        return cleaned(RulesResult.model_validate({"root": str(loaded.root), "rules": rules}))
 
     @toolkit.tool(title="Rules for a path", annotations=_READ_ONLY, paths=["path"])
     def for_path(
@@ -98,9 +101,7 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         `assistant` (cursor, claude, agents-md, codex, copilot, windsurf, cline, kiro, gemini, roo, zed, junie,
         opencode, continue) gives what that assistant would load; `all` adds every assistant's view, grouped.
         """
-        from codegen_lab.rule_engine._tool_results import ExplanationResult  # noqa: PLC0415
-
-        return cleaned(ExplanationResult, engine().explain(path, assistant, mode=mode).as_json())
+        return cleaned(engine().explain(path, assistant, mode=mode).to_result())
 
     @toolkit.tool(title="Lint rules", annotations=_READ_ONLY, paths=["path"])
     async def lint(
@@ -120,13 +121,12 @@ def create_toolkit(context: ServerContext) -> Toolkit:
 
         from codegen_lab.rule_engine._engine import RuleEngine  # noqa: PLC0415
         from codegen_lab.rule_engine._lint import lint as run_lint  # noqa: PLC0415
-        from codegen_lab.rule_engine._tool_results import LintResult  # noqa: PLC0415
 
         await ctx.report_progress(0, 2, "reading rules")
 
         def work() -> LintResult:
             loaded = engine() if path is None else RuleEngine.load(settings.root, only=path, loose=True)
-            return cleaned(LintResult, run_lint(loaded, assistant=assistant, mode=mode).as_json())
+            return cleaned(run_lint(loaded, assistant=assistant, mode=mode).to_result())
 
         result = await anyio.to_thread.run_sync(work)
         await ctx.report_progress(2, 2, "done")
@@ -151,12 +151,10 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         other rules by name. `truncated` and `omitted` say what did not fit; `@file` references are listed in
         `references` (inlined only with `inline_references`). `assistant` keeps only what that assistant loads.
         """
-        from codegen_lab.rule_engine._tool_results import RenderResult  # noqa: PLC0415
-
         rendering = engine().render_context(
             paths, request, budget=budget, inline_references=inline_references, assistant=assistant, mode=mode
         )
-        return cleaned(RenderResult, rendering.as_json())
+        return cleaned(rendering.to_result())
 
     @toolkit.tool(
         title="Migrate rules",
@@ -184,11 +182,11 @@ def create_toolkit(context: ServerContext) -> Toolkit:
         restores.
         """
         from codegen_lab.rule_engine._migrate import plan_migration  # noqa: PLC0415
-        from codegen_lab.rule_engine._tool_results import MigrationResult  # noqa: PLC0415
 
         plan = plan_migration(engine(), to, sources=sources)
-        written = plan.apply(state_dir=context.state_dir) if write else []
-        return cleaned(MigrationResult, {**plan.as_json(), "written": written})
+        if write:
+            plan.apply(state_dir=context.state_dir)
+        return cleaned(plan.to_result())
 
     @toolkit.resource("codegen-lab://rules/index", name="rules-index", mime_type="application/json")
     def index() -> str:
