@@ -174,20 +174,20 @@ class Dashboard:
             "path": path,
             "assistant": assistant if assistant in by_format else next(iter(sorted(by_format)), ""),
             "budget": budget,
-            "lint": self._lint[1].as_json(),
+            "lint": to_json(self._lint[1]),
             "which": None,
             "rendering": None,
             "error": None,
         }
         if path:
             try:
-                view["which"] = engine.explain(path).as_json()
+                view["which"] = to_json(engine.explain(path))
             except (CodegenLabError, ValueError, OSError) as exc:
                 view["error"] = f"path {path!r}: {_explained(exc)}"
         chosen = [rule for rule in engine.rules if rule.format == view["assistant"]]
         if chosen and view["error"] is None:
             own = RuleEngine(engine.root, chosen, repository_paths=engine.repository_paths, folders=engine.folders)
-            view["rendering"] = own.render_context([path] if path else [], budget=budget).as_json()
+            view["rendering"] = to_json(own.render_context([path] if path else [], budget=budget))
         return view
 
     # Workspace
@@ -231,9 +231,7 @@ class Dashboard:
             except (CodegenLabError, ValueError, OSError) as exc:
                 view["error"] = f"lock diff {before!r}..{after or 'working tree'!r}: {_explained(exc)}"
             else:
-                view["lock"] = (
-                    diff_locks(old, new, labels=(before, after or "working tree")).to_result().model_dump(mode="json")
-                )
+                view["lock"] = to_json(diff_locks(old, new, labels=(before, after or "working tree")))
         return view
 
     # Tests
