@@ -23,7 +23,7 @@ def test_order_is_dependency_first(chain: Path) -> None:
 
 def test_json_is_the_contract(chain: Path) -> None:
     data = json.loads(Graph.of(load_workspace(chain)).render("json"))
-    assert set(data) == {"members", "order", "order_kinds", "cycles", "edges_from"}
+    assert set(data) == {"members", "order", "order_kinds", "cycles", "edges_from", "requires_python"}
     assert data["members"][1] == {
         "name": "b",
         "version": "0.1.0",
@@ -40,6 +40,7 @@ def test_json_is_the_contract(chain: Path) -> None:
         "lock": {"state": "fresh", "reasons": [], "unchecked": []},
     }
     assert data["order"] == ["a", "b", "c", "d"]
+    assert data["requires_python"] == dict.fromkeys(["a", "b", "c", "d"], ">=3.12")  # as ws_graph returns it
 
 
 def test_dot_and_mermaid_hold_every_edge(chain: Path) -> None:

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 from click.testing import CliRunner
 
+from codegen_lab.common.results import to_json
 from codegen_lab.uvtools import MemberResult, WorkspaceError, load_workspace, run_many
 from codegen_lab.uvtools.cli import cli
 
@@ -27,7 +28,7 @@ def test_members_run_dependency_first_in_their_folders(chain: Path, tmp_path: Pa
     assert record.read_text().split() == ["a", "b", "c", "d"]
     assert [result.member for result in seen] == ["a", "b", "c", "d"]
     assert (tmp_path / "logs" / "c.log").read_text() == "hello from c\n"
-    data = summary.as_json()
+    data = to_json(summary)
     assert data["passed"] == ["a", "b", "c", "d"]
     assert data["failed"] == data["skipped"] == []
     assert data["order"] == ["a", "b", "c", "d"]
@@ -48,7 +49,7 @@ def test_a_failure_stops_the_run(chain: Path, tmp_path: Path) -> None:
     summary = run_many(load_workspace(chain), command(record))
     assert not summary.ok
     assert record.read_text().split() == ["a"]
-    data = summary.as_json()
+    data = to_json(summary)
     assert data["failed"] == ["a"]
     assert data["skipped"] == ["b", "c", "d"]
     assert data["results"][0]["returncode"] == 3
@@ -58,7 +59,7 @@ def test_keep_going_runs_what_does_not_depend_on_the_failure(chain: Path, tmp_pa
     (chain / "packages" / "b" / "FAIL").touch()
     record = tmp_path / "order.txt"
     summary = run_many(load_workspace(chain), command(record), keep_going=True, jobs=2)
-    data = summary.as_json()
+    data = to_json(summary)
     assert sorted(record.read_text().split()) == ["a", "b", "d"]
     assert data["failed"] == ["b"]
     assert data["skipped"] == ["c"]
@@ -72,7 +73,7 @@ def test_a_selection_and_a_dry_run(chain: Path, tmp_path: Path) -> None:
     assert plan.order == ["a", "c"]
     assert plan.results == []
     assert not record.exists()
-    assert plan.as_json()["applied"] is False
+    assert to_json(plan)["applied"] is False
 
 
 def test_a_missing_program_fails_its_member_not_the_run(chain: Path) -> None:

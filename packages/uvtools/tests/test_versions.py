@@ -13,6 +13,7 @@ from uv import find_uv_bin
 from codegen_lab.common import _journal
 from codegen_lab.common.errors import OperationError
 from codegen_lab.common.files import recent_changes, undo_last
+from codegen_lab.common.results import to_json
 from codegen_lab.uvtools import WorkspaceError, bump, bump_version, load_workspace, read_lock, rewrite_requirement
 
 VERSIONS = ("1.2.3", "0.1", "1.3.0b1", "1.3.0rc2", "1.2.3.post1", "1.2.3.dev1")
@@ -130,7 +131,7 @@ def test_bump_with_dependents(chain: Path) -> None:
     fields = [(e.path.parent.name, e.field, e.after) for e in plan.edits]
     assert ("b", "project.dependencies", "a>=1.0") in fields
     assert ("c", "project.version", "0.1.1") in fields
-    assert plan.as_json(chain)["edits"][0] == {
+    assert to_json(plan)["edits"][0] == {
         "path": "packages/a/pyproject.toml",
         "field": "project.version",
         "before": "0.1.0",

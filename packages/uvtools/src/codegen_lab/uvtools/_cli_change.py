@@ -17,7 +17,6 @@ from codegen_lab.uvtools._cli_common import (
     edges_option,
     member_filter_option,
     options,
-    print_json,
     print_result,
     reported_errors,
     table,
@@ -105,7 +104,7 @@ def run(
                 isolated=isolated,
             )
     if output_format == "json":
-        print_json(summary.as_json())
+        print_result(summary)
     elif dry_run:
         click.echo("would run in order: " + ", ".join(summary.order))
     else:
@@ -149,7 +148,7 @@ def bump(
         workspace = workspace_at(root, lock_notice=False)
         plan = do_bump(workspace, member, part, pre=pre, dependents=dependents, apply=not dry_run, lock=not no_lock)
     if output_format == "json":
-        print_json(plan.as_json(workspace.root))
+        print_result(plan)
         return
     for name, (old, new) in plan.versions.items():
         click.echo(f"{name}: {old} -> {new}")

@@ -12,7 +12,6 @@ import click
 from codegen_lab.common.cli import format_option, reported_errors, root_option
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
     from rich.console import Console
 
     from codegen_lab.uvtools._model import Workspace
@@ -99,9 +98,14 @@ def print_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2))
 
 
-def print_result(result: BaseModel) -> None:
-    """`--format json`: the result as the MCP tool's structured output holds it (the SDK's dump)."""
-    print_json(result.model_dump(mode="json", by_alias=True))
+def print_result(result: object) -> None:
+    """`--format json`: the result as the MCP tool's structured output holds it, by the one serializer (`to_json`).
+
+    `result` is a result model, or a record whose `to_result()` gives one.
+    """
+    from codegen_lab.common.results import to_json  # noqa: PLC0415
+
+    print_json(to_json(result))
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:

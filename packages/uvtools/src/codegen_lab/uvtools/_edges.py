@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from codegen_lab.uvtools._lock import Lock, LockDependency, read_lock_members
 from codegen_lab.uvtools._model import Dependency, Member, Workspace, normalize_name
 from codegen_lab.uvtools.errors import LockFileError
+
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import EdgesFrom
 
 __all__ = [
     "Edge",
@@ -86,10 +89,6 @@ class Freshness(NamedTuple):
             return "uv.lock matches the pyproject files"
         return f"uv.lock is {self.state}: " + "; ".join(self.reasons)
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"state", "reasons", "unchecked"}`."""
-        return {"state": self.state, "reasons": list(self.reasons), "unchecked": list(self.unchecked)}
-
 
 class EdgeSet(NamedTuple):
     """Every member-to-member edge of a workspace and where it was read.
@@ -108,9 +107,14 @@ class EdgeSet(NamedTuple):
     unknown: tuple[str, ...]
     lock: Freshness
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"from", "reason", "unknown", "lock"}`: the provenance, without the edges."""
-        return {"from": self.origin, "reason": self.reason, "unknown": list(self.unknown), "lock": self.lock.as_json()}
+    def to_result(self) -> EdgesFrom:
+        """Where the edges were read (`edges_from` of the graph and of the members), without the edges."""
+        from codegen_lab.uvtools._tool_results import EdgesFrom  # noqa: PLC0415
+
+        lock = {"state": self.lock.state, "reasons": self.lock.reasons, "unchecked": self.lock.unchecked}
+        return EdgesFrom.model_validate(
+            {"from": self.origin, "reason": self.reason, "unknown": self.unknown, "lock": lock}
+        )
 
 
 def _lock_kind_names(items: Iterable[LockDependency]) -> dict[str, set[str]]:

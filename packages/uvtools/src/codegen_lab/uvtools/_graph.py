@@ -13,7 +13,7 @@ from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools.errors import CycleError, WorkspaceError
 
 if TYPE_CHECKING:
-    from codegen_lab.uvtools._tool_results import MembersResult
+    from codegen_lab.uvtools._tool_results import GraphResult, MembersResult
 
 __all__ = ["Graph", "members_result"]
 
@@ -28,12 +28,12 @@ class Graph:
 
     Args:
         edges: Each member's name mapped to the names of the members it depends on directly.
-        info: Optional per-member JSON fields (`version`, `path`) for the JSON rendering.
+        info: Optional per-member JSON fields (`version`, `path`, `requires_python`) for the JSON rendering.
         kinds: The kinds of each edge `(member, target)`: `project`, `extra:NAME`, `group:NAME` (default
             `project`).
         order_kinds: The kinds the order is computed over: `all`, a family (`project`, `extra`, `group`) or a
             kind (`group:dev`).
-        provenance: Where the edges were read (`EdgeSet.as_json()`), for the JSON rendering.
+        provenance: Where the edges were read (the `EdgeSet` they come from), for the JSON rendering.
 
     Raises:
         WorkspaceError: When an edge names a member that is not in the graph.
@@ -46,7 +46,7 @@ class Graph:
         *,
         kinds: Mapping[tuple[str, str], Iterable[str]] | None = None,
         order_kinds: Iterable[str] = ("project",),
-        provenance: Mapping[str, Any] | None = None,
+        provenance: EdgeSet | None = None,
     ):
         self._deps: dict[str, tuple[str, ...]] = {name: tuple(targets) for name, targets in sorted(edges.items())}
         self._rdeps: dict[str, list[str]] = {name: [] for name in self._deps}
@@ -71,7 +71,7 @@ class Graph:
             for target in targets:
                 self._build_rdeps[target].append(name)
         self._info = {name: dict(fields) for name, fields in (info or {}).items()}
-        self._provenance = dict(provenance or {})
+        self._provenance = provenance
         self._order: list[str] | None = None
 
     @classmethod
@@ -89,16 +89,23 @@ class Graph:
         by_member = edges_by_member(found, workspace.names)
         return cls(
             {name: list(targets) for name, targets in by_member.items()},
-            {member.name: {"version": member.version, "path": member.relative} for member in workspace.members},
+            {
+                member.name: {
+                    "version": member.version,
+                    "path": member.relative,
+                    "requires_python": member.requires_python,
+                }
+                for member in workspace.members
+            },
             kinds={(name, target): kinds for name, targets in by_member.items() for target, kinds in targets.items()},
             order_kinds=order_kinds,
-            provenance=found.as_json(),
+            provenance=found,
         )
 
     @property
-    def provenance(self) -> dict[str, Any]:
-        """Where the edges were read (`from`, `reason`, `unknown`, `lock`), empty when they were given."""
-        return dict(self._provenance)
+    def provenance(self) -> EdgeSet | None:
+        """Where the edges were read (uv.lock or the pyproject files, and why), None when they were given."""
+        return self._provenance
 
     def kinds(self, name: str, target: str) -> tuple[str, ...]:
         """The kinds of the edge from member `name` to member `target` (empty when there is none)."""
@@ -269,15 +276,18 @@ class Graph:
             waves[level[name]].append(name)
         return waves
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"members": [...], "order", "order_kinds", "cycles", "edges_from"}`.
+    def to_result(self) -> GraphResult:
+        """The graph as `ws_graph` returns it: `{"members": [...], "order", "order_kinds", "cycles", ...}`.
 
         Each member is `{"name", "version", "path", "dependencies", "edges": [{"to", "kinds"}]}`; `dependencies`
-        holds every kind. `edges_from` says where the edges were read (`Graph.of`), else it is absent.
+        holds every kind. `edges_from` says where the edges were read (`Graph.of`), else it is absent;
+        `requires_python` is each member's, from `info`.
 
         Raises:
             CycleError: When there is no order because of a cycle through the `order_kinds`.
         """
+        from codegen_lab.uvtools._tool_results import GraphResult  # noqa: PLC0415
+
         data: dict[str, Any] = {
             "members": [
                 {
@@ -285,17 +295,18 @@ class Graph:
                     "version": self._info.get(name, {}).get("version"),
                     "path": self._info.get(name, {}).get("path"),
                     "dependencies": sorted(set(targets)),
-                    "edges": [{"to": t, "kinds": list(self._kinds[(name, t)])} for t in sorted(set(targets))],
+                    "edges": [{"to": t, "kinds": self._kinds[(name, t)]} for t in sorted(set(targets))],
                 }
                 for name, targets in self._deps.items()
             ],
             "order": self.order(),
-            "order_kinds": list(self.order_kinds),
+            "order_kinds": self.order_kinds,
             "cycles": self.cycles(),
+            "requires_python": {name: self._info.get(name, {}).get("requires_python") for name in self._deps},
         }
-        if self._provenance:
-            data["edges_from"] = self.provenance
-        return data
+        if self._provenance is not None:
+            data["edges_from"] = self._provenance.to_result()
+        return GraphResult.model_validate(data)
 
     def _label(self, name: str, target: str) -> str:
         kinds = [kind for kind in self._kinds[(name, target)] if kind != "project"]
@@ -309,7 +320,9 @@ class Graph:
             CycleError: For `text` and `json`, which show the order, when there is a cycle through the `order_kinds`.
         """
         if output_format == "json":
-            return json.dumps(self.as_json(), indent=2)
+            from codegen_lab.common.results import to_json  # noqa: PLC0415
+
+            return json.dumps(to_json(self), indent=2)
         if output_format == "dot":
             lines = ["digraph workspace {", "  rankdir=LR;", "  node [shape=box];"]
             lines += [f'  "{name}";' for name in self._deps]
@@ -344,16 +357,22 @@ class Graph:
 def members_result(workspace: Workspace, graph: Graph | None = None) -> MembersResult:
     """The members with each one's `dependencies` from its edges (uv.lock when fresh), and `edges_from`.
 
-    What the CLI prints as JSON and the MCP tool returns.
+    What the CLI prints as JSON and the MCP tool returns (`Workspace.to_result()` without a graph at hand).
     """
     from codegen_lab.uvtools._tool_results import MembersResult  # noqa: PLC0415
 
     found = graph or Graph.of(workspace)
-    data = workspace.as_json()
-    for entry in data["members"]:
-        entry["dependencies"] = found.dependencies(entry["name"])
-    data["edges_from"] = found.provenance
-    return MembersResult.model_validate(data)
+    edges_from = found.provenance if found.provenance is not None else workspace_edges(workspace)
+    members = [
+        member.to_result().model_copy(update={"dependencies": found.dependencies(member.name)})
+        for member in workspace.members
+    ]
+    return MembersResult(
+        root=str(workspace.root),
+        discovered_by=workspace.discovered_by,
+        members=members,
+        edges_from=edges_from.to_result(),
+    )
 
 
 def _cycle_in(adjacency: Mapping[str, Iterable[str]], inside: set[str]) -> tuple[str, ...] | None:

@@ -14,7 +14,7 @@ from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
 
 if TYPE_CHECKING:
-    from codegen_lab.uvtools._tool_results import AuditResult, OutdatedResult
+    from codegen_lab.uvtools._tool_results import AuditFinding as AuditFindingResult, AuditResult, OutdatedResult
 
 __all__ = ["AuditFinding", "AuditReport", "OutdatedReport", "audit", "audit_failure", "outdated", "parse_audit"]
 
@@ -115,11 +115,12 @@ class AuditFinding:
         """`package version: id` (`package: status` for a project status)."""
         return f"{self.package}{f' {self.version}' if self.version else ''}: {self.id}"
 
-    def as_json(self) -> dict[str, Any]:
+    def to_result(self) -> AuditFindingResult:
         """`{"package", "version", "kind", "id", **details, "members": {member: [[path]]}}`."""
+        from codegen_lab.uvtools._tool_results import AuditFinding as AuditFindingResult  # noqa: PLC0415
+
         head = {"package": self.package, "version": self.version, "kind": self.kind, "id": self.id}
-        paths = {member: [list(path) for path in paths] for member, paths in self.members.items()}
-        return {**head, **self.details, "members": paths}
+        return AuditFindingResult.model_validate({**head, **self.details, "members": self.members})
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +161,7 @@ class AuditReport:
                 "checked": self.checked,
                 "reason": self.reason,
                 "audited_packages": self.audited_packages,
-                "findings": [finding.as_json() for finding in self.findings],
+                "findings": [finding.to_result() for finding in self.findings],
                 "members": self.by_member() if self.checked else {},
             }
         )
@@ -241,7 +242,7 @@ def parse_audit(data: Any, lock: Lock, *, members: Sequence[str] | None = None) 
     return AuditReport(True, None, audited, tuple(findings), chosen)
 
 
-# The keys AuditFinding.as_json writes itself: a field of uv's with one of these names is left out.
+# The keys AuditFinding.to_result writes itself: a field of uv's with one of these names is left out.
 _OURS = frozenset({"package", "version", "kind", "id", "members"})
 
 _Entry = tuple[str, str | None, Literal["vulnerability", "status"], str, dict[str, Any]]

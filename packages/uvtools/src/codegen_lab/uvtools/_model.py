@@ -10,12 +10,15 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, cast
 
 from codegen_lab.uvtools._log import debug
 from codegen_lab.uvtools._requirements import InvalidRequirement, ParsedRequirement, parse_requirement
 from codegen_lab.uvtools._tomlcache import TomlCache
 from codegen_lab.uvtools.errors import CommandError, WorkspaceError
+
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import MemberInfo, MembersResult
 
 __all__ = ["Dependency", "Member", "Workspace", "find_root", "glob_members", "load_workspace", "normalize_name"]
 
@@ -105,22 +108,26 @@ class Member(NamedTuple):
         """Its requirements on distributions outside the workspace."""
         return tuple(dep for dep in self.dependencies if not dep.internal)
 
-    def as_json(self) -> dict[str, Any]:
-        """The member as plain JSON values."""
-        return {
-            "name": self.name,
-            "version": self.version,
-            "path": self.relative,
-            "requires_python": self.requires_python,
-            "packaged": self.packaged,
-            "extras": list(self.extras),
-            "groups": list(self.groups),
-            "dependencies": list(self.internal_dependencies),
-            "external": [
-                {"requirement": dep.requirement, "kind": dep.kind, "group": dep.group}
-                for dep in self.external_dependencies
-            ],
-        }
+    def to_result(self) -> MemberInfo:
+        """The member as `ws_members` lists it; `dependencies` as its pyproject.toml declares them."""
+        from codegen_lab.uvtools._tool_results import MemberInfo  # noqa: PLC0415
+
+        return MemberInfo.model_validate(
+            {
+                "name": self.name,
+                "version": self.version,
+                "path": self.relative,
+                "requires_python": self.requires_python,
+                "packaged": self.packaged,
+                "extras": self.extras,
+                "groups": self.groups,
+                "dependencies": self.internal_dependencies,
+                "external": [
+                    {"requirement": dep.requirement, "kind": dep.kind, "group": dep.group}
+                    for dep in self.external_dependencies
+                ],
+            }
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +161,11 @@ class Workspace:
         """The members' names, sorted."""
         return tuple(member.name for member in self.members)
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"root", "discovered_by", "members": [member.as_json()]}`."""
-        return {
-            "root": str(self.root),
-            "discovered_by": self.discovered_by,
-            "members": [member.as_json() for member in self.members],
-        }
+    def to_result(self) -> MembersResult:
+        """The members as `ws_members` returns them, each one's `dependencies` from its edges (`members_result`)."""
+        from codegen_lab.uvtools._graph import members_result  # noqa: PLC0415
+
+        return members_result(self)
 
     def member(self, name: str) -> Member:
         """The member called `name` (compared normalized).

@@ -10,18 +10,24 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from codegen_lab.uvtools._graph import Graph
 from codegen_lab.uvtools._model import Workspace
 from codegen_lab.uvtools._process import uv_binary
 from codegen_lab.uvtools.errors import WorkspaceError
 
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import MemberRun, RunResult
+
 __all__ = ["MemberResult", "RunSummary", "run_many"]
 
 logger = logging.getLogger(__name__)
 
 Status = Literal["passed", "failed", "skipped"]
+
+OUTPUT_TAIL = 4000
+"""Characters of a member's output a run's result keeps (the end of it: where the failure is)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +52,18 @@ class MemberResult:
     log: str | None = None
     reason: str | None = None
 
-    def as_json(self) -> dict[str, Any]:
-        """The result as plain JSON values (the output is left to the log)."""
-        return {
-            "member": self.member,
-            "status": self.status,
-            "returncode": self.returncode,
-            "seconds": round(self.seconds, 3),
-            "log": self.log,
-            "reason": self.reason,
-        }
+    def to_result(self) -> MemberRun:
+        """The outcome as `ws_run` reports it: the output is left to the log (and to the run's `outputs`)."""
+        from codegen_lab.uvtools._tool_results import MemberRun  # noqa: PLC0415
+
+        return MemberRun(
+            member=self.member,
+            status=self.status,
+            returncode=self.returncode,
+            seconds=round(self.seconds, 3),
+            log=self.log,
+            reason=self.reason,
+        )
 
 
 @dataclass(slots=True)
@@ -72,24 +80,30 @@ class RunSummary:
         """Whether every member that was meant to run passed."""
         return all(result.status == "passed" for result in self.results)
 
-    def as_json(self) -> dict[str, Any]:
-        """`{"command", "order", "applied", "ok", "passed", "failed", "skipped", "results": [...]}`.
+    def to_result(self) -> RunResult:
+        """`{"command", "order", "applied", "ok", "passed", "failed", "skipped", "results": [...], "outputs"}`.
 
-        `passed`, `failed` and `skipped` list members in plan order; `results` in the order they finished.
+        `passed`, `failed` and `skipped` list members in plan order; `results` in the order they finished;
+        `outputs` the last `OUTPUT_TAIL` characters of each member's output that wrote something.
         """
+        from codegen_lab.uvtools._tool_results import RunResult  # noqa: PLC0415
+
         statuses = {result.member: result.status for result in self.results}
         by_status = {
             status: [name for name in self.order if statuses.get(name) == status]
             for status in ("passed", "failed", "skipped")
         }
-        return {
-            "command": list(self.command),
-            "order": self.order,
-            "applied": self.applied,
-            "ok": self.ok,
-            **by_status,
-            "results": [result.as_json() for result in self.results],
-        }
+        return RunResult(
+            command=list(self.command),
+            order=self.order,
+            applied=self.applied,
+            ok=self.ok,
+            passed=by_status["passed"],
+            failed=by_status["failed"],
+            skipped=by_status["skipped"],
+            results=[result.to_result() for result in self.results],
+            outputs={result.member: result.output[-OUTPUT_TAIL:] for result in self.results if result.output},
+        )
 
 
 def isolated_command(member: str, command: Sequence[str]) -> list[str]:

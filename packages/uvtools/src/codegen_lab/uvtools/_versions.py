@@ -6,7 +6,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import tomlkit
 from packaging.requirements import Requirement
@@ -18,6 +18,9 @@ from codegen_lab.uvtools._graph import Graph
 from codegen_lab.uvtools._model import Workspace, normalize_name
 from codegen_lab.uvtools._process import run, uv_binary
 from codegen_lab.uvtools.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from codegen_lab.uvtools._tool_results import BumpResult
 
 __all__ = ["BUMP_PARTS", "BumpPlan", "FileEdit", "bump", "bump_version", "rewrite_requirement"]
 
@@ -126,33 +129,39 @@ class FileEdit:
     before: str
     after: str
 
-    def as_json(self, root: Path) -> dict[str, Any]:
-        """The edit with the path relative to `root`."""
-        return {
-            "path": self.path.relative_to(root).as_posix(),
-            "field": self.field,
-            "before": self.before,
-            "after": self.after,
-        }
-
 
 @dataclass(slots=True)
 class BumpPlan:
     """What `bump` does (or did, once applied): new versions and every file edit."""
 
+    root: Path
+    """The workspace root (the edits' paths are shown relative to it)."""
     versions: dict[str, tuple[str, str]] = field(default_factory=dict[str, tuple[str, str]])
     edits: list[FileEdit] = field(default_factory=list[FileEdit])
     applied: bool = False
     locked: bool | None = None
 
-    def as_json(self, root: Path) -> dict[str, Any]:
-        """`{"versions": {member: {"before", "after"}}, "edits": [...], "applied", "locked"}`."""
-        return {
-            "versions": {name: {"before": old, "after": new} for name, (old, new) in self.versions.items()},
-            "edits": [edit.as_json(root) for edit in self.edits],
-            "applied": self.applied,
-            "locked": self.locked,
-        }
+    def to_result(self) -> BumpResult:
+        """`{"versions": {member: {"before", "after"}}, "edits": [...], "applied", "locked"}` (`ws_bump`'s result)."""
+        from codegen_lab.uvtools._tool_results import BumpResult  # noqa: PLC0415
+
+        edits = [
+            {
+                "path": edit.path.relative_to(self.root).as_posix(),
+                "field": edit.field,
+                "before": edit.before,
+                "after": edit.after,
+            }
+            for edit in self.edits
+        ]
+        return BumpResult.model_validate(
+            {
+                "versions": {name: {"before": old, "after": new} for name, (old, new) in self.versions.items()},
+                "edits": edits,
+                "applied": self.applied,
+                "locked": self.locked,
+            }
+        )
 
 
 def _edit_document(document: Any, path: Path, name: str, new_version: str, edits: list[FileEdit]) -> None:
@@ -204,7 +213,7 @@ def bump(
     if dependents is not None:
         for name in Graph.of(workspace).dependents(target.name, transitive=True):
             bumps[name] = dependents
-    plan = BumpPlan()
+    plan = BumpPlan(workspace.root)
     documents: dict[Path, Any] = {}
     for name, how in bumps.items():
         current = workspace.member(name)

@@ -92,7 +92,7 @@ def graph(member_name: str | None, order_kinds: tuple[str, ...], root: Path | No
         if not workspace.member_globs:
             click.echo(f"note: {workspace.root} is a single project, not a uv workspace", err=True)
         members_graph = Graph.of(workspace, order_kinds=order_kinds)
-        unknown = members_graph.provenance["unknown"]
+        unknown = members_graph.provenance.unknown if members_graph.provenance is not None else ()
         if unknown:
             click.echo(
                 f"warning: the member edges of {', '.join(unknown)} (dynamic dependencies) are unknown", err=True

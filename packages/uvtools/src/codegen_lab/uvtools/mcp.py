@@ -130,18 +130,16 @@ def _add_read_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace]) -> 
     ) -> GraphResult:
         """The workspace's members (name, version, path, direct member dependencies) and their dependency-first order; with `output_format` dot, mermaid or text also a rendering; with `member` also that member's direct and transitive dependencies and dependents. Edges come from uv.lock when it is fresh (`edges_from` says which and why) and carry their kinds (project, extra:NAME, group:NAME); the order follows project edges, cycles through extras or groups are listed in `cycles`; a cycle of project edges is an error naming it."""  # noqa: E501
         from codegen_lab.uvtools._graph import Graph  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import GraphResult  # noqa: PLC0415
+        from codegen_lab.uvtools._tool_results import Neighbours  # noqa: PLC0415
 
         def work() -> GraphResult:
-            found = workspace(path)
-            members_graph = Graph.of(found)
-            data = members_graph.as_json()
-            data["requires_python"] = {member.name: member.requires_python for member in found.members}
+            members_graph = Graph.of(workspace(path))
+            more: dict[str, object] = {}
             if output_format != "json":
-                data["rendering"] = members_graph.render(output_format)
+                more["rendering"] = members_graph.render(output_format)
             if member is not None:
-                data["member"] = members_graph.neighbours(member)
-            return GraphResult.model_validate(data)
+                more["member"] = Neighbours.model_validate(members_graph.neighbours(member))
+            return members_graph.to_result().model_copy(update=more)
 
         return await _in_thread(work)
 
@@ -296,7 +294,6 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
 
         from codegen_lab.uvtools._affected import affected as find  # noqa: PLC0415
         from codegen_lab.uvtools._runner import MemberResult, run_many  # noqa: PLC0415
-        from codegen_lab.uvtools._tool_results import RunResult  # noqa: PLC0415
 
         found = await _in_thread(functools.partial(workspace, path))
         selected = _chosen(found, members)
@@ -315,9 +312,7 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
             summary = run_many(
                 found, command, members=selected, jobs=jobs, keep_going=keep_going, apply=apply, on_done=progress
             )
-            data = summary.as_json()
-            data["outputs"] = {result.member: result.output[-4000:] for result in summary.results if result.output}
-            return RunResult.model_validate(data)
+            return summary.to_result()
 
         return await _in_thread(work)
 
@@ -333,13 +328,13 @@ def _add_change_tools(toolkit: Toolkit, workspace: Callable[[str], Workspace], s
         path: WorkspacePath = ".",
     ) -> BumpResult:
         """Bump `member`'s version by `part` and rewrite every dependent's requirement on it, keeping each file's style; `dependents` also bumps the transitive dependents. Without `apply` it returns the edits and writes nothing; with it, it writes them and runs `uv lock`."""  # noqa: E501
-        from codegen_lab.uvtools._tool_results import BumpResult  # noqa: PLC0415
         from codegen_lab.uvtools._versions import bump as do_bump  # noqa: PLC0415
 
         def work() -> BumpResult:
             found = workspace(path)
-            plan = do_bump(found, member, part, pre=pre, dependents=dependents, apply=apply, state_dir=state_dir)
-            return BumpResult.model_validate(plan.as_json(found.root))
+            return do_bump(
+                found, member, part, pre=pre, dependents=dependents, apply=apply, state_dir=state_dir
+            ).to_result()
 
         return await _in_thread(work)
 
