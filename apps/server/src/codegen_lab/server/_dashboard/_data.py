@@ -210,7 +210,7 @@ class Dashboard:
         ]
         versions = {member.name: member.version for member in workspace.members}
         view["graph"] = layout(graph.names, edges, versions)
-        view["edges_from"] = graph.provenance
+        view["edges_from"] = to_json(graph.provenance)
         view["edge_kinds"] = sorted({_family(kind) for _, _, kinds in edges for kind in kinds})
         if since:
             try:
