@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         RateLimiter as RateLimiter,
         backoff as backoff,
     )
+    from codegen_lab.llm._results import LLMUsage as LLMUsage
     from codegen_lab.llm._service import LLMService as LLMService
     from codegen_lab.llm._shared import RedisDown as RedisDown, RedisLink as RedisLink
     from codegen_lab.llm._shared_llm import SharedLLMState as SharedLLMState

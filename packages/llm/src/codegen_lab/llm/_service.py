@@ -390,6 +390,8 @@ class LLMService:
         return report
 
     def _report(self, usage: dict[str, ToolUsage]) -> dict[str, Any]:
+        from codegen_lab.common.results import to_json  # noqa: PLC0415 (pydantic: asked for by a report only)
+
         total = ToolUsage()
         for stats in usage.values():
             total.merge(stats)
@@ -397,8 +399,8 @@ class LLMService:
             "backends": [backend.name for backend in self.backends()],
             "model": self.anthropic.model if self.anthropic is not None else None,
             "model_warning": self.anthropic.model_warning if self.anthropic is not None else None,
-            "tools": {tool: stats.as_json() for tool, stats in sorted(usage.items())},
-            "totals": total.as_json(),
+            "tools": {tool: to_json(stats) for tool, stats in sorted(usage.items())},
+            "totals": to_json(total),
             "cache": self.cache.counters() if self.cache is not None else None,
             "breakers": {name: breaker.state for name, breaker in self._breakers.items()},
         }

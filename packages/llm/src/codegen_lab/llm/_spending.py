@@ -12,9 +12,10 @@ from collections.abc import Generator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from codegen_lab.llm._results import LLMUsage
     from codegen_lab.llm._types import Completion
 
 __all__ = ["ToolUsage", "meter", "spending"]
@@ -62,20 +63,22 @@ class ToolUsage:
         for name in _USAGE_FIELDS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
-    def as_json(self) -> dict[str, Any]:
-        """The usage as JSON, with the mean latency of the calls that went out."""
+    def to_result(self) -> LLMUsage:
+        """The usage as `server_info` reports it: the cost rounded, the mean latency of the calls that went out."""
+        from codegen_lab.llm._results import LLMUsage  # noqa: PLC0415
+
         went_out = self.calls - self.cache_hits
-        return {
-            "calls": self.calls,
-            "cache_hits": self.cache_hits,
-            "failures": self.failures,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cache_read_input_tokens": self.cache_read_input_tokens,
-            "cache_creation_input_tokens": self.cache_creation_input_tokens,
-            "cost_usd": round(self.cost_usd, 6),
-            "mean_latency_seconds": round(self.latency_seconds / went_out, 4) if went_out else 0.0,
-        }
+        return LLMUsage(
+            calls=self.calls,
+            cache_hits=self.cache_hits,
+            failures=self.failures,
+            input_tokens=self.input_tokens,
+            output_tokens=self.output_tokens,
+            cache_read_input_tokens=self.cache_read_input_tokens,
+            cache_creation_input_tokens=self.cache_creation_input_tokens,
+            cost_usd=round(self.cost_usd, 6),
+            mean_latency_seconds=round(self.latency_seconds / went_out, 4) if went_out else 0.0,
+        )
 
 
 _USAGE_FIELDS = tuple(item.name for item in fields(ToolUsage))
