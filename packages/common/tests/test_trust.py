@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from codegen_lab.common import (
     resolve_settings,
     user_config_path as config_path,
 )
+from codegen_lab.common.results import to_json
 
 # A valid value for every setting a repository may not set: each one worked as an attack or could.
 SECURITY_VALUES: dict[str, str] = {
@@ -174,3 +176,26 @@ def test_every_writer_finds_the_state_folder_the_user_config_file_names(
     )
     monkeypatch.setenv("CODEGEN_LAB_STATE_DIR", str(tmp_path / "from-environment"))
     assert default_state_dir() == tmp_path / "from-environment"  # the environment still wins
+
+
+def test_resolved_settings_serialize_only_as_their_redacted_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('redis-url = "redis://user:hunter2-password@cache.example:6379/0"\n', encoding="utf-8")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-" + "k" * 40)
+    resolved = resolve_settings(tmp_path, environ={"CODEGEN_LAB_CONFIG": str(config)})
+
+    data = to_json(resolved)  # what any `--format json` or log of the resolved settings would write
+
+    assert data == resolved.to_result().model_dump(mode="json")
+    assert data["settings"]["redis-url"] == {
+        "value": "redis://user:[redacted]@cache.example:6379/0",
+        "source": f"{config} redis-url",
+    }
+    assert data["settings"]["ANTHROPIC_API_KEY"] == {
+        "value": "[redacted]",
+        "source": "environment variable ANTHROPIC_API_KEY",
+    }
+    assert data["user_config"] == str(config)
+    assert "hunter2" not in json.dumps(data)

@@ -491,14 +491,14 @@ def config_show(output_format: str, root: Path | None) -> None:
     """
     with _reported_errors():
         resolved = _resolved(root=root)
-    report = resolved.as_json()
+    report = resolved.to_result()
     if output_format == "json":
-        click.echo(json.dumps(report, indent=2))
+        click.echo(json.dumps(_to_json(report), indent=2))
         return
-    click.echo(f"user config file: {report['user_config'] or '(none)'}")
-    for name, entry in report["settings"].items():
-        click.echo(f"{name} = {json.dumps(entry['value'])}  ({entry['source']})")
-    for message in report["ignored"]:
+    click.echo(f"user config file: {report.user_config or '(none)'}")
+    for name, entry in report.settings.items():
+        click.echo(f"{name} = {json.dumps(entry.value)}  ({entry.source})")
+    for message in report.ignored:
         click.echo(f"ignored: {message}")
 
 

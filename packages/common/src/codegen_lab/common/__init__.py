@@ -26,6 +26,8 @@ if TYPE_CHECKING:
         PROJECT_SETTINGS as PROJECT_SETTINGS,
         ResolvedSettings as ResolvedSettings,
         Settings as Settings,
+        SettingShown as SettingShown,
+        SettingsReport as SettingsReport,
         load_settings as load_settings,
         resolve_settings as resolve_settings,
     )

@@ -21,11 +21,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, cast
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, ValidationInfo, field_validator
 
 from codegen_lab.common._folders import config_relative, user_config_path
 from codegen_lab.common._rates import DEFAULT_CLIENT_RATE_LIMITS, DEFAULT_RATE_LIMITS, Rate
 from codegen_lab.common.errors import SettingsError
+from codegen_lab.common.results import Result
 
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
@@ -34,7 +35,9 @@ __all__ = [
     "ENV_PREFIX",
     "PROJECT_SETTINGS",
     "ResolvedSettings",
+    "SettingShown",
     "Settings",
+    "SettingsReport",
     "load_settings",
     "resolve_settings",
 ]
@@ -271,29 +274,50 @@ class ResolvedSettings:
     ignored: tuple[str, ...] = ()
     user_config: Path | None = None
 
-    def as_json(self, environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    def to_result(self, environ: Mapping[str, str] | None = None) -> SettingsReport:
         """Every setting (kebab-case) with its value and source; secrets, and URLs' passwords, as `[redacted]`.
 
-        The secrets the settings do not hold but the server reads (`ANTHROPIC_API_KEY`, `CODEGEN_LAB_HTTP_TOKENS`)
-        are listed too, as `[redacted]` when set.
+        What `codegen-lab config show` prints, and what `to_json` writes of resolved settings: their values never
+        leave redacted. The secrets the settings do not hold but the server reads (`ANTHROPIC_API_KEY`,
+        `CODEGEN_LAB_HTTP_TOKENS`) are listed too, as `[redacted]` when set in `environ` (default: `os.environ`).
         """
         from codegen_lab.common.secrets import REDACTED, known_secrets, scrub  # noqa: PLC0415
 
         env = os.environ if environ is None else environ
         secrets = known_secrets(env)
         values = self.settings.model_dump(mode="json")
-        shown: dict[str, Any] = {
-            name.replace("_", "-"): {"value": _without_passwords(scrub(values[name], secrets)), "source": source}
+        shown = {
+            name.replace("_", "-"): SettingShown(value=_without_passwords(scrub(values[name], secrets)), source=source)
             for name, source in self.sources.items()
         }
         for variable in ("ANTHROPIC_API_KEY", f"{ENV_PREFIX}HTTP_TOKENS"):
             present = bool(env.get(variable, "").strip())
-            shown[variable] = {
-                "value": REDACTED if present else None,
-                "source": f"environment variable {variable}" if present else DEFAULT_SOURCE,
-            }
+            shown[variable] = SettingShown(
+                value=REDACTED if present else None,
+                source=f"environment variable {variable}" if present else DEFAULT_SOURCE,
+            )
         config = str(self.user_config) if self.user_config is not None else None
-        return {"user_config": config, "settings": shown, "ignored": list(self.ignored)}
+        return SettingsReport(user_config=config, settings=shown, ignored=list(self.ignored))
+
+
+class SettingShown(Result):
+    """One setting as `codegen-lab config show` prints it."""
+
+    value: JsonValue
+    """Its value as JSON, `[redacted]` for a secret (and for a URL's password)."""
+    source: str
+    """Where it came from: `default`, a file and key, an environment variable or the command line."""
+
+
+class SettingsReport(Result):
+    """The effective settings, where each came from, and the repository keys that were ignored (`config show`)."""
+
+    user_config: str | None
+    """The user config file that was read, or None when there is none."""
+    settings: dict[str, SettingShown]
+    """Each setting by its kebab-case name, and the secrets the server reads from the environment by theirs."""
+    ignored: list[str]
+    """One message per security key a repository's pyproject.toml tried to set (it was not used)."""
 
 
 def _without_passwords(value: Any) -> Any:
