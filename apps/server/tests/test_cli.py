@@ -24,7 +24,7 @@ def test_version_names_every_part() -> None:
     assert f"mcp {version('mcp')}" in out
 
 
-def test_toolkits_as_json(tmp_path: Path) -> None:
+def test_toolkits_in_json(tmp_path: Path) -> None:
     code, out, _ = run("toolkits", "--format", "json", "--root", str(tmp_path))
     assert code == 0
     report = json.loads(out)

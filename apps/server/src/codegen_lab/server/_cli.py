@@ -475,7 +475,7 @@ def _print_clients(
         settings = _settings(root=root)
         configs = client_configs(settings, clients=clients or None, transport=transport)
     if output_format == "json":
-        click.echo(json.dumps([entry.as_json() for entry in configs], indent=2))
+        click.echo(json.dumps(_to_json(configs), indent=2))
         return
     click.echo(render_text(configs))
 

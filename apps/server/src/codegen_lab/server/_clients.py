@@ -10,10 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from pydantic import JsonValue
+
+from codegen_lab.common.results import SparseResult
+
 if TYPE_CHECKING:
     from codegen_lab.common import Settings
 
-__all__ = ["ClientConfig", "client_configs", "render_text", "server_command"]
+__all__ = ["ClientConfig", "ClientEntry", "client_configs", "render_text", "server_command"]
 
 SERVER_KEY = "codegen-lab"
 CLIENTS = ("cursor", "claude-desktop", "claude-code")
@@ -33,14 +37,29 @@ class ClientConfig:
     """A command that adds the server instead, when the client has one."""
     notes: str = ""
 
-    def as_json(self) -> dict[str, Any]:
-        """The entry as plain JSON data."""
+    def to_result(self) -> ClientEntry:
+        """The entry as `config --format json` prints it: `command` and `notes` only when there are some."""
         entry: dict[str, Any] = {"client": self.client, "file": self.file, "config": self.config}
         if self.command:
             entry["command"] = self.command
         if self.notes:
             entry["notes"] = self.notes
-        return entry
+        return ClientEntry.model_validate(entry)
+
+
+class ClientEntry(SparseResult):
+    """How to add the server to one client, as JSON."""
+
+    client: str
+    """The client: `cursor`, `claude-desktop` or `claude-code`."""
+    file: str
+    """The configuration file the entry goes in."""
+    config: dict[str, JsonValue]
+    """The JSON to merge into that file."""
+    command: list[str] | None = None
+    """A command that adds the server instead, when the client has one."""
+    notes: str | None = None
+    """What else to know (where else the file may go, a restart)."""
 
 
 def server_command() -> list[str]:
