@@ -174,3 +174,45 @@ def test_the_check_finds_each_form_of_private_use() -> None:
         "6: getattr(..., '_connection')",
         "7: getattr(..., '_tool_manager')",
     ]
+
+
+SERIALIZER_METHODS = frozenset({"as_json", "to_json", "as_dict", "to_dict"})
+"""Names of hand-written JSON methods: a class says what its JSON is with `to_result()`, never with one of these."""
+
+
+def hand_written_serializers(source: str) -> list[str]:
+    """Each `def as_json` in `source`, and each method named as another serializer, as `line: where`."""
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "as_json":
+            found.append(f"{node.lineno}: def as_json")
+        elif isinstance(node, ast.ClassDef):
+            found += [
+                f"{item.lineno}: {node.name}.{item.name}"
+                for item in node.body
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                and item.name in SERIALIZER_METHODS - {"as_json"}
+            ]
+    return sorted(found, key=lambda use: int(use.split(":", 1)[0]))
+
+
+def test_results_have_one_serializer_and_no_source_writes_its_own_json_method() -> None:
+    found = [
+        f"{source.relative_to(ROOT)}:{use}"
+        for folder in packages().values()
+        for source in sorted(folder.rglob("*.py"))
+        for use in hand_written_serializers(source.read_text(encoding="utf-8"))
+    ]
+    assert found == []
+
+
+def test_the_check_finds_json_methods_but_not_the_one_serializer() -> None:
+    source = (
+        "def to_json(value): ...\n"  # the one serializer: a function, not a method
+        "class Report:\n"
+        "    def as_json(self): ...\n"
+        "    async def to_dict(self): ...\n"
+        "    def to_result(self): ...\n"
+        "def as_json(report): ...\n"
+    )
+    assert hand_written_serializers(source) == ["3: def as_json", "4: Report.to_dict", "6: def as_json"]
