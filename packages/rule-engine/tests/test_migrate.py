@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -147,6 +148,19 @@ def test_the_cli_shows_a_diff_then_writes_then_reverts(make_repo: MakeRepo) -> N
     )
     assert runner.invoke(cli, ["revert", "--root", str(root)]).exit_code == 0
     assert not (root / ".kiro/steering/python.md").exists()
+
+
+def test_a_written_migration_reports_what_it_changed_as_json(make_repo: MakeRepo) -> None:
+    root = make_repo(CURSOR)
+    command = ["migrate", "--to", "agents-md", "--write", "--remove-sources", "--format", "json", "--root", str(root)]
+    wrote = CliRunner().invoke(cli, command)
+    assert wrote.exit_code == 0, wrote.output
+    report = json.loads(wrote.stdout)
+    assert report["written"][0] == "AGENTS.md"
+    assert sorted(report["written"][1:]) == sorted(path for path in CURSOR if path.endswith(".mdc"))
+    assert "+++ b/AGENTS.md" in report["diff"]  # the diff is what the write changed, not the disk after it
+    assert "--- a/.cursor/rules/python.mdc" in report["diff"]
+    assert not (root / ".cursor/rules/python.mdc").exists()
 
 
 @pytest.mark.parametrize(

@@ -91,9 +91,12 @@ class MigrationPlan:
     """`mdc:` and `@file` references rewritten so that they still point at the file from the new location."""
     written: list[str] = field(default_factory=list[str])
     """The paths `apply` wrote or removed (empty until it has run: a dry run)."""
+    _applied_diff: str | None = field(default=None, init=False, repr=False)
 
     def diff(self) -> str:
-        """A unified diff of every change against what is on disk now."""
+        """A unified diff of every change against what is on disk now; once applied, against what was there."""
+        if self._applied_diff is not None:
+            return self._applied_diff
         chunks: list[str] = []
         for planned in self.files:
             path = self.root / planned.path
@@ -111,12 +114,14 @@ class MigrationPlan:
 
         `state_dir` is where the journal `codegen-lab undo` reads lives (default: the user's state folder).
         """
+        diff = self.diff()  # what the write changes, while the files it replaces and removes are still there
         with ChangeSet(self.root, f"migrate to {self.target}", state_dir=state_dir) as change:
             for planned in self.files:
                 change.write(self.root / planned.path, planned.text)
             for removed in self.removed:
                 change.remove(self.root / removed)
         self.written = [planned.path for planned in self.files] + self.removed
+        self._applied_diff = diff
         return list(self.written)
 
     def to_result(self) -> MigrationResult:
