@@ -150,7 +150,7 @@ def test_the_cli_shows_a_diff_then_writes_then_reverts(make_repo: MakeRepo) -> N
     assert not (root / ".kiro/steering/python.md").exists()
 
 
-def test_a_written_migration_reports_what_it_changed_as_json(make_repo: MakeRepo) -> None:
+def test_a_written_migration_reports_what_it_changed_in_json(make_repo: MakeRepo) -> None:
     root = make_repo(CURSOR)
     command = ["migrate", "--to", "agents-md", "--write", "--remove-sources", "--format", "json", "--root", str(root)]
     wrote = CliRunner().invoke(cli, command)
