@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from codegen_lab.testgen._inputs import Candidate
+from codegen_lab.testgen._collaborators import named
+from codegen_lab.testgen._inputs import Candidate, Value
 from codegen_lab.testgen._render import render_test
 
 
@@ -37,3 +38,43 @@ def test_an_object_a_call_raised_on_is_checked_after_the_raise() -> None:
         "    assert version_.major == 1",
     ]
     assert Candidate(id="c2", target="f", expr="v.f(1)").subject() is None  # nothing the setup made
+
+
+def test_a_collaborator_built_inline_is_named_and_what_the_call_did_to_it_is_checked() -> None:
+    candidate = Candidate(
+        id="c1",
+        target="Formatter.format",
+        expr="formatter.format('x', io.StringIO())",
+        setup="formatter = fmt.Formatter(mock.MagicMock(), style=mock.MagicMock())",
+        args=[Value("'x'", "str", "tokens"), Value("io.StringIO()", "other", "outfile")],
+    )
+    made = named(candidate)
+    assert made.setup == (
+        "double = mock.MagicMock()\nstyle = mock.MagicMock()\noutfile = io.StringIO()\n"
+        "formatter = fmt.Formatter(double, style=style)"
+    )
+    assert made.expr == "formatter.format('x', outfile)"
+    assert made.watch == ("double", "style", "outfile")
+    assert made.subject() == "formatter"  # the object the method is called on, not a collaborator
+    assert named(Candidate(id="c2", target="f", expr="fmt.f(1)")).watch == ()
+    outcome = {
+        "kind": "literal",
+        "repr": "None",
+        "watched": [
+            {"expr": "outfile.getvalue()", "repr": "'{x}'"},
+            {"expr": "double.mock_calls", "repr": "[mock.call.write('x')]"},
+            {"expr": "len(style.mock_calls)", "repr": "3"},
+        ],
+    }
+    test = render_test(candidate, outcome, module="fmt", alias="fmt", taken=set())
+    assert test is not None
+    assert test.name == "test_formatter_format_of_x_and_string_i_o_writes_x_to_outfile"
+    assert test.lines[-4:] == [
+        "    assert formatter.format('x', outfile) is None",
+        "    assert outfile.getvalue() == '{x}'",
+        "    assert double.mock_calls == [mock.call.write('x')]",
+        "    assert len(style.mock_calls) == 3",
+    ]
+    # A call for its effect on an object with no state a test can read, and no collaborator: no test.
+    plain = Candidate(id="c3", target="Formatter.reset", expr="formatter.reset()", setup="formatter = fmt.Formatter()")
+    assert render_test(plain, {"kind": "literal", "repr": "None"}, module="fmt", alias="fmt", taken=set()) is None

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from codegen_lab.llm import Completer
 from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, analyze_source
+from codegen_lab.testgen._collaborators import named
 from codegen_lab.testgen._doctests import example_candidates
 from codegen_lab.testgen._effects import AVOIDED
 from codegen_lab.testgen._inputs import Candidate, Value, candidates_for, module_path, standard_imports
@@ -171,11 +172,12 @@ class Loop:
             "file": str(self.target.file),
             "sys_path": [str(self.target.import_root)],
             "seconds": _CALL_SECONDS,
-            "candidates": [candidate.job() for candidate in candidates],
+            "candidates": [named(candidate).job() for candidate in candidates],
             "imports": {
                 name: module_path(name)
                 for name in standard_imports(
-                    self.target.alias, *(part for candidate in candidates for part in (candidate.setup, candidate.expr))
+                    self.target.alias,
+                    *(part for candidate in map(named, candidates) for part in (candidate.setup, candidate.expr)),
                 )
             },
             "elsewhere": str(self.workdir / f"elsewhere-{self.serial}") if elsewhere else None,
@@ -658,7 +660,7 @@ def agreed_outcome(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
     An attribute of the result (or the object a call raised on) that differed is left unchecked; the check of
     the result itself stays.
     """
-    details = ("state", "after")
+    details = ("state", "after", "watched")
     if not _same(
         {k: v for k, v in first.items() if k not in details}, {k: v for k, v in second.items() if k not in details}
     ):
@@ -669,6 +671,9 @@ def agreed_outcome(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
         agreed["state"] = {name: value for name, value in first["state"].items() if theirs.get(name) == value}
     if "after" in first and first["after"] != second.get("after"):
         agreed["after"] = None
+    if "watched" in first:
+        theirs_watched: list[Any] = second.get("watched") or []
+        agreed["watched"] = [entry for entry in first["watched"] if entry in theirs_watched]
     return agreed
 
 

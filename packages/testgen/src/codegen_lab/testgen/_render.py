@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from codegen_lab.testgen._collaborators import named
 from codegen_lab.testgen._inputs import STANDARD_MODULES, Candidate, import_statement, snake, standard_imports
 
 __all__ = ["STATE_HELPER", "PropertyTest", "RenderedTest", "format_code", "import_line", "render_module", "render_test"]
@@ -88,6 +89,7 @@ def render_test(
 ) -> RenderedTest | None:
     """The test for a candidate whose outcome was observed, or None when it makes no good test."""
     function = snake((candidate.label or candidate.target).replace(".", "_"))
+    candidate = named(candidate)
     if candidate.doctest is not None:
         name = _unique(f"test_{function or 'module'}_docstring_examples", taken)
         target = f"{alias}.{candidate.doctest}" if candidate.doctest else alias
@@ -101,17 +103,19 @@ def render_test(
     expr = candidate.expr if candidate.statement else _operand(candidate.expr)
     kind = outcome.get("kind")
     imports = {import_statement(name) for name in standard_imports(alias, candidate.setup, candidate.expr)}
+    watched: list[dict[str, str]] = outcome.get("watched") or []
     if kind == "literal":
         value = str(outcome["repr"])
         check = _check(expr, value)
         name = f"test_{subject}_is_{describe(value)}"
         body = [f"    {check}"]
-        if value == "None" and candidate.subject() is not None:  # called for its effect: the test checks it
-            after = outcome.get("after")
-            if not after:
-                return None
-            name = f"test_{subject}_leaves_{_described_after(after)}"
+        after = outcome.get("after") if value == "None" and candidate.subject() is not None else None
+        if value == "None" and (after or watched):  # called for its effect: the test checks it
+            effect = f"leaves_{_described_after(after)}" if after else _described_watched(watched[0])
+            name = f"test_{subject}_{effect}"
             body += _after(after)
+        elif value == "None" and candidate.subject() is not None:
+            return None
     elif kind == "iter":
         name = f"test_{subject}_yields_{describe(str(outcome['repr']))}"
         body = [f"    assert list({expr}) == {outcome['repr']}"]
@@ -140,6 +144,7 @@ def render_test(
         body = [*bind, f"    assert isinstance({result}, {reference})", *_state(result, outcome)]
     else:
         return None
+    body += [f"    {_check(entry['expr'], entry['repr'])}" for entry in watched]
     return RenderedTest(
         name=_unique(_slug(name)[:_MAX_NAME].rstrip("_"), taken),
         kind="exception" if kind == "raises" else "example",
@@ -191,6 +196,20 @@ def _described_after(after: dict[str, Any]) -> str:
         return f"its_{_slug(name)}_{describe(str(value))}"
     text = str(after.get("text", ""))
     return f"it_as_{describe(repr(text))}" if text else "it_empty"
+
+
+def _described_watched(entry: dict[str, str]) -> str:
+    """A few words for what a call did to a collaborator: `writes_hello_to_stream`, `makes_2_calls_on_double`."""
+    subject = entry["expr"].removeprefix("len(").partition(".")[0]
+    if entry["expr"].endswith(".getvalue()"):
+        return f"writes_{describe(entry['repr'])}_to_{subject}"
+    if entry["expr"].startswith("len(") and entry["expr"].endswith(".getvalue())"):
+        return f"writes_{entry['repr']}_characters_to_{subject}"
+    try:
+        count = len(ast.parse(entry["repr"], mode="eval").body.elts)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
+    except (SyntaxError, AttributeError):
+        count = entry["repr"]
+    return f"makes_{count}_call{'' if count == 1 else 's'}_on_{subject}"
 
 
 def _operand(expr: str) -> str:

@@ -22,6 +22,7 @@ import tempfile
 import time
 import traceback
 import types
+from unittest import mock
 
 import coverage
 
@@ -29,6 +30,7 @@ ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{4,}|<[\w.]+ object>")
 SAFE = (str, int, float, bytes, bool, type(None), list, tuple, dict, set, frozenset)
 MAX_REPR = 400
 MAX_STATE = 8
+MAX_WATCHED = 2000
 
 
 class CallTimeout(BaseException):
@@ -280,6 +282,8 @@ def run_candidate(candidate, namespace, module_file, seconds):
                 shown: "dict[str, object]" = dict(classify(value, module_file))
                 if value is None and candidate.get("after"):  # a call for its effect: what did it change?
                     shown["after"] = after(candidate["after"], local, module_file)
+                if candidate.get("watch"):
+                    shown["watched"] = watched_effects(candidate["watch"], local)
                 return shown
         except CallTimeout:
             return {"kind": "timeout"}
@@ -289,6 +293,8 @@ def run_candidate(candidate, namespace, module_file, seconds):
             raised = exception(exc, exc.__traceback__, module_file, "call")
             if candidate.get("after"):
                 raised["after"] = after(candidate["after"], local, module_file)
+            if candidate.get("watch"):
+                raised["watched"] = watched_effects(candidate["watch"], local)
             return raised
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -310,6 +316,57 @@ def after(expr, local, module_file):
     if shown.get("state"):
         return {"kind": "state", "state": shown["state"], "expr": expr}
     return None
+
+
+def watched_effects(names, local):
+    """What the call did to the collaborators it was given: `[{"expr": "stream.getvalue()", "repr": "'a'"}]`.
+
+    A file's whole contents, a double's calls (`[mock.call.write('a')]`) when their arguments read back, else how
+    many there were."""
+    found = []
+    for name in names:
+        item = local.get(name)
+        if isinstance(item, mock.NonCallableMock):
+            calls = item.mock_calls
+            text = calls_literal(calls)
+            if text is not None:
+                found.append({"expr": name + ".mock_calls", "repr": text})
+            else:
+                found.append({"expr": "len({}.mock_calls)".format(name), "repr": str(len(calls))})
+        elif isinstance(item, (io.StringIO, io.BytesIO)):
+            try:
+                contents = item.getvalue()
+            except ValueError:  # closed by the call
+                continue
+            text = literal(contents) if len(contents) <= MAX_WATCHED else None
+            if text is None or len(text) > MAX_WATCHED:
+                found.append({"expr": "len({}.getvalue())".format(name), "repr": str(len(contents))})
+            else:
+                found.append({"expr": name + ".getvalue()", "repr": text})
+    return found
+
+
+def calls_literal(calls):
+    """`[mock.call.write('a'), mock.call()]` for a double's calls when it reads back as equal calls, else None."""
+    shown = []
+    for call in calls:
+        name, args, kwargs = call
+        parts = [literal(arg) for arg in args] + [
+            None if literal(value) is None else "{}={}".format(key, literal(value)) for key, value in kwargs.items()
+        ]
+        if any(part is None for part in parts):
+            return None
+        path = name.replace(".()", "()")
+        head = "mock.call" + ("" if not path or path.startswith("(") else ".") + path
+        shown.append("{}({})".format(head, ", ".join(str(part) for part in parts)))
+    text = "[" + ", ".join(shown) + "]"
+    if len(text) > MAX_WATCHED:
+        return None
+    try:
+        back = eval(text, {"mock": mock})  # made above of literals and names
+    except Exception:
+        return None
+    return text if back == calls else None
 
 
 def run_doctest(module, qualname, seconds):
