@@ -214,3 +214,10 @@ def test_an_attribute_that_differs_between_runs_is_not_checked_but_the_result_is
     second = {"kind": "text", "via": "str", "text": "job 1", "state": {"name": "'job'", "started": "2.5"}}
     assert agreed_outcome(first, second) == {**first, "state": {"name": "'job'"}}
     assert agreed_outcome(first, {**second, "text": "job 2"}) is None
+    # what the call wrote or changed is checked where both runs saw the same
+    written = {"expr": "out.getvalue()", "repr": "'job 1'"}
+    stamped = {"expr": "log.mock_calls", "repr": "[mock.call.write('1.5')]"}
+    changed = {"kind": "state", "state": {"runs": "1"}, "expr": "job"}
+    first = {"kind": "literal", "repr": "1", "watched": [written, stamped], "changed": changed}
+    second = {"kind": "literal", "repr": "1", "watched": [written, {**stamped, "repr": "[mock.call.write('2.5')]"}]}
+    assert agreed_outcome(first, second) == {"kind": "literal", "repr": "1", "watched": [written]}

@@ -78,3 +78,32 @@ def test_a_collaborator_built_inline_is_named_and_what_the_call_did_to_it_is_che
     # A call for its effect on an object with no state a test can read, and no collaborator: no test.
     plain = Candidate(id="c3", target="Formatter.reset", expr="formatter.reset()", setup="formatter = fmt.Formatter()")
     assert render_test(plain, {"kind": "literal", "repr": "None"}, module="fmt", alias="fmt", taken=set()) is None
+
+
+def test_a_list_or_dict_the_call_changed_in_place_and_the_objects_changed_state_are_checked() -> None:
+    candidate = Candidate(
+        id="c1",
+        target="fill",
+        expr="opts.fill({}, [1])",
+        args=[Value("{}", "dict", "options"), Value("[1]", "list", "extra")],
+    )
+    assert named(candidate).setup == "options = {}\nextra = [1]"  # in the observer's job: both watched
+    assert named(candidate, containers=False) == candidate  # in a test where neither changed: as they were
+    outcome = {"kind": "literal", "repr": "1", "watched": [{"expr": "options", "repr": "{'width': 80}"}]}
+    test = render_test(candidate, outcome, module="opts", alias="opts", taken=set())
+    assert test is not None
+    assert test.lines == [
+        "    options = {}",
+        "    extra = [1]",
+        "    assert opts.fill(options, extra) == 1",
+        "    assert options == {'width': 80}",
+    ]
+    counter = Candidate(id="c2", target="Counter.bump", expr="counter.bump(2)", setup="counter = opts.Counter()")
+    outcome = {
+        "kind": "literal",
+        "repr": "True",
+        "changed": {"kind": "state", "state": {"count": "2"}, "expr": "counter"},
+    }
+    test = render_test(counter, outcome, module="opts", alias="opts", taken=set())
+    assert test is not None
+    assert test.lines[-2:] == ["    assert counter.bump(2) is True", "    assert counter.count == 2"]

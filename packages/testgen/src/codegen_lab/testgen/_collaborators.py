@@ -21,11 +21,14 @@ _MADE = {"io.StringIO": "stream", "io.BytesIO": "stream", "mock.MagicMock": "dou
 is not known."""
 
 
-def named(candidate: Candidate) -> Candidate:
+def named(candidate: Candidate, *, containers: bool = True) -> Candidate:
     """`candidate` with each collaborator built inline as an argument bound to a name first, and watched.
 
     The name is the keyword's or the parameter's (`outfile`), else `stream` or `double`; a collaborator the setup
-    already binds to a name is watched too. A candidate with none is returned as it is.
+    already binds to a name is watched too, and so is a list, dict or set it binds (the observer reports it when
+    the call changed it in place). With `containers`, a list, dict or set display passed as an argument is bound
+    to a name and watched too (the observer's job has them all; a test only when the call changed one, as the
+    names are the same either way). A candidate with none is returned as it is.
     """
     if candidate.doctest is not None or candidate.watch:
         return candidate
@@ -37,16 +40,19 @@ def named(candidate: Candidate) -> Candidate:
     taken = {node.id for tree in (setup, expr) for node in ast.walk(tree) if isinstance(node, ast.Name)}
     parameters = {value.source: value.parameter for value in candidate.args if value.parameter}
     hoisted: list[str] = []
-    watch = [
+    watch = [  # collaborators the setup names, and the lists, dicts and sets it builds: the call may change them
         target.id
         for statement in setup.body
-        if isinstance(statement, ast.Assign) and _made(statement.value) is not None
+        if isinstance(statement, ast.Assign)
+        and (_made(statement.value) is not None or isinstance(statement.value, ast.List | ast.Dict | ast.Set))
         for target in statement.targets
         if isinstance(target, ast.Name)
     ]
 
     def bound(node: ast.expr, keyword: str | None) -> ast.expr:
         default = _made(node)
+        if default is None and containers and isinstance(node, ast.List | ast.Dict | ast.Set):
+            default = "value"
         if default is None:
             return node
         source = ast.unparse(node)

@@ -660,7 +660,7 @@ def agreed_outcome(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
     An attribute of the result (or the object a call raised on) that differed is left unchecked; the check of
     the result itself stays.
     """
-    details = ("state", "after", "watched")
+    details = ("state", "after", "watched", "changed")
     if not _same(
         {k: v for k, v in first.items() if k not in details}, {k: v for k, v in second.items() if k not in details}
     ):
@@ -671,6 +671,8 @@ def agreed_outcome(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
         agreed["state"] = {name: value for name, value in first["state"].items() if theirs.get(name) == value}
     if "after" in first and first["after"] != second.get("after"):
         agreed["after"] = None
+    if "changed" in first and first["changed"] != second.get("changed"):
+        del agreed["changed"]
     if "watched" in first:
         theirs_watched: list[Any] = second.get("watched") or []
         agreed["watched"] = [entry for entry in first["watched"] if entry in theirs_watched]

@@ -89,7 +89,8 @@ def render_test(
 ) -> RenderedTest | None:
     """The test for a candidate whose outcome was observed, or None when it makes no good test."""
     function = snake((candidate.label or candidate.target).replace(".", "_"))
-    candidate = named(candidate)
+    watched: list[dict[str, str]] = outcome.get("watched") or []
+    candidate = named(candidate, containers=any(entry["expr"].isidentifier() for entry in watched))
     if candidate.doctest is not None:
         name = _unique(f"test_{function or 'module'}_docstring_examples", taken)
         target = f"{alias}.{candidate.doctest}" if candidate.doctest else alias
@@ -103,7 +104,6 @@ def render_test(
     expr = candidate.expr if candidate.statement else _operand(candidate.expr)
     kind = outcome.get("kind")
     imports = {import_statement(name) for name in standard_imports(alias, candidate.setup, candidate.expr)}
-    watched: list[dict[str, str]] = outcome.get("watched") or []
     if kind == "literal":
         value = str(outcome["repr"])
         check = _check(expr, value)
@@ -144,7 +144,7 @@ def render_test(
         body = [*bind, f"    assert isinstance({result}, {reference})", *_state(result, outcome)]
     else:
         return None
-    body += [f"    {_check(entry['expr'], entry['repr'])}" for entry in watched]
+    body += _after(outcome.get("changed")) + [f"    {_check(entry['expr'], entry['repr'])}" for entry in watched]
     return RenderedTest(
         name=_unique(_slug(name)[:_MAX_NAME].rstrip("_"), taken),
         kind="exception" if kind == "raises" else "example",
@@ -205,6 +205,8 @@ def _described_watched(entry: dict[str, str]) -> str:
         return f"writes_{describe(entry['repr'])}_to_{subject}"
     if entry["expr"].startswith("len(") and entry["expr"].endswith(".getvalue())"):
         return f"writes_{entry['repr']}_characters_to_{subject}"
+    if entry["expr"].isidentifier():
+        return f"changes_{subject}_to_{describe(entry['repr'])}"
     try:
         count = len(ast.parse(entry["repr"], mode="eval").body.elts)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
     except (SyntaxError, AttributeError):
