@@ -188,8 +188,11 @@ class Loop:
             timeout = max(timeout, (self.limit - time.monotonic()) if self.limit else 0.0, _IMPORT_SECONDS)
         elif self.limit is not None:
             timeout = min(timeout, max(self.limit - time.monotonic(), 1.0))
-        # The observer stops calling candidates in time to report those it ran: a run killed reports nothing.
-        job_data["stop_after"] = max(timeout - 2 * self.startup - _CALL_SECONDS, 0.5)
+        # The observer stops calling candidates in time to report those it ran: a run killed reports nothing. It
+        # stops at its share of the budget too: `min_run_seconds` keeps a run from being killed on a loaded
+        # machine, it is no licence to go on calling candidates past the budget.
+        allowed = min(timeout, max(self.remaining() * share, 0.0)) if candidates else timeout
+        job_data["stop_after"] = max(allowed - 2 * self.startup - _CALL_SECONDS, 0.5)
         job.write_text(json.dumps(job_data), encoding="utf-8")
         result = self.project.sandbox.run_python(
             [str(script), str(job), str(answer)],
