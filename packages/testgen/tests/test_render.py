@@ -75,6 +75,13 @@ def test_a_collaborator_built_inline_is_named_and_what_the_call_did_to_it_is_che
         "    assert double.mock_calls == [mock.call.write('x')]",
         "    assert len(style.mock_calls) == 3",
     ]
+    setup = "double = mock.MagicMock()\nfmt.f(double)"
+    counted = Candidate(id="c4", target="f", expr="len(double.mock_calls)", setup=setup)
+    outcome = {"kind": "literal", "repr": "2", "watched": [{"expr": "len(double.mock_calls)", "repr": "2"}]}
+    test = render_test(counted, outcome, module="fmt", alias="fmt", taken=set())
+    assert test is not None
+    assert test.lines[-1:] == ["    assert len(double.mock_calls) == 2"]  # checked once
+    assert test.lines.count("    assert len(double.mock_calls) == 2") == 1
     # A call for its effect on an object with no state a test can read, and no collaborator: no test.
     plain = Candidate(id="c3", target="Formatter.reset", expr="formatter.reset()", setup="formatter = fmt.Formatter()")
     assert render_test(plain, {"kind": "literal", "repr": "None"}, module="fmt", alias="fmt", taken=set()) is None

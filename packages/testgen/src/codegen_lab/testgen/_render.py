@@ -144,7 +144,7 @@ def render_test(
         body = [*bind, f"    assert isinstance({result}, {reference})", *_state(result, outcome)]
     else:
         return None
-    body += _after(outcome.get("changed")) + [f"    {_check(entry['expr'], entry['repr'])}" for entry in watched]
+    body += [line for line in _effects(outcome, watched) if line not in body]  # the result may be `len(double...)`
     return RenderedTest(
         name=_unique(_slug(name)[:_MAX_NAME].rstrip("_"), taken),
         kind="exception" if kind == "raises" else "example",
@@ -185,6 +185,11 @@ def _after(after: dict[str, Any] | None) -> list[str]:
         state: dict[str, str] = after["state"]
         return [f"    {_check(f'{after["expr"]}.{name}', value)}" for name, value in state.items()]
     return [f"    assert str({after['expr']}) == {after['text']!r}"]
+
+
+def _effects(outcome: dict[str, Any], watched: list[dict[str, str]]) -> list[str]:
+    """The checks of what a call changed beside its result: its object's state, what its collaborators got."""
+    return _after(outcome.get("changed")) + [f"    {_check(entry['expr'], entry['repr'])}" for entry in watched]
 
 
 def _described_after(after: dict[str, Any]) -> str:
