@@ -5,6 +5,12 @@ from codegen_lab.testgen._inputs import Candidate, Value
 from codegen_lab.testgen._render import render_test
 
 
+def _lines(candidate: Candidate, outcome: dict[str, object], module: str) -> list[str]:
+    test = render_test(candidate, outcome, module=module, alias=module, taken=set())
+    assert test is not None
+    return test.lines
+
+
 def test_a_returned_object_has_its_state_checked_beside_its_text() -> None:
     candidate = Candidate(id="c1", target="Version.bump", expr="version_.bump()", setup="version_ = v.Version(1)")
     outcome = {"kind": "text", "via": "str", "text": "2.0", "type": "v.Version", "state": {"major": "2", "pre": "None"}}
@@ -78,10 +84,9 @@ def test_a_collaborator_built_inline_is_named_and_what_the_call_did_to_it_is_che
     setup = "double = mock.MagicMock()\nfmt.f(double)"
     counted = Candidate(id="c4", target="f", expr="len(double.mock_calls)", setup=setup)
     outcome = {"kind": "literal", "repr": "2", "watched": [{"expr": "len(double.mock_calls)", "repr": "2"}]}
-    test = render_test(counted, outcome, module="fmt", alias="fmt", taken=set())
-    assert test is not None
-    assert test.lines[-1:] == ["    assert len(double.mock_calls) == 2"]  # checked once
-    assert test.lines.count("    assert len(double.mock_calls) == 2") == 1
+    lines = _lines(counted, outcome, "fmt")
+    assert lines[-1:] == ["    assert len(double.mock_calls) == 2"]  # checked once
+    assert lines.count("    assert len(double.mock_calls) == 2") == 1
     # A call for its effect on an object with no state a test can read, and no collaborator: no test.
     plain = Candidate(id="c3", target="Formatter.reset", expr="formatter.reset()", setup="formatter = fmt.Formatter()")
     assert render_test(plain, {"kind": "literal", "repr": "None"}, module="fmt", alias="fmt", taken=set()) is None
@@ -97,9 +102,7 @@ def test_a_list_or_dict_the_call_changed_in_place_and_the_objects_changed_state_
     assert named(candidate).setup == "options = {}\nextra = [1]"  # in the observer's job: both watched
     assert named(candidate, containers=False) == candidate  # in a test where neither changed: as they were
     outcome = {"kind": "literal", "repr": "1", "watched": [{"expr": "options", "repr": "{'width': 80}"}]}
-    test = render_test(candidate, outcome, module="opts", alias="opts", taken=set())
-    assert test is not None
-    assert test.lines == [
+    assert _lines(candidate, outcome, "opts") == [
         "    options = {}",
         "    extra = [1]",
         "    assert opts.fill(options, extra) == 1",
@@ -111,6 +114,5 @@ def test_a_list_or_dict_the_call_changed_in_place_and_the_objects_changed_state_
         "repr": "True",
         "changed": {"kind": "state", "state": {"count": "2"}, "expr": "counter"},
     }
-    test = render_test(counter, outcome, module="opts", alias="opts", taken=set())
-    assert test is not None
-    assert test.lines[-2:] == ["    assert counter.bump(2) is True", "    assert counter.count == 2"]
+    checks = ["    assert counter.bump(2) is True", "    assert counter.count == 2"]
+    assert _lines(counter, outcome, "opts")[-2:] == checks
