@@ -9,6 +9,7 @@ from unittest import mock
 
 from codegen_lab.testgen._collaborators import named
 from codegen_lab.testgen._inputs import Candidate, Value
+from codegen_lab.testgen._render import render_test
 from codegen_lab.testgen._runner import SCRIPTS
 
 
@@ -58,3 +59,26 @@ def test_the_observer_reports_what_a_call_did_to_its_collaborators_and_to_its_ob
     calls().close()
     shown = "[mock.call.write('x', end=''), mock.call(), mock.call().close()]"
     assert observer.calls_literal(calls.mock_calls) == shown
+
+
+class _Kind:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Token.{self.name}"
+
+
+def test_a_generator_of_objects_that_show_themselves_is_checked_by_the_items_repr() -> None:
+    observer = _observer()
+    namespace = {"m": SimpleNamespace(tokens=lambda text: ((_Kind("Word"), word) for word in text.split()))}
+    candidate = Candidate("c1", "tokens", "m.tokens('select 1')", args=[Value("'select 1'", "str", "text")])
+    outcome = observer.run_candidate(candidate.job(), namespace, __file__, 30.0)
+    shown = "[(Token.Word, 'select'), (Token.Word, '1')]"
+    assert outcome == {"kind": "text", "via": "repr", "text": shown, "type": "builtins.generator", "iterated": True}
+    test = render_test(candidate, outcome, module="m", alias="m", taken=set())
+    assert test is not None
+    assert test.name == "test_tokens_of_select_1_yields_token_word_select_token_word"
+    assert test.lines == [f"    assert repr(list(m.tokens('select 1'))) == {shown!r}"]
+    unshown = SimpleNamespace(tokens=lambda text: (object() for _ in text))  # `<object object at 0x...>`
+    assert observer.run_candidate(candidate.job(), {"m": unshown}, __file__, 30.0) == {"kind": "opaque"}

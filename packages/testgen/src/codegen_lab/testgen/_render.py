@@ -92,12 +92,7 @@ def render_test(
     watched: list[dict[str, str]] = outcome.get("watched") or []
     candidate = named(candidate, containers=any(entry["expr"].isidentifier() for entry in watched))
     if candidate.doctest is not None:
-        name = _unique(f"test_{function or 'module'}_docstring_examples", taken)
-        target = f"{alias}.{candidate.doctest}" if candidate.doctest else alias
-        label = candidate.doctest or module
-        return RenderedTest(
-            name, "doctest", label, [f"    _run_docstring_examples({target}, {label!r})"], candidate_id=candidate.id
-        )
+        return _doctest_test(candidate, candidate.doctest, function, module=module, alias=alias, taken=taken)
     arguments = "_and_".join(describe(value.source) for value in candidate.args[:3])
     subject = f"{function}_of_{arguments}" if arguments else function
     setup = [f"    {line}" for line in candidate.setup.splitlines()] if candidate.setup else []
@@ -120,9 +115,14 @@ def render_test(
         name = f"test_{subject}_yields_{describe(str(outcome['repr']))}"
         body = [f"    assert list({expr}) == {outcome['repr']}"]
     elif kind == "text":  # an object shown through its own __str__ or __repr__
-        name = f"test_{subject}_is_{describe(repr(outcome['text']))}"
+        iterated = bool(outcome.get("iterated"))  # the items a generator yields, shown by their repr
+        name = f"test_{subject}_{'yields' if iterated else 'is'}_{describe(repr(outcome['text']))}"
         result, bind = _result(expr, outcome, candidate.setup)
-        body = [*bind, f"    assert {outcome['via']}({result}) == {outcome['text']!r}", *_state(result, outcome)]
+        body = [
+            *bind,
+            f"    assert {outcome['via']}({f'list({result})' if iterated else result}) == {outcome['text']!r}",
+            *_state(result, outcome),
+        ]
     elif kind == "raises":
         reference = _type_reference(str(outcome["type"]), module, alias, imports)
         if reference is None:
@@ -152,6 +152,18 @@ def render_test(
         lines=setup + body,
         imports=imports,
         candidate_id=candidate.id,
+    )
+
+
+def _doctest_test(
+    candidate: Candidate, doctest: str, function: str, *, module: str, alias: str, taken: set[str]
+) -> RenderedTest:
+    """The test that runs the docstring examples of `doctest` (the module's when empty)."""
+    name = _unique(f"test_{function or 'module'}_docstring_examples", taken)
+    target = f"{alias}.{doctest}" if doctest else alias
+    label = doctest or module
+    return RenderedTest(
+        name, "doctest", label, [f"    _run_docstring_examples({target}, {label!r})"], candidate_id=candidate.id
     )
 
 

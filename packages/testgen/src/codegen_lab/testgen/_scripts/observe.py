@@ -229,6 +229,9 @@ def classify(value, module_file):
         text = literal(items) if len(items) <= 100 else None
         if text is not None:
             return {"kind": "iter", "repr": text}
+        shown = repr(items) if len(items) <= 100 else ""
+        if shown and not ADDRESS.search(shown) and len(shown) <= MAX_WATCHED:  # items that show themselves
+            return {"kind": "text", "via": "repr", "text": shown, "type": type_name(type(value)), "iterated": True}
         return {"kind": "opaque"}
     cls = type(value)
     shown = []
