@@ -417,7 +417,7 @@ class Loop:
         """Constructor calls seen to make an instance of the class of the method `function`, a few at random.
 
         A method reached only on an object in some state gets it from a construction that worked, not one drawn
-        blind (most of which raise).
+        blind (most of which raise); those on whose objects more method calls returned come first.
         """
         if function.owner is None or function.name == "__init__":
             return []
@@ -432,6 +432,13 @@ class Loop:
             and observed.outcome.get("type") == wanted
         ]
         self.rng.shuffle(found)
+        # Constructions whose objects' methods returned come first: `Style(2)` is made, but every call on it raises.
+        worked = Counter(
+            observed.candidate.setup.partition("=")[2].strip()
+            for observed in self.stable.values()
+            if observed.candidate.setup and "\n" not in observed.candidate.setup and not _raises(observed)
+        )
+        found.sort(key=lambda expr: -worked[expr])
         return found[:_MADE]
 
     def wide_candidates(self) -> list[Candidate]:
