@@ -5,6 +5,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from random import Random
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
@@ -17,8 +20,11 @@ from codegen_lab.testgen import (
     generate,
     run_tests,
 )
-from codegen_lab.testgen._generate import Observed, agreed_outcome, redundant_raises_dropped
+from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo
+from codegen_lab.testgen._generate import Loop, Observed, agreed_outcome, redundant_raises_dropped
 from codegen_lab.testgen._inputs import Candidate
+from codegen_lab.testgen._runner import Project
+from codegen_lab.testgen._target import Target
 
 PYTHON = sys.executable
 
@@ -214,3 +220,29 @@ def test_an_attribute_that_differs_between_runs_is_not_checked_but_the_result_is
     second = {"kind": "text", "via": "str", "text": "job 1", "state": {"name": "'job'", "started": "2.5"}}
     assert agreed_outcome(first, second) == {**first, "state": {"name": "'job'"}}
     assert agreed_outcome(first, {**second, "text": "job 2"}) is None
+    # what the call wrote or changed is checked where both runs saw the same
+    written = {"expr": "out.getvalue()", "repr": "'job 1'"}
+    stamped = {"expr": "log.mock_calls", "repr": "[mock.call.write('1.5')]"}
+    changed = {"kind": "state", "state": {"runs": "1"}, "expr": "job"}
+    first = {"kind": "literal", "repr": "1", "watched": [written, stamped], "changed": changed}
+    second = {"kind": "literal", "repr": "1", "watched": [written, {**stamped, "repr": "[mock.call.write('2.5')]"}]}
+    assert agreed_outcome(first, second) == {"kind": "literal", "repr": "1", "watched": [written]}
+
+
+def test_constructions_on_whose_objects_method_calls_returned_are_used_first() -> None:
+    target = cast(Target, SimpleNamespace(module="m"))
+    loop = Loop(cast(Project, None), target, cast(ModuleInfo, None), Path(), 0.0, Random(5))  # noqa: S311 (inputs)
+
+    def seen(key: str, called: str, expr: str, setup: str | None, outcome: dict[str, Any]) -> None:
+        loop.stable[key] = Observed(Candidate(key, called, expr, setup), outcome, set(), set(), 0.0)
+
+    for number, argument in enumerate(["2", "0", "mock.MagicMock()", "True"]):
+        seen(f"i{number}", "Style.__init__", f"m.Style({argument})", None, {"kind": "type", "type": "m.Style"})
+    raised = {"kind": "raises", "type": "builtins.AttributeError"}
+    seen("c1", "Style.bold", "style.bold('x')", "style = m.Style(2)", raised)
+    returned = {"kind": "literal", "repr": "None"}
+    seen("c2", "Style.bold", "style.bold('x')", "style = m.Style(mock.MagicMock())", returned)
+    method = cast(CallableInfo, SimpleNamespace(owner="Style", name="bold"))
+    made = loop.made(method)
+    assert made[0] == "m.Style(mock.MagicMock())"  # every call on `m.Style(2)` raises: it is no way to the methods
+    assert sorted(made) == ["m.Style(0)", "m.Style(2)", "m.Style(True)", "m.Style(mock.MagicMock())"]

@@ -55,6 +55,20 @@ def shift(when, days=1):
     raise TypeError("a date or a timedelta")
 
 
+def write_title(out, title):
+    """Write `title` to the text file `out`, underlined."""
+    out.write(title + "\\n")
+    out.write("=" * len(title) + "\\n")
+
+
+class Printer:
+    def __init__(self, sink):
+        self.sink = sink
+
+    def heading(self, text):
+        self.sink.emit("# " + text.upper())
+
+
 def main(argv):
     if not argv:
         sys.exit("usage: ledger NAME RATE")
@@ -102,6 +116,19 @@ def test_a_type_the_code_checks_with_isinstance_is_given_and_imported(ledger: tu
     assert "import datetime" in report.code
     assert any("ledger.shift(datetime.date(" in body for body in bodies.values())
     assert any("ledger.shift(datetime.timedelta(" in body for body in bodies.values())
+
+
+@pytest.mark.slow
+def test_a_call_for_its_effect_is_checked_by_what_it_wrote_to_a_file_and_the_calls_it_made_on_a_double(
+    ledger: tuple[Path, GenerationReport],
+) -> None:
+    _, report = ledger
+    bodies = list(_test_bodies(report.code).values())
+    assert any("out = io.StringIO()" in body and "assert out.getvalue() == " in body for body in bodies), bodies
+    assert any(
+        "double = mock.MagicMock()" in body and "assert double.mock_calls == [mock.call.emit('# " in body
+        for body in bodies
+    ), bodies
 
 
 @pytest.mark.slow

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from codegen_lab.llm import Completer
 from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, analyze_source
+from codegen_lab.testgen._collaborators import named
 from codegen_lab.testgen._doctests import example_candidates
 from codegen_lab.testgen._effects import AVOIDED
 from codegen_lab.testgen._inputs import Candidate, Value, candidates_for, module_path, standard_imports
@@ -171,11 +172,12 @@ class Loop:
             "file": str(self.target.file),
             "sys_path": [str(self.target.import_root)],
             "seconds": _CALL_SECONDS,
-            "candidates": [candidate.job() for candidate in candidates],
+            "candidates": [named(candidate).job() for candidate in candidates],
             "imports": {
                 name: module_path(name)
                 for name in standard_imports(
-                    self.target.alias, *(part for candidate in candidates for part in (candidate.setup, candidate.expr))
+                    self.target.alias,
+                    *(part for candidate in map(named, candidates) for part in (candidate.setup, candidate.expr)),
                 )
             },
             "elsewhere": str(self.workdir / f"elsewhere-{self.serial}") if elsewhere else None,
@@ -186,8 +188,11 @@ class Loop:
             timeout = max(timeout, (self.limit - time.monotonic()) if self.limit else 0.0, _IMPORT_SECONDS)
         elif self.limit is not None:
             timeout = min(timeout, max(self.limit - time.monotonic(), 1.0))
-        # The observer stops calling candidates in time to report those it ran: a run killed reports nothing.
-        job_data["stop_after"] = max(timeout - 2 * self.startup - _CALL_SECONDS, 0.5)
+        # The observer stops calling candidates in time to report those it ran: a run killed reports nothing. It
+        # stops at its share of the budget too: `min_run_seconds` keeps a run from being killed on a loaded
+        # machine, it is no licence to go on calling candidates past the budget.
+        allowed = min(timeout, max(self.remaining() * share, 0.0)) if candidates else timeout
+        job_data["stop_after"] = max(allowed - 2 * self.startup - _CALL_SECONDS, 0.5)
         job.write_text(json.dumps(job_data), encoding="utf-8")
         result = self.project.sandbox.run_python(
             [str(script), str(job), str(answer)],
@@ -412,7 +417,7 @@ class Loop:
         """Constructor calls seen to make an instance of the class of the method `function`, a few at random.
 
         A method reached only on an object in some state gets it from a construction that worked, not one drawn
-        blind (most of which raise).
+        blind (most of which raise); those on whose objects more method calls returned come first.
         """
         if function.owner is None or function.name == "__init__":
             return []
@@ -427,6 +432,13 @@ class Loop:
             and observed.outcome.get("type") == wanted
         ]
         self.rng.shuffle(found)
+        # Constructions whose objects' methods returned come first: `Style(2)` is made, but every call on it raises.
+        worked = Counter(
+            observed.candidate.setup.partition("=")[2].strip()
+            for observed in self.stable.values()
+            if observed.candidate.setup and "\n" not in observed.candidate.setup and not _raises(observed)
+        )
+        found.sort(key=lambda expr: -worked[expr])
         return found[:_MADE]
 
     def wide_candidates(self) -> list[Candidate]:
@@ -658,7 +670,7 @@ def agreed_outcome(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
     An attribute of the result (or the object a call raised on) that differed is left unchecked; the check of
     the result itself stays.
     """
-    details = ("state", "after")
+    details = ("state", "after", "watched", "changed")
     if not _same(
         {k: v for k, v in first.items() if k not in details}, {k: v for k, v in second.items() if k not in details}
     ):
@@ -669,6 +681,11 @@ def agreed_outcome(first: dict[str, Any], second: dict[str, Any]) -> dict[str, A
         agreed["state"] = {name: value for name, value in first["state"].items() if theirs.get(name) == value}
     if "after" in first and first["after"] != second.get("after"):
         agreed["after"] = None
+    if "changed" in first and first["changed"] != second.get("changed"):
+        del agreed["changed"]
+    if "watched" in first:
+        theirs_watched: list[Any] = second.get("watched") or []
+        agreed["watched"] = [entry for entry in first["watched"] if entry in theirs_watched]
     return agreed
 
 

@@ -58,17 +58,22 @@ class Candidate:
     misfit: bool = False
     """Whether an input is not of the type the parameter's hint or docstring gives (a string for a `list[str]`):
     such a call is kept only for code no fitting call runs."""
+    watch: tuple[str, ...] = ()
+    """Names the setup binds to collaborators of the call (a file it writes to, a double it calls): after the call,
+    the observer reports what it did to them (`stream.getvalue()`, `double.mock_calls`) and the test checks it."""
 
-    def job(self) -> dict[str, str | bool]:
+    def job(self) -> dict[str, str | bool | list[str]]:
         """What the observer script reads."""
         if self.doctest is not None:
             return {"id": self.id, "doctest": self.doctest}
-        job: dict[str, str | bool] = {"id": self.id, "expr": self.expr, "statement": self.statement}
+        job: dict[str, str | bool | list[str]] = {"id": self.id, "expr": self.expr, "statement": self.statement}
         if self.setup:
             job["setup"] = self.setup
         subject = self.subject()
         if subject:
             job["after"] = subject
+        if self.watch:
+            job["watch"] = list(self.watch)
         return job
 
     def subject(self) -> str | None:
@@ -88,7 +93,7 @@ class Candidate:
             for statement in setup.body
             if isinstance(statement, ast.Assign)
             for target in statement.targets
-            if isinstance(target, ast.Name)
+            if isinstance(target, ast.Name) and target.id not in self.watch
         ]
         statement = expr.body[0] if len(expr.body) == 1 else None
         if self.statement and isinstance(statement, ast.Assign) and len(statement.targets) == 1:

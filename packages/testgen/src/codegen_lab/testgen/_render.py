@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from codegen_lab.testgen._collaborators import named
 from codegen_lab.testgen._inputs import STANDARD_MODULES, Candidate, import_statement, snake, standard_imports
 
 __all__ = ["STATE_HELPER", "PropertyTest", "RenderedTest", "format_code", "import_line", "render_module", "render_test"]
@@ -88,13 +89,10 @@ def render_test(
 ) -> RenderedTest | None:
     """The test for a candidate whose outcome was observed, or None when it makes no good test."""
     function = snake((candidate.label or candidate.target).replace(".", "_"))
+    watched: list[dict[str, str]] = outcome.get("watched") or []
+    candidate = named(candidate, containers=any(entry["expr"].isidentifier() for entry in watched))
     if candidate.doctest is not None:
-        name = _unique(f"test_{function or 'module'}_docstring_examples", taken)
-        target = f"{alias}.{candidate.doctest}" if candidate.doctest else alias
-        label = candidate.doctest or module
-        return RenderedTest(
-            name, "doctest", label, [f"    _run_docstring_examples({target}, {label!r})"], candidate_id=candidate.id
-        )
+        return _doctest_test(candidate, candidate.doctest, function, module=module, alias=alias, taken=taken)
     arguments = "_and_".join(describe(value.source) for value in candidate.args[:3])
     subject = f"{function}_of_{arguments}" if arguments else function
     setup = [f"    {line}" for line in candidate.setup.splitlines()] if candidate.setup else []
@@ -106,19 +104,25 @@ def render_test(
         check = _check(expr, value)
         name = f"test_{subject}_is_{describe(value)}"
         body = [f"    {check}"]
-        if value == "None" and candidate.subject() is not None:  # called for its effect: the test checks it
-            after = outcome.get("after")
-            if not after:
-                return None
-            name = f"test_{subject}_leaves_{_described_after(after)}"
+        after = outcome.get("after") if value == "None" and candidate.subject() is not None else None
+        if value == "None" and (after or watched):  # called for its effect: the test checks it
+            effect = f"leaves_{_described_after(after)}" if after else _described_watched(watched[0])
+            name = f"test_{subject}_{effect}"
             body += _after(after)
+        elif value == "None" and candidate.subject() is not None:
+            return None
     elif kind == "iter":
         name = f"test_{subject}_yields_{describe(str(outcome['repr']))}"
         body = [f"    assert list({expr}) == {outcome['repr']}"]
     elif kind == "text":  # an object shown through its own __str__ or __repr__
-        name = f"test_{subject}_is_{describe(repr(outcome['text']))}"
+        iterated = bool(outcome.get("iterated"))  # the items a generator yields, shown by their repr
+        name = f"test_{subject}_{'yields' if iterated else 'is'}_{describe(repr(outcome['text']))}"
         result, bind = _result(expr, outcome, candidate.setup)
-        body = [*bind, f"    assert {outcome['via']}({result}) == {outcome['text']!r}", *_state(result, outcome)]
+        body = [
+            *bind,
+            f"    assert {outcome['via']}({f'list({result})' if iterated else result}) == {outcome['text']!r}",
+            *_state(result, outcome),
+        ]
     elif kind == "raises":
         reference = _type_reference(str(outcome["type"]), module, alias, imports)
         if reference is None:
@@ -140,6 +144,7 @@ def render_test(
         body = [*bind, f"    assert isinstance({result}, {reference})", *_state(result, outcome)]
     else:
         return None
+    body += [line for line in _effects(outcome, watched) if line not in body]  # the result may be `len(double...)`
     return RenderedTest(
         name=_unique(_slug(name)[:_MAX_NAME].rstrip("_"), taken),
         kind="exception" if kind == "raises" else "example",
@@ -147,6 +152,18 @@ def render_test(
         lines=setup + body,
         imports=imports,
         candidate_id=candidate.id,
+    )
+
+
+def _doctest_test(
+    candidate: Candidate, doctest: str, function: str, *, module: str, alias: str, taken: set[str]
+) -> RenderedTest:
+    """The test that runs the docstring examples of `doctest` (the module's when empty)."""
+    name = _unique(f"test_{function or 'module'}_docstring_examples", taken)
+    target = f"{alias}.{doctest}" if doctest else alias
+    label = doctest or module
+    return RenderedTest(
+        name, "doctest", label, [f"    _run_docstring_examples({target}, {label!r})"], candidate_id=candidate.id
     )
 
 
@@ -182,6 +199,11 @@ def _after(after: dict[str, Any] | None) -> list[str]:
     return [f"    assert str({after['expr']}) == {after['text']!r}"]
 
 
+def _effects(outcome: dict[str, Any], watched: list[dict[str, str]]) -> list[str]:
+    """The checks of what a call changed beside its result: its object's state, what its collaborators got."""
+    return _after(outcome.get("changed")) + [f"    {_check(entry['expr'], entry['repr'])}" for entry in watched]
+
+
 def _described_after(after: dict[str, Any]) -> str:
     """A few words for the state a call left an object in: `it_empty`, `it_as_a_b`, `its_size_0`."""
     if after.get("kind") == "literal":
@@ -191,6 +213,22 @@ def _described_after(after: dict[str, Any]) -> str:
         return f"its_{_slug(name)}_{describe(str(value))}"
     text = str(after.get("text", ""))
     return f"it_as_{describe(repr(text))}" if text else "it_empty"
+
+
+def _described_watched(entry: dict[str, str]) -> str:
+    """A few words for what a call did to a collaborator: `writes_hello_to_stream`, `makes_2_calls_on_double`."""
+    subject = entry["expr"].removeprefix("len(").partition(".")[0]
+    if entry["expr"].endswith(".getvalue()"):
+        return f"writes_{describe(entry['repr'])}_to_{subject}"
+    if entry["expr"].startswith("len(") and entry["expr"].endswith(".getvalue())"):
+        return f"writes_{entry['repr']}_characters_to_{subject}"
+    if entry["expr"].isidentifier():
+        return f"changes_{subject}_to_{describe(entry['repr'])}"
+    try:
+        count = len(ast.parse(entry["repr"], mode="eval").body.elts)  # pyright: ignore[reportAttributeAccessIssue, reportUnknownMemberType, reportUnknownArgumentType]
+    except (SyntaxError, AttributeError):
+        count = entry["repr"]
+    return f"makes_{count}_call{'' if count == 1 else 's'}_on_{subject}"
 
 
 def _operand(expr: str) -> str:

@@ -22,6 +22,7 @@ import tempfile
 import time
 import traceback
 import types
+from unittest import mock
 
 import coverage
 
@@ -29,6 +30,7 @@ ADDRESS = re.compile(r"\bat 0x[0-9a-fA-F]{4,}|<[\w.]+ object>")
 SAFE = (str, int, float, bytes, bool, type(None), list, tuple, dict, set, frozenset)
 MAX_REPR = 400
 MAX_STATE = 8
+MAX_WATCHED = 2000
 
 
 class CallTimeout(BaseException):
@@ -133,18 +135,18 @@ def _alarm(_signum, _frame):
     raise CallTimeout
 
 
-def literal(value, depth=0):
-    """`repr(value)` when it reads back as an equal value of the same type, else None."""
+def literal(value, depth=0, limit=MAX_REPR):
+    """`repr(value)` when it reads back as an equal value of the same type and is at most `limit` long, else None."""
     if depth > 6 or type(value) not in SAFE:
         return None
     if isinstance(value, (list, tuple, set, frozenset)):
-        if any(literal(item, depth + 1) is None for item in value):
+        if any(literal(item, depth + 1, limit) is None for item in value):
             return None
     if isinstance(value, dict):
-        if any(literal(key, depth + 1) is None or literal(item, depth + 1) is None for key, item in value.items()):
+        if any(literal(part, depth + 1, limit) is None for pair in value.items() for part in pair):
             return None
     text = repr(value)
-    if len(text) > MAX_REPR:
+    if len(text) > limit:
         return None
     try:
         back = ast.literal_eval(text)
@@ -227,6 +229,9 @@ def classify(value, module_file):
         text = literal(items) if len(items) <= 100 else None
         if text is not None:
             return {"kind": "iter", "repr": text}
+        shown = repr(items) if len(items) <= 100 else ""
+        if shown and not ADDRESS.search(shown) and len(shown) <= MAX_WATCHED:  # items that show themselves
+            return {"kind": "text", "via": "repr", "text": shown, "type": type_name(type(value)), "iterated": True}
         return {"kind": "opaque"}
     cls = type(value)
     shown = []
@@ -271,15 +276,19 @@ def run_candidate(candidate, namespace, module_file, seconds):
                 return {"kind": "timeout"}
             except (Exception, SystemExit):
                 return {"kind": "setup-error"}
+        watch = candidate.get("watch") or []
+        subject = candidate.get("after") if not candidate.get("statement") else None
+        before = {name: literal(local.get(name), limit=MAX_WATCHED) for name in watch}
+        was = None
         try:
+            was = after(subject, local, module_file) if subject else None
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
                 if candidate.get("statement"):
                     exec(candidate["expr"], local)
                     return {"kind": "done"}
                 value = eval(candidate["expr"], local)
                 shown: "dict[str, object]" = dict(classify(value, module_file))
-                if value is None and candidate.get("after"):  # a call for its effect: what did it change?
-                    shown["after"] = after(candidate["after"], local, module_file)
+                shown.update(effects(candidate, local, module_file, value is None, was, before))
                 return shown
         except CallTimeout:
             return {"kind": "timeout"}
@@ -287,11 +296,27 @@ def run_candidate(candidate, namespace, module_file, seconds):
             return {"kind": "opaque"}
         except (Exception, SystemExit) as exc:  # code that calls sys.exit (a CLI parser) raises, it does not end this
             raised = exception(exc, exc.__traceback__, module_file, "call")
-            if candidate.get("after"):
-                raised["after"] = after(candidate["after"], local, module_file)
+            raised.update(effects(candidate, local, module_file, True, was, before))
             return raised
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def effects(candidate, local, module_file, for_effect, was, before):
+    """What a call did beside its result: the state of the object it was made on, after a call for its effect
+    (`for_effect`: it returned None or raised) or when it changed (`was`: its state before); the collaborators it
+    was given (`before`: the values of the watched names before the call)."""
+    found = {}
+    subject = candidate.get("after")
+    if subject and for_effect:
+        found["after"] = after(subject, local, module_file)
+    elif subject and not candidate.get("statement"):
+        now = after(subject, local, module_file)
+        if now is not None and now != was:
+            found["changed"] = now
+    if candidate.get("watch"):
+        found["watched"] = watched_effects(candidate["watch"], local, before)
+    return found
 
 
 def after(expr, local, module_file):
@@ -310,6 +335,62 @@ def after(expr, local, module_file):
     if shown.get("state"):
         return {"kind": "state", "state": shown["state"], "expr": expr}
     return None
+
+
+def watched_effects(names, local, before):
+    """What the call did to the collaborators it was given: `[{"expr": "stream.getvalue()", "repr": "'a'"}]`.
+
+    A file's whole contents, a double's calls (`[mock.call.write('a')]`) when their arguments read back, else how
+    many there were; a list, dict or set the call changed in place (`before`: their values before the call)."""
+    found = []
+    for name in names:
+        item = local.get(name)
+        if isinstance(item, mock.NonCallableMock):
+            calls = item.mock_calls
+            text = calls_literal(calls)
+            if text is not None:
+                found.append({"expr": name + ".mock_calls", "repr": text})
+            else:
+                found.append({"expr": "len({}.mock_calls)".format(name), "repr": str(len(calls))})
+        elif isinstance(item, (io.StringIO, io.BytesIO)):
+            try:
+                contents = item.getvalue()
+            except ValueError:  # closed by the call
+                continue
+            text = literal(contents, limit=MAX_WATCHED)
+            if text is None:
+                found.append({"expr": "len({}.getvalue())".format(name), "repr": str(len(contents))})
+            else:
+                found.append({"expr": name + ".getvalue()", "repr": text})
+        else:
+            text = literal(item, limit=MAX_WATCHED)
+            if text is not None and text != before.get(name):
+                found.append({"expr": name, "repr": text})
+    return found
+
+
+def calls_literal(calls):
+    """`[mock.call.write('a'), mock.call()]` for a double's calls when it reads back as equal calls, else None."""
+    shown = []
+    for call in calls:
+        name, args, kwargs = call
+        parts = [literal(arg, limit=MAX_WATCHED) for arg in args]
+        for key, value in kwargs.items():
+            text = literal(value, limit=MAX_WATCHED)
+            parts.append(None if text is None else "{}={}".format(key, text))
+        if any(part is None for part in parts):
+            return None
+        path = name.replace(".()", "()")
+        head = "mock.call" + ("" if not path or path.startswith("(") else ".") + path
+        shown.append("{}({})".format(head, ", ".join(str(part) for part in parts)))
+    text = "[" + ", ".join(shown) + "]"
+    if len(text) > MAX_WATCHED:
+        return None
+    try:
+        back = eval(text, {"mock": mock})  # made above of literals and names
+    except Exception:
+        return None
+    return text if back == calls else None
 
 
 def run_doctest(module, qualname, seconds):
