@@ -38,7 +38,7 @@ def test_run_reports_each_test_and_fails_when_one_fails(calc_project: Path) -> N
 
 
 @pytest.mark.slow
-def test_coverage_as_a_table_and_as_json_with_diff(calc_project: Path) -> None:
+def test_coverage_as_a_table_and_in_json_with_diff(calc_project: Path) -> None:
     code, out, _ = run("coverage", "tests", "--root", str(calc_project), "--python", PYTHON)
     assert code == 0
     assert "calc.py" in out
