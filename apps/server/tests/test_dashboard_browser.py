@@ -15,11 +15,15 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 
 from codegen_lab.common.files import ChangeSet
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Route
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -110,8 +114,17 @@ def test_every_view_in_chromium(running: tuple[str, Path], tmp_path: Path) -> No
         expect(writer.locator("#live")).to_have_attribute("data-refreshed", "1")  # the live part refreshed itself
         writer.screenshot(path=shots / "server.png", full_page=True)
 
+        # The page's script is held back until the path is typed: what was typed before it ran is completed too.
+        held: list[Route] = []
+        writer.route("**/static/dashboard.js", lambda route: held.append(route))  # noqa: PLW0108 (Playwright wraps only Python functions)
         writer.click("#nav-rules")
         writer.fill("#path", "calc")
+        deadline = time.monotonic() + 120  # a guard against hanging, not a limit the test measures
+        while not held:
+            assert time.monotonic() < deadline, "the rules page never asked for its script"
+            writer.wait_for_timeout(50)
+        held[0].continue_()
+        writer.unroute("**/static/dashboard.js")
         writer.click('button[data-path="packages/core/src/core/calc.py"]')
         expect(writer.locator('tr.attached[data-rule=".cursor/rules/python.mdc"]')).to_be_visible()
         expect(writer.locator('tr.not-attached[data-rule=".cursor/rules/docs.mdc"]')).to_be_visible()

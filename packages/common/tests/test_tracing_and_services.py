@@ -98,10 +98,17 @@ def test_nginx_balances_over_the_given_ports_with_a_deployments_configuration(tm
 def test_processes_naming_finds_the_process_holding_the_token_until_it_ends() -> None:
     token = f"processes-naming-{uuid.uuid4().hex}"
     assert processes_naming(token) == []
-    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", token])
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time; print('up', flush=True); time.sleep(600)", token],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
+        # Until the child has exec'd, /proc shows the parent's command line: its first line says it has.
+        assert sleeper.stdout is not None
+        assert sleeper.stdout.readline() == "up\n"
         assert processes_naming(token) == [str(sleeper.pid)]
     finally:
         sleeper.kill()
-        sleeper.wait(timeout=60)
+        sleeper.communicate(timeout=60)
     assert processes_naming(token) == []

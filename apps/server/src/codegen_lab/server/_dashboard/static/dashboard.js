@@ -46,6 +46,8 @@ function completePaths(input) {
   };
   input.addEventListener("input", show);
   input.addEventListener("keydown", (event) => { if (event.key === "Escape") list.replaceChildren(); });
+  // Typed before this script ran (a slow page load): no input event will come for it, so complete it now.
+  if (input.value !== input.defaultValue) show();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
