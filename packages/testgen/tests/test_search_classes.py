@@ -320,3 +320,42 @@ def test_a_parameter_whose_items_a_loop_unpacks_gets_a_list_of_tuples_shaped_to_
         assert ast.unparse(item.elts[0]).startswith("types.SimpleNamespace(name=")
         assert isinstance(item.elts[1], ast.Constant)
         assert isinstance(item.elts[1].value, str)
+
+
+ERRORS = '''\
+class LineError(Exception):
+    """An error at a line of a file."""
+
+    def __init__(self, message, lineno):
+        super().__init__(message)
+        self.lineno = lineno
+
+    def __str__(self):
+        return f"{self.args[0]} (line {self.lineno})"
+
+    def __reduce__(self):
+        return self.__class__, (self.args[0], self.lineno)
+'''
+
+
+def test_the_copy_protocol_of_a_class_is_called_through_copy_copy_which_imports_copy(tmp_path: Path) -> None:
+    (tmp_path / "errors.py").write_text(ERRORS, encoding="utf-8")
+    info = analyze_source(tmp_path / "errors.py")
+    (error,) = info.classes
+    (reduce,) = (method for method in error.methods if method.name == "__reduce__")
+    made = candidates_for(reduce, info, "errors", count=2, rng=Random(0), prefix="c")  # noqa: S311 (inputs)
+    assert [candidate.expr for candidate in made] == ["copy.copy(line_error)"]
+    assert made[0].setup is not None
+    assert made[0].setup.startswith("line_error = errors.LineError(")
+    assert standard_imports("errors", made[0].setup, made[0].expr) == ["copy"]
+
+
+@pytest.mark.slow
+def test_a_class_whose_reduce_nothing_calls_gets_a_test_that_copies_an_object(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)  # the sandbox's uid must be able to read the project
+    (tmp_path / "errors.py").write_text(ERRORS, encoding="utf-8")
+    report = generate("errors.py", root=tmp_path, python=PYTHON, out="tests", budget=40, min_run_seconds=40)
+    reduce_line = ERRORS.splitlines().index("        return self.__class__, (self.args[0], self.lineno)") + 1
+    assert reduce_line not in report.missing_lines
+    assert "import copy\n" in report.code
+    assert "copy.copy(line_error)" in report.code

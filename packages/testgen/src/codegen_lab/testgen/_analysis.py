@@ -47,8 +47,16 @@ OPERATORS = {
     "__rmul__": "{0} * {self}",
     "__neg__": "-{self}",
     "__abs__": "abs({self})",
+    # the copy protocol: `copy.copy` calls the first of these the class defines (pickle does too)
+    "__reduce__": "copy.copy({self})",
+    "__reduce_ex__": "copy.copy({self})",
+    "__copy__": "copy.copy({self})",
+    "__getstate__": "copy.copy({self})",
+    "__setstate__": "copy.copy({self})",
+    "__deepcopy__": "copy.deepcopy({self})",
 }
-"""Special methods that tests exercise through their operator, with the expression that calls each."""
+"""Special methods that tests exercise through their operator (or the public function that calls them), with the
+expression that calls each; arguments the expression does not name are left to the function it calls."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -154,7 +154,20 @@ _STANDARD: dict[str, list[str]] = {
 """Instances of standard-library types, for parameters hinted or checked (`isinstance`) as one. The tests and the
 observer import the modules they name (`STANDARD_MODULES`)."""
 STANDARD_MODULES = frozenset(
-    {"datetime", "decimal", "fractions", "pathlib", "re", "collections", "uuid", "ipaddress", "types", "io", "mock"}
+    {
+        "copy",
+        "datetime",
+        "decimal",
+        "fractions",
+        "pathlib",
+        "re",
+        "collections",
+        "uuid",
+        "ipaddress",
+        "types",
+        "io",
+        "mock",
+    }
 )
 _FILE_METHODS = frozenset({"write", "writelines", "flush", "read", "readline", "readlines", "seek", "tell", "getvalue"})
 """Methods an `io.StringIO` has: a parameter only these are called on is a text file."""
@@ -517,7 +530,7 @@ def candidates_for(
             variable = call.split(".", 1)[0]
             setup = f"{variable} = {instances[0] if number == 0 and not explore else rng.choice(instances)}"
         if function.name in OPERATORS:
-            if function.parameters and not sources:
+            if "{0}" in OPERATORS[function.name] and not sources:
                 continue
             expr = OPERATORS[function.name].format(*sources, self=callee.split(".", 1)[0])
         elif function.kind == "property":
