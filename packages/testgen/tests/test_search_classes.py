@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import sys
 from pathlib import Path
 from random import Random
@@ -359,3 +360,33 @@ def test_a_class_whose_reduce_nothing_calls_gets_a_test_that_copies_an_object(tm
     assert reduce_line not in report.missing_lines
     assert "import copy\n" in report.code
     assert "copy.copy(line_error)" in report.code
+
+
+REPORT = """\
+class Report:
+    def __init__(self, title):
+        self.title = title
+        self.source: str | None = None
+        self.short = False
+        self._cache = None
+
+    def render(self):
+        if self.short:
+            return self.title
+        if self.source is not None:
+            return self.title + ": " + self.source.upper()
+        return self.title + "."
+"""
+
+
+def test_state_the_constructor_sets_to_none_or_a_bool_is_set_before_a_method_that_reads_it(tmp_path: Path) -> None:
+    (tmp_path / "report.py").write_text(REPORT, encoding="utf-8")
+    info = analyze_source(tmp_path / "report.py")
+    ((render,),) = [cls.methods for cls in info.classes]
+    assert render.switches == {"source": ("str | None", None), "short": ("bool", False)}
+    made = candidates_for(render, info, "report", count=8, rng=Random(0), prefix="c")  # noqa: S311 (inputs)
+    setups = [candidate.setup or "" for candidate in made]
+    assert "\n" not in setups[0]  # the first call takes the object as constructed
+    assert any("\nreport_.short = True" in setup for setup in setups)
+    assert not any("report_.short = False" in setup for setup in setups)  # what the constructor set already
+    assert any(re.search(r"\nreport_\.source = '[^']+'", setup) for setup in setups)

@@ -108,6 +108,12 @@ class CallableInfo:
     writes_state: list[str] = field(default_factory=list[str])
     """The module's globals a module function changes (rebinds, stores into, or calls a mutating method of)."""
     reads_state: list[str] = field(default_factory=list[str])
+    switches: dict[str, tuple[str | None, bool | None]] = field(
+        default_factory=dict[str, tuple[str | None, bool | None]]
+    )
+    """Public attributes of its object it reads that the constructor sets to None or a bool (`self.translated =
+    False`), state users set afterwards: by name, the annotation that gives their values (`bool` for a bool) and
+    the value the constructor sets."""
     """The module's globals (not functions, classes or imports) a module function reads."""
     """The types the body checks each parameter against (`isinstance(other, (date, timedelta))`), by name."""
     """The types its docstring gives its parameters (Google, Sphinx or NumPy style), by parameter name."""
@@ -383,6 +389,7 @@ def _class(node: ast.ClassDef, referenced: set[str], classes: dict[str, ast.Clas
         elif not item.name.startswith("_") or item.name in OPERATORS or _hook(item.name, node, referenced):
             methods.append(_callable(item, owner=node.name))
     if init is not None:
+        _switches(node, methods)
         _field_shapes(node, init, classes)
         mined = [(init.lineno, value) for value in _doctest_literals(ast.get_docstring(node))]
         init.literals = sorted(set(init.literals + mined), key=lambda item: (item[0], repr(item[1])))
@@ -399,6 +406,45 @@ def _class(node: ast.ClassDef, referenced: set[str], classes: dict[str, ast.Clas
         context_manager={"__enter__", "__exit__"}
         <= {item.name for item in node.body if isinstance(item, ast.FunctionDef)},
     )
+
+
+def _switches(node: ast.ClassDef, methods: list[CallableInfo]) -> None:
+    """Give each method the public attributes it reads that `__init__` sets to None or a bool, not from a parameter."""
+    switches: dict[str, tuple[str | None, bool | None]] = {}
+    for item in node.body:
+        if isinstance(item, ast.FunctionDef) and item.name == "__init__":
+            for statement in ast.walk(item):
+                target, value, annotation = None, None, None
+                if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+                    target, value = statement.targets[0], statement.value
+                elif isinstance(statement, ast.AnnAssign):
+                    target, value, annotation = statement.target, statement.value, ast.unparse(statement.annotation)
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "self"
+                    and not target.attr.startswith("_")
+                    and isinstance(value, ast.Constant)
+                    and (value.value is None or isinstance(value.value, bool))
+                ):
+                    initial: bool | None = value.value
+                    switches[target.attr] = ("bool" if initial is not None else annotation, initial)
+    if not switches:
+        return
+    bodies = {item.name: item for item in node.body if isinstance(item, ast.FunctionDef)}
+    for method in methods:
+        body = bodies.get(method.name)
+        if body is None or method.kind not in {"method", "property"}:
+            continue
+        read = {
+            child.attr
+            for child in ast.walk(body)
+            if isinstance(child, ast.Attribute)
+            and isinstance(child.ctx, ast.Load)
+            and isinstance(child.value, ast.Name)
+            and child.value.id == "self"
+        }
+        method.switches = {name: switches[name] for name in switches if name in read}
 
 
 def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None) -> CallableInfo:

@@ -517,7 +517,9 @@ def candidates_for(
     instances = _instances(function, module, alias, rng)
     if instances and made:
         instances = list(dict.fromkeys([*made, *instances]))
+    switches = _switch_pools(function, module, alias, focus) if instances else {}
     found: list[Candidate] = []
+    seen: set[tuple[str, str]] = set()
     for number in range(count * 3):
         if len(found) >= count:
             break
@@ -525,10 +527,13 @@ def candidates_for(
             pools, mined, number + 1 if explore else number, rng, single=single and not explore
         )
         setup: str | None = None
+        switched = ""
         callee = call
         if instances:
             variable = call.split(".", 1)[0]
             setup = f"{variable} = {instances[0] if number == 0 and not explore else rng.choice(instances)}"
+            switched = _switched(variable, switches, rng) if number or explore else ""
+            setup += switched
         if function.name in OPERATORS:
             if "{0}" in OPERATORS[function.name] and not sources:
                 continue
@@ -541,8 +546,9 @@ def candidates_for(
             expr = f"{callee} = {sources[0]}"
         else:
             expr = f"{callee}({', '.join(sources)})"
-        if any(candidate.expr == expr for candidate in found):
+        if (switched, expr) in seen:
             continue
+        seen.add((switched, expr))
         found.append(
             Candidate(
                 id=f"{prefix}{len(found)}",
@@ -558,6 +564,24 @@ def candidates_for(
             )
         )
     return found
+
+
+def _switched(variable: str, switches: dict[str, list[str]], rng: random.Random) -> str:
+    """Lines that set some of the object's state its constructor does not take (the first call leaves it as made)."""
+    return "".join(f"\n{variable}.{name} = {rng.choice(pool)}" for name, pool in switches.items() if rng.random() < 0.5)
+
+
+def _switch_pools(
+    function: CallableInfo, module: ModuleInfo, alias: str, focus: Sequence[Scalar]
+) -> dict[str, list[str]]:
+    """Values for the state `function` reads that its object's constructor does not take (`CallableInfo.switches`)."""
+    pools: dict[str, list[str]] = {}
+    for name, (annotation, initial) in function.switches.items():
+        parameter = Parameter(name=name, annotation=annotation, default=None, kind="keyword")
+        pool = [value for value in _pool(parameter, function, module, alias, focus=focus) if value != repr(initial)]
+        if pool:
+            pools[name] = pool
+    return pools
 
 
 def _declared_kinds(function: CallableInfo, module: ModuleInfo, alias: str) -> dict[str, set[str]]:
