@@ -123,3 +123,49 @@ def test_mutants_of_a_package_that_mutmut_itself_imports_are_run_by_the_tests(tm
     assert report.engine == "mutmut"
     assert len(report.mutants) == 4
     assert report.killed >= 1  # before, no test ran any mutant: the run was an error
+
+
+SEEN = """
+_SEEN = set()
+
+
+def first_time(word: str) -> bool:
+    if word in _SEEN:
+        return False
+    _SEEN.add(word)
+    return True
+"""
+
+IN_ORDER = """
+import seen
+
+
+def test_a_word_is_new_the_first_time():
+    assert seen.first_time("a") is True
+
+
+def test_a_word_seen_once_is_not_new():
+    assert seen.first_time("a") is False
+
+
+def test_clearing_the_set_forgets_the_word():
+    seen._SEEN.clear()
+    assert seen._SEEN == set()
+
+
+def test_a_forgotten_word_is_new_again():
+    assert seen.first_time("a") is True
+"""
+
+
+def test_mutmut_runs_the_whole_suite_fresh_and_in_its_order(tmp_path: Path) -> None:
+    # The suite passes in a fresh process, in its order. mutmut runs only the tests that reach a mutated function
+    # (not the one that clears the set), in the order of a set, several times in one process: judged that way,
+    # the unchanged code failed its tests and no mutant was checked.
+    root = tmp_path / "project"
+    root.mkdir()
+    (root / "seen.py").write_text(textwrap.dedent(SEEN), encoding="utf-8")
+    (root / "test_seen.py").write_text(textwrap.dedent(IN_ORDER), encoding="utf-8")
+    report = mutation_score(["test_seen.py"], "seen.py", root=root, python=PYTHON)
+    assert report.engine == "mutmut"
+    assert len(report.mutants) == report.killed == report.generated  # each mutant of first_time breaks a test

@@ -206,8 +206,10 @@ def _mutmut(project: Project, folder: Path, workdir: Path, names: Sequence[str],
     if result.timed_out:
         raise TestgenOperationError(f"mutmut did not finish within {result.seconds:.0f} s and was stopped")
     if "Failed to run clean test" in output:
+        failed = [line.removeprefix("FAILED ").strip() for line in output.splitlines() if line.startswith("FAILED ")]
         raise TestgenUsageError(
-            "the tests fail (or none runs) on the unchanged module under mutmut",
+            "the tests fail (or none runs) on the unchanged module under mutmut"
+            + (f" (failed: {', '.join(failed[:3])})" if failed else ""),
             hint="Mutation testing needs a suite that passes first",
         )
     return output
