@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import click
 
-from codegen_lab.common.cli import HostContext, format_option, reported_errors, root_option
+from codegen_lab.common.cli import HostContext, format_option, reported_errors, result_json, root_option
 from codegen_lab.server._plugins import Plugin, plugins, versions
 
 if TYPE_CHECKING:
@@ -100,13 +100,6 @@ class _Cli(click.Group):
                 rows.append((name, command.get_short_help_str(limit)))
         with formatter.section("Commands"):
             formatter.write_dl(rows)
-
-
-def _to_json(value: object) -> Any:
-    """A result as JSON values, by the one serializer (`codegen_lab.common.results.to_json`): loaded to print."""
-    from codegen_lab.common.results import to_json  # noqa: PLC0415 (pydantic: not every command's start needs it)
-
-    return to_json(value)
 
 
 def _version_message() -> str:
@@ -475,7 +468,7 @@ def _print_clients(
         settings = _settings(root=root)
         configs = client_configs(settings, clients=clients or None, transport=transport)
     if output_format == "json":
-        click.echo(json.dumps(_to_json(configs), indent=2))
+        click.echo(json.dumps(result_json(configs), indent=2))
         return
     click.echo(render_text(configs))
 
@@ -493,7 +486,7 @@ def config_show(output_format: str, root: Path | None) -> None:
         resolved = _resolved(root=root)
     report = resolved.to_result()
     if output_format == "json":
-        click.echo(json.dumps(_to_json(report), indent=2))
+        click.echo(json.dumps(result_json(report), indent=2))
         return
     click.echo(f"user config file: {report.user_config or '(none)'}")
     for name, entry in report.settings.items():
@@ -558,11 +551,11 @@ def generate(
                 click.echo("", err=True)  # the error starts its own line after a streamed answer that broke off
             raise
     if output_format == "json":
-        click.echo(json.dumps(_to_json(result), indent=2))
+        click.echo(json.dumps(result_json(result), indent=2))
     else:
         click.echo(f"\n--- {result.target} (rules: {', '.join(result.rules) or 'none'})", err=True)
         click.echo(result.code, nl=False)
-        _echo_validation(_to_json(result.validation))
+        _echo_validation(result_json(result.validation))
         for done in result.rounds[:-1]:
             click.echo(f"round {done['round']}: failed ({len(done['failures'])} problems), sent back", err=True)
         usage = result.llm["usage"]
@@ -603,7 +596,7 @@ def review(path: str, no_cache: bool, output_format: str, root: Path | None) -> 
         loop = code_loop(settings, deferred_llm(settings))()
         result = anyio.run(lambda: loop.review(path=path, cache=not no_cache))
     if output_format == "json":
-        click.echo(json.dumps(_to_json(result), indent=2))
+        click.echo(json.dumps(result_json(result), indent=2))
         return
     click.echo(f"{result.path} ({result.mode} review; rules: {', '.join(result.rules) or 'none'})")
     click.echo(result.review)
@@ -675,7 +668,7 @@ def undo(list_changes: bool, force: bool, output_format: str, root: Path | None)
         if list_changes:
             changes = recent_changes(settings.root, state_dir=settings.state_dir_path)
             if output_format == "json":
-                listed = {"root": str(settings.root), "changes": _to_json(changes)}
+                listed = {"root": str(settings.root), "changes": result_json(changes)}
                 click.echo(json.dumps(listed, indent=2))
                 return
             for change in changes:
@@ -685,7 +678,7 @@ def undo(list_changes: bool, force: bool, output_format: str, root: Path | None)
             return
         report = undo_last(settings.root, force=force, state_dir=settings.state_dir_path)
     if output_format == "json":
-        click.echo(json.dumps(_to_json(report), indent=2))
+        click.echo(json.dumps(result_json(report), indent=2))
         return
     click.echo(f"undid {_change_line(report.change)}")
     for heading, paths in (("restored", report.restored), ("removed", report.removed)):

@@ -16,7 +16,7 @@ import click
 
 from codegen_lab.common.errors import CodegenLabError, UsageError
 
-__all__ = ["CallerError", "HostContext", "format_option", "reported_errors", "root_option"]
+__all__ = ["CallerError", "HostContext", "format_option", "reported_errors", "result_json", "root_option"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,3 +78,14 @@ def format_option[F: Callable[..., Any]](formats: tuple[str, ...] = ("text", "js
         )(fn)
 
     return decorate
+
+
+def result_json(value: object) -> Any:
+    """What `--format json` prints of `value`, by the one serializer (`codegen_lab.common.results.to_json`).
+
+    The serializer (and pydantic with it) is loaded on the first call, not when a command starts: a command
+    printing text never pays for it.
+    """
+    from codegen_lab.common.results import to_json  # noqa: PLC0415
+
+    return to_json(value)

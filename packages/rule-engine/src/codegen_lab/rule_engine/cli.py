@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from codegen_lab.common.cli import reported_errors, root_option
+from codegen_lab.common.cli import reported_errors, result_json, root_option
 
 __all__ = ["cli", "main"]
 
@@ -51,13 +51,6 @@ _mode_option = click.option(
 
 def _emit(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def _json(value: object) -> Any:
-    """`value` as JSON values, by the one serializer of results (loaded for `--format json` only: pydantic)."""
-    from codegen_lab.common.results import to_json  # noqa: PLC0415
-
-    return to_json(value)
 
 
 def _console() -> Any:
@@ -173,7 +166,7 @@ def which(path: str, assistant: str, mode: str | None, root: Path | None, output
     with _reported():
         explanation = _engine(root).explain(path, assistant, mode=mode)
     if output_format == "json":
-        _emit(_json(explanation))
+        _emit(result_json(explanation))
         return
     console = _console()
     console.print(f"[bold]{explanation.path}[/]")
@@ -252,7 +245,7 @@ def lint(
         assistants=_summed([r.assistants for r in reports]),
     )
     if output_format == "json":
-        _emit(_json(report))
+        _emit(result_json(report))
     elif output_format == "sarif":
         from codegen_lab.rule_engine._sarif import to_sarif  # noqa: PLC0415
 
@@ -378,7 +371,7 @@ def render(
             mode=mode,
         )
     if output_format == "json":
-        _emit({"paths": list(paths), "assistant": assistant, **_json(result)})
+        _emit({"paths": list(paths), "assistant": assistant, **result_json(result)})
         return
     click.echo(result.text)
     for setting in result.settings:
@@ -411,7 +404,7 @@ def migrate(
         plan = plan_migration(_engine(root), target, sources=sources or None, remove_sources=remove_sources)
         written = plan.apply() if write else []
     if output_format == "json":
-        _emit(_json(plan))
+        _emit(result_json(plan))
         return
     if not write:
         click.echo(plan.diff(), nl=False)
@@ -492,7 +485,7 @@ def _lint_run(base: Path, run: int, changed: list[str], output_format: str) -> d
         engine = RuleEngine.load(base)
     report = run_lint(engine)
     if output_format == "json":
-        click.echo(json.dumps({"run": run, "changed": changed, **_json(report)}))
+        click.echo(json.dumps({"run": run, "changed": changed, **result_json(report)}))
     else:
         click.echo(f"--- run {run}: {len(changed)} changed")
         _print_report(report)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from codegen_lab.common.cli import format_option, reported_errors, root_option
+from codegen_lab.common.cli import format_option, reported_errors, result_json, root_option
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -103,9 +103,7 @@ def print_result(result: object) -> None:
 
     `result` is a result model, or a record whose `to_result()` gives one.
     """
-    from codegen_lab.common.results import to_json  # noqa: PLC0415
-
-    print_json(to_json(result))
+    print_json(result_json(result))
 
 
 def table(title: str, columns: list[str], rows: list[list[str]]) -> None:
