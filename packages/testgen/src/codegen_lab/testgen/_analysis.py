@@ -100,7 +100,9 @@ class CallableInfo:
     effects: set[Effect] = field(default_factory=set[Effect])
     """Its side effects, with those of the module functions it calls (`_effects`)."""
     documented: dict[str, str] = field(default_factory=dict[str, str])
+    """The types its docstring gives its parameters (Google, Sphinx or NumPy style), by parameter name."""
     checked: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    """The types the body checks each parameter against (`isinstance(other, (date, timedelta))`), by name."""
     shapes: dict[str, dict[str, Any]] = field(default_factory=dict[str, dict[str, Any]])
     """How the body reads each parameter: `{".response": {"[Error": {"[Code": {}}}}` for
     `error.response['Error'].get('Code')` (`.` an attribute, `[` a key, `(` a method called); a leaf is `{}`.
@@ -108,15 +110,13 @@ class CallableInfo:
     writes_state: list[str] = field(default_factory=list[str])
     """The module's globals a module function changes (rebinds, stores into, or calls a mutating method of)."""
     reads_state: list[str] = field(default_factory=list[str])
+    """The module's globals (not functions, classes or imports) a module function reads."""
     switches: dict[str, tuple[str | None, bool | None]] = field(
         default_factory=dict[str, tuple[str | None, bool | None]]
     )
     """Public attributes of its object it reads that the constructor sets to None or a bool (`self.translated =
     False`), state users set afterwards: by name, the annotation that gives their values (`bool` for a bool) and
     the value the constructor sets."""
-    """The module's globals (not functions, classes or imports) a module function reads."""
-    """The types the body checks each parameter against (`isinstance(other, (date, timedelta))`), by name."""
-    """The types its docstring gives its parameters (Google, Sphinx or NumPy style), by parameter name."""
 
 
 @dataclass(slots=True)
