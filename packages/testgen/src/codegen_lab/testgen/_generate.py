@@ -166,18 +166,19 @@ class Loop:
         job = self.workdir / "_testgen_job.json"
         answer = self.workdir / "_testgen_observed.json"
         answer.unlink(missing_ok=True)
+        watched = [named(candidate) for candidate in candidates]  # collaborators bound to names, as the tests have them
         job_data: dict[str, Any] = {
             "module": self.target.module,
             "alias": self.target.alias,
             "file": str(self.target.file),
             "sys_path": [str(self.target.import_root)],
             "seconds": _CALL_SECONDS,
-            "candidates": [named(candidate).job() for candidate in candidates],
+            "candidates": [candidate.job() for candidate in watched],
             "imports": {
                 name: module_path(name)
                 for name in standard_imports(
                     self.target.alias,
-                    *(part for candidate in map(named, candidates) for part in (candidate.setup, candidate.expr)),
+                    *(part for candidate in watched for part in (candidate.setup, candidate.expr)),
                 )
             },
             "elsewhere": str(self.workdir / f"elsewhere-{self.serial}") if elsewhere else None,
