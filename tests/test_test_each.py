@@ -26,9 +26,10 @@ def _script() -> ModuleType:
 def test_only_accepts_folder_short_name_and_distribution() -> None:
     script = _script()
     members = ["packages/common", "packages/uvtools", "apps/server"]
-    chosen = script.chosen(members, ["uvtools", "codegen-lab-server", "packages/uvtools/"])
+    projects = {member: script.project(member) for member in members}
+    chosen = script.chosen(projects, ["uvtools", "codegen-lab-server", "packages/uvtools/"])
     assert chosen == ["packages/uvtools", "apps/server"]
-    assert script.chosen(members, []) == members
+    assert script.chosen(projects, []) == members
 
 
 def test_options_are_split_from_pytest_arguments() -> None:
