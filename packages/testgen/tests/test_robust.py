@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from codegen_lab.testgen import GenerationReport, TestgenOperationError, generate, measure_coverage, mutation_score
-from codegen_lab.testgen._generate import why_dropped
+from codegen_lab.testgen._generate import _FLAKY, why_dropped  # pyright: ignore[reportPrivateUsage]
 from codegen_lab.testgen._models import CoverageReport, FileCoverage, TestOutcome, TestRun
 from codegen_lab.testgen._render import RenderedTest, render_module
 from codegen_lab.testgen._runner import Project, RunTimedOut
@@ -99,6 +99,35 @@ def test_a_second_check_stopped_keeps_every_test_with_the_coverage_the_first_mea
     assert [test.name for test in result.tests] == ["test_a", "test_b"]
     assert (result.line_percent, result.missing_lines) == (80.0, [3, 4])
     assert "the second run under pytest did not fit in the time left" in result.note
+
+
+class _OrderSensitive(_Stopped):
+    """A project whose `test_b` fails when the tests run in reverse order (it needs what `test_a` left)."""
+
+    def __init__(self) -> None:
+        super().__init__(["test_a", "test_b", "test_c"], stop_at=0)
+        self.files: list[str] = []
+
+    def pytest(self, args: Sequence[str], **options: Any) -> TestRun:
+        self.files.append(Path(args[0]).name)
+        run = super().pytest(args, **options)
+        if args[0].endswith("_reversed.py") and "def test_b" in Path(args[0]).read_text(encoding="utf-8"):
+            failed = TestOutcome(nodeid="t.py::test_b", outcome="failed", duration=0.0, message="KeyError")
+            run.tests = [failed if test.nodeid == failed.nodeid else test for test in run.tests]
+        return run
+
+
+def test_a_test_that_fails_with_the_tests_in_reverse_order_is_dropped_and_the_rest_checked_again(
+    tmp_path: Path,
+) -> None:
+    project = _OrderSensitive()
+    result = _validate(project, [_test("test_a"), _test("test_b"), _test("test_c")], tmp_path)
+    assert [test.name for test in result.tests] == ["test_a", "test_c"]
+    assert result.dropped == {"test_b": "failed in reverse order"}
+    assert "def test_b" not in result.code
+    assert project.files == ["test_mod_generated.py", "test_mod_generated_reversed.py"] * 2
+    reversed_code = (tmp_path / "generated" / "test_mod_generated_reversed.py").read_text(encoding="utf-8")
+    assert reversed_code.index("def test_c") < reversed_code.index("def test_a")
 
 
 def test_tests_that_pass_without_the_target_measured_are_an_error_not_zero_percent(tmp_path: Path) -> None:
@@ -202,7 +231,7 @@ def test_side_effects_are_seen_as_the_code_runs_and_each_function_explains_itsel
     calls = re.findall(r"\.home\((['\"])(.*?)\1\)", report.code)
     assert len(calls) == functions["home"].kept
     assert all(name.startswith("/") for _, name in calls), calls
-    assert functions["home"].dropped.get("flaky or depends on HOME, the temp or working folder", 0) >= 1
+    assert functions["home"].dropped.get(_FLAKY, 0) >= 1
     for function in functions.values():
         assert function.tried == function.kept + sum(function.dropped.values()), function
     assert not list(Path("/var/tmp").glob("webcheck-*"))  # noqa: S108 (that no file was written there)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import types
 from pathlib import Path
 from random import Random
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -16,6 +18,7 @@ from codegen_lab.testgen._analysis import analyze_source
 from codegen_lab.testgen._generate import avoided
 from codegen_lab.testgen._harvest import realistic
 from codegen_lab.testgen._inputs import Candidate, candidates_for, standard_imports
+from codegen_lab.testgen._render import STATE_HELPER
 from codegen_lab.testgen._strategies import repeated
 
 PYTHON = sys.executable
@@ -202,6 +205,99 @@ def test_an_underscored_method_nothing_in_the_module_calls_is_a_hook_a_test_call
     )
     (encoder,) = analyze_source(tmp_path / "codec.py").classes
     assert [method.name for method in encoder.methods] == ["_buffer_encode"]  # `_upper` is the module's own helper
+
+
+PARSER = """\
+class Parser(object):
+    _CACHE = {}
+    _MAX = 3
+    _TABLE = {"+": "plus", "-": "minus"}
+
+    def __init__(self, lookahead=2):
+        self.lookahead = lookahead
+
+    def parse(self, text):
+        cached = self._CACHE.get(text)
+        if cached is not None:
+            return cached
+        self._tokens = text.split()
+        self._index = 0
+        parsed = [getattr(self, "_token_" + self._TABLE.get(token, "word"))(token) for token in self._tokens]
+        self._CACHE[text] = parsed
+        if len(self._CACHE) > self._MAX:
+            self.purge()
+        return parsed
+
+    def current(self):
+        return self._tokens[self._index]
+
+    def _token_plus(self, token):
+        return ("op", token)
+
+    def _token_word(self, token):
+        return ("word", token)
+
+    @classmethod
+    def purge(cls):
+        cls._CACHE.clear()
+
+
+class Counter:
+    made = 0
+    names = []
+
+    def __init__(self, name):
+        self.names = [name]  # its own list: the class's is never changed
+        Counter.made += 1
+"""
+
+
+def test_a_cache_every_object_of_a_class_shares_is_module_state_and_its_own_methods_are_no_hooks(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "parsing.py").write_text(PARSER, encoding="utf-8")
+    info = analyze_source(tmp_path / "parsing.py")
+    assert info.class_state == ["Parser._CACHE", "Counter.made"]
+    assert info.has_state  # the tests restore the cache: a text an earlier test parsed is no longer cached
+    parser = next(cls for cls in info.classes if cls.name == "Parser")
+    # `object` calls no `_token_*` method: they are the class's own helpers (reached through `getattr`), not hooks.
+    assert [method.name for method in parser.methods] == ["parse", "current", "purge"]
+
+
+def test_the_state_helper_puts_back_what_calls_changed_in_a_classs_attributes() -> None:
+    module = types.ModuleType("parsing")
+    exec(PARSER, vars(module))  # noqa: S102 (the module under test, written above)
+    helpers: dict[str, Any] = {}
+    exec(STATE_HELPER, helpers)  # noqa: S102 (the helper the generated tests hold)
+    saved = helpers["_module_state"](module)
+    parser = module.Parser()
+    parser.parse("a + b")
+    module.Counter("x")
+    module.Parser.extra = 1
+    module.Parser._TABLE = {}
+    assert module.Parser._CACHE
+    assert module.Counter.made == 1
+    helpers["_restore_module_state"](module, saved)
+    assert module.Parser._CACHE == {}
+    assert module.Counter.made == 0
+    assert module.Parser._TABLE == {"+": "plus", "-": "minus"}
+    assert not hasattr(module.Parser, "extra")
+    parser.parse("a + b")  # the cache is empty again: the text is parsed, and its tokens set
+    assert parser.current() == "a"
+
+
+@pytest.mark.slow
+def test_tests_of_a_class_with_a_shared_cache_pass_in_any_order(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    (tmp_path / "parsing.py").write_text(PARSER, encoding="utf-8")
+    report = generate("parsing.py", root=tmp_path, python=PYTHON, out="tests", budget=30, min_run_seconds=30)
+    assert "def _module_state_restored" in report.code
+    names = [name for name in _test_bodies(report.code) if name.startswith("test_")]
+    assert names
+    for order in (names, names[::-1], names[1::2] + names[::2]):
+        run = run_tests([f"tests/test_parsing_generated.py::{name}" for name in order], root=tmp_path, python=PYTHON)
+        assert run.failed == 0, [test.message for test in run.tests if test.outcome != "passed"]
+        assert run.passed == len(names)
 
 
 WRITER = """\

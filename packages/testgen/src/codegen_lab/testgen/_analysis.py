@@ -108,7 +108,7 @@ class CallableInfo:
     `error.response['Error'].get('Code')` (`.` an attribute, `[` a key, `(` a method called); a leaf is `{}`.
     `*2` is a loop that unpacks its items in two (`for ttype, value in tokensource`), `#0` and `#1` the parts."""
     writes_state: list[str] = field(default_factory=list[str])
-    """The module's globals a module function changes (rebinds, stores into, or calls a mutating method of)."""
+    """The module's globals it changes (rebinds, stores into, or calls a mutating method of)."""
     reads_state: list[str] = field(default_factory=list[str])
     """The module's globals (not functions, classes or imports) a module function reads."""
     switches: dict[str, tuple[str | None, bool | None]] = field(
@@ -154,11 +154,18 @@ class ModuleInfo:
     """The names the module binds at its top level (definitions, assignments, imports)."""
     harvested: Harvest = field(default_factory=Harvest)
     """The inputs its own code names: literals, character sets, regex matches, enum members, keys, constants."""
+    class_state: list[str] = field(default_factory=list[str])
+    """Class attributes its methods change (`Parser._CACHE`, a cache every object shares), as `Class.name`."""
 
     @property
     def has_state(self) -> bool:
-        """Whether a module function changes the module's globals (the tests then restore them after each)."""
-        return any(function.writes_state for function in self.functions)
+        """Whether its functions or methods change the module's globals or its classes' attributes.
+
+        The tests then restore them after each, and the search before each call: a cache one test filled would
+        otherwise change what the next one runs.
+        """
+        callables = [*self.callables(), *(cls.init for cls in self.classes if cls.init is not None)]
+        return bool(self.class_state) or any(function.writes_state for function in callables)
 
     def callables(self) -> list[CallableInfo]:
         """Every public function and method, in source order."""
@@ -260,15 +267,24 @@ _MUTATING = {
 
 
 def _add_state(tree: ast.Module, info: ModuleInfo) -> None:
-    """Which module functions change the module's globals (a registry, a current setting) and which read them."""
+    """Which functions and methods change the module's globals and which read them; the class attributes changed.
+
+    Globals: a registry, a current setting. Class attributes: a cache every object of the class shares.
+    """
     state: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             state |= {target.id for target in targets if isinstance(target, ast.Name)}
-    functions = {function.name: function for function in info.functions}
-    for node in tree.body:
-        function = functions.get(node.name) if isinstance(node, ast.FunctionDef) else None
+    functions = {(function.owner, function.name): function for function in info.callables()}
+    functions |= {(cls.name, "__init__"): cls.init for cls in info.classes if cls.init is not None}
+    nodes = [(None, node) for node in tree.body]
+    for cls in tree.body:
+        if isinstance(cls, ast.ClassDef):
+            nodes += [(cls.name, item) for item in cls.body]
+            info.class_state += [f"{cls.name}.{name}" for name in _class_state(cls)]
+    for owner, node in nodes:
+        function = functions.get((owner, node.name)) if isinstance(node, ast.FunctionDef) else None
         if function is None or not isinstance(node, ast.FunctionDef):
             continue
         local = {parameter.name for parameter in function.parameters}
@@ -289,6 +305,58 @@ def _add_state(tree: ast.Module, info: ModuleInfo) -> None:
         local -= declared
         function.writes_state = sorted(((writes - local) | declared) & state)
         function.reads_state = sorted((reads - local) & state)
+
+
+_CONTAINERS = {"dict", "list", "set", "OrderedDict", "defaultdict", "deque", "Counter", "WeakValueDictionary"}
+"""Calls that make a mutable container: a class attribute bound to one is shared by every object of the class."""
+
+
+def _class_state(node: ast.ClassDef) -> list[str]:
+    """The class attributes of `node` its methods change.
+
+    They rebind one through the class (`cls.count += 1`), or change in place one that holds a container no method
+    shadows on its object (`self._CACHE[key] = value`).
+    """
+    containers: set[str] = set()
+    for item in node.body:
+        if isinstance(item, ast.Assign | ast.AnnAssign) and item.value is not None:
+            value = item.value
+            mutable = isinstance(value, ast.Dict | ast.List | ast.Set | ast.DictComp | ast.ListComp | ast.SetComp) or (
+                isinstance(value, ast.Call) and ast.unparse(value.func).rpartition(".")[2] in _CONTAINERS
+            )
+            targets = item.targets if isinstance(item, ast.Assign) else [item.target]
+            if mutable:
+                containers |= {target.id for target in targets if isinstance(target, ast.Name)}
+    methods = [item for item in node.body if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)]
+    shadowed = {
+        target.attr
+        for method in methods
+        for target in ast.walk(method)
+        if isinstance(target, ast.Attribute)
+        and isinstance(target.ctx, ast.Store)
+        and isinstance(target.value, ast.Name)
+        and target.value.id == "self"
+    }
+    through_class = {"cls", node.name, "type(self)", "self.__class__"}
+    changed: set[str] = set()
+    for method in methods:
+        for child in _own_nodes(method):
+            if isinstance(child, ast.Attribute) and not isinstance(child.ctx, ast.Load):
+                if ast.unparse(child.value) in through_class:
+                    changed.add(child.attr)
+                continue
+            if isinstance(child, ast.Subscript) and not isinstance(child.ctx, ast.Load):
+                holder = child.value
+            elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and child.func.attr in _MUTATING:
+                holder = child.func.value
+            else:
+                continue
+            if not isinstance(holder, ast.Attribute) or holder.attr not in containers:
+                continue
+            owner = ast.unparse(holder.value)
+            if owner in through_class or (owner == "self" and holder.attr not in shadowed):
+                changed.add(holder.attr)
+    return sorted(changed)
 
 
 def _root(node: ast.expr) -> str:
@@ -354,9 +422,30 @@ def _public(name: str, declared: list[str] | None) -> bool:
     return not name.startswith("_") or (declared is not None and name in declared)
 
 
-def _hook(name: str, node: ast.ClassDef, referenced: set[str]) -> bool:
-    """Whether the method `name` overrides a base class's hook: underscored, not special, not called in the module."""
-    return bool(node.bases) and not name.startswith("__") and name not in referenced
+_NO_HOOKS = {"object", "ABC", "abc.ABC", "Generic", "typing.Generic", "Protocol", "typing.Protocol"}
+"""Bases that call no method of their subclasses: a class with only these has no hooks."""
+
+
+def _hook(name: str, node: ast.ClassDef, referenced: set[str], classes: dict[str, ast.ClassDef]) -> bool:
+    """Whether the method `name` overrides a base class's hook: underscored, not special, not called in the module.
+
+    Only a base defined elsewhere can call it (`Parser(object)`'s `_token_nud_*` methods are its own, called
+    through `getattr`): a test then calls it directly. A base defined in the module would be seen to call it.
+    """
+    return _outside_base(node, classes, set()) and not name.startswith("__") and name not in referenced
+
+
+def _outside_base(node: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str]) -> bool:
+    """Whether `node` has a base class (at any depth) defined outside the module, other than `object` and the like."""
+    seen.add(node.name)
+    for base in node.bases:
+        name = ast.unparse(base).split("[", 1)[0]
+        if name in classes and name not in seen:
+            if _outside_base(classes[name], classes, seen):
+                return True
+        elif name not in _NO_HOOKS and name not in seen:
+            return True
+    return False
 
 
 def _declared_all(tree: ast.Module) -> list[str] | None:
@@ -386,7 +475,7 @@ def _class(node: ast.ClassDef, referenced: set[str], classes: dict[str, ast.Clas
             continue
         if item.name == "__init__":
             init = _callable(item, owner=node.name)
-        elif not item.name.startswith("_") or item.name in OPERATORS or _hook(item.name, node, referenced):
+        elif not item.name.startswith("_") or item.name in OPERATORS or _hook(item.name, node, referenced, classes):
             methods.append(_callable(item, owner=node.name))
     if init is not None:
         _switches(node, methods)

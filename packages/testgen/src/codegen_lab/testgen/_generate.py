@@ -239,7 +239,10 @@ class Loop:
         return found
 
     def round(self, candidates: list[Candidate]) -> int:
-        """Observe the candidates twice, keep the deterministic useful ones that add coverage; return the gain."""
+        """Observe the candidates twice, keep the deterministic useful ones that add coverage; return the gain.
+
+        The second time runs them in reverse order, elsewhere (see `observe`).
+        """
         fresh = [c for c in candidates if _key(c) not in self.tried][:_MAX_CANDIDATES]
         self.fresh = len(fresh)
         self.tried |= {_key(c) for c in fresh}
@@ -255,7 +258,8 @@ class Loop:
             for candidate in useful:
                 self._drop(candidate, "out of time")
             return 0
-        second = self.observe(useful, hash_seed=1, elsewhere=True)
+        # Again, in reverse order: a call whose outcome depends on what the calls before it did differs.
+        second = self.observe(useful[::-1], hash_seed=1, elsewhere=True)
         stable: list[Observed] = []
         for candidate in useful:
             observed, again = first[candidate.id], second.get(candidate.id)
@@ -588,7 +592,7 @@ def redundant_raises_dropped(
     return found
 
 
-_FLAKY = "flaky or depends on HOME, the temp or working folder"
+_FLAKY = "flaky or depends on the calls before it, HOME, the temp or working folder"
 
 
 def why_dropped(outcome: dict[str, Any]) -> str:

@@ -146,9 +146,10 @@ class FunctionResult(Result):
     kept: int
     """Tests of it in the generated module."""
     dropped: dict[str, int] = Field(default_factory=dict[str, int])
-    """Candidates dropped, by reason: `raised`, `flaky or depends on HOME, the temp or working folder`,
-    `no new line`, `timed out`, `side effect: ...`, `result not checkable`, `setup raised`, `doctest failed`,
-    `failed under pytest`, `not re-checked in time`, `out of time` (not run: the budget was spent)."""
+    """Candidates dropped, by reason: `raised`, `flaky or depends on the calls before it, HOME, the temp or working
+    folder`, `no new line`, `timed out`, `side effect: ...`, `result not checkable`, `setup raised`, `doctest
+    failed`, `failed under pytest`, `failed in reverse order`, `not re-checked in time`, `out of time` (not run:
+    the budget was spent)."""
     skipped: str | None = None
     """Why it was never called (it reads the clock, ...; or no input could be built for it)."""
 

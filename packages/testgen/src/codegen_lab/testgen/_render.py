@@ -308,11 +308,15 @@ def _run_docstring_examples(obj, name):
 
 STATE_HELPER = """
 def _module_state(module):
-    \"\"\"The module's globals, with copies of their containers and of their objects' attributes.\"\"\"
+    \"\"\"The module's globals, with copies of their containers, of their objects' and of its classes' attributes.\"\"\"
     saved = {}
     for name, value in vars(module).items():
         copied = None
-        if name.startswith("__") or isinstance(value, type(module)) or callable(value):
+        if name.startswith("__") or isinstance(value, type(module)):
+            pass
+        elif isinstance(value, type) and value.__module__ == module.__name__:
+            copied = {key: (item, _contents(item)) for key, item in vars(value).items() if not key.startswith("__")}
+        elif callable(value):
             pass
         elif isinstance(value, dict | list | set):
             copied = value.copy()
@@ -320,6 +324,18 @@ def _module_state(module):
             copied = dict(vars(value))
         saved[name] = (value, copied)
     return saved
+
+
+def _contents(value):
+    return value.copy() if isinstance(value, dict | list | set) else None
+
+
+def _refill(value, copied):
+    if isinstance(value, dict | set):
+        value.clear()
+        value.update(copied)
+    elif isinstance(value, list):
+        value[:] = copied
 
 
 def _restore_module_state(module, saved):
@@ -330,17 +346,22 @@ def _restore_module_state(module, saved):
         setattr(module, name, value)
         if copied is None:
             continue
-        if isinstance(value, dict | set):
-            value.clear()
-            value.update(copied)
-        elif isinstance(value, list):
-            value[:] = copied
+        if isinstance(value, type):  # a class: its attributes (a cache its objects share) as they were
+            for key in [key for key in vars(value) if key not in copied and not key.startswith("__")]:
+                delattr(value, key)
+            for key, (item, contents) in copied.items():
+                if vars(value).get(key) is not item:
+                    setattr(value, key, item)
+                if contents is not None:
+                    _refill(item, contents)
+        elif isinstance(value, dict | list | set):
+            _refill(value, copied)
         else:
             vars(value).clear()
             vars(value).update(copied)
 """
-"""Saving and restoring a module's state (its registries, its current settings), in the observer and in the tests
-of a module whose functions change it."""
+"""Saving and restoring a module's state (its registries, its current settings, its classes' caches), in the
+observer and in the tests of a module whose code changes it."""
 
 _STATE_FIXTURE = """
 
@@ -367,7 +388,8 @@ def render_module(
 
     `shadowed`: the package binds another object to the module's name (see `import_line`); `command`: the
     command that regenerates the module, with its options (default: `codegen-lab testgen generate MODULE`);
-    `state`: the module's functions change its globals, and each test restores them (an autouse fixture).
+    `state`: the module's code changes its globals or its classes' attributes, and each test restores them (an
+    autouse fixture).
     """
     models = (
         "Tests marked `# Written by the model` were written by an LLM; their expected values are the model's.\n"

@@ -1,4 +1,7 @@
-"""The last check of generated tests: the module they make runs under pytest twice, and what fails is dropped."""
+"""The last check of generated tests: the module they make runs under pytest twice, and what fails is dropped.
+
+The second run has the tests in reverse order.
+"""
 
 from __future__ import annotations
 
@@ -38,7 +41,8 @@ class Validated:
     percent: float
     missing_lines: list[int]
     dropped: dict[str, str] = field(default_factory=dict[str, str])
-    """Tests dropped by the check, by name: why (`failed under pytest`, `not re-checked in time`)."""
+    """Tests dropped by the check, by name: why (`failed under pytest`, `failed in reverse order`, `not re-checked
+    in time`)."""
     note: str | None = None
     """When the check ran out of time: what was kept, what was dropped, and where the coverage comes from."""
 
@@ -55,6 +59,9 @@ class _Check:
     """One attempt: the tests that failed, finished and were left unrun, and the coverage measured."""
 
     failing: set[str] = field(default_factory=set[str])
+    reordered: set[str] = field(default_factory=set[str])
+    """Those of `failing` that passed the first run and failed with the tests in reverse order: they depend on
+    what the tests before them did (or left undone)."""
     passed: set[str] = field(default_factory=set[str])
     stopped: bool = False
     measured: CoverageReport | None = None
@@ -74,6 +81,10 @@ def validate(
 ) -> Validated:
     """Run the test module twice (different hash seeds, the first under coverage); drop the tests that fail.
 
+    The second run has the tests in reverse order: a test that passes in one order and fails in the other depends
+    on what the tests before it left behind (a cache, a registry), and a user running it alone, or a subset with
+    `-k`, would see it fail.
+
     Each run gets the time left until `deadline`, at least `min_seconds`, but never past `limit` (a monotonic
     time). A run its time-out stops is no failure: the tests that passed under pytest before it stopped are kept,
     those it never reached are dropped (they could not be re-checked), and the coverage is `estimate`'s (what
@@ -88,14 +99,18 @@ def validate(
     folder = workdir / "generated"
     folder.mkdir(exist_ok=True)
     path = folder / f"test_{target.alias}_generated.py"
+    backwards = folder / f"test_{target.alias}_generated_reversed.py"
     for _attempt in range(_ATTEMPTS):
         code = format_code(render(kept))
         path.write_text(code, encoding="utf-8")
         if not kept:
             return Validated([], code, *(estimate([]) if estimate else (0.0, 0.0, [])), dropped=dropped)
-        check = _check(project, target, workdir, path, code, deadline=deadline, min_seconds=min_seconds, limit=limit)
+        backwards.write_text(render(kept[::-1]), encoding="utf-8")
+        check = _check(
+            project, target, workdir, (path, backwards), code, deadline=deadline, min_seconds=min_seconds, limit=limit
+        )
         for name in check.failing:
-            dropped[name] = "failed under pytest"
+            dropped[name] = "failed in reverse order" if name in check.reordered else "failed under pytest"
         if check.stopped and not check.failing and check.measured is not None:
             file = _target_file(check.measured, target)
             note = (
@@ -123,14 +138,17 @@ def _check(
     project: Project,
     target: Target,
     workdir: Path,
-    path: Path,
+    paths: tuple[Path, Path],
     code: str,
     *,
     deadline: float,
     min_seconds: float,
     limit: float | None,
 ) -> _Check:
-    """Both runs of the module; the second is skipped when the first was stopped."""
+    """Both runs of the module; the second is skipped when the first was stopped.
+
+    `paths` holds the module, then the module with its tests in reverse order.
+    """
     check = _Check()
     coverage = {
         "data_file": str(workdir / ".coverage"),
@@ -138,7 +156,7 @@ def _check(
         "include": [str(target.file)],
     }
     took = 0.0
-    for seed in (0, 1):
+    for seed, path in enumerate(paths):
         begun = time.monotonic()
         timeout = max(deadline - begun, min_seconds)
         if limit is not None:
@@ -171,7 +189,12 @@ def _check(
                     raise TestgenOperationError(f"the generated tests do not collect: {test.message}\n{code}")
                 continue
             name = test.nodeid.rpartition("::")[2].split("[", 1)[0]
-            (passed if test.outcome in {"passed", "xfailed"} else check.failing).add(name)
+            if test.outcome in {"passed", "xfailed"}:
+                passed.add(name)
+            else:
+                check.failing.add(name)
+                if seed and name in check.passed:
+                    check.reordered.add(name)
         check.passed |= passed
         if check.stopped:
             break
