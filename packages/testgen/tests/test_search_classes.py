@@ -193,6 +193,110 @@ def test_a_parameter_read_by_attributes_and_keys_gets_objects_of_that_shape_with
     assert any("'Code': 'AccessDenied'" in call or "'Code': 'NoSuchKey'" in call for call in calls)
 
 
+OPTIONS = """\
+def get_bool_opt(options, name, default=None):
+    return bool(options.get(name, default))
+
+
+class Formatter:
+    def __init__(self, style="plain", **options):
+        self.style = style
+        self.linenos = get_bool_opt(options, "linenos", False)
+        self.width = options.get("width", 80)
+        self.mode = options.pop("mode", self.style)
+        if "title" in options:
+            self.title = options["title"]
+        self.other = options.get("style")  # bound to `style` whatever the caller does: not a key to pass
+"""
+
+
+def test_the_keys_a_body_reads_from_its_kwargs_are_passed_by_name_with_values_of_their_defaults_types(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "fmt.py").write_text(OPTIONS, encoding="utf-8")
+    info = analyze_source(tmp_path / "fmt.py")
+    (formatter,) = info.classes
+    assert formatter.init is not None
+    keywords = {parameter.name: (parameter.annotation, parameter.default) for parameter in formatter.init.keywords}
+    # `get_bool_opt` names its type; `self.style` is no value to type `mode` by.
+    assert keywords == {
+        "linenos": ("bool", "False"),
+        "width": (None, "80"),
+        "mode": (None, None),
+        "title": (None, None),
+    }
+    made = candidates_for(formatter.init, info, "fmt", count=12, rng=Random(1), prefix="f")  # noqa: S311 (inputs)
+    calls = [candidate.expr for candidate in made]
+    assert calls[0] == "fmt.Formatter()"  # the first call is the plainest: no option
+    assert any("linenos=True" in call for call in calls)
+    assert any(re.search(r"width=-?\d", call) for call in calls)
+    assert all(compile(call, "<call>", "eval") for call in calls)
+
+
+TOKENS = """\
+class Kind:
+    def __init__(self, name, parent=None):
+        self.name = name
+        self.parent = parent
+
+
+ROOT = Kind("root")
+WORD = Kind("word", ROOT)
+NUMBER = Kind("number", ROOT)
+KEYWORD = Kind("keyword", WORD)  # no colour of its own: painted as its parent
+"""
+STYLE = """\
+from tokens.kinds import NUMBER, ROOT, WORD
+
+COLOURS = {ROOT: "black", WORD: "blue", NUMBER: "red"}
+"""
+PAINT = """\
+from tokens.style import COLOURS
+
+
+def paint(tokensource):
+    \"\"\"The text of `tokensource`, (kind, text) pairs, each part marked with its kind's colour.\"\"\"
+    parts = []
+    for kind, text in tokensource:
+        while kind not in COLOURS and kind.parent:
+            kind = kind.parent
+        colour = COLOURS[kind]
+        if colour == "blue":
+            parts.append("<b>" + text + "</b>")
+        elif colour == "red":
+            parts.append("<r>" + text + "</r>")
+        else:
+            parts.append(text)
+    return "".join(parts)
+"""
+
+
+def test_standard_and_package_modules_an_input_names_are_imported_by_their_longest_names() -> None:
+    found = standard_imports("paint", "paint.paint([(tokens.kinds.WORD, io.StringIO())])", package="tokens")
+    assert found == ["io", "tokens.kinds"]
+    assert standard_imports("paint", "tokens.kinds.WORD") == []  # no package: the standard modules alone
+
+
+@pytest.mark.slow
+def test_objects_of_the_package_with_the_attributes_a_parameter_is_read_with_are_its_inputs(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    package = tmp_path / "tokens"
+    package.mkdir()
+    package.chmod(0o755)
+    for name, source in (("__init__", ""), ("kinds", TOKENS), ("style", STYLE), ("paint", PAINT)):
+        (package / f"{name}.py").write_text(source, encoding="utf-8")
+    report = generate("tokens.paint", root=tmp_path, python=PYTHON, out="tests", budget=30, min_run_seconds=30)
+    # A made-up `types.SimpleNamespace(parent=...)` is no key of COLOURS: the package's own kinds are, named where
+    # they are made (not where `style` imported them), and imported.
+    assert "import tokens.kinds" in report.code
+    assert re.search(r"tokens\.kinds\.(WORD|NUMBER|ROOT)", report.code)
+    assert "tokens.style." not in report.code
+    assert report.line_percent == 100.0
+    run = run_tests(["tests"], root=tmp_path, python=PYTHON)
+    assert run.failed == 0
+    assert run.passed == len(report.tests)
+
+
 def test_an_underscored_method_nothing_in_the_module_calls_is_a_hook_a_test_calls(tmp_path: Path) -> None:
     (tmp_path / "codec.py").write_text(
         "import codecs\n\n\n"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import doctest
+import keyword
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,11 +69,13 @@ class Parameter:
     default: str | None
     """The default's source, when it has one."""
     kind: Literal["positional", "keyword", "var_positional", "var_keyword"]
+    in_kwargs: bool = False
+    """A key the body reads from its `**kwargs` (see `CallableInfo.keywords`): a call may leave it out."""
 
     @property
     def required(self) -> bool:
         """Whether a call must pass it."""
-        return self.default is None and self.kind in {"positional", "keyword"}
+        return self.default is None and self.kind in {"positional", "keyword"} and not self.in_kwargs
 
 
 @dataclass(slots=True)
@@ -117,6 +120,9 @@ class CallableInfo:
     """Public attributes of its object it reads that the constructor sets to None or a bool (`self.translated =
     False`), state users set afterwards: by name, the annotation that gives their values (`bool` for a bool) and
     the value the constructor sets."""
+    keywords: list[Parameter] = field(default_factory=list[Parameter])
+    """The keys its body reads from its `**kwargs` (`options.get('linenos', False)`, `kwargs['mode']`,
+    `get_int_opt(options, 'fontsize', 0)`), as keyword parameters with the default and type they are read with."""
 
 
 @dataclass(slots=True)
@@ -154,6 +160,10 @@ class ModuleInfo:
     """The names the module binds at its top level (definitions, assignments, imports)."""
     harvested: Harvest = field(default_factory=Harvest)
     """The inputs its own code names: literals, character sets, regex matches, enum members, keys, constants."""
+    fitting: dict[str, list[str]] = field(default_factory=dict[str, list[str]])
+    """Objects of the target's package with the attributes a parameter is read with (`ttype.parent`), found once
+    the module was imported: by the attribute names, sorted and joined with commas, as expressions
+    (`pygments.token.Keyword`). Not read from the source: `Loop` fills it in from the observer."""
     class_state: list[str] = field(default_factory=list[str])
     """Class attributes its methods change (`Parser._CACHE`, a cache every object shares), as `Class.name`."""
 
@@ -572,7 +582,58 @@ def _callable(node: ast.FunctionDef | ast.AsyncFunctionDef, *, owner: str | None
         documented=documented_types(docstring),
         checked=_checked_types(node),
         shapes=_shapes(node, {parameter.name for parameter in parameters}),
+        keywords=_keywords(node),
     )
+
+
+_OPTION_TYPES = ("bool", "int", "float", "list", "str")
+"""Types a helper reading an option names (`get_bool_opt(options, 'linenos', False)`)."""
+
+
+def _keywords(node: ast.FunctionDef | ast.AsyncFunctionDef) -> list[Parameter]:
+    """The keys the body reads from the function's `**kwargs`, with their defaults and the types their readers name.
+
+    `kwargs['key']`, `'key' in kwargs`, `kwargs.get('key', default)` (also `pop`, `setdefault`), and a call that
+    passes `kwargs` then the key (`get_bool_opt(options, 'linenos', False)`: a bool, False by default).
+    """
+    if node.args.kwarg is None:
+        return []
+    name = node.args.kwarg.arg
+    arguments = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+    taken = {argument.arg for argument in arguments}  # a key of the same name would be bound to that parameter
+    found: dict[str, Parameter] = {}
+
+    def read(key: ast.expr, default: ast.expr | None, annotation: str | None = None) -> None:
+        if not isinstance(key, ast.Constant) or not isinstance(key.value, str) or not key.value.isidentifier():
+            return
+        if keyword.iskeyword(key.value) or key.value in found or key.value in taken:
+            return
+        try:  # a default that is a value (not `self.fontsize`) types the key's inputs
+            source = repr(ast.literal_eval(default)) if default is not None else None
+        except (ValueError, TypeError, SyntaxError, RecursionError):
+            source = None
+        default_source = source if source != "None" else None
+        found[key.value] = Parameter(key.value, annotation, default_source, "keyword", in_kwargs=True)
+
+    def named(node: ast.expr) -> bool:
+        return isinstance(node, ast.Name) and node.id == name
+
+    for child in _own_nodes(node):
+        if isinstance(child, ast.Subscript) and named(child.value):
+            read(child.slice, None)
+        elif isinstance(child, ast.Compare) and len(child.comparators) == 1 and named(child.comparators[0]):
+            read(child.left, None)
+        elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute) and named(child.func.value):
+            if child.func.attr in {"get", "pop", "setdefault"} and child.args:
+                read(child.args[0], child.args[1] if len(child.args) > 1 else None)
+        elif isinstance(child, ast.Call):
+            for index, argument in enumerate(child.args[:-1]):
+                if named(argument):
+                    reader = ast.unparse(child.func).lower()
+                    typed = next((kind for kind in _OPTION_TYPES if kind in reader), None)
+                    rest = child.args[index + 2 :]
+                    read(child.args[index + 1], rest[0] if rest else None, typed)
+    return list(found.values())
 
 
 def _shapes(

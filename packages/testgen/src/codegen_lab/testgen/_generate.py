@@ -20,7 +20,14 @@ from codegen_lab.testgen._analysis import CallableInfo, ModuleInfo, Scalar, anal
 from codegen_lab.testgen._collaborators import named
 from codegen_lab.testgen._doctests import example_candidates
 from codegen_lab.testgen._effects import AVOIDED
-from codegen_lab.testgen._inputs import Candidate, Value, candidates_for, module_path, standard_imports
+from codegen_lab.testgen._inputs import (
+    Candidate,
+    Value,
+    candidates_for,
+    module_path,
+    standard_imports,
+    wanted_attributes,
+)
 from codegen_lab.testgen._llm import llm_candidates
 from codegen_lab.testgen._model_tests import NO_MODEL, model_tests, render_model_test
 from codegen_lab.testgen._models import (
@@ -179,8 +186,10 @@ class Loop:
                 for name in standard_imports(
                     self.target.alias,
                     *(part for candidate in watched for part in (candidate.setup, candidate.expr)),
+                    package=self.target.module.split(".")[0],
                 )
             },
+            "wanted": [] if candidates else wanted_attributes(self.info),
             "elsewhere": str(self.workdir / f"elsewhere-{self.serial}") if elsewhere else None,
             "state_helper": STATE_HELPER if self.info.has_state else None,
         }
@@ -217,6 +226,9 @@ class Loop:
                 hint="A module that needs the network, or files outside the project, cannot be tested in the sandbox",
             )
         self.statements = set(data["statements"])
+        if not candidates:  # the import alone: the objects of the package that fit how parameters are read
+            fitting: dict[str, list[str]] = data.get("fitting") or {}
+            self.info.fitting = {key: found for key, found in fitting.items() if found}
         if data.get("branch_arcs") is not None:
             self.branch_arcs = {(int(a), int(b)) for a, b in data["branch_arcs"]}
         by_id = {candidate.id: candidate for candidate in candidates}

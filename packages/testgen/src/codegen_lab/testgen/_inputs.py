@@ -23,6 +23,7 @@ __all__ = [
     "module_path",
     "snake",
     "standard_imports",
+    "wanted_attributes",
 ]
 
 
@@ -393,6 +394,8 @@ def _shaped(shape: dict[str, Any] | None, module: ModuleInfo, alias: str) -> lis
         return []  # a string or a list by the methods called on it: the plain pools have those
     leaves = [repr(text) for text in module.harvested.strings[:_HARVESTED]] + ["'hello world'"]
     counter = iter(range(1_000_000))
+    turns = iter(range(1_000_000))
+    made_up = False
 
     def built(node: dict[str, Any], number: int) -> str:
         if not node:
@@ -417,17 +420,28 @@ def _shaped(shape: dict[str, Any] | None, module: ModuleInfo, alias: str) -> lis
             for step, child in node.items()
             if step[1:].isidentifier() and not keyword.iskeyword(step[1:])
         }
+        fits = module.fitting.get(",".join(sorted(step[1:] for step in node)), [])
+        if fits and not made_up:  # objects of the package itself, each in turn
+            return fits[next(turns) % len(fits)]
         return (
             "types.SimpleNamespace("
             + ", ".join(f"{name}={built(child, number)}" for name, child in attributes.items())
             + ")"
         )
 
-    return list(dict.fromkeys(built(shape, number) for number in range(_SHAPED)))
+    found: list[str] = []
+    for number in range(_SHAPED):
+        made_up = number == _SHAPED - 1  # the last object is made up even where the package has real ones
+        found.append(built(shape, number))
+    return list(dict.fromkeys(found))
 
 
-def standard_imports(alias: str, *sources: str | None) -> list[str]:
-    """The standard-library modules (of `STANDARD_MODULES`) the code in `sources` refers to, but `alias`."""
+def standard_imports(alias: str, *sources: str | None, package: str | None = None) -> list[str]:
+    """The modules the code in `sources` refers to, but `alias`.
+
+    The standard ones (of `STANDARD_MODULES`), and with `package` (the target's top-level package) the modules of
+    that package it names objects of (`pygments.token.Keyword` -> `pygments.token`).
+    """
     found: set[str] = set()
     for source in sources:
         if not source:
@@ -436,14 +450,44 @@ def standard_imports(alias: str, *sources: str | None) -> list[str]:
             tree = ast.parse(source)
         except SyntaxError:
             continue
-        found |= {
-            node.value.id
-            for node in ast.walk(tree)
-            if isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in STANDARD_MODULES
-        }
-    return sorted(found - {alias})
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Attribute):
+                continue
+            if isinstance(node.value, ast.Name) and node.value.id in STANDARD_MODULES:
+                found.add(node.value.id)
+            elif package is not None and package != alias and _rooted(node.value, package):
+                found.add(ast.unparse(node.value))
+    found = {name for name in found if not any(other.startswith(name + ".") for other in found)}  # the longest
+    return sorted(name for name in found if name != alias and name.split(".")[0] != alias)
+
+
+def _rooted(node: ast.expr, package: str) -> bool:
+    """Whether `node` is a dotted name that starts with `package`: `pygments.token` for `package` `pygments`."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name) and node.id == package
+
+
+def wanted_attributes(module: ModuleInfo) -> list[list[str]]:
+    """The sets of attributes parameters are read with and no other step (`ttype.parent`), each sorted.
+
+    Objects of the target's package that have them (`pygments.token.Keyword`) are real inputs where a
+    `types.SimpleNamespace` is a guess: the observer looks for them once the module is imported.
+    """
+    found: list[list[str]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        names = sorted(step[1:] for step in node if step.startswith("."))
+        if names and len(names) == len(node) and names not in found:
+            found.append(names)
+        for child in node.values():
+            walk(child)
+
+    callables = [*module.callables(), *(cls.init for cls in module.classes if cls.init is not None)]
+    for function in callables:
+        for shape in function.shapes.values():
+            walk(shape)
+    return found
 
 
 def _same_class(owner: str, module: ModuleInfo, alias: str) -> list[str]:
@@ -507,8 +551,10 @@ def candidates_for(
     is drawn at random, so that asking again finds other calls. `made`: calls of the method's class that were
     seen to construct an instance, the first ways to make the object the method is called on.
     """
-    pools = [(parameter, _pool(parameter, function, module, alias, focus=focus)) for parameter in function.parameters]
-    mined = [_mined_count(parameter, function, focus) for parameter in function.parameters]
+    # The keys the body reads from its `**kwargs` are keyword parameters too (after it: passed by name).
+    parameters = [*function.parameters, *function.keywords]
+    pools = [(parameter, _pool(parameter, function, module, alias, focus=focus)) for parameter in parameters]
+    mined = [_mined_count(parameter, function, focus) for parameter in parameters]
     single = sum(parameter.required for parameter in function.parameters) == 1
     call = _callee(function, module, alias)
     if call is None:

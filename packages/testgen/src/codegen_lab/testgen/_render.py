@@ -98,7 +98,10 @@ def render_test(
     setup = [f"    {line}" for line in candidate.setup.splitlines()] if candidate.setup else []
     expr = candidate.expr if candidate.statement else _operand(candidate.expr)
     kind = outcome.get("kind")
-    imports = {import_statement(name) for name in standard_imports(alias, candidate.setup, candidate.expr)}
+    package = module.split(".", maxsplit=1)[0]
+    imports = {
+        import_statement(name) for name in standard_imports(alias, candidate.setup, candidate.expr, package=package)
+    }
     if kind == "literal":
         value = str(outcome["repr"])
         check = _check(expr, value)

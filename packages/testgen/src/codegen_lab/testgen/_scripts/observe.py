@@ -440,8 +440,10 @@ def elsewhere(folder):
 def run_all(job, module, module_file, cov):
     """Each candidate's outcome and seconds, under its own coverage context, until the job's time is up."""
     namespace = {job["alias"]: module, "__builtins__": __builtins__}
-    for name, path in job.get("imports", {}).items():  # standard modules the inputs use (`datetime.date(...)`)
-        namespace[name] = importlib.import_module(path)
+    for name, path in job.get("imports", {}).items():  # modules the inputs use (`datetime.date(...)`)
+        importlib.import_module(path)
+        root = name.split(".")[0]  # `pygments.token.Keyword` needs `pygments`, with its `token` imported
+        namespace[root] = importlib.import_module(path if root == name else root)
     state = {}
     if job.get("state_helper"):  # the module's functions change its globals: each candidate starts from the import's
         exec(job["state_helper"], state)
@@ -461,6 +463,55 @@ def run_all(job, module, module_file, cov):
         if state:
             state["_restore_module_state"](module, saved)
     return outcomes, seconds
+
+
+MAX_FITTING = 8
+MAX_SCANNED = 20000
+
+
+def fitting(job):
+    """Objects at the top level of the target package's loaded modules that have the attributes a parameter is
+    read with (`ttype.parent`: `pygments.token.Keyword`), by the attribute names joined with commas.
+
+    Each is named by where it lives (`pygments.token.Keyword`, or the alias's name for the target's own), so that
+    a test imports that module and names it there.
+    """
+    wanted = {",".join(names): names for names in job.get("wanted") or []}
+    found = {key: [] for key in wanted}
+    if not found:
+        return found
+    top = job["module"].split(".")[0]
+    seen = []  # (whether the module defines the object's type, value, expression)
+    for name in sorted(sys.modules):
+        loaded = sys.modules.get(name)
+        if (name != top and not name.startswith(top + ".")) or getattr(loaded, "__name__", None) != name:
+            continue
+        try:
+            items = list(vars(loaded).items())
+        except TypeError:
+            continue
+        prefix = job["alias"] if name == job["module"] else name
+        for attribute, value in items:
+            if len(seen) >= MAX_SCANNED:
+                break
+            if (
+                not attribute.startswith("_")
+                and not isinstance(value, (type, types.ModuleType))
+                and not callable(value)
+            ):
+                seen.append((type(value).__module__ == name, value, prefix + "." + attribute))
+    seen.sort(key=lambda entry: not entry[0])  # named where it is made (`pygments.token`), not where imported
+    for _, value, expr in seen:
+        for key, names in wanted.items():
+            if len(found[key]) >= MAX_FITTING or any(value is other for other, _ in found[key]):
+                continue
+            try:
+                fits = all(hasattr(value, each) for each in names)
+            except BaseException:  # an attribute that raises, whatever it raises: no fit
+                fits = False
+            if fits:
+                found[key].append((value, expr))
+    return {key: [expr for _, expr in pairs] for key, pairs in found.items()}
 
 
 def main():
@@ -509,7 +560,16 @@ def main():
             }
         )
     with open(answer, "w", encoding="utf-8") as sink:
-        json.dump({"file": module_file, "statements": statements, "branch_arcs": branch_arcs, "results": results}, sink)
+        json.dump(
+            {
+                "file": module_file,
+                "statements": statements,
+                "branch_arcs": branch_arcs,
+                "results": results,
+                "fitting": fitting(job),
+            },
+            sink,
+        )
     return 0
 
 
