@@ -467,21 +467,16 @@ def run_all(job, module, module_file, cov):
 
 MAX_FITTING = 8
 MAX_SCANNED = 20000
+FITTING_SECONDS = 2.0
 
 
-def fitting(job):
-    """Objects at the top level of the target package's loaded modules that have the attributes a parameter is
-    read with (`ttype.parent`: `pygments.token.Keyword`), by the attribute names joined with commas.
+def package_objects(job):
+    """The plain objects at the top level of the target package's loaded modules, those made there first.
 
-    Each is named by where it lives (`pygments.token.Keyword`, or the alias's name for the target's own), so that
-    a test imports that module and names it there.
+    Each as (whether its module defines its type, the object, its expression).
     """
-    wanted = {",".join(names): names for names in job.get("wanted") or []}
-    found = {key: [] for key in wanted}
-    if not found:
-        return found
     top = job["module"].split(".")[0]
-    seen = []  # (whether the module defines the object's type, value, expression)
+    seen = []
     for name in sorted(sys.modules):
         loaded = sys.modules.get(name)
         if (name != top and not name.startswith(top + ".")) or getattr(loaded, "__name__", None) != name:
@@ -501,16 +496,39 @@ def fitting(job):
             ):
                 seen.append((type(value).__module__ == name, value, prefix + "." + attribute))
     seen.sort(key=lambda entry: not entry[0])  # named where it is made (`pygments.token`), not where imported
-    for _, value, expr in seen:
-        for key, names in wanted.items():
-            if len(found[key]) >= MAX_FITTING or any(value is other for other, _ in found[key]):
-                continue
-            try:
-                fits = all(hasattr(value, each) for each in names)
-            except BaseException:  # an attribute that raises, whatever it raises: no fit
-                fits = False
-            if fits:
-                found[key].append((value, expr))
+    return seen
+
+
+def fitting(job):
+    """Objects at the top level of the target package's loaded modules that have the attributes a parameter is
+    read with (`ttype.parent`: `pygments.token.Keyword`), by the attribute names joined with commas.
+
+    Each is named by where it lives (`pygments.token.Keyword`, or the alias's name for the target's own), so that
+    a test imports that module and names it there.
+    """
+    wanted = {",".join(names): names for names in job.get("wanted") or []}
+    found = {key: [] for key in wanted}
+    if not found:
+        return found
+    seen = package_objects(job)
+    signal.setitimer(signal.ITIMER_REAL, FITTING_SECONDS)  # an attribute's code may hang: what fits in time
+    try:
+        for _, value, expr in seen:
+            for key, names in wanted.items():
+                if len(found[key]) >= MAX_FITTING or any(value is other for other, _ in found[key]):
+                    continue
+                try:
+                    fits = all(hasattr(value, each) for each in names)
+                except CallTimeout:
+                    raise
+                except BaseException:  # an attribute that raises, whatever it raises: no fit
+                    fits = False
+                if fits:
+                    found[key].append((value, expr))
+    except CallTimeout:
+        pass
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
     return {key: [expr for _, expr in pairs] for key, pairs in found.items()}
 
 
